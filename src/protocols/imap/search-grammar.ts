@@ -1,0 +1,144 @@
+// SEARCH arguments (RFC 3501 §6.4.4, RFC 4731 ESEARCH RETURN, RFC 5182 SAVE,
+// RFC 7162 MODSEQ): `[RETURN (...)] [CHARSET x] key...` into a SearchKey tree
+// whose root is one AND node.
+
+import { decodeUtf8, isSequenceSetAhead, readDate, readFlag, readModSeq, readSequenceSet } from './arguments.js';
+import { CommandSyntaxError, type TokenReader } from './tokens.js';
+import type {
+  SearchCommand,
+  SearchDateKey,
+  SearchFlagKey,
+  SearchKey,
+  SearchReturnOption,
+  SearchTextKey,
+} from './types.js';
+
+const FLAG_KEYS = new Set<string>([
+  'ALL',
+  'ANSWERED',
+  'DELETED',
+  'DRAFT',
+  'FLAGGED',
+  'NEW',
+  'OLD',
+  'RECENT',
+  'SEEN',
+  'UNANSWERED',
+  'UNDELETED',
+  'UNDRAFT',
+  'UNFLAGGED',
+  'UNSEEN',
+]);
+const TEXT_KEYS = new Set<string>(['BCC', 'BODY', 'CC', 'FROM', 'SUBJECT', 'TEXT', 'TO']);
+const DATE_KEYS = new Set<string>(['BEFORE', 'ON', 'SINCE', 'SENTBEFORE', 'SENTON', 'SENTSINCE']);
+const RETURN_OPTIONS = new Set<string>(['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE']);
+const SUPPORTED_CHARSETS = new Set(['US-ASCII', 'UTF-8']);
+const ENTRY_TYPES = new Set(['priv', 'shared', 'all']);
+
+/** NOT NOT NOT ... deeper than this is refused rather than recursed into. */
+const MAX_NESTING = 64;
+
+/** `SEARCH [RETURN (...)] [CHARSET c] key *(SP key)` after the command name. */
+export function readSearchArguments(reader: TokenReader, tag: string, uid: boolean): SearchCommand {
+  reader.space();
+  const command: SearchCommand = { tag, name: 'SEARCH', uid, criteria: { key: 'AND', operands: [] } };
+  const operands: SearchKey[] = [];
+  let word = peekWord(reader);
+  if (word === 'RETURN') {
+    reader.readKeyword();
+    reader.space();
+    command.returnOptions = readReturnOptions(reader);
+    reader.space();
+    word = peekWord(reader);
+  }
+  if (word === 'CHARSET') {
+    reader.readKeyword();
+    reader.space();
+    command.charset = readCharset(reader);
+    reader.space();
+  }
+  operands.push(readSearchKey(reader, 0));
+  while (reader.spaceFollows()) operands.push(readSearchKey(reader, 0));
+  reader.expectEnd();
+  command.criteria = { key: 'AND', operands };
+  return command;
+}
+
+function peekWord(reader: TokenReader): string {
+  return reader.peekAtom().toUpperCase();
+}
+
+function readReturnOptions(reader: TokenReader): SearchReturnOption[] {
+  const options = reader.readList(() => {
+    const option = reader.readKeyword('a RETURN option');
+    if (!RETURN_OPTIONS.has(option)) throw new CommandSyntaxError(`Unknown RETURN option ${option}`);
+    return option as SearchReturnOption;
+  });
+  return options.length === 0 ? ['ALL'] : options;
+}
+
+function readCharset(reader: TokenReader): string {
+  const charset = reader.readAstring('a charset').toString('latin1').toUpperCase();
+  if (!SUPPORTED_CHARSETS.has(charset)) {
+    throw new CommandSyntaxError(`Charset ${charset} not supported`, 'NO', 'BADCHARSET');
+  }
+  return charset;
+}
+
+function readSearchKey(reader: TokenReader, depth: number): SearchKey {
+  if (depth > MAX_NESTING) throw new CommandSyntaxError('Search criteria nested too deeply');
+  if (reader.peekChar() === '(') {
+    return { key: 'AND', operands: reader.readList(() => readSearchKey(reader, depth + 1), false) };
+  }
+  if (isSequenceSetAhead(reader)) return { key: 'SEQUENCE', set: readSequenceSet(reader) };
+  const key = reader.readKeyword('a search key');
+  if (FLAG_KEYS.has(key)) return { key: key as SearchFlagKey };
+  reader.space();
+  if (TEXT_KEYS.has(key)) return { key: key as SearchTextKey, value: readSearchString(reader) };
+  if (DATE_KEYS.has(key)) return { key: key as SearchDateKey, date: readDate(reader) };
+  return readKeyWithArguments(reader, key, depth);
+}
+
+function readKeyWithArguments(reader: TokenReader, key: string, depth: number): SearchKey {
+  switch (key) {
+    case 'HEADER': {
+      const field = reader.readAstring('a header field name').toString('latin1');
+      reader.space();
+      return { key: 'HEADER', field, value: readSearchString(reader) };
+    }
+    case 'KEYWORD':
+    case 'UNKEYWORD':
+      return { key, flag: readFlag(reader) };
+    case 'LARGER':
+    case 'SMALLER':
+      return { key, size: reader.readNumber('a size') };
+    case 'UID':
+      return { key: 'UID', set: readSequenceSet(reader) };
+    case 'NOT':
+      return { key: 'NOT', operand: readSearchKey(reader, depth + 1) };
+    case 'OR': {
+      const left = readSearchKey(reader, depth + 1);
+      reader.space();
+      return { key: 'OR', left, right: readSearchKey(reader, depth + 1) };
+    }
+    case 'MODSEQ':
+      return readModSeqKey(reader);
+    default:
+      throw new CommandSyntaxError(`Unknown search key ${key}`);
+  }
+}
+
+/** `MODSEQ [entry-name SP entry-type-req SP] mod-sequence-valzer`. */
+function readModSeqKey(reader: TokenReader): SearchKey {
+  if (!reader.isQuotedAhead()) return { key: 'MODSEQ', modSeq: readModSeq(reader) };
+  const name = reader.readQuoted().toString('latin1');
+  reader.space();
+  const type = reader.readAtom('an entry type').toLowerCase();
+  if (!ENTRY_TYPES.has(type)) throw new CommandSyntaxError('Invalid MODSEQ entry type');
+  reader.space();
+  return { key: 'MODSEQ', modSeq: readModSeq(reader), entry: { name, type: type as 'priv' | 'shared' | 'all' } };
+}
+
+function readSearchString(reader: TokenReader): string {
+  return decodeUtf8(reader.readAstring('a search string'), 'search string');
+}
