@@ -1,0 +1,150 @@
+// The admin HTTP API: the CLI's way into a running server. JSON over HTTP on the
+// admin port, every request carrying the bearer token written to the data folder.
+import http from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import type { Logger } from '../logger.js';
+import type { AdminReply, Directory, NewUser } from './directory.js';
+import type { QueueListing } from './queue.js';
+
+export interface AdminBackend {
+  directory: Directory;
+  stats(): Promise<Record<string, number>>;
+  queueList(): Promise<QueueListing[]>;
+  queueFlush(): void;
+  injectFault(address: string): Promise<{ ok: boolean; error?: string }>;
+  importPasswordCost: number;
+  passwordCost: number;
+}
+
+type Handler = (params: string[], body: unknown) => Promise<[number, unknown]>;
+
+const MAX_BODY = 64 * 1024 * 1024;
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+function fromReply<T>(reply: AdminReply<T>, status = 200): [number, unknown] {
+  if (reply.ok) return [status, reply.value ?? { ok: true }];
+  const notFound = /^unknown (user|domain|alias)/.test(reply.error);
+  const conflict = / exists: /.test(reply.error);
+  throw new HttpError(notFound ? 404 : conflict ? 409 : 400, reply.error);
+}
+
+function field(body: unknown, name: string): unknown {
+  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
+}
+
+function stringField(body: unknown, name: string): string {
+  const value = field(body, name);
+  if (typeof value !== 'string' || value === '') throw new HttpError(400, `missing field: ${name}`);
+  return value;
+}
+
+function routes(backend: AdminBackend): Array<[string, RegExp, Handler]> {
+  const dir = backend.directory;
+  return [
+    ['GET', /^\/v1\/domains$/, async () => [200, [...dir.cache.domains.values()].sort((a, b) => a.name.localeCompare(b.name))]],
+    ['POST', /^\/v1\/domains$/, async (_, body) => fromReply(await dir.request((replyTo) => ({ type: 'add-domain', name: stringField(body, 'name'), replyTo })), 201)],
+    ['DELETE', /^\/v1\/domains\/([^/]+)$/, async ([name]) => fromReply(await dir.request((replyTo) => ({ type: 'remove-domain', name, replyTo })))],
+    ['GET', /^\/v1\/users$/, async () => [200, [...dir.cache.users.values()].map(({ address, quota, created }) => ({ address, quota, created })).sort((a, b) => a.address.localeCompare(b.address))]],
+    ['POST', /^\/v1\/users$/, async (_, body) => {
+      const user: NewUser = { address: stringField(body, 'address'), password: field(body, 'password') as string | undefined, quota: field(body, 'quota') as number | undefined };
+      const reply = await dir.request<Array<{ status: string; reason?: string }>>((replyTo) => ({ type: 'add-users', users: [user], hashCost: backend.passwordCost, replyTo }));
+      if (reply.ok && reply.value[0]?.status === 'skipped') return fromReply({ ok: false, error: reply.value[0].reason ?? 'skipped', temporary: false });
+      return fromReply(reply, 201);
+    }],
+    ['POST', /^\/v1\/users\/import$/, async (_, body) => {
+      const users = field(body, 'users');
+      if (!Array.isArray(users)) throw new HttpError(400, 'missing field: users');
+      return fromReply(await dir.request((replyTo) => ({ type: 'add-users', users: users as NewUser[], hashCost: backend.importPasswordCost, replyTo })));
+    }],
+    ['DELETE', /^\/v1\/users\/([^/]+)$/, async ([address]) => fromReply(await dir.request((replyTo) => ({ type: 'remove-user', address, replyTo })))],
+    ['PUT', /^\/v1\/users\/([^/]+)\/password$/, async ([address], body) => fromReply(await dir.request((replyTo) => ({ type: 'set-password', address, password: stringField(body, 'password'), replyTo })))],
+    ['PUT', /^\/v1\/users\/([^/]+)\/quota$/, async ([address], body) => fromReply(await dir.request((replyTo) => ({ type: 'set-quota', address, quota: Number(field(body, 'quota')), replyTo })))],
+    ['GET', /^\/v1\/aliases$/, async () => [200, [...dir.cache.aliases.values()].sort((a, b) => a.address.localeCompare(b.address))]],
+    ['POST', /^\/v1\/aliases$/, async (_, body) => {
+      const targets = field(body, 'targets');
+      if (!Array.isArray(targets)) throw new HttpError(400, 'missing field: targets');
+      return fromReply(await dir.request((replyTo) => ({ type: 'add-alias', address: stringField(body, 'address'), targets: targets.map(String), replyTo })), 201);
+    }],
+    ['DELETE', /^\/v1\/aliases\/([^/]+)$/, async ([address]) => fromReply(await dir.request((replyTo) => ({ type: 'remove-alias', address, replyTo })))],
+    ['GET', /^\/v1\/queue$/, async () => [200, await backend.queueList()]],
+    ['POST', /^\/v1\/queue\/flush$/, async () => {
+      backend.queueFlush();
+      return [200, { ok: true }];
+    }],
+    ['GET', /^\/v1\/stats$/, async () => [200, await backend.stats()]],
+    ['POST', /^\/v1\/test\/fault$/, async (_, body) => {
+      const result = await backend.injectFault(stringField(body, 'address'));
+      if (!result.ok) throw new HttpError(400, result.error ?? 'fault injection failed');
+      return [200, { ok: true }];
+    }],
+  ];
+}
+
+async function readBody(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new HttpError(413, 'request body too large');
+    chunks.push(chunk);
+  }
+  if (size === 0) return undefined;
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'request body is not valid JSON');
+  }
+}
+
+function authorized(req: http.IncomingMessage, token: string): boolean {
+  const header = req.headers.authorization ?? '';
+  const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+export async function startAdminApi(
+  backend: AdminBackend, token: string, bind: string, port: number, log: Logger,
+): Promise<{ port: number; close(): Promise<void> }> {
+  const table = routes(backend);
+  const server = http.createServer(async (req, res) => {
+    const send = (status: number, value: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(value));
+    };
+    try {
+      if (!authorized(req, token)) throw new HttpError(401, 'bad or missing admin token');
+      const url = new URL(req.url ?? '/', 'http://admin');
+      for (const [method, pattern, handler] of table) {
+        const match = pattern.exec(url.pathname);
+        if (!match || req.method !== method) continue;
+        const [status, value] = await handler(match.slice(1).map(decodeURIComponent), await readBody(req));
+        return send(status, value);
+      }
+      throw new HttpError(404, `no such endpoint: ${req.method} ${url.pathname}`);
+    } catch (err) {
+      if (err instanceof HttpError) return send(err.status, { error: err.message });
+      log.error({ err }, 'admin request failed');
+      send(500, { error: `internal error: ${(err as Error).message}` });
+    }
+  });
+  const actual = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, bind, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+  return {
+    port: actual,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}

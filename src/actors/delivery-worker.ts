@@ -1,0 +1,48 @@
+// A delivery worker: takes one task at a time from the queue actor, delivers the
+// recipient (local: into its mailbox actor), reports the result and so asks for more.
+import type { Ref } from 'nact';
+import type { Logger } from '../logger.js';
+import type { Directory } from './directory.js';
+import type { MailboxRegistry } from './mailbox-registry.js';
+import type { DeliverReply } from './mailbox-messages.js';
+import { dispatch } from './supervision.js';
+import type { DeliveryResult, DeliveryTask, QueueMessage, WorkerMessage } from './queue.js';
+
+export interface WorkerDeps {
+  directory: Directory;
+  mailboxes: MailboxRegistry;
+  queue: () => Ref<QueueMessage>;
+  log: Logger;
+}
+
+export function deliveryWorkerBehaviour(deps: WorkerDeps) {
+  return async (state: undefined, msg: WorkerMessage, ctx: { self: Ref<WorkerMessage> }): Promise<undefined> => {
+    const result = await deliverSafely(msg.task, deps);
+    dispatch(deps.queue(), { type: 'task-done', task: msg.task, result, worker: ctx.self });
+    return state;
+  };
+}
+
+async function deliverSafely(task: DeliveryTask, deps: WorkerDeps): Promise<DeliveryResult> {
+  try {
+    if (task.kind === 'local') return await deliverLocal(task, deps);
+    return { status: 'deferred', error: 'outbound delivery is not available in this version' };
+  } catch (err) {
+    deps.log.error({ err, queueId: task.queueId, rcpt: task.address }, 'delivery attempt failed');
+    return { status: 'deferred', error: `internal error: ${(err as Error).message}` };
+  }
+}
+
+export async function deliverLocal(task: DeliveryTask, deps: WorkerDeps): Promise<DeliveryResult> {
+  const user = deps.directory.cache.user(task.address);
+  if (!user) return { status: 'failed', error: '5.1.1 mailbox no longer exists' };
+  const deliveryId = `${task.queueId}.${task.recipient}`;
+  const reply = await deps.mailboxes.ask<DeliverReply>(user.mailboxId, (replyTo) => ({
+    type: 'deliver', deliveryId, blob: task.blob, size: task.size, internalDate: task.arrived, quota: user.quota, replyTo,
+  }));
+  if (reply.ok) {
+    deps.log.info({ queueId: task.queueId, rcpt: task.address, uid: reply.uid, size: task.size, duplicate: reply.duplicate }, 'delivered');
+    return { status: 'done' };
+  }
+  return reply.temporary ? { status: 'deferred', error: `4.2.2 ${reply.error}` } : { status: 'failed', error: `5.2.0 ${reply.error}` };
+}

@@ -1,0 +1,237 @@
+// The directory actor: sole writer of domains, users, aliases and routes; every write
+// goes to disk with its change-feed entry, then into the local cache. Reads
+// (recipient resolution, authentication) are served from that cache in-process.
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Ref } from 'nact';
+import type { Logger } from '../logger.js';
+import { DirectoryCache } from '../directory/cache.js';
+import { DirectoryStore } from '../directory/directory-store.js';
+import { hashCost, hashPassword, isPasswordHash, verifyPassword } from '../directory/password.js';
+import {
+  domainOf, isValidAddress, isValidDomain, normalizeAddress,
+  type AliasRecord, type DirectoryEntry, type DomainRecord, type UserRecord,
+} from '../directory/records.js';
+import { ask, dispatch, resumeOnCrash, spawn, type Failure, failure } from './supervision.js';
+
+export type AdminReply<T = unknown> = { ok: true; value: T } | Failure;
+
+export interface NewUser {
+  address: string;
+  password?: string;
+  passwordHash?: string;
+  quota?: number;
+}
+
+export type ImportLineResult = { line: number; address: string; status: 'added' } | { line: number; address: string; status: 'skipped'; reason: string };
+
+export type DirectoryRequest =
+  | { type: 'add-domain'; name: string; replyTo: Ref<AdminReply<DomainRecord>> }
+  | { type: 'remove-domain'; name: string; replyTo: Ref<AdminReply<null>> }
+  | { type: 'add-users'; users: NewUser[]; hashCost: number; replyTo: Ref<AdminReply<ImportLineResult[]>> }
+  | { type: 'remove-user'; address: string; replyTo: Ref<AdminReply<null>> }
+  | { type: 'set-password'; address: string; password: string; replyTo: Ref<AdminReply<null>> }
+  | { type: 'set-quota'; address: string; quota: number; replyTo: Ref<AdminReply<null>> }
+  | { type: 'add-alias'; address: string; targets: string[]; replyTo: Ref<AdminReply<AliasRecord>> }
+  | { type: 'remove-alias'; address: string; replyTo: Ref<AdminReply<null>> };
+
+export interface DirectoryOptions {
+  passwordCost: number;
+  defaultQuota: number;
+}
+
+class AdminError extends Error {}
+
+/** The directory as the rest of the process sees it: cached reads, writes through the actor. */
+export class Directory {
+  readonly cache = new DirectoryCache();
+  private ref!: Ref<DirectoryRequest>;
+  private readonly verified = new Map<string, { passwordHash: string; digest: Buffer }>();
+  private readonly pepper = randomBytes(32);
+
+  constructor(private readonly store: DirectoryStore, private readonly log: Logger, private readonly options: DirectoryOptions) {}
+
+  async start(parent: Ref<unknown>): Promise<void> {
+    await this.store.open();
+    const snapshot = await this.store.snapshot();
+    this.loadSnapshot(snapshot.entries, snapshot.seq);
+    this.ref = spawn(parent, this.behaviour(), 'directory', { onCrash: resumeOnCrash(this.log, 'directory') }) as Ref<DirectoryRequest>;
+  }
+
+  private loadSnapshot(entries: DirectoryEntry[], seq: number): void {
+    for (const entry of entries) {
+      const table = { domain: this.cache.domains, user: this.cache.users, alias: this.cache.aliases, route: this.cache.routes }[entry.kind] as Map<string, unknown>;
+      if (entry.value) table.set(entry.key, entry.value);
+    }
+    this.cache.appliedSeq = seq;
+  }
+
+  request<T>(build: (replyTo: Ref<AdminReply<T>>) => DirectoryRequest, timeoutMs = 120_000): Promise<AdminReply<T>> {
+    return ask<DirectoryRequest, AdminReply<T>>(this.ref, build, timeoutMs);
+  }
+
+  /** Checks a password; a recent success for the same password skips the scrypt work. */
+  async authenticate(address: string, password: string): Promise<UserRecord | null> {
+    const user = this.cache.user(address);
+    if (!user) return null;
+    const digest = createHash('sha256').update(this.pepper).update(user.address).update('\0').update(password).digest();
+    const remembered = this.verified.get(user.address);
+    if (remembered && remembered.passwordHash === user.passwordHash && timingSafeEqual(remembered.digest, digest)) return user;
+    if (!(await verifyPassword(password, user.passwordHash))) return null;
+    this.verified.set(user.address, { passwordHash: user.passwordHash, digest });
+    if ((hashCost(user.passwordHash) ?? 0) < this.options.passwordCost) void this.upgradeHash(user.address, password);
+    return user;
+  }
+
+  /** Re-hashes a password stored with a weaker cost (bulk import) at the configured cost. */
+  private async upgradeHash(address: string, password: string): Promise<void> {
+    try {
+      await this.request((replyTo) => ({ type: 'set-password', address, password, replyTo }));
+    } catch (err) {
+      this.log.warn({ err, user: address }, 'password hash upgrade failed');
+    }
+  }
+
+  private behaviour() {
+    return async (state: undefined, msg: DirectoryRequest): Promise<undefined> => {
+      try {
+        const value = await this.handle(msg);
+        dispatch(msg.replyTo as Ref<AdminReply>, { ok: true, value });
+      } catch (err) {
+        if (!(err instanceof AdminError)) throw err;
+        dispatch(msg.replyTo as Ref<AdminReply>, failure(err.message, false));
+      }
+      return state;
+    };
+  }
+
+  private async write(entries: DirectoryEntry[]): Promise<void> {
+    const changes = await this.store.write(entries);
+    for (const change of changes) this.cache.apply(change);
+  }
+
+  private async handle(msg: DirectoryRequest): Promise<unknown> {
+    switch (msg.type) {
+      case 'add-domain': return this.addDomain(msg.name);
+      case 'remove-domain': return this.removeDomain(msg.name);
+      case 'add-users': return this.addUsers(msg.users, msg.hashCost);
+      case 'remove-user': return this.removeUser(msg.address);
+      case 'set-password': return this.setPassword(msg.address, msg.password);
+      case 'set-quota': return this.setQuota(msg.address, msg.quota);
+      case 'add-alias': return this.addAlias(msg.address, msg.targets);
+      case 'remove-alias': return this.removeAlias(msg.address);
+    }
+  }
+
+  private async addDomain(rawName: string): Promise<DomainRecord> {
+    const name = rawName.trim().toLowerCase();
+    if (!isValidDomain(name)) throw new AdminError(`invalid domain name: ${rawName}`);
+    if (this.cache.domains.has(name)) throw new AdminError(`domain exists: ${name}`);
+    const record: DomainRecord = { name, created: Date.now() };
+    await this.write([{ kind: 'domain', key: name, value: record }]);
+    this.log.info({ domain: name }, 'domain added');
+    return record;
+  }
+
+  private async removeDomain(rawName: string): Promise<null> {
+    const name = rawName.trim().toLowerCase();
+    if (!this.cache.domains.has(name)) throw new AdminError(`unknown domain: ${name}`);
+    const users = [...this.cache.users.keys()].filter((a) => domainOf(a) === name).length;
+    if (users > 0) throw new AdminError(`domain ${name} still has ${users} user(s); remove them first`);
+    const aliases = [...this.cache.aliases.keys()].filter((a) => domainOf(a) === name);
+    await this.write([
+      ...aliases.map((a) => ({ kind: 'alias' as const, key: a, value: null })),
+      { kind: 'domain', key: name, value: null },
+    ]);
+    this.log.info({ domain: name }, 'domain removed');
+    return null;
+  }
+
+  private checkNewAddress(rawAddress: string, seen: Set<string>): string {
+    const address = normalizeAddress(rawAddress);
+    if (!isValidAddress(address)) throw new AdminError(`invalid address: ${rawAddress}`);
+    if (!this.cache.isLocalDomain(domainOf(address))) throw new AdminError(`unknown domain: ${domainOf(address)}`);
+    if (this.cache.users.has(address) || seen.has(address)) throw new AdminError(`user exists: ${address}`);
+    return address;
+  }
+
+  /** Adds users in one synced batch; a bad line is skipped with its reason, the rest go in. */
+  private async addUsers(users: NewUser[], cost: number): Promise<Array<ImportLineResult>> {
+    const results: ImportLineResult[] = [];
+    const seen = new Set<string>();
+    const accepted: Array<{ index: number; address: string; user: NewUser }> = [];
+    users.forEach((user, index) => {
+      try {
+        const address = this.checkNewAddress(user.address, seen);
+        if (user.passwordHash !== undefined && !isPasswordHash(user.passwordHash)) throw new AdminError('unsupported password hash format');
+        if (user.passwordHash === undefined && !user.password) throw new AdminError('empty password');
+        seen.add(address);
+        accepted.push({ index, address, user });
+      } catch (err) {
+        if (!(err instanceof AdminError)) throw err;
+        results[index] = { line: index + 1, address: user.address, status: 'skipped', reason: err.message };
+      }
+    });
+    const records = await Promise.all(accepted.map(async ({ address, user }) => ({
+      address,
+      passwordHash: user.passwordHash ?? (await hashPassword(user.password as string, cost)),
+      quota: user.quota ?? this.options.defaultQuota,
+      mailboxId: randomUUID(),
+      created: Date.now(),
+    } satisfies UserRecord)));
+    await this.write(records.map((r) => ({ kind: 'user' as const, key: r.address, value: r })));
+    accepted.forEach(({ index, address }) => (results[index] = { line: index + 1, address, status: 'added' }));
+    this.log.info({ added: records.length, skipped: users.length - records.length }, 'users added');
+    return results;
+  }
+
+  private existingUser(rawAddress: string): UserRecord {
+    const user = this.cache.user(rawAddress);
+    if (!user) throw new AdminError(`unknown user: ${normalizeAddress(rawAddress)}`);
+    return user;
+  }
+
+  private async removeUser(rawAddress: string): Promise<null> {
+    const user = this.existingUser(rawAddress);
+    await this.write([{ kind: 'user', key: user.address, value: null }]);
+    this.verified.delete(user.address);
+    this.log.info({ user: user.address }, 'user removed');
+    return null;
+  }
+
+  private async setPassword(rawAddress: string, password: string): Promise<null> {
+    const user = this.existingUser(rawAddress);
+    if (!password) throw new AdminError('empty password');
+    const passwordHash = await hashPassword(password, this.options.passwordCost);
+    await this.write([{ kind: 'user', key: user.address, value: { ...user, passwordHash } }]);
+    this.log.info({ user: user.address }, 'password changed');
+    return null;
+  }
+
+  private async setQuota(rawAddress: string, quota: number): Promise<null> {
+    const user = this.existingUser(rawAddress);
+    if (!Number.isSafeInteger(quota) || quota < 0) throw new AdminError('quota must be a non-negative number of bytes');
+    await this.write([{ kind: 'user', key: user.address, value: { ...user, quota } }]);
+    return null;
+  }
+
+  private async addAlias(rawAddress: string, rawTargets: string[]): Promise<AliasRecord> {
+    const address = normalizeAddress(rawAddress);
+    const catchAll = address.startsWith('@');
+    if (catchAll ? !isValidDomain(address.slice(1)) : !isValidAddress(address)) throw new AdminError(`invalid address: ${rawAddress}`);
+    if (!this.cache.isLocalDomain(domainOf(address))) throw new AdminError(`unknown domain: ${domainOf(address)}`);
+    const targets = rawTargets.map(normalizeAddress).filter((t) => t !== '');
+    if (targets.length === 0) throw new AdminError('an alias needs at least one target');
+    for (const target of targets) if (!isValidAddress(target)) throw new AdminError(`invalid target address: ${target}`);
+    const record: AliasRecord = { address, targets };
+    await this.write([{ kind: 'alias', key: address, value: record }]);
+    this.log.info({ alias: address, targets }, 'alias set');
+    return record;
+  }
+
+  private async removeAlias(rawAddress: string): Promise<null> {
+    const address = normalizeAddress(rawAddress);
+    if (!this.cache.aliases.has(address)) throw new AdminError(`unknown alias: ${address}`);
+    await this.write([{ kind: 'alias', key: address, value: null }]);
+    return null;
+  }
+}

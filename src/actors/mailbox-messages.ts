@@ -1,0 +1,24 @@
+// Messages a mailbox actor understands, and their answers. A mailbox is one user's
+// whole message store (every folder); its actor is the only writer of it.
+import type { Ref } from 'nact';
+import type { Failure } from './supervision.js';
+
+export interface PopMessage {
+  uid: number;
+  size: number;
+  blob: string;
+}
+
+export type DeliverReply = { ok: true; uid: number; duplicate: boolean } | Failure;
+export type PopOpenReply = { ok: true; uidValidity: number; messages: PopMessage[] } | { ok: false; error: 'in-use'; temporary: true } | Failure;
+export type DoneReply = { ok: true } | Failure;
+export type MailboxStatsReply = { ok: true; messages: number; bytes: number } | Failure;
+
+export type MailboxRequest =
+  | { type: 'deliver'; deliveryId: string; blob: string; size: number; internalDate: number; quota: number; replyTo: Ref<DeliverReply> }
+  | { type: 'pop-open'; session: string; replyTo: Ref<PopOpenReply> }
+  | { type: 'pop-commit'; session: string; uids: number[]; replyTo: Ref<DoneReply> }
+  | { type: 'pop-release'; session: string; replyTo: Ref<DoneReply> }
+  | { type: 'stats'; replyTo: Ref<MailboxStatsReply> }
+  /** Test-only: makes the actor throw, to show supervision (honoured only with testFaults). */
+  | { type: 'inject-fault'; replyTo: Ref<DoneReply> };

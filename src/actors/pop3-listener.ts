@@ -1,0 +1,109 @@
+// The POP3 listener: the protocol layer (src/protocols/pop3) over the mailbox actors.
+// Each connection's session runs inside its own actor; a crash there closes that
+// connection with -ERR and leaves the rest of the process alone.
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import type { Ref } from 'nact';
+import type { Logger } from '../logger.js';
+import type { ServerConfig } from '../config/config.js';
+import type { BlobStore } from '../store/blob-store.js';
+import { createPop3Server } from '../protocols/pop3/server.js';
+import type { Maildrop, Pop3Backend } from '../protocols/pop3/backend.js';
+import type { Directory } from './directory.js';
+import type { MailboxRegistry } from './mailbox-registry.js';
+import type { DoneReply, PopOpenReply } from './mailbox-messages.js';
+import type { ConnectionLimiter } from './connection-limiter.js';
+import { dispatch, spawn, stop } from './supervision.js';
+import type { RunningListener } from './smtp-listener.js';
+
+export interface Pop3Deps {
+  directory: Directory;
+  mailboxes: MailboxRegistry;
+  blobs: BlobStore;
+  limiter: ConnectionLimiter;
+  log: Logger;
+}
+
+function mailboxBackend(deps: Pop3Deps): Pop3Backend {
+  return {
+    async authenticate(user, password, remoteAddress) {
+      if (!deps.limiter.mayAuthenticate(remoteAddress)) return { ok: false, reason: 'temporary' };
+      const record = await deps.directory.authenticate(user, password);
+      if (!record) {
+        deps.limiter.authFailed(remoteAddress);
+        return { ok: false, reason: 'bad-credentials' };
+      }
+      return { ok: true, userId: record.address };
+    },
+    async openMaildrop(userId) {
+      const user = deps.directory.cache.user(userId);
+      if (!user) throw new Error(`user ${userId} disappeared`);
+      return openMaildrop(user.mailboxId, deps);
+    },
+  };
+}
+
+async function openMaildrop(mailboxId: string, deps: Pop3Deps): Promise<Maildrop | 'in-use'> {
+  const session = randomUUID();
+  deps.mailboxes.pin(mailboxId);
+  let reply: PopOpenReply;
+  try {
+    reply = await deps.mailboxes.ask<PopOpenReply>(mailboxId, (replyTo) => ({ type: 'pop-open', session, replyTo }));
+  } catch (err) {
+    deps.mailboxes.unpin(mailboxId);
+    throw err;
+  }
+  if (!reply.ok) {
+    deps.mailboxes.unpin(mailboxId);
+    if (reply.error === 'in-use') return 'in-use';
+    throw new Error(reply.error);
+  }
+  const { messages, uidValidity } = reply;
+  let open = true;
+  const finish = async (type: 'pop-commit' | 'pop-release', uids: number[]) => {
+    if (!open) return;
+    const answer = await deps.mailboxes.ask<DoneReply>(mailboxId, (replyTo) =>
+      type === 'pop-commit' ? { type, session, uids, replyTo } : { type, session, replyTo });
+    if (!answer.ok) throw new Error(answer.error);
+    open = false;
+    deps.mailboxes.unpin(mailboxId);
+  };
+  return {
+    messages: messages.map((m) => ({ uid: `${uidValidity}.${m.uid}`, size: m.size })),
+    read: (index) => deps.blobs.read(messages[index].blob),
+    commit: (deleted) => finish('pop-commit', deleted.map((i) => messages[i].uid)),
+    release: () => finish('pop-release', []),
+  };
+}
+
+/** Runs one connection's session inside its own actor; resolves or rejects with it. */
+function runInSessionActor(parent: Ref<unknown>, name: string, run: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const ref = spawn(parent, async (state: undefined) => {
+      await run();
+      resolve();
+      stop(ref);
+      return state;
+    }, name, {
+      onCrash: (_msg, err, ctx) => {
+        reject(err ?? new Error(`${name} crashed`));
+        return ctx.stop;
+      },
+    });
+    dispatch(ref, { type: 'run' });
+  });
+}
+
+export async function startPop3Listener(
+  options: { port: number; implicitTls: boolean }, config: ServerConfig, parent: Ref<unknown>, deps: Pop3Deps,
+): Promise<RunningListener> {
+  const tls = config.tls ? { key: readFileSync(config.tls.key), cert: readFileSync(config.tls.cert) } : undefined;
+  let sessionCount = 0;
+  const server = createPop3Server({
+    tls, implicitTls: options.implicitTls, allowPlaintextAuth: config.allowPlaintextAuth,
+    maxConnectionsPerIp: config.maxConnectionsPerIp, shutdownGraceMs: 2000,
+    runSession: (session) => runInSessionActor(parent, `pop3-${options.implicitTls ? 's' : ''}${++sessionCount}`, () => session.run()),
+  }, mailboxBackend(deps), deps.log);
+  const { port } = await server.listen(options.port, config.bind);
+  return { port, close: () => server.close() };
+}

@@ -1,0 +1,135 @@
+// SMTP listeners (MX on the smtp port, submission with AUTH, optional SMTPS) built on
+// smtp-server; each connection gets its own session actor under the listener.
+import { readFileSync } from 'node:fs';
+import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
+import type { Ref } from 'nact';
+import type { Logger } from '../logger.js';
+import type { ServerConfig } from '../config/config.js';
+import { spawn, dispatch, stop } from './supervision.js';
+import {
+  initialSmtpSessionState, smtpError, smtpSessionBehaviour,
+  type SmtpSessionDeps, type SmtpSessionMessage,
+} from './smtp-session.js';
+import type { Directory } from './directory.js';
+import { ConnectionLimiter } from './connection-limiter.js';
+
+export interface SmtpListenerOptions {
+  kind: 'mx' | 'submission' | 'smtps';
+  port: number;
+}
+
+export interface RunningListener {
+  port: number;
+  close(): Promise<void>;
+}
+
+function isLoopback(address: string): boolean {
+  return address === '127.0.0.1' || address === '::1' || address.startsWith('127.') || address === '::ffff:127.0.0.1';
+}
+
+export async function startSmtpListener(
+  options: SmtpListenerOptions, config: ServerConfig, parent: Ref<unknown>,
+  deps: Omit<SmtpSessionDeps, 'submission'>, directory: Directory, limiter: ConnectionLimiter, log: Logger,
+): Promise<RunningListener> {
+  const submission = options.kind !== 'mx';
+  const sessionDeps: SmtpSessionDeps = { ...deps, submission };
+  const sessions = new Map<string, Ref<SmtpSessionMessage>>();
+  const tls = config.tls ? { key: readFileSync(config.tls.key), cert: readFileSync(config.tls.cert) } : {};
+
+  const sessionRef = (session: SMTPServerSession): Ref<SmtpSessionMessage> | undefined => sessions.get(session.id);
+
+  const serverOptions: SMTPServerOptions = {
+    ...tls,
+    secure: options.kind === 'smtps',
+    name: config.hostname,
+    banner: 'ternmail ESMTP',
+    size: config.maxMessageSize,
+    authMethods: ['PLAIN', 'LOGIN'],
+    authOptional: !submission,
+    disabledCommands: submission ? [] : ['AUTH'],
+    hideSTARTTLS: !config.tls,
+    allowInsecureAuth: true,
+    disableReverseLookup: true,
+    maxRecipients: config.maxRecipients,
+    maxCommandLength: config.maxLineLength,
+    logger: false,
+    closeTimeout: 1000,
+    onConnect(session, callback) {
+      if (!limiter.acquire(session.remoteAddress)) {
+        return callback(smtpError(421, '4.7.0 Too many connections from your address'));
+      }
+      const ref = spawn(parent, smtpSessionBehaviour(sessionDeps), `smtp-${options.kind}-${session.id}`, {
+        initialStateFunc: initialSmtpSessionState,
+        onCrash: (msg: SmtpSessionMessage | undefined, err: Error | undefined, ctx) => {
+          log.error({ err, session: session.id }, 'smtp session actor crashed');
+          msg?.callback(smtpError(451, '4.3.0 Internal error; please try again later'));
+          return ctx.resume;
+        },
+      }) as Ref<SmtpSessionMessage>;
+      sessions.set(session.id, ref);
+      callback();
+    },
+    onClose(session) {
+      const ref = sessions.get(session.id);
+      if (ref) {
+        sessions.delete(session.id);
+        limiter.release(session.remoteAddress);
+        stop(ref);
+      }
+    },
+    onAuth(auth, session, callback) {
+      if (!session.secure && !isLoopback(session.remoteAddress) && !config.allowPlaintextAuth) {
+        return callback(smtpError(538, '5.7.11 Encryption required for requested authentication mechanism'));
+      }
+      if (!limiter.mayAuthenticate(session.remoteAddress)) {
+        return callback(smtpError(421, '4.7.0 Too many failed authentications from your address'));
+      }
+      const username = auth.username ?? '';
+      directory.authenticate(username, auth.password ?? '').then((user) => {
+        if (!user) {
+          limiter.authFailed(session.remoteAddress);
+          log.warn({ user: username, client: session.remoteAddress, proto: 'smtp' }, 'authentication failed');
+          return callback(smtpError(535, '5.7.8 Authentication credentials invalid'));
+        }
+        log.info({ user: user.address, client: session.remoteAddress, proto: 'smtp' }, 'authenticated');
+        callback(null, { user: user.address });
+      }, (err) => {
+        log.error({ err }, 'authentication error');
+        callback(smtpError(454, '4.7.0 Temporary authentication failure'));
+      });
+    },
+    onMailFrom(address, session, callback) {
+      const ref = sessionRef(session);
+      if (!ref) return callback(smtpError(421, '4.3.0 Session not available'));
+      dispatch(ref, { type: 'mail-from', address, session, callback });
+    },
+    onRcptTo(address, session, callback) {
+      const ref = sessionRef(session);
+      if (!ref) return callback(smtpError(421, '4.3.0 Session not available'));
+      dispatch(ref, { type: 'rcpt-to', address, session, callback });
+    },
+    onData(stream, session, callback) {
+      const ref = sessionRef(session);
+      if (!ref) {
+        stream.resume();
+        return stream.on('end', () => callback(smtpError(421, '4.3.0 Session not available')));
+      }
+      dispatch(ref, { type: 'data', stream, session, callback });
+    },
+  };
+
+  const server = new SMTPServer(serverOptions);
+  server.on('error', (err) => log.warn({ err, listener: options.kind }, 'smtp connection error'));
+  const port = await new Promise<number>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.listen(options.port, config.bind, () => {
+      const address = server.server.address();
+      resolve(typeof address === 'object' && address ? address.port : options.port);
+    });
+  });
+  log.info({ listener: options.kind, port, bind: config.bind }, 'smtp listener started');
+  return {
+    port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,207 @@
+// The SMTP session actor: one per connection, fed by smtp-server's hooks. It checks
+// senders and recipients against the directory, streams DATA into the blob store,
+// commits the queue entry with a synced write and only then answers 250.
+import type { Readable } from 'node:stream';
+import type { Ref } from 'nact';
+import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
+import type { Logger } from '../logger.js';
+import type { Directory } from './directory.js';
+import type { Database } from '../store/database.js';
+import type { BlobStore } from '../store/blob-store.js';
+import { newQueueId, queueHolder, type QueueEntry, type QueueRecipient, type QueueStore } from '../store/queue-store.js';
+import { domainOf, normalizeAddress, type Recipient } from '../directory/records.js';
+import { dispatch } from './supervision.js';
+import type { QueueMessage } from './queue.js';
+
+export type Callback = (err?: Error | null, message?: string) => void;
+
+export type SmtpSessionMessage =
+  | { type: 'mail-from'; address: SMTPServerAddress; session: SMTPServerSession; callback: Callback }
+  | { type: 'rcpt-to'; address: SMTPServerAddress; session: SMTPServerSession; callback: Callback }
+  | { type: 'data'; stream: Readable & { sizeExceeded?: boolean }; session: SMTPServerSession; callback: Callback };
+
+export interface SmtpSessionDeps {
+  db: Database;
+  blobs: BlobStore;
+  queue: QueueStore;
+  queueActor: () => Ref<QueueMessage>;
+  directory: Directory;
+  log: Logger;
+  hostname: string;
+  submission: boolean;
+  maxMessageSize: number;
+  maxReceivedHeaders: number;
+}
+
+interface SmtpSessionState {
+  /** Recipients accepted so far in this transaction, keyed by the address given at RCPT. */
+  recipients: Map<string, Recipient[]>;
+}
+
+export function smtpError(code: number, text: string): Error {
+  const err = new Error(text) as Error & { responseCode: number };
+  err.responseCode = code;
+  return err;
+}
+
+export function initialSmtpSessionState(): SmtpSessionState {
+  return { recipients: new Map() };
+}
+
+export function smtpSessionBehaviour(deps: SmtpSessionDeps) {
+  return async (state: SmtpSessionState, msg: SmtpSessionMessage): Promise<SmtpSessionState> => {
+    switch (msg.type) {
+      case 'mail-from':
+        state.recipients.clear();
+        msg.callback(checkSender(msg.address, msg.session, deps));
+        return state;
+      case 'rcpt-to':
+        msg.callback(checkRecipient(msg.address, msg.session, state, deps));
+        return state;
+      case 'data':
+        await receiveData(msg, state, deps);
+        state.recipients.clear();
+        return state;
+    }
+  };
+}
+
+function authenticatedUser(session: SMTPServerSession): string | null {
+  return typeof session.user === 'string' ? session.user : null;
+}
+
+function checkSender(address: SMTPServerAddress, session: SMTPServerSession, deps: SmtpSessionDeps): Error | null {
+  const user = authenticatedUser(session);
+  if (!deps.submission || !user) return null;
+  const from = normalizeAddress(address.address);
+  if (from === user) return null;
+  const owned = deps.directory.cache.resolve(from);
+  if (owned.ok && owned.recipients.length === 1 && owned.recipients[0].address === user) return null;
+  return smtpError(553, `5.7.1 <${address.address}>: Sender address rejected: not owned by user ${user}`);
+}
+
+function checkRecipient(
+  address: SMTPServerAddress, session: SMTPServerSession, state: SmtpSessionState, deps: SmtpSessionDeps,
+): Error | null {
+  const given = address.address;
+  const resolution = deps.directory.cache.resolve(given);
+  if (resolution.ok) {
+    state.recipients.set(given, resolution.recipients);
+    return null;
+  }
+  switch (resolution.reason) {
+    case 'not-local':
+      if (authenticatedUser(session)) {
+        const norm = normalizeAddress(given);
+        state.recipients.set(given, [{ kind: 'remote', address: norm, domain: domainOf(norm) }]);
+        return null;
+      }
+      return smtpError(554, `5.7.1 <${given}>: Relay access denied`);
+    case 'unknown-user':
+      return smtpError(550, `5.1.1 <${given}>: Recipient address rejected: User unknown in virtual mailbox table`);
+    case 'alias-loop':
+      return smtpError(550, `5.4.6 <${given}>: Recipient address rejected: alias expansion loop`);
+    case 'invalid-address':
+      return smtpError(501, `5.1.3 <${given}>: Bad recipient address syntax`);
+  }
+}
+
+function receivedHeader(session: SMTPServerSession, hostname: string, queueId: string): Buffer {
+  const secure = session.secure ? 'S' : '';
+  const auth = session.user ? 'A' : '';
+  const helo = (session.hostNameAppearsAs || 'unknown').replace(/[^\x21-\x7e]/g, '');
+  const client = session.clientHostname && session.clientHostname !== `[${session.remoteAddress}]` ? session.clientHostname : 'unknown';
+  const date = new Date().toUTCString().replace('GMT', '+0000');
+  return Buffer.from(
+    `Received: from ${helo} (${client} [${session.remoteAddress}])\r\n` +
+    `\tby ${hostname} (ternmail) with ESMTP${secure}${auth} id ${queueId};\r\n\t${date}\r\n`,
+    'latin1',
+  );
+}
+
+async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, state: SmtpSessionState, deps: SmtpSessionDeps): Promise<void> {
+  const { stream, session } = msg;
+  const queueId = newQueueId();
+  const upload = deps.blobs.beginUpload();
+  upload.write(receivedHeader(session, deps.hostname, queueId));
+  const scan = new ReceivedCounter();
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (stream.sizeExceeded) continue;
+      scan.feed(chunk);
+      upload.write(chunk);
+      await upload.backpressure();
+    }
+  } catch (err) {
+    await upload.abort();
+    throw err;
+  }
+  const base = { queueId, client: session.remoteAddress, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '' };
+  if (stream.sizeExceeded) {
+    await upload.abort();
+    deps.log.info({ ...base, result: 'rejected', reason: 'size' }, 'smtp transaction');
+    msg.callback(smtpError(552, `5.3.4 Message size exceeds fixed limit of ${deps.maxMessageSize} bytes`));
+    return;
+  }
+  if (scan.count >= deps.maxReceivedHeaders) {
+    await upload.abort();
+    deps.log.info({ ...base, result: 'rejected', reason: 'loop', received: scan.count }, 'smtp transaction');
+    msg.callback(smtpError(554, `5.4.6 Too many Received headers (${scan.count}): mail forwarding loop`));
+    return;
+  }
+  const recipients = queueRecipients(session, state);
+  const finished = await upload.finish(queueHolder(queueId));
+  const entry: QueueEntry = {
+    id: queueId, partition: deps.queue.pickPartition(), from: base.from, blob: finished.sha, size: finished.size,
+    arrived: Date.now(), client: session.remoteAddress, recipients, held: false,
+  };
+  try {
+    await deps.db.commit([...finished.ops, deps.queue.putOp(entry)]);
+  } finally {
+    finished.release();
+  }
+  dispatch(deps.queueActor(), { type: 'queued', entry });
+  deps.log.info({
+    ...base, rcpts: recipients.map((r) => r.original), size: finished.size, blob: finished.sha.slice(0, 16),
+    dedup: finished.deduplicated, result: 'queued',
+  }, 'smtp transaction');
+  msg.callback(null, `2.0.0 Ok: queued as ${queueId}`);
+}
+
+function queueRecipients(session: SMTPServerSession, state: SmtpSessionState): QueueRecipient[] {
+  const out: QueueRecipient[] = [];
+  const seen = new Set<string>();
+  for (const rcpt of session.envelope.rcptTo) {
+    for (const target of state.recipients.get(rcpt.address) ?? []) {
+      if (seen.has(target.address)) continue;
+      seen.add(target.address);
+      out.push({
+        address: target.address, original: rcpt.address, kind: target.kind, state: 'pending',
+        attempts: 0, nextAttempt: 0, lastError: null,
+      });
+    }
+  }
+  return out;
+}
+
+/** Counts Received: headers in the message header section, across chunk boundaries. */
+class ReceivedCounter {
+  count = 0;
+  private inHeader = true;
+  private carry = '';
+
+  feed(chunk: Buffer): void {
+    if (!this.inHeader) return;
+    const text = this.carry + chunk.toString('latin1');
+    const lines = text.split('\n');
+    this.carry = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line === '' || line === '\r') {
+        this.inHeader = false;
+        return;
+      }
+      if (/^received:/i.test(line)) this.count += 1;
+    }
+    if (this.carry.length > 64 * 1024) this.carry = '';
+  }
+}

@@ -1,0 +1,304 @@
+#!/usr/bin/env node
+// The `ternmail` command: `start` runs a server; every other command reaches a running
+// server through its admin API. Errors are one line on stderr and a non-zero exit.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { callAdmin, CliError, findAdmin, type AdminTarget } from './admin-client.js';
+import { importUsers } from './import-users.js';
+import { ConfigError, defaultConfig, loadConfig } from '../config/config.js';
+import { createLogger } from '../logger.js';
+import { startServer } from '../server.js';
+
+const out = (line: string): void => {
+  process.stdout.write(line + '\n');
+};
+
+function version(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (const candidate of ['../../package.json', '../../../package.json']) {
+    try {
+      return (JSON.parse(readFileSync(path.join(here, candidate), 'utf8')) as { version: string }).version;
+    } catch {
+      continue;
+    }
+  }
+  return 'unknown';
+}
+
+const adminOptions = {
+  data: { type: 'string' },
+  admin: { type: 'string' },
+  token: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const adminHelp = `  --data DIR        data folder of the running server (default ./data)
+  --admin URL       admin API address, instead of --data
+  --token TOKEN     admin token (with --admin; or TERNMAIL_ADMIN_TOKEN)`;
+
+const startFlags = [
+  ['data', 'DIR', `data folder (default ${defaultConfig.data})`],
+  ['hostname', 'NAME', 'host name in greetings and Received headers'],
+  ['bind', 'ADDR', `listen address (default ${defaultConfig.bind})`],
+  ['smtp-port', 'N', `inbound SMTP (MX) port (default ${defaultConfig.smtpPort})`],
+  ['submission-port', 'N', `submission port, AUTH required (default ${defaultConfig.submissionPort})`],
+  ['pop3-port', 'N', `POP3 port (default ${defaultConfig.pop3Port})`],
+  ['imap-port', 'N', `IMAP port (default ${defaultConfig.imapPort})`],
+  ['admin-port', 'N', `admin HTTP API port (default ${defaultConfig.adminPort})`],
+  ['config', 'FILE', 'JSON config file (flags > TERNMAIL_* env > file > defaults)'],
+  ['log-level', 'LEVEL', 'trace|debug|info|warn|error|silent (default info)'],
+] as const;
+
+const help: Record<string, string> = {
+  main: `ternmail ${version()}: an ISP-scale mail system (SMTP, POP3, IMAP) on supervised actors
+
+Usage: ternmail COMMAND [options]
+
+Commands:
+  start                        run the server
+  domain add|remove|list NAME  manage local domains
+  user add EMAIL               add a user (--password-stdin or --password P) [--quota BYTES]
+  user remove EMAIL            remove a user
+  user list                    list users
+  user passwd EMAIL            change a password (--password-stdin or --password P)
+  user quota EMAIL BYTES       set a quota (0 = unlimited)
+  user import FILE             bulk add: 'address password' or JSON lines
+  alias add ADDRESS TARGET[,TARGET...]   add an alias (ADDRESS may be @domain: catch-all)
+  alias remove ADDRESS         remove an alias
+  alias list                   list aliases
+  queue list                   show the mail queue (like mailq)
+  queue flush                  retry every deferred recipient now
+  stats                        counters as one line of JSON
+
+Run 'ternmail COMMAND --help' for a command's options. 'ternmail --version' prints the version.`,
+  start: `Usage: ternmail start [options]
+
+${startFlags.map(([f, a, d]) => `  --${f} ${a}`.padEnd(28) + d).join('\n')}
+
+Every setting also reads TERNMAIL_<NAME> from the environment (e.g. TERNMAIL_SMTP_PORT)
+and the config file's camelCase keys (e.g. "smtpPort", "tls": {"key": ..., "cert": ...}).`,
+  domain: `Usage: ternmail domain add NAME | remove NAME | list\n\n${adminHelp}`,
+  user: `Usage:
+  ternmail user add EMAIL (--password-stdin | --password P) [--quota BYTES]
+  ternmail user remove EMAIL
+  ternmail user list
+  ternmail user passwd EMAIL (--password-stdin | --password P)
+  ternmail user quota EMAIL BYTES
+  ternmail user import FILE     one 'address password' per line, or JSON lines
+                                {"address": ..., "password": ..., "quota": ...}
+
+  --password-stdin  read the password from standard input (first line)
+  --password P      the password on the command line (for scripts)
+  --quota BYTES     mailbox quota (0 = unlimited)
+${adminHelp}`,
+  alias: `Usage: ternmail alias add ADDRESS TARGET[,TARGET...] | remove ADDRESS | list
+
+ADDRESS "@domain" is a catch-all for the domain. Targets may be local or remote.
+${adminHelp}`,
+  queue: `Usage: ternmail queue list | flush\n\n${adminHelp}`,
+  stats: `Usage: ternmail stats\n\nPrints one line of JSON: messages, queued, blobs, blobBytes, ...\n${adminHelp}`,
+};
+
+async function readPasswordFromStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) chunks.push(chunk);
+  const password = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0];
+  if (!password) throw new CliError('no password on standard input');
+  return password;
+}
+
+function parse(args: string[], options: ParseArgsConfig['options']): { values: Record<string, unknown>; positionals: string[] } {
+  try {
+    const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+    return { values: parsed.values as Record<string, unknown>, positionals: parsed.positionals };
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}
+
+function need(positionals: string[], index: number, what: string): string {
+  const value = positionals[index];
+  if (!value) throw new CliError(`missing ${what}`);
+  return value;
+}
+
+async function password(values: Record<string, unknown>): Promise<string> {
+  if (typeof values.password === 'string') return values.password;
+  if (values['password-stdin']) return readPasswordFromStdin();
+  throw new CliError('give the password with --password-stdin or --password');
+}
+
+async function runStart(args: string[]): Promise<void> {
+  const options: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' } };
+  for (const [flag] of startFlags) options[flag] = { type: 'string' };
+  const { values } = parse(args, options);
+  if (values.help) return out(help.start);
+  const flags: Record<string, unknown> = {};
+  for (const [flag] of startFlags) {
+    if (flag === 'config') continue;
+    const key = flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    flags[key] = values[flag];
+  }
+  const config = loadConfig({ flags, env: process.env, configFile: values.config as string | undefined ?? process.env.TERNMAIL_CONFIG });
+  const log = createLogger(config.logLevel);
+  const server = await startServer(config, log);
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'signal received');
+    server.stop().then(() => process.exit(0), (err) => {
+      log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function runDomain(args: string[], admin: AdminTarget): Promise<void> {
+  const [action, name] = args;
+  if (action === 'add') {
+    await callAdmin(admin, 'POST', '/v1/domains', { name: need(args, 1, 'domain name') });
+    return out(`domain added: ${name.toLowerCase()}`);
+  }
+  if (action === 'remove') {
+    await callAdmin(admin, 'DELETE', `/v1/domains/${encodeURIComponent(need(args, 1, 'domain name'))}`);
+    return out(`domain removed: ${name.toLowerCase()}`);
+  }
+  if (action === 'list') {
+    for (const d of await callAdmin<Array<{ name: string }>>(admin, 'GET', '/v1/domains')) out(d.name);
+    return;
+  }
+  throw new CliError(`unknown domain action: ${action ?? '(none)'} (add, remove, list)`);
+}
+
+async function runUser(args: string[], values: Record<string, unknown>, admin: AdminTarget): Promise<void> {
+  const [action] = args;
+  switch (action) {
+    case 'add': {
+      const address = need(args, 1, 'user address');
+      const quota = values.quota === undefined ? undefined : Number(values.quota);
+      if (quota !== undefined && (!Number.isSafeInteger(quota) || quota < 0)) throw new CliError('--quota must be a number of bytes');
+      await callAdmin(admin, 'POST', '/v1/users', { address, password: await password(values), quota });
+      return out(`user added: ${address.toLowerCase()}`);
+    }
+    case 'remove': {
+      const address = need(args, 1, 'user address');
+      await callAdmin(admin, 'DELETE', `/v1/users/${encodeURIComponent(address)}`);
+      return out(`user removed: ${address.toLowerCase()}`);
+    }
+    case 'list':
+      for (const u of await callAdmin<Array<{ address: string; quota: number }>>(admin, 'GET', '/v1/users')) {
+        out(u.quota ? `${u.address}\tquota=${u.quota}` : u.address);
+      }
+      return;
+    case 'passwd': {
+      const address = need(args, 1, 'user address');
+      await callAdmin(admin, 'PUT', `/v1/users/${encodeURIComponent(address)}/password`, { password: await password(values) });
+      return out(`password changed: ${address.toLowerCase()}`);
+    }
+    case 'quota': {
+      const address = need(args, 1, 'user address');
+      const quota = Number(need(args, 2, 'quota in bytes'));
+      await callAdmin(admin, 'PUT', `/v1/users/${encodeURIComponent(address)}/quota`, { quota });
+      return out(`quota set: ${address.toLowerCase()} ${quota}`);
+    }
+    case 'import': {
+      const skipped = await importUsers(admin, need(args, 1, 'file'), out);
+      if (skipped > 0) process.exitCode = 3;
+      return;
+    }
+  }
+  throw new CliError(`unknown user action: ${action ?? '(none)'} (add, remove, list, passwd, quota, import)`);
+}
+
+async function runAlias(args: string[], admin: AdminTarget): Promise<void> {
+  const [action] = args;
+  if (action === 'add') {
+    const address = need(args, 1, 'alias address');
+    const targets = args.slice(2).join(',').split(',').map((t) => t.trim()).filter(Boolean);
+    if (targets.length === 0) throw new CliError('missing alias target(s)');
+    await callAdmin(admin, 'POST', '/v1/aliases', { address, targets });
+    return out(`alias added: ${address.toLowerCase()} -> ${targets.join(',')}`);
+  }
+  if (action === 'remove') {
+    const address = need(args, 1, 'alias address');
+    await callAdmin(admin, 'DELETE', `/v1/aliases/${encodeURIComponent(address)}`);
+    return out(`alias removed: ${address.toLowerCase()}`);
+  }
+  if (action === 'list') {
+    for (const a of await callAdmin<Array<{ address: string; targets: string[] }>>(admin, 'GET', '/v1/aliases')) {
+      out(`${a.address}\t${a.targets.join(',')}`);
+    }
+    return;
+  }
+  throw new CliError(`unknown alias action: ${action ?? '(none)'} (add, remove, list)`);
+}
+
+interface Listing {
+  id: string; arrived: number; size: number; from: string; held: boolean;
+  recipients: Array<{ address: string; state: string; attempts: number; lastError: string | null; nextAttempt: number }>;
+}
+
+function formatQueue(entries: Listing[]): string[] {
+  if (entries.length === 0) return ['Mail queue is empty'];
+  const lines = ['-Queue ID-            --Size-- ----Arrival Time---- -Sender/Recipient-------'];
+  let pending = 0;
+  for (const e of entries) {
+    const when = new Date(e.arrived).toISOString().replace('T', ' ').slice(0, 19);
+    lines.push(`${(e.id + (e.held ? '!' : '')).padEnd(21)} ${String(e.size).padStart(8)} ${when} ${e.from || '<>'}`);
+    for (const r of e.recipients) {
+      if (r.state === 'done') continue;
+      pending += 1;
+      const next = r.state === 'deferred' ? ` next ${new Date(r.nextAttempt).toISOString().slice(11, 19)}` : '';
+      if (r.lastError) lines.push(`${''.padEnd(52)}(${r.lastError}; attempts ${r.attempts}${next})`);
+      lines.push(`${''.padEnd(52)}${r.address} [${r.state}]`);
+    }
+    lines.push('');
+  }
+  lines.push(`-- ${entries.length} message(s), ${pending} recipient(s) waiting.`);
+  return lines;
+}
+
+async function runQueue(args: string[], admin: AdminTarget): Promise<void> {
+  const [action] = args;
+  if (action === 'list' || action === undefined) {
+    for (const line of formatQueue(await callAdmin<Listing[]>(admin, 'GET', '/v1/queue'))) out(line);
+    return;
+  }
+  if (action === 'flush') {
+    await callAdmin(admin, 'POST', '/v1/queue/flush');
+    return out('queue flushed: deferred recipients will be retried now');
+  }
+  throw new CliError(`unknown queue action: ${action} (list, flush)`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === '--version' || command === '-V') return out(version());
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') return out(help.main);
+  if (command === 'start') return runStart(rest);
+  if (!(command in help)) throw new CliError(`unknown command: ${command} (see 'ternmail --help')`);
+  const extra: ParseArgsConfig['options'] = command === 'user'
+    ? { password: { type: 'string' }, 'password-stdin': { type: 'boolean' }, quota: { type: 'string' } }
+    : {};
+  const { values, positionals } = parse(rest, { ...adminOptions, ...extra });
+  if (values.help) return out(help[command]);
+  const admin = findAdmin(values as { data?: string; admin?: string; token?: string });
+  switch (command) {
+    case 'domain': return runDomain(positionals, admin);
+    case 'user': return runUser(positionals, values, admin);
+    case 'alias': return runAlias(positionals, admin);
+    case 'queue': return runQueue(positionals, admin);
+    case 'stats': return out(JSON.stringify(await callAdmin(admin, 'GET', '/v1/stats')));
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof CliError || err instanceof ConfigError) {
+    process.stderr.write(`ternmail: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`ternmail: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,226 @@
+// Server configuration: defaults < JSON config file < TERNMAIL_* environment < flags.
+// Every setting is validated at start; a bad value stops the start with an error naming it.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface TlsSettings {
+  key: string;   // path to PEM key
+  cert: string;  // path to PEM certificate
+}
+
+export interface ServerConfig {
+  data: string;
+  hostname: string;
+  bind: string;
+  smtpPort: number;
+  submissionPort: number;
+  pop3Port: number;
+  imapPort: number;
+  adminPort: number;
+  /** Implicit-TLS listeners; 0 = disabled. Need `tls`. */
+  smtpsPort: number;
+  pop3sPort: number;
+  imapsPort: number;
+  tls: TlsSettings | null;
+  /** Allow AUTH/LOGIN without TLS from non-loopback clients. */
+  allowPlaintextAuth: boolean;
+  maxMessageSize: number;
+  maxRecipients: number;
+  maxLineLength: number;
+  maxConnectionsPerIp: number;
+  maxAuthFailuresPerIp: number;
+  queuePartitions: number;
+  localDeliveryConcurrency: number;
+  /** Retry schedule for deferred recipients, in seconds; the last value repeats. */
+  retrySchedule: number[];
+  maxQueueLifetime: number;
+  defaultQuota: number;
+  mailboxIdleMs: number;
+  passwordCost: number;
+  importPasswordCost: number;
+  logLevel: string;
+}
+
+export const defaultConfig: ServerConfig = {
+  data: './data',
+  hostname: 'localhost',
+  bind: '127.0.0.1',
+  smtpPort: 2525,
+  submissionPort: 2587,
+  pop3Port: 1110,
+  imapPort: 1143,
+  adminPort: 8025,
+  smtpsPort: 0,
+  pop3sPort: 0,
+  imapsPort: 0,
+  tls: null,
+  allowPlaintextAuth: false,
+  maxMessageSize: 50 * 1024 * 1024,
+  maxRecipients: 1000,
+  maxLineLength: 4096,
+  maxConnectionsPerIp: 200,
+  maxAuthFailuresPerIp: 20,
+  queuePartitions: 4,
+  localDeliveryConcurrency: 256,
+  retrySchedule: [60, 300, 900, 1800, 3600],
+  maxQueueLifetime: 5 * 24 * 3600,
+  defaultQuota: 0,
+  mailboxIdleMs: 60_000,
+  passwordCost: 14,
+  importPasswordCost: 10,
+  logLevel: 'info',
+};
+
+export class ConfigError extends Error {
+  constructor(readonly setting: string, message: string) {
+    super(`invalid setting ${setting}: ${message}`);
+  }
+}
+
+type Kind = 'string' | 'port' | 'posint' | 'nonneg' | 'bool' | 'list' | 'tls';
+
+const kinds: Record<keyof ServerConfig, Kind> = {
+  data: 'string', hostname: 'string', bind: 'string',
+  smtpPort: 'port', submissionPort: 'port', pop3Port: 'port', imapPort: 'port', adminPort: 'port',
+  smtpsPort: 'port', pop3sPort: 'port', imapsPort: 'port',
+  tls: 'tls', allowPlaintextAuth: 'bool',
+  maxMessageSize: 'posint', maxRecipients: 'posint', maxLineLength: 'posint',
+  maxConnectionsPerIp: 'posint', maxAuthFailuresPerIp: 'posint', queuePartitions: 'posint',
+  localDeliveryConcurrency: 'posint', retrySchedule: 'list', maxQueueLifetime: 'posint',
+  defaultQuota: 'nonneg', mailboxIdleMs: 'posint', passwordCost: 'posint', importPasswordCost: 'posint',
+  logLevel: 'string',
+};
+
+/** Flag name (kebab-case) for a setting, e.g. smtpPort → smtp-port. */
+export function flagName(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+}
+
+/** Environment name for a setting, e.g. smtpPort → TERNMAIL_SMTP_PORT. */
+export function envName(key: string): string {
+  return 'TERNMAIL_' + flagName(key).replace(/-/g, '_').toUpperCase();
+}
+
+function coerce(key: keyof ServerConfig, raw: unknown, source: string): unknown {
+  const kind = kinds[key];
+  const where = `${key} (from ${source})`;
+  switch (kind) {
+    case 'string':
+      if (typeof raw !== 'string' || raw === '') throw new ConfigError(where, 'expected a non-empty string');
+      return raw;
+    case 'bool':
+      if (typeof raw === 'boolean') return raw;
+      if (raw === 'true' || raw === '1' || raw === 'yes') return true;
+      if (raw === 'false' || raw === '0' || raw === 'no') return false;
+      throw new ConfigError(where, `expected true or false, got ${JSON.stringify(raw)}`);
+    case 'port': {
+      const n = toInteger(raw);
+      if (n === null || n < 0 || n > 65535) throw new ConfigError(where, `expected a port number 0-65535, got ${JSON.stringify(raw)}`);
+      return n;
+    }
+    case 'posint': {
+      const n = toInteger(raw);
+      if (n === null || n <= 0) throw new ConfigError(where, `expected a positive integer, got ${JSON.stringify(raw)}`);
+      return n;
+    }
+    case 'nonneg': {
+      const n = toInteger(raw);
+      if (n === null || n < 0) throw new ConfigError(where, `expected a non-negative integer, got ${JSON.stringify(raw)}`);
+      return n;
+    }
+    case 'list': {
+      const items = Array.isArray(raw) ? raw : String(raw).split(',');
+      const nums = items.map(toInteger);
+      if (nums.length === 0 || nums.some((n) => n === null || n <= 0)) {
+        throw new ConfigError(where, `expected a list of positive integers, got ${JSON.stringify(raw)}`);
+      }
+      return nums;
+    }
+    case 'tls':
+      return coerceTls(raw, where);
+  }
+}
+
+function coerceTls(raw: unknown, where: string): TlsSettings | null {
+  if (raw === null) return null;
+  if (typeof raw !== 'object' || raw === null) throw new ConfigError(where, 'expected an object {"key": PATH, "cert": PATH}');
+  const { key, cert } = raw as Record<string, unknown>;
+  if (typeof key !== 'string' || typeof cert !== 'string') throw new ConfigError(where, 'expected {"key": PATH, "cert": PATH}');
+  return { key, cert };
+}
+
+function toInteger(raw: unknown): number | null {
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+export interface ConfigSources {
+  flags?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+  configFile?: string;
+}
+
+/** Builds the effective configuration from all sources, validating each value. */
+export function loadConfig(sources: ConfigSources): ServerConfig {
+  const config: ServerConfig = structuredClone(defaultConfig);
+  const apply = (key: string, raw: unknown, source: string) => {
+    if (!(key in kinds)) throw new ConfigError(key, `unknown setting (from ${source})`);
+    (config as unknown as Record<string, unknown>)[key] = coerce(key as keyof ServerConfig, raw, source);
+  };
+  if (sources.configFile) {
+    for (const [key, raw] of Object.entries(readConfigFile(sources.configFile))) apply(key, raw, sources.configFile);
+  }
+  const env = sources.env ?? {};
+  for (const key of Object.keys(kinds)) {
+    const value = env[envName(key)];
+    if (value !== undefined && key !== 'tls') apply(key, value, envName(key));
+  }
+  if (env.TERNMAIL_TLS_KEY || env.TERNMAIL_TLS_CERT) {
+    apply('tls', { key: env.TERNMAIL_TLS_KEY, cert: env.TERNMAIL_TLS_CERT }, 'TERNMAIL_TLS_KEY/TERNMAIL_TLS_CERT');
+  }
+  for (const [key, raw] of Object.entries(sources.flags ?? {})) {
+    if (raw !== undefined) apply(key, raw, `--${flagName(key)}`);
+  }
+  validateCombination(config);
+  return config;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError('config', `cannot read ${file}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError('config', `${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError('config', `${file} must hold a JSON object`);
+  }
+  const obj = parsed as Record<string, unknown>;
+  if (obj.tls && typeof obj.tls === 'object') {
+    const tls = obj.tls as Record<string, unknown>;
+    const dir = path.dirname(path.resolve(file));
+    for (const k of ['key', 'cert']) {
+      if (typeof tls[k] === 'string') tls[k] = path.resolve(dir, tls[k] as string);
+    }
+  }
+  return obj;
+}
+
+function validateCombination(config: ServerConfig): void {
+  for (const key of ['smtpsPort', 'pop3sPort', 'imapsPort'] as const) {
+    if (config[key] !== 0 && !config.tls) throw new ConfigError(key, 'an implicit-TLS listener needs tls.key and tls.cert');
+  }
+  if (config.passwordCost > 20) throw new ConfigError('passwordCost', 'at most 20 (scrypt N = 2^cost)');
+  if (config.importPasswordCost > config.passwordCost) {
+    throw new ConfigError('importPasswordCost', 'must not exceed passwordCost');
+  }
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(config.logLevel)) {
+    throw new ConfigError('logLevel', `unknown level ${config.logLevel}`);
+  }
+}

@@ -1,0 +1,96 @@
+// The local replicated directory cache: in-memory maps kept current by applying
+// the directory's numbered change feed. All lookups on a warm cache stay in-process.
+import {
+  domainOf, normalizeAddress,
+  type AliasRecord, type DirectoryChange, type DomainRecord, type Recipient, type Resolution,
+  type RouteRecord, type UserRecord,
+} from './records.js';
+
+const MAX_ALIAS_DEPTH = 8;
+
+export class DirectoryCache {
+  readonly domains = new Map<string, DomainRecord>();
+  readonly users = new Map<string, UserRecord>();
+  readonly aliases = new Map<string, AliasRecord>();
+  readonly routes = new Map<string, RouteRecord>();
+  /** Sequence number of the last change applied. */
+  appliedSeq = 0;
+  private readonly listeners: Array<(change: DirectoryChange) => void> = [];
+
+  apply(change: DirectoryChange): void {
+    if (change.seq <= this.appliedSeq) return;
+    const table = this.table(change.kind);
+    if (change.value === null) table.delete(change.key);
+    else table.set(change.key, change.value);
+    this.appliedSeq = change.seq;
+    for (const listener of this.listeners) listener(change);
+  }
+
+  onChange(listener: (change: DirectoryChange) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private table(kind: DirectoryChange['kind']): Map<string, unknown> {
+    switch (kind) {
+      case 'domain': return this.domains;
+      case 'user': return this.users;
+      case 'alias': return this.aliases;
+      case 'route': return this.routes;
+    }
+  }
+
+  isLocalDomain(domain: string): boolean {
+    return this.domains.has(domain.toLowerCase());
+  }
+
+  user(address: string): UserRecord | undefined {
+    return this.users.get(normalizeAddress(address));
+  }
+
+  /** Expands aliases (catch-all included) into final local or remote recipients. */
+  resolve(address: string): Resolution {
+    const normalized = normalizeAddress(address);
+    const out = new Map<string, Recipient>();
+    const outcome = this.expand(normalized, out, new Set(), 0);
+    if (outcome !== 'ok') return { ok: false, reason: outcome };
+    return { ok: true, recipients: [...out.values()] };
+  }
+
+  private expand(
+    address: string, out: Map<string, Recipient>, visiting: Set<string>, depth: number,
+  ): 'ok' | 'unknown-user' | 'not-local' | 'alias-loop' {
+    if (depth > MAX_ALIAS_DEPTH) return 'alias-loop';
+    const domain = domainOf(address);
+    if (!this.isLocalDomain(domain)) {
+      if (depth === 0) return 'not-local';
+      out.set(address, { kind: 'remote', address, domain });
+      return 'ok';
+    }
+    const alias = visiting.has(address) ? undefined : this.aliases.get(address);
+    if (alias) return this.expandTargets(address, alias.targets, out, visiting, depth);
+    const user = this.users.get(address);
+    if (user) {
+      out.set(address, { kind: 'local', address, user });
+      return 'ok';
+    }
+    const catchAll = this.aliases.get('@' + domain);
+    if (catchAll && !visiting.has('@' + domain)) {
+      return this.expandTargets('@' + domain, catchAll.targets, out, visiting, depth);
+    }
+    return 'unknown-user';
+  }
+
+  private expandTargets(
+    key: string, targets: string[], out: Map<string, Recipient>, visiting: Set<string>, depth: number,
+  ): 'ok' | 'unknown-user' | 'not-local' | 'alias-loop' {
+    visiting.add(key);
+    let delivered = 0;
+    for (const target of targets) {
+      const result = this.expand(normalizeAddress(target), out, visiting, depth + 1);
+      if (result === 'alias-loop') return result;
+      if (result === 'ok') delivered += 1;
+    }
+    visiting.delete(key);
+    return delivered > 0 ? 'ok' : 'unknown-user';
+  }
+}

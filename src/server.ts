@@ -1,0 +1,157 @@
+// Assembles one ternmail node: opens the store, starts the actor tree (directory,
+// queue with delivery workers, mailbox registry, listeners) and the admin API.
+// `startServer` is what `ternmail start` and the tests call.
+import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Ref } from 'nact';
+import type { ServerConfig } from './config/config.js';
+import type { Logger } from './logger.js';
+import { Database } from './store/database.js';
+import { BlobStore } from './store/blob-store.js';
+import { MailboxStore } from './store/mailbox-store.js';
+import { QueueStore } from './store/queue-store.js';
+import { DirectoryStore } from './directory/directory-store.js';
+import { Directory } from './actors/directory.js';
+import { MailboxRegistry } from './actors/mailbox-registry.js';
+import { ask, dispatch, resumeOnCrash, spawn, start, stop, type Failure } from './actors/supervision.js';
+import { initialQueueState, queueBehaviour, type QueueListing, type QueueMessage, type WorkerMessage } from './actors/queue.js';
+import { deliveryWorkerBehaviour } from './actors/delivery-worker.js';
+import { startSmtpListener, type RunningListener } from './actors/smtp-listener.js';
+import { ConnectionLimiter } from './actors/connection-limiter.js';
+import { startAdminApi } from './actors/admin-api.js';
+import type { DoneReply } from './actors/mailbox-messages.js';
+import { startPop3Listener } from './actors/pop3-listener.js';
+
+export interface RunningServer {
+  config: ServerConfig;
+  ports: { smtp: number; submission: number; pop3: number; imap: number; admin: number; smtps?: number; pop3s?: number };
+  adminUrl: string;
+  token: string;
+  directory: Directory;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Test-only: allow injecting faults into actors through the admin API. */
+  testFaults?: boolean;
+}
+
+export const ADMIN_FILE = 'admin.json';
+
+export async function startServer(config: ServerConfig, log: Logger, options: StartOptions = {}): Promise<RunningServer> {
+  mkdirSync(config.data, { recursive: true });
+  const db = new Database(path.join(config.data, 'store'));
+  await db.open();
+  const blobs = new BlobStore(db);
+  const mailboxStore = new MailboxStore(db);
+  const queueStore = new QueueStore(db, config.queuePartitions);
+  const system = start();
+
+  const directory = new Directory(new DirectoryStore(db), log.child({ actor: 'directory' }), {
+    passwordCost: config.passwordCost, defaultQuota: config.defaultQuota,
+  });
+  await directory.start(system);
+
+  const storeParent = spawn(system, (s: undefined) => s, 'store');
+  const mailboxes = new MailboxRegistry(storeParent, {
+    db, blobs, mailboxes: mailboxStore, log: log.child({ actor: 'mailbox' }), testFaults: options.testFaults ?? false,
+  }, config.mailboxIdleMs);
+
+  const queueLog = log.child({ actor: 'queue' });
+  const queueActor = spawn(system, queueBehaviour({
+    db, blobs, queue: queueStore, log: queueLog, retrySchedule: config.retrySchedule, maxQueueLifetime: config.maxQueueLifetime,
+  }), 'queue', { initialStateFunc: initialQueueState, onCrash: resumeOnCrash(queueLog, 'queue') }) as Ref<QueueMessage>;
+
+  const workerDeps = { directory, mailboxes, queue: () => queueActor, log: log.child({ actor: 'delivery' }) };
+  for (let i = 0; i < config.localDeliveryConcurrency; i++) {
+    const worker = spawn(queueActor, deliveryWorkerBehaviour(workerDeps), `worker-${i}`, {
+      onCrash: resumeOnCrash(workerDeps.log, 'delivery worker'),
+    }) as Ref<WorkerMessage>;
+    dispatch(queueActor, { type: 'worker-ready', worker });
+  }
+  for await (const entry of queueStore.entries()) dispatch(queueActor, { type: 'queued', entry });
+
+  const limiter = new ConnectionLimiter(config.maxConnectionsPerIp, config.maxAuthFailuresPerIp);
+  const listeners = spawn(system, (s: undefined) => s, 'listeners');
+  const smtpDeps = {
+    db, blobs, queue: queueStore, queueActor: () => queueActor, directory, log: log.child({ listener: 'smtp' }),
+    hostname: config.hostname, maxMessageSize: config.maxMessageSize, maxReceivedHeaders: 30,
+  };
+  const running: RunningListener[] = [];
+  const smtp = await startSmtpListener({ kind: 'mx', port: config.smtpPort }, config, listeners, smtpDeps, directory, limiter, log);
+  running.push(smtp);
+  const submission = await startSmtpListener({ kind: 'submission', port: config.submissionPort }, config, listeners, smtpDeps, directory, limiter, log);
+  running.push(submission);
+  let smtps: RunningListener | undefined;
+  if (config.smtpsPort) {
+    smtps = await startSmtpListener({ kind: 'smtps', port: config.smtpsPort }, config, listeners, smtpDeps, directory, limiter, log);
+    running.push(smtps);
+  }
+  const popDeps = { directory, mailboxes, blobs, limiter, log: log.child({ listener: 'pop3' }) };
+  const pop3 = await startPop3Listener({ port: config.pop3Port, implicitTls: false }, config, listeners, popDeps);
+  running.push(pop3);
+  let pop3s: RunningListener | undefined;
+  if (config.pop3sPort) {
+    pop3s = await startPop3Listener({ port: config.pop3sPort, implicitTls: true }, config, listeners, popDeps);
+    running.push(pop3s);
+  }
+
+  const stats = async () => {
+    let messages = 0;
+    let mailboxBytes = 0;
+    for await (const account of mailboxStore.accounts()) {
+      messages += account.messages;
+      mailboxBytes += account.bytes;
+    }
+    const queued = await ask<QueueMessage, { ok: true; recipients: number; entries: number } | Failure>(queueActor, (replyTo) => ({ type: 'count', replyTo }));
+    const blobStats = await blobs.stats();
+    return {
+      messages, mailboxBytes, queued: queued.ok ? queued.recipients : -1, queueEntries: queued.ok ? queued.entries : -1,
+      ...blobStats, users: directory.cache.users.size, domains: directory.cache.domains.size, activeMailboxes: mailboxes.active,
+      syncedBatches: db.commitStats.batches, syncedCommits: db.commitStats.commits,
+    };
+  };
+
+  const token = randomBytes(24).toString('hex');
+  const admin = await startAdminApi({
+    directory, stats, passwordCost: config.passwordCost, importPasswordCost: config.importPasswordCost,
+    queueList: async () => {
+      const reply = await ask<QueueMessage, { ok: true; entries: QueueListing[] } | Failure>(queueActor, (replyTo) => ({ type: 'list', replyTo }));
+      return reply.ok ? reply.entries : [];
+    },
+    queueFlush: () => dispatch(queueActor, { type: 'flush' }),
+    injectFault: async (address) => {
+      const user = directory.cache.user(address);
+      if (!user) return { ok: false, error: `unknown user: ${address}` };
+      const reply = await mailboxes.ask<DoneReply>(user.mailboxId, (replyTo) => ({ type: 'inject-fault', replyTo }));
+      return reply.ok ? { ok: true } : { ok: false, error: reply.error };
+    },
+  }, token, config.bind, config.adminPort, log.child({ listener: 'admin' }));
+  const adminUrl = `http://${config.bind.includes(':') ? `[${config.bind}]` : config.bind}:${admin.port}`;
+  const adminFile = path.join(config.data, ADMIN_FILE);
+  writeFileSync(adminFile, JSON.stringify({ url: adminUrl, token, pid: process.pid }) + '\n', { mode: 0o600 });
+  chmodSync(adminFile, 0o600);
+
+  const ports = {
+    smtp: smtp.port, submission: submission.port, pop3: pop3.port, imap: config.imapPort, admin: admin.port,
+    smtps: smtps?.port, pop3s: pop3s?.port,
+  };
+  log.info({ ports, data: config.data }, 'ternmail started');
+
+  let stopped = false;
+  return {
+    config, ports, adminUrl, token, directory,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      log.info('shutting down');
+      await Promise.all(running.map((l) => l.close()));
+      await admin.close();
+      mailboxes.close();
+      stop(system);
+      await db.close();
+      log.info('stopped');
+    },
+  };
+}

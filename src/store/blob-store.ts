@@ -1,0 +1,171 @@
+// Single-instance message bodies: content keyed by SHA-256, stored in chunks, with
+// one reference key per holder (queue entry or mailbox message) written in the same
+// atomic batch as the holder; a body is deleted when its last reference goes.
+import { createHash, randomBytes } from 'node:crypto';
+import { Database, del, put, type WriteOp } from './database.js';
+import { decodeRecord, encodeRecord } from './codec.js';
+import { KeyedLock } from './keyed-lock.js';
+
+export const CHUNK_SIZE = 256 * 1024;
+
+export interface BlobRecord {
+  size: number;
+  chunks: number;
+  storageId: string;
+  created: number;
+}
+
+export interface FinishedUpload {
+  sha: string;
+  size: number;
+  /** True when an identical body was already stored: nothing new was kept. */
+  deduplicated: boolean;
+  /** Ops that make the body (and its first reference) exist; commit them with the holder. */
+  ops: WriteOp[];
+  /** Releases the body's lock once the ops are committed (or abandoned). */
+  release: () => void;
+}
+
+function chunkKey(storageId: string, index: number): string {
+  return `${storageId}:${index.toString().padStart(6, '0')}`;
+}
+
+/** A body being received: chunks are hashed as they come and spilled to disk past CHUNK_SIZE. */
+export class BlobUpload {
+  private readonly hash = createHash('sha256');
+  private readonly storageId = randomBytes(12).toString('hex');
+  private buffered: Buffer[] = [];
+  private bufferedBytes = 0;
+  private spilled = 0;
+  private spills: Promise<void>[] = [];
+  size = 0;
+
+  constructor(private readonly store: BlobStore) {}
+
+  write(chunk: Buffer): void {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    this.buffered.push(chunk);
+    this.bufferedBytes += chunk.length;
+    while (this.bufferedBytes >= CHUNK_SIZE) this.spill();
+  }
+
+  private spill(): void {
+    const all = Buffer.concat(this.buffered);
+    const piece = all.subarray(0, CHUNK_SIZE);
+    const rest = all.subarray(CHUNK_SIZE);
+    this.buffered = rest.length > 0 ? [Buffer.from(rest)] : [];
+    this.bufferedBytes = rest.length;
+    const key = chunkKey(this.storageId, this.spilled++);
+    this.spills.push(this.store.db.write([put('chunk', key, Buffer.from(piece))]));
+  }
+
+  /** Resolves when few enough chunk writes are in flight to accept more data. */
+  async backpressure(): Promise<void> {
+    if (this.spills.length > 4) {
+      await Promise.all(this.spills);
+    }
+  }
+
+  /** Ends the upload; the caller commits `ops` together with the first reference. */
+  async finish(holder: string): Promise<FinishedUpload> {
+    await Promise.all(this.spills);
+    const sha = this.hash.digest('hex');
+    const release = await this.store.lock.acquire(sha);
+    try {
+      const existing = await this.store.record(sha);
+      const ops: WriteOp[] = [this.store.refOp(sha, holder)];
+      if (existing) {
+        for (let i = 0; i < this.spilled; i++) ops.push(del('chunk', chunkKey(this.storageId, i)));
+        return { sha, size: this.size, deduplicated: true, ops, release };
+      }
+      const chunks = this.spilled + (this.bufferedBytes > 0 ? 1 : 0);
+      if (this.bufferedBytes > 0) ops.push(put('chunk', chunkKey(this.storageId, this.spilled), Buffer.concat(this.buffered)));
+      const record: BlobRecord = { size: this.size, chunks, storageId: this.storageId, created: Date.now() };
+      ops.push(put('blob', sha, encodeRecord(record)));
+      return { sha, size: this.size, deduplicated: false, ops, release };
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  /** Drops what was spilled (message refused or connection lost). */
+  async abort(): Promise<void> {
+    await Promise.allSettled(this.spills);
+    const ops: WriteOp[] = [];
+    for (let i = 0; i < this.spilled; i++) ops.push(del('chunk', chunkKey(this.storageId, i)));
+    await this.store.db.write(ops);
+  }
+}
+
+export class BlobStore {
+  readonly lock = new KeyedLock();
+
+  constructor(readonly db: Database) {}
+
+  beginUpload(): BlobUpload {
+    return new BlobUpload(this);
+  }
+
+  async record(sha: string): Promise<BlobRecord | undefined> {
+    const raw = await this.db.get('blob', sha);
+    return raw ? decodeRecord<BlobRecord>(raw) : undefined;
+  }
+
+  refOp(sha: string, holder: string): WriteOp {
+    return put('bref', `${sha}:${holder}`, Buffer.alloc(0));
+  }
+
+  unrefOp(sha: string, holder: string): WriteOp {
+    return del('bref', `${sha}:${holder}`);
+  }
+
+  /**
+   * Adds a reference to a body that the caller already holds a reference to
+   * (COPY, alias fan-out): no lock is needed, the body cannot disappear meanwhile.
+   */
+  addRefOp(sha: string, holder: string): WriteOp {
+    return this.refOp(sha, holder);
+  }
+
+  /** The body's bytes, chunk by chunk. */
+  async *read(sha: string): AsyncGenerator<Buffer> {
+    const record = await this.record(sha);
+    if (!record) throw new Error(`blob ${sha} not found`);
+    for (let i = 0; i < record.chunks; i++) {
+      const chunk = await this.db.get('chunk', chunkKey(record.storageId, i));
+      if (!chunk) throw new Error(`blob ${sha} chunk ${i} missing`);
+      yield chunk;
+    }
+  }
+
+  async readAll(sha: string): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const chunk of this.read(sha)) parts.push(chunk);
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  }
+
+  /** Deletes the body if no reference to it remains. Call after committing unrefs. */
+  async collect(sha: string): Promise<boolean> {
+    return this.lock.run(sha, async () => {
+      for await (const _ of this.db.scanKeys('bref', `${sha}:`, 1)) return false;
+      const record = await this.record(sha);
+      if (!record) return false;
+      const ops: WriteOp[] = [del('blob', sha), del('bmeta', sha)];
+      for (let i = 0; i < record.chunks; i++) ops.push(del('chunk', chunkKey(record.storageId, i)));
+      await this.db.commit(ops);
+      return true;
+    });
+  }
+
+  async stats(): Promise<{ blobs: number; blobBytes: number }> {
+    let blobs = 0;
+    let blobBytes = 0;
+    for await (const [, raw] of this.db.scan('blob', '')) {
+      blobs += 1;
+      blobBytes += decodeRecord<BlobRecord>(raw).size;
+    }
+    return { blobs, blobBytes };
+  }
+}

@@ -1,0 +1,123 @@
+// One LevelDB per store node, split into key spaces (sublevels), with a group
+// committer: concurrent synced writes are merged into one synced batch (one fsync).
+import { Level } from 'level';
+import type { AbstractSublevel } from 'abstract-level';
+
+type Space = AbstractSublevel<Level<string, Buffer>, string | Buffer | Uint8Array, string, Buffer>;
+
+export const keySpaces = [
+  'blob', 'chunk', 'bref', 'bmeta', 'acct', 'folder', 'msg', 'dlv', 'queue', 'dir', 'dirlog', 'meta',
+] as const;
+export type KeySpace = (typeof keySpaces)[number];
+
+export type WriteOp =
+  | { type: 'put'; space: KeySpace; key: string; value: Buffer }
+  | { type: 'del'; space: KeySpace; key: string };
+
+interface PendingCommit {
+  ops: WriteOp[];
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export class Database {
+  readonly level: Level<string, Buffer>;
+  private readonly spaces = new Map<KeySpace, Space>();
+  private pending: PendingCommit[] = [];
+  private writing = false;
+  /** Counters for benchmarks and stats: how many synced batches carried how many commits. */
+  readonly commitStats = { batches: 0, commits: 0 };
+
+  constructor(readonly location: string) {
+    this.level = new Level<string, Buffer>(location, { valueEncoding: 'buffer' });
+    for (const name of keySpaces) {
+      this.spaces.set(name, this.level.sublevel<string, Buffer>(name, { valueEncoding: 'buffer' }) as Space);
+    }
+  }
+
+  async open(): Promise<void> {
+    await this.level.open();
+  }
+
+  async close(): Promise<void> {
+    while (this.writing || this.pending.length > 0) await new Promise((r) => setTimeout(r, 5));
+    await this.level.close();
+  }
+
+  space(name: KeySpace): Space {
+    const space = this.spaces.get(name);
+    if (!space) throw new Error(`unknown key space ${name}`);
+    return space;
+  }
+
+  async get(space: KeySpace, key: string): Promise<Buffer | undefined> {
+    return this.space(space).get(key);
+  }
+
+  /** Durable write: resolves once the ops are on disk with a synced write. */
+  commit(ops: WriteOp[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ ops, resolve, reject });
+      if (!this.writing) void this.flush();
+    });
+  }
+
+  /** Unsynced write: made durable by the next synced commit (LevelDB's log is ordered). */
+  async write(ops: WriteOp[]): Promise<void> {
+    if (ops.length === 0) return;
+    await this.level.batch(this.toBatch(ops), { sync: false });
+  }
+
+  /** Keys and values of one key space whose key starts with prefix, in key order. */
+  async *scan(space: KeySpace, prefix: string, limit = -1): AsyncGenerator<[string, Buffer]> {
+    const it = this.space(space).iterator({ gte: prefix, lt: prefix + '\xff', limit });
+    try {
+      for await (const entry of it) yield entry as [string, Buffer];
+    } finally {
+      await it.close();
+    }
+  }
+
+  async *scanKeys(space: KeySpace, prefix: string, limit = -1): AsyncGenerator<string> {
+    const it = this.space(space).keys({ gte: prefix, lt: prefix + '\xff', limit });
+    try {
+      for await (const key of it) yield key as string;
+    } finally {
+      await it.close();
+    }
+  }
+
+  private async flush(): Promise<void> {
+    this.writing = true;
+    while (this.pending.length > 0) {
+      const group = this.pending;
+      this.pending = [];
+      const ops = group.length === 1 ? group[0].ops : group.flatMap((c) => c.ops);
+      try {
+        if (ops.length > 0) await this.level.batch(this.toBatch(ops), { sync: true });
+        this.commitStats.batches += 1;
+        this.commitStats.commits += group.length;
+        for (const c of group) c.resolve();
+      } catch (err) {
+        for (const c of group) c.reject(err as Error);
+      }
+    }
+    this.writing = false;
+  }
+
+  private toBatch(ops: WriteOp[]) {
+    return ops.map((op) =>
+      op.type === 'put'
+        ? { type: 'put' as const, sublevel: this.space(op.space), key: op.key, value: op.value }
+        : { type: 'del' as const, sublevel: this.space(op.space), key: op.key },
+    );
+  }
+}
+
+export function put(space: KeySpace, key: string, value: Buffer): WriteOp {
+  return { type: 'put', space, key, value };
+}
+
+export function del(space: KeySpace, key: string): WriteOp {
+  return { type: 'del', space, key };
+}

@@ -1,0 +1,73 @@
+// The spool: accepted messages waiting for delivery, spread over P partitions so
+// that concurrent enqueues do not contend on one key range. Each entry keeps the
+// state of every recipient; it holds a reference on its blob until it is removed.
+import { randomBytes } from 'node:crypto';
+import { Database, del, put, type WriteOp } from './database.js';
+import { decodeRecord, encodeRecord } from './codec.js';
+
+export type RecipientState = 'pending' | 'deferred' | 'done' | 'failed';
+
+export interface QueueRecipient {
+  /** Final address after alias expansion. */
+  address: string;
+  /** Address the client gave at RCPT TO. */
+  original: string;
+  kind: 'local' | 'remote';
+  state: RecipientState;
+  attempts: number;
+  nextAttempt: number;
+  lastError: string | null;
+}
+
+export interface QueueEntry {
+  id: string;
+  partition: number;
+  from: string;
+  blob: string;
+  size: number;
+  arrived: number;
+  client: string;
+  recipients: QueueRecipient[];
+  held: boolean;
+}
+
+let sequence = 0;
+
+/** Sortable, unique queue ids: milliseconds, a per-process counter and random bits. */
+export function newQueueId(): string {
+  sequence = (sequence + 1) % 1296;
+  return Date.now().toString(36).toUpperCase() + sequence.toString(36).toUpperCase().padStart(2, '0') +
+    randomBytes(3).toString('hex').toUpperCase();
+}
+
+export function queueHolder(id: string): string {
+  return `q:${id}`;
+}
+
+export class QueueStore {
+  private nextPartition = 0;
+
+  constructor(readonly db: Database, readonly partitions: number) {}
+
+  pickPartition(): number {
+    this.nextPartition = (this.nextPartition + 1) % this.partitions;
+    return this.nextPartition;
+  }
+
+  private key(entry: Pick<QueueEntry, 'partition' | 'id'>): string {
+    return `${entry.partition.toString().padStart(3, '0')}:${entry.id}`;
+  }
+
+  putOp(entry: QueueEntry): WriteOp {
+    return put('queue', this.key(entry), encodeRecord(entry));
+  }
+
+  deleteOp(entry: QueueEntry): WriteOp {
+    return del('queue', this.key(entry));
+  }
+
+  /** Every entry of every partition (at start, to resume delivery). */
+  async *entries(): AsyncGenerator<QueueEntry> {
+    for await (const [, value] of this.db.scan('queue', '')) yield decodeRecord<QueueEntry>(value);
+  }
+}
