@@ -80,9 +80,15 @@ export function readDate(reader: TokenReader): ImapDate {
   return date;
 }
 
+const MAX_MODSEQ = (1n << 63n) - 1n;
+
 /** mod-sequence-valzer: 0 or a positive 63-bit number. */
-export function readModSeq(reader: TokenReader): number {
-  return reader.readNumber64('a mod-sequence');
+export function readModSeq(reader: TokenReader): bigint {
+  const digits = reader.readWhile((byte) => byte >= 0x30 && byte <= 0x39);
+  if (digits === '' || digits.length > 19) throw new CommandSyntaxError('Expected a mod-sequence');
+  const value = BigInt(digits);
+  if (value > MAX_MODSEQ) throw new CommandSyntaxError('mod-sequence out of range');
+  return value;
 }
 
 const STATUS_ITEMS = new Set<string>([

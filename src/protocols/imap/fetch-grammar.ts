@@ -158,7 +158,7 @@ export function readStoreArguments(reader: TokenReader, tag: string, uid: boolea
   reader.space();
   const sequence = readSequenceSet(reader);
   reader.space();
-  let unchangedSince: number | undefined;
+  let unchangedSince: bigint | undefined;
   if (reader.peekChar() === '(') {
     reader.readList(() => {
       if (reader.readKeyword('a store modifier') !== 'UNCHANGEDSINCE') throw new CommandSyntaxError('Unknown store modifier');

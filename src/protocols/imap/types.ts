@@ -23,6 +23,9 @@ export interface ImapDateTime extends ImapDate {
   zoneMinutes: number;
 }
 
+/** A mod-sequence (RFC 7162): a 63-bit value, so a bigint. */
+export type ModSeq = bigint;
+
 /** Flags as strings; system flags are normalised to `\Seen`, `\Answered`, ... */
 export type Flag = string;
 
@@ -126,7 +129,7 @@ export type SearchKey =
   | { key: 'NOT'; operand: SearchKey }
   | { key: 'OR'; left: SearchKey; right: SearchKey }
   | { key: 'AND'; operands: SearchKey[] }
-  | { key: 'MODSEQ'; modSeq: number; entry?: { name: string; type: 'priv' | 'shared' | 'all' } };
+  | { key: 'MODSEQ'; modSeq: ModSeq; entry?: { name: string; type: 'priv' | 'shared' | 'all' } };
 
 /** ESEARCH RETURN options (RFC 4731) and SAVE (RFC 5182). */
 export type SearchReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE';
@@ -148,7 +151,7 @@ export interface ListReturnOptions {
 /** SELECT/EXAMINE (QRESYNC (uidvalidity modseq [known-uids [(seqs uids)]])). */
 export interface QresyncParameters {
   uidValidity: number;
-  modSeq: number;
+  modSeq: ModSeq;
   knownUids?: SequenceSet;
   sequenceMatch?: { sequences: SequenceSet; uids: SequenceSet };
 }
@@ -264,7 +267,7 @@ export interface FetchCommand extends Tagged {
   uid: boolean;
   sequence: SequenceSet;
   items: FetchItem[];
-  changedSince?: number;
+  changedSince?: ModSeq;
   /** QRESYNC `VANISHED` modifier (UID FETCH with CHANGEDSINCE only). */
   vanished: boolean;
 }
@@ -276,7 +279,7 @@ export interface StoreCommand extends Tagged {
   operation: 'replace' | 'add' | 'remove';
   silent: boolean;
   flags: Flag[];
-  unchangedSince?: number;
+  unchangedSince?: ModSeq;
 }
 
 export interface CopyMoveCommand extends Tagged {
@@ -426,7 +429,7 @@ export type ResponseCode =
         | 'USEATTR'
         | 'HASCHILDREN';
     }
-  | { code: 'UIDNEXT' | 'UIDVALIDITY' | 'UNSEEN' | 'HIGHESTMODSEQ'; value: number }
+  | { code: 'UIDNEXT' | 'UIDVALIDITY' | 'UNSEEN' | 'HIGHESTMODSEQ'; value: number | bigint }
   | { code: 'PERMANENTFLAGS'; flags: Flag[] }
   | { code: 'BADCHARSET'; charsets?: string[] }
   | { code: 'CAPABILITY'; capabilities: string[] }
@@ -467,8 +470,8 @@ export type ImapResponse =
       /** LIST-EXTENDED OLDNAME after a RENAME. */
       oldName?: string;
     }
-  | { type: 'status'; mailbox: string; items: Array<[StatusItem, number]> }
-  | { type: 'search'; ids: number[]; modSeq?: number }
+  | { type: 'status'; mailbox: string; items: Array<[StatusItem, number | bigint]> }
+  | { type: 'search'; ids: number[]; modSeq?: number | bigint }
   | {
       type: 'esearch';
       tag?: string;
@@ -477,7 +480,7 @@ export type ImapResponse =
       max?: number;
       all?: number[];
       count?: number;
-      modSeq?: number;
+      modSeq?: number | bigint;
     }
   | { type: 'vanished'; earlier: boolean; uids: number[] | string }
   | {

@@ -1,0 +1,305 @@
+// IMAP response writer: typed responses (types.ts ImapResponse) → wire bytes,
+// plus builders for the items of `* n FETCH (...)` so that callers only supply
+// content (flags, dates, section bytes, pre-rendered ENVELOPE/BODYSTRUCTURE).
+
+import { formatDateTime } from './dates.js';
+import { compressSequence } from './sequence-set.js';
+import { imapNString, imapString, literal, quoted } from './strings.js';
+import { encodeModifiedUtf7 } from './utf7.js';
+import type {
+  BinaryFetch,
+  BodySection,
+  BodySectionFetch,
+  FetchResponseItem,
+  ImapResponse,
+  NamespaceDescriptor,
+  PartialRange,
+  ResponseCode,
+} from './types.js';
+
+export interface WriterOptions {
+  /** UTF8=ACCEPT enabled: mailbox names go out as UTF-8, not modified UTF-7. */
+  utf8?: boolean;
+}
+
+const CRLF = Buffer.from('\r\n');
+
+/** One complete response line (or lines, with literals), CRLF-terminated. */
+export function writeResponse(response: ImapResponse, options: WriterOptions = {}): Buffer {
+  return Buffer.concat([...responseParts(response, options.utf8 ?? false), CRLF]);
+}
+
+function text(value: string): Buffer {
+  return Buffer.from(value, 'utf8');
+}
+
+function responseParts(response: ImapResponse, utf8: boolean): Buffer[] {
+  switch (response.type) {
+    case 'tagged':
+      return [text(`${response.tag} ${response.status}${codeAndText(response.code, response.text)}`)];
+    case 'untagged':
+      return [text(`* ${response.status}${codeAndText(response.code, response.text)}`)];
+    case 'continuation':
+      return [text(`+ ${sanitizeText(response.text ?? '')}`)];
+    case 'capability':
+      return [text(['* CAPABILITY', ...response.capabilities].join(' '))];
+    case 'exists':
+      return [text(`* ${response.count} EXISTS`)];
+    case 'recent':
+      return [text(`* ${response.count} RECENT`)];
+    case 'expunge':
+      return [text(`* ${response.seq} EXPUNGE`)];
+    case 'flags':
+      return [text('* FLAGS '), flagList(response.flags)];
+    case 'list':
+    case 'lsub':
+      return listParts(response, utf8);
+    case 'status':
+      return [
+        text('* STATUS '),
+        mailboxName(response.mailbox, utf8),
+        text(` (${response.items.map(([item, value]) => `${item} ${value}`).join(' ')})`),
+      ];
+    case 'search':
+      return [text(searchLine(response.ids, response.modSeq))];
+    case 'esearch':
+      return [esearchLine(response)];
+    case 'vanished':
+      return [text(`* VANISHED ${response.earlier ? '(EARLIER) ' : ''}${uidSet(response.uids)}`)];
+    case 'namespace':
+      return [
+        text('* NAMESPACE '),
+        namespaceList(response.personal, utf8),
+        text(' '),
+        namespaceList(response.otherUsers, utf8),
+        text(' '),
+        namespaceList(response.shared, utf8),
+      ];
+    case 'id':
+      return [text('* ID '), idParameters(response.parameters)];
+    case 'enabled':
+      return [text(['* ENABLED', ...response.capabilities].join(' '))];
+    case 'quota':
+      return [
+        text('* QUOTA '),
+        imapString(response.root),
+        text(` (${response.resources.map((r) => `${r.name} ${r.usage} ${r.limit}`).join(' ')})`),
+      ];
+    case 'quotaroot':
+      return [
+        text('* QUOTAROOT '),
+        mailboxName(response.mailbox, utf8),
+        ...response.roots.flatMap((root) => [text(' '), imapString(root)]),
+      ];
+    case 'fetch':
+      return fetchParts(response.seq, response.items);
+  }
+}
+
+/** Response text may not contain CR or LF. */
+function sanitizeText(value: string): string {
+  return value.replace(/[\r\n]+/g, ' ');
+}
+
+function codeAndText(code: ResponseCode | undefined, value: string): string {
+  const parts: string[] = [];
+  if (code !== undefined) parts.push(`[${formatResponseCode(code)}]`);
+  if (value !== '') parts.push(sanitizeText(value));
+  return parts.length === 0 ? '' : ` ${parts.join(' ')}`;
+}
+
+function uidSet(uids: number[] | string): string {
+  return typeof uids === 'string' ? uids : compressSequence(uids);
+}
+
+/** The inside of `[...]`. */
+export function formatResponseCode(code: ResponseCode): string {
+  switch (code.code) {
+    case 'UIDNEXT':
+    case 'UIDVALIDITY':
+    case 'UNSEEN':
+    case 'HIGHESTMODSEQ':
+      return `${code.code} ${code.value}`;
+    case 'PERMANENTFLAGS':
+      return `PERMANENTFLAGS (${code.flags.join(' ')})`;
+    case 'BADCHARSET':
+      return code.charsets && code.charsets.length > 0 ? `BADCHARSET (${code.charsets.join(' ')})` : 'BADCHARSET';
+    case 'CAPABILITY':
+      return ['CAPABILITY', ...code.capabilities].join(' ');
+    case 'APPENDUID':
+      return `APPENDUID ${code.uidValidity} ${uidSet(code.uids)}`;
+    case 'COPYUID':
+      return `COPYUID ${code.uidValidity} ${uidSet(code.sourceUids)} ${uidSet(code.destinationUids)}`;
+    case 'MODIFIED':
+      return `MODIFIED ${uidSet(code.set)}`;
+    default:
+      return code.code;
+  }
+}
+
+/** A mailbox name as a string: modified UTF-7 unless UTF-8 is enabled. */
+export function mailboxName(name: string, utf8: boolean): Buffer {
+  if (!utf8) return imapString(encodeModifiedUtf7(name));
+  const bytes = Buffer.from(name, 'utf8');
+  // RFC 6855 allows UTF-8 in quoted strings once UTF8=ACCEPT is enabled.
+  return bytes.some((byte) => byte < 0x20 || byte === 0x7f) ? literal(bytes) : quoted(bytes);
+}
+
+/** `(\Seen \Answered $Label)`. */
+export function flagList(flags: readonly string[]): Buffer {
+  return text(`(${flags.join(' ')})`);
+}
+
+type ListResponse = Extract<ImapResponse, { type: 'list' | 'lsub' }>;
+
+function listParts(response: ListResponse, utf8: boolean): Buffer[] {
+  const delimiter = response.delimiter === null ? text('NIL') : quoted(text(response.delimiter));
+  const parts = [
+    text(`* ${response.type.toUpperCase()} (${response.attributes.join(' ')}) `),
+    delimiter,
+    text(' '),
+    mailboxName(response.mailbox, utf8),
+  ];
+  const extended: Buffer[] = [];
+  if (response.childInfo && response.childInfo.length > 0) {
+    extended.push(text(`"CHILDINFO" (${response.childInfo.map((item) => `"${item}"`).join(' ')})`));
+  }
+  if (response.oldName !== undefined) {
+    extended.push(Buffer.concat([text('"OLDNAME" ('), mailboxName(response.oldName, utf8), text(')')]));
+  }
+  if (extended.length > 0) parts.push(text(' ('), joinBuffers(extended, ' '), text(')'));
+  return parts;
+}
+
+function searchLine(ids: number[], modSeq: number | bigint | undefined): string {
+  const words = ['* SEARCH', ...ids.map(String)];
+  if (modSeq !== undefined) words.push(`(MODSEQ ${modSeq})`);
+  return words.join(' ');
+}
+
+type EsearchResponse = Extract<ImapResponse, { type: 'esearch' }>;
+
+function esearchLine(response: EsearchResponse): Buffer {
+  const parts: Buffer[] = [text('* ESEARCH')];
+  if (response.tag !== undefined) parts.push(text(' (TAG '), imapString(response.tag), text(')'));
+  if (response.uid) parts.push(text(' UID'));
+  if (response.min !== undefined) parts.push(text(` MIN ${response.min}`));
+  if (response.max !== undefined) parts.push(text(` MAX ${response.max}`));
+  if (response.count !== undefined) parts.push(text(` COUNT ${response.count}`));
+  if (response.all !== undefined && response.all.length > 0) parts.push(text(` ALL ${compressSequence(response.all)}`));
+  if (response.modSeq !== undefined) parts.push(text(` MODSEQ ${response.modSeq}`));
+  return Buffer.concat(parts);
+}
+
+function namespaceList(namespaces: NamespaceDescriptor[] | null, utf8: boolean): Buffer {
+  if (namespaces === null || namespaces.length === 0) return text('NIL');
+  const entries = namespaces.map((namespace) =>
+    Buffer.concat([
+      text('('),
+      mailboxName(namespace.prefix, utf8),
+      text(' '),
+      namespace.delimiter === null ? text('NIL') : quoted(text(namespace.delimiter)),
+      text(')'),
+    ]),
+  );
+  return Buffer.concat([text('('), ...entries, text(')')]);
+}
+
+function idParameters(parameters: Array<[string, string | null]> | null): Buffer {
+  if (parameters === null || parameters.length === 0) return text('NIL');
+  const pairs = parameters.map(([field, value]) => Buffer.concat([imapString(field), text(' '), imapNString(value)]));
+  return Buffer.concat([text('('), joinBuffers(pairs, ' '), text(')')]);
+}
+
+function joinBuffers(buffers: Buffer[], separator: string): Buffer {
+  const parts: Buffer[] = [];
+  buffers.forEach((buffer, index) => {
+    if (index > 0) parts.push(text(separator));
+    parts.push(buffer);
+  });
+  return Buffer.concat(parts);
+}
+
+function fetchParts(seq: number, items: FetchResponseItem[]): Buffer[] {
+  const rendered = items.map((item) => Buffer.concat([text(`${item.name} `), item.value]));
+  return [text(`* ${seq} FETCH (`), joinBuffers(rendered, ' '), text(')')];
+}
+
+// ---------------------------------------------------------------- FETCH items
+
+/** `FLAGS (\Seen)`. */
+export function fetchFlags(flags: readonly string[]): FetchResponseItem {
+  return { name: 'FLAGS', value: flagList(flags) };
+}
+
+/** `INTERNALDATE "17-Jul-1996 02:44:25 -0700"`, shown in the zone `zoneMinutes` east of UTC. */
+export function fetchInternalDate(date: Date, zoneMinutes = 0): FetchResponseItem {
+  return { name: 'INTERNALDATE', value: quoted(text(formatDateTime(date, zoneMinutes))) };
+}
+
+/** `UID n`, `RFC822.SIZE n`. */
+export function fetchNumber(name: 'UID' | 'RFC822.SIZE', value: number): FetchResponseItem {
+  return { name, value: text(String(value)) };
+}
+
+/** `MODSEQ (n)`. */
+export function fetchModSeq(modSeq: number | bigint): FetchResponseItem {
+  return { name: 'MODSEQ', value: text(`(${modSeq})`) };
+}
+
+/** An item whose value is already rendered: ENVELOPE, BODY, BODYSTRUCTURE. */
+export function fetchRendered(name: 'ENVELOPE' | 'BODY' | 'BODYSTRUCTURE', value: Buffer | string): FetchResponseItem {
+  return { name, value: typeof value === 'string' ? text(value) : value };
+}
+
+/** RFC822, RFC822.HEADER, RFC822.TEXT: the content as a literal (NIL when null). */
+export function fetchLiteral(name: 'RFC822' | 'RFC822.HEADER' | 'RFC822.TEXT', content: Buffer | null): FetchResponseItem {
+  return { name, value: content === null ? text('NIL') : literal(content) };
+}
+
+/**
+ * `BODY[1.2]<0> {n}` + bytes: `content` is the whole section; a partial
+ * request is cut here (an origin past the end gives an empty string).
+ */
+export function fetchBodySection(item: BodySectionFetch, content: Buffer | null): FetchResponseItem {
+  const name = `BODY[${formatSection(item.section)}]${partialOrigin(item.partial)}`;
+  if (content === null) return { name, value: text('NIL') };
+  return { name, value: literal(cutPartial(content, item.partial)) };
+}
+
+/** `BINARY[1]<0> ~{n}` + bytes (literal8 only when the content has NUL bytes). */
+export function fetchBinarySection(item: BinaryFetch, content: Buffer | null): FetchResponseItem {
+  const name = `BINARY[${item.part.join('.')}]${partialOrigin(item.partial)}`;
+  if (content === null) return { name, value: text('NIL') };
+  const bytes = cutPartial(content, item.partial);
+  if (!bytes.includes(0)) return { name, value: literal(bytes) };
+  return { name, value: Buffer.concat([text(`~{${bytes.length}}\r\n`), bytes]) };
+}
+
+/** `BINARY.SIZE[1] n`. */
+export function fetchBinarySize(part: number[], size: number): FetchResponseItem {
+  return { name: `BINARY.SIZE[${part.join('.')}]`, value: text(String(size)) };
+}
+
+/** The section spec as it goes inside `BODY[...]`: `1.2.HEADER.FIELDS (DATE FROM)`. */
+export function formatSection(section: BodySection): string {
+  const pieces: string[] = section.part.map(String);
+  if (section.text !== undefined) pieces.push(section.text);
+  let spec = pieces.join('.');
+  if (section.fields !== undefined) spec += ` (${section.fields.map(headerFieldName).join(' ')})`;
+  return spec;
+}
+
+function headerFieldName(field: string): string {
+  return /^[\x21-\x7e]+$/.test(field) && !/[(){%*"\\\]]/.test(field) ? field : imapString(field).toString('latin1');
+}
+
+function partialOrigin(partial: PartialRange | undefined): string {
+  return partial === undefined ? '' : `<${partial.offset}>`;
+}
+
+function cutPartial(content: Buffer, partial: PartialRange | undefined): Buffer {
+  if (partial === undefined) return content;
+  if (partial.offset >= content.length) return Buffer.alloc(0);
+  return content.subarray(partial.offset, partial.offset + partial.length);
+}
