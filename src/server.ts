@@ -76,7 +76,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   const listeners = spawn(system, (s: undefined) => s, 'listeners');
   const smtpDeps = {
     db, blobs, queue: queueStore, queueActor: () => queueActor, directory, log: log.child({ listener: 'smtp' }),
-    hostname: config.hostname, maxMessageSize: config.maxMessageSize, maxReceivedHeaders: 30,
+    hostname: config.hostname, maxMessageSize: config.maxMessageSize, maxRecipients: config.maxRecipients, maxReceivedHeaders: 30,
   };
   const running: RunningListener[] = [];
   const smtp = await startSmtpListener({ kind: 'mx', port: config.smtpPort }, config, listeners, smtpDeps, directory, limiter, log);

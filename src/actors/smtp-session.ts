@@ -30,6 +30,7 @@ export interface SmtpSessionDeps {
   hostname: string;
   submission: boolean;
   maxMessageSize: number;
+  maxRecipients: number;
   maxReceivedHeaders: number;
 }
 
@@ -84,6 +85,7 @@ function checkRecipient(
   address: SMTPServerAddress, session: SMTPServerSession, state: SmtpSessionState, deps: SmtpSessionDeps,
 ): Error | null {
   const given = address.address;
+  if (state.recipients.size >= deps.maxRecipients) return smtpError(452, '4.5.3 Too many recipients');
   const resolution = deps.directory.cache.resolve(given);
   if (resolution.ok) {
     state.recipients.set(given, resolution.recipients);

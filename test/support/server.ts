@@ -1,0 +1,71 @@
+// Test support: a real ternmail server in this process, on loopback ports picked by
+// the OS, with its LevelDB in a fresh temp folder, and a small admin API client.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig, type ServerConfig } from '../../src/config/config.js';
+import { silentLogger, createLogger } from '../../src/logger.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  admin<T = unknown>(method: string, route: string, body?: unknown): Promise<T>;
+  /** Stops the server and deletes its data. */
+  destroy(): Promise<void>;
+}
+
+export function tempDir(prefix = 'ternmail-test-'): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+export async function startTestServer(overrides: Partial<ServerConfig> = {}, options: { testFaults?: boolean; keepData?: boolean } = {}): Promise<TestServer> {
+  const dataDir = overrides.data ?? tempDir();
+  const config = loadConfig({
+    flags: {
+      data: dataDir, smtpPort: 0, submissionPort: 0, pop3Port: 0, imapPort: 0, adminPort: 0,
+      passwordCost: 10, importPasswordCost: 10, retrySchedule: [1], ...overrides,
+    },
+  });
+  const log = process.env.TERNMAIL_TEST_LOG ? createLogger(process.env.TERNMAIL_TEST_LOG) : silentLogger();
+  const server = await startServer(config, log, { testFaults: options.testFaults });
+  const admin = async <T,>(method: string, route: string, body?: unknown): Promise<T> => {
+    const res = await fetch(server.adminUrl + route, {
+      method, headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const value = (await res.json()) as T & { error?: string };
+    if (!res.ok) throw new Error(`${res.status} ${value.error}`);
+    return value;
+  };
+  return {
+    ...server, dataDir, admin,
+    async destroy() {
+      await server.stop();
+      if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Adds a domain and users (password = "pw" unless given). */
+export async function provision(server: TestServer, domain: string, users: string[], password = 'pw'): Promise<void> {
+  await server.admin('POST', '/v1/domains', { name: domain });
+  await server.admin('POST', '/v1/users/import', { users: users.map((u) => ({ address: u.includes('@') ? u : `${u}@${domain}`, password })) });
+}
+
+export async function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export async function stats(server: TestServer): Promise<{ messages: number; queued: number; blobs: number; blobBytes: number }> {
+  return server.admin('GET', '/v1/stats');
+}
+
+export async function waitForMessages(server: TestServer, count: number, timeoutMs = 10_000): Promise<void> {
+  await waitFor(async () => (await stats(server)).messages >= count, timeoutMs, `${count} stored messages`);
+}
