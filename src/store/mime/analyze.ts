@@ -11,6 +11,8 @@ const LF = 0x0a;
 const CR = 0x0d;
 const DASH = 0x2d;
 const NL_DASH_DASH = Buffer.from('\n--', 'latin1');
+/** Deeper multipart / message nesting is kept as opaque body text (bounds recursion). */
+const MAX_NESTING = 100;
 
 interface ActiveBoundary {
   text: Buffer;
@@ -30,6 +32,7 @@ interface BoundaryHit {
 }
 
 interface ParentContext {
+  depth: number;
   isMultipartChild: boolean;
   isDigestChild: boolean;
   isMessageChild: boolean;
@@ -64,7 +67,7 @@ class MimeWalker {
       return { part, hit };
     }
     part.bodyStart = header.end;
-    return { part, hit: this.parseBody(part, content, isMime) };
+    return { part, hit: this.parseBody(part, content, isMime, parent.depth) };
   }
 
   /**
@@ -80,35 +83,36 @@ class MimeWalker {
     return hit && hit.entry.owner !== part ? hit : null;
   }
 
-  private parseBody(part: MimePart, content: ContentFields, isMime: boolean): BoundaryHit | null {
-    if (part.kind === 'multipart' && content.boundary !== null && isMime) return this.parseMultipartBody(part, content.boundary);
-    if (part.kind === 'message') return this.parseMessageBody(part);
+  private parseBody(part: MimePart, content: ContentFields, isMime: boolean, depth: number): BoundaryHit | null {
+    const mayNest = depth < MAX_NESTING;
+    if (mayNest && part.kind === 'multipart' && content.boundary !== null && isMime) return this.parseMultipartBody(part, content.boundary, depth);
+    if (mayNest && part.kind === 'message') return this.parseMessageBody(part, depth);
     const hit = this.stack.length > 0 ? this.findBoundary(part.bodyStart, true) : null;
     part.bodyEnd = hit ? hit.cut : this.raw.length;
     return hit;
   }
 
-  private parseMessageBody(part: MimePart): BoundaryHit | null {
-    const child = this.parseEntity(part.bodyStart, part.path, { isMultipartChild: false, isDigestChild: false, isMessageChild: true });
+  private parseMessageBody(part: MimePart, depth: number): BoundaryHit | null {
+    const child = this.parseEntity(part.bodyStart, part.path, { depth: depth + 1, isMultipartChild: false, isDigestChild: false, isMessageChild: true });
     part.children.push(child.part);
     part.bodyEnd = child.hit ? child.hit.cut : this.raw.length;
     return child.hit;
   }
 
-  private parseMultipartBody(part: MimePart, boundary: string): BoundaryHit | null {
-    const depth = this.stack.length;
+  private parseMultipartBody(part: MimePart, boundary: string, depth: number): BoundaryHit | null {
+    const stackDepth = this.stack.length;
     this.stack.push({ text: Buffer.from(boundary, 'latin1'), owner: part });
     let hit = this.findBoundary(part.bodyStart, true);
     while (hit && hit.entry.owner === part) {
       if (hit.close) {
-        this.stack.length = depth;
+        this.stack.length = stackDepth;
         hit = this.stack.length > 0 ? this.findBoundary(hit.next, this.endsWithLf(hit.next)) : null;
         break;
       }
-      this.stack.length = depth + 1;
+      this.stack.length = stackDepth + 1;
       const childPath = childPartPath(part.path, part.children.length + 1);
       const isDigest = part.subtype !== null && part.subtype.toLowerCase() === 'digest';
-      const child = this.parseEntity(hit.next, childPath, { isMultipartChild: true, isDigestChild: isDigest, isMessageChild: false });
+      const child = this.parseEntity(hit.next, childPath, { depth: depth + 1, isMultipartChild: true, isDigestChild: isDigest, isMessageChild: false });
       part.children.push(child.part);
       hit = child.hit;
     }
@@ -300,7 +304,7 @@ function headerIndex(fields: RawField[]): HeaderField[] {
 /** Analyze a raw message (CRLF line ends expected; bare LF tolerated). */
 export function analyzeMessage(raw: Buffer): MessageStructure {
   const walker = new MimeWalker(raw);
-  const { part: root } = walker.parseEntity(0, '', { isMultipartChild: false, isDigestChild: false, isMessageChild: true });
+  const { part: root } = walker.parseEntity(0, '', { depth: 0, isMultipartChild: false, isDigestChild: false, isMessageChild: true });
   fillLineCounts(raw, root);
   const envelope = root.envelope ?? emptyEnvelope();
   root.envelope = null;
