@@ -3,7 +3,7 @@
 // way Dovecot does for SENTBEFORE / SENTON / SENTSINCE.
 
 import libmime from 'libmime';
-import { scanHeader, unfoldedValue, type RawField } from './header-block.js';
+import { scanHeader, unfoldedValue } from './header-block.js';
 import type { MessageStructure, MimePart } from './types.js';
 
 /** Header field values with RFC 2047 words decoded (raw 8-bit read as UTF-8), unfolded. */
@@ -12,7 +12,7 @@ export function decodedHeaderValues(raw: Buffer, s: MessageStructure, name: stri
   const out: string[] = [];
   for (const field of s.headers) {
     if (field.name !== wanted) continue;
-    out.push(decodeHeaderValue(unfoldedValue(raw, { ...field, name: field.name })));
+    out.push(decodeHeaderValue(unfoldedValue(raw, field)));
   }
   return out;
 }
@@ -176,7 +176,7 @@ const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', '
 export function sentDay(raw: Buffer, s: MessageStructure): SentDay | null {
   const field = s.headers.find((f) => f.name === 'date');
   if (!field) return null;
-  return parseDateDay(unfoldedValue(raw, field as RawField));
+  return parseDateDay(unfoldedValue(raw, field));
 }
 
 /** Day of an RFC 5322 date-time: [weekday ","] day month year hour ":" minute [":" second] [zone]. */
