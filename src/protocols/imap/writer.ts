@@ -258,22 +258,22 @@ export function fetchLiteral(name: 'RFC822' | 'RFC822.HEADER' | 'RFC822.TEXT', c
 }
 
 /**
- * `BODY[1.2]<0> {n}` + bytes: `content` is the whole section; a partial
- * request is cut here (an origin past the end gives an empty string).
+ * `BODY[1.2]<0> {n}` + bytes. `content` is what goes on the wire: for a
+ * partial request it is already cut (sections.ts extractSection does that;
+ * otherwise use cutPartial).
  */
 export function fetchBodySection(item: BodySectionFetch, content: Buffer | null): FetchResponseItem {
   const name = `BODY[${formatSection(item.section)}]${partialOrigin(item.partial)}`;
   if (content === null) return { name, value: text('NIL') };
-  return { name, value: literal(cutPartial(content, item.partial)) };
+  return { name, value: literal(content) };
 }
 
-/** `BINARY[1]<0> ~{n}` + bytes (literal8 only when the content has NUL bytes). */
+/** `BINARY[1]<0> {n}` + bytes, as literal8 `~{n}` when the content has NUL bytes; content already cut. */
 export function fetchBinarySection(item: BinaryFetch, content: Buffer | null): FetchResponseItem {
   const name = `BINARY[${item.part.join('.')}]${partialOrigin(item.partial)}`;
   if (content === null) return { name, value: text('NIL') };
-  const bytes = cutPartial(content, item.partial);
-  if (!bytes.includes(0)) return { name, value: literal(bytes) };
-  return { name, value: Buffer.concat([text(`~{${bytes.length}}\r\n`), bytes]) };
+  if (!content.includes(0)) return { name, value: literal(content) };
+  return { name, value: Buffer.concat([text(`~{${content.length}}\r\n`), content]) };
 }
 
 /** `BINARY.SIZE[1] n`. */
@@ -298,7 +298,8 @@ function partialOrigin(partial: PartialRange | undefined): string {
   return partial === undefined ? '' : `<${partial.offset}>`;
 }
 
-function cutPartial(content: Buffer, partial: PartialRange | undefined): Buffer {
+/** The bytes a `<offset.length>` request selects; an origin past the end gives an empty string. */
+export function cutPartial(content: Buffer, partial: PartialRange | undefined): Buffer {
   if (partial === undefined) return content;
   if (partial.offset >= content.length) return Buffer.alloc(0);
   return content.subarray(partial.offset, partial.offset + partial.length);

@@ -706,6 +706,30 @@ describe('bad input becomes a typed error, never a throw', () => {
     expect(events[events.length - 1]).toEqual({ type: 'command', command: { tag: 'z', name: 'NOOP' } });
   });
 
+  it('mutated RFC transcripts never make the parser throw', () => {
+    const lines = [
+      'A654 FETCH 2:4 (FLAGS BODY.PEEK[1.HEADER.FIELDS (DATE FROM)]<0.100>) (CHANGEDSINCE 5)',
+      'a SEARCH RETURN (MIN) CHARSET UTF-8 OR (FROM "Smith" SINCE 1-Feb-1994) NOT MODSEQ "/flags/\\\\draft" all 5',
+      'B04 SELECT INBOX (QRESYNC (67890007 90060115194045000 1:29997 (5000,7500 15000,22500)))',
+      'A2 LIST (SUBSCRIBED RECURSIVEMATCH) "" ("INBOX" "&AMk-t&AOk-") RETURN (CHILDREN STATUS (MESSAGES))',
+      'd105 UID STORE 7,5,9 (UNCHANGEDSINCE 320162338) +FLAGS.SILENT (\\Deleted)',
+      'a023 ID ("name" "sodr" "os" NIL)',
+      'A1 APPEND INBOX (\\Seen) " 7-Feb-1994 21:52:25 -0800" {3+}',
+    ];
+    const specials = Buffer.from('()[]<>{}"\\ *%$:,.+-~0123456789\r\n\x00\xff');
+    let seed = 42;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let round = 0; round < 3000; round++) {
+      const bytes = Buffer.from(`${lines[round % lines.length]}\r\nabc\r\n`);
+      for (let mutations = 1 + Math.floor(random() * 4); mutations > 0; mutations--) {
+        bytes[Math.floor(random() * bytes.length)] = specials[Math.floor(random() * specials.length)]!;
+      }
+      const parser = new ImapParser({ maxLineLength: 200, maxLiteralSize: 100 });
+      parser.push(bytes);
+      expect(() => drain(parser)).not.toThrow();
+    }
+  });
+
   it('accepts bare LF line endings', () => {
     expect(parseAll('a NOOP\nb NOOP\n').map((event) => event.type)).toEqual(['command', 'command']);
   });
@@ -838,5 +862,22 @@ describe('chunk boundaries do not change the result', () => {
     let seed = seedValue;
     const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     expect(parseInChunks(() => Math.floor(random() * 40))).toEqual(whole);
+  });
+
+  it('limits hold at every chunk boundary too', () => {
+    const input = Buffer.from(
+      `a LOGIN ${'x'.repeat(150)}\r\nb APPEND INBOX {300+}\r\n${'y'.repeat(300)} {2+}\r\nzz\r\n` +
+        'c APPEND INBOX {400}\r\nd NOOP\r\ne LOGIN {3+}\r\nabc def\r\n',
+    );
+    const options = { maxLineLength: 100, maxAppendSize: 200 };
+    const expected = parseAll(input, options);
+    expect(expected.map((event) => event.type)).toEqual(['error', 'error', 'error', 'command', 'command']);
+    const parser = new ImapParser(options);
+    const events: ImapParserEvent[] = [];
+    for (const byte of input) {
+      parser.push(Buffer.from([byte]));
+      events.push(...drain(parser));
+    }
+    expect(events).toEqual(expected);
   });
 });

@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import {
+  cutPartial,
   fetchBinarySection,
   fetchBinarySize,
   fetchBodySection,
@@ -168,7 +169,7 @@ describe('FETCH responses', () => {
     expect(writeResponse({ type: 'fetch', seq: 50, items: [fetchModSeq(12111230047n)] }).toString()).toBe('* 50 FETCH (MODSEQ (12111230047))\r\n');
   });
 
-  it('body sections become literals named after the request, partial cut here', () => {
+  it('body sections become literals named after the request', () => {
     const header = Buffer.from('Date: Wed, 17 Jul 1996 02:23:25 -0700\r\nFrom: Terry Gray <gray@cac.washington.edu>\r\n\r\n');
     const item = fetchBodySection(
       { name: 'BODY[]', peek: true, section: { part: [], text: 'HEADER.FIELDS', fields: ['DATE', 'FROM'] } },
@@ -178,11 +179,12 @@ describe('FETCH responses', () => {
     const response = writeResponse({ type: 'fetch', seq: 2, items: [item] });
     expect(response.toString()).toBe(`* 2 FETCH (BODY[HEADER.FIELDS (DATE FROM)] {${header.length}}\r\n${header.toString()})\r\n`);
 
-    const partial = fetchBodySection({ name: 'BODY[]', peek: false, section: { part: [1, 2] }, partial: { offset: 2, length: 3 } }, Buffer.from('abcdefgh'));
+    const request = { name: 'BODY[]', peek: false, section: { part: [1, 2] }, partial: { offset: 2, length: 3 } } as const;
+    const partial = fetchBodySection(request, cutPartial(Buffer.from('abcdefgh'), request.partial));
     expect(partial.name).toBe('BODY[1.2]<2>');
     expect(partial.value.toString()).toBe('{3}\r\ncde');
-    const beyond = fetchBodySection({ name: 'BODY[]', peek: false, section: { part: [] }, partial: { offset: 100, length: 3 } }, Buffer.from('abc'));
-    expect(beyond.value.toString()).toBe('{0}\r\n');
+    expect(cutPartial(Buffer.from('abc'), { offset: 100, length: 3 })).toEqual(Buffer.alloc(0));
+    expect(cutPartial(Buffer.from('abc'), { offset: 1, length: 100 })).toEqual(Buffer.from('bc'));
     expect(fetchBodySection({ name: 'BODY[]', peek: false, section: { part: [3], text: 'MIME' } }, null).value.toString()).toBe('NIL');
   });
 
@@ -194,7 +196,7 @@ describe('FETCH responses', () => {
 
   it('BINARY sections use literal8 only for NUL bytes (RFC 3516)', () => {
     expect(fetchBinarySection({ name: 'BINARY[]', peek: false, part: [1] }, Buffer.from('hi')).value.toString()).toBe('{2}\r\nhi');
-    const withNul = fetchBinarySection({ name: 'BINARY[]', peek: true, part: [1, 2], partial: { offset: 0, length: 2 } }, Buffer.from([0, 1, 2]));
+    const withNul = fetchBinarySection({ name: 'BINARY[]', peek: true, part: [1, 2], partial: { offset: 0, length: 2 } }, Buffer.from([0, 1]));
     expect(withNul.name).toBe('BINARY[1.2]<0>');
     expect(withNul.value).toEqual(Buffer.concat([Buffer.from('~{2}\r\n'), Buffer.from([0, 1])]));
     expect(fetchBinarySize([1], 42)).toEqual({ name: 'BINARY.SIZE[1]', value: Buffer.from('42') });
