@@ -1,0 +1,43 @@
+#!/bin/sh
+# Benchmark fixture: a fresh ternmail on loopback with domain example.test and
+# users user0001..userNNNN (password pw), as the reference stack has them.
+#   bench/ternmail-fixture.sh start DIR [USERS]   (env PROFILE_DIR=... adds --cpu-prof)
+#   bench/ternmail-fixture.sh stop DIR            (stops the server, removes DIR)
+# Ports: SMTP 32525, submission 32587, POP3 32110, IMAP 32143, admin 32080 (env BENCH_PORT_BASE=32000).
+# Writes DIR.pid and DIR.count (a count command printing `ternmail stats` JSON via the admin API).
+set -eu
+cmd=$1; dir=$2; users=${3:-1000}
+base=${BENCH_PORT_BASE:-32000}
+root=$(cd "$(dirname "$0")/.." && pwd)
+main="$root/build/src/cli/main.js"
+case "$cmd" in
+start)
+  rm -rf "$dir"; mkdir -p "$dir"
+  prof=""
+  if [ -n "${PROFILE_DIR:-}" ]; then prof="--cpu-prof --cpu-prof-dir=$PROFILE_DIR"; fi
+  # shellcheck disable=SC2086
+  node $prof "$main" start --data "$dir" --smtp-port $((base + 525)) --submission-port $((base + 587)) \
+    --pop3-port $((base + 110)) --imap-port $((base + 143)) --admin-port $((base + 80)) --log-level warn \
+    > "$dir.log" 2>&1 &
+  echo $! > "$dir.pid"
+  for _ in $(seq 1 100); do [ -f "$dir/admin.json" ] && break; sleep 0.1; done
+  node "$main" domain add example.test --data "$dir" > /dev/null
+  i=1; : > "$dir.users"
+  while [ $i -le "$users" ]; do printf 'user%04d@example.test pw\n' $i >> "$dir.users"; i=$((i + 1)); done
+  node "$main" user import "$dir.users" --data "$dir"
+  url=$(sed 's/.*"url":"\([^"]*\)".*/\1/' "$dir/admin.json")
+  token=$(sed 's/.*"token":"\([^"]*\)".*/\1/' "$dir/admin.json")
+  echo "curl -s -H 'authorization: Bearer $token' $url/v1/stats" > "$dir.count"
+  echo "server pid $(cat "$dir.pid"); count command: sh $dir.count"
+  ;;
+stop)
+  if [ -f "$dir.pid" ]; then
+    pid=$(cat "$dir.pid")
+    kill -INT "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+  fi
+  rm -rf "$dir" "$dir.pid" "$dir.count" "$dir.users" "$dir.log"
+  ;;
+*) echo "usage: $0 start|stop DIR [USERS]" >&2; exit 2 ;;
+esac
