@@ -15,10 +15,14 @@ export interface Failure {
   error: string;
   /** True when retrying later may succeed (4xx-like). */
   temporary: boolean;
+  /** A protocol-neutral reason a session can map to a response code (IMAP TRYCREATE, NONEXISTENT, ...). */
+  code?: FailureCode;
 }
 
-export function failure(error: string, temporary = true): Failure {
-  return { ok: false, error, temporary };
+export type FailureCode = 'NONEXISTENT' | 'ALREADYEXISTS' | 'TRYCREATE' | 'OVERQUOTA' | 'CANNOT' | 'INUSE' | 'LIMIT';
+
+export function failure(error: string, temporary = true, code?: FailureCode): Failure {
+  return code === undefined ? { ok: false, error, temporary } : { ok: false, error, temporary, code };
 }
 
 export async function ask<Req, Res>(

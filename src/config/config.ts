@@ -67,7 +67,7 @@ export const defaultConfig: ServerConfig = {
   defaultQuota: 0,
   mailboxIdleMs: 60_000,
   passwordCost: 14,
-  importPasswordCost: 10,
+  importPasswordCost: 8,
   logLevel: 'info',
 };
 
