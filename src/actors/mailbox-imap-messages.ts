@@ -58,7 +58,18 @@ export type StoreReply = {
   highestModseq: number;
 } | Failure;
 export type ExpungeReply = { ok: true; expunged: number[]; highestModseq: number } | Failure;
-export type CopyReply = { ok: true; uidValidity: number; sourceUids: number[]; destUids: number[] } | Failure;
+export type CopyReply = {
+  ok: true;
+  uidValidity: number;
+  sourceUids: number[];
+  destUids: number[];
+  /**
+   * The new messages in the destination, in `destUids` order. The requesting session gets
+   * no `added` event for its own COPY/MOVE: this is how it learns them when it has the
+   * destination selected (COPY into the selected folder).
+   */
+  messages?: MessageView[];
+} | Failure;
 export type VanishedReply = { ok: true; uids: number[] } | Failure;
 export type UsageReply = { ok: true; messages: number; bytes: number } | Failure;
 export type ImapDoneReply = { ok: true } | Failure;

@@ -2,6 +2,7 @@
 // whole message store (every folder); its actor is the only writer of it.
 import type { Ref } from 'nact';
 import type { Failure } from './supervision.js';
+import type { MailboxImapRequest } from './mailbox-imap-messages.js';
 
 export interface PopMessage {
   uid: number;
@@ -21,4 +22,5 @@ export type MailboxRequest =
   | { type: 'pop-release'; session: string; replyTo: Ref<DoneReply> }
   | { type: 'stats'; replyTo: Ref<MailboxStatsReply> }
   /** Test-only: makes the actor throw, to show supervision (honoured only with testFaults). */
-  | { type: 'inject-fault'; replyTo: Ref<DoneReply> };
+  | { type: 'inject-fault'; replyTo: Ref<DoneReply> }
+  | MailboxImapRequest;

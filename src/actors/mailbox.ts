@@ -1,16 +1,19 @@
 // The mailbox actor: one per open mailbox, sole writer of its folders' UIDs, flags,
-// modseqs and expunges. Its state is a cache of the account and folder records;
-// after a crash it is reset and reloads them from disk.
+// modseqs and expunges. Its state is a cache of the account and folder records plus,
+// per selected folder, a message index and the selecting sessions' listeners; after
+// a crash it is reset and reloads the records from disk (selections are lost).
 import type { ActorContext, Ref } from 'nact';
 import type { Database, WriteOp } from '../store/database.js';
 import type { BlobStore } from '../store/blob-store.js';
 import {
-  INBOX, MailboxStore, messageHolder,
+  INBOX, MailboxStore, messageHolder, needsUpgrade, upgradeFolder,
   type AccountRecord, type FolderRecord, type MessageRecord,
 } from '../store/mailbox-store.js';
 import type { Logger } from '../logger.js';
 import { dispatch, failure } from './supervision.js';
 import type { MailboxRequest } from './mailbox-messages.js';
+import type { FolderEvent, FolderEventMessage, MessageView } from './mailbox-imap-messages.js';
+import { handleImapRequest, isImapRequest } from './mailbox-imap.js';
 
 export interface MailboxDeps {
   db: Database;
@@ -20,10 +23,27 @@ export interface MailboxDeps {
   testFaults: boolean;
 }
 
+/** A session that has a folder selected. */
+export interface SelectingSession {
+  listener: Ref<FolderEventMessage>;
+  readOnly: boolean;
+}
+
+/** A folder some session has selected: its messages in memory, and who to tell about changes. */
+export interface Selection {
+  /** uid → record; UIDs only grow, so insertion order is UID order. */
+  messages: Map<number, MessageRecord>;
+  sessions: Map<string, SelectingSession>;
+}
+
 export interface MailboxState {
   account: AccountRecord;
   folders: Map<number, FolderRecord>;
   popSession: string | null;
+  /** By folder id; only folders with at least one selecting session. */
+  selections: Map<number, Selection>;
+  /** Session id → id of the folder it has selected. */
+  selectedBy: Map<string, number>;
 }
 
 type Ctx = ActorContext<MailboxRequest, Ref<unknown>>;
@@ -31,6 +51,7 @@ type Ctx = ActorContext<MailboxRequest, Ref<unknown>>;
 export function mailboxBehaviour(mailboxId: string, deps: MailboxDeps) {
   return async (state: MailboxState | undefined, msg: MailboxRequest, _ctx: Ctx): Promise<MailboxState> => {
     const loaded = state ?? (await loadState(mailboxId, deps));
+    if (isImapRequest(msg)) return handleImapRequest(loaded, msg, deps);
     switch (msg.type) {
       case 'deliver': return deliver(loaded, msg, deps);
       case 'pop-open': return popOpen(loaded, msg, deps);
@@ -55,16 +76,47 @@ export function mailboxBehaviour(mailboxId: string, deps: MailboxDeps) {
 async function loadState(mailboxId: string, deps: MailboxDeps): Promise<MailboxState> {
   const existing = await deps.mailboxes.loadAccount(mailboxId);
   if (existing) {
-    return { account: existing.account, folders: new Map(existing.folders.map((f) => [f.id, f])), popSession: null };
+    const folders = await upgradeFolders(mailboxId, existing.folders, deps);
+    return newState(existing.account, folders);
   }
   const created = deps.mailboxes.createAccountOps(mailboxId);
   await deps.db.commit(created.ops);
-  return { account: created.account, folders: new Map(created.folders.map((f) => [f.id, f])), popSession: null };
+  return newState(created.account, created.folders);
+}
+
+function newState(account: AccountRecord, folders: FolderRecord[]): MailboxState {
+  return {
+    account, folders: new Map(folders.map((f) => [f.id, f])), popSession: null,
+    selections: new Map(), selectedBy: new Map(),
+  };
+}
+
+/** Folder records written before the unseen/deleted/recent counters existed get them once. */
+async function upgradeFolders(mailboxId: string, folders: FolderRecord[], deps: MailboxDeps): Promise<FolderRecord[]> {
+  const ops: WriteOp[] = [];
+  const out: FolderRecord[] = [];
+  for (const folder of folders) {
+    if (!needsUpgrade(folder)) {
+      out.push(folder);
+      continue;
+    }
+    const upgraded = upgradeFolder(folder, await deps.mailboxes.listMessages(mailboxId, folder.id));
+    ops.push(deps.mailboxes.folderOp(mailboxId, upgraded));
+    out.push(upgraded);
+  }
+  if (ops.length > 0) await deps.db.commit(ops);
+  return out;
 }
 
 export function folderByName(state: MailboxState, name: string): FolderRecord | undefined {
   for (const folder of state.folders.values()) if (folder.name === name) return folder;
   return undefined;
+}
+
+function inboxOf(state: MailboxState): FolderRecord {
+  const inbox = folderByName(state, INBOX);
+  if (!inbox) throw new Error(`mailbox ${state.account.mailboxId} has no INBOX`);
+  return inbox;
 }
 
 async function deliver(state: MailboxState, msg: Extract<MailboxRequest, { type: 'deliver' }>, deps: MailboxDeps) {
@@ -78,25 +130,18 @@ async function deliver(state: MailboxState, msg: Extract<MailboxRequest, { type:
     dispatch(msg.replyTo, failure('mailbox over quota', true));
     return state;
   }
-  const inbox = folderByName(state, INBOX);
-  if (!inbox) throw new Error(`mailbox ${mailboxId} has no INBOX`);
+  const inbox = inboxOf(state);
+  const recentTo = takeRecent(state, inbox, null);
   const message: MessageRecord = {
     uid: inbox.uidNext, blob: msg.blob, size: msg.size, flags: [], internalDate: msg.internalDate,
     modseq: inbox.highestModseq + 1, deliveryId: msg.deliveryId,
   };
-  inbox.uidNext += 1;
-  inbox.highestModseq = message.modseq;
-  inbox.messages += 1;
-  inbox.bytes += msg.size;
-  state.account.messages += 1;
-  state.account.bytes += msg.size;
-  await deps.db.commit([
-    deps.mailboxes.messageOp(mailboxId, inbox.id, message),
-    deps.mailboxes.folderOp(mailboxId, inbox),
-    deps.mailboxes.accountOp(state.account),
-    deps.blobs.refOp(msg.blob, messageHolder(mailboxId, inbox.id, message.uid)),
-    deps.mailboxes.deliveryOp(mailboxId, msg.deliveryId, inbox.id, message.uid),
-  ]);
+  const ops: WriteOp[] = [];
+  addMessageOps(state, inbox, message, deps, ops);
+  finishAdding(inbox, message.modseq, recentTo);
+  ops.push(deps.mailboxes.folderOp(mailboxId, inbox), deps.mailboxes.accountOp(state.account));
+  await deps.db.commit(ops);
+  publishAdded(state, inbox, [message], recentTo, null);
   deps.log.debug({ mailbox: mailboxId, uid: message.uid, delivery: msg.deliveryId }, 'stored');
   dispatch(msg.replyTo, { ok: true, uid: message.uid, duplicate: false });
   return state;
@@ -107,8 +152,7 @@ async function popOpen(state: MailboxState, msg: Extract<MailboxRequest, { type:
     dispatch(msg.replyTo, { ok: false, error: 'in-use', temporary: true });
     return state;
   }
-  const inbox = folderByName(state, INBOX);
-  if (!inbox) throw new Error(`mailbox ${state.account.mailboxId} has no INBOX`);
+  const inbox = inboxOf(state);
   const records = await deps.mailboxes.listMessages(state.account.mailboxId, inbox.id);
   state.popSession = msg.session;
   dispatch(msg.replyTo, {
@@ -123,38 +167,81 @@ async function popCommit(state: MailboxState, msg: Extract<MailboxRequest, { typ
     dispatch(msg.replyTo, failure('maildrop lock lost', true));
     return state;
   }
-  const inbox = folderByName(state, INBOX);
-  if (!inbox) throw new Error(`mailbox ${state.account.mailboxId} has no INBOX`);
-  const released = await expungeUids(state, inbox, msg.uids, deps);
+  const inbox = inboxOf(state);
+  const wanted = new Set(msg.uids);
+  const records = (await deps.mailboxes.listMessages(state.account.mailboxId, inbox.id)).filter((r) => wanted.has(r.uid));
+  const released = await expungeRecords(state, inbox, records, null, deps);
   state.popSession = null;
   dispatch(msg.replyTo, { ok: true });
   await collectBlobs(released, deps);
   return state;
 }
 
-/** Removes messages by uid in one synced batch; returns the blobs whose references went. */
-export async function expungeUids(
-  state: MailboxState, folder: FolderRecord, uids: number[], deps: MailboxDeps,
-): Promise<string[]> {
+// ---- message changes shared by every request ----
+// Handlers change folder and account records in memory, then commit; if the commit
+// throws, the actor is reset and the records are reloaded from disk, so memory never
+// stays ahead of disk. Selection indexes and events change only after the commit.
+
+/** Adjusts the folder's and account's counters for a message arriving (+1) or leaving (-1). */
+export function countMessage(state: MailboxState, folder: FolderRecord, record: MessageRecord, sign: 1 | -1): void {
+  folder.messages += sign;
+  folder.bytes += sign * record.size;
+  if (!record.flags.includes('\\Seen')) folder.unseen += sign;
+  if (record.flags.includes('\\Deleted')) folder.deleted += sign;
+  state.account.messages += sign;
+  state.account.bytes += sign * record.size;
+}
+
+export function countFlagChange(folder: FolderRecord, before: readonly string[], after: readonly string[]): void {
+  folder.unseen += Number(!after.includes('\\Seen')) - Number(!before.includes('\\Seen'));
+  folder.deleted += Number(after.includes('\\Deleted')) - Number(before.includes('\\Deleted'));
+}
+
+/** Ops storing a new message (its record, its blob reference, its delivery id); updates counters. */
+export function addMessageOps(state: MailboxState, folder: FolderRecord, record: MessageRecord, deps: MailboxDeps, ops: WriteOp[]): void {
   const mailboxId = state.account.mailboxId;
-  const wanted = new Set(uids);
-  const ops: WriteOp[] = [];
-  const blobs: string[] = [];
-  for (const record of await deps.mailboxes.listMessages(mailboxId, folder.id)) {
-    if (!wanted.has(record.uid)) continue;
+  ops.push(deps.mailboxes.messageOp(mailboxId, folder.id, record));
+  ops.push(deps.blobs.addRefOp(record.blob, messageHolder(mailboxId, folder.id, record.uid)));
+  if (record.deliveryId) ops.push(deps.mailboxes.deliveryOp(mailboxId, record.deliveryId, folder.id, record.uid));
+  folder.uidNext = Math.max(folder.uidNext, record.uid + 1);
+  countMessage(state, folder, record, 1);
+}
+
+/** After adding messages with `modseq`: the folder's HIGHESTMODSEQ, and \Recent given away or not. */
+export function finishAdding(folder: FolderRecord, modseq: number, recentTo: string | null): void {
+  folder.highestModseq = Math.max(folder.highestModseq, modseq);
+  if (recentTo !== null) folder.firstRecentUid = folder.uidNext;
+}
+
+/**
+ * Ops removing messages (record, blob reference, delivery id) and leaving a tombstone
+ * at `modseq` for each; updates counters. Returns the blobs to collect after the commit.
+ */
+export function removeMessageOps(
+  state: MailboxState, folder: FolderRecord, records: MessageRecord[], modseq: number, deps: MailboxDeps, ops: WriteOp[],
+): string[] {
+  const mailboxId = state.account.mailboxId;
+  for (const record of records) {
     ops.push(deps.mailboxes.deleteMessageOp(mailboxId, folder.id, record.uid));
     ops.push(deps.blobs.unrefOp(record.blob, messageHolder(mailboxId, folder.id, record.uid)));
+    ops.push(deps.mailboxes.tombstoneOp(mailboxId, folder.id, modseq, record.uid));
     if (record.deliveryId) ops.push(deps.mailboxes.deleteDeliveryOp(mailboxId, record.deliveryId));
-    blobs.push(record.blob);
-    folder.messages -= 1;
-    folder.bytes -= record.size;
-    state.account.messages -= 1;
-    state.account.bytes -= record.size;
+    countMessage(state, folder, record, -1);
   }
-  if (ops.length === 0) return [];
-  folder.highestModseq += 1;
-  ops.push(deps.mailboxes.folderOp(mailboxId, folder), deps.mailboxes.accountOp(state.account));
+  if (records.length > 0) folder.highestModseq = Math.max(folder.highestModseq, modseq);
+  return records.map((r) => r.blob);
+}
+
+/** Removes messages in one synced batch, tells the folder's other sessions; returns blobs to collect. */
+export async function expungeRecords(
+  state: MailboxState, folder: FolderRecord, records: MessageRecord[], session: string | null, deps: MailboxDeps,
+): Promise<string[]> {
+  if (records.length === 0) return [];
+  const ops: WriteOp[] = [];
+  const blobs = removeMessageOps(state, folder, records, folder.highestModseq + 1, deps, ops);
+  ops.push(deps.mailboxes.folderOp(state.account.mailboxId, folder), deps.mailboxes.accountOp(state.account));
   await deps.db.commit(ops);
+  publishExpunged(state, folder, records.map((r) => r.uid), session);
   return blobs;
 }
 
@@ -166,4 +253,80 @@ export async function collectBlobs(blobs: string[], deps: MailboxDeps): Promise<
       deps.log.error({ err, blob: sha }, 'blob collection failed; it will be retried at the next release');
     }
   }
+}
+
+// ---- selections and folder events ----
+
+export function toView(record: MessageRecord): MessageView {
+  return {
+    uid: record.uid, flags: [...record.flags], modseq: record.modseq, size: record.size,
+    internalDate: record.internalDate, blob: record.blob,
+  };
+}
+
+/**
+ * The read-write session (other than `except`) that gets \Recent for messages being
+ * added to the folder now, or null: then they stay \Recent for the next read-write SELECT.
+ */
+export function takeRecent(state: MailboxState, folder: FolderRecord, except: string | null): string | null {
+  const selection = state.selections.get(folder.id);
+  if (!selection) return null;
+  for (const [session, selecting] of selection.sessions) {
+    if (!selecting.readOnly && session !== except) return session;
+  }
+  return null;
+}
+
+function tell(state: MailboxState, folderId: number, except: string | null, event: FolderEvent): void {
+  const selection = state.selections.get(folderId);
+  if (!selection) return;
+  for (const [session, selecting] of selection.sessions) {
+    if (session !== except) dispatch(selecting.listener, { type: 'folder-event', event });
+  }
+}
+
+export function publishAdded(
+  state: MailboxState, folder: FolderRecord, records: MessageRecord[], recentTo: string | null, except: string | null,
+): void {
+  const selection = state.selections.get(folder.id);
+  if (!selection || records.length === 0) return;
+  for (const record of records) selection.messages.set(record.uid, record);
+  tell(state, folder.id, except, {
+    kind: 'added', folder: folder.name, messages: records.map(toView),
+    highestModseq: folder.highestModseq, uidNext: folder.uidNext, recentTo,
+  });
+}
+
+export function publishFlags(state: MailboxState, folder: FolderRecord, records: MessageRecord[], except: string | null): void {
+  const selection = state.selections.get(folder.id);
+  if (!selection || records.length === 0) return;
+  for (const record of records) selection.messages.set(record.uid, record);
+  tell(state, folder.id, except, { kind: 'flags', folder: folder.name, messages: records.map(toView), highestModseq: folder.highestModseq });
+}
+
+export function publishExpunged(state: MailboxState, folder: FolderRecord, uids: number[], except: string | null): void {
+  const selection = state.selections.get(folder.id);
+  if (!selection || uids.length === 0) return;
+  for (const uid of uids) selection.messages.delete(uid);
+  tell(state, folder.id, except, { kind: 'expunged', folder: folder.name, uids, highestModseq: folder.highestModseq });
+}
+
+/** The folder was deleted or renamed: its sessions are told and lose their selection. */
+export function publishGone(state: MailboxState, folderId: number, name: string): void {
+  const selection = state.selections.get(folderId);
+  if (!selection) return;
+  tell(state, folderId, null, { kind: 'gone', folder: name });
+  for (const session of selection.sessions.keys()) state.selectedBy.delete(session);
+  state.selections.delete(folderId);
+}
+
+/** Ends a session's selection, if any; the folder's index goes when its last session leaves. */
+export function leaveSelection(state: MailboxState, session: string): void {
+  const folderId = state.selectedBy.get(session);
+  if (folderId === undefined) return;
+  state.selectedBy.delete(session);
+  const selection = state.selections.get(folderId);
+  if (!selection) return;
+  selection.sessions.delete(session);
+  if (selection.sessions.size === 0) state.selections.delete(folderId);
 }

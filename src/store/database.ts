@@ -7,6 +7,8 @@ type Space = AbstractSublevel<Level<string, Buffer>, string | Buffer | Uint8Arra
 
 export const keySpaces = [
   'blob', 'chunk', 'bref', 'bmeta', 'acct', 'folder', 'msg', 'dlv', 'queue', 'dir', 'dirlog', 'meta',
+  /** Expunge tombstones (folder, modseq, uid) for QRESYNC VANISHED. */
+  'tomb',
 ] as const;
 export type KeySpace = (typeof keySpaces)[number];
 
@@ -80,6 +82,16 @@ export class Database {
 
   async *scanKeys(space: KeySpace, prefix: string, limit = -1): AsyncGenerator<string> {
     const it = this.space(space).keys({ gte: prefix, lt: prefix + '\xff', limit });
+    try {
+      for await (const key of it) yield key as string;
+    } finally {
+      await it.close();
+    }
+  }
+
+  /** Keys of one key space in [gte, lt), in key order. */
+  async *scanKeysRange(space: KeySpace, gte: string, lt: string, limit = -1): AsyncGenerator<string> {
+    const it = this.space(space).keys({ gte, lt, limit });
     try {
       for await (const key of it) yield key as string;
     } finally {

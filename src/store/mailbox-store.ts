@@ -1,6 +1,7 @@
 // Mailbox data on disk: per mailbox (a user's whole message store) an account record,
-// folder records (UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, counts) and one record per
-// message (uid → blob, flags, internal date, size, modseq). Only a mailbox actor writes here.
+// folder records (UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, counts), one record per message
+// (uid → blob, flags, internal date, size, modseq) and expunge tombstones for QRESYNC.
+// Also the rules for folder names and stored flags. Only a mailbox actor writes here.
 import { randomInt } from 'node:crypto';
 import { Database, del, put, type WriteOp } from './database.js';
 import { decodeRecord, encodeRecord } from './codec.js';
@@ -20,6 +21,12 @@ export interface FolderRecord {
   highestModseq: number;
   messages: number;
   bytes: number;
+  /** Messages without \Seen. */
+  unseen: number;
+  /** Messages with \Deleted. */
+  deleted: number;
+  /** Messages with this UID or above are \Recent for the next read-write SELECT. */
+  firstRecentUid: number;
   subscribed: boolean;
   specialUse: string | null;
 }
@@ -55,6 +62,11 @@ export function folderKey(mailboxId: string, folderId: number): string {
 
 export function messageKey(mailboxId: string, folderId: number, uid: number): string {
   return `${mailboxId}:${pad(folderId, 6)}:${pad(uid, 10)}`;
+}
+
+/** Tombstones sort by modseq inside a folder, so "expunged since N" is one range scan. */
+export function tombstoneKey(mailboxId: string, folderId: number, modseq: number, uid: number): string {
+  return `${mailboxId}:${pad(folderId, 6)}:${pad(modseq, 16)}:${pad(uid, 10)}`;
 }
 
 /** The holder name a message uses for its blob reference. */
@@ -120,6 +132,41 @@ export class MailboxStore {
     return raw ? decodeRecord(raw) : undefined;
   }
 
+  async getMessage(mailboxId: string, folderId: number, uid: number): Promise<MessageRecord | undefined> {
+    const raw = await this.db.get('msg', messageKey(mailboxId, folderId, uid));
+    return raw ? decodeRecord<MessageRecord>(raw) : undefined;
+  }
+
+  /** How many messages of the folder have a UID of at least `fromUid`. */
+  async countMessagesFrom(mailboxId: string, folderId: number, fromUid: number): Promise<number> {
+    let count = 0;
+    const end = `${folderKey(mailboxId, folderId)}:\xff`;
+    for await (const _ of this.db.scanKeysRange('msg', messageKey(mailboxId, folderId, fromUid), end)) count += 1;
+    return count;
+  }
+
+  tombstoneOp(mailboxId: string, folderId: number, modseq: number, uid: number): WriteOp {
+    return put('tomb', tombstoneKey(mailboxId, folderId, modseq, uid), Buffer.alloc(0));
+  }
+
+  /** UIDs expunged from the folder with a modseq above `sinceModseq`, ascending, without repeats. */
+  async vanishedSince(mailboxId: string, folderId: number, sinceModseq: number): Promise<number[]> {
+    const from = tombstoneKey(mailboxId, folderId, Math.max(0, sinceModseq) + 1, 0);
+    const end = `${folderKey(mailboxId, folderId)}:\xff`;
+    const uids = new Set<number>();
+    for await (const key of this.db.scanKeysRange('tomb', from, end)) uids.add(Number(key.slice(key.lastIndexOf(':') + 1)));
+    return [...uids].sort((a, b) => a - b);
+  }
+
+  /** Ops deleting every message record and tombstone of a folder (not the blob references). */
+  async folderContentDeleteOps(mailboxId: string, folderId: number): Promise<WriteOp[]> {
+    const prefix = `${folderKey(mailboxId, folderId)}:`;
+    const ops: WriteOp[] = [];
+    for await (const key of this.db.scanKeys('msg', prefix)) ops.push(del('msg', key));
+    for await (const key of this.db.scanKeys('tomb', prefix)) ops.push(del('tomb', key));
+    return ops;
+  }
+
   async listMessages(mailboxId: string, folderId: number): Promise<MessageRecord[]> {
     const out: MessageRecord[] = [];
     for await (const [, value] of this.db.scan('msg', `${folderKey(mailboxId, folderId)}:`)) out.push(decodeRecord(value));
@@ -135,6 +182,95 @@ export class MailboxStore {
 export function newFolder(id: number, name: string, specialUse: string | null): FolderRecord {
   return {
     id, name, uidValidity: newUidValidity(), uidNext: 1, highestModseq: 1,
-    messages: 0, bytes: 0, subscribed: true, specialUse,
+    messages: 0, bytes: 0, unseen: 0, deleted: 0, firstRecentUid: 1, subscribed: true, specialUse,
   };
+}
+
+/** Fills counters that folder records written before they existed lack. */
+export function upgradeFolder(folder: FolderRecord, messages: MessageRecord[]): FolderRecord {
+  return {
+    ...folder,
+    unseen: messages.filter((m) => !m.flags.includes('\\Seen')).length,
+    deleted: messages.filter((m) => m.flags.includes('\\Deleted')).length,
+    firstRecentUid: folder.firstRecentUid ?? folder.uidNext,
+  };
+}
+
+export function needsUpgrade(folder: FolderRecord): boolean {
+  return folder.unseen === undefined || folder.deleted === undefined || folder.firstRecentUid === undefined;
+}
+
+// ---- folder names ----
+
+export const HIERARCHY_SEPARATOR = '/';
+export const MAX_NAME_COMPONENT_BYTES = 255;
+export const MAX_FOLDERS = 10_000;
+export const SPECIAL_USES: readonly string[] = ['\\All', '\\Archive', '\\Drafts', '\\Flagged', '\\Junk', '\\Sent', '\\Trash'];
+
+/** INBOX is case-insensitive (RFC 3501 5.1), also as the first component of a child's name. */
+export function canonicalFolderName(name: string): string {
+  const cut = name.indexOf(HIERARCHY_SEPARATOR);
+  const first = cut < 0 ? name : name.slice(0, cut);
+  if (first.toUpperCase() !== INBOX) return name;
+  return cut < 0 ? INBOX : INBOX + name.slice(cut);
+}
+
+/** Why a name cannot be a folder name, or null when it can. */
+export function folderNameProblem(name: string): string | null {
+  if (name.length === 0) return 'empty folder name';
+  if (/[*%]/.test(name)) return 'folder names cannot contain * or %';
+  if (/[\x00-\x1f\x7f]/.test(name)) return 'folder names cannot contain control characters';
+  for (const part of name.split(HIERARCHY_SEPARATOR)) {
+    if (part.length === 0) return 'empty hierarchy level in folder name';
+    if (Buffer.byteLength(part) > MAX_NAME_COMPONENT_BYTES) return `hierarchy level longer than ${MAX_NAME_COMPONENT_BYTES} bytes`;
+  }
+  return null;
+}
+
+/** The names of a folder's ancestors, outermost first: `a/b/c` → `a`, `a/b`. */
+export function ancestorNames(name: string): string[] {
+  const parts = name.split(HIERARCHY_SEPARATOR);
+  const out: string[] = [];
+  for (let i = 1; i < parts.length; i++) out.push(parts.slice(0, i).join(HIERARCHY_SEPARATOR));
+  return out;
+}
+
+export function isDescendant(name: string, ancestor: string): boolean {
+  return name.startsWith(ancestor + HIERARCHY_SEPARATOR);
+}
+
+// ---- flags ----
+
+const systemFlags = ['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft'];
+const systemFlagByLower = new Map(systemFlags.map((f) => [f.toLowerCase(), f]));
+
+/**
+ * Flags as stored: system flags in their canonical case, keywords as given, no
+ * repeats (compared case-insensitively), never \Recent (a session-only flag).
+ */
+export function storedFlags(flags: readonly string[]): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const flag of flags) {
+    const lower = flag.toLowerCase();
+    if (lower === '\\recent' || seen.has(lower)) continue;
+    seen.add(lower);
+    out.push(systemFlagByLower.get(lower) ?? flag);
+  }
+  return out;
+}
+
+/** The flags after a STORE operation; `given` must already be `storedFlags`. */
+export function applyFlagOperation(current: readonly string[], operation: 'replace' | 'add' | 'remove', given: readonly string[]): string[] {
+  if (operation === 'replace') return [...given];
+  const givenLower = new Set(given.map((f) => f.toLowerCase()));
+  if (operation === 'remove') return current.filter((f) => !givenLower.has(f.toLowerCase()));
+  const currentLower = new Set(current.map((f) => f.toLowerCase()));
+  return [...current, ...given.filter((f) => !currentLower.has(f.toLowerCase()))];
+}
+
+export function sameFlags(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const lower = new Set(a.map((f) => f.toLowerCase()));
+  return b.every((f) => lower.has(f.toLowerCase()));
 }
