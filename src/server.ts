@@ -15,13 +15,15 @@ import { DirectoryStore } from './directory/directory-store.js';
 import { Directory } from './actors/directory.js';
 import { MailboxRegistry } from './actors/mailbox-registry.js';
 import { ask, dispatch, resumeOnCrash, spawn, start, stop, type Failure } from './actors/supervision.js';
-import { initialQueueState, queueBehaviour, type QueueListing, type QueueMessage, type WorkerMessage } from './actors/queue.js';
+import { initialQueueState, queueBehaviour, type ControlReply, type QueueListing, type QueueMessage, type WorkerMessage } from './actors/queue.js';
 import { deliveryWorkerBehaviour } from './actors/delivery-worker.js';
 import { startSmtpListener, type RunningListener } from './actors/smtp-listener.js';
 import { ConnectionLimiter } from './actors/connection-limiter.js';
 import { startAdminApi } from './actors/admin-api.js';
 import type { DoneReply } from './actors/mailbox-messages.js';
 import { startPop3Listener } from './actors/pop3-listener.js';
+import { startDomainQueues } from './actors/outbound.js';
+import { sendNotification } from './mta/notifications.js';
 
 export interface RunningServer {
   config: ServerConfig;
@@ -59,8 +61,18 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   }, config.mailboxIdleMs);
 
   const queueLog = log.child({ actor: 'queue' });
-  const queueActor = spawn(system, queueBehaviour({
+  let queueActor: Ref<QueueMessage>;
+  const domains = startDomainQueues(system, config, {
+    blobs, directory: directory.cache, log: log.child({ actor: 'outbound' }), report: (results) => dispatch(queueActor, results),
+  });
+  const spoolDeps = { db, blobs, queue: queueStore, directory: directory.cache };
+  queueActor = spawn(system, queueBehaviour({
     db, blobs, queue: queueStore, log: queueLog, retrySchedule: config.retrySchedule, maxQueueLifetime: config.maxQueueLifetime,
+    delayWarning: config.delayWarning, domainQueue: domains,
+    notify: async (entry, kind, recipients) => {
+      const bounce = await sendNotification(spoolDeps, config.hostname, entry, kind, recipients);
+      if (bounce) dispatch(queueActor, { type: 'queued', entry: bounce });
+    },
   }), 'queue', { initialStateFunc: initialQueueState, onCrash: resumeOnCrash(queueLog, 'queue') }) as Ref<QueueMessage>;
 
   const workerDeps = { directory, mailboxes, queue: () => queueActor, log: log.child({ actor: 'delivery' }) };
@@ -75,8 +87,8 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   const limiter = new ConnectionLimiter(config.maxConnectionsPerIp, config.maxAuthFailuresPerIp);
   const listeners = spawn(system, (s: undefined) => s, 'listeners');
   const smtpDeps = {
-    db, blobs, queue: queueStore, queueActor: () => queueActor, directory, log: log.child({ listener: 'smtp' }),
-    hostname: config.hostname, maxMessageSize: config.maxMessageSize, maxRecipients: config.maxRecipients, maxReceivedHeaders: 30,
+    db, blobs, queue: queueStore, queueActor: () => queueActor, directory, mailboxes, log: log.child({ listener: 'smtp' }),
+    hostname: config.hostname, maxMessageSize: config.maxMessageSize, maxRecipients: config.maxRecipients, maxReceivedHeaders: config.maxReceivedHeaders,
   };
   const running: RunningListener[] = [];
   const smtp = await startSmtpListener({ kind: 'mx', port: config.smtpPort }, config, listeners, smtpDeps, directory, limiter, log);
@@ -120,7 +132,11 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       const reply = await ask<QueueMessage, { ok: true; entries: QueueListing[] } | Failure>(queueActor, (replyTo) => ({ type: 'list', replyTo }));
       return reply.ok ? reply.entries : [];
     },
-    queueFlush: () => dispatch(queueActor, { type: 'flush' }),
+    queueFlush: (domain) => dispatch(queueActor, { type: 'flush', domain }),
+    queueControl: async (action, queueId) => {
+      const reply = await ask<QueueMessage, ControlReply>(queueActor, (replyTo) => ({ type: 'control', action, queueId, replyTo }));
+      return reply.ok ? { ok: true } : { ok: false, error: reply.error };
+    },
     injectFault: async (address) => {
       const user = directory.cache.user(address);
       if (!user) return { ok: false, error: `unknown user: ${address}` };

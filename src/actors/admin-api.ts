@@ -10,7 +10,8 @@ export interface AdminBackend {
   directory: Directory;
   stats(): Promise<Record<string, number>>;
   queueList(): Promise<QueueListing[]>;
-  queueFlush(): void;
+  queueFlush(domain?: string): void;
+  queueControl(action: 'hold' | 'release' | 'delete' | 'retry', queueId: string): Promise<{ ok: true } | { ok: false; error: string }>;
   injectFault(address: string): Promise<{ ok: boolean; error?: string }>;
   importPasswordCost: number;
   passwordCost: number;
@@ -28,7 +29,7 @@ class HttpError extends Error {
 
 function fromReply<T>(reply: AdminReply<T>, status = 200): [number, unknown] {
   if (reply.ok) return [status, reply.value ?? { ok: true }];
-  const notFound = /^unknown (user|domain|alias)/.test(reply.error);
+  const notFound = /^unknown (user|domain|alias|route|queue id)/.test(reply.error);
   const conflict = / exists: /.test(reply.error);
   throw new HttpError(notFound ? 404 : conflict ? 409 : 400, reply.error);
 }
@@ -71,10 +72,20 @@ function routes(backend: AdminBackend): Array<[string, RegExp, Handler]> {
       return fromReply(await dir.request((replyTo) => ({ type: 'add-alias', address: stringField(body, 'address'), targets: targets.map(String), replyTo })), 201);
     }],
     ['DELETE', /^\/v1\/aliases\/([^/]+)$/, async ([address]) => fromReply(await dir.request((replyTo) => ({ type: 'remove-alias', address, replyTo })))],
+    ['GET', /^\/v1\/routes$/, async () => [200, [...dir.cache.routes.values()].sort((a, b) => a.domain.localeCompare(b.domain))]],
+    ['POST', /^\/v1\/routes$/, async (_, body) => fromReply(await dir.request((replyTo) => ({
+      type: 'add-route', domain: stringField(body, 'domain'), host: stringField(body, 'host'), port: Number(field(body, 'port') ?? 25), replyTo,
+    })), 201)],
+    ['DELETE', /^\/v1\/routes\/([^/]+)$/, async ([domain]) => fromReply(await dir.request((replyTo) => ({ type: 'remove-route', domain, replyTo })))],
     ['GET', /^\/v1\/queue$/, async () => [200, await backend.queueList()]],
-    ['POST', /^\/v1\/queue\/flush$/, async () => {
-      backend.queueFlush();
+    ['POST', /^\/v1\/queue\/flush$/, async (_, body) => {
+      const domain = field(body, 'domain');
+      backend.queueFlush(typeof domain === 'string' && domain !== '' ? domain.toLowerCase() : undefined);
       return [200, { ok: true }];
+    }],
+    ['POST', /^\/v1\/queue\/([^/]+)\/(hold|release|delete|retry)$/, async ([id, action]) => {
+      const reply = await backend.queueControl(action as 'hold' | 'release' | 'delete' | 'retry', id);
+      return fromReply(reply.ok ? { ok: true, value: { ok: true } } : { ok: false, error: reply.error, temporary: false });
     }],
     ['GET', /^\/v1\/stats$/, async () => [200, await backend.stats()]],
     ['POST', /^\/v1\/test\/fault$/, async (_, body) => {

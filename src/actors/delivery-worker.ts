@@ -25,8 +25,7 @@ export function deliveryWorkerBehaviour(deps: WorkerDeps) {
 
 async function deliverSafely(task: DeliveryTask, deps: WorkerDeps): Promise<DeliveryResult> {
   try {
-    if (task.kind === 'local') return await deliverLocal(task, deps);
-    return { status: 'deferred', error: 'outbound delivery is not available in this version' };
+    return await deliverLocal(task, deps);
   } catch (err) {
     deps.log.error({ err, queueId: task.queueId, rcpt: task.address }, 'delivery attempt failed');
     return { status: 'deferred', error: `internal error: ${(err as Error).message}` };

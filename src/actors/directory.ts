@@ -9,7 +9,7 @@ import { DirectoryStore } from '../directory/directory-store.js';
 import { hashCost, hashPassword, isPasswordHash, verifyPassword } from '../directory/password.js';
 import {
   domainOf, isValidAddress, isValidDomain, normalizeAddress,
-  type AliasRecord, type DirectoryEntry, type DomainRecord, type UserRecord,
+  type AliasRecord, type DirectoryEntry, type DomainRecord, type RouteRecord, type UserRecord,
 } from '../directory/records.js';
 import { ask, dispatch, resumeOnCrash, spawn, type Failure, failure } from './supervision.js';
 
@@ -32,7 +32,9 @@ export type DirectoryRequest =
   | { type: 'set-password'; address: string; password: string; replyTo: Ref<AdminReply<null>> }
   | { type: 'set-quota'; address: string; quota: number; replyTo: Ref<AdminReply<null>> }
   | { type: 'add-alias'; address: string; targets: string[]; replyTo: Ref<AdminReply<AliasRecord>> }
-  | { type: 'remove-alias'; address: string; replyTo: Ref<AdminReply<null>> };
+  | { type: 'remove-alias'; address: string; replyTo: Ref<AdminReply<null>> }
+  | { type: 'add-route'; domain: string; host: string; port: number; replyTo: Ref<AdminReply<RouteRecord>> }
+  | { type: 'remove-route'; domain: string; replyTo: Ref<AdminReply<null>> };
 
 export interface DirectoryOptions {
   passwordCost: number;
@@ -119,6 +121,8 @@ export class Directory {
       case 'set-quota': return this.setQuota(msg.address, msg.quota);
       case 'add-alias': return this.addAlias(msg.address, msg.targets);
       case 'remove-alias': return this.removeAlias(msg.address);
+      case 'add-route': return this.addRoute(msg.domain, msg.host, msg.port);
+      case 'remove-route': return this.removeRoute(msg.domain);
     }
   }
 
@@ -232,6 +236,25 @@ export class Directory {
     const address = normalizeAddress(rawAddress);
     if (!this.cache.aliases.has(address)) throw new AdminError(`unknown alias: ${address}`);
     await this.write([{ kind: 'alias', key: address, value: null }]);
+    return null;
+  }
+
+  private async addRoute(rawDomain: string, rawHost: string, port: number): Promise<RouteRecord> {
+    const domain = rawDomain.trim().toLowerCase();
+    const host = rawHost.trim().toLowerCase();
+    if (!isValidDomain(domain)) throw new AdminError(`invalid domain name: ${rawDomain}`);
+    if (!isValidDomain(host) && !/^[0-9.]+$|^\[[0-9a-f:.]+\]$/i.test(host)) throw new AdminError(`invalid host: ${rawHost}`);
+    if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new AdminError(`invalid port: ${port}`);
+    const record: RouteRecord = { domain, host, port };
+    await this.write([{ kind: 'route', key: domain, value: record }]);
+    this.log.info({ route: domain, host, port }, 'route set');
+    return record;
+  }
+
+  private async removeRoute(rawDomain: string): Promise<null> {
+    const domain = rawDomain.trim().toLowerCase();
+    if (!this.cache.routes.has(domain)) throw new AdminError(`unknown route: ${domain}`);
+    await this.write([{ kind: 'route', key: domain, value: null }]);
     return null;
   }
 }

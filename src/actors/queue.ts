@@ -1,13 +1,16 @@
-// The queue actor: holds every accepted, undelivered recipient, hands delivery tasks
-// to idle delivery workers (work is pulled: a worker asks for the next task when it
-// is free), records results, retries deferred recipients with backoff, and removes
-// an entry when every recipient is done.
+// The queue actor: holds every accepted, undelivered recipient. Local recipients go
+// to idle delivery workers (work is pulled: a worker reports back when free); remote
+// ones go, grouped per message and domain, to that domain's DomainQueue. It records
+// results, retries deferred recipients with backoff, sends one DSN per message for
+// failed recipients, and removes an entry when every recipient is done or failed.
 import type { Ref } from 'nact';
 import type { Logger } from '../logger.js';
 import type { Database, WriteOp } from '../store/database.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { queueHolder, type QueueEntry, type QueueRecipient, type QueueStore } from '../store/queue-store.js';
 import { dispatch, type Failure } from './supervision.js';
+import type { DomainMessage, RemoteResults, RemoteTask } from './domain-queue.js';
+import type { DsnRecipient } from '../mta/dsn.js';
 
 export interface DeliveryTask {
   queueId: string;
@@ -36,15 +39,22 @@ export interface QueueListing {
   recipients: Array<Pick<QueueRecipient, 'address' | 'state' | 'attempts' | 'lastError' | 'nextAttempt'>>;
 }
 
+export type QueueControl = 'hold' | 'release' | 'delete' | 'retry';
+export type ControlReply = { ok: true } | Failure;
+
 export type QueueMessage =
   | { type: 'queued'; entry: QueueEntry }
   | { type: 'worker-ready'; worker: Ref<WorkerMessage> }
   | { type: 'task-done'; task: DeliveryTask; result: DeliveryResult; worker: Ref<WorkerMessage> }
+  | RemoteResults
+  | { type: 'notified'; queueId: string; kind: 'failure' | 'delay' }
   | { type: 'wake' }
-  | { type: 'flush' }
+  | { type: 'flush'; domain?: string }
+  | { type: 'control'; action: QueueControl; queueId: string; replyTo: Ref<ControlReply> }
   | { type: 'list'; replyTo: Ref<{ ok: true; entries: QueueListing[] } | Failure> }
   | { type: 'count'; replyTo: Ref<{ ok: true; recipients: number; entries: number } | Failure> };
 
+/** What the queue asks of the world outside its own state. */
 export interface QueueDeps {
   db: Database;
   blobs: BlobStore;
@@ -52,6 +62,12 @@ export interface QueueDeps {
   log: Logger;
   retrySchedule: number[];
   maxQueueLifetime: number;
+  /** Seconds after arrival before a delay warning is sent (0 = never). */
+  delayWarning: number;
+  /** The DomainQueue for a destination domain (started on first use). */
+  domainQueue: (domain: string) => Ref<DomainMessage>;
+  /** Sends a DSN for the entry's recipients; resolves when it is queued. */
+  notify: (entry: QueueEntry, kind: 'failure' | 'delay', recipients: DsnRecipient[]) => Promise<void>;
   now?: () => number;
 }
 
@@ -59,7 +75,8 @@ export interface QueueState {
   entries: Map<string, QueueEntry>;
   ready: Array<{ id: string; recipient: number }>;
   idle: Array<Ref<WorkerMessage>>;
-  busy: number;
+  /** Entries whose failure DSN is being queued before they are removed. */
+  finishing: Set<string>;
   timer: NodeJS.Timeout | null;
   timerAt: number;
   self: Ref<QueueMessage> | null;
@@ -67,7 +84,13 @@ export interface QueueState {
 }
 
 export function initialQueueState(): QueueState {
-  return { entries: new Map(), ready: [], idle: [], busy: 0, timer: null, timerAt: 0, self: null, writes: Promise.resolve() };
+  return { entries: new Map(), ready: [], idle: [], finishing: new Set(), timer: null, timerAt: 0, self: null, writes: Promise.resolve() };
+}
+
+const waiting = (r: QueueRecipient) => r.state === 'pending' || r.state === 'deferred';
+
+function domainOfAddress(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1);
 }
 
 export function queueBehaviour(deps: QueueDeps) {
@@ -80,14 +103,32 @@ export function queueBehaviour(deps: QueueDeps) {
       .catch((err) => deps.log.error({ err }, 'queue state write failed'));
   };
 
+  /** Sends the due recipients of one entry on their way: local ones to the ready list, remote ones to their domain. */
+  const dispatchRecipients = (state: QueueState, entry: QueueEntry, indexes: number[]) => {
+    if (entry.held) return;
+    const byDomain = new Map<string, RemoteTask>();
+    for (const index of indexes) {
+      const rcpt = entry.recipients[index];
+      rcpt.state = 'pending';
+      if (rcpt.kind === 'local') {
+        state.ready.push({ id: entry.id, recipient: index });
+        continue;
+      }
+      const domain = domainOfAddress(rcpt.address);
+      const task = byDomain.get(domain) ?? { queueId: entry.id, from: entry.from, blob: entry.blob, size: entry.size, recipients: [] };
+      task.recipients.push({ index, address: rcpt.address });
+      byDomain.set(domain, task);
+    }
+    for (const [domain, task] of byDomain) dispatch(deps.domainQueue(domain), { type: 'task', task });
+  };
+
   const assign = (state: QueueState) => {
     while (state.idle.length > 0 && state.ready.length > 0) {
       const next = state.ready.shift()!;
       const entry = state.entries.get(next.id);
       const rcpt = entry?.recipients[next.recipient];
-      if (!entry || !rcpt || entry.held || (rcpt.state !== 'pending' && rcpt.state !== 'deferred')) continue;
+      if (!entry || !rcpt || entry.held || rcpt.state !== 'pending') continue;
       const worker = state.idle.pop()!;
-      state.busy += 1;
       dispatch(worker, { type: 'task', task: {
         queueId: entry.id, recipient: next.recipient, address: rcpt.address, kind: rcpt.kind,
         from: entry.from, blob: entry.blob, size: entry.size, arrived: entry.arrived,
@@ -98,7 +139,11 @@ export function queueBehaviour(deps: QueueDeps) {
   const schedule = (state: QueueState) => {
     let earliest = Infinity;
     for (const entry of state.entries.values()) {
+      if (entry.held) continue;
       for (const rcpt of entry.recipients) if (rcpt.state === 'deferred') earliest = Math.min(earliest, rcpt.nextAttempt);
+      if (deps.delayWarning > 0 && !entry.delayNotified && entry.from !== '' && entry.recipients.some((r) => r.state === 'deferred')) {
+        earliest = Math.min(earliest, entry.arrived + deps.delayWarning * 1000);
+      }
     }
     if (earliest === Infinity || (state.timer && state.timerAt <= earliest)) return;
     if (state.timer) clearTimeout(state.timer);
@@ -107,92 +152,170 @@ export function queueBehaviour(deps: QueueDeps) {
     state.timer.unref();
   };
 
-  const enqueueDue = (state: QueueState, force: boolean) => {
-    const t = now();
+  const retryDue = (state: QueueState, due: (entry: QueueEntry, rcpt: QueueRecipient) => boolean) => {
     for (const entry of state.entries.values()) {
-      entry.recipients.forEach((rcpt, i) => {
-        if (rcpt.state === 'deferred' && (force || rcpt.nextAttempt <= t)) {
-          rcpt.nextAttempt = t;
-          state.ready.push({ id: entry.id, recipient: i });
-        }
-      });
+      if (entry.held) continue;
+      const indexes = entry.recipients.flatMap((rcpt, i) => (rcpt.state === 'deferred' && due(entry, rcpt) ? [i] : []));
+      if (indexes.length > 0) dispatchRecipients(state, entry, indexes);
     }
   };
 
-  const finishIfDone = (state: QueueState, entry: QueueEntry) => {
-    if (entry.recipients.some((r) => r.state === 'pending' || r.state === 'deferred')) {
+  const sendDelayWarnings = (state: QueueState) => {
+    if (deps.delayWarning <= 0) return;
+    for (const entry of state.entries.values()) {
+      if (entry.delayNotified || entry.from === '' || now() - entry.arrived < deps.delayWarning * 1000) continue;
+      const delayed = entry.recipients.filter((r) => r.state === 'deferred');
+      if (delayed.length === 0) continue;
+      entry.delayNotified = true;
       persist(state, [deps.queue.putOp(entry)]);
-      return;
+      void deps.notify(entry, 'delay', delayed.map(toDsnRecipient)).catch((err) => deps.log.error({ err, queueId: entry.id }, 'delay warning failed'));
     }
+  };
+
+  const remove = (state: QueueState, entry: QueueEntry) => {
     state.entries.delete(entry.id);
     persist(state, [deps.queue.deleteOp(entry), deps.blobs.unrefOp(entry.blob, queueHolder(entry.id))], async () => {
       await deps.blobs.collect(entry.blob);
     });
   };
 
-  const record = (state: QueueState, task: DeliveryTask, result: DeliveryResult) => {
-    const entry = state.entries.get(task.queueId);
-    const rcpt = entry?.recipients[task.recipient];
-    if (!entry || !rcpt) return;
+  const finishIfDone = (state: QueueState, entry: QueueEntry) => {
+    if (entry.recipients.some(waiting)) {
+      persist(state, [deps.queue.putOp(entry)]);
+      return;
+    }
+    const failed = entry.recipients.filter((r) => r.state === 'failed');
+    if (failed.length === 0 || entry.from === '') {
+      if (failed.length > 0) deps.log.warn({ queueId: entry.id, rcpts: failed.map((r) => r.address) }, 'undeliverable mail from the null sender dropped (never bounced)');
+      remove(state, entry);
+      return;
+    }
+    if (state.finishing.has(entry.id)) return;
+    state.finishing.add(entry.id);
+    persist(state, [deps.queue.putOp(entry)]);
+    deps.notify(entry, 'failure', failed.map(toDsnRecipient)).then(
+      () => state.self && dispatch(state.self, { type: 'notified', queueId: entry.id, kind: 'failure' }),
+      (err) => {
+        deps.log.error({ err, queueId: entry.id }, 'bounce could not be queued; the entry stays for the next start');
+        state.finishing.delete(entry.id);
+      },
+    );
+  };
+
+  const record = (state: QueueState, entry: QueueEntry, index: number, result: DeliveryResult, retryAt?: number) => {
+    const rcpt = entry.recipients[index];
+    if (!rcpt || !waiting(rcpt)) return;
     rcpt.attempts += 1;
     if (result.status === 'done') {
       rcpt.state = 'done';
       rcpt.lastError = null;
-    } else if (result.status === 'failed' || now() - entry.arrived > deps.maxQueueLifetime * 1000) {
+      return;
+    }
+    if (result.status === 'failed' || now() - entry.arrived > deps.maxQueueLifetime * 1000) {
       rcpt.state = 'failed';
       rcpt.lastError = result.error;
       deps.log.warn({ queueId: entry.id, rcpt: rcpt.address, error: rcpt.lastError }, 'delivery failed permanently');
-    } else {
-      const schedule = deps.retrySchedule;
-      const delay = schedule[Math.min(rcpt.attempts - 1, schedule.length - 1)] * 1000;
-      rcpt.state = 'deferred';
-      rcpt.lastError = result.error;
-      rcpt.nextAttempt = now() + delay;
-      deps.log.info({ queueId: entry.id, rcpt: rcpt.address, error: result.error, retryIn: delay / 1000 }, 'delivery deferred');
+      return;
     }
-    finishIfDone(state, entry);
+    const steps = deps.retrySchedule;
+    const delay = steps[Math.min(rcpt.attempts - 1, steps.length - 1)] * 1000;
+    rcpt.state = 'deferred';
+    rcpt.lastError = result.error;
+    rcpt.nextAttempt = retryAt ?? now() + delay;
+    deps.log.info({ queueId: entry.id, rcpt: rcpt.address, error: result.error, retryIn: Math.round((rcpt.nextAttempt - now()) / 1000) }, 'delivery deferred');
+  };
+
+  const control = (state: QueueState, action: QueueControl, queueId: string): ControlReply => {
+    const entry = state.entries.get(queueId);
+    if (!entry) return { ok: false, error: `unknown queue id: ${queueId}`, temporary: false };
+    switch (action) {
+      case 'hold':
+        entry.held = true;
+        persist(state, [deps.queue.putOp(entry)]);
+        break;
+      case 'release':
+        entry.held = false;
+        persist(state, [deps.queue.putOp(entry)]);
+        dispatchRecipients(state, entry, entry.recipients.flatMap((r, i) => (waiting(r) ? [i] : [])));
+        break;
+      case 'retry':
+        dispatchRecipients(state, entry, entry.recipients.flatMap((r, i) => (r.state === 'deferred' ? [i] : [])));
+        break;
+      case 'delete':
+        deps.log.info({ queueId }, 'queue entry deleted by the operator');
+        remove(state, entry);
+        break;
+    }
+    return { ok: true };
   };
 
   return (state: QueueState, msg: QueueMessage, ctx: { self: Ref<QueueMessage> }): QueueState => {
     state.self = ctx.self;
     switch (msg.type) {
-      case 'queued':
+      case 'queued': {
         state.entries.set(msg.entry.id, msg.entry);
-        msg.entry.recipients.forEach((rcpt, i) => {
-          if (rcpt.state === 'pending') state.ready.push({ id: msg.entry.id, recipient: i });
-        });
-        schedule(state);
+        const pending = msg.entry.recipients.flatMap((r, i) => (r.state === 'pending' ? [i] : []));
+        dispatchRecipients(state, msg.entry, pending);
+        if (!msg.entry.recipients.some(waiting)) finishIfDone(state, msg.entry);
         break;
+      }
       case 'worker-ready':
         state.idle.push(msg.worker);
         break;
-      case 'task-done':
-        state.busy -= 1;
+      case 'task-done': {
         state.idle.push(msg.worker);
-        record(state, msg.task, msg.result);
-        schedule(state);
+        const entry = state.entries.get(msg.task.queueId);
+        if (!entry) break;
+        record(state, entry, msg.task.recipient, msg.result);
+        finishIfDone(state, entry);
         break;
+      }
+      case 'remote-results': {
+        const entry = state.entries.get(msg.queueId);
+        if (!entry) break;
+        for (const { index, outcome } of msg.results) {
+          const result: DeliveryResult = outcome.status === 'done' ? { status: 'done' } : { status: outcome.status, error: outcome.error };
+          record(state, entry, index, result, msg.retryAt);
+        }
+        finishIfDone(state, entry);
+        break;
+      }
+      case 'notified': {
+        const entry = state.entries.get(msg.queueId);
+        state.finishing.delete(msg.queueId);
+        if (entry && msg.kind === 'failure') remove(state, entry);
+        break;
+      }
       case 'wake':
         state.timer = null;
-        enqueueDue(state, false);
-        schedule(state);
+        retryDue(state, (_, rcpt) => rcpt.nextAttempt <= now());
+        sendDelayWarnings(state);
         break;
       case 'flush':
-        enqueueDue(state, true);
+        if (msg.domain) dispatch(deps.domainQueue(msg.domain), { type: 'flush' });
+        retryDue(state, (_, rcpt) => !msg.domain || (rcpt.kind === 'remote' && domainOfAddress(rcpt.address) === msg.domain));
+        break;
+      case 'control':
+        dispatch(msg.replyTo, control(state, msg.action, msg.queueId));
         break;
       case 'list':
         dispatch(msg.replyTo, { ok: true, entries: [...state.entries.values()].map(listing) });
         break;
       case 'count': {
         let recipients = 0;
-        for (const e of state.entries.values()) recipients += e.recipients.filter((r) => r.state === 'pending' || r.state === 'deferred').length;
+        for (const e of state.entries.values()) recipients += e.recipients.filter(waiting).length;
         dispatch(msg.replyTo, { ok: true, recipients, entries: state.entries.size });
         break;
       }
     }
+    schedule(state);
     assign(state);
     return state;
   };
+}
+
+function toDsnRecipient(r: QueueRecipient): DsnRecipient {
+  return { address: r.address, original: r.original, error: r.lastError ?? 'unknown error' };
 }
 
 function listing(entry: QueueEntry): QueueListing {

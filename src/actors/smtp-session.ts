@@ -11,6 +11,8 @@ import type { BlobStore } from '../store/blob-store.js';
 import { newQueueId, queueHolder, type QueueEntry, type QueueRecipient, type QueueStore } from '../store/queue-store.js';
 import { domainOf, normalizeAddress, type Recipient } from '../directory/records.js';
 import { dispatch } from './supervision.js';
+import type { MailboxRegistry } from './mailbox-registry.js';
+import type { MailboxStatsReply } from './mailbox-messages.js';
 import type { QueueMessage } from './queue.js';
 
 export type Callback = (err?: Error | null, message?: string) => void;
@@ -26,6 +28,7 @@ export interface SmtpSessionDeps {
   queue: QueueStore;
   queueActor: () => Ref<QueueMessage>;
   directory: Directory;
+  mailboxes: MailboxRegistry;
   log: Logger;
   hostname: string;
   submission: boolean;
@@ -57,7 +60,7 @@ export function smtpSessionBehaviour(deps: SmtpSessionDeps) {
         msg.callback(checkSender(msg.address, msg.session, deps));
         return state;
       case 'rcpt-to':
-        msg.callback(checkRecipient(msg.address, msg.session, state, deps));
+        msg.callback(await checkRecipient(msg.address, msg.session, state, deps));
         return state;
       case 'data':
         await receiveData(msg, state, deps);
@@ -81,13 +84,25 @@ function checkSender(address: SMTPServerAddress, session: SMTPServerSession, dep
   return smtpError(553, `5.7.1 <${address.address}>: Sender address rejected: not owned by user ${user}`);
 }
 
-function checkRecipient(
+/** A local user already at or over quota is refused for now (452), as an LMTP store would. */
+async function overQuota(recipients: Recipient[], deps: SmtpSessionDeps): Promise<string | null> {
+  for (const r of recipients) {
+    if (r.kind !== 'local' || r.user.quota <= 0) continue;
+    const usage = await deps.mailboxes.ask<MailboxStatsReply>(r.user.mailboxId, (replyTo) => ({ type: 'stats', replyTo }));
+    if (usage.ok && usage.bytes >= r.user.quota) return r.address;
+  }
+  return null;
+}
+
+async function checkRecipient(
   address: SMTPServerAddress, session: SMTPServerSession, state: SmtpSessionState, deps: SmtpSessionDeps,
-): Error | null {
+): Promise<Error | null> {
   const given = address.address;
   if (state.recipients.size >= deps.maxRecipients) return smtpError(452, '4.5.3 Too many recipients');
   const resolution = deps.directory.cache.resolve(given);
   if (resolution.ok) {
+    const full = await overQuota(resolution.recipients, deps);
+    if (full) return smtpError(452, `4.2.2 <${given}>: Mailbox full`);
     state.recipients.set(given, resolution.recipients);
     return null;
   }
@@ -152,7 +167,8 @@ async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, s
     return;
   }
   const recipients = queueRecipients(session, state);
-  const finished = await upload.finish(queueHolder(queueId));
+  // Mail that only passes through is never FETCHed: its MIME structure is not worth computing.
+  const finished = await upload.finish(queueHolder(queueId), { analyze: recipients.some((r) => r.kind === 'local') });
   const entry: QueueEntry = {
     id: queueId, partition: deps.queue.pickPartition(), from: base.from, blob: finished.sha, size: finished.size,
     arrived: Date.now(), client: session.remoteAddress, recipients, held: false,

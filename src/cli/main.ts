@@ -68,8 +68,11 @@ Commands:
   alias add ADDRESS TARGET[,TARGET...]   add an alias (ADDRESS may be @domain: catch-all)
   alias remove ADDRESS         remove an alias
   alias list                   list aliases
+  route add DOMAIN HOST[:PORT] deliver a remote domain's mail to HOST (wins over MX)
+  route remove DOMAIN, route list
   queue list                   show the mail queue (like mailq)
-  queue flush                  retry every deferred recipient now
+  queue flush [DOMAIN]         retry deferred recipients now (all, or one destination)
+  queue hold|release|delete|retry ID   act on one queued message
   stats                        counters as one line of JSON
 
 Run 'ternmail COMMAND --help' for a command's options. 'ternmail --version' prints the version.`,
@@ -97,7 +100,19 @@ ${adminHelp}`,
 
 ADDRESS "@domain" is a catch-all for the domain. Targets may be local or remote.
 ${adminHelp}`,
-  queue: `Usage: ternmail queue list | flush\n\n${adminHelp}`,
+  queue: `Usage: ternmail queue list | flush [DOMAIN] | hold ID | release ID | delete ID | retry ID
+
+  list      every queued message: id, size, arrival, sender, recipients with state, last error, next attempt
+  flush     retry deferred recipients now (and lift a destination's backoff)
+  hold      keep a message in the queue without delivery attempts until released
+  release   undo hold and deliver now
+  delete    remove a message from the queue without delivering or bouncing it
+  retry     retry one message's deferred recipients now
+${adminHelp}`,
+  route: `Usage: ternmail route add DOMAIN HOST[:PORT] | remove DOMAIN | list
+
+Static routes win over MX lookup (and over a configured smarthost).
+${adminHelp}`,
   stats: `Usage: ternmail stats\n\nPrints one line of JSON: messages, queued, blobs, blobBytes, ...\n${adminHelp}`,
 };
 
@@ -267,10 +282,39 @@ async function runQueue(args: string[], admin: AdminTarget): Promise<void> {
     return;
   }
   if (action === 'flush') {
-    await callAdmin(admin, 'POST', '/v1/queue/flush');
-    return out('queue flushed: deferred recipients will be retried now');
+    await callAdmin(admin, 'POST', '/v1/queue/flush', { domain: args[1] });
+    return out(`queue flushed: deferred recipients${args[1] ? ` for ${args[1]}` : ''} will be retried now`);
   }
-  throw new CliError(`unknown queue action: ${action} (list, flush)`);
+  if (action === 'hold' || action === 'release' || action === 'delete' || action === 'retry') {
+    const id = need(args, 1, 'queue id');
+    await callAdmin(admin, 'POST', `/v1/queue/${encodeURIComponent(id)}/${action}`);
+    return out(`${id}: ${action === 'delete' ? 'deleted' : action === 'hold' ? 'held' : action === 'release' ? 'released' : 'retrying'}`);
+  }
+  throw new CliError(`unknown queue action: ${action} (list, flush, hold, release, delete, retry)`);
+}
+
+async function runRoute(args: string[], admin: AdminTarget): Promise<void> {
+  const [action] = args;
+  if (action === 'add') {
+    const domain = need(args, 1, 'domain');
+    const target = need(args, 2, 'HOST[:PORT]');
+    const bracket = /^\[(.+)\](?::(\d+))?$/.exec(target);
+    const colon = target.lastIndexOf(':');
+    const [host, port] = bracket ? [bracket[1], bracket[2] ?? '25'] : colon > 0 ? [target.slice(0, colon), target.slice(colon + 1)] : [target, '25'];
+    if (!/^\d+$/.test(port)) throw new CliError(`invalid port in ${target}`);
+    await callAdmin(admin, 'POST', '/v1/routes', { domain, host, port: Number(port) });
+    return out(`route added: ${domain.toLowerCase()} -> ${host}:${port}`);
+  }
+  if (action === 'remove') {
+    const domain = need(args, 1, 'domain');
+    await callAdmin(admin, 'DELETE', `/v1/routes/${encodeURIComponent(domain)}`);
+    return out(`route removed: ${domain.toLowerCase()}`);
+  }
+  if (action === 'list') {
+    for (const r of await callAdmin<Array<{ domain: string; host: string; port: number }>>(admin, 'GET', '/v1/routes')) out(`${r.domain}\t${r.host}:${r.port}`);
+    return;
+  }
+  throw new CliError(`unknown route action: ${action ?? '(none)'} (add, remove, list)`);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -290,6 +334,7 @@ async function main(argv: string[]): Promise<void> {
     case 'user': return runUser(positionals, values, admin);
     case 'alias': return runAlias(positionals, admin);
     case 'queue': return runQueue(positionals, admin);
+    case 'route': return runRoute(positionals, admin);
     case 'stats': return out(JSON.stringify(await callAdmin(admin, 'GET', '/v1/stats')));
   }
 }

@@ -34,6 +34,22 @@ export interface ServerConfig {
   /** Retry schedule for deferred recipients, in seconds; the last value repeats. */
   retrySchedule: number[];
   maxQueueLifetime: number;
+  /** Seconds after arrival before a delay warning DSN is sent; 0 = never. */
+  delayWarning: number;
+  /** Relay every remote domain through this host[:port] unless a static route matches. */
+  smarthost: string;
+  /** Port used for MX hosts. */
+  outboundPort: number;
+  /** Connections at once per destination domain. */
+  outboundConcurrency: number;
+  /** Messages sent over one connection before it is closed. */
+  messagesPerConnection: number;
+  /** Verify the peer certificate after opportunistic STARTTLS. */
+  verifyCertificates: boolean;
+  outboundTimeout: number;
+  /** Consecutive connection failures after which a whole destination is backed off. */
+  domainBackoffAfter: number;
+  maxReceivedHeaders: number;
   defaultQuota: number;
   mailboxIdleMs: number;
   passwordCost: number;
@@ -64,6 +80,15 @@ export const defaultConfig: ServerConfig = {
   localDeliveryConcurrency: 256,
   retrySchedule: [60, 300, 900, 1800, 3600],
   maxQueueLifetime: 5 * 24 * 3600,
+  delayWarning: 4 * 3600,
+  smarthost: '',
+  outboundPort: 25,
+  outboundConcurrency: 5,
+  messagesPerConnection: 100,
+  verifyCertificates: false,
+  outboundTimeout: 60,
+  domainBackoffAfter: 3,
+  maxReceivedHeaders: 30,
   defaultQuota: 0,
   mailboxIdleMs: 60_000,
   passwordCost: 14,
@@ -77,7 +102,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Kind = 'string' | 'port' | 'posint' | 'nonneg' | 'bool' | 'list' | 'tls';
+type Kind = 'string' | 'optstring' | 'port' | 'posint' | 'nonneg' | 'bool' | 'list' | 'tls';
 
 const kinds: Record<keyof ServerConfig, Kind> = {
   data: 'string', hostname: 'string', bind: 'string',
@@ -87,6 +112,9 @@ const kinds: Record<keyof ServerConfig, Kind> = {
   maxMessageSize: 'posint', maxRecipients: 'posint', maxLineLength: 'posint',
   maxConnectionsPerIp: 'posint', maxAuthFailuresPerIp: 'posint', queuePartitions: 'posint',
   localDeliveryConcurrency: 'posint', retrySchedule: 'list', maxQueueLifetime: 'posint',
+  delayWarning: 'nonneg', smarthost: 'optstring', outboundPort: 'port', outboundConcurrency: 'posint',
+  messagesPerConnection: 'posint', verifyCertificates: 'bool', outboundTimeout: 'posint', domainBackoffAfter: 'posint',
+  maxReceivedHeaders: 'posint',
   defaultQuota: 'nonneg', mailboxIdleMs: 'posint', passwordCost: 'posint', importPasswordCost: 'posint',
   logLevel: 'string',
 };
@@ -107,6 +135,9 @@ function coerce(key: keyof ServerConfig, raw: unknown, source: string): unknown 
   switch (kind) {
     case 'string':
       if (typeof raw !== 'string' || raw === '') throw new ConfigError(where, 'expected a non-empty string');
+      return raw;
+    case 'optstring':
+      if (typeof raw !== 'string') throw new ConfigError(where, 'expected a string');
       return raw;
     case 'bool':
       if (typeof raw === 'boolean') return raw;

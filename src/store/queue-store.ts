@@ -29,6 +29,8 @@ export interface QueueEntry {
   client: string;
   recipients: QueueRecipient[];
   held: boolean;
+  /** A delay warning was sent for this message. */
+  delayNotified?: boolean;
 }
 
 let sequence = 0;

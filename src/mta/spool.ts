@@ -1,0 +1,52 @@
+// Puts a message the server generates itself (a bounce, a delay warning) into the
+// queue the same way SMTP DATA does: blob upload, queue entry, one synced batch.
+import type { Database } from '../store/database.js';
+import type { BlobStore } from '../store/blob-store.js';
+import { newQueueId, queueHolder, type QueueEntry, type QueueRecipient, type QueueStore } from '../store/queue-store.js';
+import type { DirectoryCache } from '../directory/cache.js';
+import { domainOf, normalizeAddress } from '../directory/records.js';
+
+export interface SpoolDeps {
+  db: Database;
+  blobs: BlobStore;
+  queue: QueueStore;
+  directory: DirectoryCache;
+}
+
+/** Recipients for a generated message: local ones through aliases, others remote. */
+function spoolRecipients(to: string[], directory: DirectoryCache): QueueRecipient[] {
+  const out: QueueRecipient[] = [];
+  for (const original of to) {
+    const address = normalizeAddress(original);
+    const resolution = directory.resolve(address);
+    const targets = resolution.ok
+      ? resolution.recipients
+      : resolution.reason === 'not-local' ? [{ kind: 'remote' as const, address, domain: domainOf(address) }] : [];
+    for (const target of targets) {
+      out.push({ address: target.address, original, kind: target.kind, state: 'pending', attempts: 0, nextAttempt: 0, lastError: null });
+    }
+  }
+  return out;
+}
+
+/** Stores and queues the message; null when no recipient can take it. */
+export async function spoolMessage(
+  deps: SpoolDeps, message: { from: string; to: string[]; raw: Buffer; client: string },
+): Promise<QueueEntry | null> {
+  const recipients = spoolRecipients(message.to, deps.directory);
+  if (recipients.length === 0) return null;
+  const id = newQueueId();
+  const upload = deps.blobs.beginUpload();
+  upload.write(message.raw);
+  const finished = await upload.finish(queueHolder(id));
+  const entry: QueueEntry = {
+    id, partition: deps.queue.pickPartition(), from: message.from, blob: finished.sha, size: finished.size,
+    arrived: Date.now(), client: message.client, recipients, held: false,
+  };
+  try {
+    await deps.db.commit([...finished.ops, deps.queue.putOp(entry)]);
+  } finally {
+    finished.release();
+  }
+  return entry;
+}
