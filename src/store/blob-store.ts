@@ -1,12 +1,25 @@
 // Single-instance message bodies: content keyed by SHA-256, stored in chunks, with
 // one reference key per holder (queue entry or mailbox message) written in the same
-// atomic batch as the holder; a body is deleted when its last reference goes.
+// atomic batch as the holder; a body is deleted when its last reference goes. Each
+// body's MIME structure is computed once, when it is first stored, and kept beside it.
 import { createHash, randomBytes } from 'node:crypto';
 import { Database, del, put, type WriteOp } from './database.js';
 import { decodeRecord, encodeRecord } from './codec.js';
 import { KeyedLock } from './keyed-lock.js';
+import { analyzeMessage } from './mime/analyze.js';
+import type { MessageStructure } from './mime/types.js';
 
 export const CHUNK_SIZE = 256 * 1024;
+/** Structures kept in memory: FETCH ENVELOPE/BODYSTRUCTURE of recent mail hits this. */
+export const STRUCTURE_CACHE_ENTRIES = 2_000;
+
+export interface FinishOptions {
+  /**
+   * Compute the MIME structure of a new body and store it in the same batch (default
+   * true). Off for mail that will only be relayed, never read from a mailbox.
+   */
+  analyze?: boolean;
+}
 
 export interface BlobRecord {
   size: number;
@@ -67,8 +80,11 @@ export class BlobUpload {
     }
   }
 
-  /** Ends the upload; the caller commits `ops` together with the first reference. */
-  async finish(holder: string): Promise<FinishedUpload> {
+  /**
+   * Ends the upload; the caller commits `ops` together with the first reference. For a
+   * new body the ops also store its MIME structure (see FinishOptions).
+   */
+  async finish(holder: string, options: FinishOptions = {}): Promise<FinishedUpload> {
     await Promise.all(this.spills);
     const sha = this.hash.digest('hex');
     const release = await this.store.lock.acquire(sha);
@@ -83,11 +99,26 @@ export class BlobUpload {
       if (this.bufferedBytes > 0) ops.push(put('chunk', chunkKey(this.storageId, this.spilled), Buffer.concat(this.buffered)));
       const record: BlobRecord = { size: this.size, chunks, storageId: this.storageId, created: Date.now() };
       ops.push(put('blob', sha, encodeRecord(record)));
+      if (options.analyze !== false) ops.push(await this.structureOp(sha));
       return { sha, size: this.size, deduplicated: false, ops, release };
     } catch (err) {
       release();
       throw err;
     }
+  }
+
+  /** Small bodies are still in memory; larger ones are read back once from their spilled chunks. */
+  private async structureOp(sha: string): Promise<WriteOp> {
+    const parts: Buffer[] = [];
+    for (let i = 0; i < this.spilled; i++) {
+      const chunk = await this.store.db.get('chunk', chunkKey(this.storageId, i));
+      if (!chunk) throw new Error(`upload ${this.storageId} chunk ${i} missing`);
+      parts.push(chunk);
+    }
+    parts.push(...this.buffered);
+    const structure = analyzeMessage(parts.length === 1 ? parts[0] : Buffer.concat(parts));
+    this.store.remember(sha, structure);
+    return put('bmeta', sha, encodeRecord(structure));
   }
 
   /** Drops what was spilled (message refused or connection lost). */
@@ -101,6 +132,8 @@ export class BlobUpload {
 
 export class BlobStore {
   readonly lock = new KeyedLock();
+  /** sha → structure, least recently used first (a Map keeps insertion order). */
+  private readonly structures = new Map<string, MessageStructure>();
 
   constructor(readonly db: Database) {}
 
@@ -146,6 +179,43 @@ export class BlobStore {
     return parts.length === 1 ? parts[0] : Buffer.concat(parts);
   }
 
+  /**
+   * The body's MIME structure: from memory, else from `bmeta`, else computed from the
+   * bytes and stored (bodies stored before structures existed, or with analyze off).
+   */
+  async structure(sha: string): Promise<MessageStructure> {
+    const cached = this.structures.get(sha);
+    if (cached) {
+      this.remember(sha, cached);
+      return cached;
+    }
+    const raw = await this.db.get('bmeta', sha);
+    if (raw) {
+      const stored = decodeRecord<MessageStructure>(raw);
+      this.remember(sha, stored);
+      return stored;
+    }
+    return this.lock.run(sha, () => this.analyzeStored(sha));
+  }
+
+  private async analyzeStored(sha: string): Promise<MessageStructure> {
+    const structure = analyzeMessage(await this.readAll(sha));
+    // Unsynced: the structure can always be computed again from the body.
+    await this.db.write([put('bmeta', sha, encodeRecord(structure))]);
+    this.remember(sha, structure);
+    return structure;
+  }
+
+  /** Puts a structure at the most recently used end of the cache. */
+  remember(sha: string, structure: MessageStructure): void {
+    this.structures.delete(sha);
+    this.structures.set(sha, structure);
+    if (this.structures.size > STRUCTURE_CACHE_ENTRIES) {
+      const oldest = this.structures.keys().next().value;
+      if (oldest !== undefined) this.structures.delete(oldest);
+    }
+  }
+
   /** Deletes the body if no reference to it remains. Call after committing unrefs. */
   async collect(sha: string): Promise<boolean> {
     return this.lock.run(sha, async () => {
@@ -155,6 +225,7 @@ export class BlobStore {
       const ops: WriteOp[] = [del('blob', sha), del('bmeta', sha)];
       for (let i = 0; i < record.chunks; i++) ops.push(del('chunk', chunkKey(record.storageId, i)));
       await this.db.commit(ops);
+      this.structures.delete(sha);
       return true;
     });
   }
