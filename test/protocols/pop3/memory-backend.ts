@@ -34,16 +34,24 @@ export function chunkedMessage(uid: string, chunks: string[]): StoredMessage {
   };
 }
 
-/** A large message generated on the fly; `progress.bytesRead` counts what was pulled. */
+/**
+ * A large message generated on the fly in 64 KiB chunks (a short header, then
+ * body lines); `progress.bytesRead` counts what the server pulled.
+ */
 export function generatedMessage(uid: string, size: number, progress: { bytesRead: number }): StoredMessage {
+  const header = Buffer.from('Subject: big\r\n\r\n');
   const line = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ.......\r\n');
-  const chunk = Buffer.concat(Array.from({ length: 64 * 1024 / 128 }, () => line)).subarray(0, 64 * 1024);
+  const body = Buffer.concat(Array.from({ length: 1024 }, () => line));
+  const first = Buffer.concat([header, body]).subarray(0, 64 * 1024);
+  const rest = body.subarray(0, 64 * 1024);
   return {
     uid,
     size,
     async *chunks() {
-      for (let sent = 0; sent < size; sent += chunk.length) {
-        const piece = chunk.subarray(0, Math.min(chunk.length, size - sent));
+      for (let sent = 0; sent < size; ) {
+        const source = sent === 0 ? first : rest;
+        const piece = source.subarray(0, Math.min(source.length, size - sent));
+        sent += piece.length;
         progress.bytesRead += piece.length;
         yield piece;
       }

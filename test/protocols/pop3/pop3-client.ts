@@ -16,7 +16,7 @@ export class Pop3TestClient {
   }
 
   static async connect(port: number): Promise<Pop3TestClient> {
-    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: false });
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     return new Pop3TestClient(socket);
   }

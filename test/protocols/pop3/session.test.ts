@@ -237,7 +237,12 @@ describe('RETR and TOP byte-exactness', () => {
 
   it('RETR streams a 5 MiB message exactly', async () => {
     const lines: string[] = [];
-    for (let i = 0; lines.join('').length < 5 * 1024 * 1024; i++) lines.push(i % 7 === 0 ? `.dot ${i}\r\n` : `line ${i} ${'x'.repeat(60)}\r\n`);
+    let length = 0;
+    for (let i = 0; length < 5 * 1024 * 1024; i++) {
+      const line = i % 7 === 0 ? `.dot ${i}\r\n` : `line ${i} ${'x'.repeat(60)}\r\n`;
+      lines.push(line);
+      length += line.length;
+    }
     const content = lines.join('');
     const backend = new MemoryBackend();
     backend.addUser('alice', 'pw', [storedMessage('big', content, 65_537)]);

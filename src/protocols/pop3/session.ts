@@ -1,0 +1,707 @@
+// One POP3 connection as a state machine (RFC 1939: AUTHORIZATION → TRANSACTION
+// → UPDATE): reads command lines from a socket, answers them in order, streams
+// messages with dot-stuffing and backpressure, and commits deletions only at QUIT.
+
+import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import * as tls from 'node:tls';
+import type { Logger } from '../../logger.js';
+import type { AuthResult, Maildrop, Pop3Backend } from './backend.js';
+import { parseCommand, type Pop3Command, type Pop3CommandName } from './commands.js';
+import { LineReader, type InputLine } from './line-reader.js';
+import { MaildropView } from './maildrop-view.js';
+import { DotStuffer, TopLimiter } from './message-stream.js';
+import { capabilities, err, ok, renderContinuation, renderResponse, type Pop3Response } from './responses.js';
+import { decodePlainResponse } from './sasl-plain.js';
+import { ConnectionLostError, SocketWriter } from './socket-writer.js';
+
+export type SessionState = 'AUTHORIZATION' | 'TRANSACTION' | 'UPDATE';
+
+export interface Pop3SessionOptions {
+  /** Client address for logs, the loopback rule and the backend; default: the socket's. */
+  remoteAddress?: string;
+  /** The connection is already TLS (implicit TLS, POP3S). Default false. */
+  tlsActive?: boolean;
+  /** Offer STLS with this context while the connection is plain. */
+  stls?: { secureContext: tls.SecureContext };
+  /** Accept USER/PASS and AUTH PLAIN without TLS from non-loopback clients. Default false. */
+  allowPlaintextAuth?: boolean;
+  /** Octets per command line including CRLF. Default 512. */
+  maxLineLength?: number;
+  /** Failed logins before the connection is closed. Default 3. */
+  maxFailedAuths?: number;
+  /** Pause before answering a failed login, to slow down guessing. Default 1000 ms. */
+  authFailureDelayMs?: number;
+  /** Autologout when no command arrives for this long (RFC 1939 minimum 10 min). Default 600 000 ms. */
+  idleTimeoutMs?: number;
+  /** Unsent bytes the socket may hold before sending waits for the client. Default 1 MiB. */
+  maxWriteBufferBytes?: number;
+  /** A client that reads nothing for this long while the buffer is full is cut off. Default 60 000 ms. */
+  writeStallTimeoutMs?: number;
+  /** Time allowed for the TLS handshake after STLS. Default 30 000 ms. */
+  tlsHandshakeTimeoutMs?: number;
+  /** Name in the greeting and CAPA IMPLEMENTATION. Default "ternmail". */
+  implementation?: string;
+}
+
+type Limits = Required<Omit<Pop3SessionOptions, 'remoteAddress' | 'stls'>>;
+
+export const POP3_SESSION_DEFAULTS: Readonly<Limits> = {
+  tlsActive: false,
+  allowPlaintextAuth: false,
+  maxLineLength: 512,
+  maxFailedAuths: 3,
+  authFailureDelayMs: 1000,
+  idleTimeoutMs: 10 * 60 * 1000,
+  maxWriteBufferBytes: 1024 * 1024,
+  writeStallTimeoutMs: 60 * 1000,
+  tlsHandshakeTimeoutMs: 30 * 1000,
+  implementation: 'ternmail',
+};
+
+/** Lines read ahead of the command being processed before the socket is paused. */
+const MAX_QUEUED_LINES = 64;
+/** How long a closing connection may linger for the client to read the last reply. */
+const CLOSE_LINGER_MS = 5000;
+
+const ALLOWED_STATES: Record<Pop3CommandName, SessionState> = {
+  USER: 'AUTHORIZATION',
+  PASS: 'AUTHORIZATION',
+  APOP: 'AUTHORIZATION',
+  AUTH: 'AUTHORIZATION',
+  STLS: 'AUTHORIZATION',
+  CAPA: 'AUTHORIZATION',
+  QUIT: 'AUTHORIZATION',
+  STAT: 'TRANSACTION',
+  LIST: 'TRANSACTION',
+  RETR: 'TRANSACTION',
+  DELE: 'TRANSACTION',
+  NOOP: 'TRANSACTION',
+  RSET: 'TRANSACTION',
+  TOP: 'TRANSACTION',
+  UIDL: 'TRANSACTION',
+};
+
+/** Commands that are valid in both states. */
+const ANY_STATE = new Set<Pop3CommandName>(['CAPA', 'QUIT']);
+
+type Handlers = { [K in Pop3CommandName]: (command: Extract<Pop3Command, { name: K }>) => Promise<void> };
+
+export class Pop3Session {
+  readonly id = randomBytes(6).toString('hex');
+  readonly remoteAddress: string;
+  /** Resolves once the connection is closed and the maildrop is settled. */
+  readonly closed: Promise<void>;
+
+  private socket: Duplex;
+  private readonly limits: Limits;
+  private readonly stls: { secureContext: tls.SecureContext } | undefined;
+  private readonly log: Logger;
+  private readonly writer: SocketWriter;
+  private reader: LineReader;
+  private inputQueue: InputLine[] = [];
+  private inputEnded = false;
+  private wake: (() => void) | undefined;
+  private idleExpired = false;
+  private shutdownRequested = false;
+  private ending = false;
+  private started = false;
+  private finished = false;
+  private resolveClosed!: () => void;
+
+  private currentState: SessionState = 'AUTHORIZATION';
+  private tlsActive: boolean;
+  private pendingUser: string | undefined;
+  private failedAuths = 0;
+  private authenticatedUser: string | undefined;
+  private maildrop: Maildrop | undefined;
+  private maildropSettled = false;
+  private view: MaildropView | undefined;
+
+  constructor(
+    socket: Duplex,
+    private readonly backend: Pop3Backend,
+    logger: Logger,
+    options: Pop3SessionOptions = {},
+  ) {
+    this.socket = socket;
+    this.limits = { ...POP3_SESSION_DEFAULTS, ...definedOnly(options) };
+    this.stls = options.stls;
+    this.tlsActive = this.limits.tlsActive;
+    this.remoteAddress = options.remoteAddress ?? (socket as { remoteAddress?: string }).remoteAddress ?? 'unknown';
+    this.log = logger.child({ component: 'pop3', session: this.id, remoteAddress: this.remoteAddress });
+    this.writer = new SocketWriter(socket, {
+      maxBufferedBytes: this.limits.maxWriteBufferBytes,
+      stallTimeoutMs: this.limits.writeStallTimeoutMs,
+    });
+    this.reader = new LineReader(this.limits.maxLineLength);
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    this.attach(socket);
+  }
+
+  get state(): SessionState {
+    return this.currentState;
+  }
+
+  /** The authenticated user id, once PASS or AUTH succeeded. */
+  get userId(): string | undefined {
+    return this.authenticatedUser;
+  }
+
+  /**
+   * Serves the connection until it closes. Resolves on a normal end (QUIT, client
+   * gone, timeout, shutdown). On an internal error the client has already been
+   * sent "-ERR [SYS/TEMP] internal error" and the connection closed when this rejects.
+   */
+  async run(): Promise<void> {
+    if (this.started) throw new Error(`pop3 session ${this.id} is already running`);
+    this.started = true;
+    try {
+      await this.reply(ok(`${this.limits.implementation} POP3 server ready`));
+      await this.serveCommands();
+    } catch (error) {
+      if (error instanceof ConnectionLostError) {
+        this.log.debug({ reason: error.message }, 'pop3 connection lost');
+        return;
+      }
+      await this.sayInternalError(error);
+      throw new Error(`pop3 session ${this.id} failed`, { cause: error });
+    } finally {
+      await this.finish();
+    }
+  }
+
+  /**
+   * Ends the session from outside: after the command in progress, the client gets
+   * "-ERR [SYS/TEMP] server shutting down" and the connection closes, no deletions.
+   */
+  shutdown(): Promise<void> {
+    this.shutdownRequested = true;
+    this.wakeUp();
+    if (!this.started) void this.closeWithoutRunning(err('server shutting down', 'SYS/TEMP'));
+    return this.closed;
+  }
+
+  /**
+   * Closes the connection after a failure outside run() (for example in the code
+   * that supervises it). Safe to call at any time and more than once.
+   */
+  async abort(error: unknown): Promise<void> {
+    if (this.finished) return;
+    if (!this.started) {
+      await this.closeWithoutRunning(undefined, error);
+      return;
+    }
+    this.log.error({ err: error }, 'pop3 session aborted');
+    this.writeBestEffort(renderResponse(err('internal error', 'SYS/TEMP')));
+    this.socket.destroy();
+    await this.closed;
+  }
+
+  private async serveCommands(): Promise<void> {
+    while (!this.ending) {
+      const input = await this.nextInput();
+      if (input === undefined) {
+        await this.sayWhyInputStopped();
+        return;
+      }
+      await this.handleInput(input);
+    }
+  }
+
+  private async sayWhyInputStopped(): Promise<void> {
+    if (this.shutdownRequested) {
+      await this.reply(err('server shutting down', 'SYS/TEMP'));
+      return;
+    }
+    if (this.idleExpired) {
+      this.log.info({ event: 'pop3.idle-timeout' }, 'pop3 autologout after idle timeout');
+      await this.reply(err('autologout: idle for too long'));
+    }
+  }
+
+  private async handleInput(input: InputLine): Promise<void> {
+    if (input.kind === 'too-long') {
+      await this.reply(err('line too long'));
+      return;
+    }
+    const parsed = parseCommand(input.text);
+    if (!parsed.ok) {
+      await this.reply(err(parsed.error));
+      return;
+    }
+    const command = parsed.command;
+    // PASS must directly follow USER (RFC 1939 §7).
+    if (command.name !== 'PASS' && command.name !== 'USER') this.pendingUser = undefined;
+    const refusal = this.stateRefusal(command.name);
+    if (refusal !== undefined) {
+      await this.reply(err(refusal));
+      return;
+    }
+    await this.dispatch(command);
+  }
+
+  private stateRefusal(name: Pop3CommandName): string | undefined {
+    if (ANY_STATE.has(name) || ALLOWED_STATES[name] === this.currentState) return undefined;
+    return this.currentState === 'AUTHORIZATION' ? `${name} is not valid before login` : `${name} is not valid after login`;
+  }
+
+  private dispatch(command: Pop3Command): Promise<void> {
+    const handler = this.handlers[command.name] as (command: Pop3Command) => Promise<void>;
+    return handler(command);
+  }
+
+  private readonly handlers: Handlers = {
+    USER: (command) => this.handleUser(command.user),
+    PASS: (command) => this.handlePass(command.password),
+    APOP: () => this.reply(err('APOP not supported, use USER/PASS or AUTH PLAIN')),
+    AUTH: (command) => this.handleAuth(command.mechanism, command.initialResponse),
+    STLS: () => this.handleStls(),
+    CAPA: () => this.reply(ok('capability list follows', this.capabilityList())),
+    QUIT: () => this.handleQuit(),
+    STAT: () => this.handleStat(),
+    LIST: (command) => this.handleList(command.message),
+    UIDL: (command) => this.handleUidl(command.message),
+    RETR: (command) => this.handleRetr(command.message),
+    TOP: (command) => this.handleTop(command.message, command.lines),
+    DELE: (command) => this.handleDele(command.message),
+    NOOP: () => this.reply(ok('')),
+    RSET: () => this.handleRset(),
+  };
+
+  // ---- AUTHORIZATION ----
+
+  private capabilityList(): string[] {
+    return capabilities({
+      plaintextAuthAllowed: this.plaintextAuthAllowed(),
+      stlsAvailable: this.stls !== undefined && !this.tlsActive,
+      implementation: this.limits.implementation,
+    });
+  }
+
+  private plaintextAuthAllowed(): boolean {
+    return this.tlsActive || this.limits.allowPlaintextAuth || isLoopback(this.remoteAddress);
+  }
+
+  private refusePlaintext(): Promise<void> {
+    return this.reply(err('plaintext authentication is not allowed on an unencrypted connection, use STLS', 'AUTH'));
+  }
+
+  private async handleUser(user: string): Promise<void> {
+    if (!this.plaintextAuthAllowed()) return this.refusePlaintext();
+    this.pendingUser = user;
+    await this.reply(ok('send PASS'));
+  }
+
+  private async handlePass(password: string): Promise<void> {
+    if (!this.plaintextAuthAllowed()) return this.refusePlaintext();
+    const user = this.pendingUser;
+    this.pendingUser = undefined;
+    if (user === undefined) return this.reply(err('send USER first'));
+    await this.login(user, password, 'USER');
+  }
+
+  private async handleAuth(mechanism: string | undefined, initialResponse: string | undefined): Promise<void> {
+    if (mechanism === undefined) {
+      return this.reply(ok('SASL mechanisms follow', this.plaintextAuthAllowed() ? ['PLAIN'] : []));
+    }
+    if (mechanism !== 'PLAIN') return this.reply(err(`unsupported SASL mechanism ${mechanism}`));
+    if (!this.plaintextAuthAllowed()) return this.refusePlaintext();
+    const response = initialResponse ?? (await this.askForSaslResponse());
+    if (response === undefined) return;
+    if (response === '*') return this.reply(err('authentication cancelled'));
+    const decoded = decodePlainResponse(response);
+    if (!decoded.ok) return this.rejectCredentials('', 'PLAIN', decoded.error);
+    await this.login(decoded.credentials.user, decoded.credentials.password, 'PLAIN');
+  }
+
+  /** The client's line after a "+ " continuation; undefined when input stopped. */
+  private async askForSaslResponse(): Promise<string | undefined> {
+    await this.writer.write(renderContinuation());
+    const input = await this.nextInput();
+    if (input === undefined) return undefined;
+    if (input.kind === 'too-long') {
+      await this.reply(err('line too long'));
+      return undefined;
+    }
+    return input.text.trim();
+  }
+
+  private async login(user: string, password: string, mechanism: 'USER' | 'PLAIN'): Promise<void> {
+    const result = await this.authenticate(user, password);
+    if (!result.ok && result.reason === 'temporary') {
+      this.log.warn({ event: 'pop3.login-unavailable', user, mechanism }, 'pop3 login: authentication temporarily unavailable');
+      return this.reply(err('authentication temporarily unavailable, try again later', 'SYS/TEMP'));
+    }
+    if (!result.ok) return this.rejectCredentials(user, mechanism, 'bad credentials');
+    const opened = await this.openMaildrop(result.userId);
+    if (opened === 'in-use') {
+      this.log.info({ event: 'pop3.maildrop-in-use', user, userId: result.userId }, 'pop3 login: maildrop in use');
+      return this.reply(err('maildrop already locked by another session', 'IN-USE'));
+    }
+    if (opened === 'failed') return this.reply(err('cannot open maildrop, try again later', 'SYS/TEMP'));
+    this.enterTransaction(result.userId, opened);
+    const { count, octets } = this.view!.stat();
+    this.log.info({ event: 'pop3.login', user, userId: result.userId, mechanism, tls: this.tlsActive, messages: count }, 'pop3 login');
+    await this.reply(ok(`maildrop has ${count} messages (${octets} octets)`));
+  }
+
+  private async authenticate(user: string, password: string): Promise<AuthResult> {
+    try {
+      return await this.backend.authenticate(user, password, this.remoteAddress);
+    } catch (error) {
+      this.log.error({ err: error, user }, 'pop3 authentication backend failed');
+      return { ok: false, reason: 'temporary' };
+    }
+  }
+
+  private async openMaildrop(userId: string): Promise<Maildrop | 'in-use' | 'failed'> {
+    try {
+      return await this.backend.openMaildrop(userId);
+    } catch (error) {
+      this.log.error({ err: error, userId }, 'pop3 cannot open maildrop');
+      return 'failed';
+    }
+  }
+
+  private enterTransaction(userId: string, maildrop: Maildrop): void {
+    this.authenticatedUser = userId;
+    this.maildrop = maildrop;
+    this.view = new MaildropView(maildrop.messages);
+    this.currentState = 'TRANSACTION';
+  }
+
+  private async rejectCredentials(user: string, mechanism: 'USER' | 'PLAIN', reason: string): Promise<void> {
+    this.failedAuths += 1;
+    const closing = this.failedAuths >= this.limits.maxFailedAuths;
+    this.log.warn({ event: 'pop3.login-failed', user, mechanism, reason, failures: this.failedAuths }, 'pop3 login failed');
+    if (this.limits.authFailureDelayMs > 0) await delay(this.limits.authFailureDelayMs);
+    if (!closing) return this.reply(err('invalid user name or password', 'AUTH'));
+    this.ending = true;
+    await this.reply(err('invalid user name or password; too many failures, closing connection', 'AUTH'));
+  }
+
+  private async handleStls(): Promise<void> {
+    if (this.tlsActive) return this.reply(err('already using TLS'));
+    if (this.stls === undefined) return this.reply(err('STLS not available'));
+    // Anything the client sent after STLS was sent in the clear: drop it (RFC 2595 §4).
+    const plain = this.socket;
+    this.detach(plain);
+    this.inputQueue = [];
+    this.reader = new LineReader(this.limits.maxLineLength);
+    this.pendingUser = undefined;
+    await this.reply(ok('begin TLS negotiation'));
+    const secure = new tls.TLSSocket(plain, { isServer: true, secureContext: this.stls.secureContext });
+    secure.on('error', () => undefined);
+    await this.awaitHandshake(secure);
+    this.socket = secure;
+    this.writer.replaceSocket(secure);
+    this.tlsActive = true;
+    this.attach(secure);
+    this.log.debug({ event: 'pop3.stls' }, 'pop3 connection upgraded to TLS');
+  }
+
+  private awaitHandshake(secure: tls.TLSSocket): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => fail(new Error('TLS handshake timed out')), this.limits.tlsHandshakeTimeoutMs);
+      const fail = (error: Error): void => {
+        clearTimeout(timer);
+        secure.destroy();
+        this.socket.destroy();
+        this.inputEnded = true;
+        reject(new ConnectionLostError(`STLS failed: ${error.message}`));
+      };
+      secure.once('secure', () => {
+        clearTimeout(timer);
+        secure.off('error', fail);
+        resolve();
+      });
+      secure.once('error', fail);
+      secure.once('close', () => fail(new Error('closed during TLS handshake')));
+    });
+  }
+
+  // ---- TRANSACTION ----
+
+  private async handleStat(): Promise<void> {
+    const { count, octets } = this.view!.stat();
+    await this.reply(ok(`${count} ${octets}`));
+  }
+
+  private async handleList(messageNumber: number | undefined): Promise<void> {
+    const view = this.view!;
+    if (messageNumber === undefined) {
+      const { count, octets } = view.stat();
+      return this.reply(ok(`${count} messages (${octets} octets)`, view.scanListing()));
+    }
+    const found = view.lookup(messageNumber);
+    if (!found.ok) return this.reply(err(found.error));
+    await this.reply(ok(`${messageNumber} ${found.message.size}`));
+  }
+
+  private async handleUidl(messageNumber: number | undefined): Promise<void> {
+    const view = this.view!;
+    if (messageNumber === undefined) return this.reply(ok('unique-id listing follows', view.uidListing()));
+    const found = view.lookup(messageNumber);
+    if (!found.ok) return this.reply(err(found.error));
+    await this.reply(ok(`${messageNumber} ${found.message.uid}`));
+  }
+
+  private async handleDele(messageNumber: number): Promise<void> {
+    const found = this.view!.lookup(messageNumber);
+    if (!found.ok) return this.reply(err(found.error));
+    this.view!.markDeleted(found.index);
+    await this.reply(ok(`message ${messageNumber} deleted`));
+  }
+
+  private async handleRset(): Promise<void> {
+    this.view!.unmarkAll();
+    const { count, octets } = this.view!.stat();
+    await this.reply(ok(`maildrop has ${count} messages (${octets} octets)`));
+  }
+
+  private async handleRetr(messageNumber: number): Promise<void> {
+    const found = this.view!.lookup(messageNumber);
+    if (!found.ok) return this.reply(err(found.error));
+    await this.sendMessage(found.index, ok(`${found.message.size} octets`), undefined);
+  }
+
+  private async handleTop(messageNumber: number, bodyLines: number): Promise<void> {
+    const found = this.view!.lookup(messageNumber);
+    if (!found.ok) return this.reply(err(found.error));
+    await this.sendMessage(found.index, ok('top of message follows'), new TopLimiter(bodyLines));
+  }
+
+  /**
+   * Streams one message as a multi-line response. The first chunk is read before
+   * "+OK" so that a message that cannot be read still gets a clean "-ERR".
+   */
+  private async sendMessage(index: number, status: Pop3Response, limiter: TopLimiter | undefined): Promise<void> {
+    const chunks = this.maildrop!.read(index)[Symbol.asyncIterator]();
+    let step: IteratorResult<Buffer>;
+    try {
+      step = await chunks.next();
+    } catch (error) {
+      this.log.error({ err: error, index }, 'pop3 cannot read message');
+      return this.reply(err('cannot read message, try again later', 'SYS/TEMP'));
+    }
+    await this.reply(status);
+    const stuffer = new DotStuffer();
+    try {
+      while (!step.done) {
+        const bytes = limiter === undefined ? step.value : limiter.push(step.value);
+        for (const piece of stuffer.push(bytes)) await this.writer.write(piece);
+        if (limiter?.done) break;
+        step = await this.nextChunk(chunks, index);
+      }
+    } finally {
+      if (!step.done) await closeIterator(chunks);
+    }
+    await this.writer.write(stuffer.finish());
+  }
+
+  /** A read failure after "+OK" cannot be reported in-band: the connection is cut. */
+  private async nextChunk(chunks: AsyncIterator<Buffer>, index: number): Promise<IteratorResult<Buffer>> {
+    try {
+      return await chunks.next();
+    } catch (error) {
+      this.log.error({ err: error, index }, 'pop3 message read failed mid-response, closing connection');
+      this.socket.destroy();
+      throw new ConnectionLostError('message read failed');
+    }
+  }
+
+  // ---- QUIT and UPDATE ----
+
+  private async handleQuit(): Promise<void> {
+    this.ending = true;
+    if (this.currentState === 'AUTHORIZATION') {
+      return this.reply(ok(`${this.limits.implementation} POP3 server signing off`));
+    }
+    this.currentState = 'UPDATE';
+    const deleted = this.view!.deletedIndexes();
+    const committed = await this.commitDeletions(deleted);
+    if (!committed) return this.reply(err('could not remove deleted messages, none were removed', 'SYS/TEMP'));
+    if (deleted.length > 0) {
+      this.log.info({ event: 'pop3.quit', userId: this.authenticatedUser, deleted: deleted.length }, 'pop3 quit with deletions');
+    }
+    await this.reply(ok(`${this.limits.implementation} POP3 server signing off (${deleted.length} messages deleted)`));
+  }
+
+  /** Deletions are durable before "+OK" is sent; on failure the lock is released unchanged. */
+  private async commitDeletions(deleted: number[]): Promise<boolean> {
+    this.maildropSettled = true;
+    try {
+      await this.maildrop!.commit(deleted);
+      return true;
+    } catch (error) {
+      this.log.error({ err: error, userId: this.authenticatedUser, deleted: deleted.length }, 'pop3 commit of deletions failed');
+      await this.releaseMaildrop();
+      return false;
+    }
+  }
+
+  private async settleMaildrop(): Promise<void> {
+    if (this.maildrop === undefined || this.maildropSettled) return;
+    this.maildropSettled = true;
+    await this.releaseMaildrop();
+  }
+
+  private async releaseMaildrop(): Promise<void> {
+    try {
+      await this.maildrop!.release();
+    } catch (error) {
+      this.log.error({ err: error, userId: this.authenticatedUser }, 'pop3 maildrop release failed');
+    }
+  }
+
+  // ---- input ----
+
+  private attach(socket: Duplex): void {
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('close', this.onClose);
+    socket.on('error', this.onError);
+  }
+
+  private detach(socket: Duplex): void {
+    socket.pause();
+    socket.off('data', this.onData);
+    socket.off('end', this.onEnd);
+    socket.off('close', this.onClose);
+    // Keep a listener: an 'error' with none attached would crash the process.
+    socket.off('error', this.onError);
+    socket.on('error', () => undefined);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.ending) return;
+    this.inputQueue.push(...this.reader.push(chunk));
+    if (this.inputQueue.length >= MAX_QUEUED_LINES) this.socket.pause();
+    this.wakeUp();
+  };
+
+  private readonly onEnd = (): void => {
+    this.inputEnded = true;
+    this.wakeUp();
+  };
+
+  private readonly onClose = (): void => {
+    this.inputEnded = true;
+    this.wakeUp();
+    if (this.finished) this.resolveClosed();
+  };
+
+  private readonly onError = (error: Error): void => {
+    this.log.debug({ err: error }, 'pop3 socket error');
+  };
+
+  /** The next complete line, or undefined when input stopped (end, idle, shutdown). */
+  private async nextInput(): Promise<InputLine | undefined> {
+    for (;;) {
+      if (this.shutdownRequested || this.idleExpired) return undefined;
+      const line = this.inputQueue.shift();
+      if (line !== undefined) {
+        if (this.inputQueue.length < MAX_QUEUED_LINES / 4) this.socket.resume();
+        return line;
+      }
+      if (this.inputEnded) return undefined;
+      await this.waitForInput();
+    }
+  }
+
+  private waitForInput(): Promise<void> {
+    return new Promise((resolve) => {
+      const idleTimer = setTimeout(() => {
+        this.idleExpired = true;
+        this.wakeUp();
+      }, this.limits.idleTimeoutMs);
+      this.wake = () => {
+        clearTimeout(idleTimer);
+        resolve();
+      };
+    });
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  // ---- output and closing ----
+
+  private reply(response: Pop3Response): Promise<void> {
+    return this.writer.write(renderResponse(response));
+  }
+
+  private writeBestEffort(text: string): void {
+    if (this.socket.destroyed || !this.socket.writable) return;
+    this.socket.write(text);
+  }
+
+  private async sayInternalError(error: unknown): Promise<void> {
+    this.log.error({ err: error }, 'pop3 session failed');
+    this.writeBestEffort(renderResponse(err('internal error', 'SYS/TEMP')));
+  }
+
+  private async closeWithoutRunning(farewell: Pop3Response | undefined, error?: unknown): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    if (error !== undefined) {
+      this.log.error({ err: error }, 'pop3 session aborted before it ran');
+      farewell = err('internal error', 'SYS/TEMP');
+    }
+    if (farewell !== undefined) this.writeBestEffort(renderResponse(farewell));
+    await this.finish();
+  }
+
+  private async finish(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    this.ending = true;
+    this.wakeUp();
+    await this.settleMaildrop();
+    this.closeSocket();
+  }
+
+  /**
+   * Ends the connection after the last reply is flushed. Reading on until the
+   * client closes avoids a TCP reset that could discard that reply.
+   */
+  private closeSocket(): void {
+    const socket = this.socket;
+    if (socket.destroyed) {
+      this.resolveClosed();
+      return;
+    }
+    const linger = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS);
+    linger.unref();
+    socket.once('close', () => clearTimeout(linger));
+    socket.once('end', () => socket.destroy());
+    socket.resume();
+    socket.end();
+  }
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function closeIterator(chunks: AsyncIterator<Buffer>): Promise<void> {
+  try {
+    await chunks.return?.();
+  } catch {
+    // The response is complete or already abandoned; a failing cleanup changes nothing for the client.
+  }
+}
+
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,92 @@
+// Writes responses to the client with backpressure. Up to a bound the socket may
+// buffer freely; above it the writer waits for the client to read, and a client
+// that makes no progress for the stall timeout loses its connection.
+
+import type { Duplex } from 'node:stream';
+
+/** The peer went away (or was cut off); the session ends without an error reply. */
+export class ConnectionLostError extends Error {
+  constructor(reason: string) {
+    super(`connection lost: ${reason}`);
+    this.name = 'ConnectionLostError';
+  }
+}
+
+/**
+ * Large buffers go out in pieces: the socket counts a write as pending until all
+ * of it is sent, so small pieces let the stall check see a slow reader's progress.
+ */
+const WRITE_PIECE_BYTES = 64 * 1024;
+
+export interface WriteLimits {
+  /** Bytes the socket may hold unsent before writes wait for the client. */
+  maxBufferedBytes: number;
+  /** How long the buffer may stay above the bound without shrinking. */
+  stallTimeoutMs: number;
+}
+
+export class SocketWriter {
+  constructor(
+    private socket: Duplex,
+    private readonly limits: WriteLimits,
+  ) {}
+
+  /** Switches to another socket, after STLS wrapped the plain one in TLS. */
+  replaceSocket(socket: Duplex): void {
+    this.socket = socket;
+  }
+
+  async write(data: string | Buffer): Promise<void> {
+    if (typeof data === 'string' || data.length <= WRITE_PIECE_BYTES) {
+      await this.writePiece(data);
+      return;
+    }
+    for (let offset = 0; offset < data.length; offset += WRITE_PIECE_BYTES) {
+      await this.writePiece(data.subarray(offset, offset + WRITE_PIECE_BYTES));
+    }
+  }
+
+  private async writePiece(data: string | Buffer): Promise<void> {
+    const socket = this.socket;
+    if (socket.destroyed || !socket.writable) throw new ConnectionLostError('socket closed');
+    socket.write(data);
+    if (socket.writableLength <= this.limits.maxBufferedBytes) return;
+    await this.waitForProgress(socket);
+  }
+
+  /** Resolves on 'drain'; destroys the socket when the client stops reading. */
+  private waitForProgress(socket: Duplex): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let lastLength = socket.writableLength;
+      let lastProgressAt = Date.now();
+      const checkEveryMs = Math.max(10, Math.min(1000, Math.floor(this.limits.stallTimeoutMs / 4)));
+      const cleanup = (): void => {
+        clearInterval(timer);
+        socket.off('drain', onDrain);
+        socket.off('close', onClose);
+      };
+      const onDrain = (): void => {
+        cleanup();
+        resolve();
+      };
+      const onClose = (): void => {
+        cleanup();
+        reject(new ConnectionLostError('socket closed while sending'));
+      };
+      const timer = setInterval(() => {
+        const length = socket.writableLength;
+        if (length < lastLength) {
+          lastLength = length;
+          lastProgressAt = Date.now();
+          return;
+        }
+        if (Date.now() - lastProgressAt < this.limits.stallTimeoutMs) return;
+        cleanup();
+        socket.destroy();
+        reject(new ConnectionLostError('client stopped reading'));
+      }, checkEveryMs);
+      socket.on('drain', onDrain);
+      socket.on('close', onClose);
+    });
+  }
+}
