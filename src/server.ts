@@ -22,12 +22,13 @@ import { ConnectionLimiter } from './actors/connection-limiter.js';
 import { startAdminApi } from './actors/admin-api.js';
 import type { DoneReply } from './actors/mailbox-messages.js';
 import { startPop3Listener } from './actors/pop3-listener.js';
+import { startImapListener } from './actors/imap-listener.js';
 import { startDomainQueues } from './actors/outbound.js';
 import { sendNotification } from './mta/notifications.js';
 
 export interface RunningServer {
   config: ServerConfig;
-  ports: { smtp: number; submission: number; pop3: number; imap: number; admin: number; smtps?: number; pop3s?: number };
+  ports: { smtp: number; submission: number; pop3: number; imap: number; admin: number; smtps?: number; pop3s?: number; imaps?: number };
   adminUrl: string;
   token: string;
   directory: Directory;
@@ -108,6 +109,14 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     pop3s = await startPop3Listener({ port: config.pop3sPort, implicitTls: true }, config, listeners, popDeps);
     running.push(pop3s);
   }
+  const imapDeps = { directory, mailboxes, blobs, limiter, log: log.child({ listener: 'imap' }) };
+  const imap = await startImapListener({ port: config.imapPort, implicitTls: false }, config, listeners, imapDeps);
+  running.push(imap);
+  let imaps: RunningListener | undefined;
+  if (config.imapsPort) {
+    imaps = await startImapListener({ port: config.imapsPort, implicitTls: true }, config, listeners, imapDeps);
+    running.push(imaps);
+  }
 
   const stats = async () => {
     let messages = 0;
@@ -150,8 +159,8 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   chmodSync(adminFile, 0o600);
 
   const ports = {
-    smtp: smtp.port, submission: submission.port, pop3: pop3.port, imap: config.imapPort, admin: admin.port,
-    smtps: smtps?.port, pop3s: pop3s?.port,
+    smtp: smtp.port, submission: submission.port, pop3: pop3.port, imap: imap.port, admin: admin.port,
+    smtps: smtps?.port, pop3s: pop3s?.port, imaps: imaps?.port,
   };
   log.info({ ports, data: config.data }, 'ternmail started');
 

@@ -1,0 +1,33 @@
+// LOGIN (RFC 3501 §6.2.3), refused without TLS unless on loopback or allowed by
+// configuration; one log line per success or failure (never the password).
+import type { UserRecord } from '../../directory/records.js';
+import { commandOf, no, ok, type CommandSpec, type Completion, type ImapContext } from './command.js';
+
+export const login: CommandSpec = {
+  name: 'LOGIN',
+  states: ['not-authenticated'],
+  async handle(ctx, command) {
+    const { username, password } = commandOf(command, 'LOGIN');
+    if (!ctx.plaintextAuthAllowed) return no('Plaintext authentication is disallowed without TLS', { code: 'PRIVACYREQUIRED' });
+    return authenticateUser(ctx, username, password, 'LOGIN');
+  },
+};
+
+/** Checks the credentials against the directory (with the per-address failure limit) and logs in. */
+export async function authenticateUser(ctx: ImapContext, username: string, password: string, method: string): Promise<Completion> {
+  const { limiter, directory, log } = ctx.deps;
+  const context = { user: username, remoteAddress: ctx.remoteAddress, method };
+  if (!limiter.mayAuthenticate(ctx.remoteAddress)) {
+    log.warn({ ...context, event: 'imap.login-refused' }, 'imap login refused: too many failures from this address');
+    return no('Too many failed logins; try again later', { code: 'UNAVAILABLE' });
+  }
+  const user: UserRecord | null = await directory.authenticate(username, password);
+  if (user === null) {
+    limiter.authFailed(ctx.remoteAddress);
+    log.info({ ...context, event: 'imap.login-failed' }, 'imap login failed');
+    return no('Invalid credentials', { code: 'AUTHENTICATIONFAILED' });
+  }
+  ctx.loggedIn(user);
+  log.info({ ...context, user: user.address, event: 'imap.login' }, 'imap login');
+  return ok('Logged in', { code: 'CAPABILITY', capabilities: ctx.capabilities() });
+}

@@ -1,0 +1,116 @@
+// FETCH rendering: one message's requested items as `* n FETCH (...)` items, from its
+// MessageView (flags, dates, size, modseq) and, only when an item needs them, the body
+// bytes and MIME structure read from the blob store.
+import type { BlobStore } from '../store/blob-store.js';
+import { analyzeMessage } from '../store/mime/analyze.js';
+import type { MessageStructure } from '../store/mime/types.js';
+import { renderBodyStructure, renderEnvelope } from '../protocols/imap/render-structure.js';
+import { extractRfc822, extractSection } from '../protocols/imap/sections.js';
+import {
+  fetchBodySection, fetchFlags, fetchInternalDate, fetchLiteral, fetchModSeq, fetchNumber, fetchRendered,
+} from '../protocols/imap/writer.js';
+import type { FetchItem, FetchResponseItem } from '../protocols/imap/types.js';
+import type { MessageView } from './mailbox-imap-messages.js';
+
+/** A stored message's bytes and parsed structure. */
+export interface MessageContent {
+  raw: Buffer;
+  structure: MessageStructure;
+}
+
+/**
+ * The one place that turns a blob into bytes + structure. When the blob store caches
+ * structures (`blobs.structure(sha)`), only this function changes.
+ */
+export async function loadMessageContent(blobs: BlobStore, sha: string): Promise<MessageContent> {
+  const raw = await blobs.readAll(sha);
+  return { raw, structure: analyzeMessage(raw) };
+}
+
+const CONTENT_ITEMS = new Set(['ENVELOPE', 'BODY', 'BODYSTRUCTURE', 'RFC822', 'RFC822.HEADER', 'RFC822.TEXT', 'BODY[]']);
+
+export function needsContent(items: readonly FetchItem[]): boolean {
+  return items.some((item) => CONTENT_ITEMS.has(item.name));
+}
+
+/** True when fetching the items sets \Seen (RFC 3501 §6.4.5: BODY[...] without PEEK, RFC822, RFC822.TEXT). */
+export function setsSeen(items: readonly FetchItem[]): boolean {
+  return items.some((item) =>
+    (item.name === 'BODY[]' && !item.peek) || item.name === 'RFC822' || item.name === 'RFC822.TEXT');
+}
+
+export function unsupportedItem(items: readonly FetchItem[]): string | null {
+  const item = items.find((i) => i.name === 'BINARY[]' || i.name === 'BINARY.SIZE');
+  return item ? item.name : null;
+}
+
+export interface FetchRenderOptions {
+  /** UID FETCH: UID goes first even when not asked for. */
+  includeUid: boolean;
+  /** CHANGEDSINCE or CONDSTORE use: MODSEQ goes with every answer. */
+  includeModseq: boolean;
+  /** FLAGS as the client should see them (with \Recent). */
+  flags: string[];
+  /** \Seen was just set by this FETCH: report FLAGS even when not asked for. */
+  flagsChanged: boolean;
+}
+
+/** The items of one message's FETCH response, in the order asked (UID first for UID FETCH). */
+export function renderFetchItems(
+  message: MessageView, items: readonly FetchItem[], content: MessageContent | null, options: FetchRenderOptions,
+): FetchResponseItem[] {
+  const out: FetchResponseItem[] = [];
+  const names = new Set<string>();
+  const push = (item: FetchResponseItem): void => {
+    if (names.has(item.name)) return;
+    names.add(item.name);
+    out.push(item);
+  };
+  if (options.includeUid) push(fetchNumber('UID', message.uid));
+  for (const item of items) push(renderItem(message, item, content, options));
+  if (options.flagsChanged) push(fetchFlags(options.flags));
+  if (options.includeModseq) push(fetchModSeq(message.modseq));
+  return out;
+}
+
+function renderItem(message: MessageView, item: FetchItem, content: MessageContent | null, options: FetchRenderOptions): FetchResponseItem {
+  switch (item.name) {
+    case 'UID':
+      return fetchNumber('UID', message.uid);
+    case 'FLAGS':
+      return fetchFlags(options.flags);
+    case 'INTERNALDATE':
+      return fetchInternalDate(new Date(message.internalDate), 0);
+    case 'RFC822.SIZE':
+      return fetchNumber('RFC822.SIZE', message.size);
+    case 'MODSEQ':
+      return fetchModSeq(message.modseq);
+    default:
+      return renderContentItem(item, required(content));
+  }
+}
+
+function renderContentItem(item: FetchItem, content: MessageContent): FetchResponseItem {
+  const { raw, structure } = content;
+  switch (item.name) {
+    case 'ENVELOPE':
+      return fetchRendered('ENVELOPE', renderEnvelope(structure));
+    case 'BODY':
+      return fetchRendered('BODY', renderBodyStructure(structure, false));
+    case 'BODYSTRUCTURE':
+      return fetchRendered('BODYSTRUCTURE', renderBodyStructure(structure, true));
+    case 'RFC822':
+    case 'RFC822.HEADER':
+    case 'RFC822.TEXT':
+      return fetchLiteral(item.name, extractRfc822(raw, structure, item.name));
+    case 'BODY[]':
+      return fetchBodySection(item, extractSection(raw, structure, item.section, item.partial));
+    default:
+      throw new Error(`FETCH item ${item.name} is not supported`);
+  }
+}
+
+function required(content: MessageContent | null): MessageContent {
+  if (content === null) throw new Error('FETCH item needs the message content');
+  return content;
+}

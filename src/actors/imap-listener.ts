@@ -1,0 +1,105 @@
+// The IMAP listener: plain (with STARTTLS when a certificate is configured) or implicit
+// TLS (IMAPS); per-address connection limits; one session actor per connection, whose
+// crash closes only that connection. close() sends `* BYE server shutting down`.
+import net from 'node:net';
+import tls from 'node:tls';
+import { readFileSync } from 'node:fs';
+import type { Ref } from 'nact';
+import type { ServerConfig } from '../config/config.js';
+import { ImapSession, IMAP_LIMITS, type ImapSessionDeps, type SessionMessage } from './imap-session.js';
+import { dispatch, spawn, stop } from './supervision.js';
+import type { RunningListener } from './smtp-listener.js';
+
+export interface ImapListenerOptions {
+  port: number;
+  implicitTls: boolean;
+}
+
+export type ImapListenerDeps = Omit<ImapSessionDeps, 'limits' | 'allowPlaintextAuth' | 'secureContext'>;
+
+const SHUTDOWN_GRACE_MS = 2000;
+
+export async function startImapListener(
+  options: ImapListenerOptions, config: ServerConfig, parent: Ref<unknown>, deps: ImapListenerDeps,
+): Promise<RunningListener> {
+  const pem = config.tls ? { key: readFileSync(config.tls.key), cert: readFileSync(config.tls.cert) } : undefined;
+  if (options.implicitTls && pem === undefined) throw new Error('imaps: implicit TLS needs tls.key and tls.cert');
+  const sessionDeps: ImapSessionDeps = {
+    ...deps,
+    limits: { ...IMAP_LIMITS, maxAppendSize: Math.min(IMAP_LIMITS.maxAppendSize, config.maxMessageSize) },
+    allowPlaintextAuth: config.allowPlaintextAuth,
+    ...(pem && !options.implicitTls ? { secureContext: tls.createSecureContext(pem) } : {}),
+  };
+  const sessions = new Map<ImapSession, Ref<SessionMessage>>();
+  let count = 0;
+  let closing = false;
+  const log = deps.log;
+
+  const accept = (socket: net.Socket): void => {
+    const address = socket.remoteAddress ?? 'unknown';
+    socket.on('error', () => undefined);
+    if (closing) {
+      socket.end('* BYE server shutting down\r\n');
+      return;
+    }
+    if (!deps.limiter.acquire(address)) {
+      log.warn({ remoteAddress: address }, 'imap connection refused: too many connections from this address');
+      socket.end('* BYE Too many connections from your address\r\n');
+      return;
+    }
+    socket.setNoDelay(true);
+    const session = new ImapSession(socket, sessionDeps);
+    const ref = spawnSessionActor(parent, `imap-${options.implicitTls ? 's' : ''}${++count}`, session);
+    sessions.set(session, ref);
+    void session.closed.then(() => {
+      sessions.delete(session);
+      deps.limiter.release(address);
+      stop(ref);
+    });
+    session.attach(ref);
+  };
+
+  const server = options.implicitTls
+    ? tls.createServer(pem!, accept).on('tlsClientError', (err) => log.debug({ err }, 'imaps handshake failed'))
+    : net.createServer(accept);
+  server.on('error', (err) => log.error({ err }, 'imap listener error'));
+  const port = await listen(server, options.port, config.bind);
+  log.info({ port, implicitTls: options.implicitTls }, 'imap listening');
+
+  return {
+    port,
+    async close() {
+      closing = true;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const ref of sessions.values()) dispatch(ref, { type: 'shutdown' });
+      await Promise.race([
+        Promise.all([...sessions.keys()].map((session) => session.closed)),
+        new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref()),
+      ]);
+      for (const session of sessions.keys()) session.destroy();
+      await stopped;
+    },
+  };
+}
+
+function spawnSessionActor(parent: Ref<unknown>, name: string, session: ImapSession): Ref<SessionMessage> {
+  return spawn(parent, async (state: undefined, message: SessionMessage) => {
+    await session.handle(message);
+    return state;
+  }, name, {
+    onCrash: (_message, err, ctx) => {
+      session.abort(err);
+      return ctx.stop;
+    },
+  }) as Ref<SessionMessage>;
+}
+
+function listen(server: net.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as net.AddressInfo).port);
+    });
+  });
+}

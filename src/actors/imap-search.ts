@@ -1,0 +1,156 @@
+// SEARCH evaluation (RFC 3501 §6.4.4, CONDSTORE MODSEQ): the criteria tree evaluated
+// over the selected folder's view; header, body and Date keys read the message text
+// (decoded as Dovecot does, see store/mime/search-text.ts) only when the tree needs it.
+import type { BlobStore } from '../store/blob-store.js';
+import { bodyTexts, containsText, decodedHeaderValues, fullTexts, hasHeader, sentDay } from '../store/mime/search-text.js';
+import { sequenceSetContains } from '../protocols/imap/sequence-set.js';
+import type { ImapDate, SearchKey, SequenceSet } from '../protocols/imap/types.js';
+import type { MessageView } from './mailbox-imap-messages.js';
+import type { SelectedFolder } from './imap-commands/command.js';
+import { loadMessageContent, type MessageContent } from './imap-fetch.js';
+
+export interface SearchMatch {
+  uid: number;
+  seq: number;
+  modseq: number;
+}
+
+interface Candidate {
+  message: MessageView;
+  seq: number;
+  content: MessageContent | null;
+}
+
+/** The messages matching `criteria`, in sequence order; messages expunged meanwhile never match. */
+export async function searchFolder(folder: SelectedFolder, criteria: SearchKey, blobs: BlobStore): Promise<SearchMatch[]> {
+  const withContent = needsContent(criteria);
+  const matches: SearchMatch[] = [];
+  for (let index = 0; index < folder.uids.length; index++) {
+    const uid = folder.uids[index]!;
+    const message = folder.messages.get(uid);
+    if (message === undefined || folder.vanishing.has(uid)) continue;
+    const content = withContent ? await loadOrNull(blobs, message.blob) : null;
+    if (withContent && content === null) continue;
+    if (matchesKey(folder, { message, seq: index + 1, content }, criteria)) matches.push({ uid, seq: index + 1, modseq: message.modseq });
+  }
+  return matches;
+}
+
+async function loadOrNull(blobs: BlobStore, sha: string): Promise<MessageContent | null> {
+  try {
+    return await loadMessageContent(blobs, sha);
+  } catch {
+    return null;
+  }
+}
+
+const CONTENT_KEYS = new Set(['BCC', 'BODY', 'CC', 'FROM', 'SUBJECT', 'TEXT', 'TO', 'HEADER', 'SENTBEFORE', 'SENTON', 'SENTSINCE']);
+
+function needsContent(key: SearchKey): boolean {
+  switch (key.key) {
+    case 'NOT': return needsContent(key.operand);
+    case 'OR': return needsContent(key.left) || needsContent(key.right);
+    case 'AND': return key.operands.some(needsContent);
+    default: return CONTENT_KEYS.has(key.key);
+  }
+}
+
+/** True when the tree uses MODSEQ: the answer then carries the highest mod-sequence (RFC 7162 §3.1.5). */
+export function usesModseq(key: SearchKey): boolean {
+  switch (key.key) {
+    case 'NOT': return usesModseq(key.operand);
+    case 'OR': return usesModseq(key.left) || usesModseq(key.right);
+    case 'AND': return key.operands.some(usesModseq);
+    default: return key.key === 'MODSEQ';
+  }
+}
+
+function hasFlag(message: MessageView, flag: string): boolean {
+  const wanted = flag.toLowerCase();
+  return message.flags.some((f) => f.toLowerCase() === wanted);
+}
+
+function matchesKey(folder: SelectedFolder, candidate: Candidate, key: SearchKey): boolean {
+  const { message } = candidate;
+  switch (key.key) {
+    case 'AND': return key.operands.every((operand) => matchesKey(folder, candidate, operand));
+    case 'OR': return matchesKey(folder, candidate, key.left) || matchesKey(folder, candidate, key.right);
+    case 'NOT': return !matchesKey(folder, candidate, key.operand);
+    case 'UID': return inSet(key.set, message.uid, lastUid(folder), folder.savedUids);
+    case 'SEQUENCE': return inSet(key.set, candidate.seq, folder.uids.length, folder.savedUids.includes(message.uid) ? [candidate.seq] : []);
+    case 'KEYWORD': return hasFlag(message, key.flag);
+    case 'UNKEYWORD': return !hasFlag(message, key.flag);
+    case 'LARGER': return message.size > key.size;
+    case 'SMALLER': return message.size < key.size;
+    case 'MODSEQ': return BigInt(message.modseq) >= key.modSeq;
+    case 'BEFORE': return internalDay(message) < dayNumber(key.date);
+    case 'ON': return internalDay(message) === dayNumber(key.date);
+    case 'SINCE': return internalDay(message) >= dayNumber(key.date);
+    case 'SENTBEFORE': return sentDayNumber(candidate) < dayNumber(key.date);
+    case 'SENTON': return sentDayNumber(candidate) === dayNumber(key.date);
+    case 'SENTSINCE': return sentDayNumber(candidate) >= dayNumber(key.date);
+    case 'HEADER': return headerContains(candidate, key.field, key.value);
+    case 'BCC': case 'CC': case 'FROM': case 'SUBJECT': case 'TO': return headerContains(candidate, key.key, key.value);
+    case 'BODY': return bodyTexts(contentOf(candidate).raw, contentOf(candidate).structure).some((text) => containsText(text, key.value));
+    case 'TEXT': return fullTexts(contentOf(candidate).raw, contentOf(candidate).structure).some((text) => containsText(text, key.value));
+    default: return matchesFlagKey(folder, message, key.key);
+  }
+}
+
+function matchesFlagKey(folder: SelectedFolder, message: MessageView, key: string): boolean {
+  const recent = folder.recent.has(message.uid);
+  switch (key) {
+    case 'ALL': return true;
+    case 'ANSWERED': return hasFlag(message, '\\Answered');
+    case 'UNANSWERED': return !hasFlag(message, '\\Answered');
+    case 'DELETED': return hasFlag(message, '\\Deleted');
+    case 'UNDELETED': return !hasFlag(message, '\\Deleted');
+    case 'DRAFT': return hasFlag(message, '\\Draft');
+    case 'UNDRAFT': return !hasFlag(message, '\\Draft');
+    case 'FLAGGED': return hasFlag(message, '\\Flagged');
+    case 'UNFLAGGED': return !hasFlag(message, '\\Flagged');
+    case 'SEEN': return hasFlag(message, '\\Seen');
+    case 'UNSEEN': return !hasFlag(message, '\\Seen');
+    case 'RECENT': return recent;
+    case 'OLD': return !recent;
+    case 'NEW': return recent && !hasFlag(message, '\\Seen');
+    default: throw new Error(`unknown SEARCH key ${key}`);
+  }
+}
+
+function contentOf(candidate: Candidate): MessageContent {
+  if (candidate.content === null) throw new Error('SEARCH key needs the message content');
+  return candidate.content;
+}
+
+function headerContains(candidate: Candidate, field: string, value: string): boolean {
+  const { raw, structure } = contentOf(candidate);
+  if (!hasHeader(structure, field)) return false;
+  return decodedHeaderValues(raw, structure, field).some((text) => containsText(text, value));
+}
+
+function inSet(set: SequenceSet, n: number, largest: number, saved: readonly number[]): boolean {
+  if (set.kind === 'saved') return saved.includes(n);
+  return sequenceSetContains(set, n, largest);
+}
+
+function lastUid(folder: SelectedFolder): number {
+  return folder.uids.length > 0 ? folder.uids[folder.uids.length - 1]! : 0;
+}
+
+function dayNumber(date: ImapDate): number {
+  return date.year * 10000 + date.month * 100 + date.day;
+}
+
+/** Internal dates compare by their UTC day. */
+function internalDay(message: MessageView): number {
+  const date = new Date(message.internalDate);
+  return dayNumber({ year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() });
+}
+
+/** The Date header's day; a missing or unparsable header counts as 1 Jan 1970 (as Dovecot). */
+function sentDayNumber(candidate: Candidate): number {
+  const { raw, structure } = contentOf(candidate);
+  const day = sentDay(raw, structure);
+  return day === null ? 19700101 : dayNumber(day);
+}

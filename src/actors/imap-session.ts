@@ -1,0 +1,554 @@
+// One IMAP connection's session: the state machine (NOT AUTHENTICATED → AUTHENTICATED →
+// SELECTED → LOGOUT), the selected folder's view, and the FolderEvents the mailbox actor
+// pushes, reported with correct sequence numbers where RFC 3501 §7.4.1 allows.
+import type net from 'node:net';
+import tls from 'node:tls';
+import { randomUUID } from 'node:crypto';
+import type { Ref } from 'nact';
+import type { Logger } from '../logger.js';
+import type { UserRecord } from '../directory/records.js';
+import type { BlobStore } from '../store/blob-store.js';
+import { ImapParser } from '../protocols/imap/parser.js';
+import { writeResponse, fetchFlags, fetchModSeq, fetchNumber } from '../protocols/imap/writer.js';
+import type {
+  ContinuationEvent, FetchResponseItem, ImapCommand, ImapParserEvent, ImapResponse, ParseErrorEvent,
+} from '../protocols/imap/types.js';
+import type { Directory } from './directory.js';
+import type { MailboxRegistry } from './mailbox-registry.js';
+import type { ConnectionLimiter } from './connection-limiter.js';
+import type { FolderEvent, FolderEventMessage, ImapDoneReply, MailboxImapRequest, MessageView } from './mailbox-imap-messages.js';
+import type { MailboxRequest } from './mailbox-messages.js';
+import type {
+  AwaitLine, CommandResult, Completion, ImapContext, SelectedFolder, SessionState,
+} from './imap-commands/command.js';
+import { COMMANDS } from './imap-commands/index.js';
+import { dispatch as dispatchMessage } from './supervision.js';
+import { sequenceOf, visibleFlags } from './imap-view.js';
+
+/** Limits and timeouts of IMAP sessions. Tests lower the timeouts before starting a server. */
+export interface ImapLimits {
+  /** Autologout after this long without input (RFC 3501 §5.4: at least 30 minutes). */
+  idleTimeoutMs: number;
+  /** Output buffered for a client that does not read, before the stall timer starts. */
+  outputBufferBytes: number;
+  /** How long the output may stay above the bound before the session is closed. */
+  outputStallMs: number;
+  /** Input received but not yet processed before the socket is paused. */
+  inputQueueBytes: number;
+  maxLineLength: number;
+  maxLiteralSize: number;
+  maxAppendSize: number;
+  /** Timeout of one request to the mailbox actor. */
+  mailboxAskMs: number;
+}
+
+export const IMAP_LIMITS: ImapLimits = {
+  idleTimeoutMs: 30 * 60_000,
+  outputBufferBytes: 4 * 1024 * 1024,
+  outputStallMs: 10_000,
+  inputQueueBytes: 1024 * 1024,
+  maxLineLength: 64 * 1024,
+  maxLiteralSize: 64 * 1024,
+  maxAppendSize: 50 * 1024 * 1024,
+  mailboxAskMs: 15_000,
+};
+
+export interface ImapSessionDeps {
+  directory: Directory;
+  mailboxes: MailboxRegistry;
+  blobs: BlobStore;
+  limiter: ConnectionLimiter;
+  log: Logger;
+  limits: ImapLimits;
+  allowPlaintextAuth: boolean;
+  /** Present when STARTTLS can be offered on plain connections. */
+  secureContext?: tls.SecureContext;
+}
+
+export type SessionMessage =
+  | { type: 'start' }
+  | { type: 'input'; chunk: Buffer }
+  | FolderEventMessage
+  | { type: 'idle-check' }
+  | { type: 'shutdown' }
+  | { type: 'socket-closed' };
+
+/** Thrown to unwind a command when the connection is gone. */
+export class SessionClosedError extends Error {
+  constructor() {
+    super('IMAP session closed');
+  }
+}
+
+const BASE_CAPABILITIES = [
+  'IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'MOVE',
+  'CHILDREN', 'LIST-EXTENDED', 'LIST-STATUS', 'SPECIAL-USE', 'CONDSTORE', 'QRESYNC', 'ESEARCH', 'SEARCHRES',
+  'QUOTA', 'QUOTA=RES-STORAGE', 'STATUS=SIZE',
+];
+
+const NO_EXPUNGE_DURING = new Set(['FETCH', 'STORE', 'SEARCH']);
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+interface LineWaiter {
+  command: ImapCommand;
+  handler: AwaitLine['awaitLine'];
+}
+
+export class ImapSession implements ImapContext {
+  readonly id = randomUUID();
+  state: SessionState = 'not-authenticated';
+  user: UserRecord | null = null;
+  selected: SelectedFolder | null = null;
+  readonly enabled = new Set<string>();
+  tlsActive: boolean;
+  readonly remoteAddress: string;
+  eventRef!: Ref<unknown>;
+  /** Resolves once the connection is closed and the session cleaned up. */
+  readonly closed: Promise<void>;
+
+  private socket: net.Socket;
+  private parser: ImapParser;
+  private pendingEvents: FolderEvent[] = [];
+  private lineWaiter: LineWaiter | null = null;
+  private idling = false;
+  private finished = false;
+  private utf8 = false;
+  private queuedInput = 0;
+  private lastInput = Date.now();
+  private idleTimer: NodeJS.Timeout | undefined;
+  private resolveClosed!: () => void;
+  private readonly log: Logger;
+
+  constructor(socket: net.Socket, readonly deps: ImapSessionDeps) {
+    this.socket = socket;
+    this.tlsActive = socket instanceof tls.TLSSocket;
+    this.remoteAddress = socket.remoteAddress ?? 'unknown';
+    this.parser = this.newParser();
+    this.log = deps.log.child({ session: this.id, remoteAddress: this.remoteAddress });
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+  }
+
+  get canStartTls(): boolean {
+    return !this.tlsActive && this.deps.secureContext !== undefined;
+  }
+
+  get plaintextAuthAllowed(): boolean {
+    return this.tlsActive || isLoopback(this.remoteAddress) || this.deps.allowPlaintextAuth;
+  }
+
+  private newParser(): ImapParser {
+    const { maxLineLength, maxLiteralSize, maxAppendSize } = this.deps.limits;
+    return new ImapParser({ maxLineLength, maxLiteralSize, maxAppendSize, utf8Accept: this.utf8 });
+  }
+
+  // ---------------------------------------------------------------- actor side
+
+  /** Connects the socket to the session actor `ref` and greets the client. */
+  attach(ref: Ref<SessionMessage>): void {
+    this.eventRef = ref as Ref<unknown>;
+    this.listenTo(this.socket, ref);
+    const every = Math.max(50, Math.min(30_000, Math.floor(this.deps.limits.idleTimeoutMs / 4)));
+    this.idleTimer = setInterval(() => this.dispatchTo({ type: 'idle-check' }), every);
+    this.idleTimer.unref();
+    this.dispatchTo({ type: 'start' });
+  }
+
+  private dispatchTo(message: SessionMessage): void {
+    if (this.finished) return;
+    dispatchMessage(this.eventRef as Ref<SessionMessage>, message);
+  }
+
+  private listenTo(socket: net.Socket, ref: Ref<SessionMessage>): void {
+    socket.on('data', (chunk: Buffer) => {
+      this.queuedInput += chunk.length;
+      if (this.queuedInput > this.deps.limits.inputQueueBytes) socket.pause();
+      dispatchMessage(ref, { type: 'input', chunk });
+    });
+    socket.on('close', () => dispatchMessage(ref, { type: 'socket-closed' }));
+    socket.on('error', (err) => this.log.debug({ err }, 'imap socket error'));
+  }
+
+  /** The session actor's handler: one message at a time. */
+  async handle(message: SessionMessage): Promise<void> {
+    try {
+      await this.handleMessage(message);
+    } catch (err) {
+      if (err instanceof SessionClosedError) return;
+      throw err;
+    }
+  }
+
+  private async handleMessage(message: SessionMessage): Promise<void> {
+    if (this.finished) return;
+    switch (message.type) {
+      case 'start':
+        return this.send({ type: 'untagged', status: 'OK', code: { code: 'CAPABILITY', capabilities: this.capabilities() }, text: 'ternmail IMAP ready' });
+      case 'input':
+        return this.onInput(message.chunk);
+      case 'folder-event':
+        return this.onFolderEvent(message.event);
+      case 'idle-check':
+        return this.checkIdle();
+      case 'shutdown':
+        return this.bye('server shutting down');
+      case 'socket-closed':
+        return this.cleanup();
+    }
+  }
+
+  /** After a crash of the session actor: tell the client and drop the connection. */
+  abort(err: unknown): void {
+    this.log.error({ err }, 'imap session crashed');
+    if (!this.finished && this.socket.writable) this.socket.write('* BYE Internal server error\r\n');
+    this.socket.destroy();
+    void this.cleanup();
+  }
+
+  /** Drops the connection without a goodbye (shutdown grace period over). */
+  destroy(): void {
+    this.socket.destroy();
+    void this.cleanup();
+  }
+
+  private async checkIdle(): Promise<void> {
+    if (Date.now() - this.lastInput < this.deps.limits.idleTimeoutMs) return;
+    this.log.info({ user: this.user?.address }, 'imap autologout after idle timeout');
+    await this.bye('Autologout; idle for too long');
+  }
+
+  private async bye(text: string): Promise<void> {
+    try {
+      await this.send({ type: 'untagged', status: 'BYE', text });
+    } finally {
+      this.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- input
+
+  private async onInput(chunk: Buffer): Promise<void> {
+    this.queuedInput -= chunk.length;
+    if (this.socket.isPaused() && this.queuedInput < this.deps.limits.inputQueueBytes / 4) this.socket.resume();
+    this.lastInput = Date.now();
+    this.parser.push(chunk);
+    for (;;) {
+      if (this.finished) return;
+      const event = this.parser.next();
+      if (event === undefined) return;
+      await this.onParserEvent(event);
+    }
+  }
+
+  private async onParserEvent(event: ImapParserEvent): Promise<void> {
+    switch (event.type) {
+      case 'command':
+        return this.runCommand(event.command);
+      case 'continuation':
+        return this.onLiteralAnnounced(event);
+      case 'error':
+        return this.onParseError(event);
+      case 'line':
+        return this.onLine(event.line);
+    }
+  }
+
+  private async onLiteralAnnounced(event: ContinuationEvent): Promise<void> {
+    // Before login only small literals (LOGIN, AUTHENTICATE) are accepted.
+    if (this.state === 'not-authenticated' && event.size > 8192) {
+      this.parser.abortCommand();
+      await this.send({ type: 'tagged', tag: event.tag, status: 'NO', code: { code: 'TOOBIG' }, text: 'Literal too big before authentication' });
+      return;
+    }
+    await this.send({ type: 'continuation', text: 'Ready for literal data' });
+  }
+
+  private async onParseError(event: ParseErrorEvent): Promise<void> {
+    if (this.lineWaiter !== null) this.endLineWait();
+    const code = event.code === undefined ? undefined : event.code === 'BADCHARSET'
+      ? { code: 'BADCHARSET' as const, charsets: ['UTF-8', 'US-ASCII'] } : { code: event.code };
+    if (event.tag === null) {
+      await this.send({ type: 'untagged', status: 'BAD', ...(code ? { code } : {}), text: event.text });
+      return;
+    }
+    await this.send({ type: 'tagged', tag: event.tag, status: event.response, ...(code ? { code } : {}), text: event.text });
+  }
+
+  private endLineWait(): void {
+    this.lineWaiter = null;
+    this.idling = false;
+  }
+
+  private async onLine(line: string): Promise<void> {
+    const waiter = this.lineWaiter;
+    this.lineWaiter = null;
+    if (waiter === null) return;
+    const result = await this.guarded(() => waiter.handler(line));
+    await this.complete(waiter.command, result);
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  private async runCommand(command: ImapCommand): Promise<void> {
+    const spec = COMMANDS.get(command.name);
+    if (spec === undefined) {
+      await this.send({ type: 'tagged', tag: command.tag, status: 'BAD', text: `${command.name} is not supported` });
+      return;
+    }
+    if (!spec.states.includes(this.state)) {
+      const text = `${command.name} is not valid in the ${this.state} state`;
+      await this.send({ type: 'tagged', tag: command.tag, status: 'BAD', text });
+      return;
+    }
+    const result = await this.guarded(() => spec.handle(this, command));
+    await this.complete(command, result);
+  }
+
+  private async guarded(run: () => Promise<CommandResult>): Promise<CommandResult> {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof SessionClosedError) throw err;
+      this.log.error({ err }, 'imap command failed');
+      return { status: 'NO', code: { code: 'SERVERBUG' }, text: 'Internal error; try again later' };
+    }
+  }
+
+  private async complete(command: ImapCommand, result: CommandResult): Promise<void> {
+    if ('awaitLine' in result) {
+      this.lineWaiter = { command, handler: result.awaitLine };
+      this.parser.expectRawLine();
+      return;
+    }
+    await this.finish(command, result);
+  }
+
+  private async finish(command: ImapCommand, completion: Completion): Promise<void> {
+    if (this.state === 'selected') await this.flushEvents(this.expungeAllowedAfter(command));
+    const { status, text, code } = completion;
+    await this.send({ type: 'tagged', tag: command.tag, status, text, ...(code ? { code } : {}) });
+    if (completion.after) await completion.after();
+  }
+
+  private expungeAllowedAfter(command: ImapCommand): boolean {
+    if (!NO_EXPUNGE_DURING.has(command.name)) return true;
+    return 'uid' in command && command.uid;
+  }
+
+  // ---------------------------------------------------------------- output
+
+  async send(response: ImapResponse): Promise<void> {
+    if (this.finished || this.socket.destroyed) throw new SessionClosedError();
+    this.socket.write(writeResponse(response, { utf8: this.utf8 }));
+    if (this.socket.writableLength > this.deps.limits.outputBufferBytes) await this.waitForDrain();
+  }
+
+  /** Bounded output: a client that stops reading is disconnected, never buffered for. */
+  private waitForDrain(): Promise<void> {
+    const socket = this.socket;
+    return new Promise<void>((resolve, reject) => {
+      const done = (error?: Error): void => {
+        clearTimeout(timer);
+        socket.off('drain', onDrain);
+        socket.off('close', onClose);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onDrain = (): void => done();
+      const onClose = (): void => done(new SessionClosedError());
+      const timer = setTimeout(() => {
+        this.log.warn({ buffered: socket.writableLength, user: this.user?.address }, 'imap client is not reading; closing');
+        socket.destroy();
+        void this.cleanup();
+        done(new SessionClosedError());
+      }, this.deps.limits.outputStallMs);
+      socket.on('drain', onDrain);
+      socket.on('close', onClose);
+    });
+  }
+
+  // ---------------------------------------------------------------- context for commands
+
+  capabilities(): string[] {
+    const caps = [...BASE_CAPABILITIES];
+    if (this.state !== 'not-authenticated') return caps;
+    if (this.canStartTls) caps.push('STARTTLS');
+    if (this.plaintextAuthAllowed) caps.push('AUTH=PLAIN');
+    else caps.push('LOGINDISABLED');
+    return caps;
+  }
+
+  ask<R>(build: (replyTo: Ref<R>) => MailboxImapRequest): Promise<R> {
+    if (this.user === null) throw new Error('mailbox request before login');
+    const asRequest = build as unknown as (replyTo: Ref<R>) => MailboxRequest;
+    return this.deps.mailboxes.ask<R>(this.user.mailboxId, asRequest, this.deps.limits.mailboxAskMs);
+  }
+
+  loggedIn(user: UserRecord): void {
+    this.user = user;
+    this.state = 'authenticated';
+    this.deps.mailboxes.pin(user.mailboxId);
+  }
+
+  select(folder: SelectedFolder): void {
+    this.selected = folder;
+    this.pendingEvents = [];
+    this.state = 'selected';
+  }
+
+  unselect(): void {
+    this.selected = null;
+    this.pendingEvents = [];
+    this.state = 'authenticated';
+  }
+
+  async flushEvents(allowExpunge: boolean): Promise<void> {
+    while (this.pendingEvents.length > 0 && this.selected !== null) {
+      const event = this.pendingEvents[0]!;
+      if (event.kind === 'expunged' && !allowExpunge) return;
+      this.pendingEvents.shift();
+      await this.applyEvent(this.selected, event);
+    }
+  }
+
+  async reportExpunged(uids: number[]): Promise<void> {
+    const folder = this.selected;
+    if (folder === null) return;
+    const present = [...new Set(uids)].filter((uid) => folder.messages.has(uid)).sort((a, b) => a - b);
+    if (present.length === 0) return;
+    if (this.enabled.has('QRESYNC')) {
+      for (const uid of present) this.forget(folder, uid, sequenceOf(folder, uid));
+      await this.send({ type: 'vanished', earlier: false, uids: present });
+      return;
+    }
+    for (const uid of present) {
+      const seq = sequenceOf(folder, uid);
+      this.forget(folder, uid, seq);
+      await this.send({ type: 'expunge', seq });
+    }
+  }
+
+  private forget(folder: SelectedFolder, uid: number, seq: number): void {
+    folder.uids.splice(seq - 1, 1);
+    folder.messages.delete(uid);
+    folder.recent.delete(uid);
+    folder.vanishing.delete(uid);
+  }
+
+  async startTls(): Promise<void> {
+    const secureContext = this.deps.secureContext;
+    if (secureContext === undefined) throw new Error('STARTTLS without a certificate');
+    const plain = this.socket;
+    plain.removeAllListeners('data');
+    const secure = new tls.TLSSocket(plain, { isServer: true, secureContext });
+    this.socket = secure;
+    this.tlsActive = true;
+    // Anything pipelined after STARTTLS arrived in plaintext and is dropped (RFC 3501 §6.2.1).
+    this.parser = this.newParser();
+    this.queuedInput = 0;
+    this.listenTo(secure, this.eventRef as Ref<SessionMessage>);
+  }
+
+  enableUtf8(): void {
+    this.utf8 = true;
+    this.parser.utf8Accept = true;
+  }
+
+  beginIdle(): void {
+    this.idling = true;
+  }
+
+  endIdle(): void {
+    this.idling = false;
+  }
+
+  /** Ends the connection after the last response (LOGOUT, BYE). */
+  close(): void {
+    if (this.finished) return;
+    this.state = 'logout';
+    this.socket.end();
+    const socket = this.socket;
+    setTimeout(() => socket.destroy(), 2000).unref();
+    void this.cleanup();
+  }
+
+  private async cleanup(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    clearInterval(this.idleTimer);
+    const user = this.user;
+    try {
+      if (user !== null && this.selected !== null) {
+        await this.deps.mailboxes.ask<ImapDoneReply>(user.mailboxId, ((replyTo: Ref<ImapDoneReply>) => ({
+          type: 'unselect', session: this.id, replyTo,
+        })) as never, this.deps.limits.mailboxAskMs);
+      }
+    } catch (err) {
+      this.log.debug({ err }, 'unselect at logout failed');
+    } finally {
+      if (user !== null) this.deps.mailboxes.unpin(user.mailboxId);
+      this.selected = null;
+      this.resolveClosed();
+    }
+  }
+
+  // ---------------------------------------------------------------- folder events
+
+  private async onFolderEvent(event: FolderEvent): Promise<void> {
+    const folder = this.selected;
+    if (folder === null || event.folder !== folder.name) return;
+    if (event.kind === 'expunged') for (const uid of event.uids) if (folder.messages.has(uid)) folder.vanishing.add(uid);
+    this.pendingEvents.push(event);
+    if (this.idling) await this.flushEvents(true);
+  }
+
+  /** Applies one event to the view and tells the client; replays of what SELECT already saw are ignored. */
+  private async applyEvent(folder: SelectedFolder, event: FolderEvent): Promise<void> {
+    switch (event.kind) {
+      case 'added':
+        return this.applyAdded(folder, event);
+      case 'flags':
+        folder.highestModseq = Math.max(folder.highestModseq, event.highestModseq);
+        for (const message of event.messages) await this.applyFlags(folder, message);
+        return;
+      case 'expunged':
+        folder.highestModseq = Math.max(folder.highestModseq, event.highestModseq);
+        return this.reportExpunged(event.uids);
+      case 'gone':
+        // Dovecot does the same: the client's view cannot be kept consistent.
+        return this.bye('Selected mailbox was deleted or renamed');
+    }
+  }
+
+  private async applyAdded(folder: SelectedFolder, event: Extract<FolderEvent, { kind: 'added' }>): Promise<void> {
+    const last = folder.uids.length > 0 ? folder.uids[folder.uids.length - 1]! : 0;
+    const fresh = event.messages.filter((m) => m.uid > last).sort((a, b) => a.uid - b.uid);
+    folder.uidNext = Math.max(folder.uidNext, event.uidNext);
+    folder.highestModseq = Math.max(folder.highestModseq, event.highestModseq);
+    if (fresh.length === 0) return;
+    for (const message of fresh) {
+      folder.uids.push(message.uid);
+      folder.messages.set(message.uid, message);
+      if (event.recentTo === this.id) folder.recent.add(message.uid);
+    }
+    await this.send({ type: 'exists', count: folder.uids.length });
+    await this.send({ type: 'recent', count: folder.recent.size });
+  }
+
+  private async applyFlags(folder: SelectedFolder, update: MessageView): Promise<void> {
+    const known = folder.messages.get(update.uid);
+    if (known === undefined || folder.vanishing.has(update.uid) || update.modseq <= known.modseq) return;
+    const message = { ...known, flags: update.flags, modseq: update.modseq };
+    folder.messages.set(update.uid, message);
+    await this.send({ type: 'fetch', seq: sequenceOf(folder, update.uid), items: this.flagItems(folder, message) });
+  }
+
+  /** `UID n FLAGS (...) [MODSEQ (m)]` of an unsolicited or STORE FETCH response. */
+  flagItems(folder: SelectedFolder, message: MessageView): FetchResponseItem[] {
+    const items = [fetchNumber('UID', message.uid), fetchFlags(visibleFlags(folder, message))];
+    if (this.enabled.has('CONDSTORE')) items.push(fetchModSeq(message.modseq));
+    return items;
+  }
+}
