@@ -211,9 +211,10 @@ export function queueBehaviour(deps: QueueDeps) {
       rcpt.lastError = null;
       return;
     }
-    if (result.status === 'failed' || now() - entry.arrived > deps.maxQueueLifetime * 1000) {
+    const expired = now() - entry.arrived > deps.maxQueueLifetime * 1000;
+    if (result.status === 'failed' || expired) {
       rcpt.state = 'failed';
-      rcpt.lastError = result.error;
+      rcpt.lastError = result.status === 'failed' ? result.error : `5.4.7 delivery time expired; last error: ${result.error}`;
       deps.log.warn({ queueId: entry.id, rcpt: rcpt.address, error: rcpt.lastError }, 'delivery failed permanently');
       return;
     }

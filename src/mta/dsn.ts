@@ -26,7 +26,7 @@ const MAX_ORIGINAL_HEADERS = 64 * 1024;
 /** The enhanced status code in an error text, or a generic one for the kind. */
 export function statusOf(error: string, kind: 'failure' | 'delay'): string {
   const m = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/.exec(error);
-  if (m) return `${kind === 'delay' ? '4' : m[1] === '2' ? '5' : m[1]}.${m[2]}.${m[3]}`;
+  if (m) return `${kind === 'delay' ? '4' : '5'}.${m[2]}.${m[3]}`;
   return kind === 'delay' ? '4.0.0' : '5.0.0';
 }
 
