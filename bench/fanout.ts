@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { SmtpClient } from './smtp-client.js';
 import { buildMessage } from './message-body.js';
 import { LatencySamples, fmt } from './latency.js';
-import { probeProcess } from './process-usage.js';
+import { cpuCostOf, probeProcess } from './process-usage.js';
 import { runCountCommand, waitForCount, type StoreFigures } from './store-count.js';
 import { seededRandom, userAddress } from './seeded-random.js';
 
@@ -127,8 +127,10 @@ async function main(): Promise<void> {
   const secs = (waited.at - started) / 1000;
   const usage = probe?.finish();
   console.log(`all ${accepted} deliveries stored ${fmt(secs, 2)} s after start: ${fmt(accepted / secs)} deliveries/s`);
-  if (usage) {
-    console.log(`server CPU ${fmt(usage.cpuMs / Math.max(1, accepted), 3)} ms/delivery (${fmt(usage.cpuMs / 1000, 2)} s); peak RSS ${fmt(usage.peakRssMiB)} MiB`);
+  if (usage && opts.pid !== undefined) {
+    const perPoll = await cpuCostOf(opts.pid, () => runCountCommand(opts.countCmd), 3);
+    console.log(`server CPU ${fmt(usage.cpuMs / Math.max(1, accepted), 3)} ms/delivery (${fmt(usage.cpuMs / 1000, 2)} s incl. ${waited.polls} count polls ` +
+      `of ~${fmt(perPoll, 1)} ms each); peak RSS ${fmt(usage.peakRssMiB)} MiB`);
   }
   await new Promise((r) => setTimeout(r, opts.settleMs));
   const after = await storeSize(opts);

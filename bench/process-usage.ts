@@ -52,3 +52,13 @@ export function selfCpuMs(): number {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1000;
 }
+
+/**
+ * Server CPU ms that one run of an async action costs, averaged over `times` runs
+ * on an otherwise idle server (used to separate the cost of count polling).
+ */
+export async function cpuCostOf(pid: number, action: () => Promise<unknown>, times: number): Promise<number> {
+  const before = cpuMs(pid);
+  for (let i = 0; i < times; i++) await action();
+  return (cpuMs(pid) - before) / times;
+}

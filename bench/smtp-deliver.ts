@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { SmtpClient } from './smtp-client.js';
 import { buildMessage } from './message-body.js';
 import { LatencySamples, fmt } from './latency.js';
-import { probeProcess, selfCpuMs } from './process-usage.js';
+import { cpuCostOf, probeProcess, selfCpuMs } from './process-usage.js';
 import { runCountCommand, waitForCount } from './store-count.js';
 import { seededRandom, userAddress } from './seeded-random.js';
 
@@ -129,9 +129,11 @@ async function main(): Promise<void> {
   const atAccept = probe?.finish();
   if (atAccept) console.log(`server until last accept: ${fmt(atAccept.cpuMs / Math.max(1, totals.accepted), 3)} CPU ms/msg`);
 
+  let polls = 0;
   if (opts.countCmd && baseline !== null) {
     const target = baseline + totals.recipients;
     const waited = await waitForCount(opts.countCmd, target, opts.pollMs, opts.timeoutSecs * 1000);
+    polls = waited.polls;
     if (waited.at === null) {
       console.log(`TIMEOUT: store count ${waited.last} < ${target} after ${opts.timeoutSecs} s`);
       process.exitCode = 1;
@@ -142,9 +144,18 @@ async function main(): Promise<void> {
     }
   }
   const usage = probe?.finish();
-  if (usage) {
-    console.log(`server CPU ${fmt(usage.cpuMs / Math.max(1, totals.recipients), 3)} ms/msg delivered ` +
-      `(${fmt(usage.cpuMs / 1000, 2)} s in all, incl. count polling); peak RSS ${fmt(usage.peakRssMiB)} MiB`);
+  if (usage && opts.pid !== undefined) {
+    const delivered = Math.max(1, totals.recipients);
+    console.log(`server CPU ${fmt(usage.cpuMs / delivered, 3)} ms/msg delivered ` +
+      `(${fmt(usage.cpuMs / 1000, 2)} s in all, incl. ${polls} count polls); peak RSS ${fmt(usage.peakRssMiB)} MiB`);
+    if (opts.countCmd && polls > 0) {
+      // A poll's cost grows with the store; its cost at the end bounds every earlier one.
+      const countCmd = opts.countCmd;
+      const perPoll = await cpuCostOf(opts.pid, () => runCountCommand(countCmd), 5);
+      const without = Math.max(0, usage.cpuMs - polls * perPoll);
+      console.log(`  one count poll now costs the server ${fmt(perPoll, 1)} CPU ms; without polling: ` +
+        `between ${fmt(without / delivered, 3)} and ${fmt(usage.cpuMs / delivered, 3)} ms/msg`);
+    }
   }
 }
 

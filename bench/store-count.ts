@@ -39,13 +39,17 @@ export function runCountCommand(command: string): Promise<StoreFigures> {
  * Polls the count command until it reaches target; returns the monotonic time (ms)
  * at which it first did, or null after timeoutMs.
  */
-export async function waitForCount(command: string, target: number, intervalMs: number, timeoutMs: number): Promise<{ at: number | null; last: number }> {
+export async function waitForCount(
+  command: string, target: number, intervalMs: number, timeoutMs: number,
+): Promise<{ at: number | null; last: number; polls: number }> {
   const deadline = performance.now() + timeoutMs;
   let last = -1;
+  let polls = 0;
   while (performance.now() < deadline) {
     last = (await runCountCommand(command)).messages;
-    if (last >= target) return { at: performance.now(), last };
+    polls += 1;
+    if (last >= target) return { at: performance.now(), last, polls };
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-  return { at: null, last };
+  return { at: null, last, polls };
 }

@@ -33,9 +33,12 @@ start)
 stop)
   if [ -f "$dir.pid" ]; then
     pid=$(cat "$dir.pid")
+    t0=$(date +%s.%N)
     kill -INT "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then echo "server did not stop in 30 s: killed"; kill -KILL "$pid"; fi
+    echo "shutdown took $(echo "$(date +%s.%N) - $t0" | bc) s; $(grep -c '"level":50' "$dir.log" || true) error lines in the log"
+    grep -m 3 '"level":50' "$dir.log" | cut -c 1-400 || true
   fi
   rm -rf "$dir" "$dir.pid" "$dir.count" "$dir.users" "$dir.log"
   ;;

@@ -1,0 +1,104 @@
+// Summarises a V8 .cpuprofile (node --cpu-prof): the functions with the most self
+// time, and the project files with the most inclusive time, so a benchmark report
+// can name where the server spends its CPU.
+//   node build/bench/profile-summary.js FILE.cpuprofile [--top N] [--filter TEXT] [--callers NAME] [--from S] [--to S]
+// --from/--to: only samples taken S seconds after the profile's start (e.g. to leave out shutdown).
+// --callers NAME: the call paths (up to 6 frames) that lead to functions named NAME, by self time.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+interface CallFrame { functionName: string; url: string; lineNumber: number; columnNumber: number }
+interface ProfileNode { id: number; callFrame: CallFrame; children?: number[] }
+interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
+
+function place(frame: CallFrame): string {
+  const url = frame.url.replace(/^file:\/\//, '').replace(/^.*\/(build|node_modules)\//, '$1/');
+  return url ? `${url}:${frame.lineNumber + 1}` : '(native)';
+}
+
+function label(frame: CallFrame): string {
+  return `${frame.functionName || '(anonymous)'} ${place(frame)}`;
+}
+
+function printCallers(
+  profile: Profile, byId: Map<number, ProfileNode>, parent: Map<number, number>, selfUs: Map<number, number>,
+  name: string, busy: number, top: number,
+): void {
+  const paths = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    if (byId.get(id)!.callFrame.functionName !== name) continue;
+    const frames: string[] = [];
+    for (let cur = parent.get(id); cur !== undefined && frames.length < 6; cur = parent.get(cur)) frames.push(label(byId.get(cur)!.callFrame));
+    const key = frames.join('\n      <- ');
+    paths.set(key, (paths.get(key) ?? 0) + us);
+  }
+  console.log(`callers of ${name} (${profile.samples.length} samples in profile):`);
+  for (const [path, us] of [...paths].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    console.log(`${(us / 1000).toFixed(0).padStart(7)} ms ${((100 * us) / busy).toFixed(1).padStart(5)} %\n      <- ${path}`);
+  }
+}
+
+function main(): void {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { top: { type: 'string', default: '30' }, filter: { type: 'string' }, callers: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } },
+  });
+  if (positionals.length !== 1) {
+    console.log('Usage: node build/bench/profile-summary.js FILE.cpuprofile [--top N] [--filter TEXT] [--callers NAME] [--from S] [--to S]');
+    process.exit(2);
+  }
+  const profile = JSON.parse(readFileSync(positionals[0], 'utf8')) as Profile;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+
+  const fromUs = values.from === undefined ? -Infinity : Number(values.from) * 1e6;
+  const toUs = values.to === undefined ? Infinity : Number(values.to) * 1e6;
+  const selfUs = new Map<number, number>();
+  let elapsed = 0;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    elapsed += delta;
+    if (elapsed < fromUs || elapsed > toUs) return;
+    selfUs.set(id, (selfUs.get(id) ?? 0) + delta);
+  });
+  const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
+  let idle = 0;
+
+  const selfByFunction = new Map<string, number>();
+  const inclusiveByFunction = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const node = byId.get(id)!;
+    if (node.callFrame.functionName === '(idle)') idle += us;
+    const key = label(node.callFrame);
+    selfByFunction.set(key, (selfByFunction.get(key) ?? 0) + us);
+    // Inclusive: every distinct function on the stack gets the sample once.
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const k = label(byId.get(cur)!.callFrame);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      inclusiveByFunction.set(k, (inclusiveByFunction.get(k) ?? 0) + us);
+    }
+  }
+  const busy = total - idle;
+  if (values.callers) {
+    printCallers(profile, byId, parent, selfUs, values.callers, busy, Number(values.top));
+    return;
+  }
+  const top = Number(values.top);
+  const pct = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)} %`;
+  const ms = (us: number) => `${(us / 1000).toFixed(0).padStart(7)} ms`;
+  const keep = (k: string) => !values.filter || k.includes(values.filter);
+  console.log(`profile: ${(total / 1e6).toFixed(1)} s sampled, ${(idle / 1e6).toFixed(1)} s idle, ${(busy / 1e6).toFixed(1)} s busy; percentages are of busy time`);
+  console.log(`\ntop ${top} by self time:`);
+  for (const [k, us] of [...selfByFunction].filter(([k]) => keep(k) && !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    console.log(`${ms(us)} ${pct(us)}  ${k}`);
+  }
+  console.log(`\ntop ${top} project functions (build/src) by inclusive time:`);
+  for (const [k, us] of [...inclusiveByFunction].filter(([k]) => k.includes('build/src') && keep(k)).sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    console.log(`${ms(us)} ${pct(us)}  ${k}`);
+  }
+}
+
+main();
