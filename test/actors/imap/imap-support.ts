@@ -2,7 +2,7 @@
 // delivery through Python's smtplib, imapflow clients, and a raw-socket IMAP client.
 import { ImapFlow } from 'imapflow';
 import { expect } from 'vitest';
-import { python } from '../../support/clients.js';
+import { LineClient, python } from '../../support/clients.js';
 import { stats, waitForMessages, type TestServer } from '../../support/server.js';
 
 export async function deliver(server: TestServer, to: string[], raw: string | Buffer): Promise<void> {
@@ -29,4 +29,28 @@ export async function connectFlow(server: TestServer, user: string, pass = 'pw')
 
 export function message(subject: string, body = 'hello\r\n', extra = ''): string {
   return `From: Sender <sender@remote.test>\r\nTo: someone@example.test\r\nSubject: ${subject}\r\nDate: Fri, 02 Jan 2026 10:00:00 +0000\r\nMessage-ID: <${subject.replace(/\W/g, '')}@remote.test>\r\n${extra}\r\n${body}`;
+}
+
+/** A raw IMAP client over LineClient: `run` sends one command and returns everything up to its tagged answer. */
+export class RawImap {
+  private counter = 0;
+
+  constructor(readonly line: LineClient) {}
+
+  static async open(server: TestServer, user?: string): Promise<RawImap> {
+    const client = new RawImap(await LineClient.connect(server.ports.imap));
+    await client.line.expect(/^\* OK .*\r\n/);
+    if (user !== undefined) await client.run(`LOGIN ${user} pw`);
+    return client;
+  }
+
+  async run(command: string, timeoutMs = 5000): Promise<string> {
+    const tag = `t${++this.counter}`;
+    this.line.send(`${tag} ${command}\r\n`);
+    return this.line.expect(new RegExp(`(^|\\r\\n)${tag} (OK|NO|BAD)[^\\r\\n]*\\r\\n`), timeoutMs);
+  }
+
+  close(): void {
+    this.line.close();
+  }
 }
