@@ -80,7 +80,7 @@ function renderItem(message: MessageView, item: FetchItem, content: MessageConte
     case 'FLAGS':
       return fetchFlags(options.flags);
     case 'INTERNALDATE':
-      return fetchInternalDate(new Date(message.internalDate), 0);
+      return internalDate(message.internalDate);
     case 'RFC822.SIZE':
       return fetchNumber('RFC822.SIZE', message.size);
     case 'MODSEQ':
@@ -108,6 +108,16 @@ function renderContentItem(item: FetchItem, content: MessageContent): FetchRespo
     default:
       throw new Error(`FETCH item ${item.name} is not supported`);
   }
+}
+
+/**
+ * INTERNALDATE in UTC with a two-digit day (`01-Jan-2026`): RFC 3501 allows the
+ * space-padded and the two-digit form; Dovecot and most servers send two digits.
+ */
+function internalDate(millis: number): FetchResponseItem {
+  const item = fetchInternalDate(new Date(millis), 0);
+  const text = item.value.toString('latin1').replace(/^" /, '"0');
+  return { name: 'INTERNALDATE', value: Buffer.from(text, 'latin1') };
 }
 
 function required(content: MessageContent | null): MessageContent {
