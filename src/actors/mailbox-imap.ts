@@ -303,8 +303,8 @@ async function append(state: MailboxState, msg: Req<'append'>, deps: MailboxDeps
   if (refused || !folder || !blob) {
     // The upload's temporary reference goes either way: the client sends the bytes again.
     await deps.db.commit([deps.blobs.unrefOp(msg.blob, msg.uploadHolder)]);
-    dispatch(msg.replyTo, refused ?? failure('uploaded message body not found', true));
     await collectBlobs([msg.blob], deps);
+    dispatch(msg.replyTo, refused ?? failure('uploaded message body not found', true));
     return;
   }
   const recentTo = takeRecent(state, folder, null);

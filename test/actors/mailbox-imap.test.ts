@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Ref } from 'nact';
 import { Database } from '../../src/store/database.js';
 import { BlobStore } from '../../src/store/blob-store.js';
-import { MailboxStore } from '../../src/store/mailbox-store.js';
+import { MAX_FOLDERS, MailboxStore } from '../../src/store/mailbox-store.js';
 import { silentLogger } from '../../src/logger.js';
 import { MailboxRegistry } from '../../src/actors/mailbox-registry.js';
 import { ask, spawn, start, stop } from '../../src/actors/supervision.js';
@@ -204,6 +204,16 @@ describe('folders', () => {
       .toMatchObject({ ok: false, code: 'NONEXISTENT' });
   });
 
+  it('refuses to go past the folder limit with LIMIT', async () => {
+    const deep = (i: number) => [`l${i}`, ...Array.from({ length: 99 }, (_, j) => String(j))].join('/');
+    let i = 0;
+    let reply: ImapDoneReply;
+    do reply = await create(deep(i++)); while (reply.ok && i < 200);
+    expect(reply).toMatchObject({ ok: false, code: 'LIMIT' });
+    expect((await folders()).length).toBeLessThanOrEqual(MAX_FOLDERS);
+    expect((await folders()).length).toBeGreaterThan(MAX_FOLDERS - 100);
+  });
+
   it('folder-status of a missing folder is NONEXISTENT', async () => {
     expect(await request<FolderReply>((replyTo) => ({ type: 'folder-status', name: 'missing', replyTo })))
       .toMatchObject({ ok: false, code: 'NONEXISTENT' });
@@ -328,5 +338,213 @@ describe('flags and mod-sequences', () => {
     expect(ok(await vanished(second.highestModseq)).uids).toEqual([]);
     expect(await request<VanishedReply>((replyTo) => ({ type: 'vanished', name: 'nope', sinceModseq: 1, replyTo })))
       .toMatchObject({ ok: false, code: 'NONEXISTENT' });
+  });
+});
+
+describe('append', () => {
+  it('stores flags as given, replaces the upload reference and tells the folder\'s sessions', async () => {
+    const a = await select('Drafts', 'A');
+    const reply = ok(await append('Drafts', message('draft'), ['\\Draft', '\\Recent', '$Label']));
+    const [m] = ok((await select('Drafts', 'B')).reply).messages;
+    expect(m).toMatchObject({ uid: reply.uid, flags: ['\\Draft', '$Label'], internalDate: 1_700_000_000_000 });
+    expect(reply.uidValidity).toBe((await status('Drafts')).uidValidity);
+    expect(await refsOf(m.blob)).toEqual([expect.stringMatching(/^m:mbx1:\d+:1$/)]);
+    await settle();
+    expect(a.events).toMatchObject([{ kind: 'added', folder: 'Drafts', recentTo: 'A', messages: [{ uid: reply.uid }] }]);
+    expect((await status('Drafts')).unseen).toBe(1);
+  });
+
+  it('APPEND to a missing folder is TRYCREATE and over quota is OVERQUOTA; the upload is released', async () => {
+    expect(await append('Nowhere', message('x'))).toMatchObject({ ok: false, code: 'TRYCREATE' });
+    await deliver(message('fill'));
+    const used = ok(await request<UsageReply>((replyTo) => ({ type: 'usage', replyTo }))).bytes;
+    expect(await append('INBOX', message('too much'), [], used + 10)).toMatchObject({ ok: false, code: 'OVERQUOTA' });
+    expect(await blobCount()).toBe(1);
+  });
+});
+
+describe('copy and move', () => {
+  it('COPY reuses the blobs: no new blob, one more reference each, flags kept', async () => {
+    const uid1 = await deliver(message('one'));
+    const uid2 = await deliver(message('two'));
+    await select('INBOX', 'A');
+    ok(await store('INBOX', 'A', [uid1], 'add', ['\\Flagged']));
+    const blobsBefore = await blobCount();
+    const copied = ok(await copy('INBOX', 'Archive', [uid2, uid1, 77], false));
+    expect(copied.sourceUids).toEqual([uid1, uid2]);
+    expect(copied.destUids).toEqual([1, 2]);
+    expect(copied.uidValidity).toBe((await status('Archive')).uidValidity);
+    expect(await blobCount()).toBe(blobsBefore);
+    const archived = ok((await select('Archive', 'B', true)).reply).messages;
+    expect(archived.map((m) => m.flags)).toEqual([['\\Flagged'], []]);
+    for (const m of archived) expect(await refsOf(m.blob)).toHaveLength(2);
+    expect(ok(await request<UsageReply>((replyTo) => ({ type: 'usage', replyTo })))).toMatchObject({ messages: 4 });
+  });
+
+  it('MOVE removes the sources in the same batch and tells both folders\' other sessions', async () => {
+    const uid = await deliver(message('one'));
+    const inboxWatcher = await select('INBOX', 'W');
+    const trashWatcher = await select('Trash', 'T');
+    await select('INBOX', 'mover');
+    const moved = ok(await copy('INBOX', 'Trash', [uid], true, 0, 'mover'));
+    expect(moved.messages?.map((m) => m.uid)).toEqual(moved.destUids);
+    await settle();
+    expect(inboxWatcher.events).toMatchObject([{ kind: 'expunged', uids: [uid] }]);
+    expect(trashWatcher.events).toMatchObject([{ kind: 'added', folder: 'Trash', messages: [{ uid: moved.destUids[0] }] }]);
+    expect(await status('INBOX')).toMatchObject({ messages: 0, bytes: 0 });
+    const [m] = ok((await select('Trash', 'X', true)).reply).messages;
+    expect(await refsOf(m.blob)).toEqual([`m:mbx1:${(await folderId('Trash'))}:${m.uid}`]);
+    const vanished = ok(await request<VanishedReply>((replyTo) => ({ type: 'vanished', name: 'INBOX', sinceModseq: 1, replyTo })));
+    expect(vanished.uids).toEqual([uid]);
+    expect(ok(await request<UsageReply>((replyTo) => ({ type: 'usage', replyTo })))).toMatchObject({ messages: 1 });
+  });
+
+  it('COPY into the folder the session has selected answers the new messages in the reply, not as an event', async () => {
+    const uid = await deliver(message('one'));
+    const self = await select('INBOX', 'A');
+    const copied = ok(await copy('INBOX', 'INBOX', [uid], false, 0, 'A'));
+    expect(copied.messages).toMatchObject([{ uid: uid + 1 }]);
+    await settle();
+    expect(self.events).toEqual([]);
+  });
+
+  it('TRYCREATE for a missing destination, NONEXISTENT for a missing source, OVERQUOTA for COPY but not MOVE', async () => {
+    const uid = await deliver(message('one'));
+    expect(await copy('INBOX', 'Nowhere', [uid], false)).toMatchObject({ ok: false, code: 'TRYCREATE' });
+    expect(await copy('Nowhere', 'INBOX', [uid], false)).toMatchObject({ ok: false, code: 'NONEXISTENT' });
+    const used = ok(await request<UsageReply>((replyTo) => ({ type: 'usage', replyTo }))).bytes;
+    expect(await copy('INBOX', 'Archive', [uid], false, used + 1)).toMatchObject({ ok: false, code: 'OVERQUOTA' });
+    ok(await copy('INBOX', 'Archive', [uid], true, used + 1));
+  });
+});
+
+async function folderId(name: string): Promise<number> {
+  for await (const [, raw] of h.db.scan('folder', `${MAILBOX}:`)) {
+    const { decodeRecord } = await import('../../src/store/codec.js');
+    const record = decodeRecord<{ id: number; name: string }>(raw);
+    if (record.name === name) return record.id;
+  }
+  throw new Error(`no folder ${name}`);
+}
+
+describe('folder delete and rename', () => {
+  it('delete refuses INBOX, missing folders and folders with children', async () => {
+    expect(await remove('inbox')).toMatchObject({ ok: false, code: 'CANNOT' });
+    expect(await remove('nope')).toMatchObject({ ok: false, code: 'NONEXISTENT' });
+    ok(await create('p/c'));
+    expect(await remove('p')).toMatchObject({ ok: false, code: 'CANNOT', error: expect.stringMatching(/children/) });
+    ok(await remove('p/c'));
+    ok(await remove('p'));
+    expect(await names()).not.toContain('p');
+  });
+
+  it('delete releases the folder\'s blob references; a blob goes with its last reference; sessions get gone', async () => {
+    const uid = await deliver(message('shared'));
+    const only = ok(await append('Archive', message('only here')));
+    ok(await copy('INBOX', 'Archive', [uid], false));
+    const watcher = await select('Archive', 'W');
+    const archived = ok(watcher.reply).messages;
+    expect(await blobCount()).toBe(2);
+    ok(await remove('Archive'));
+    await settle();
+    expect(watcher.events).toEqual([{ kind: 'gone', folder: 'Archive' }]);
+    expect(await blobCount()).toBe(1);
+    const shared = archived.find((m) => m.uid !== only.uid)!;
+    expect(await refsOf(shared.blob)).toHaveLength(1);
+    expect(await h.blobs.record(archived.find((m) => m.uid === only.uid)!.blob)).toBeUndefined();
+    expect(ok(await request<UsageReply>((replyTo) => ({ type: 'usage', replyTo })))).toMatchObject({ messages: 1 });
+    ok(await create('Archive'));
+    expect((await status('Archive')).messages).toBe(0);
+  });
+
+  it('rename moves children along, keeps UIDVALIDITY, creates missing parents, refuses existing names', async () => {
+    ok(await create('a/b'));
+    const before = await status('a/b');
+    ok(await append('a/b', message('in b')));
+    const watcher = await select('a/b', 'W');
+    ok(await rename('a', 'x/y'));
+    await settle();
+    expect(watcher.events).toEqual([{ kind: 'gone', folder: 'a/b' }]);
+    const list = await names();
+    expect(list).toEqual(expect.arrayContaining(['x', 'x/y', 'x/y/b']));
+    expect(list).not.toContain('a');
+    expect(list).not.toContain('a/b');
+    expect(await status('x/y/b')).toMatchObject({ uidValidity: before.uidValidity, messages: 1 });
+    expect(await rename('x', 'Trash')).toMatchObject({ ok: false, code: 'ALREADYEXISTS' });
+    expect(await rename('nope', 'z')).toMatchObject({ ok: false, code: 'NONEXISTENT' });
+    expect(await rename('x', 'x/inner')).toMatchObject({ ok: false, code: 'CANNOT' });
+  });
+
+  it('renaming INBOX moves its messages to a new folder with new UIDs and leaves INBOX empty', async () => {
+    const uid1 = await deliver(message('one'));
+    await deliver(message('two'));
+    ok(await create('INBOX/child'));
+    const inboxBefore = await status('INBOX');
+    const watcher = await select('INBOX', 'W');
+    ok(await store('INBOX', 'W', [uid1], 'add', ['\\Seen']));
+    ok(await rename('INBOX', 'Old'));
+    await settle();
+    expect(watcher.events).toMatchObject([{ kind: 'expunged', uids: [uid1, uid1 + 1] }]);
+    expect(await status('INBOX')).toMatchObject({ messages: 0, uidValidity: inboxBefore.uidValidity });
+    const old = await status('Old');
+    expect(old.uidValidity).not.toBe(inboxBefore.uidValidity);
+    expect(old).toMatchObject({ messages: 2, unseen: 1, uidNext: 3 });
+    expect(await names()).toContain('INBOX/child');
+    const moved = ok((await select('Old', 'X')).reply).messages;
+    expect(moved.map((m) => [m.uid, m.flags])).toEqual([[1, ['\\Seen']], [2, []]]);
+    for (const m of moved) expect(await refsOf(m.blob)).toHaveLength(1);
+    const again = await deliver(message('three'));
+    expect(again).toBe(inboxBefore.uidNext);
+  });
+});
+
+describe('POP3 and IMAP on one mailbox', () => {
+  it('a POP3 deletion is an expunge for IMAP sessions', async () => {
+    const uid = await deliver(message('one'));
+    const watcher = await select('INBOX', 'W');
+    ok(await request<DoneReply>((replyTo) => ({ type: 'pop-open', session: 'pop', replyTo }) as MailboxRequest));
+    ok(await request<DoneReply>((replyTo) => ({ type: 'pop-commit', session: 'pop', uids: [uid], replyTo })));
+    await settle();
+    expect(watcher.events).toMatchObject([{ kind: 'expunged', uids: [uid] }]);
+    expect(await blobCount()).toBe(0);
+  });
+});
+
+describe('durability and crashes', () => {
+  it('everything acknowledged is on disk: a reopened store answers the same', async () => {
+    const uid = await deliver(message('one'));
+    await deliver(message('two'));
+    await select('INBOX', 'A');
+    ok(await store('INBOX', 'A', [uid], 'add', ['\\Deleted', 'kw']));
+    ok(await expunge('INBOX', 'A'));
+    ok(await create('p/q'));
+    ok(await copy('INBOX', 'p/q', [uid + 1], false));
+    ok(await append('Sent', message('sent'), ['\\Seen']));
+    const foldersBefore = await folders();
+    const messagesBefore = ok((await select('p/q', 'B', true)).reply).messages;
+    const vanishedBefore = ok(await request<VanishedReply>((replyTo) => ({ type: 'vanished', name: 'INBOX', sinceModseq: 0, replyTo }))).uids;
+    await close(h);
+    h = await open(h.dir);
+    expect(await folders()).toEqual(foldersBefore);
+    expect(ok((await select('p/q', 'B', true)).reply).messages).toEqual(messagesBefore);
+    expect(ok(await request<VanishedReply>((replyTo) => ({ type: 'vanished', name: 'INBOX', sinceModseq: 0, replyTo }))).uids).toEqual(vanishedBefore);
+  });
+
+  it('after a crash the actor reloads from disk; listeners are gone and SELECT works again', async () => {
+    const uid = await deliver(message('one'));
+    const before = await select('INBOX', 'A');
+    ok(await store('INBOX', 'A', [uid], 'add', ['\\Seen']));
+    const foldersBefore = await folders();
+    expect(await request<DoneReply>((replyTo) => ({ type: 'inject-fault', replyTo }))).toMatchObject({ ok: false });
+    expect(await folders()).toEqual(foldersBefore);
+    ok(await store('INBOX', 'A', [uid], 'add', ['\\Flagged']));
+    await deliver(message('two'));
+    await settle();
+    expect(before.events).toEqual([]);
+    const again = await select('INBOX', 'A');
+    expect(ok(again.reply).messages.map((m) => m.flags)).toEqual([['\\Seen', '\\Flagged'], []]);
+    await deliver(message('three'));
+    await settle();
+    expect(again.events).toMatchObject([{ kind: 'added' }]);
   });
 });
