@@ -7,7 +7,7 @@ import * as tls from 'node:tls';
 import type { Logger } from '../../logger.js';
 import type { Pop3Backend } from './backend.js';
 import { err, renderResponse } from './responses.js';
-import { Pop3Session, type Pop3SessionOptions } from './session.js';
+import { Pop3Session, Pop3SessionFailedError, type Pop3SessionOptions } from './session.js';
 
 export interface Pop3ServerOptions extends Omit<Pop3SessionOptions, 'remoteAddress' | 'tlsActive' | 'stls'> {
   /** PEM key and certificate: enables STLS on a plain listener, required for implicitTls. */
@@ -134,9 +134,20 @@ class Pop3Listener implements Pop3Server {
   }
 
   private sessionOptions(address: string, socket: net.Socket): Pop3SessionOptions {
-    const { tls: _pem, implicitTls: _implicit, maxConnectionsPerIp: _perIp, maxConnections: _total,
-      shutdownGraceMs: _grace, runSession: _run, ...limits } = this.options;
-    const sessionOptions: Pop3SessionOptions = { ...limits, remoteAddress: address, tlsActive: socket instanceof tls.TLSSocket };
+    const o = this.options;
+    const sessionOptions: Pop3SessionOptions = {
+      remoteAddress: address,
+      tlsActive: socket instanceof tls.TLSSocket,
+      allowPlaintextAuth: o.allowPlaintextAuth,
+      maxLineLength: o.maxLineLength,
+      maxFailedAuths: o.maxFailedAuths,
+      authFailureDelayMs: o.authFailureDelayMs,
+      idleTimeoutMs: o.idleTimeoutMs,
+      maxWriteBufferBytes: o.maxWriteBufferBytes,
+      writeStallTimeoutMs: o.writeStallTimeoutMs,
+      tlsHandshakeTimeoutMs: o.tlsHandshakeTimeoutMs,
+      implementation: o.implementation,
+    };
     if (this.secureContext !== undefined && !this.implicitTls) sessionOptions.stls = { secureContext: this.secureContext };
     return sessionOptions;
   }
@@ -158,7 +169,8 @@ class Pop3Listener implements Pop3Server {
     try {
       await runSession(session, socket);
     } catch (error) {
-      this.log.error({ err: error, session: session.id }, 'pop3 session ended with an error');
+      if (error instanceof Pop3SessionFailedError) return; // already logged, answered and closed
+      this.log.error({ err: error, session: session.id }, 'pop3 session supervisor failed');
       await session.abort(error);
     }
   }

@@ -8,7 +8,8 @@ import * as tls from 'node:tls';
 import type { Logger } from '../../logger.js';
 import type { AuthResult, Maildrop, Pop3Backend } from './backend.js';
 import { parseCommand, type Pop3Command, type Pop3CommandName } from './commands.js';
-import { LineReader, type InputLine } from './line-reader.js';
+import { CommandInput } from './command-input.js';
+import type { InputLine } from './line-reader.js';
 import { MaildropView } from './maildrop-view.js';
 import { DotStuffer, TopLimiter } from './message-stream.js';
 import { capabilities, err, ok, renderContinuation, renderResponse, type Pop3Response } from './responses.js';
@@ -59,19 +60,18 @@ export const POP3_SESSION_DEFAULTS: Readonly<Limits> = {
   implementation: 'ternmail',
 };
 
-/** Lines read ahead of the command being processed before the socket is paused. */
-const MAX_QUEUED_LINES = 64;
 /** How long a closing connection may linger for the client to read the last reply. */
 const CLOSE_LINGER_MS = 5000;
 
-const ALLOWED_STATES: Record<Pop3CommandName, SessionState> = {
+/** The state each command is valid in (RFC 1939 §4-§6, RFC 2449, RFC 2595, RFC 5034). */
+const VALID_IN: Record<Pop3CommandName, SessionState | 'any'> = {
+  CAPA: 'any',
+  QUIT: 'any',
   USER: 'AUTHORIZATION',
   PASS: 'AUTHORIZATION',
   APOP: 'AUTHORIZATION',
   AUTH: 'AUTHORIZATION',
   STLS: 'AUTHORIZATION',
-  CAPA: 'AUTHORIZATION',
-  QUIT: 'AUTHORIZATION',
   STAT: 'TRANSACTION',
   LIST: 'TRANSACTION',
   RETR: 'TRANSACTION',
@@ -82,8 +82,13 @@ const ALLOWED_STATES: Record<Pop3CommandName, SessionState> = {
   UIDL: 'TRANSACTION',
 };
 
-/** Commands that are valid in both states. */
-const ANY_STATE = new Set<Pop3CommandName>(['CAPA', 'QUIT']);
+/** run() rejects with this after an internal error was logged and answered with -ERR. */
+export class Pop3SessionFailedError extends Error {
+  constructor(sessionId: string, cause: unknown) {
+    super(`pop3 session ${sessionId} failed`, { cause });
+    this.name = 'Pop3SessionFailedError';
+  }
+}
 
 type Handlers = { [K in Pop3CommandName]: (command: Extract<Pop3Command, { name: K }>) => Promise<void> };
 
@@ -98,14 +103,11 @@ export class Pop3Session {
   private readonly stls: { secureContext: tls.SecureContext } | undefined;
   private readonly log: Logger;
   private readonly writer: SocketWriter;
-  private reader: LineReader;
-  private inputQueue: InputLine[] = [];
-  private inputEnded = false;
-  private wake: (() => void) | undefined;
-  private idleExpired = false;
-  private shutdownRequested = false;
+  private readonly input: CommandInput;
   private ending = false;
   private started = false;
+  /** Inside a multi-line message response, where an -ERR line would corrupt the message. */
+  private streaming = false;
   private finished = false;
   private resolveClosed!: () => void;
 
@@ -134,11 +136,11 @@ export class Pop3Session {
       maxBufferedBytes: this.limits.maxWriteBufferBytes,
       stallTimeoutMs: this.limits.writeStallTimeoutMs,
     });
-    this.reader = new LineReader(this.limits.maxLineLength);
+    this.input = new CommandInput(socket, this.limits.maxLineLength, this.limits.idleTimeoutMs, this.onSocketError);
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
-    this.attach(socket);
+    socket.on('close', this.onSocketClose);
   }
 
   get state(): SessionState {
@@ -153,7 +155,8 @@ export class Pop3Session {
   /**
    * Serves the connection until it closes. Resolves on a normal end (QUIT, client
    * gone, timeout, shutdown). On an internal error the client has already been
-   * sent "-ERR [SYS/TEMP] internal error" and the connection closed when this rejects.
+   * sent "-ERR [SYS/TEMP] internal error", the error logged and the connection
+   * closed when this rejects with Pop3SessionFailedError.
    */
   async run(): Promise<void> {
     if (this.started) throw new Error(`pop3 session ${this.id} is already running`);
@@ -167,7 +170,7 @@ export class Pop3Session {
         return;
       }
       await this.sayInternalError(error);
-      throw new Error(`pop3 session ${this.id} failed`, { cause: error });
+      throw new Pop3SessionFailedError(this.id, error);
     } finally {
       await this.finish();
     }
@@ -178,8 +181,7 @@ export class Pop3Session {
    * "-ERR [SYS/TEMP] server shutting down" and the connection closes, no deletions.
    */
   shutdown(): Promise<void> {
-    this.shutdownRequested = true;
-    this.wakeUp();
+    this.input.interrupt();
     if (!this.started) void this.closeWithoutRunning(err('server shutting down', 'SYS/TEMP'));
     return this.closed;
   }
@@ -191,18 +193,19 @@ export class Pop3Session {
   async abort(error: unknown): Promise<void> {
     if (this.finished) return;
     if (!this.started) {
-      await this.closeWithoutRunning(undefined, error);
+      await this.closeWithoutRunning(err('internal error', 'SYS/TEMP'), error);
       return;
     }
     this.log.error({ err: error }, 'pop3 session aborted');
-    this.writeBestEffort(renderResponse(err('internal error', 'SYS/TEMP')));
+    if (!this.streaming) this.writeBestEffort(renderResponse(err('internal error', 'SYS/TEMP')));
+    // run() unwinds on its own and settles the maildrop; a backend call that never
+    // returns must not keep the caller waiting, so this does not await `closed`.
     this.socket.destroy();
-    await this.closed;
   }
 
   private async serveCommands(): Promise<void> {
     while (!this.ending) {
-      const input = await this.nextInput();
+      const input = await this.input.next();
       if (input === undefined) {
         await this.sayWhyInputStopped();
         return;
@@ -212,11 +215,12 @@ export class Pop3Session {
   }
 
   private async sayWhyInputStopped(): Promise<void> {
-    if (this.shutdownRequested) {
+    const stoppedBy = this.input.stoppedBy;
+    if (stoppedBy === 'interrupted') {
       await this.reply(err('server shutting down', 'SYS/TEMP'));
       return;
     }
-    if (this.idleExpired) {
+    if (stoppedBy === 'idle') {
       this.log.info({ event: 'pop3.idle-timeout' }, 'pop3 autologout after idle timeout');
       await this.reply(err('autologout: idle for too long'));
     }
@@ -229,6 +233,7 @@ export class Pop3Session {
     }
     const parsed = parseCommand(input.text);
     if (!parsed.ok) {
+      this.pendingUser = undefined;
       await this.reply(err(parsed.error));
       return;
     }
@@ -244,7 +249,8 @@ export class Pop3Session {
   }
 
   private stateRefusal(name: Pop3CommandName): string | undefined {
-    if (ANY_STATE.has(name) || ALLOWED_STATES[name] === this.currentState) return undefined;
+    const validIn = VALID_IN[name];
+    if (validIn === 'any' || validIn === this.currentState) return undefined;
     return this.currentState === 'AUTHORIZATION' ? `${name} is not valid before login` : `${name} is not valid after login`;
   }
 
@@ -320,7 +326,7 @@ export class Pop3Session {
   /** The client's line after a "+ " continuation; undefined when input stopped. */
   private async askForSaslResponse(): Promise<string | undefined> {
     await this.writer.write(renderContinuation());
-    const input = await this.nextInput();
+    const input = await this.input.next();
     if (input === undefined) return undefined;
     if (input.kind === 'too-long') {
       await this.reply(err('line too long'));
@@ -386,11 +392,8 @@ export class Pop3Session {
   private async handleStls(): Promise<void> {
     if (this.tlsActive) return this.reply(err('already using TLS'));
     if (this.stls === undefined) return this.reply(err('STLS not available'));
-    // Anything the client sent after STLS was sent in the clear: drop it (RFC 2595 §4).
-    const plain = this.socket;
-    this.detach(plain);
-    this.inputQueue = [];
-    this.reader = new LineReader(this.limits.maxLineLength);
+    const plain = this.input.releaseForTls();
+    plain.off('close', this.onSocketClose);
     this.pendingUser = undefined;
     await this.reply(ok('begin TLS negotiation'));
     const secure = new tls.TLSSocket(plain, { isServer: true, secureContext: this.stls.secureContext });
@@ -399,7 +402,8 @@ export class Pop3Session {
     this.socket = secure;
     this.writer.replaceSocket(secure);
     this.tlsActive = true;
-    this.attach(secure);
+    this.input.attachTo(secure);
+    secure.on('close', this.onSocketClose);
     this.log.debug({ event: 'pop3.stls' }, 'pop3 connection upgraded to TLS');
   }
 
@@ -410,7 +414,6 @@ export class Pop3Session {
         clearTimeout(timer);
         secure.destroy();
         this.socket.destroy();
-        this.inputEnded = true;
         reject(new ConnectionLostError(`STLS failed: ${error.message}`));
       };
       secure.once('secure', () => {
@@ -489,6 +492,7 @@ export class Pop3Session {
     }
     await this.reply(status);
     const stuffer = new DotStuffer();
+    this.streaming = true;
     try {
       while (!step.done) {
         const bytes = limiter === undefined ? step.value : limiter.push(step.value);
@@ -500,6 +504,7 @@ export class Pop3Session {
       if (!step.done) await closeIterator(chunks);
     }
     await this.writer.write(stuffer.finish());
+    this.streaming = false;
   }
 
   /** A read failure after "+OK" cannot be reported in-band: the connection is cut. */
@@ -557,79 +562,15 @@ export class Pop3Session {
     }
   }
 
-  // ---- input ----
+  // ---- socket events ----
 
-  private attach(socket: Duplex): void {
-    socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
-    socket.on('close', this.onClose);
-    socket.on('error', this.onError);
-  }
-
-  private detach(socket: Duplex): void {
-    socket.pause();
-    socket.off('data', this.onData);
-    socket.off('end', this.onEnd);
-    socket.off('close', this.onClose);
-    // Keep a listener: an 'error' with none attached would crash the process.
-    socket.off('error', this.onError);
-    socket.on('error', () => undefined);
-  }
-
-  private readonly onData = (chunk: Buffer): void => {
-    if (this.ending) return;
-    this.inputQueue.push(...this.reader.push(chunk));
-    if (this.inputQueue.length >= MAX_QUEUED_LINES) this.socket.pause();
-    this.wakeUp();
-  };
-
-  private readonly onEnd = (): void => {
-    this.inputEnded = true;
-    this.wakeUp();
-  };
-
-  private readonly onClose = (): void => {
-    this.inputEnded = true;
-    this.wakeUp();
+  private readonly onSocketClose = (): void => {
     if (this.finished) this.resolveClosed();
   };
 
-  private readonly onError = (error: Error): void => {
+  private readonly onSocketError = (error: Error): void => {
     this.log.debug({ err: error }, 'pop3 socket error');
   };
-
-  /** The next complete line, or undefined when input stopped (end, idle, shutdown). */
-  private async nextInput(): Promise<InputLine | undefined> {
-    for (;;) {
-      if (this.shutdownRequested || this.idleExpired) return undefined;
-      const line = this.inputQueue.shift();
-      if (line !== undefined) {
-        if (this.inputQueue.length < MAX_QUEUED_LINES / 4) this.socket.resume();
-        return line;
-      }
-      if (this.inputEnded) return undefined;
-      await this.waitForInput();
-    }
-  }
-
-  private waitForInput(): Promise<void> {
-    return new Promise((resolve) => {
-      const idleTimer = setTimeout(() => {
-        this.idleExpired = true;
-        this.wakeUp();
-      }, this.limits.idleTimeoutMs);
-      this.wake = () => {
-        clearTimeout(idleTimer);
-        resolve();
-      };
-    });
-  }
-
-  private wakeUp(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
 
   // ---- output and closing ----
 
@@ -644,17 +585,19 @@ export class Pop3Session {
 
   private async sayInternalError(error: unknown): Promise<void> {
     this.log.error({ err: error }, 'pop3 session failed');
+    if (this.streaming) {
+      this.socket.destroy();
+      return;
+    }
     this.writeBestEffort(renderResponse(err('internal error', 'SYS/TEMP')));
   }
 
-  private async closeWithoutRunning(farewell: Pop3Response | undefined, error?: unknown): Promise<void> {
+  /** Closes a session whose run() was never called: on shutdown, or when its supervisor failed. */
+  private async closeWithoutRunning(farewell: Pop3Response, error?: unknown): Promise<void> {
     if (this.started) return;
     this.started = true;
-    if (error !== undefined) {
-      this.log.error({ err: error }, 'pop3 session aborted before it ran');
-      farewell = err('internal error', 'SYS/TEMP');
-    }
-    if (farewell !== undefined) this.writeBestEffort(renderResponse(farewell));
+    if (error !== undefined) this.log.error({ err: error }, 'pop3 session aborted before it ran');
+    this.writeBestEffort(renderResponse(farewell));
     await this.finish();
   }
 
@@ -662,7 +605,7 @@ export class Pop3Session {
     if (this.finished) return;
     this.finished = true;
     this.ending = true;
-    this.wakeUp();
+    this.input.ignoreFurtherInput();
     await this.settleMaildrop();
     this.closeSocket();
   }

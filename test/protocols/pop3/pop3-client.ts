@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 
 export class Pop3TestClient {
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
   private waiter: (() => void) | undefined;
   private ended = false;
   readonly closed: Promise<void>;

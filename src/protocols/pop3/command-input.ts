@@ -1,0 +1,125 @@
+// The reading side of one POP3 connection: turns socket bytes into a queue of
+// command lines, pauses the socket when the client runs far ahead, and stops
+// waiting on end of input, on the idle (autologout) timer or on request.
+
+import type { Duplex } from 'node:stream';
+import { LineReader, type InputLine } from './line-reader.js';
+
+/** Lines read ahead of the command being processed before the socket is paused. */
+const MAX_QUEUED_LINES = 64;
+
+export type InputStop = 'idle' | 'interrupted';
+
+export class CommandInput {
+  private socket: Duplex;
+  private reader: LineReader;
+  private queue: InputLine[] = [];
+  private ended = false;
+  private ignoring = false;
+  private stop: InputStop | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    socket: Duplex,
+    private readonly maxLineLength: number,
+    private readonly idleTimeoutMs: number,
+    private readonly onSocketError: (error: Error) => void,
+  ) {
+    this.socket = socket;
+    this.reader = new LineReader(maxLineLength);
+    this.attachTo(socket);
+  }
+
+  /** Why next() stopped returning lines, if not end of input. */
+  get stoppedBy(): InputStop | undefined {
+    return this.stop;
+  }
+
+  /**
+   * The next command line, or undefined when input ended, the client was idle
+   * for the idle timeout while a line was awaited, or interrupt() was called.
+   */
+  async next(): Promise<InputLine | undefined> {
+    for (;;) {
+      if (this.stop !== undefined) return undefined;
+      const line = this.queue.shift();
+      if (line !== undefined) {
+        if (this.queue.length < MAX_QUEUED_LINES / 4) this.socket.resume();
+        return line;
+      }
+      if (this.ended) return undefined;
+      await this.waitForInput();
+    }
+  }
+
+  /** Makes next() return undefined from now on (server shutdown). */
+  interrupt(): void {
+    this.stop ??= 'interrupted';
+    this.wakeUp();
+  }
+
+  /** The session is closing: whatever still arrives is read and dropped. */
+  ignoreFurtherInput(): void {
+    this.ignoring = true;
+    this.queue = [];
+    this.wakeUp();
+  }
+
+  /**
+   * Hands the plain socket over for STLS: stops reading it and drops everything
+   * already read ahead, since it was sent in the clear (RFC 2595 §4).
+   */
+  releaseForTls(): Duplex {
+    const plain = this.socket;
+    plain.pause();
+    plain.off('data', this.onData);
+    plain.off('end', this.onEnd);
+    plain.off('close', this.onEnd);
+    // Keep a listener: an 'error' with none attached would crash the process.
+    plain.off('error', this.onSocketError);
+    plain.on('error', () => undefined);
+    this.queue = [];
+    this.reader = new LineReader(this.maxLineLength);
+    return plain;
+  }
+
+  /** Reads from this socket (at construction, and the TLS socket after STLS). */
+  attachTo(socket: Duplex): void {
+    this.socket = socket;
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('close', this.onEnd);
+    socket.on('error', this.onSocketError);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.ignoring) return;
+    this.queue.push(...this.reader.push(chunk));
+    if (this.queue.length >= MAX_QUEUED_LINES) this.socket.pause();
+    this.wakeUp();
+  };
+
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    this.wakeUp();
+  };
+
+  private waitForInput(): Promise<void> {
+    return new Promise((resolve) => {
+      const idleTimer = setTimeout(() => {
+        this.stop ??= 'idle';
+        this.wakeUp();
+      }, this.idleTimeoutMs);
+      this.wake = () => {
+        clearTimeout(idleTimer);
+        resolve();
+      };
+    });
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
