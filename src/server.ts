@@ -10,7 +10,7 @@ import type { Logger } from './logger.js';
 import { Database } from './store/database.js';
 import { BlobStore } from './store/blob-store.js';
 import { MailboxStore } from './store/mailbox-store.js';
-import { QueueStore } from './store/queue-store.js';
+import { QueueJournal, QueueStore } from './store/queue-store.js';
 import { DirectoryStore } from './directory/directory-store.js';
 import { Directory } from './actors/directory.js';
 import { MailboxRegistry } from './actors/mailbox-registry.js';
@@ -67,8 +67,9 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     blobs, directory: directory.cache, log: log.child({ actor: 'outbound' }), report: (results) => dispatch(queueActor, results),
   });
   const spoolDeps = { db, blobs, queue: queueStore, directory: directory.cache };
+  const journal = new QueueJournal(db, (err) => queueLog.error({ err }, 'queue state write failed'));
   queueActor = spawn(system, queueBehaviour({
-    db, blobs, queue: queueStore, log: queueLog, retrySchedule: config.retrySchedule, maxQueueLifetime: config.maxQueueLifetime,
+    db, journal, blobs, queue: queueStore, log: queueLog, retrySchedule: config.retrySchedule, maxQueueLifetime: config.maxQueueLifetime,
     delayWarning: config.delayWarning, domainQueue: domains,
     notify: async (entry, kind, recipients) => {
       const bounce = await sendNotification(spoolDeps, config.hostname, entry, kind, recipients);
@@ -175,6 +176,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       await admin.close();
       mailboxes.close();
       stop(system);
+      await journal.drain();
       await db.close();
       log.info('stopped');
     },

@@ -7,7 +7,7 @@ import type { Ref } from 'nact';
 import type { Logger } from '../logger.js';
 import type { Database, WriteOp } from '../store/database.js';
 import type { BlobStore } from '../store/blob-store.js';
-import { queueHolder, type QueueEntry, type QueueRecipient, type QueueStore } from '../store/queue-store.js';
+import { queueHolder, type QueueEntry, type QueueJournal, type QueueRecipient, type QueueStore } from '../store/queue-store.js';
 import { dispatch, type Failure } from './supervision.js';
 import type { DomainMessage, RemoteResults, RemoteTask } from './domain-queue.js';
 import type { DsnRecipient } from '../mta/dsn.js';
@@ -57,6 +57,7 @@ export type QueueMessage =
 /** What the queue asks of the world outside its own state. */
 export interface QueueDeps {
   db: Database;
+  journal: QueueJournal;
   blobs: BlobStore;
   queue: QueueStore;
   log: Logger;
@@ -80,11 +81,10 @@ export interface QueueState {
   timer: NodeJS.Timeout | null;
   timerAt: number;
   self: Ref<QueueMessage> | null;
-  writes: Promise<void>;
 }
 
 export function initialQueueState(): QueueState {
-  return { entries: new Map(), ready: [], idle: [], finishing: new Set(), timer: null, timerAt: 0, self: null, writes: Promise.resolve() };
+  return { entries: new Map(), ready: [], idle: [], finishing: new Set(), timer: null, timerAt: 0, self: null };
 }
 
 const waiting = (r: QueueRecipient) => r.state === 'pending' || r.state === 'deferred';
@@ -96,12 +96,7 @@ function domainOfAddress(address: string): string {
 export function queueBehaviour(deps: QueueDeps) {
   const now = deps.now ?? Date.now;
 
-  const persist = (state: QueueState, ops: WriteOp[], after?: () => Promise<void>) => {
-    state.writes = state.writes
-      .then(() => deps.db.write(ops))
-      .then(after)
-      .catch((err) => deps.log.error({ err }, 'queue state write failed'));
-  };
+  const persist = (_state: QueueState, ops: WriteOp[], after?: () => Promise<void>) => deps.journal.add(ops, after);
 
   /** Sends the due recipients of one entry on their way: local ones to the ready list, remote ones to their domain. */
   const dispatchRecipients = (state: QueueState, entry: QueueEntry, indexes: number[]) => {
@@ -136,20 +131,32 @@ export function queueBehaviour(deps: QueueDeps) {
     }
   };
 
-  const schedule = (state: QueueState) => {
+  /** Makes sure a wake-up comes no later than `at` (rounded up to whole seconds, so wakes stay rare). */
+  const wakeBy = (state: QueueState, at: number) => {
+    const when = Math.ceil(at / 1000) * 1000;
+    if (state.timer && state.timerAt <= when) return;
+    if (state.timer) clearTimeout(state.timer);
+    state.timerAt = when;
+    state.timer = setTimeout(() => state.self && dispatch(state.self, { type: 'wake' }), Math.max(0, when - now()));
+    state.timer.unref();
+  };
+
+  /** After a wake: the next time any deferred recipient or delay warning is due (one scan). */
+  const scheduleNext = (state: QueueState) => {
     let earliest = Infinity;
     for (const entry of state.entries.values()) {
       if (entry.held) continue;
-      for (const rcpt of entry.recipients) if (rcpt.state === 'deferred') earliest = Math.min(earliest, rcpt.nextAttempt);
-      if (deps.delayWarning > 0 && !entry.delayNotified && entry.from !== '' && entry.recipients.some((r) => r.state === 'deferred')) {
+      let deferred = false;
+      for (const rcpt of entry.recipients) {
+        if (rcpt.state !== 'deferred') continue;
+        deferred = true;
+        earliest = Math.min(earliest, rcpt.nextAttempt);
+      }
+      if (deferred && deps.delayWarning > 0 && !entry.delayNotified && entry.from !== '') {
         earliest = Math.min(earliest, entry.arrived + deps.delayWarning * 1000);
       }
     }
-    if (earliest === Infinity || (state.timer && state.timerAt <= earliest)) return;
-    if (state.timer) clearTimeout(state.timer);
-    state.timerAt = earliest;
-    state.timer = setTimeout(() => state.self && dispatch(state.self, { type: 'wake' }), Math.max(0, earliest - now()));
-    state.timer.unref();
+    if (earliest !== Infinity) wakeBy(state, earliest);
   };
 
   const retryDue = (state: QueueState, due: (entry: QueueEntry, rcpt: QueueRecipient) => boolean) => {
@@ -179,9 +186,13 @@ export function queueBehaviour(deps: QueueDeps) {
     });
   };
 
-  const finishIfDone = (state: QueueState, entry: QueueEntry) => {
+  /**
+   * Removes the entry once nobody waits; otherwise saves it when `changed` (a local
+   * delivery needs no save: the mailbox's delivery marker already makes a retry a no-op).
+   */
+  const finishIfDone = (state: QueueState, entry: QueueEntry, changed = true) => {
     if (entry.recipients.some(waiting)) {
-      persist(state, [deps.queue.putOp(entry)]);
+      if (changed) persist(state, [deps.queue.putOp(entry)]);
       return;
     }
     const failed = entry.recipients.filter((r) => r.state === 'failed');
@@ -223,6 +234,8 @@ export function queueBehaviour(deps: QueueDeps) {
     rcpt.state = 'deferred';
     rcpt.lastError = result.error;
     rcpt.nextAttempt = retryAt ?? now() + delay;
+    wakeBy(state, rcpt.nextAttempt);
+    if (deps.delayWarning > 0 && !entry.delayNotified && entry.from !== '') wakeBy(state, entry.arrived + deps.delayWarning * 1000);
     deps.log.info({ queueId: entry.id, rcpt: rcpt.address, error: result.error, retryIn: Math.round((rcpt.nextAttempt - now()) / 1000) }, 'delivery deferred');
   };
 
@@ -268,7 +281,7 @@ export function queueBehaviour(deps: QueueDeps) {
         const entry = state.entries.get(msg.task.queueId);
         if (!entry) break;
         record(state, entry, msg.task.recipient, msg.result);
-        finishIfDone(state, entry);
+        finishIfDone(state, entry, msg.result.status !== 'done');
         break;
       }
       case 'remote-results': {
@@ -291,6 +304,7 @@ export function queueBehaviour(deps: QueueDeps) {
         state.timer = null;
         retryDue(state, (_, rcpt) => rcpt.nextAttempt <= now());
         sendDelayWarnings(state);
+        scheduleNext(state);
         break;
       case 'flush':
         if (msg.domain) dispatch(deps.domainQueue(msg.domain), { type: 'flush' });
@@ -309,7 +323,6 @@ export function queueBehaviour(deps: QueueDeps) {
         break;
       }
     }
-    schedule(state);
     assign(state);
     return state;
   };

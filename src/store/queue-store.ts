@@ -73,3 +73,42 @@ export class QueueStore {
     for await (const [, value] of this.db.scan('queue', '')) yield decodeRecord<QueueEntry>(value);
   }
 }
+
+/**
+ * Queue bookkeeping writes (recipient states, removals) that need no fsync of their
+ * own: they are merged into one unsynced batch at a time, and made durable by the
+ * next synced commit. `drain()` waits for everything handed in so far.
+ */
+export class QueueJournal {
+  private pending: WriteOp[] = [];
+  private afterWrite: Array<() => Promise<void>> = [];
+  private running: Promise<void> | null = null;
+
+  constructor(private readonly db: Database, private readonly onError: (err: Error) => void) {}
+
+  add(ops: WriteOp[], after?: () => Promise<void>): void {
+    this.pending.push(...ops);
+    if (after) this.afterWrite.push(after);
+    if (!this.running) this.running = this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0) {
+      const ops = this.pending;
+      const after = this.afterWrite;
+      this.pending = [];
+      this.afterWrite = [];
+      try {
+        await this.db.write(ops);
+        for (const fn of after) await fn();
+      } catch (err) {
+        this.onError(err as Error);
+      }
+    }
+    this.running = null;
+  }
+
+  async drain(): Promise<void> {
+    while (this.running) await this.running;
+  }
+}
