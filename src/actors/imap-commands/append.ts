@@ -26,10 +26,8 @@ export const append: CommandSpec = {
       await dropUpload(ctx, sha, holder);
       throw err;
     }
-    if (!reply.ok) {
-      await dropUpload(ctx, sha, holder);
-      return failed(reply);
-    }
+    // A refused append already released the upload's temporary reference (mailbox actor).
+    if (!reply.ok) return failed(reply);
     return ok('APPEND completed', { code: 'APPENDUID', uidValidity: reply.uidValidity, uids: [reply.uid] });
   },
 };
@@ -54,7 +52,7 @@ async function upload(ctx: ImapContext, message: Buffer): Promise<{ sha: string;
   return { sha: finished.sha, holder };
 }
 
-/** Releases the temporary reference of an upload the mailbox did not take. */
+/** Releases the temporary reference of an upload the mailbox never answered for. */
 async function dropUpload(ctx: ImapContext, sha: string, holder: string): Promise<void> {
   const { blobs, log } = ctx.deps;
   try {
