@@ -84,7 +84,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     }) as Ref<WorkerMessage>;
     dispatch(queueActor, { type: 'worker-ready', worker });
   }
-  for await (const entry of queueStore.entries()) dispatch(queueActor, { type: 'queued', entry });
+  for await (const entry of queueStore.entries()) dispatch(queueActor, { type: 'queued', entry: { ...entry, recovered: true } });
 
   const limiter = new ConnectionLimiter(config.maxConnectionsPerIp, config.maxAuthFailuresPerIp);
   const listeners = spawn(system, (s: undefined) => s, 'listeners');

@@ -37,7 +37,7 @@ export async function deliverLocal(task: DeliveryTask, deps: WorkerDeps): Promis
   if (!user) return { status: 'failed', error: '5.1.1 mailbox no longer exists' };
   const deliveryId = `${task.queueId}.${task.recipient}`;
   const reply = await deps.mailboxes.ask<DeliverReply>(user.mailboxId, (replyTo) => ({
-    type: 'deliver', deliveryId, blob: task.blob, size: task.size, internalDate: task.arrived, quota: user.quota, replyTo,
+    type: 'deliver', deliveryId, mayRepeat: task.mayRepeat, blob: task.blob, size: task.size, internalDate: task.arrived, quota: user.quota, replyTo,
   }));
   if (reply.ok) {
     deps.log.info({ queueId: task.queueId, rcpt: task.address, uid: reply.uid, size: task.size, duplicate: reply.duplicate }, 'delivered');

@@ -16,7 +16,8 @@ export type DoneReply = { ok: true } | Failure;
 export type MailboxStatsReply = { ok: true; messages: number; bytes: number } | Failure;
 
 export type MailboxRequest =
-  | { type: 'deliver'; deliveryId: string; blob: string; size: number; internalDate: number; quota: number; replyTo: Ref<DeliverReply> }
+  /** `mayRepeat`: an earlier attempt may have been stored already (a retry, or after a restart): check the delivery marker. */
+  | { type: 'deliver'; deliveryId: string; mayRepeat: boolean; blob: string; size: number; internalDate: number; quota: number; replyTo: Ref<DeliverReply> }
   | { type: 'pop-open'; session: string; replyTo: Ref<PopOpenReply> }
   | { type: 'pop-commit'; session: string; uids: number[]; replyTo: Ref<DoneReply> }
   | { type: 'pop-release'; session: string; replyTo: Ref<DoneReply> }

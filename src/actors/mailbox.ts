@@ -121,7 +121,7 @@ function inboxOf(state: MailboxState): FolderRecord {
 
 async function deliver(state: MailboxState, msg: Extract<MailboxRequest, { type: 'deliver' }>, deps: MailboxDeps) {
   const mailboxId = state.account.mailboxId;
-  const earlier = await deps.mailboxes.findDelivery(mailboxId, msg.deliveryId);
+  const earlier = msg.mayRepeat ? await deps.mailboxes.findDelivery(mailboxId, msg.deliveryId) : undefined;
   if (earlier) {
     dispatch(msg.replyTo, { ok: true, uid: earlier.uid, duplicate: true });
     return state;

@@ -21,6 +21,8 @@ export interface DeliveryTask {
   blob: string;
   size: number;
   arrived: number;
+  /** An earlier attempt may have been stored already (retry, or an entry recovered at start). */
+  mayRepeat: boolean;
 }
 
 export type DeliveryResult =
@@ -127,6 +129,7 @@ export function queueBehaviour(deps: QueueDeps) {
       dispatch(worker, { type: 'task', task: {
         queueId: entry.id, recipient: next.recipient, address: rcpt.address, kind: rcpt.kind,
         from: entry.from, blob: entry.blob, size: entry.size, arrived: entry.arrived,
+        mayRepeat: rcpt.attempts > 0 || entry.recovered === true,
       } });
     }
   };

@@ -132,6 +132,9 @@ export class BlobUpload {
 
 export class BlobStore {
   readonly lock = new KeyedLock();
+  private counters: Promise<{ blobs: number; blobBytes: number }> | null = null;
+  private countersReady = false;
+  private onCollected: (size: number) => void = () => undefined;
   /** sha → structure, least recently used first (a Map keeps insertion order). */
   private readonly structures = new Map<string, MessageStructure>();
 
@@ -226,17 +229,53 @@ export class BlobStore {
       for (let i = 0; i < record.chunks; i++) ops.push(del('chunk', chunkKey(record.storageId, i)));
       await this.db.commit(ops);
       this.structures.delete(sha);
+      this.onCollected(record.size);
       return true;
     });
   }
 
+  /**
+   * Distinct stored bodies and their bytes: counted once from disk, then kept current
+   * from committed batches (new blob records) and from collect (deleted ones).
+   */
   async stats(): Promise<{ blobs: number; blobBytes: number }> {
-    let blobs = 0;
-    let blobBytes = 0;
-    for await (const [, raw] of this.db.scan('blob', '')) {
-      blobs += 1;
-      blobBytes += decodeRecord<BlobRecord>(raw).size;
+    if (!this.counters) this.counters = this.countFromDisk();
+    const counters = await this.counters;
+    return { blobs: counters.blobs, blobBytes: counters.blobBytes };
+  }
+
+  private async countFromDisk(): Promise<{ blobs: number; blobBytes: number }> {
+    const counters = { blobs: 0, blobBytes: 0 };
+    const seen = new Set<string>();
+    // Count what commits while the scan runs as deltas, then merge.
+    const during: Array<[string, number]> = [];
+    this.db.onCommitted((ops) => {
+      for (const op of ops) {
+        if (op.space !== 'blob' || op.type !== 'put') continue;
+        const size = decodeRecord<BlobRecord>(op.value).size;
+        if (this.countersReady) {
+          counters.blobs += 1;
+          counters.blobBytes += size;
+        } else {
+          during.push([op.key, size]);
+        }
+      }
+    });
+    this.onCollected = (size) => {
+      counters.blobs -= 1;
+      counters.blobBytes -= size;
+    };
+    for await (const [key, raw] of this.db.scan('blob', '')) {
+      seen.add(key);
+      counters.blobs += 1;
+      counters.blobBytes += decodeRecord<BlobRecord>(raw).size;
     }
-    return { blobs, blobBytes };
+    for (const [key, size] of during) {
+      if (seen.has(key)) continue;
+      counters.blobs += 1;
+      counters.blobBytes += size;
+    }
+    this.countersReady = true;
+    return counters;
   }
 }

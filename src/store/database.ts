@@ -29,6 +29,7 @@ export class Database {
   private writing = false;
   /** Counters for benchmarks and stats: how many synced batches carried how many commits. */
   readonly commitStats = { batches: 0, commits: 0 };
+  private readonly commitListeners: Array<(ops: WriteOp[]) => void> = [];
 
   constructor(readonly location: string) {
     this.level = new Level<string, Buffer>(location, { valueEncoding: 'buffer' });
@@ -62,6 +63,11 @@ export class Database {
       this.pending.push({ ops, resolve, reject });
       if (!this.writing) void this.flush();
     });
+  }
+
+  /** Called with the ops of every synced batch once it is on disk (for in-memory counters). */
+  onCommitted(listener: (ops: WriteOp[]) => void): void {
+    this.commitListeners.push(listener);
   }
 
   /** Unsynced write: made durable by the next synced commit (LevelDB's log is ordered). */
@@ -109,6 +115,7 @@ export class Database {
         if (ops.length > 0) await this.level.batch(this.toBatch(ops), { sync: true });
         this.commitStats.batches += 1;
         this.commitStats.commits += group.length;
+        for (const listener of this.commitListeners) listener(ops);
         for (const c of group) c.resolve();
       } catch (err) {
         for (const c of group) c.reject(err as Error);

@@ -31,6 +31,8 @@ export interface QueueEntry {
   held: boolean;
   /** A delay warning was sent for this message. */
   delayNotified?: boolean;
+  /** Loaded from disk at start: deliveries may have happened before the restart. */
+  recovered?: boolean;
 }
 
 let sequence = 0;

@@ -84,7 +84,7 @@ async function upload(raw: string): Promise<{ sha: string; size: number; holder:
 async function deliver(raw: string): Promise<number> {
   const body = await upload(raw);
   const reply = ok(await request<DeliverReply>((replyTo) => ({
-    type: 'deliver', deliveryId: `d${body.holder}`, blob: body.sha, size: body.size, internalDate: Date.now(), quota: 0, replyTo,
+    type: 'deliver', deliveryId: `d${body.holder}`, mayRepeat: true, blob: body.sha, size: body.size, internalDate: Date.now(), quota: 0, replyTo,
   })));
   await h.db.commit([h.blobs.unrefOp(body.sha, body.holder)]);
   return reply.uid;
