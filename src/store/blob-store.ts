@@ -10,6 +10,7 @@ import { analyzeMessage } from './mime/analyze.js';
 import type { MessageStructure } from './mime/types.js';
 
 export const CHUNK_SIZE = 256 * 1024;
+export const INLINE_LIMIT = 64 * 1024;
 /** Structures kept in memory: FETCH ENVELOPE/BODYSTRUCTURE of recent mail hits this. */
 export const STRUCTURE_CACHE_ENTRIES = 2_000;
 
@@ -23,7 +24,10 @@ export interface FinishOptions {
 
 export interface BlobRecord {
   size: number;
+  /** Number of chunk records; 0 when the body is kept inline. */
   chunks: number;
+  /** The whole body, for bodies up to INLINE_LIMIT: one read instead of two. */
+  inline?: Uint8Array;
   storageId: string;
   created: number;
 }
@@ -95,9 +99,11 @@ export class BlobUpload {
         for (let i = 0; i < this.spilled; i++) ops.push(del('chunk', chunkKey(this.storageId, i)));
         return { sha, size: this.size, deduplicated: true, ops, release };
       }
-      const chunks = this.spilled + (this.bufferedBytes > 0 ? 1 : 0);
-      if (this.bufferedBytes > 0) ops.push(put('chunk', chunkKey(this.storageId, this.spilled), Buffer.concat(this.buffered)));
-      const record: BlobRecord = { size: this.size, chunks, storageId: this.storageId, created: Date.now() };
+      const inline = this.spilled === 0 && this.bufferedBytes <= INLINE_LIMIT;
+      const record: BlobRecord = inline
+        ? { size: this.size, chunks: 0, inline: Buffer.concat(this.buffered), storageId: this.storageId, created: Date.now() }
+        : { size: this.size, chunks: this.spilled + (this.bufferedBytes > 0 ? 1 : 0), storageId: this.storageId, created: Date.now() };
+      if (!inline && this.bufferedBytes > 0) ops.push(put('chunk', chunkKey(this.storageId, this.spilled), Buffer.concat(this.buffered)));
       ops.push(put('blob', sha, encodeRecord(record)));
       if (options.analyze !== false) ops.push(await this.structureOp(sha));
       return { sha, size: this.size, deduplicated: false, ops, release };
@@ -169,6 +175,10 @@ export class BlobStore {
   async *read(sha: string): AsyncGenerator<Buffer> {
     const record = await this.record(sha);
     if (!record) throw new Error(`blob ${sha} not found`);
+    if (record.inline) {
+      yield Buffer.from(record.inline.buffer, record.inline.byteOffset, record.inline.byteLength);
+      return;
+    }
     for (let i = 0; i < record.chunks; i++) {
       const chunk = await this.db.get('chunk', chunkKey(record.storageId, i));
       if (!chunk) throw new Error(`blob ${sha} chunk ${i} missing`);
