@@ -1,8 +1,6 @@
 // FETCH rendering: one message's requested items as `* n FETCH (...)` items, from its
 // MessageView (flags, dates, size, modseq) and, only when an item needs them, the body
 // bytes and MIME structure read from the blob store.
-import type { BlobStore } from '../store/blob-store.js';
-import { analyzeMessage } from '../store/mime/analyze.js';
 import type { MessageStructure } from '../store/mime/types.js';
 import { renderBodyStructure, renderEnvelope } from '../protocols/imap/render-structure.js';
 import { extractRfc822, extractSection } from '../protocols/imap/sections.js';
@@ -12,25 +10,31 @@ import {
 import type { FetchItem, FetchResponseItem } from '../protocols/imap/types.js';
 import type { MessageView } from './mailbox-imap-messages.js';
 
-/** A stored message's bytes and parsed structure. */
+/** Where message bodies and their MIME structures come from (the blob store, or later the owning node). */
+export interface MessageReader {
+  readAll(sha: string): Promise<Buffer>;
+  structure(sha: string): Promise<MessageStructure>;
+}
+
+/** A stored message's parsed structure, and its bytes when an item needs them. */
 export interface MessageContent {
-  raw: Buffer;
   structure: MessageStructure;
+  raw: Buffer | null;
 }
 
-/**
- * The one place that turns a blob into bytes + structure. When the blob store caches
- * structures (`blobs.structure(sha)`), only this function changes.
- */
-export async function loadMessageContent(blobs: BlobStore, sha: string): Promise<MessageContent> {
-  const raw = await blobs.readAll(sha);
-  return { raw, structure: analyzeMessage(raw) };
+export async function loadMessageContent(reader: MessageReader, sha: string, withRaw: boolean): Promise<MessageContent> {
+  const [structure, raw] = await Promise.all([reader.structure(sha), withRaw ? reader.readAll(sha) : null]);
+  return { structure, raw };
 }
 
-const CONTENT_ITEMS = new Set(['ENVELOPE', 'BODY', 'BODYSTRUCTURE', 'RFC822', 'RFC822.HEADER', 'RFC822.TEXT', 'BODY[]']);
+const STRUCTURE_ITEMS = new Set(['ENVELOPE', 'BODY', 'BODYSTRUCTURE']);
+const RAW_ITEMS = new Set(['RFC822', 'RFC822.HEADER', 'RFC822.TEXT', 'BODY[]']);
 
-export function needsContent(items: readonly FetchItem[]): boolean {
-  return items.some((item) => CONTENT_ITEMS.has(item.name));
+/** What the items need beyond the MessageView: nothing, the structure, or the structure and the bytes. */
+export function contentNeeded(items: readonly FetchItem[]): 'none' | 'structure' | 'raw' {
+  if (items.some((item) => RAW_ITEMS.has(item.name))) return 'raw';
+  if (items.some((item) => STRUCTURE_ITEMS.has(item.name))) return 'structure';
+  return 'none';
 }
 
 /** True when fetching the items sets \Seen (RFC 3501 §6.4.5: BODY[...] without PEEK, RFC822, RFC822.TEXT). */
@@ -91,7 +95,7 @@ function renderItem(message: MessageView, item: FetchItem, content: MessageConte
 }
 
 function renderContentItem(item: FetchItem, content: MessageContent): FetchResponseItem {
-  const { raw, structure } = content;
+  const { structure } = content;
   switch (item.name) {
     case 'ENVELOPE':
       return fetchRendered('ENVELOPE', renderEnvelope(structure));
@@ -102,9 +106,9 @@ function renderContentItem(item: FetchItem, content: MessageContent): FetchRespo
     case 'RFC822':
     case 'RFC822.HEADER':
     case 'RFC822.TEXT':
-      return fetchLiteral(item.name, extractRfc822(raw, structure, item.name));
+      return fetchLiteral(item.name, extractRfc822(rawOf(content), structure, item.name));
     case 'BODY[]':
-      return fetchBodySection(item, extractSection(raw, structure, item.section, item.partial));
+      return fetchBodySection(item, extractSection(rawOf(content), structure, item.section, item.partial));
     default:
       throw new Error(`FETCH item ${item.name} is not supported`);
   }
@@ -118,6 +122,11 @@ function internalDate(millis: number): FetchResponseItem {
   const item = fetchInternalDate(new Date(millis), 0);
   const text = item.value.toString('latin1').replace(/^" /, '"0');
   return { name: 'INTERNALDATE', value: Buffer.from(text, 'latin1') };
+}
+
+function rawOf(content: MessageContent): Buffer {
+  if (content.raw === null) throw new Error('FETCH item needs the message bytes');
+  return content.raw;
 }
 
 function required(content: MessageContent | null): MessageContent {

@@ -1,13 +1,12 @@
 // SEARCH evaluation (RFC 3501 §6.4.4, CONDSTORE MODSEQ): the criteria tree evaluated
 // over the selected folder's view; header, body and Date keys read the message text
 // (decoded as Dovecot does, see store/mime/search-text.ts) only when the tree needs it.
-import type { BlobStore } from '../store/blob-store.js';
 import { bodyTexts, containsText, decodedHeaderValues, fullTexts, hasHeader, sentDay } from '../store/mime/search-text.js';
 import { sequenceSetContains } from '../protocols/imap/sequence-set.js';
 import type { ImapDate, SearchKey, SequenceSet } from '../protocols/imap/types.js';
 import type { MessageView } from './mailbox-imap-messages.js';
 import type { SelectedFolder } from './imap-commands/command.js';
-import { loadMessageContent, type MessageContent } from './imap-fetch.js';
+import { loadMessageContent, type MessageContent, type MessageReader } from './imap-fetch.js';
 
 export interface SearchMatch {
   uid: number;
@@ -15,30 +14,36 @@ export interface SearchMatch {
   modseq: number;
 }
 
+interface SearchContent {
+  structure: MessageContent['structure'];
+  raw: Buffer;
+}
+
 interface Candidate {
   message: MessageView;
   seq: number;
-  content: MessageContent | null;
+  content: SearchContent | null;
 }
 
 /** The messages matching `criteria`, in sequence order; messages expunged meanwhile never match. */
-export async function searchFolder(folder: SelectedFolder, criteria: SearchKey, blobs: BlobStore): Promise<SearchMatch[]> {
+export async function searchFolder(folder: SelectedFolder, criteria: SearchKey, reader: MessageReader): Promise<SearchMatch[]> {
   const withContent = needsContent(criteria);
   const matches: SearchMatch[] = [];
   for (let index = 0; index < folder.uids.length; index++) {
     const uid = folder.uids[index]!;
     const message = folder.messages.get(uid);
     if (message === undefined || folder.vanishing.has(uid)) continue;
-    const content = withContent ? await loadOrNull(blobs, message.blob) : null;
+    const content = withContent ? await loadOrNull(reader, message.blob) : null;
     if (withContent && content === null) continue;
     if (matchesKey(folder, { message, seq: index + 1, content }, criteria)) matches.push({ uid, seq: index + 1, modseq: message.modseq });
   }
   return matches;
 }
 
-async function loadOrNull(blobs: BlobStore, sha: string): Promise<MessageContent | null> {
+async function loadOrNull(reader: MessageReader, sha: string): Promise<SearchContent | null> {
   try {
-    return await loadMessageContent(blobs, sha);
+    const content = await loadMessageContent(reader, sha, true);
+    return content.raw === null ? null : { structure: content.structure, raw: content.raw };
   } catch {
     return null;
   }
@@ -118,7 +123,7 @@ function matchesFlagKey(folder: SelectedFolder, message: MessageView, key: strin
   }
 }
 
-function contentOf(candidate: Candidate): MessageContent {
+function contentOf(candidate: Candidate): SearchContent {
   if (candidate.content === null) throw new Error('SEARCH key needs the message content');
   return candidate.content;
 }

@@ -3,6 +3,7 @@
 // pushes, reported with correct sequence numbers where RFC 3501 §7.4.1 allows.
 import type net from 'node:net';
 import tls from 'node:tls';
+import zlib from 'node:zlib';
 import { randomUUID } from 'node:crypto';
 import type { Ref } from 'nact';
 import type { Logger } from '../logger.js';
@@ -83,7 +84,7 @@ export class SessionClosedError extends Error {
 const BASE_CAPABILITIES = [
   'IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'MOVE',
   'CHILDREN', 'LIST-EXTENDED', 'LIST-STATUS', 'SPECIAL-USE', 'CONDSTORE', 'QRESYNC', 'ESEARCH', 'SEARCHRES',
-  'QUOTA', 'QUOTA=RES-STORAGE', 'STATUS=SIZE',
+  'QUOTA', 'QUOTA=RES-STORAGE', 'STATUS=SIZE', 'COMPRESS=DEFLATE',
 ];
 
 const NO_EXPUNGE_DURING = new Set(['FETCH', 'STORE', 'SEARCH']);
@@ -110,6 +111,8 @@ export class ImapSession implements ImapContext {
   readonly closed: Promise<void>;
 
   private socket: net.Socket;
+  /** COMPRESS=DEFLATE (RFC 4978): responses go through this stream into the socket. */
+  private deflate: zlib.DeflateRaw | null = null;
   private parser: ImapParser;
   private pendingEvents: FolderEvent[] = [];
   private lineWaiter: LineWaiter | null = null;
@@ -162,13 +165,16 @@ export class ImapSession implements ImapContext {
   }
 
   private listenTo(socket: net.Socket, ref: Ref<SessionMessage>): void {
-    socket.on('data', (chunk: Buffer) => {
-      this.queuedInput += chunk.length;
-      if (this.queuedInput > this.deps.limits.inputQueueBytes) socket.pause();
-      dispatchMessage(ref, { type: 'input', chunk });
-    });
+    socket.on('data', (chunk: Buffer) => this.receive(chunk, socket));
     socket.on('close', () => dispatchMessage(ref, { type: 'socket-closed' }));
     socket.on('error', (err) => this.log.debug({ err }, 'imap socket error'));
+  }
+
+  /** Queues client bytes for the actor; the socket pauses while too much waits. */
+  private receive(chunk: Buffer, socket: net.Socket): void {
+    this.queuedInput += chunk.length;
+    if (this.queuedInput > this.deps.limits.inputQueueBytes) socket.pause();
+    dispatchMessage(this.eventRef as Ref<SessionMessage>, { type: 'input', chunk });
   }
 
   /** The session actor's handler: one message at a time. */
@@ -341,17 +347,29 @@ export class ImapSession implements ImapContext {
 
   async send(response: ImapResponse): Promise<void> {
     if (this.finished || this.socket.destroyed) throw new SessionClosedError();
-    this.socket.write(writeResponse(response, { utf8: this.utf8 }));
-    if (this.socket.writableLength > this.deps.limits.outputBufferBytes) await this.waitForDrain();
+    const bytes = writeResponse(response, { utf8: this.utf8 });
+    if (this.deflate === null) {
+      this.socket.write(bytes);
+    } else {
+      this.deflate.write(bytes);
+      this.deflate.flush(zlib.constants.Z_SYNC_FLUSH);
+    }
+    if (this.bufferedOutput() > this.deps.limits.outputBufferBytes) await this.waitForDrain();
+  }
+
+  private bufferedOutput(): number {
+    const compressing = this.deflate === null ? 0 : this.deflate.writableLength + this.deflate.readableLength;
+    return this.socket.writableLength + compressing;
   }
 
   /** Bounded output: a client that stops reading is disconnected, never buffered for. */
   private waitForDrain(): Promise<void> {
     const socket = this.socket;
+    const output: NodeJS.EventEmitter = this.deflate ?? socket;
     return new Promise<void>((resolve, reject) => {
       const done = (error?: Error): void => {
         clearTimeout(timer);
-        socket.off('drain', onDrain);
+        output.off('drain', onDrain);
         socket.off('close', onClose);
         if (error) reject(error);
         else resolve();
@@ -359,12 +377,12 @@ export class ImapSession implements ImapContext {
       const onDrain = (): void => done();
       const onClose = (): void => done(new SessionClosedError());
       const timer = setTimeout(() => {
-        this.log.warn({ buffered: socket.writableLength, user: this.user?.address }, 'imap client is not reading; closing');
+        this.log.warn({ buffered: this.bufferedOutput(), user: this.user?.address }, 'imap client is not reading; closing');
         socket.destroy();
         void this.cleanup();
         done(new SessionClosedError());
       }, this.deps.limits.outputStallMs);
-      socket.on('drain', onDrain);
+      output.on('drain', onDrain);
       socket.on('close', onClose);
     });
   }
@@ -451,6 +469,29 @@ export class ImapSession implements ImapContext {
     this.listenTo(secure, this.eventRef as Ref<SessionMessage>);
   }
 
+  get compressionActive(): boolean {
+    return this.deflate !== null;
+  }
+
+  /** From now on both directions are raw DEFLATE streams (RFC 4978 §3). */
+  startCompression(): void {
+    const socket = this.socket;
+    socket.removeAllListeners('data');
+    const inflate = zlib.createInflateRaw();
+    const deflate = zlib.createDeflateRaw();
+    socket.on('data', (chunk: Buffer) => inflate.write(chunk));
+    inflate.on('data', (chunk: Buffer) => this.receive(chunk, socket));
+    inflate.on('error', (err) => {
+      this.log.info({ err }, 'invalid compressed input; closing');
+      socket.destroy();
+    });
+    deflate.pipe(socket);
+    this.deflate = deflate;
+    // Bytes that arrived uncompressed after the command cannot be valid: drop them.
+    this.parser = this.newParser();
+    this.queuedInput = 0;
+  }
+
   enableUtf8(): void {
     this.utf8 = true;
     this.parser.utf8Accept = true;
@@ -468,7 +509,8 @@ export class ImapSession implements ImapContext {
   close(): void {
     if (this.finished) return;
     this.state = 'logout';
-    this.socket.end();
+    if (this.deflate !== null) this.deflate.end();
+    else this.socket.end();
     const socket = this.socket;
     setTimeout(() => socket.destroy(), 2000).unref();
     void this.cleanup();

@@ -71,6 +71,8 @@ export interface ImapContext {
   /** Remove expunged UIDs from the view, sending EXPUNGE (or VANISHED with QRESYNC). */
   reportExpunged(uids: number[]): Promise<void>;
   startTls(): Promise<void>;
+  readonly compressionActive: boolean;
+  startCompression(): void;
   /** `UID n FLAGS (...) [MODSEQ (m)]` as sent for flag changes. */
   flagItems(folder: SelectedFolder, message: MessageView): FetchResponseItem[];
   enableUtf8(): void;

@@ -4,7 +4,7 @@
 import type { StoreReply } from '../mailbox-imap-messages.js';
 import { sequenceSetContains } from '../../protocols/imap/sequence-set.js';
 import { applyFlagUpdates, resolveSet, sequenceOf, sequenceSetOutOfRange, visibleFlags } from '../imap-view.js';
-import { loadMessageContent, needsContent, renderFetchItems, setsSeen, unsupportedItem, type MessageContent } from '../imap-fetch.js';
+import { contentNeeded, loadMessageContent, renderFetchItems, setsSeen, unsupportedItem, type MessageContent } from '../imap-fetch.js';
 import { vanishedSince } from './select.js';
 import {
   bad, commandOf, failed, no, ok, selectedFolder, SELECTED,
@@ -43,7 +43,7 @@ type FetchCommand = ReturnType<typeof commandOf<'FETCH'>>;
 
 /** Sends one FETCH answer per message; returns how many could not be read (expunged meanwhile). */
 async function sendAnswers(ctx: ImapContext, folder: SelectedFolder, uids: number[], cmd: FetchCommand, marked: Set<number>): Promise<number> {
-  const withContent = needsContent(cmd.items);
+  const needed = contentNeeded(cmd.items);
   const includeModseq = cmd.changedSince !== undefined || (ctx.enabled.has('CONDSTORE') && cmd.items.some((i) => i.name === 'FLAGS'));
   let missing = 0;
   for (const uid of uids) {
@@ -53,8 +53,8 @@ async function sendAnswers(ctx: ImapContext, folder: SelectedFolder, uids: numbe
       continue;
     }
     let content: MessageContent | null = null;
-    if (withContent) {
-      content = await loadOrNull(ctx, message.blob);
+    if (needed !== 'none') {
+      content = await loadOrNull(ctx, message.blob, needed === 'raw');
       if (content === null) {
         missing++;
         continue;
@@ -68,9 +68,9 @@ async function sendAnswers(ctx: ImapContext, folder: SelectedFolder, uids: numbe
   return missing;
 }
 
-async function loadOrNull(ctx: ImapContext, blob: string): Promise<MessageContent | null> {
+async function loadOrNull(ctx: ImapContext, blob: string, withRaw: boolean): Promise<MessageContent | null> {
   try {
-    return await loadMessageContent(ctx.deps.blobs, blob);
+    return await loadMessageContent(ctx.deps.blobs, blob, withRaw);
   } catch (err) {
     ctx.deps.log.debug({ err, blob }, 'message body gone (expunged by another session)');
     return null;

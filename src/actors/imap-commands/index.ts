@@ -6,6 +6,7 @@ import { authenticate } from './authenticate.js';
 import { capability } from './capability.js';
 import { check } from './check.js';
 import { close } from './close.js';
+import { compress } from './compress.js';
 import { copy } from './copy.js';
 import { create } from './create.js';
 import { deleteFolder } from './delete.js';
@@ -36,7 +37,7 @@ import { unselect } from './unselect.js';
 import { unsubscribe } from './unsubscribe.js';
 
 const ALL: CommandSpec[] = [
-  append, authenticate, capability, check, close, copy, create, deleteFolder, enable, examine, expunge, fetch,
+  append, authenticate, capability, check, close, compress, copy, create, deleteFolder, enable, examine, expunge, fetch,
   getquota, getquotaroot, id, idle, list, login, logout, lsub, move, namespace, noop, rename, search, select,
   setquota, starttls, status, store, subscribe, unselect, unsubscribe,
 ];
