@@ -64,4 +64,25 @@ describe('two IMAP sessions on one mailbox', () => {
     await client.line.expect(/i1 OK IDLE terminated\r\n/);
     client.close();
   });
+
+  it('says BYE when another session deletes the selected folder; a renamed selection follows its new name', async () => {
+    const a = await RawImap.open(server, 'eve@conc.test');
+    const b = await RawImap.open(server, 'eve@conc.test');
+    await a.run('CREATE Doomed');
+    await a.run('APPEND Doomed {12+}\r\nSubject: x\r\n');
+    expect(await b.run('SELECT Doomed')).toContain('* 1 EXISTS');
+    await a.run('DELETE Doomed');
+    b.line.send('n1 NOOP\r\n');
+    await b.line.expect(/\* BYE [^\r]*\r\n/);
+    await b.line.waitClosed();
+
+    await a.run('CREATE Old/Child');
+    await a.run('APPEND Old/Child {12+}\r\nSubject: y\r\n');
+    await a.run('SELECT Old/Child');
+    expect(await a.run('RENAME Old New')).toMatch(/OK RENAME completed/);
+    expect(await a.run('FETCH 1 (UID BODY.PEEK[HEADER])')).toContain('Subject: y');
+    expect(await a.run('STORE 1 +FLAGS (\\Flagged)')).toMatch(/\* 1 FETCH \(UID 1 FLAGS \(\\Flagged/);
+    expect(await a.run('STATUS New/Child (MESSAGES)')).toContain('(MESSAGES 1)');
+    a.close();
+  });
 });
