@@ -24,7 +24,7 @@ import type {
 } from './imap-commands/command.js';
 import { COMMANDS } from './imap-commands/index.js';
 import { dispatch as dispatchMessage } from './supervision.js';
-import { sequenceOf, visibleFlags } from './imap-view.js';
+import { sequenceOf, unannouncedKeywords, visibleFlags } from './imap-view.js';
 
 /** Limits and timeouts of IMAP sessions. Tests lower the timeouts before starting a server. */
 export interface ImapLimits {
@@ -431,6 +431,17 @@ export class ImapSession implements ImapContext {
     }
   }
 
+  async announceKeywords(messages: MessageView[]): Promise<void> {
+    const folder = this.selected;
+    if (folder === null) return;
+    const fresh = unannouncedKeywords(folder, messages);
+    if (fresh.length === 0) return;
+    folder.flagList = [...folder.flagList, ...fresh.sort()];
+    await this.send({ type: 'flags', flags: folder.flagList });
+    const permanent = folder.readOnly ? [] : [...folder.flagList, '\\*'];
+    await this.send({ type: 'untagged', status: 'OK', code: { code: 'PERMANENTFLAGS', flags: permanent }, text: 'Flags permitted' });
+  }
+
   async reportExpunged(uids: number[]): Promise<void> {
     const folder = this.selected;
     if (folder === null) return;
@@ -553,6 +564,7 @@ export class ImapSession implements ImapContext {
         return this.applyAdded(folder, event);
       case 'flags':
         folder.highestModseq = Math.max(folder.highestModseq, event.highestModseq);
+        await this.announceKeywords(event.messages);
         for (const message of event.messages) await this.applyFlags(folder, message);
         return;
       case 'expunged':
@@ -570,6 +582,7 @@ export class ImapSession implements ImapContext {
     folder.uidNext = Math.max(folder.uidNext, event.uidNext);
     folder.highestModseq = Math.max(folder.highestModseq, event.highestModseq);
     if (fresh.length === 0) return;
+    await this.announceKeywords(fresh);
     for (const message of fresh) {
       folder.uids.push(message.uid);
       folder.messages.set(message.uid, message);

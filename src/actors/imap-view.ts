@@ -54,7 +54,7 @@ export function newSelectedFolder(
   return {
     name, readOnly, uidValidity: info.uidValidity, uidNext: info.uidNext, highestModseq: info.highestModseq,
     uids: sorted.map((m) => m.uid), messages: new Map(sorted.map((m) => [m.uid, m])),
-    recent: new Set(recentUids), vanishing: new Set(), savedUids: [],
+    recent: new Set(recentUids), vanishing: new Set(), savedUids: [], flagList: flagsInUse(sorted),
   };
 }
 
@@ -66,4 +66,12 @@ export function applyFlagUpdates(folder: SelectedFolder, updated: MessageView[],
     folder.messages.set(update.uid, { ...known, flags: update.flags, modseq: update.modseq });
   }
   folder.highestModseq = Math.max(folder.highestModseq, highestModseq);
+}
+
+/** Keywords of these messages that the client has not been told about in `* FLAGS`. */
+export function unannouncedKeywords(folder: SelectedFolder, messages: readonly MessageView[]): string[] {
+  const known = new Set(folder.flagList);
+  const fresh = new Set<string>();
+  for (const message of messages) for (const flag of message.flags) if (!known.has(flag)) fresh.add(flag);
+  return [...fresh];
 }

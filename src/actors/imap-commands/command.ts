@@ -41,6 +41,8 @@ export interface SelectedFolder {
   vanishing: Set<number>;
   /** UIDs saved by SEARCH RETURN (SAVE) (RFC 5182 `$`). */
   savedUids: number[];
+  /** The flags last announced in `* FLAGS`. */
+  flagList: string[];
 }
 
 export interface ImapContext {
@@ -68,6 +70,8 @@ export interface ImapContext {
   unselect(): void;
   /** Report queued folder events; expunges only when `allowExpunge` (RFC 3501 §7.4.1). */
   flushEvents(allowExpunge: boolean): Promise<void>;
+  /** Sends `* FLAGS` and PERMANENTFLAGS again when these messages carry keywords not yet announced. */
+  announceKeywords(messages: MessageView[]): Promise<void>;
   /** Remove expunged UIDs from the view, sending EXPUNGE (or VANISHED with QRESYNC). */
   reportExpunged(uids: number[]): Promise<void>;
   startTls(): Promise<void>;

@@ -43,6 +43,7 @@ async function addOwnCopies(ctx: ImapContext, reply: Extract<CopyReply, { ok: tr
   const folder = selectedFolder(ctx);
   const fresh = (reply.messages ?? []).filter((m) => !folder.messages.has(m.uid)).sort((a, b) => a.uid - b.uid);
   if (fresh.length === 0) return;
+  await ctx.announceKeywords(fresh);
   for (const message of fresh) {
     folder.uids.push(message.uid);
     folder.messages.set(message.uid, message);

@@ -4,7 +4,7 @@ import { fetchFlags, fetchModSeq, fetchNumber } from '../../protocols/imap/write
 import { normalizeRanges, sequenceSetContains } from '../../protocols/imap/sequence-set.js';
 import type { ImapCommand, QresyncParameters } from '../../protocols/imap/types.js';
 import type { ImapDoneReply, SelectReply, VanishedReply } from '../mailbox-imap-messages.js';
-import { flagsInUse, newSelectedFolder, sequenceOf, visibleFlags } from '../imap-view.js';
+import { newSelectedFolder, sequenceOf, visibleFlags } from '../imap-view.js';
 import {
   AUTHENTICATED, bad, commandOf, failed, folderName, ok,
   type CommandSpec, type Completion, type ImapContext, type SelectedFolder,
@@ -42,7 +42,7 @@ async function leaveSelected(ctx: ImapContext): Promise<void> {
 }
 
 async function announce(ctx: ImapContext, folder: SelectedFolder): Promise<void> {
-  const flags = flagsInUse(folder.messages.values());
+  const flags = folder.flagList;
   await ctx.send({ type: 'flags', flags });
   const permanent = folder.readOnly ? [] : [...flags, '\\*'];
   await ctx.send({ type: 'untagged', status: 'OK', code: { code: 'PERMANENTFLAGS', flags: permanent }, text: 'Flags permitted' });

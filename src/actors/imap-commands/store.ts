@@ -23,6 +23,7 @@ export const store: CommandSpec = {
     }));
     if (!reply.ok) return failed(reply);
     applyFlagUpdates(folder, reply.updated, reply.highestModseq);
+    await ctx.announceKeywords(reply.updated);
     const modified = new Set(reply.modified);
     const changed = new Set(reply.updated.map((m) => m.uid));
     for (const uid of uids) {

@@ -85,6 +85,7 @@ describe('message commands', () => {
     expect(moved).toMatch(/\* OK \[COPYUID \d+ 2 1\] Moved\r\n\* 2 EXPUNGE\r\n\S+ OK/);
     expect(await raw.run('COPY 1 Nowhere')).toMatch(/NO \[TRYCREATE\]/);
     expect(await raw.run('STORE 1 -FLAGS (\\Seen)')).toMatch(/\* 1 FETCH \(UID 1 FLAGS \(\$Work \\Recent\)\)/);
+    expect(await raw.run('STORE 1 +FLAGS.SILENT ($Fresh)')).toMatch(/\* FLAGS \(\\Answered \\Flagged \\Deleted \\Seen \\Draft \$Work \$Fresh\)\r\n\* OK \[PERMANENTFLAGS \(.*\$Work \$Fresh \\\*\)\]/);
     expect(await raw.run('STORE 1 FLAGS.SILENT (\\Deleted)')).not.toContain('FETCH');
     expect(await raw.run('FETCH 1 BODY[TEXT]')).toMatch(/FLAGS \(\\Deleted \\Recent \\Seen\)|FLAGS \(\\Deleted \\Seen \\Recent\)/);
     expect(await raw.run('EXPUNGE')).toContain('* 1 EXPUNGE');
