@@ -19,7 +19,11 @@ import { initialQueueState, queueBehaviour, type ControlReply, type QueueListing
 import { deliveryWorkerBehaviour } from './actors/delivery-worker.js';
 import { startSmtpListener, type RunningListener } from './actors/smtp-listener.js';
 import { ConnectionLimiter } from './actors/connection-limiter.js';
-import { startAdminApi } from './actors/admin-api.js';
+import { startAdminApi, type AdminBackend } from './actors/admin-api.js';
+import { RemoteMailboxes } from './cluster/remote-mailboxes.js';
+import type { NodeTransport } from './cluster/transport.js';
+import type { NodeRequest } from './cluster/protocol.js';
+import { handleNodeRequest, type NodeServices } from './cluster/node-services.js';
 import type { DoneReply } from './actors/mailbox-messages.js';
 import { startPop3Listener } from './actors/pop3-listener.js';
 import { startImapListener } from './actors/imap-listener.js';
@@ -29,15 +33,30 @@ import { sendNotification } from './mta/notifications.js';
 export interface RunningServer {
   config: ServerConfig;
   ports: { smtp: number; submission: number; pop3: number; imap: number; admin: number; smtps?: number; pop3s?: number; imaps?: number };
+  /** Empty for a worker of a cluster (the primary serves the admin API). */
   adminUrl: string;
   token: string;
   directory: Directory;
+  services: NodeServices;
+  /** Answers a request from another node process. */
+  handleNodeRequest(request: NodeRequest): Promise<unknown>;
   stop(): Promise<void>;
+}
+
+/** This node as one worker of a cluster: its id, the transport and the directory replica. */
+export interface ClusterMembership {
+  nodeId: number;
+  transport: NodeTransport;
+  directory: Directory;
+  remote?: RemoteMailboxes;
+  /** Asks the router for a mailbox's node. */
+  place(mailboxId: string): Promise<number>;
 }
 
 export interface StartOptions {
   /** Test-only: allow injecting faults into actors through the admin API. */
   testFaults?: boolean;
+  cluster?: ClusterMembership;
 }
 
 export const ADMIN_FILE = 'admin.json';
@@ -51,15 +70,26 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   const queueStore = new QueueStore(db, config.queuePartitions);
   const system = start();
 
-  const directory = new Directory(new DirectoryStore(db), log.child({ actor: 'directory' }), {
+  const directory = options.cluster?.directory ?? new Directory(new DirectoryStore(db), log.child({ actor: 'directory' }), {
     passwordCost: config.passwordCost, defaultQuota: config.defaultQuota,
   });
-  await directory.start(system);
+  if (!options.cluster) await directory.start(system);
 
   const storeParent = spawn(system, (s: undefined) => s, 'store');
   const mailboxes = new MailboxRegistry(storeParent, {
     db, blobs, mailboxes: mailboxStore, log: log.child({ actor: 'mailbox' }), testFaults: options.testFaults ?? false,
   }, config.mailboxIdleMs);
+  if (options.cluster) {
+    const membership = options.cluster;
+    membership.remote = new RemoteMailboxes(membership.nodeId, membership.transport, blobs, spawn(system, (s: undefined) => s, 'remote-listeners'), log.child({ component: 'remote-mailboxes' }));
+    mailboxes.usePlacement({
+      self: membership.nodeId,
+      remote: membership.remote,
+      ownerKnown: (mailboxId) => directory.cache.placements.get(mailboxId)?.node,
+      owner: async (mailboxId) => directory.cache.placements.get(mailboxId)?.node ?? membership.place(mailboxId),
+    });
+  }
+  const deliveredCount = { value: 0 };
 
   const queueLog = log.child({ actor: 'queue' });
   let queueActor: Ref<QueueMessage>;
@@ -77,7 +107,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     },
   }), 'queue', { initialStateFunc: initialQueueState, onCrash: resumeOnCrash(queueLog, 'queue') }) as Ref<QueueMessage>;
 
-  const workerDeps = { directory, mailboxes, queue: () => queueActor, log: log.child({ actor: 'delivery' }) };
+  const workerDeps = { directory, mailboxes, queue: () => queueActor, log: log.child({ actor: 'delivery' }), delivered: deliveredCount };
   for (let i = 0; i < config.localDeliveryConcurrency; i++) {
     const worker = spawn(queueActor, deliveryWorkerBehaviour(workerDeps), `worker-${i}`, {
       onCrash: resumeOnCrash(workerDeps.log, 'delivery worker'),
@@ -119,61 +149,64 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     running.push(imaps);
   }
 
-  const stats = async () => {
-    let messages = 0;
-    let mailboxBytes = 0;
-    for await (const account of mailboxStore.accounts()) {
-      messages += account.messages;
-      mailboxBytes += account.bytes;
-    }
-    const queued = await ask<QueueMessage, { ok: true; recipients: number; entries: number } | Failure>(queueActor, (replyTo) => ({ type: 'count', replyTo }));
-    const blobStats = await blobs.stats();
-    return {
-      messages, mailboxBytes, queued: queued.ok ? queued.recipients : -1, queueEntries: queued.ok ? queued.entries : -1,
-      ...blobStats, users: directory.cache.users.size, domains: directory.cache.domains.size, activeMailboxes: mailboxes.active,
-      syncedBatches: db.commitStats.batches, syncedCommits: db.commitStats.commits,
-    };
-  };
-
-  const token = randomBytes(24).toString('hex');
-  const admin = await startAdminApi({
-    directory, stats, passwordCost: config.passwordCost, importPasswordCost: config.importPasswordCost,
-    queueList: async () => {
+  const services: NodeServices = {
+    async stats() {
+      let messages = 0;
+      let mailboxBytes = 0;
+      let mailboxCount = 0;
+      for await (const account of mailboxStore.accounts()) {
+        messages += account.messages;
+        mailboxBytes += account.bytes;
+        mailboxCount += 1;
+      }
+      const queued = await ask<QueueMessage, { ok: true; recipients: number; entries: number } | Failure>(queueActor, (replyTo) => ({ type: 'count', replyTo }));
+      const blobStats = await blobs.stats();
+      return {
+        messages, mailboxBytes, mailboxes: mailboxCount, queued: queued.ok ? queued.recipients : -1, queueEntries: queued.ok ? queued.entries : -1,
+        ...blobStats, activeMailboxes: mailboxes.active, sessions: running.reduce((n, l) => n + (l.sessions?.() ?? 0), 0),
+        delivered: deliveredCount.value, syncedBatches: db.commitStats.batches, syncedCommits: db.commitStats.commits,
+      };
+    },
+    async queueList() {
       const reply = await ask<QueueMessage, { ok: true; entries: QueueListing[] } | Failure>(queueActor, (replyTo) => ({ type: 'list', replyTo }));
       return reply.ok ? reply.entries : [];
     },
     queueFlush: (domain) => dispatch(queueActor, { type: 'flush', domain }),
-    queueControl: async (action, queueId) => {
+    async queueControl(action, queueId) {
       const reply = await ask<QueueMessage, ControlReply>(queueActor, (replyTo) => ({ type: 'control', action, queueId, replyTo }));
       return reply.ok ? { ok: true } : { ok: false, error: reply.error };
     },
-    injectFault: async (address) => {
-      const user = directory.cache.user(address);
-      if (!user) return { ok: false, error: `unknown user: ${address}` };
-      const reply = await mailboxes.ask<DoneReply>(user.mailboxId, (replyTo) => ({ type: 'inject-fault', replyTo }));
+    async injectFault(mailboxId) {
+      const reply = await mailboxes.askLocal<DoneReply>(mailboxId, (replyTo) => ({ type: 'inject-fault', replyTo }));
       return reply.ok ? { ok: true } : { ok: false, error: reply.error };
     },
-  }, token, config.bind, config.adminPort, log.child({ listener: 'admin' }));
-  const adminUrl = `http://${config.bind.includes(':') ? `[${config.bind}]` : config.bind}:${admin.port}`;
-  const adminFile = path.join(config.data, ADMIN_FILE);
-  writeFileSync(adminFile, JSON.stringify({ url: adminUrl, token, pid: process.pid }) + '\n', { mode: 0o600 });
-  chmodSync(adminFile, 0o600);
+  };
+
+  let admin: { port: number; close(): Promise<void> } | null = null;
+  let adminUrl = '';
+  const token = randomBytes(24).toString('hex');
+  if (!options.cluster) {
+    admin = await startAdminApi(singleNodeAdmin(config, directory, services, mailboxes), token, config.bind, config.adminPort, log.child({ listener: 'admin' }));
+    adminUrl = `http://${config.bind.includes(':') ? `[${config.bind}]` : config.bind}:${admin.port}`;
+    writeAdminFile(config.data, adminUrl, token);
+  }
 
   const ports = {
-    smtp: smtp.port, submission: submission.port, pop3: pop3.port, imap: imap.port, admin: admin.port,
+    smtp: smtp.port, submission: submission.port, pop3: pop3.port, imap: imap.port, admin: admin?.port ?? 0,
     smtps: smtps?.port, pop3s: pop3s?.port, imaps: imaps?.port,
   };
   log.info({ ports, data: config.data }, 'ternmail started');
 
   let stopped = false;
   return {
-    config, ports, adminUrl, token, directory,
+    config, ports, adminUrl, token, directory, services,
+    handleNodeRequest: (request) => handleNodeRequest(request, { services, directory, mailboxes, blobs, remote: options.cluster?.remote }),
     async stop() {
       if (stopped) return;
       stopped = true;
       log.info('shutting down');
       await Promise.all(running.map((l) => l.close()));
-      await admin.close();
+      await admin?.close();
       mailboxes.close();
       stop(system);
       await journal.drain();
@@ -181,4 +214,27 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       log.info('stopped');
     },
   };
+}
+
+/** The admin API's view of a single-process server. */
+function singleNodeAdmin(config: ServerConfig, directory: Directory, services: NodeServices, mailboxes: MailboxRegistry): AdminBackend {
+  return {
+    directory, passwordCost: config.passwordCost, importPasswordCost: config.importPasswordCost,
+    stats: async () => ({ ...(await services.stats()), users: directory.cache.users.size, domains: directory.cache.domains.size }),
+    queueList: () => services.queueList(),
+    queueFlush: (domain) => services.queueFlush(domain),
+    queueControl: (action, queueId) => services.queueControl(action, queueId),
+    injectFault: async (address) => {
+      const user = directory.cache.user(address);
+      if (!user) return { ok: false, error: `unknown user: ${address}` };
+      const reply = await mailboxes.ask<DoneReply>(user.mailboxId, (replyTo) => ({ type: 'inject-fault', replyTo }));
+      return reply.ok ? { ok: true } : { ok: false, error: reply.error };
+    },
+  };
+}
+
+export function writeAdminFile(data: string, url: string, token: string): void {
+  const adminFile = path.join(data, ADMIN_FILE);
+  writeFileSync(adminFile, JSON.stringify({ url, token, pid: process.pid }) + '\n', { mode: 0o600 });
+  chmodSync(adminFile, 0o600);
 }

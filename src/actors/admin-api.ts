@@ -15,6 +15,8 @@ export interface AdminBackend {
   injectFault(address: string): Promise<{ ok: boolean; error?: string }>;
   importPasswordCost: number;
   passwordCost: number;
+  /** Only in a cluster: one row per worker and the totals. */
+  clusterStatus?: () => unknown;
 }
 
 type Handler = (params: string[], body: unknown) => Promise<[number, unknown]>;
@@ -88,6 +90,10 @@ function routes(backend: AdminBackend): Array<[string, RegExp, Handler]> {
       return fromReply(reply.ok ? { ok: true, value: { ok: true } } : { ok: false, error: reply.error, temporary: false });
     }],
     ['GET', /^\/v1\/stats$/, async () => [200, await backend.stats()]],
+    ['GET', /^\/v1\/cluster$/, async () => {
+      if (!backend.clusterStatus) throw new HttpError(400, 'not a cluster: this server runs as one process (start it with --workers N)');
+      return [200, backend.clusterStatus()];
+    }],
     ['POST', /^\/v1\/test\/fault$/, async (_, body) => {
       const result = await backend.injectFault(stringField(body, 'address'));
       if (!result.ok) throw new HttpError(400, result.error ?? 'fault injection failed');

@@ -13,6 +13,8 @@ export interface WorkerDeps {
   mailboxes: MailboxRegistry;
   queue: () => Ref<QueueMessage>;
   log: Logger;
+  /** Deliveries done by this node (for messages/s in cluster status). */
+  delivered?: { value: number };
 }
 
 export function deliveryWorkerBehaviour(deps: WorkerDeps) {
@@ -40,6 +42,7 @@ export async function deliverLocal(task: DeliveryTask, deps: WorkerDeps): Promis
     type: 'deliver', deliveryId, mayRepeat: task.mayRepeat, blob: task.blob, size: task.size, internalDate: task.arrived, quota: user.quota, replyTo,
   }));
   if (reply.ok) {
+    if (deps.delivered) deps.delivered.value += 1;
     deps.log.info({ queueId: task.queueId, rcpt: task.address, uid: reply.uid, size: task.size, duplicate: reply.duplicate }, 'delivered');
     return { status: 'done' };
   }

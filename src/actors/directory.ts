@@ -9,7 +9,7 @@ import { DirectoryStore } from '../directory/directory-store.js';
 import { hashCost, hashPassword, isPasswordHash, verifyPassword } from '../directory/password.js';
 import {
   domainOf, isValidAddress, isValidDomain, normalizeAddress,
-  type AliasRecord, type DirectoryEntry, type DomainRecord, type RouteRecord, type UserRecord,
+  type AliasRecord, type DirectoryChange, type DirectoryEntry, type DomainRecord, type PlacementRecord, type RouteRecord, type UserRecord,
 } from '../directory/records.js';
 import { ask, dispatch, resumeOnCrash, spawn, type Failure, failure } from './supervision.js';
 
@@ -34,7 +34,16 @@ export type DirectoryRequest =
   | { type: 'add-alias'; address: string; targets: string[]; replyTo: Ref<AdminReply<AliasRecord>> }
   | { type: 'remove-alias'; address: string; replyTo: Ref<AdminReply<null>> }
   | { type: 'add-route'; domain: string; host: string; port: number; replyTo: Ref<AdminReply<RouteRecord>> }
-  | { type: 'remove-route'; domain: string; replyTo: Ref<AdminReply<null>> };
+  | { type: 'remove-route'; domain: string; replyTo: Ref<AdminReply<null>> }
+  | { type: 'set-placement'; mailboxId: string; node: number; replyTo: Ref<AdminReply<PlacementRecord>> };
+
+/** A directory request as it crosses processes: the reply comes back over the transport. */
+export type DirectoryRequestBody = DirectoryRequest extends infer R ? (R extends { replyTo: unknown } ? Omit<R, 'replyTo'> : never) : never;
+
+/** The authoritative directory as a replica reaches it. */
+export interface DirectoryAuthority {
+  request(message: DirectoryRequestBody): Promise<AdminReply>;
+}
 
 export interface DirectoryOptions {
   passwordCost: number;
@@ -50,9 +59,12 @@ export class Directory {
   private readonly verified = new Map<string, { passwordHash: string; digest: Buffer }>();
   private readonly pepper = randomBytes(32);
 
-  constructor(private readonly store: DirectoryStore, private readonly log: Logger, private readonly options: DirectoryOptions) {}
+  private authority: DirectoryAuthority | null = null;
+
+  constructor(private readonly store: DirectoryStore | null, private readonly log: Logger, private readonly options: DirectoryOptions) {}
 
   async start(parent: Ref<unknown>): Promise<void> {
+    if (!this.store) throw new Error('start() needs the directory store; replicas use startReplica()');
     await this.store.open();
     const snapshot = await this.store.snapshot();
     this.loadSnapshot(snapshot.entries, snapshot.seq);
@@ -60,14 +72,45 @@ export class Directory {
   }
 
   private loadSnapshot(entries: DirectoryEntry[], seq: number): void {
-    for (const entry of entries) {
-      const table = { domain: this.cache.domains, user: this.cache.users, alias: this.cache.aliases, route: this.cache.routes }[entry.kind] as Map<string, unknown>;
-      if (entry.value) table.set(entry.key, entry.value);
+    this.cache.load(entries, seq);
+  }
+
+  /**
+   * Runs as a replica in a process that does not hold the directory: the cache is
+   * loaded from the authoritative directory's snapshot and kept current by its
+   * change feed (`applyChanges`); writes are forwarded to it.
+   */
+  startReplica(authority: DirectoryAuthority, snapshot: { seq: number; entries: DirectoryEntry[] }): void {
+    this.authority = authority;
+    this.loadSnapshot(snapshot.entries, snapshot.seq);
+  }
+
+  /** Applies changes from the feed, in order; a gap means a missed change: the caller must catch up. */
+  applyChanges(changes: DirectoryChange[]): boolean {
+    for (const change of changes) {
+      if (change.seq <= this.cache.appliedSeq) continue;
+      if (change.seq !== this.cache.appliedSeq + 1) return false;
+      this.cache.apply(change);
     }
-    this.cache.appliedSeq = seq;
+    return true;
+  }
+
+  /** The authoritative store's changes after a sequence number (for replicas catching up). */
+  changesSince(seq: number): Promise<DirectoryChange[]> {
+    if (!this.store) throw new Error('a replica has no change log');
+    return this.store.changesSince(seq);
+  }
+
+  snapshot(): Promise<{ seq: number; entries: DirectoryEntry[] }> {
+    if (!this.store) throw new Error('a replica has no snapshot of its own');
+    return this.store.snapshot();
   }
 
   request<T>(build: (replyTo: Ref<AdminReply<T>>) => DirectoryRequest, timeoutMs = 120_000): Promise<AdminReply<T>> {
+    if (this.authority) {
+      const { replyTo: _ignored, ...message } = build(null as unknown as Ref<AdminReply<T>>) as DirectoryRequest & { replyTo: unknown };
+      return this.authority.request(message as DirectoryRequestBody) as Promise<AdminReply<T>>;
+    }
     return ask<DirectoryRequest, AdminReply<T>>(this.ref, build, timeoutMs);
   }
 
@@ -107,6 +150,7 @@ export class Directory {
   }
 
   private async write(entries: DirectoryEntry[]): Promise<void> {
+    if (!this.store) throw new Error('a replica cannot write the directory');
     const changes = await this.store.write(entries);
     for (const change of changes) this.cache.apply(change);
   }
@@ -123,6 +167,7 @@ export class Directory {
       case 'remove-alias': return this.removeAlias(msg.address);
       case 'add-route': return this.addRoute(msg.domain, msg.host, msg.port);
       case 'remove-route': return this.removeRoute(msg.domain);
+      case 'set-placement': return this.setPlacement(msg.mailboxId, msg.node);
     }
   }
 
@@ -256,5 +301,13 @@ export class Directory {
     if (!this.cache.routes.has(domain)) throw new AdminError(`unknown route: ${domain}`);
     await this.write([{ kind: 'route', key: domain, value: null }]);
     return null;
+  }
+
+  private async setPlacement(mailboxId: string, node: number): Promise<PlacementRecord> {
+    const existing = this.cache.placements.get(mailboxId);
+    if (existing) return existing;
+    const record: PlacementRecord = { mailboxId, node };
+    await this.write([{ kind: 'placement', key: mailboxId, value: record }]);
+    return record;
   }
 }

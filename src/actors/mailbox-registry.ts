@@ -1,6 +1,10 @@
 // Finds or starts the mailbox actor for a mailbox id, and stops actors that have
-// been idle (no request in flight, no session holding them) for a while.
+// been idle (no request in flight, no session holding them) for a while. With a
+// placement (several node processes), requests for mailboxes held by another node
+// go there; message bodies are read from the node that holds the mailbox.
 import type { Ref } from 'nact';
+import type { RemoteMailboxes } from '../cluster/remote-mailboxes.js';
+import type { MessageStructure } from '../store/mime/types.js';
 import { ask, spawn, stop, resetOnCrash } from './supervision.js';
 import { mailboxBehaviour, type MailboxDeps } from './mailbox.js';
 import type { MailboxRequest } from './mailbox-messages.js';
@@ -12,9 +16,20 @@ interface Entry {
   lastUsed: number;
 }
 
+/** Where mailboxes live when this process is one node of several. */
+export interface MailboxPlacement {
+  self: number;
+  /** The owner if this node already knows it (no round trip). */
+  ownerKnown(mailboxId: string): number | undefined;
+  /** The owner, asking the router to place the mailbox if it has no node yet. */
+  owner(mailboxId: string): Promise<number>;
+  remote: RemoteMailboxes;
+}
+
 export class MailboxRegistry {
   private readonly entries = new Map<string, Entry>();
   private readonly sweeper: NodeJS.Timeout;
+  private placement: MailboxPlacement | null = null;
 
   constructor(
     private readonly parent: Ref<unknown>,
@@ -41,8 +56,47 @@ export class MailboxRegistry {
     return entry;
   }
 
-  /** Sends a request to the mailbox's actor and waits for its answer. */
+  usePlacement(placement: MailboxPlacement): void {
+    this.placement = placement;
+  }
+
+  /** The node holding the mailbox, or null when it is this one. */
+  private async remoteOwner(mailboxId: string): Promise<number | null> {
+    if (!this.placement) return null;
+    const owner = await this.placement.owner(mailboxId);
+    return owner === this.placement.self ? null : owner;
+  }
+
+  /** Sends a request to the mailbox's actor (here or on its node) and waits for its answer. */
   async ask<Res>(mailboxId: string, build: (replyTo: Ref<Res>) => MailboxRequest, timeoutMs?: number): Promise<Res> {
+    const owner = await this.remoteOwner(mailboxId);
+    if (owner !== null) return this.placement!.remote.ask<Res>(owner, mailboxId, build);
+    return this.askLocal(mailboxId, build, timeoutMs);
+  }
+
+  /** The whole body of a message of this mailbox. */
+  async readAll(mailboxId: string, sha: string): Promise<Buffer> {
+    const owner = await this.remoteOwner(mailboxId);
+    return owner === null ? this.deps.blobs.readAll(sha) : this.placement!.remote.readAll(owner, sha);
+  }
+
+  /** The body in chunks (streamed from the local store; in one piece from another node). */
+  async *read(mailboxId: string, sha: string): AsyncGenerator<Buffer> {
+    const owner = await this.remoteOwner(mailboxId);
+    if (owner === null) {
+      yield* this.deps.blobs.read(sha);
+      return;
+    }
+    yield await this.placement!.remote.readAll(owner, sha);
+  }
+
+  async structure(mailboxId: string, sha: string): Promise<MessageStructure> {
+    const owner = await this.remoteOwner(mailboxId);
+    return owner === null ? this.deps.blobs.structure(sha) : this.placement!.remote.structure(owner, sha);
+  }
+
+  /** A request for a mailbox of this node. */
+  async askLocal<Res>(mailboxId: string, build: (replyTo: Ref<Res>) => MailboxRequest, timeoutMs?: number): Promise<Res> {
     const entry = this.entry(mailboxId);
     entry.inFlight += 1;
     try {
@@ -55,10 +109,27 @@ export class MailboxRegistry {
 
   /** Keeps the actor alive while a session holds state in it (POP3 lock, IMAP selection). */
   pin(mailboxId: string): void {
-    this.entry(mailboxId).pins += 1;
+    this.pinWhere(mailboxId, 1);
   }
 
   unpin(mailboxId: string): void {
+    this.pinWhere(mailboxId, -1);
+  }
+
+  private pinWhere(mailboxId: string, delta: 1 | -1): void {
+    const owner = this.placement?.ownerKnown(mailboxId);
+    if (owner !== undefined && owner !== this.placement!.self) {
+      this.placement!.remote.pin(owner, mailboxId, delta);
+      return;
+    }
+    this.pinLocal(mailboxId, delta);
+  }
+
+  pinLocal(mailboxId: string, delta: 1 | -1): void {
+    if (delta === 1) {
+      this.entry(mailboxId).pins += 1;
+      return;
+    }
     const entry = this.entries.get(mailboxId);
     if (entry && entry.pins > 0) {
       entry.pins -= 1;

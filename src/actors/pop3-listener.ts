@@ -70,7 +70,7 @@ async function openMaildrop(mailboxId: string, deps: Pop3Deps): Promise<Maildrop
   };
   return {
     messages: messages.map((m) => ({ uid: `${uidValidity}.${m.uid}`, size: m.size })),
-    read: (index) => deps.blobs.read(messages[index].blob),
+    read: (index) => deps.mailboxes.read(mailboxId, messages[index].blob),
     commit: (deleted) => finish('pop-commit', deleted.map((i) => messages[i].uid)),
     release: () => finish('pop-release', []),
   };
@@ -105,5 +105,5 @@ export async function startPop3Listener(
     runSession: (session) => runInSessionActor(parent, `pop3-${options.implicitTls ? 's' : ''}${++sessionCount}`, () => session.run()),
   }, mailboxBackend(deps), deps.log);
   const { port } = await server.listen(options.port, config.bind);
-  return { port, close: () => server.close() };
+  return { port, close: () => server.close(), sessions: () => server.sessionCount };
 }

@@ -21,6 +21,8 @@ export interface SmtpListenerOptions {
 export interface RunningListener {
   port: number;
   close(): Promise<void>;
+  /** Sessions open right now. */
+  sessions?(): number;
 }
 
 function isLoopback(address: string): boolean {
@@ -131,5 +133,6 @@ export async function startSmtpListener(
   return {
     port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    sessions: () => sessions.size,
   };
 }

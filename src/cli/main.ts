@@ -10,6 +10,9 @@ import { importUsers } from './import-users.js';
 import { ConfigError, defaultConfig, loadConfig } from '../config/config.js';
 import { createLogger } from '../logger.js';
 import { startServer } from '../server.js';
+import cluster from 'node:cluster';
+import { runPrimary } from '../cluster/primary.js';
+import { runWorker } from '../cluster/worker.js';
 
 const out = (line: string): void => {
   process.stdout.write(line + '\n');
@@ -48,6 +51,8 @@ const startFlags = [
   ['imap-port', 'N', `IMAP port (default ${defaultConfig.imapPort})`],
   ['admin-port', 'N', `admin HTTP API port (default ${defaultConfig.adminPort})`],
   ['config', 'FILE', 'JSON config file (flags > TERNMAIL_* env > file > defaults)'],
+  ['workers', 'N|auto', 'worker processes (default 1: one process; auto = one per core)'],
+  ['roles', 'LIST', 'roles of each worker: mta,store,access (default all)'],
   ['log-level', 'LEVEL', 'trace|debug|info|warn|error|silent (default info)'],
 ] as const;
 
@@ -158,7 +163,13 @@ async function runStart(args: string[]): Promise<void> {
   }
   const config = loadConfig({ flags, env: process.env, configFile: values.config as string | undefined ?? process.env.TERNMAIL_CONFIG });
   const log = createLogger(config.logLevel);
-  const server = await startServer(config, log);
+  if (cluster.isWorker) {
+    await runWorker(config, log, Number(process.env.TERNMAIL_NODE_ID), config.roles);
+    return;
+  }
+  const server = config.workers > 1
+    ? await runPrimary(config, log, { workers: config.workers, roles: config.roles })
+    : await startServer(config, log);
   const shutdown = (signal: string) => {
     log.info({ signal }, 'signal received');
     server.stop().then(() => process.exit(0), (err) => {

@@ -1,6 +1,7 @@
 // Server configuration: defaults < JSON config file < TERNMAIL_* environment < flags.
 // Every setting is validated at start; a bad value stops the start with an error naming it.
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 export interface TlsSettings {
@@ -55,6 +56,10 @@ export interface ServerConfig {
   passwordCost: number;
   importPasswordCost: number;
   logLevel: string;
+  /** Worker processes; 1 = everything in one process. */
+  workers: number;
+  /** Roles of each worker: mta (SMTP), store (mailboxes), access (POP3/IMAP). */
+  roles: string[];
 }
 
 export const defaultConfig: ServerConfig = {
@@ -94,6 +99,8 @@ export const defaultConfig: ServerConfig = {
   passwordCost: 14,
   importPasswordCost: 8,
   logLevel: 'info',
+  workers: 1,
+  roles: ['mta', 'store', 'access'],
 };
 
 export class ConfigError extends Error {
@@ -102,7 +109,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Kind = 'string' | 'optstring' | 'port' | 'posint' | 'nonneg' | 'bool' | 'list' | 'tls';
+type Kind = 'string' | 'optstring' | 'port' | 'posint' | 'nonneg' | 'bool' | 'list' | 'tls' | 'workers' | 'roles';
 
 const kinds: Record<keyof ServerConfig, Kind> = {
   data: 'string', hostname: 'string', bind: 'string',
@@ -114,7 +121,7 @@ const kinds: Record<keyof ServerConfig, Kind> = {
   localDeliveryConcurrency: 'posint', retrySchedule: 'list', maxQueueLifetime: 'posint',
   delayWarning: 'nonneg', smarthost: 'optstring', outboundPort: 'port', outboundConcurrency: 'posint',
   messagesPerConnection: 'posint', verifyCertificates: 'bool', outboundTimeout: 'posint', domainBackoffAfter: 'posint',
-  maxReceivedHeaders: 'posint',
+  maxReceivedHeaders: 'posint', workers: 'workers', roles: 'roles',
   defaultQuota: 'nonneg', mailboxIdleMs: 'posint', passwordCost: 'posint', importPasswordCost: 'posint',
   logLevel: 'string',
 };
@@ -169,6 +176,18 @@ function coerce(key: keyof ServerConfig, raw: unknown, source: string): unknown 
     }
     case 'tls':
       return coerceTls(raw, where);
+    case 'workers': {
+      if (raw === 'auto') return availableParallelism();
+      const n = toInteger(raw);
+      if (n === null || n <= 0 || n > 64) throw new ConfigError(where, `expected a number of workers 1-64 or "auto", got ${JSON.stringify(raw)}`);
+      return n;
+    }
+    case 'roles': {
+      const roles = (Array.isArray(raw) ? raw : String(raw).split(',')).map((r) => String(r).trim()).filter(Boolean);
+      const unknown = roles.filter((r) => !['mta', 'store', 'access'].includes(r));
+      if (roles.length === 0 || unknown.length > 0) throw new ConfigError(where, `expected roles among mta,store,access, got ${JSON.stringify(raw)}`);
+      return roles;
+    }
   }
 }
 

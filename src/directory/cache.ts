@@ -2,8 +2,8 @@
 // the directory's numbered change feed. All lookups on a warm cache stay in-process.
 import {
   domainOf, normalizeAddress,
-  type AliasRecord, type DirectoryChange, type DomainRecord, type Recipient, type Resolution,
-  type RouteRecord, type UserRecord,
+  type AliasRecord, type DirectoryChange, type DirectoryEntry, type DomainRecord, type Recipient, type Resolution,
+  type PlacementRecord, type RouteRecord, type UserRecord,
 } from './records.js';
 
 const MAX_ALIAS_DEPTH = 8;
@@ -13,6 +13,7 @@ export class DirectoryCache {
   readonly users = new Map<string, UserRecord>();
   readonly aliases = new Map<string, AliasRecord>();
   readonly routes = new Map<string, RouteRecord>();
+  readonly placements = new Map<string, PlacementRecord>();
   /** Sequence number of the last change applied. */
   appliedSeq = 0;
   private readonly listeners: Array<(change: DirectoryChange) => void> = [];
@@ -26,6 +27,14 @@ export class DirectoryCache {
     for (const listener of this.listeners) listener(change);
   }
 
+  /** Fills the cache from a snapshot (every current record) taken at sequence `seq`. */
+  load(entries: DirectoryEntry[], seq: number): void {
+    for (const entry of entries) {
+      if (entry.value) this.table(entry.kind).set(entry.key, entry.value);
+    }
+    this.appliedSeq = seq;
+  }
+
   onChange(listener: (change: DirectoryChange) => void): void {
     this.listeners.push(listener);
   }
@@ -36,6 +45,7 @@ export class DirectoryCache {
       case 'user': return this.users;
       case 'alias': return this.aliases;
       case 'route': return this.routes;
+      case 'placement': return this.placements;
     }
   }
 

@@ -25,11 +25,18 @@ export interface RouteRecord {
   port: number;
 }
 
+/** Which store node holds a mailbox (set by the router in a multi-process deployment). */
+export interface PlacementRecord {
+  mailboxId: string;
+  node: number;
+}
+
 export type DirectoryEntry =
   | { kind: 'domain'; key: string; value: DomainRecord | null }
   | { kind: 'user'; key: string; value: UserRecord | null }
   | { kind: 'alias'; key: string; value: AliasRecord | null }
-  | { kind: 'route'; key: string; value: RouteRecord | null };
+  | { kind: 'route'; key: string; value: RouteRecord | null }
+  | { kind: 'placement'; key: string; value: PlacementRecord | null };
 
 /** One numbered change of the directory's log: value null = removed. */
 export type DirectoryChange = DirectoryEntry & { seq: number };

@@ -229,6 +229,23 @@ export class BlobStore {
     }
   }
 
+  /**
+   * Stores a body received from another node (or finds it stored already) and gives
+   * it a reference `holder`, durably. Used when a mailbox on this node receives a
+   * message whose bytes were accepted elsewhere.
+   */
+  async storeBody(bytes: Buffer, holder: string): Promise<string> {
+    const upload = this.beginUpload();
+    upload.write(bytes);
+    const finished = await upload.finish(holder);
+    try {
+      await this.db.commit(finished.ops);
+    } finally {
+      finished.release();
+    }
+    return finished.sha;
+  }
+
   /** Deletes the body if no reference to it remains. Call after committing unrefs. */
   async collect(sha: string): Promise<boolean> {
     return this.lock.run(sha, async () => {

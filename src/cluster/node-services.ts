@@ -1,0 +1,76 @@
+// What one node offers the rest of the cluster (and the admin API): its counters,
+// its queue, fault injection for tests; and the dispatcher for requests arriving
+// from other nodes over the transport.
+import type { QueueControl, QueueListing } from '../actors/queue.js';
+import type { Directory } from '../actors/directory.js';
+import type { MailboxRegistry } from '../actors/mailbox-registry.js';
+import type { BlobStore } from '../store/blob-store.js';
+import type { RemoteMailboxes } from './remote-mailboxes.js';
+import type { NodeRequest } from './protocol.js';
+
+export interface NodeCounters {
+  messages: number;
+  mailboxBytes: number;
+  mailboxes: number;
+  queued: number;
+  queueEntries: number;
+  blobs: number;
+  blobBytes: number;
+  activeMailboxes: number;
+  sessions: number;
+  delivered: number;
+  syncedBatches: number;
+  syncedCommits: number;
+}
+
+export interface NodeServices {
+  stats(): Promise<NodeCounters>;
+  queueList(): Promise<QueueListing[]>;
+  queueFlush(domain?: string): void;
+  queueControl(action: QueueControl, queueId: string): Promise<{ ok: true } | { ok: false; error: string }>;
+  injectFault(mailboxId: string): Promise<{ ok: boolean; error?: string }>;
+}
+
+export interface NodeRequestContext {
+  services: NodeServices;
+  directory: Directory;
+  mailboxes: MailboxRegistry;
+  blobs: BlobStore;
+  remote?: RemoteMailboxes;
+}
+
+export class UnknownRequestError extends Error {}
+
+export async function handleNodeRequest(request: NodeRequest, ctx: NodeRequestContext): Promise<unknown> {
+  switch (request.kind) {
+    case 'mailbox':
+      if (!ctx.remote) throw new UnknownRequestError('this node is not part of a cluster');
+      return ctx.remote.handle(request, ctx.mailboxes);
+    case 'body':
+      return ctx.blobs.readAll(request.sha);
+    case 'structure':
+      return ctx.blobs.structure(request.sha);
+    case 'pin':
+      ctx.mailboxes.pinLocal(request.mailboxId, request.delta);
+      return null;
+    case 'folder-event':
+      ctx.remote?.deliverEvent(request.session, request.event);
+      return null;
+    case 'dir-changes':
+      if (!ctx.directory.applyChanges(request.changes)) return { gap: true, appliedSeq: ctx.directory.cache.appliedSeq };
+      return { gap: false, appliedSeq: ctx.directory.cache.appliedSeq };
+    case 'stats':
+      return ctx.services.stats();
+    case 'queue-list':
+      return ctx.services.queueList();
+    case 'queue-flush':
+      ctx.services.queueFlush(request.domain);
+      return null;
+    case 'queue-control':
+      return ctx.services.queueControl(request.action, request.queueId);
+    case 'inject-fault':
+      return ctx.services.injectFault(request.mailboxId);
+    default:
+      throw new UnknownRequestError(`a worker does not serve ${request.kind}`);
+  }
+}

@@ -1,0 +1,51 @@
+// Requests between ternmail node processes (over a NodeTransport). Plain data only:
+// refs never cross; a reply comes back as the transport's answer, and an IMAP
+// session's listener is named by (node, session) and reached through its node.
+import type { DirectoryChange, DirectoryEntry } from '../directory/records.js';
+import type { DirectoryRequestBody } from '../actors/directory.js';
+import type { FolderEvent } from '../actors/mailbox-imap-messages.js';
+import type { QueueControl, QueueListing } from '../actors/queue.js';
+
+/** A mailbox request without its replyTo; a select's listener becomes `listenerSession`. */
+export type MailboxRequestBody = { type: string; [field: string]: unknown };
+
+export interface NodeStats {
+  node: number;
+  pid: number;
+  roles: string[];
+  startedAt: number;
+  mailboxes: number;
+  messages: number;
+  mailboxBytes: number;
+  blobs: number;
+  blobBytes: number;
+  queued: number;
+  queueEntries: number;
+  sessions: number;
+  delivered: number;
+}
+
+export type NodeRequest =
+  // to a store node
+  | { kind: 'mailbox'; mailboxId: string; request: MailboxRequestBody; body?: Uint8Array; origin: number }
+  | { kind: 'body'; sha: string }
+  | { kind: 'structure'; sha: string }
+  | { kind: 'pin'; mailboxId: string; delta: 1 | -1 }
+  // to the node of an IMAP session
+  | { kind: 'folder-event'; session: string; event: FolderEvent }
+  // from the primary to every worker
+  | { kind: 'dir-changes'; changes: DirectoryChange[] }
+  | { kind: 'stats' }
+  | { kind: 'queue-list' }
+  | { kind: 'queue-flush'; domain?: string }
+  | { kind: 'queue-control'; action: QueueControl; queueId: string }
+  | { kind: 'inject-fault'; mailboxId: string }
+  // from a worker to the primary
+  | { kind: 'dir-snapshot' }
+  | { kind: 'dir-since'; seq: number }
+  | { kind: 'dir-request'; message: DirectoryRequestBody }
+  | { kind: 'place'; mailboxId: string }
+  | { kind: 'heartbeat'; stats: NodeStats };
+
+export type DirSnapshot = { seq: number; entries: DirectoryEntry[] };
+export type QueueListReply = QueueListing[];
