@@ -79,6 +79,7 @@ Commands:
   queue flush [DOMAIN]         retry deferred recipients now (all, or one destination)
   queue hold|release|delete|retry ID   act on one queued message
   stats                        counters as one line of JSON
+  cluster status               one row per worker process and the totals (with --workers N)
 
 Run 'ternmail COMMAND --help' for a command's options. 'ternmail --version' prints the version.`,
   start: `Usage: ternmail start [options]
@@ -117,6 +118,12 @@ ${adminHelp}`,
   route: `Usage: ternmail route add DOMAIN HOST[:PORT] | remove DOMAIN | list
 
 Static routes win over MX lookup (and over a configured smarthost).
+${adminHelp}`,
+  cluster: `Usage: ternmail cluster status | rebalance
+
+  status     one row per worker: id, pid, roles, state, uptime, restarts, mailboxes,
+             stored bytes, queue depth, sessions, messages/s over the last minute; then totals
+  rebalance  (not supported in this version)
 ${adminHelp}`,
   stats: `Usage: ternmail stats\n\nPrints one line of JSON: messages, queued, blobs, blobBytes, ...\n${adminHelp}`,
 };
@@ -328,6 +335,31 @@ async function runRoute(args: string[], admin: AdminTarget): Promise<void> {
   throw new CliError(`unknown route action: ${action ?? '(none)'} (add, remove, list)`);
 }
 
+interface ClusterRow {
+  node: number; pid: number | null; roles: string[]; state: string; uptime: number; restarts: number;
+  mailboxes: number; storedBytes: number; queueDepth: number; sessions: number; messagesPerSecond: number;
+}
+
+function formatCluster(status: { workers: ClusterRow[]; totals: Omit<ClusterRow, 'node' | 'pid' | 'roles' | 'state' | 'uptime'> }): string[] {
+  const header = ['ID', 'PID', 'ROLES', 'STATE', 'UPTIME', 'RESTARTS', 'MAILBOXES', 'STORED', 'QUEUE', 'SESSIONS', 'MSG/S'];
+  const rows = status.workers.map((w) => [String(w.node), String(w.pid ?? '-'), w.roles.join(','), w.state, `${w.uptime}s`, String(w.restarts),
+    String(w.mailboxes), String(w.storedBytes), String(w.queueDepth), String(w.sessions), String(w.messagesPerSecond)]);
+  const t = status.totals;
+  rows.push(['total', '', '', '', '', String(t.restarts), String(t.mailboxes), String(t.storedBytes), String(t.queueDepth), String(t.sessions), String(Math.round(t.messagesPerSecond * 10) / 10)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+}
+
+async function runCluster(args: string[], admin: AdminTarget): Promise<void> {
+  const [action] = args;
+  if (action === 'status' || action === undefined) {
+    for (const line of formatCluster(await callAdmin(admin, 'GET', '/v1/cluster'))) out(line);
+    return;
+  }
+  if (action === 'rebalance') throw new CliError('cluster rebalance is not supported in this version');
+  throw new CliError(`unknown cluster action: ${action} (status, rebalance)`);
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === '--version' || command === '-V') return out(version());
@@ -346,6 +378,7 @@ async function main(argv: string[]): Promise<void> {
     case 'alias': return runAlias(positionals, admin);
     case 'queue': return runQueue(positionals, admin);
     case 'route': return runRoute(positionals, admin);
+    case 'cluster': return runCluster(positionals, admin);
     case 'stats': return out(JSON.stringify(await callAdmin(admin, 'GET', '/v1/stats')));
   }
 }
