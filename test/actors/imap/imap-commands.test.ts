@@ -95,6 +95,20 @@ describe('message commands', () => {
     expect(await raw.run('FETCH 1 BODY[]')).not.toContain('\\Seen \\Seen');
     expect(await raw.run('UNSELECT')).toMatch(/OK/);
     expect(await raw.run('FETCH 1 FLAGS')).toMatch(/ BAD /);
+    // CLOSE expunges \Deleted messages without EXPUNGE responses; CHECK is a no-op.
+    await raw.run('SELECT Archive');
+    expect(await raw.run('CHECK')).toMatch(/OK CHECK completed/);
+    await raw.run('STORE 1 +FLAGS.SILENT (\\Deleted)');
+    const closed = await raw.run('CLOSE');
+    expect(closed).not.toContain('EXPUNGE');
+    expect(await raw.run('STATUS Archive (MESSAGES)')).toContain('(MESSAGES 0)');
+    // Over quota: the append is refused and nothing is stored.
+    await server.admin('PUT', '/v1/users/gus@cmd.test/quota', { quota: 64 });
+    expect(await raw.run('APPEND INBOX {200+}\r\n' + 'x'.repeat(200))).toMatch(/NO \[OVERQUOTA\]/);
+    expect(await raw.run('COPY 1 Archive')).toMatch(/ BAD /);
+    await raw.run('SELECT Trash');
+    expect(await raw.run('COPY 1 Archive')).toMatch(/NO \[OVERQUOTA\]/);
+    await server.admin('PUT', '/v1/users/gus@cmd.test/quota', { quota: 0 });
     raw.close();
   });
 
