@@ -22,7 +22,7 @@ export class SmtpClient {
 
   private constructor(private readonly socket: net.Socket, private readonly reader: ReplyReader) {}
 
-  static async connect(host: string, port: number, helo = 'client.example.net'): Promise<SmtpClient> {
+  static async connect(host: string, port: number, helo = 'client.example.net', auth?: { user: string; password: string }): Promise<SmtpClient> {
     const socket = net.connect({ host, port, noDelay: true });
     const reader = new ReplyReader(socket);
     const client = new SmtpClient(socket, reader);
@@ -32,6 +32,14 @@ export class SmtpClient {
     const ehlo = await reader.smtpReply();
     if (ehlo.code !== 250) throw new SmtpError('EHLO', ehlo.lines.join(' | '));
     client.pipelining = ehlo.lines.some((l) => l.slice(4).toUpperCase().startsWith('PIPELINING'));
+    if (auth) {
+      socket.write(`AUTH PLAIN ${Buffer.from(`\0${auth.user}\0${auth.password}`).toString('base64')}\r\n`);
+      const authReply = await reader.smtpReply();
+      if (authReply.code !== 235) {
+        socket.destroy();
+        throw new SmtpError('AUTH', authReply.lines.join(' | '));
+      }
+    }
     return client;
   }
 
