@@ -57,6 +57,8 @@ export interface StartOptions {
   /** Test-only: allow injecting faults into actors through the admin API. */
   testFaults?: boolean;
   cluster?: ClusterMembership;
+  /** Roles of this node (default: every role). */
+  roles?: string[];
 }
 
 export const ADMIN_FILE = 'admin.json';
@@ -122,31 +124,26 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     db, blobs, queue: queueStore, queueActor: () => queueActor, directory, mailboxes, log: log.child({ listener: 'smtp' }),
     hostname: config.hostname, maxMessageSize: config.maxMessageSize, maxRecipients: config.maxRecipients, maxReceivedHeaders: config.maxReceivedHeaders,
   };
-  const running: RunningListener[] = [];
-  const smtp = await startSmtpListener({ kind: 'mx', port: config.smtpPort }, config, listeners, smtpDeps, directory, limiter, log);
-  running.push(smtp);
-  const submission = await startSmtpListener({ kind: 'submission', port: config.submissionPort }, config, listeners, smtpDeps, directory, limiter, log);
-  running.push(submission);
-  let smtps: RunningListener | undefined;
-  if (config.smtpsPort) {
-    smtps = await startSmtpListener({ kind: 'smtps', port: config.smtpsPort }, config, listeners, smtpDeps, directory, limiter, log);
-    running.push(smtps);
-  }
   const popDeps = { directory, mailboxes, blobs, limiter, log: log.child({ listener: 'pop3' }) };
-  const pop3 = await startPop3Listener({ port: config.pop3Port, implicitTls: false }, config, listeners, popDeps);
-  running.push(pop3);
-  let pop3s: RunningListener | undefined;
-  if (config.pop3sPort) {
-    pop3s = await startPop3Listener({ port: config.pop3sPort, implicitTls: true }, config, listeners, popDeps);
-    running.push(pop3s);
-  }
   const imapDeps = { directory, mailboxes, blobs, limiter, log: log.child({ listener: 'imap' }) };
-  const imap = await startImapListener({ port: config.imapPort, implicitTls: false }, config, listeners, imapDeps);
-  running.push(imap);
-  let imaps: RunningListener | undefined;
-  if (config.imapsPort) {
-    imaps = await startImapListener({ port: config.imapsPort, implicitTls: true }, config, listeners, imapDeps);
-    running.push(imaps);
+  const listenerSpecs: Array<{ name: keyof RunningServer['ports']; role: string; port: number; start: (port: number) => Promise<RunningListener> }> = [
+    { name: 'smtp', role: 'mta', port: config.smtpPort, start: (port) => startSmtpListener({ kind: 'mx', port }, config, listeners, smtpDeps, directory, limiter, log) },
+    { name: 'submission', role: 'mta', port: config.submissionPort, start: (port) => startSmtpListener({ kind: 'submission', port }, config, listeners, smtpDeps, directory, limiter, log) },
+    { name: 'smtps', role: 'mta', port: config.smtpsPort, start: (port) => startSmtpListener({ kind: 'smtps', port }, config, listeners, smtpDeps, directory, limiter, log) },
+    { name: 'pop3', role: 'access', port: config.pop3Port, start: (port) => startPop3Listener({ port, implicitTls: false }, config, listeners, popDeps) },
+    { name: 'pop3s', role: 'access', port: config.pop3sPort, start: (port) => startPop3Listener({ port, implicitTls: true }, config, listeners, popDeps) },
+    { name: 'imap', role: 'access', port: config.imapPort, start: (port) => startImapListener({ port, implicitTls: false }, config, listeners, imapDeps) },
+    { name: 'imaps', role: 'access', port: config.imapsPort, start: (port) => startImapListener({ port, implicitTls: true }, config, listeners, imapDeps) },
+  ];
+  const implicitTls = new Set(['smtps', 'pop3s', 'imaps']);
+  const running: RunningListener[] = [];
+  const ports: RunningServer['ports'] = { smtp: 0, submission: 0, pop3: 0, imap: 0, admin: 0 };
+  for (const spec of listenerSpecs) {
+    if (!(options.roles ?? ['mta', 'store', 'access']).includes(spec.role)) continue;
+    if (implicitTls.has(spec.name) && !spec.port) continue;
+    const listener = await spec.start(spec.port);
+    running.push(listener);
+    ports[spec.name] = listener.port;
   }
 
   const services: NodeServices = {
@@ -191,10 +188,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     writeAdminFile(config.data, adminUrl, token);
   }
 
-  const ports = {
-    smtp: smtp.port, submission: submission.port, pop3: pop3.port, imap: imap.port, admin: admin?.port ?? 0,
-    smtps: smtps?.port, pop3s: pop3s?.port, imaps: imaps?.port,
-  };
+  ports.admin = admin?.port ?? 0;
   log.info({ ports, data: config.data }, 'ternmail started');
 
   let stopped = false;

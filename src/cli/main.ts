@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { callAdmin, CliError, findAdmin, type AdminTarget } from './admin-client.js';
 import { importUsers } from './import-users.js';
-import { ConfigError, defaultConfig, loadConfig } from '../config/config.js';
+import { ConfigError, defaultConfig, loadConfig, rolesOf } from '../config/config.js';
 import { createLogger } from '../logger.js';
 import { startServer } from '../server.js';
 import cluster from 'node:cluster';
@@ -52,7 +52,7 @@ const startFlags = [
   ['admin-port', 'N', `admin HTTP API port (default ${defaultConfig.adminPort})`],
   ['config', 'FILE', 'JSON config file (flags > TERNMAIL_* env > file > defaults)'],
   ['workers', 'N|auto', 'worker processes (default 1: one process; auto = one per core)'],
-  ['roles', 'LIST', 'roles of each worker: mta,store,access (default all)'],
+  ['roles', 'LIST', 'worker roles mta,store,access (default all); ";" gives each worker its own list'],
   ['log-level', 'LEVEL', 'trace|debug|info|warn|error|silent (default info)'],
 ] as const;
 
@@ -171,11 +171,12 @@ async function runStart(args: string[]): Promise<void> {
   const config = loadConfig({ flags, env: process.env, configFile: values.config as string | undefined ?? process.env.TERNMAIL_CONFIG });
   const log = createLogger(config.logLevel);
   if (cluster.isWorker) {
-    await runWorker(config, log, Number(process.env.TERNMAIL_NODE_ID), config.roles);
+    const node = Number(process.env.TERNMAIL_NODE_ID);
+    await runWorker(config, log, node, rolesOf(config, node));
     return;
   }
   const server = config.workers > 1
-    ? await runPrimary(config, log, { workers: config.workers, roles: config.roles })
+    ? await runPrimary(config, log, { workers: config.workers, roles: (node) => rolesOf(config, node) })
     : await startServer(config, log);
   const shutdown = (signal: string) => {
     log.info({ signal }, 'signal received');

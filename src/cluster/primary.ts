@@ -39,7 +39,7 @@ export interface WorkerStatus {
 
 export interface PrimaryOptions {
   workers: number;
-  roles: string[];
+  roles: (node: number) => string[];
 }
 
 export async function runPrimary(config: ServerConfig, log: Logger, options: PrimaryOptions): Promise<{ stop(): Promise<void> }> {
@@ -139,7 +139,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
   };
 
   for (let node = 1; node <= options.workers; node++) {
-    workers.set(node, { node, pid: null, roles: options.roles, state: 'starting', startedAt: Date.now(), restarts: 0, stats: null, history: [] });
+    workers.set(node, { node, pid: null, roles: options.roles(node), state: 'starting', startedAt: Date.now(), restarts: 0, stats: null, history: [] });
     fork(node);
   }
 

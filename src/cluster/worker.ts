@@ -41,6 +41,7 @@ export async function runWorker(config: ServerConfig, log: Logger, nodeId: numbe
 
   const startedAt = Date.now();
   server = await startServer({ ...config, data: nodeDataPath(config.data, nodeId) }, log, {
+    roles,
     cluster: {
       nodeId, transport, directory,
       place: (mailboxId) => transport.request<number>(PRIMARY, { kind: 'place', mailboxId } satisfies NodeRequest),

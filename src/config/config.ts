@@ -58,8 +58,11 @@ export interface ServerConfig {
   logLevel: string;
   /** Worker processes; 1 = everything in one process. */
   workers: number;
-  /** Roles of each worker: mta (SMTP), store (mailboxes), access (POP3/IMAP). */
-  roles: string[];
+  /**
+   * Roles of the workers: mta (SMTP), store (mailboxes), access (POP3/IMAP). One
+   * list for every worker, or one per worker (`--roles "mta,access;store;store"`).
+   */
+  roles: string[][];
 }
 
 export const defaultConfig: ServerConfig = {
@@ -100,7 +103,7 @@ export const defaultConfig: ServerConfig = {
   importPasswordCost: 8,
   logLevel: 'info',
   workers: 1,
-  roles: ['mta', 'store', 'access'],
+  roles: [['mta', 'store', 'access']],
 };
 
 export class ConfigError extends Error {
@@ -182,13 +185,24 @@ function coerce(key: keyof ServerConfig, raw: unknown, source: string): unknown 
       if (n === null || n <= 0 || n > 64) throw new ConfigError(where, `expected a number of workers 1-64 or "auto", got ${JSON.stringify(raw)}`);
       return n;
     }
-    case 'roles': {
-      const roles = (Array.isArray(raw) ? raw : String(raw).split(',')).map((r) => String(r).trim()).filter(Boolean);
-      const unknown = roles.filter((r) => !['mta', 'store', 'access'].includes(r));
-      if (roles.length === 0 || unknown.length > 0) throw new ConfigError(where, `expected roles among mta,store,access, got ${JSON.stringify(raw)}`);
-      return roles;
-    }
+    case 'roles':
+      return parseRoles(raw, where);
   }
+}
+
+function parseRoles(raw: unknown, where: string): string[][] {
+  const groups = Array.isArray(raw) ? raw.map((g) => (Array.isArray(g) ? g.join(',') : String(g))) : String(raw).split(';');
+  return groups.map((group) => {
+    const roles = group.split(',').map((r) => r.trim()).filter(Boolean);
+    const unknown = roles.filter((r) => !['mta', 'store', 'access'].includes(r));
+    if (roles.length === 0 || unknown.length > 0) throw new ConfigError(where, `expected roles among mta,store,access (";" between workers), got ${JSON.stringify(raw)}`);
+    return roles;
+  });
+}
+
+/** The roles of worker `node` (1-based); worker 1's for a single process. */
+export function rolesOf(config: ServerConfig, node: number): string[] {
+  return config.roles.length === 1 ? config.roles[0] : config.roles[node - 1];
 }
 
 function coerceTls(raw: unknown, where: string): TlsSettings | null {
@@ -270,6 +284,10 @@ function validateCombination(config: ServerConfig): void {
   if (config.importPasswordCost > config.passwordCost) {
     throw new ConfigError('importPasswordCost', 'must not exceed passwordCost');
   }
+  if (config.roles.length > 1 && config.roles.length !== config.workers) {
+    throw new ConfigError('roles', `${config.roles.length} role lists for ${config.workers} workers`);
+  }
+  if (!config.roles.some((r) => r.includes('store'))) throw new ConfigError('roles', 'at least one worker needs the store role');
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(config.logLevel)) {
     throw new ConfigError('logLevel', `unknown level ${config.logLevel}`);
   }
