@@ -23,6 +23,7 @@ import type {
   AwaitLine, CommandResult, Completion, ImapContext, SelectedFolder, SessionState,
 } from './imap-commands/command.js';
 import { COMMANDS } from './imap-commands/index.js';
+import type { MessageReader } from './imap-fetch.js';
 import { dispatch as dispatchMessage } from './supervision.js';
 import { sequenceOf, unannouncedKeywords, visibleFlags } from './imap-view.js';
 
@@ -402,6 +403,16 @@ export class ImapSession implements ImapContext {
     if (this.user === null) throw new Error('mailbox request before login');
     const asRequest = build as unknown as (replyTo: Ref<R>) => MailboxRequest;
     return this.deps.mailboxes.ask<R>(this.user.mailboxId, asRequest, this.deps.limits.mailboxAskMs);
+  }
+
+  messageReader(): MessageReader {
+    if (this.user === null) throw new Error('message read before login');
+    const { mailboxId } = this.user;
+    const { mailboxes } = this.deps;
+    return {
+      readAll: (sha) => mailboxes.readAll(mailboxId, sha),
+      structure: (sha) => mailboxes.structure(mailboxId, sha),
+    };
   }
 
   loggedIn(user: UserRecord): void {

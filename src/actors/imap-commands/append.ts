@@ -1,6 +1,7 @@
-// APPEND (RFC 3501 §6.3.11, UIDPLUS APPENDUID): the literal is uploaded into the blob
-// store under a temporary reference, then the mailbox actor's `append` takes it over
-// (quota checked there: OVERQUOTA; missing folder: TRYCREATE).
+// APPEND (RFC 3501 §6.3.11, UIDPLUS APPENDUID): the literal is stored in this node's
+// blob store under a temporary reference, then the mailbox actor's `append` takes it
+// over (quota checked there: OVERQUOTA; missing folder: TRYCREATE; another node's
+// mailbox gets the bytes through the cluster layer).
 import { randomUUID } from 'node:crypto';
 import { dateTimeToDate } from '../../protocols/imap/dates.js';
 import type { AppendReply } from '../mailbox-imap-messages.js';
@@ -39,17 +40,9 @@ export function currentQuota(ctx: ImapContext): number {
 }
 
 async function upload(ctx: ImapContext, message: Buffer): Promise<{ sha: string; holder: string }> {
-  const { blobs } = ctx.deps;
   const holder = `imap-append:${ctx.id}:${randomUUID()}`;
-  const pending = blobs.beginUpload();
-  pending.write(message);
-  const finished = await pending.finish(holder);
-  try {
-    await blobs.db.commit(finished.ops);
-  } finally {
-    finished.release();
-  }
-  return { sha: finished.sha, holder };
+  const sha = await ctx.deps.blobs.storeBody(message, holder);
+  return { sha, holder };
 }
 
 /** Releases the temporary reference of an upload the mailbox never answered for. */

@@ -7,6 +7,7 @@ import type { UserRecord } from '../../directory/records.js';
 import type { MailboxImapRequest, MessageView } from '../mailbox-imap-messages.js';
 import type { Failure } from '../supervision.js';
 import type { ImapSessionDeps } from '../imap-session.js';
+import type { MessageReader } from '../imap-fetch.js';
 
 export type SessionState = 'not-authenticated' | 'authenticated' | 'selected' | 'logout';
 
@@ -63,6 +64,8 @@ export interface ImapContext {
   readonly eventRef: Ref<unknown>;
   capabilities(): string[];
   send(response: ImapResponse): Promise<void>;
+  /** Bodies and structures of this user's messages, from the node that holds the mailbox. */
+  messageReader(): MessageReader;
   /** Ask this user's mailbox actor. */
   ask<R>(build: (replyTo: Ref<R>) => MailboxImapRequest): Promise<R>;
   loggedIn(user: UserRecord): void;

@@ -70,7 +70,7 @@ async function sendAnswers(ctx: ImapContext, folder: SelectedFolder, uids: numbe
 
 async function loadOrNull(ctx: ImapContext, blob: string, withRaw: boolean): Promise<MessageContent | null> {
   try {
-    return await loadMessageContent(ctx.deps.blobs, blob, withRaw);
+    return await loadMessageContent(ctx.messageReader(), blob, withRaw);
   } catch (err) {
     ctx.deps.log.debug({ err, blob }, 'message body gone (expunged by another session)');
     return null;

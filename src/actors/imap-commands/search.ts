@@ -12,7 +12,7 @@ export const search: CommandSpec = {
     const folder = selectedFolder(ctx);
     const withModseq = usesModseq(cmd.criteria);
     if (withModseq) ctx.enabled.add('CONDSTORE');
-    const matches = await searchFolder(folder, cmd.criteria, ctx.deps.blobs);
+    const matches = await searchFolder(folder, cmd.criteria, ctx.messageReader());
     const ids = matches.map((m) => (cmd.uid ? m.uid : m.seq));
     const highest = withModseq && matches.length > 0 ? Math.max(...matches.map((m) => m.modseq)) : undefined;
     const verb = cmd.uid ? 'UID SEARCH' : 'SEARCH';
