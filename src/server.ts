@@ -24,7 +24,7 @@ import { RemoteMailboxes } from './cluster/remote-mailboxes.js';
 import type { NodeTransport } from './cluster/transport.js';
 import type { NodeRequest } from './cluster/protocol.js';
 import { handleNodeRequest, type NodeServices } from './cluster/node-services.js';
-import type { DoneReply } from './actors/mailbox-messages.js';
+import type { DoneReply, MailboxRequest } from './actors/mailbox-messages.js';
 import { startPop3Listener } from './actors/pop3-listener.js';
 import { startImapListener } from './actors/imap-listener.js';
 import { startDomainQueues } from './actors/outbound.js';
@@ -80,7 +80,18 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   const storeParent = spawn(system, (s: undefined) => s, 'store');
   const mailboxes = new MailboxRegistry(storeParent, {
     db, blobs, mailboxes: mailboxStore, log: log.child({ actor: 'mailbox' }), testFaults: options.testFaults ?? false,
+    forward: (node, mailboxId, msg) => forwardToNode(node, mailboxId, msg),
   }, config.mailboxIdleMs);
+  /** A request for a mailbox that moved away: sent to its new node, the answer back to the asker. */
+  const forwardToNode = (node: number, mailboxId: string, msg: MailboxRequest) => {
+    const remote = options.cluster?.remote;
+    if (!remote) throw new Error('only a cluster node forwards mailbox requests');
+    const replyTo = (msg as { replyTo?: Ref<unknown> }).replyTo;
+    remote.ask<unknown>(node, mailboxId, () => msg).then(
+      (reply) => replyTo && dispatch(replyTo, reply),
+      (err: Error) => replyTo && dispatch(replyTo, { ok: false, error: `mailbox moved; node ${node} unreachable: ${err.message}`, temporary: true }),
+    );
+  };
   if (options.cluster) {
     const membership = options.cluster;
     membership.remote = new RemoteMailboxes(membership.nodeId, membership.transport, blobs, spawn(system, (s: undefined) => s, 'remote-listeners'), log.child({ component: 'remote-mailboxes' }));
@@ -194,7 +205,10 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   let stopped = false;
   return {
     config, ports, adminUrl, token, directory, services,
-    handleNodeRequest: (request) => handleNodeRequest(request, { services, directory, mailboxes, blobs, remote: options.cluster?.remote }),
+    handleNodeRequest: (request) => handleNodeRequest(request, {
+      services, directory, mailboxes, blobs, remote: options.cluster?.remote,
+      move: options.cluster ? { self: options.cluster.nodeId, transport: options.cluster.transport, mailboxes, blobs, db, store: mailboxStore } : undefined,
+    }),
     async stop() {
       if (stopped) return;
       stopped = true;

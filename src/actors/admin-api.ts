@@ -17,6 +17,8 @@ export interface AdminBackend {
   passwordCost: number;
   /** Only in a cluster: one row per worker and the totals. */
   clusterStatus?: () => unknown;
+  /** Only in a cluster: start, watch and stop a rebalance. */
+  rebalance?: { start(): unknown; status(): unknown; stop(): unknown };
 }
 
 type Handler = (params: string[], body: unknown) => Promise<[number, unknown]>;
@@ -43,6 +45,11 @@ function field(body: unknown, name: string): unknown {
 function stringField(body: unknown, name: string): string {
   const value = field(body, name);
   if (typeof value !== 'string' || value === '') throw new HttpError(400, `missing field: ${name}`);
+  return value;
+}
+
+function clusterOnly<T>(value: T | undefined): T {
+  if (value === undefined) throw new HttpError(400, 'not a cluster: this server runs as one process (start it with --workers N)');
   return value;
 }
 
@@ -90,6 +97,9 @@ function routes(backend: AdminBackend): Array<[string, RegExp, Handler]> {
       return fromReply(reply.ok ? { ok: true, value: { ok: true } } : { ok: false, error: reply.error, temporary: false });
     }],
     ['GET', /^\/v1\/stats$/, async () => [200, await backend.stats()]],
+    ['POST', /^\/v1\/cluster\/rebalance$/, async () => [202, clusterOnly(backend.rebalance).start()]],
+    ['GET', /^\/v1\/cluster\/rebalance$/, async () => [200, clusterOnly(backend.rebalance).status()]],
+    ['DELETE', /^\/v1\/cluster\/rebalance$/, async () => [200, clusterOnly(backend.rebalance).stop()]],
     ['GET', /^\/v1\/cluster$/, async () => {
       if (!backend.clusterStatus) throw new HttpError(400, 'not a cluster: this server runs as one process (start it with --workers N)');
       return [200, backend.clusterStatus()];

@@ -35,7 +35,8 @@ export type DirectoryRequest =
   | { type: 'remove-alias'; address: string; replyTo: Ref<AdminReply<null>> }
   | { type: 'add-route'; domain: string; host: string; port: number; replyTo: Ref<AdminReply<RouteRecord>> }
   | { type: 'remove-route'; domain: string; replyTo: Ref<AdminReply<null>> }
-  | { type: 'set-placement'; mailboxId: string; node: number; replyTo: Ref<AdminReply<PlacementRecord>> };
+  /** Places a mailbox (first placement wins unless `force`: a completed move). */
+  | { type: 'set-placement'; mailboxId: string; node: number; force?: boolean; replyTo: Ref<AdminReply<PlacementRecord>> };
 
 /** A directory request as it crosses processes: the reply comes back over the transport. */
 export type DirectoryRequestBody = DirectoryRequest extends infer R ? (R extends { replyTo: unknown } ? Omit<R, 'replyTo'> : never) : never;
@@ -167,7 +168,7 @@ export class Directory {
       case 'remove-alias': return this.removeAlias(msg.address);
       case 'add-route': return this.addRoute(msg.domain, msg.host, msg.port);
       case 'remove-route': return this.removeRoute(msg.domain);
-      case 'set-placement': return this.setPlacement(msg.mailboxId, msg.node);
+      case 'set-placement': return this.setPlacement(msg.mailboxId, msg.node, msg.force === true);
     }
   }
 
@@ -303,9 +304,9 @@ export class Directory {
     return null;
   }
 
-  private async setPlacement(mailboxId: string, node: number): Promise<PlacementRecord> {
+  private async setPlacement(mailboxId: string, node: number, force: boolean): Promise<PlacementRecord> {
     const existing = this.cache.placements.get(mailboxId);
-    if (existing) return existing;
+    if (existing && (!force || existing.node === node)) return existing;
     const record: PlacementRecord = { mailboxId, node };
     await this.write([{ kind: 'placement', key: mailboxId, value: record }]);
     return record;

@@ -2,6 +2,7 @@
 // whole message store (every folder); its actor is the only writer of it.
 import type { Ref } from 'nact';
 import type { Failure } from './supervision.js';
+import type { MailboxExport } from '../store/mailbox-transfer.js';
 import type { MailboxImapRequest } from './mailbox-imap-messages.js';
 
 export interface PopMessage {
@@ -13,6 +14,7 @@ export interface PopMessage {
 export type DeliverReply = { ok: true; uid: number; duplicate: boolean } | Failure;
 export type PopOpenReply = { ok: true; uidValidity: number; messages: PopMessage[] } | { ok: false; error: 'in-use'; temporary: true } | Failure;
 export type DoneReply = { ok: true } | Failure;
+export type MoveOutReply = { ok: true; data: MailboxExport } | Failure;
 export type MailboxStatsReply = { ok: true; messages: number; bytes: number } | Failure;
 
 export type MailboxRequest =
@@ -22,6 +24,12 @@ export type MailboxRequest =
   | { type: 'pop-commit'; session: string; uids: number[]; replyTo: Ref<DoneReply> }
   | { type: 'pop-release'; session: string; replyTo: Ref<DoneReply> }
   | { type: 'stats'; replyTo: Ref<MailboxStatsReply> }
+  /** Mailbox move (cluster rebalance): stop serving and hand out the mailbox's records; later requests wait. */
+  | { type: 'move-out'; replyTo: Ref<MoveOutReply> }
+  /** The mailbox now lives on `to`: forget it here and forward the waiting (and any later) requests there. */
+  | { type: 'move-done'; to: number; replyTo: Ref<DoneReply> }
+  /** The move failed: serve the mailbox here again, starting with the waiting requests. */
+  | { type: 'move-abort'; replyTo: Ref<DoneReply> }
   /** Test-only: makes the actor throw, to show supervision (honoured only with testFaults). */
   | { type: 'inject-fault'; replyTo: Ref<DoneReply> }
   | MailboxImapRequest;

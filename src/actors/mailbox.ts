@@ -14,6 +14,7 @@ import { dispatch, failure } from './supervision.js';
 import type { MailboxRequest } from './mailbox-messages.js';
 import type { FolderEvent, FolderEventMessage, MessageView } from './mailbox-imap-messages.js';
 import { handleImapRequest, isImapRequest } from './mailbox-imap.js';
+import { exportMailbox, removalOps } from '../store/mailbox-transfer.js';
 
 export interface MailboxDeps {
   db: Database;
@@ -21,6 +22,8 @@ export interface MailboxDeps {
   mailboxes: MailboxStore;
   log: Logger;
   testFaults: boolean;
+  /** Sends a request to the node a moved mailbox now lives on, answering its replyTo. */
+  forward?: (node: number, mailboxId: string, msg: MailboxRequest) => void;
 }
 
 /** A session that has a folder selected. */
@@ -44,13 +47,26 @@ export interface MailboxState {
   selections: Map<number, Selection>;
   /** Session id → id of the folder it has selected. */
   selectedBy: Map<string, number>;
+  /** While the mailbox is being moved: requests waiting for the outcome. */
+  parked: MailboxRequest[] | null;
+  /** The node the mailbox moved to: every request goes there. */
+  movedTo: number | null;
 }
 
 type Ctx = ActorContext<MailboxRequest, Ref<unknown>>;
 
 export function mailboxBehaviour(mailboxId: string, deps: MailboxDeps) {
-  return async (state: MailboxState | undefined, msg: MailboxRequest, _ctx: Ctx): Promise<MailboxState> => {
+  return async (state: MailboxState | undefined, msg: MailboxRequest, ctx: Ctx): Promise<MailboxState> => {
     const loaded = state ?? (await loadState(mailboxId, deps));
+    if (loaded.movedTo !== null && deps.forward) {
+      deps.forward(loaded.movedTo, mailboxId, msg);
+      return loaded;
+    }
+    if (loaded.parked && !isMoveMessage(msg)) {
+      loaded.parked.push(msg);
+      return loaded;
+    }
+    if (isMoveMessage(msg)) return handleMove(loaded, msg, deps, ctx);
     if (isImapRequest(msg)) return handleImapRequest(loaded, msg, deps);
     switch (msg.type) {
       case 'deliver': return deliver(loaded, msg, deps);
@@ -87,8 +103,53 @@ async function loadState(mailboxId: string, deps: MailboxDeps): Promise<MailboxS
 function newState(account: AccountRecord, folders: FolderRecord[]): MailboxState {
   return {
     account, folders: new Map(folders.map((f) => [f.id, f])), popSession: null,
-    selections: new Map(), selectedBy: new Map(),
+    selections: new Map(), selectedBy: new Map(), parked: null, movedTo: null,
   };
+}
+
+type MoveMessage = Extract<MailboxRequest, { type: 'move-out' | 'move-done' | 'move-abort' }>;
+
+function isMoveMessage(msg: MailboxRequest): msg is MoveMessage {
+  return msg.type === 'move-out' || msg.type === 'move-done' || msg.type === 'move-abort';
+}
+
+/** The three steps of moving this mailbox to another node (see src/cluster/mailbox-move.ts). */
+async function handleMove(state: MailboxState, msg: MoveMessage, deps: MailboxDeps, ctx: Ctx): Promise<MailboxState> {
+  switch (msg.type) {
+    case 'move-out': {
+      if (state.popSession !== null) {
+        dispatch(msg.replyTo, failure('a POP3 session holds the mailbox', true, 'INUSE'));
+        return state;
+      }
+      state.parked = [];
+      const data = await exportMailbox(deps.mailboxes, state.account, [...state.folders.values()]);
+      dispatch(msg.replyTo, { ok: true, data });
+      return state;
+    }
+    case 'move-done': {
+      const data = await exportMailbox(deps.mailboxes, state.account, [...state.folders.values()]);
+      await deps.db.commit(removalOps(deps.mailboxes, deps.blobs, data));
+      for (const selection of state.selections.values()) {
+        for (const [, session] of selection.sessions) dispatch(session.listener, { type: 'folder-event', event: { kind: 'gone', folder: '' } });
+      }
+      state.selections.clear();
+      state.selectedBy.clear();
+      state.movedTo = msg.to;
+      const parked = state.parked ?? [];
+      state.parked = null;
+      dispatch(msg.replyTo, { ok: true });
+      for (const waiting of parked) deps.forward?.(msg.to, state.account.mailboxId, waiting);
+      await collectBlobs(data.messages.map((m) => m.record.blob), deps);
+      return state;
+    }
+    case 'move-abort': {
+      const parked = state.parked ?? [];
+      state.parked = null;
+      dispatch(msg.replyTo, { ok: true });
+      for (const waiting of parked) dispatch(ctx.self, waiting);
+      return state;
+    }
+  }
 }
 
 /** Folder records written before the unseen/deleted/recent counters existed get them once. */

@@ -123,7 +123,9 @@ ${adminHelp}`,
 
   status     one row per worker: id, pid, roles, state, uptime, restarts, mailboxes,
              stored bytes, queue depth, sessions, messages/s over the last minute; then totals
-  rebalance  (not supported in this version)
+  rebalance  move mailboxes from the most to the least loaded store worker until the
+             mailbox counts differ by at most one; shows progress; Ctrl-C stops it
+             safely after the mailbox being moved
 ${adminHelp}`,
   stats: `Usage: ternmail stats\n\nPrints one line of JSON: messages, queued, blobs, blobBytes, ...\n${adminHelp}`,
 };
@@ -351,13 +353,53 @@ function formatCluster(status: { workers: ClusterRow[]; totals: Omit<ClusterRow,
   return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
 }
 
+interface RebalanceProgress {
+  running: boolean; toMove: number; moved: number; skipped: number; bytes: number; stopRequested: boolean; lastError: string | null;
+}
+
+function rebalanceLine(p: RebalanceProgress): string {
+  const done = p.moved + p.skipped;
+  const width = 30;
+  const bar = p.toMove > 0 ? '#'.repeat(Math.round((done / p.toMove) * width)).padEnd(width, '.') : '.'.repeat(width);
+  return `[${bar}] ${done}/${p.toMove} mailboxes, ${(p.bytes / 1048576).toFixed(1)} MiB moved${p.skipped ? `, ${p.skipped} skipped` : ''}`;
+}
+
+async function runRebalance(admin: AdminTarget): Promise<void> {
+  let progress = await callAdmin<RebalanceProgress>(admin, 'POST', '/v1/cluster/rebalance');
+  let interrupted = false;
+  const onInterrupt = () => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write('\nstopping after the current mailbox...\n');
+    void callAdmin(admin, 'DELETE', '/v1/cluster/rebalance').catch(() => undefined);
+  };
+  process.on('SIGINT', onInterrupt);
+  const tty = process.stdout.isTTY === true;
+  let last = '';
+  for (;;) {
+    const line = rebalanceLine(progress);
+    if (line !== last) {
+      if (tty) process.stdout.write(`\r${line}`);
+      else out(line);
+      last = line;
+    }
+    if (!progress.running) break;
+    await new Promise((r) => setTimeout(r, 200));
+    progress = await callAdmin<RebalanceProgress>(admin, 'GET', '/v1/cluster/rebalance');
+  }
+  process.off('SIGINT', onInterrupt);
+  if (tty) process.stdout.write('\n');
+  out(`rebalance ${progress.stopRequested ? 'stopped' : 'finished'}: ${progress.moved} moved, ${progress.skipped} skipped of ${progress.toMove}`);
+  if (progress.lastError) out(`last problem: ${progress.lastError}`);
+}
+
 async function runCluster(args: string[], admin: AdminTarget): Promise<void> {
   const [action] = args;
   if (action === 'status' || action === undefined) {
     for (const line of formatCluster(await callAdmin(admin, 'GET', '/v1/cluster'))) out(line);
     return;
   }
-  if (action === 'rebalance') throw new CliError('cluster rebalance is not supported in this version');
+  if (action === 'rebalance') return runRebalance(admin);
   throw new CliError(`unknown cluster action: ${action} (status, rebalance)`);
 }
 

@@ -7,6 +7,7 @@ import type { MailboxRegistry } from '../actors/mailbox-registry.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { RemoteMailboxes } from './remote-mailboxes.js';
 import type { NodeRequest } from './protocol.js';
+import { dropImport, importBodies, importMailbox, moveMailbox, type MoveContext } from './mailbox-move.js';
 
 export interface NodeCounters {
   messages: number;
@@ -37,9 +38,15 @@ export interface NodeRequestContext {
   mailboxes: MailboxRegistry;
   blobs: BlobStore;
   remote?: RemoteMailboxes;
+  move?: MoveContext;
 }
 
 export class UnknownRequestError extends Error {}
+
+function needMove(ctx: NodeRequestContext): MoveContext {
+  if (!ctx.move) throw new UnknownRequestError('this node is not part of a cluster');
+  return ctx.move;
+}
 
 export async function handleNodeRequest(request: NodeRequest, ctx: NodeRequestContext): Promise<unknown> {
   switch (request.kind) {
@@ -70,6 +77,16 @@ export async function handleNodeRequest(request: NodeRequest, ctx: NodeRequestCo
       return ctx.services.queueControl(request.action, request.queueId);
     case 'inject-fault':
       return ctx.services.injectFault(request.mailboxId);
+    case 'move-mailbox':
+      return moveMailbox(needMove(ctx), request.mailboxId, request.to);
+    case 'import-bodies':
+      return importBodies(needMove(ctx), request.mailboxId, request.bodies);
+    case 'import-mailbox':
+      return importMailbox(needMove(ctx), request.data);
+    case 'drop-import': {
+      const move = needMove(ctx);
+      return dropImport(move, request.mailboxId, request.shas, ctx.directory.cache.placements.get(request.mailboxId)?.node === move.self);
+    }
     default:
       throw new UnknownRequestError(`a worker does not serve ${request.kind}`);
   }

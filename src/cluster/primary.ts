@@ -20,6 +20,7 @@ import type { NodeRequest, NodeStats } from './protocol.js';
 import type { DirectoryChange } from '../directory/records.js';
 import type { QueueListing } from '../actors/queue.js';
 import { Router } from './router.js';
+import { Rebalancer } from './rebalance.js';
 
 const RESTART_WINDOW_MS = 60_000;
 const CRASH_LOOP_RESTARTS = 5;
@@ -65,6 +66,11 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
       case 'dir-since': return directory.changesSince(request.seq);
       case 'dir-request': return directory.request((replyTo) => ({ ...request.message, replyTo }) as never);
       case 'place': return router.place(request.mailboxId);
+      case 'move-placement': {
+        const reply = await directory.request((replyTo) => ({ type: 'set-placement', mailboxId: request.mailboxId, node: request.node, force: true, replyTo }));
+        if (!reply.ok) throw new Error(reply.error);
+        return null;
+      }
       case 'heartbeat': {
         const status = workers.get(request.stats.node);
         if (status) {
@@ -144,6 +150,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
   }
 
   const ask = <T>(node: number, request: NodeRequest) => transport.request<T>(node, request, 30_000);
+  const rebalancer = new Rebalancer(directory, transport, () => [...workers.values()].filter((w) => w.roles.includes('store') && w.state === 'running').map((w) => w.node));
   const running = () => [...workers.values()].filter((w) => w.state === 'running').map((w) => w.node);
   const backend: AdminBackend = {
     directory, passwordCost: config.passwordCost, importPasswordCost: config.importPasswordCost,
@@ -177,6 +184,11 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
       return ask<{ ok: boolean; error?: string }>(node, { kind: 'inject-fault', mailboxId: user.mailboxId });
     },
     clusterStatus: () => clusterStatus([...workers.values()]),
+    rebalance: {
+      start: () => rebalancer.start(),
+      status: () => rebalancer.status(),
+      stop: () => rebalancer.stop(),
+    },
   };
   const token = randomBytes(24).toString('hex');
   const admin = await startAdminApi(backend, token, config.bind, config.adminPort, log.child({ listener: 'admin' }));

@@ -5,6 +5,7 @@ import type { DirectoryChange, DirectoryEntry } from '../directory/records.js';
 import type { DirectoryRequestBody } from '../actors/directory.js';
 import type { FolderEvent } from '../actors/mailbox-imap-messages.js';
 import type { QueueControl, QueueListing } from '../actors/queue.js';
+import type { MailboxExport } from '../store/mailbox-transfer.js';
 
 /** A mailbox request without its replyTo; a select's listener becomes `listenerSession`. */
 export type MailboxRequestBody = { type: string; [field: string]: unknown };
@@ -40,11 +41,17 @@ export type NodeRequest =
   | { kind: 'queue-flush'; domain?: string }
   | { kind: 'queue-control'; action: QueueControl; queueId: string }
   | { kind: 'inject-fault'; mailboxId: string }
+  // rebalance: to the node holding a mailbox, and from it to the destination
+  | { kind: 'move-mailbox'; mailboxId: string; to: number }
+  | { kind: 'import-bodies'; mailboxId: string; bodies: Uint8Array[] }
+  | { kind: 'import-mailbox'; data: MailboxExport }
+  | { kind: 'drop-import'; mailboxId: string; shas: string[] }
   // from a worker to the primary
   | { kind: 'dir-snapshot' }
   | { kind: 'dir-since'; seq: number }
   | { kind: 'dir-request'; message: DirectoryRequestBody }
   | { kind: 'place'; mailboxId: string }
+  | { kind: 'move-placement'; mailboxId: string; node: number }
   | { kind: 'heartbeat'; stats: NodeStats };
 
 export type DirSnapshot = { seq: number; entries: DirectoryEntry[] };
