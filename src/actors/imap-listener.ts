@@ -26,7 +26,15 @@ export async function startImapListener(
   if (options.implicitTls && pem === undefined) throw new Error('imaps: implicit TLS needs tls.key and tls.cert');
   const sessionDeps: ImapSessionDeps = {
     ...deps,
-    limits: { ...IMAP_LIMITS, maxAppendSize: Math.min(IMAP_LIMITS.maxAppendSize, config.maxMessageSize) },
+    limits: {
+      ...IMAP_LIMITS,
+      idleTimeoutMs: config.imapIdleTimeout * 1000,
+      outputBufferBytes: config.imapOutputBuffer,
+      outputStallMs: config.imapOutputStall * 1000,
+      maxLineLength: config.imapMaxLineLength,
+      maxLiteralSize: config.imapMaxLiteralSize,
+      maxAppendSize: config.maxMessageSize,
+    },
     allowPlaintextAuth: config.allowPlaintextAuth,
     ...(pem && !options.implicitTls ? { secureContext: tls.createSecureContext(pem) } : {}),
   };
@@ -68,6 +76,7 @@ export async function startImapListener(
 
   return {
     port,
+    sessions: () => sessions.size,
     async close() {
       closing = true;
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -56,6 +56,14 @@ export interface ServerConfig {
   passwordCost: number;
   importPasswordCost: number;
   logLevel: string;
+  /** IMAP autologout after this many seconds without a command (RFC 3501: at least 30 minutes). */
+  imapIdleTimeout: number;
+  imapMaxLineLength: number;
+  /** Largest literal outside APPEND (APPEND is bounded by maxMessageSize). */
+  imapMaxLiteralSize: number;
+  /** Output an IMAP client may leave unread before the stall timer starts, and the timer in seconds. */
+  imapOutputBuffer: number;
+  imapOutputStall: number;
   /** Worker processes; 1 = everything in one process. */
   workers: number;
   /**
@@ -102,6 +110,11 @@ export const defaultConfig: ServerConfig = {
   passwordCost: 14,
   importPasswordCost: 8,
   logLevel: 'info',
+  imapIdleTimeout: 30 * 60,
+  imapMaxLineLength: 64 * 1024,
+  imapMaxLiteralSize: 64 * 1024,
+  imapOutputBuffer: 4 * 1024 * 1024,
+  imapOutputStall: 10,
   workers: 1,
   roles: [['mta', 'store', 'access']],
 };
@@ -125,6 +138,7 @@ const kinds: Record<keyof ServerConfig, Kind> = {
   delayWarning: 'nonneg', smarthost: 'optstring', outboundPort: 'port', outboundConcurrency: 'posint',
   messagesPerConnection: 'posint', verifyCertificates: 'bool', outboundTimeout: 'posint', domainBackoffAfter: 'posint',
   maxReceivedHeaders: 'posint', workers: 'workers', roles: 'roles',
+  imapIdleTimeout: 'posint', imapMaxLineLength: 'posint', imapMaxLiteralSize: 'posint', imapOutputBuffer: 'posint', imapOutputStall: 'posint',
   defaultQuota: 'nonneg', mailboxIdleMs: 'posint', passwordCost: 'posint', importPasswordCost: 'posint',
   logLevel: 'string',
 };

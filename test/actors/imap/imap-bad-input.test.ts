@@ -9,9 +9,7 @@ import { deliver, message, RawImap } from './imap-support.js';
 let server: TestServer;
 
 beforeAll(async () => {
-  IMAP_LIMITS.idleTimeoutMs = 1500;
-  IMAP_LIMITS.outputStallMs = 1500;
-  server = await startTestServer();
+  server = await startTestServer({ imapIdleTimeout: 2, imapOutputStall: 2, maxMessageSize: IMAP_LIMITS.maxAppendSize });
   await provision(server, 'bad.test', ['jon']);
   await deliver(server, ['jon@bad.test'], message('big', `${'x'.repeat(998)}\r\n`.repeat(1024)));
   await deliver(server, ['jon@bad.test'], message('small'));
