@@ -2,54 +2,19 @@
 // while each mailbox lives on one; FETCH reads bodies from the owning node, APPEND
 // hands the bytes over, and flag changes made through one worker reach a session on
 // the other through the forwarded folder events.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { python } from '../../support/clients.js';
-import { cli, cliPath, freePorts } from '../../support/process.js';
-import { tempDir } from '../../support/server.js';
+import { TestCluster } from '../../support/cluster.js';
 
-const data = tempDir();
-let ports: number[] = [];
-let primary: ChildProcess | null = null;
+const cluster = new TestCluster();
 const users = ['u1', 'u2', 'u3', 'u4'].map((u) => `${u}@icl.test`);
 
-async function workersRunning(): Promise<boolean> {
-  try {
-    const { url, token } = JSON.parse(readFileSync(path.join(data, 'admin.json'), 'utf8'));
-    const res = await fetch(`${url}/v1/cluster`, { headers: { authorization: `Bearer ${token}` } });
-    const rows = ((await res.json()) as { workers: Array<{ state: string }> }).workers;
-    return rows.length === 2 && rows.every((r) => r.state === 'running');
-  } catch {
-    return false;
-  }
-}
-
 beforeAll(async () => {
-  ports = await freePorts(5);
-  const [smtp, submission, pop3, imap, admin] = ports;
-  primary = spawn(process.execPath, [cliPath, 'start', '--workers', '2', '--data', data, '--smtp-port', String(smtp),
-    '--submission-port', String(submission), '--pop3-port', String(pop3), '--imap-port', String(imap),
-    '--admin-port', String(admin), '--log-level', 'warn'], {
-    env: { ...process.env, TERNMAIL_PASSWORD_COST: '10', TERNMAIL_IMPORT_PASSWORD_COST: '8' }, stdio: ['ignore', 'ignore', 'ignore'],
-  });
-  const deadline = Date.now() + 20_000;
-  while (!existsSync(path.join(data, 'admin.json')) || !(await workersRunning())) {
-    if (Date.now() > deadline) throw new Error('cluster did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await cli(['domain', 'add', 'icl.test', '--data', data]);
-  for (const user of users) expect((await cli(['user', 'add', user, '--password', 'pw', '--data', data])).code).toBe(0);
+  await cluster.start();
+  await cluster.addUsers('icl.test', users);
 }, 40_000);
 
-afterAll(async () => {
-  if (primary && primary.exitCode === null) {
-    primary.kill('SIGTERM');
-    await new Promise((r) => primary!.once('exit', r));
-  }
-  rmSync(data, { recursive: true, force: true });
-});
+afterAll(async () => cluster.destroy());
 
 describe('IMAP across cluster workers', () => {
   it('appends, fetches and sees the other worker\'s flag changes for every mailbox', async () => {
@@ -80,7 +45,7 @@ for user in sys.argv[2].split(','):
     for c in sessions:
         c.logout()
     print('ok', user)
-`, [String(ports[3]), users.join(',')]);
+`, [String(cluster.ports!.imap), users.join(',')]);
     expect(code, `${stdout}\n${stderr}`).toBe(0);
     expect(stdout.trim().split('\n')).toHaveLength(users.length);
   }, 60_000);
