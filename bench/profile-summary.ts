@@ -3,7 +3,7 @@
 // can name where the server spends its CPU.
 //   node build/bench/profile-summary.js FILE.cpuprofile [--top N] [--filter TEXT] [--callers NAME] [--from S] [--to S]
 // --from/--to: only samples taken S seconds after the profile's start (e.g. to leave out shutdown).
-// --callers NAME: the call paths (up to 6 frames) that lead to functions named NAME, by self time.
+// --callers NAME [--depth N]: the call paths (up to N frames, default 6) that lead to functions named NAME, by self time.
 // Compiled project code is mapped back to its TypeScript source (src/...ts:LINE) through the
 // .js.map files beside it; for project functions the hottest source line is shown as well.
 import { existsSync, readFileSync } from 'node:fs';
@@ -70,13 +70,13 @@ function label(frame: CallFrame): string {
 
 function printCallers(
   profile: Profile, byId: Map<number, ProfileNode>, parent: Map<number, number>, selfUs: Map<number, number>,
-  name: string, busy: number, top: number,
+  name: string, busy: number, top: number, depth: number,
 ): void {
   const paths = new Map<string, number>();
   for (const [id, us] of selfUs) {
     if (byId.get(id)!.callFrame.functionName !== name) continue;
     const frames: string[] = [];
-    for (let cur = parent.get(id); cur !== undefined && frames.length < 6; cur = parent.get(cur)) frames.push(label(byId.get(cur)!.callFrame));
+    for (let cur = parent.get(id); cur !== undefined && frames.length < depth; cur = parent.get(cur)) frames.push(label(byId.get(cur)!.callFrame));
     const key = frames.join('\n      <- ');
     paths.set(key, (paths.get(key) ?? 0) + us);
   }
@@ -93,10 +93,10 @@ function isProject(key: string): boolean {
 function main(): void {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { top: { type: 'string', default: '30' }, filter: { type: 'string' }, callers: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } },
+    options: { top: { type: 'string', default: '30' }, filter: { type: 'string' }, callers: { type: 'string' }, depth: { type: 'string', default: '6' }, from: { type: 'string' }, to: { type: 'string' } },
   });
   if (positionals.length !== 1) {
-    console.log('Usage: node build/bench/profile-summary.js FILE.cpuprofile [--top N] [--filter TEXT] [--callers NAME] [--from S] [--to S]');
+    console.log('Usage: node build/bench/profile-summary.js FILE.cpuprofile [--top N] [--filter TEXT] [--callers NAME [--depth N]] [--from S] [--to S]');
     process.exit(2);
   }
   const profile = JSON.parse(readFileSync(positionals[0], 'utf8')) as Profile;
@@ -137,7 +137,7 @@ function main(): void {
   }
   const busy = total - idle;
   if (values.callers) {
-    printCallers(profile, byId, parent, selfUs, values.callers, busy, Number(values.top));
+    printCallers(profile, byId, parent, selfUs, values.callers, busy, Number(values.top), Number(values.depth));
     return;
   }
   const top = Number(values.top);
