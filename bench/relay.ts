@@ -41,7 +41,8 @@ spawn mode (no HOST PORT):
   --port-base P         A uses P+25 (SMTP), P+587, P+110, P+143, P+80; B the same + 1000 (default 21000,
                         below Linux's ephemeral port range)
   --data DIR            data dirs DIR-a, DIR-b (default /tmp/ternmail-relay-<pid>)
-  --profile-dir DIR     run A under node --cpu-prof, profile written to DIR at stop
+  --profile-dir DIR     run A and B under node --cpu-prof, profiles written to DIR at stop
+                        (named CPU.<date>.<pid>...; the pids are printed)
   --keep                leave both servers running (prints their pids and data dirs)
 external mode:
   --delivered-cmd CMD   prints B's stored-message count (required)
@@ -168,6 +169,7 @@ async function stopAll(keep: boolean): Promise<void> {
 }
 
 async function startPair(opts: Options): Promise<Pair> {
+  const startedAt = performance.now();
   const aPorts = portsFrom(opts.portBase);
   const bPorts = portsFrom(opts.portBase + 1000);
   const profile = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
@@ -177,7 +179,7 @@ async function startPair(opts: Options): Promise<Pair> {
     return instance;
   };
   const a = await startOne('A', `${opts.data}-a`, aPorts, { TERNMAIL_OUTBOUND_CONCURRENCY: String(opts.outboundConcurrency) }, profile);
-  const b = await startOne('B', `${opts.data}-b`, bPorts, {}, []);
+  const b = await startOne('B', `${opts.data}-b`, bPorts, {}, profile);
   const senderDomain = opts.user.split('@')[1];
   await a.cli('domain', 'add', senderDomain);
   const aUsers = path.join(a.dir + '.users');
@@ -194,6 +196,7 @@ async function startPair(opts: Options): Promise<Pair> {
   console.log(`A: pid ${a.pid}, submission 127.0.0.1:${aPorts.submission}, data ${a.dir}, outbound concurrency ${opts.outboundConcurrency}` +
     `${opts.profileDir ? `, profiling to ${opts.profileDir}` : ''}`);
   console.log(`B: pid ${b.pid}, SMTP 127.0.0.1:${bPorts.smtp}, data ${b.dir}, ${opts.users} users of ${opts.domain}`);
+  console.log(`submitting starts ${fmt(performance.now() - startedAt, 1)} ms after A was started (profile offset)`);
   return { a, b };
 }
 
