@@ -114,6 +114,7 @@ export class ImapSession implements ImapContext {
   private socket: net.Socket;
   /** COMPRESS=DEFLATE (RFC 4978): responses go through this stream into the socket. */
   private deflate: zlib.DeflateRaw | null = null;
+  private outputHeld = false;
   private parser: ImapParser;
   private pendingEvents: FolderEvent[] = [];
   private lineWaiter: LineWaiter | null = null;
@@ -349,13 +350,28 @@ export class ImapSession implements ImapContext {
   async send(response: ImapResponse): Promise<void> {
     if (this.finished || this.socket.destroyed) throw new SessionClosedError();
     const bytes = writeResponse(response, { utf8: this.utf8 });
-    if (this.deflate === null) {
-      this.socket.write(bytes);
-    } else {
-      this.deflate.write(bytes);
-      this.deflate.flush(zlib.constants.Z_SYNC_FLUSH);
-    }
+    this.holdOutputUntilIdle();
+    if (this.deflate === null) this.socket.write(bytes);
+    else this.deflate.write(bytes);
     if (this.bufferedOutput() > this.deps.limits.outputBufferBytes) await this.waitForDrain();
+  }
+
+  /**
+   * The responses written while handling one event (a FETCH of 500 messages) leave in
+   * as few sends as possible: the socket is corked (or the compressor not flushed)
+   * until the event loop is idle.
+   */
+  private holdOutputUntilIdle(): void {
+    if (this.outputHeld) return;
+    this.outputHeld = true;
+    const deflate = this.deflate;
+    const socket = this.socket;
+    if (deflate === null) socket.cork();
+    setImmediate(() => {
+      this.outputHeld = false;
+      if (deflate === null) socket.uncork();
+      else if (!deflate.destroyed) deflate.flush(zlib.constants.Z_SYNC_FLUSH);
+    });
   }
 
   private bufferedOutput(): number {

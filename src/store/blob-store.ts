@@ -12,7 +12,8 @@ import type { MessageStructure } from './mime/types.js';
 export const CHUNK_SIZE = 256 * 1024;
 export const INLINE_LIMIT = 64 * 1024;
 /** Structures kept in memory: FETCH ENVELOPE/BODYSTRUCTURE of recent mail hits this. */
-export const STRUCTURE_CACHE_ENTRIES = 2_000;
+/** Memory for cached MIME structures, kept encoded (about 1 KiB each): a few tens of thousands of messages. */
+export const STRUCTURE_CACHE_BYTES = 64 * 1024 * 1024;
 
 export interface FinishOptions {
   /**
@@ -123,8 +124,9 @@ export class BlobUpload {
     }
     parts.push(...this.buffered);
     const structure = analyzeMessage(parts.length === 1 ? parts[0] : Buffer.concat(parts));
-    this.store.remember(sha, structure);
-    return put('bmeta', sha, encodeRecord(structure));
+    const encoded = encodeRecord(structure);
+    this.store.remember(sha, encoded);
+    return put('bmeta', sha, encoded);
   }
 
   /** Drops what was spilled (message refused or connection lost). */
@@ -142,7 +144,9 @@ export class BlobStore {
   private countersReady = false;
   private onCollected: (size: number) => void = () => undefined;
   /** sha → structure, least recently used first (a Map keeps insertion order). */
-  private readonly structures = new Map<string, MessageStructure>();
+  /** sha → encoded structure, least recently used first (a Map keeps insertion order). */
+  private readonly structures = new Map<string, Buffer>();
+  private structureBytes = 0;
 
   constructor(readonly db: Database) {}
 
@@ -200,33 +204,43 @@ export class BlobStore {
     const cached = this.structures.get(sha);
     if (cached) {
       this.remember(sha, cached);
-      return cached;
+      return decodeRecord<MessageStructure>(cached);
     }
     const raw = await this.db.get('bmeta', sha);
     if (raw) {
-      const stored = decodeRecord<MessageStructure>(raw);
-      this.remember(sha, stored);
-      return stored;
+      this.remember(sha, raw);
+      return decodeRecord<MessageStructure>(raw);
     }
     return this.lock.run(sha, () => this.analyzeStored(sha));
   }
 
   private async analyzeStored(sha: string): Promise<MessageStructure> {
     const structure = analyzeMessage(await this.readAll(sha));
+    const encoded = encodeRecord(structure);
     // Unsynced: the structure can always be computed again from the body.
-    await this.db.write([put('bmeta', sha, encodeRecord(structure))]);
-    this.remember(sha, structure);
+    await this.db.write([put('bmeta', sha, encoded)]);
+    this.remember(sha, encoded);
     return structure;
   }
 
   /** Puts a structure at the most recently used end of the cache. */
-  remember(sha: string, structure: MessageStructure): void {
-    this.structures.delete(sha);
-    this.structures.set(sha, structure);
-    if (this.structures.size > STRUCTURE_CACHE_ENTRIES) {
+  remember(sha: string, structure: MessageStructure | Buffer): void {
+    const encoded = Buffer.isBuffer(structure) ? structure : encodeRecord(structure);
+    this.forget(sha);
+    this.structures.set(sha, encoded);
+    this.structureBytes += encoded.length;
+    while (this.structureBytes > STRUCTURE_CACHE_BYTES) {
       const oldest = this.structures.keys().next().value;
-      if (oldest !== undefined) this.structures.delete(oldest);
+      if (oldest === undefined) break;
+      this.forget(oldest);
     }
+  }
+
+  private forget(sha: string): void {
+    const old = this.structures.get(sha);
+    if (!old) return;
+    this.structures.delete(sha);
+    this.structureBytes -= old.length;
   }
 
   /**
@@ -255,7 +269,7 @@ export class BlobStore {
       const ops: WriteOp[] = [del('blob', sha), del('bmeta', sha)];
       for (let i = 0; i < record.chunks; i++) ops.push(del('chunk', chunkKey(record.storageId, i)));
       await this.db.commit(ops);
-      this.structures.delete(sha);
+      this.forget(sha);
       this.onCollected(record.size);
       return true;
     });
