@@ -125,15 +125,20 @@ export class ImapSession implements ImapContext {
   private lastInput = Date.now();
   private idleTimer: NodeJS.Timeout | undefined;
   private resolveClosed!: () => void;
-  private readonly log: Logger;
+  private sessionLog: Logger | null = null;
 
   constructor(socket: net.Socket, readonly deps: ImapSessionDeps) {
     this.socket = socket;
     this.tlsActive = socket instanceof tls.TLSSocket;
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
     this.parser = this.newParser();
-    this.log = deps.log.child({ session: this.id, remoteAddress: this.remoteAddress });
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+  }
+
+  /** Made on first use: most idle sessions never log, and a child logger per connection costs memory. */
+  private get log(): Logger {
+    this.sessionLog ??= this.deps.log.child({ session: this.id, remoteAddress: this.remoteAddress });
+    return this.sessionLog;
   }
 
   get canStartTls(): boolean {
