@@ -2,7 +2,8 @@
 # Benchmark fixture: a fresh ternmail on loopback with domain example.test and
 # users user0001..userNNNN (password pw), as the reference stack has them.
 #   bench/ternmail-fixture.sh start DIR [USERS]   (env PROFILE_DIR=... adds --cpu-prof;
-#                                                  NODE_FLAGS=... more node flags, e.g. --heapsnapshot-signal=SIGUSR2)
+#                                                  NODE_FLAGS=... more node flags, e.g. --heapsnapshot-signal=SIGUSR2;
+#                                                  WORKERS=N starts a cluster: --workers N)
 #   bench/ternmail-fixture.sh stop DIR            (stops the server, removes DIR)
 # Ports: SMTP 32525, submission 32587, POP3 32110, IMAP 32143, admin 32080 (env BENCH_PORT_BASE=32000).
 # Writes DIR.pid and DIR.count (a count command printing `ternmail stats` JSON via the admin API).
@@ -18,17 +19,23 @@ start)
   if [ -n "${PROFILE_DIR:-}" ]; then prof="--cpu-prof --cpu-prof-dir=$PROFILE_DIR"; fi
   # shellcheck disable=SC2086
   node $prof ${NODE_FLAGS:-} "$main" start --data "$dir" --smtp-port $((base + 525)) --submission-port $((base + 587)) \
-    --pop3-port $((base + 110)) --imap-port $((base + 143)) --admin-port $((base + 80)) --log-level warn \
+    --pop3-port $((base + 110)) --imap-port $((base + 143)) --admin-port $((base + 80)) --log-level warn ${WORKERS:+--workers $WORKERS} \
     > "$dir.log" 2>&1 &
   echo $! > "$dir.pid"
-  for _ in $(seq 1 100); do [ -f "$dir/admin.json" ] && break; sleep 0.1; done
+  for _ in $(seq 1 300); do [ -f "$dir/admin.json" ] && break; sleep 0.1; done
+  url=$(sed 's/.*"url":"\([^"]*\)".*/\1/' "$dir/admin.json")
+  token=$(sed 's/.*"token":"\([^"]*\)".*/\1/' "$dir/admin.json")
+  echo "curl -s -H 'authorization: Bearer $token' $url/v1/stats" > "$dir.count"
+  if [ -n "${WORKERS:-}" ]; then
+    # The primary's admin API is up before its workers: wait until all of them run.
+    for _ in $(seq 1 300); do sh "$dir.count" | grep -q "\"workersRunning\":$WORKERS[,}]" && break; sleep 0.1; done
+  fi
   node "$main" domain add example.test --data "$dir" > /dev/null
   i=1; : > "$dir.users"
   while [ $i -le "$users" ]; do printf 'user%04d@example.test pw\n' $i >> "$dir.users"; i=$((i + 1)); done
   node "$main" user import "$dir.users" --data "$dir"
-  url=$(sed 's/.*"url":"\([^"]*\)".*/\1/' "$dir/admin.json")
-  token=$(sed 's/.*"token":"\([^"]*\)".*/\1/' "$dir/admin.json")
-  echo "curl -s -H 'authorization: Bearer $token' $url/v1/stats" > "$dir.count"
+  # A cluster's workers learn users from the primary's change feed (within a second).
+  if [ -n "${WORKERS:-}" ]; then sleep 1.5; fi
   echo "server pid $(cat "$dir.pid"); count command: sh $dir.count"
   ;;
 stop)
