@@ -80,6 +80,7 @@ Commands:
   queue hold|release|delete|retry ID   act on one queued message
   stats                        counters as one line of JSON
   cluster status               one row per worker process and the totals (with --workers N)
+  cluster rebalance            even out mailboxes across the store workers, with progress
 
 Run 'ternmail COMMAND --help' for a command's options. 'ternmail --version' prints the version.`,
   start: `Usage: ternmail start [options]
@@ -126,6 +127,7 @@ ${adminHelp}`,
   rebalance  move mailboxes from the most to the least loaded store worker until the
              mailbox counts differ by at most one; shows progress; Ctrl-C stops it
              safely after the mailbox being moved
+
 ${adminHelp}`,
   stats: `Usage: ternmail stats\n\nPrints one line of JSON: messages, queued, blobs, blobBytes, ...\n${adminHelp}`,
 };
