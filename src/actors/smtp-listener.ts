@@ -1,6 +1,7 @@
 // SMTP listeners (MX on the smtp port, submission with AUTH, optional SMTPS) built on
 // smtp-server; each connection gets its own session actor under the listener.
 import { readFileSync } from 'node:fs';
+import type net from 'node:net';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import type { Ref } from 'nact';
 import type { Logger } from '../logger.js';
@@ -27,6 +28,27 @@ export interface RunningListener {
 
 function isLoopback(address: string): boolean {
   return address === '127.0.0.1' || address === '::1' || address.startsWith('127.') || address === '::ffff:127.0.0.1';
+}
+
+/**
+ * smtp-server writes every reply on its own; a pipelined MAIL/RCPT/DATA gets three
+ * sends. Replies written while handling one chunk of input are held until the event
+ * loop is idle and leave together (the client reads them in order either way).
+ */
+function coalesceWrites(socket: net.Socket): void {
+  const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+  let held = false;
+  socket.write = ((...args: unknown[]) => {
+    if (!held && !socket.destroyed) {
+      held = true;
+      socket.cork();
+      setImmediate(() => {
+        held = false;
+        socket.uncork();
+      });
+    }
+    return write(...args);
+  }) as typeof socket.write;
 }
 
 export async function startSmtpListener(
@@ -122,6 +144,7 @@ export async function startSmtpListener(
 
   const server = new SMTPServer(serverOptions);
   server.on('error', (err) => log.warn({ err, listener: options.kind }, 'smtp connection error'));
+  if (options.kind !== 'smtps') server.server.on('connection', coalesceWrites);
   const port = await new Promise<number>((resolve, reject) => {
     server.server.once('error', reject);
     server.listen(options.port, config.bind, () => {
