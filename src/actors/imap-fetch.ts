@@ -27,7 +27,70 @@ export async function loadMessageContent(reader: MessageReader, sha: string, wit
   return { structure, raw };
 }
 
-const STRUCTURE_ITEMS = new Set(['ENVELOPE', 'BODY', 'BODYSTRUCTURE']);
+export type RenderedItem = 'ENVELOPE' | 'BODY' | 'BODYSTRUCTURE';
+
+/**
+ * ENVELOPE, BODY and BODYSTRUCTURE of a body never change: rendered once, they are
+ * kept (within a byte budget, least recently used out) so that `UID FETCH 1:*
+ * (ENVELOPE)` on a mailbox seen before needs neither the structure nor a render.
+ */
+export class RenderedStructures {
+  private readonly entries = new Map<string, Buffer>();
+  private bytes = 0;
+
+  constructor(private readonly budget: number) {}
+
+  private key(sha: string, item: RenderedItem): string {
+    return `${item}:${sha}`;
+  }
+
+  get(sha: string, item: RenderedItem): Buffer | undefined {
+    const key = this.key(sha, item);
+    const value = this.entries.get(key);
+    if (value) {
+      this.entries.delete(key);
+      this.entries.set(key, value);
+    }
+    return value;
+  }
+
+  render(sha: string, item: RenderedItem, structure: MessageStructure): Buffer {
+    const value = item === 'ENVELOPE' ? renderEnvelope(structure) : renderBodyStructure(structure, item === 'BODYSTRUCTURE');
+    const key = this.key(sha, item);
+    this.bytes += value.length - (this.entries.get(key)?.length ?? 0);
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    while (this.bytes > this.budget) {
+      const [oldest, old] = this.entries.entries().next().value ?? [];
+      if (oldest === undefined || old === undefined) break;
+      this.entries.delete(oldest);
+      this.bytes -= old.length;
+    }
+    return value;
+  }
+}
+
+/** One per process: shared by every session (bodies are shared by every mailbox). */
+export const renderedStructures = new RenderedStructures(32 * 1024 * 1024);
+
+/** The rendered structure items the FETCH asks for, without loading anything when all are known. */
+export async function loadRendered(reader: MessageReader, sha: string, items: readonly FetchItem[]): Promise<Map<RenderedItem, Buffer>> {
+  const wanted = items.map((i) => i.name).filter((name): name is RenderedItem => STRUCTURE_ITEMS.has(name));
+  const out = new Map<RenderedItem, Buffer>();
+  let structure: MessageStructure | null = null;
+  for (const item of wanted) {
+    const known = renderedStructures.get(sha, item);
+    if (known) {
+      out.set(item, known);
+      continue;
+    }
+    structure ??= await reader.structure(sha);
+    out.set(item, renderedStructures.render(sha, item, structure));
+  }
+  return out;
+}
+
+const STRUCTURE_ITEMS = new Set<string>(['ENVELOPE', 'BODY', 'BODYSTRUCTURE']);
 const RAW_ITEMS = new Set(['RFC822', 'RFC822.HEADER', 'RFC822.TEXT', 'BODY[]']);
 
 /** What the items need beyond the MessageView: nothing, the structure, or the structure and the bytes. */
@@ -62,6 +125,7 @@ export interface FetchRenderOptions {
 /** The items of one message's FETCH response, in the order asked (UID first for UID FETCH). */
 export function renderFetchItems(
   message: MessageView, items: readonly FetchItem[], content: MessageContent | null, options: FetchRenderOptions,
+  rendered?: Map<RenderedItem, Buffer>,
 ): FetchResponseItem[] {
   const out: FetchResponseItem[] = [];
   const names = new Set<string>();
@@ -71,7 +135,10 @@ export function renderFetchItems(
     out.push(item);
   };
   if (options.includeUid) push(fetchNumber('UID', message.uid));
-  for (const item of items) push(renderItem(message, item, content, options));
+  for (const item of items) {
+    const known = rendered?.get(item.name as RenderedItem);
+    push(known ? fetchRendered(item.name as RenderedItem, known) : renderItem(message, item, content, options));
+  }
   if (options.flagsChanged) push(fetchFlags(options.flags));
   if (options.includeModseq) push(fetchModSeq(message.modseq));
   return out;

@@ -99,6 +99,8 @@ interface LineWaiter {
   handler: AwaitLine['awaitLine'];
 }
 
+const COMMAND_CORK_BYTES = 256 * 1024;
+
 export class ImapSession implements ImapContext {
   readonly id = randomUUID();
   state: SessionState = 'not-authenticated';
@@ -115,6 +117,8 @@ export class ImapSession implements ImapContext {
   /** COMPRESS=DEFLATE (RFC 4978): responses go through this stream into the socket. */
   private deflate: zlib.DeflateRaw | null = null;
   private outputHeld = false;
+  /** The socket corked for the command being run (see holdOutputForCommand). */
+  private commandCork: net.Socket | null = null;
   private parser: ImapParser;
   private pendingEvents: FolderEvent[] = [];
   private lineWaiter: LineWaiter | null = null;
@@ -315,8 +319,36 @@ export class ImapSession implements ImapContext {
       await this.send({ type: 'tagged', tag: command.tag, status: 'BAD', text });
       return;
     }
-    const result = await this.guarded(() => spec.handle(this, command));
-    await this.complete(command, result);
+    this.holdOutputForCommand();
+    try {
+      const result = await this.guarded(() => spec.handle(this, command));
+      await this.complete(command, result);
+    } finally {
+      this.releaseCommandOutput();
+    }
+  }
+
+  /**
+   * A command's responses (a FETCH of 500 messages) leave in as few sends as possible:
+   * the socket stays corked until the command completes, or until a quarter MiB waits.
+   */
+  private holdOutputForCommand(): void {
+    if (this.commandCork !== null || this.deflate !== null) return;
+    this.commandCork = this.socket;
+    this.socket.cork();
+  }
+
+  private releaseCommandOutput(): void {
+    const socket = this.commandCork;
+    this.commandCork = null;
+    socket?.uncork();
+  }
+
+  private flushLargeCommandOutput(): void {
+    const socket = this.commandCork;
+    if (socket === null || socket.writableLength < COMMAND_CORK_BYTES) return;
+    socket.uncork();
+    socket.cork();
   }
 
   private async guarded(run: () => Promise<CommandResult>): Promise<CommandResult> {
@@ -355,9 +387,10 @@ export class ImapSession implements ImapContext {
   async send(response: ImapResponse): Promise<void> {
     if (this.finished || this.socket.destroyed) throw new SessionClosedError();
     const bytes = writeResponse(response, { utf8: this.utf8 });
-    this.holdOutputUntilIdle();
+    if (this.commandCork === null) this.holdOutputUntilIdle();
     if (this.deflate === null) this.socket.write(bytes);
     else this.deflate.write(bytes);
+    this.flushLargeCommandOutput();
     if (this.bufferedOutput() > this.deps.limits.outputBufferBytes) await this.waitForDrain();
   }
 

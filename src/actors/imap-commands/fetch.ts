@@ -4,7 +4,9 @@
 import type { StoreReply } from '../mailbox-imap-messages.js';
 import { sequenceSetContains } from '../../protocols/imap/sequence-set.js';
 import { applyFlagUpdates, resolveSet, sequenceOf, sequenceSetOutOfRange, visibleFlags } from '../imap-view.js';
-import { contentNeeded, loadMessageContent, renderFetchItems, setsSeen, unsupportedItem, type MessageContent } from '../imap-fetch.js';
+import {
+  contentNeeded, loadMessageContent, loadRendered, renderFetchItems, setsSeen, unsupportedItem, type MessageContent, type RenderedItem,
+} from '../imap-fetch.js';
 import { vanishedSince } from './select.js';
 import {
   bad, commandOf, failed, no, ok, selectedFolder, SELECTED,
@@ -53,19 +55,35 @@ async function sendAnswers(ctx: ImapContext, folder: SelectedFolder, uids: numbe
       continue;
     }
     let content: MessageContent | null = null;
-    if (needed !== 'none') {
-      content = await loadOrNull(ctx, message.blob, needed === 'raw');
+    let rendered: Map<RenderedItem, Buffer> | undefined;
+    if (needed === 'raw') {
+      content = await loadOrNull(ctx, message.blob, true);
       if (content === null) {
+        missing++;
+        continue;
+      }
+    } else if (needed === 'structure') {
+      rendered = await renderedOrNull(ctx, message.blob, cmd.items);
+      if (rendered === undefined) {
         missing++;
         continue;
       }
     }
     const items = renderFetchItems(message, cmd.items, content, {
       includeUid: cmd.uid, includeModseq, flags: visibleFlags(folder, message), flagsChanged: marked.has(uid),
-    });
+    }, rendered);
     await ctx.send({ type: 'fetch', seq: sequenceOf(folder, uid), items });
   }
   return missing;
+}
+
+async function renderedOrNull(ctx: ImapContext, blob: string, items: FetchCommand['items']): Promise<Map<RenderedItem, Buffer> | undefined> {
+  try {
+    return await loadRendered(ctx.messageReader(), blob, items);
+  } catch (err) {
+    ctx.deps.log.debug({ err, blob }, 'message structure gone (expunged by another session)');
+    return undefined;
+  }
 }
 
 async function loadOrNull(ctx: ImapContext, blob: string, withRaw: boolean): Promise<MessageContent | null> {
