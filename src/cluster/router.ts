@@ -12,6 +12,8 @@ export interface StoreNodeLoad {
 
 export class Router {
   private readonly inFlight = new Map<string, Promise<number>>();
+  /** Placements decided but not yet in the directory's cache, per node (first deliveries arrive together). */
+  private readonly pending = new Map<number, number>();
 
   constructor(private readonly directory: Directory, private readonly storeNodes: () => StoreNodeLoad[]) {}
 
@@ -28,9 +30,14 @@ export class Router {
 
   private async choose(mailboxId: string): Promise<number> {
     const node = this.leastLoaded();
-    const reply = await this.directory.request<PlacementRecord>((replyTo) => ({ type: 'set-placement', mailboxId, node, replyTo }));
-    if (!reply.ok) throw new Error(`placement failed: ${reply.error}`);
-    return reply.value.node;
+    this.pending.set(node, (this.pending.get(node) ?? 0) + 1);
+    try {
+      const reply = await this.directory.request<PlacementRecord>((replyTo) => ({ type: 'set-placement', mailboxId, node, replyTo }));
+      if (!reply.ok) throw new Error(`placement failed: ${reply.error}`);
+      return reply.value.node;
+    } finally {
+      this.pending.set(node, (this.pending.get(node) ?? 1) - 1);
+    }
   }
 
   leastLoaded(): number {
@@ -38,7 +45,7 @@ export class Router {
     if (all.length === 0) throw new Error('no store node');
     const up = all.filter((n) => n.state === 'running');
     const nodes = up.length > 0 ? up : all;
-    const counts = new Map<number, number>(nodes.map((n) => [n.node, 0]));
+    const counts = new Map<number, number>(nodes.map((n) => [n.node, this.pending.get(n.node) ?? 0]));
     for (const placement of this.directory.cache.placements.values()) {
       if (counts.has(placement.node)) counts.set(placement.node, (counts.get(placement.node) ?? 0) + 1);
     }
