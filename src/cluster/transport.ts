@@ -51,6 +51,21 @@ function encode(frame: Frame): Buffer {
   return Buffer.concat([header, body]);
 }
 
+const corked = new WeakSet<net.Socket>();
+
+/** Frames written in one turn of the event loop leave in one send. */
+function sendFrame(socket: net.Socket, frame: Frame): void {
+  if (!corked.has(socket)) {
+    corked.add(socket);
+    socket.cork();
+    setImmediate(() => {
+      corked.delete(socket);
+      socket.uncork();
+    });
+  }
+  socket.write(encode(frame));
+}
+
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
@@ -123,7 +138,7 @@ class PeerConnection {
         reject(new TransportError(`request to ${this.path} timed out`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      socket.write(encode({ id, kind: 'req', body }));
+      sendFrame(socket, { id, kind: 'req', body });
     });
   }
 
@@ -171,8 +186,8 @@ export class UnixSocketTransport implements NodeTransport {
           }
           if (frame.kind !== 'req') return;
           handler(frame.body, from).then(
-            (body) => socket.writable && socket.write(encode({ id: frame.id, kind: 'res', body })),
-            (err: Error) => socket.writable && socket.write(encode({ id: frame.id, kind: 'err', error: err.message })),
+            (body) => socket.writable && sendFrame(socket, { id: frame.id, kind: 'res', body }),
+            (err: Error) => socket.writable && sendFrame(socket, { id: frame.id, kind: 'err', error: err.message }),
           );
         });
       } catch (err) {
