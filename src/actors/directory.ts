@@ -1,7 +1,7 @@
 // The directory actor: sole writer of domains, users, aliases and routes; every write
 // goes to disk with its change-feed entry, then into the local cache. Reads
 // (recipient resolution, authentication) are served from that cache in-process.
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Ref } from 'nact';
 import type { Logger } from '../logger.js';
 import { DirectoryCache } from '../directory/cache.js';
@@ -225,7 +225,8 @@ export class Directory {
       address,
       passwordHash: user.passwordHash ?? (await hashPassword(user.password as string, cost)),
       quota: user.quota ?? this.options.defaultQuota,
-      mailboxId: randomUUID(),
+      // 96 random bits, 16 characters: it is in the key of every stored message and reference.
+      mailboxId: randomBytes(12).toString('base64url'),
       created: Date.now(),
     } satisfies UserRecord)));
     await this.write(records.map((r) => ({ kind: 'user' as const, key: r.address, value: r })));

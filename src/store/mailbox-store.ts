@@ -120,7 +120,7 @@ export class MailboxStore {
   }
 
   deliveryOp(mailboxId: string, deliveryId: string, folderId: number, uid: number): WriteOp {
-    return put('dlv', `${mailboxId}:${deliveryId}`, encodeRecord({ folderId, uid }));
+    return put('dlv', `${mailboxId}:${deliveryId}`, Buffer.from(`${folderId}:${uid}`, 'latin1'));
   }
 
   deleteDeliveryOp(mailboxId: string, deliveryId: string): WriteOp {
@@ -129,7 +129,9 @@ export class MailboxStore {
 
   async findDelivery(mailboxId: string, deliveryId: string): Promise<{ folderId: number; uid: number } | undefined> {
     const raw = await this.db.get('dlv', `${mailboxId}:${deliveryId}`);
-    return raw ? decodeRecord(raw) : undefined;
+    if (!raw) return undefined;
+    const [folderId, uid] = raw.toString('latin1').split(':').map(Number);
+    return { folderId, uid };
   }
 
   async getMessage(mailboxId: string, folderId: number, uid: number): Promise<MessageRecord | undefined> {
