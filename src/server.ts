@@ -15,7 +15,7 @@ import { DirectoryStore } from './directory/directory-store.js';
 import { Directory } from './actors/directory.js';
 import { MailboxRegistry } from './actors/mailbox-registry.js';
 import { ask, dispatch, resumeOnCrash, spawn, start, stop, type Failure } from './actors/supervision.js';
-import { initialQueueState, queueBehaviour, type ControlReply, type QueueListing, type QueueMessage, type WorkerMessage } from './actors/queue.js';
+import { initialQueueState, queueBehaviour, type ControlReply, type DeliveryTask, type QueueListing, type QueueMessage, type WorkerMessage } from './actors/queue.js';
 import { deliveryWorkerBehaviour } from './actors/delivery-worker.js';
 import { startSmtpListener, type RunningListener } from './actors/smtp-listener.js';
 import { ConnectionLimiter } from './actors/connection-limiter.js';
@@ -24,6 +24,7 @@ import { RemoteMailboxes } from './cluster/remote-mailboxes.js';
 import type { NodeTransport } from './cluster/transport.js';
 import type { NodeRequest } from './cluster/protocol.js';
 import { handleNodeRequest, type NodeServices } from './cluster/node-services.js';
+import { Borrower } from './cluster/work-sharing.js';
 import type { DoneReply, MailboxRequest } from './actors/mailbox-messages.js';
 import { startPop3Listener } from './actors/pop3-listener.js';
 import { startImapListener } from './actors/imap-listener.js';
@@ -38,6 +39,8 @@ export interface RunningServer {
   token: string;
   directory: Directory;
   services: NodeServices;
+  /** In a cluster: borrows ready deliveries from a busier node. */
+  borrower: Borrower | null;
   /** Answers a request from another node process. */
   handleNodeRequest(request: NodeRequest): Promise<unknown>;
   stop(): Promise<void>;
@@ -121,6 +124,9 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   }), 'queue', { initialStateFunc: initialQueueState, onCrash: resumeOnCrash(queueLog, 'queue') }) as Ref<QueueMessage>;
 
   const workerDeps = { directory, mailboxes, queue: () => queueActor, log: log.child({ actor: 'delivery' }), delivered: deliveredCount };
+  const borrower = options.cluster?.remote
+    ? new Borrower({ transport: options.cluster.transport, mailboxes, remote: options.cluster.remote, blobs, worker: workerDeps, log: log.child({ component: 'work-sharing' }) })
+    : null;
   for (let i = 0; i < config.localDeliveryConcurrency; i++) {
     const worker = spawn(queueActor, deliveryWorkerBehaviour(workerDeps), `worker-${i}`, {
       onCrash: resumeOnCrash(workerDeps.log, 'delivery worker'),
@@ -167,14 +173,20 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
         mailboxBytes += account.bytes;
         mailboxCount += 1;
       }
-      const queued = await ask<QueueMessage, { ok: true; recipients: number; entries: number } | Failure>(queueActor, (replyTo) => ({ type: 'count', replyTo }));
+      const queued = await ask<QueueMessage, { ok: true; recipients: number; entries: number; ready: number; idleWorkers: number } | Failure>(queueActor, (replyTo) => ({ type: 'count', replyTo }));
       const blobStats = await blobs.stats();
       return {
         messages, mailboxBytes, mailboxes: mailboxCount, queued: queued.ok ? queued.recipients : -1, queueEntries: queued.ok ? queued.entries : -1,
         ...blobStats, activeMailboxes: mailboxes.active, sessions: running.reduce((n, l) => n + (l.sessions?.() ?? 0), 0),
         delivered: deliveredCount.value, syncedBatches: db.commitStats.batches, syncedCommits: db.commitStats.commits,
+        ready: queued.ok ? queued.ready : 0, idleWorkers: queued.ok ? queued.idleWorkers : 0, borrowed: borrower?.borrowed ?? 0,
       };
     },
+    async lend(max, leaseMs) {
+      const reply = await ask<QueueMessage, { ok: true; tasks: DeliveryTask[] } | Failure>(queueActor, (replyTo) => ({ type: 'lend', max, leaseMs, replyTo }));
+      return reply.ok ? reply.tasks : [];
+    },
+    lentResults: (results) => dispatch(queueActor, { type: 'lent-results', results }),
     async queueList() {
       const reply = await ask<QueueMessage, { ok: true; entries: QueueListing[] } | Failure>(queueActor, (replyTo) => ({ type: 'list', replyTo }));
       return reply.ok ? reply.entries : [];
@@ -204,7 +216,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
 
   let stopped = false;
   return {
-    config, ports, adminUrl, token, directory, services,
+    config, ports, adminUrl, token, directory, services, borrower,
     handleNodeRequest: (request) => handleNodeRequest(request, {
       services, directory, mailboxes, blobs, remote: options.cluster?.remote,
       move: options.cluster ? { self: options.cluster.nodeId, transport: options.cluster.transport, mailboxes, blobs, db, store: mailboxStore } : undefined,

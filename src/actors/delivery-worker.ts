@@ -4,7 +4,7 @@ import type { Ref } from 'nact';
 import type { Logger } from '../logger.js';
 import type { Directory } from './directory.js';
 import type { MailboxRegistry } from './mailbox-registry.js';
-import type { DeliverReply } from './mailbox-messages.js';
+import type { DeliverReply, MailboxRequest } from './mailbox-messages.js';
 import { dispatch } from './supervision.js';
 import type { DeliveryResult, DeliveryTask, QueueMessage, WorkerMessage } from './queue.js';
 
@@ -34,11 +34,15 @@ async function deliverSafely(task: DeliveryTask, deps: WorkerDeps): Promise<Deli
   }
 }
 
-export async function deliverLocal(task: DeliveryTask, deps: WorkerDeps): Promise<DeliveryResult> {
+/** How a delivery reaches the mailbox: through the registry, or with the bytes in hand (lent work). */
+export type DeliverAsk = (mailboxId: string, build: (replyTo: Ref<DeliverReply>) => MailboxRequest) => Promise<DeliverReply>;
+
+export async function deliverLocal(task: DeliveryTask, deps: WorkerDeps, askMailbox?: DeliverAsk): Promise<DeliveryResult> {
   const user = deps.directory.cache.user(task.address);
   if (!user) return { status: 'failed', error: '5.1.1 mailbox no longer exists' };
   const deliveryId = `${task.queueId}.${task.recipient}`;
-  const reply = await deps.mailboxes.ask<DeliverReply>(user.mailboxId, (replyTo) => ({
+  const ask: DeliverAsk = askMailbox ?? ((mailboxId, build) => deps.mailboxes.ask<DeliverReply>(mailboxId, build));
+  const reply = await ask(user.mailboxId, (replyTo) => ({
     type: 'deliver', deliveryId, mayRepeat: task.mayRepeat, blob: task.blob, size: task.size, internalDate: task.arrived, quota: user.quota, replyTo,
   }));
   if (reply.ok) {

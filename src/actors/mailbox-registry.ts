@@ -61,7 +61,7 @@ export class MailboxRegistry {
   }
 
   /** The node holding the mailbox, or null when it is this one. */
-  private async remoteOwner(mailboxId: string): Promise<number | null> {
+  async remoteOwner(mailboxId: string): Promise<number | null> {
     if (!this.placement) return null;
     const owner = await this.placement.owner(mailboxId);
     return owner === this.placement.self ? null : owner;

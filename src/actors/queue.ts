@@ -54,7 +54,11 @@ export type QueueMessage =
   | { type: 'flush'; domain?: string }
   | { type: 'control'; action: QueueControl; queueId: string; replyTo: Ref<ControlReply> }
   | { type: 'list'; replyTo: Ref<{ ok: true; entries: QueueListing[] } | Failure> }
-  | { type: 'count'; replyTo: Ref<{ ok: true; recipients: number; entries: number } | Failure> };
+  | { type: 'count'; replyTo: Ref<{ ok: true; recipients: number; entries: number; ready: number; idleWorkers: number } | Failure> }
+  /** Another node has idle delivery capacity: hand it up to `max` ready local tasks, under a lease. */
+  | { type: 'lend'; max: number; leaseMs: number; replyTo: Ref<{ ok: true; tasks: DeliveryTask[] } | Failure> }
+  /** Results of lent tasks, from the node that delivered them. */
+  | { type: 'lent-results'; results: Array<{ task: DeliveryTask; result: DeliveryResult }> };
 
 /** What the queue asks of the world outside its own state. */
 export interface QueueDeps {
@@ -83,10 +87,12 @@ export interface QueueState {
   timer: NodeJS.Timeout | null;
   timerAt: number;
   self: Ref<QueueMessage> | null;
+  /** Tasks lent to another node: `queueId.recipient` → lease end. Expired leases go back to the ready list. */
+  lent: Map<string, number>;
 }
 
 export function initialQueueState(): QueueState {
-  return { entries: new Map(), ready: [], idle: [], finishing: new Set(), timer: null, timerAt: 0, self: null };
+  return { entries: new Map(), ready: [], idle: [], finishing: new Set(), timer: null, timerAt: 0, self: null, lent: new Map() };
 }
 
 const waiting = (r: QueueRecipient) => r.state === 'pending' || r.state === 'deferred';
@@ -106,6 +112,7 @@ export function queueBehaviour(deps: QueueDeps) {
     const byDomain = new Map<string, RemoteTask>();
     for (const index of indexes) {
       const rcpt = entry.recipients[index];
+      if (state.lent.has(`${entry.id}.${index}`)) continue;
       rcpt.state = 'pending';
       if (rcpt.kind === 'local') {
         state.ready.push({ id: entry.id, recipient: index });
@@ -126,11 +133,44 @@ export function queueBehaviour(deps: QueueDeps) {
       const rcpt = entry?.recipients[next.recipient];
       if (!entry || !rcpt || entry.held || rcpt.state !== 'pending') continue;
       const worker = state.idle.pop()!;
-      dispatch(worker, { type: 'task', task: {
-        queueId: entry.id, recipient: next.recipient, address: rcpt.address, kind: rcpt.kind,
-        from: entry.from, blob: entry.blob, size: entry.size, arrived: entry.arrived,
-        mayRepeat: rcpt.attempts > 0 || entry.recovered === true,
-      } });
+      dispatch(worker, { type: 'task', task: taskOf(entry, next.recipient) });
+    }
+  };
+
+  /** Up to `max` ready local tasks for another node, each under a lease. */
+  const lend = (state: QueueState, max: number, leaseMs: number): DeliveryTask[] => {
+    const tasks: DeliveryTask[] = [];
+    const keep: QueueState['ready'] = [];
+    for (const next of state.ready) {
+      const entry = state.entries.get(next.id);
+      const rcpt = entry?.recipients[next.recipient];
+      if (!entry || !rcpt || entry.held || rcpt.state !== 'pending') continue;
+      if (tasks.length >= max) {
+        keep.push(next);
+        continue;
+      }
+      state.lent.set(`${entry.id}.${next.recipient}`, now() + leaseMs);
+      // Lent work may come back twice (an expired lease): the mailbox's marker check makes that harmless.
+      tasks.push({ ...taskOf(entry, next.recipient), mayRepeat: true });
+    }
+    state.ready = keep;
+    if (tasks.length > 0) wakeBy(state, now() + leaseMs);
+    return tasks;
+  };
+
+  /** Leases that ran out: the borrower is gone or slow, the tasks are ours again. */
+  const reclaimExpiredLeases = (state: QueueState) => {
+    const t = now();
+    for (const [key, until] of state.lent) {
+      if (until > t) continue;
+      state.lent.delete(key);
+      const dot = key.lastIndexOf('.');
+      const entry = state.entries.get(key.slice(0, dot));
+      const recipient = Number(key.slice(dot + 1));
+      if (entry?.recipients[recipient]?.state === 'pending') {
+        entry.recovered = true;
+        state.ready.push({ id: entry.id, recipient });
+      }
     }
   };
 
@@ -305,6 +345,7 @@ export function queueBehaviour(deps: QueueDeps) {
       }
       case 'wake':
         state.timer = null;
+        reclaimExpiredLeases(state);
         retryDue(state, (_, rcpt) => rcpt.nextAttempt <= now());
         sendDelayWarnings(state);
         scheduleNext(state);
@@ -322,12 +363,34 @@ export function queueBehaviour(deps: QueueDeps) {
       case 'count': {
         let recipients = 0;
         for (const e of state.entries.values()) recipients += e.recipients.filter(waiting).length;
-        dispatch(msg.replyTo, { ok: true, recipients, entries: state.entries.size });
+        dispatch(msg.replyTo, { ok: true, recipients, entries: state.entries.size, ready: state.ready.length, idleWorkers: state.idle.length });
         break;
       }
+      case 'lend':
+        dispatch(msg.replyTo, { ok: true, tasks: lend(state, msg.max, msg.leaseMs) });
+        break;
+      case 'lent-results':
+        for (const { task, result } of msg.results) {
+          const key = `${task.queueId}.${task.recipient}`;
+          if (!state.lent.delete(key)) continue;
+          const entry = state.entries.get(task.queueId);
+          if (!entry) continue;
+          record(state, entry, task.recipient, result);
+          finishIfDone(state, entry, result.status !== 'done');
+        }
+        break;
     }
     assign(state);
     return state;
+  };
+}
+
+function taskOf(entry: QueueEntry, recipient: number): DeliveryTask {
+  const rcpt = entry.recipients[recipient];
+  return {
+    queueId: entry.id, recipient, address: rcpt.address, kind: rcpt.kind,
+    from: entry.from, blob: entry.blob, size: entry.size, arrived: entry.arrived,
+    mayRepeat: rcpt.attempts > 0 || entry.recovered === true,
   };
 }
 

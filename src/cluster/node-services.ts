@@ -1,7 +1,7 @@
 // What one node offers the rest of the cluster (and the admin API): its counters,
 // its queue, fault injection for tests; and the dispatcher for requests arriving
 // from other nodes over the transport.
-import type { QueueControl, QueueListing } from '../actors/queue.js';
+import type { DeliveryResult, DeliveryTask, QueueControl, QueueListing } from '../actors/queue.js';
 import type { Directory } from '../actors/directory.js';
 import type { MailboxRegistry } from '../actors/mailbox-registry.js';
 import type { BlobStore } from '../store/blob-store.js';
@@ -22,6 +22,11 @@ export interface NodeCounters {
   delivered: number;
   syncedBatches: number;
   syncedCommits: number;
+  /** Local deliveries waiting for a delivery worker, and the workers free right now. */
+  ready: number;
+  idleWorkers: number;
+  /** Deliveries this node did for other nodes (work sharing). */
+  borrowed: number;
 }
 
 export interface NodeServices {
@@ -30,6 +35,9 @@ export interface NodeServices {
   queueFlush(domain?: string): void;
   queueControl(action: QueueControl, queueId: string): Promise<{ ok: true } | { ok: false; error: string }>;
   injectFault(mailboxId: string): Promise<{ ok: boolean; error?: string }>;
+  /** Ready local deliveries handed to another node, under a lease. */
+  lend(max: number, leaseMs: number): Promise<DeliveryTask[]>;
+  lentResults(results: Array<{ task: DeliveryTask; result: DeliveryResult }>): void;
 }
 
 export interface NodeRequestContext {
@@ -42,6 +50,16 @@ export interface NodeRequestContext {
 }
 
 export class UnknownRequestError extends Error {}
+
+const LEASE_MS = 60_000;
+
+/** Hands ready deliveries to an idle node, with the bodies they need. */
+async function lendTasks(ctx: NodeRequestContext, max: number): Promise<{ tasks: DeliveryTask[]; bodies: Record<string, Uint8Array> }> {
+  const tasks = await ctx.services.lend(max, LEASE_MS);
+  const bodies: Record<string, Uint8Array> = {};
+  for (const task of tasks) bodies[task.blob] ??= await ctx.blobs.readAll(task.blob);
+  return { tasks, bodies };
+}
 
 function needMove(ctx: NodeRequestContext): MoveContext {
   if (!ctx.move) throw new UnknownRequestError('this node is not part of a cluster');
@@ -77,6 +95,11 @@ export async function handleNodeRequest(request: NodeRequest, ctx: NodeRequestCo
       return ctx.services.queueControl(request.action, request.queueId);
     case 'inject-fault':
       return ctx.services.injectFault(request.mailboxId);
+    case 'borrow':
+      return lendTasks(ctx, request.max);
+    case 'lent-results':
+      ctx.services.lentResults(request.results);
+      return null;
     case 'move-mailbox':
       return moveMailbox(needMove(ctx), request.mailboxId, request.to);
     case 'import-bodies':

@@ -79,13 +79,24 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
           status.history.push([Date.now(), request.stats.delivered]);
           while (status.history.length > 0 && status.history[0][0] < Date.now() - 60_000) status.history.shift();
         }
-        return { appliedSeq: directory.cache.appliedSeq };
+        return { appliedSeq: directory.cache.appliedSeq, donor: donorFor(request.stats) };
       }
       default:
         throw new Error(`the primary does not serve ${request.kind}`);
     }
   });
   await transport.listen();
+
+  /** For an idle worker: the running worker with the longest delivery backlog, if long enough to share. */
+  function donorFor(stats: NodeStats): number | null {
+    if (stats.ready > 0 || stats.idleWorkers === 0) return null;
+    let best: WorkerStatus | null = null;
+    for (const w of workers.values()) {
+      if (w.node === stats.node || w.state !== 'running' || !w.stats) continue;
+      if (w.stats.ready >= config.lendThreshold && (!best || w.stats.ready > best.stats!.ready)) best = w;
+    }
+    return best?.node ?? null;
+  }
 
   // The change feed: every change goes to every worker, batched per tick.
   let pendingChanges: DirectoryChange[] = [];
@@ -228,9 +239,11 @@ export interface ClusterStatusRow {
   queueDepth: number;
   sessions: number;
   messagesPerSecond: number;
+  /** Deliveries done for other workers (work sharing). */
+  borrowed: number;
 }
 
-function clusterStatus(workers: WorkerStatus[]): { workers: ClusterStatusRow[]; totals: Omit<ClusterStatusRow, 'node' | 'pid' | 'roles' | 'state' | 'uptime'> } {
+function clusterStatus(workers: WorkerStatus[]): { workers: ClusterStatusRow[]; totals: Omit<ClusterStatusRow, 'node' | 'pid' | 'roles' | 'state' | 'uptime' | 'borrowed'> } {
   const rows = workers.map((w): ClusterStatusRow => {
     const first = w.history[0];
     const last = w.history[w.history.length - 1];
@@ -238,7 +251,7 @@ function clusterStatus(workers: WorkerStatus[]): { workers: ClusterStatusRow[]; 
     return {
       node: w.node, pid: w.pid, roles: w.roles, state: w.state, uptime: w.state === 'running' ? Math.round((Date.now() - w.startedAt) / 1000) : 0,
       restarts: w.restarts, mailboxes: w.stats?.mailboxes ?? 0, storedBytes: w.stats?.blobBytes ?? 0, queueDepth: w.stats?.queued ?? 0,
-      sessions: w.stats?.sessions ?? 0, messagesPerSecond: Math.round(rate * 10) / 10,
+      sessions: w.stats?.sessions ?? 0, messagesPerSecond: Math.round(rate * 10) / 10, borrowed: w.stats?.borrowed ?? 0,
     };
   });
   const sum = (key: 'restarts' | 'mailboxes' | 'storedBytes' | 'queueDepth' | 'sessions' | 'messagesPerSecond') => rows.reduce((n, r) => n + r[key], 0);

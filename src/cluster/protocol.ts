@@ -4,7 +4,7 @@
 import type { DirectoryChange, DirectoryEntry } from '../directory/records.js';
 import type { DirectoryRequestBody } from '../actors/directory.js';
 import type { FolderEvent } from '../actors/mailbox-imap-messages.js';
-import type { QueueControl, QueueListing } from '../actors/queue.js';
+import type { DeliveryResult, DeliveryTask, QueueControl, QueueListing } from '../actors/queue.js';
 import type { MailboxExport } from '../store/mailbox-transfer.js';
 
 /** A mailbox request without its replyTo; a select's listener becomes `listenerSession`. */
@@ -24,6 +24,9 @@ export interface NodeStats {
   queueEntries: number;
   sessions: number;
   delivered: number;
+  ready: number;
+  idleWorkers: number;
+  borrowed: number;
 }
 
 export type NodeRequest =
@@ -41,6 +44,9 @@ export type NodeRequest =
   | { kind: 'queue-flush'; domain?: string }
   | { kind: 'queue-control'; action: QueueControl; queueId: string }
   | { kind: 'inject-fault'; mailboxId: string }
+  // work sharing: an idle node borrows ready deliveries from a busy one and reports back
+  | { kind: 'borrow'; max: number }
+  | { kind: 'lent-results'; results: Array<{ task: DeliveryTask; result: DeliveryResult }> }
   // rebalance: to the node holding a mailbox, and from it to the destination
   | { kind: 'move-mailbox'; mailboxId: string; to: number }
   | { kind: 'import-bodies'; mailboxId: string; bodies: Uint8Array[] }

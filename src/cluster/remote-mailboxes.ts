@@ -34,14 +34,14 @@ export class RemoteMailboxes {
   ) {}
 
   /** Sends a mailbox request to its owner and waits for the reply. */
-  async ask<Res>(owner: number, mailboxId: string, build: (replyTo: Ref<Res>) => unknown): Promise<Res> {
+  async ask<Res>(owner: number, mailboxId: string, build: (replyTo: Ref<Res>) => unknown, bodyBytes?: Buffer): Promise<Res> {
     const { replyTo: _replyTo, ...request } = build(null as unknown as Ref<Res>) as MailboxRequestBody & { replyTo?: unknown };
     let body: Buffer | undefined;
     if (request.type === 'select') {
       this.sessionListeners.set(request.session as string, request.listener as Ref<FolderEventMessage>);
       delete request.listener;
     }
-    if (request.type === 'deliver' || request.type === 'append') body = await this.blobs.readAll(request.blob as string);
+    if (request.type === 'deliver' || request.type === 'append') body = bodyBytes ?? await this.blobs.readAll(request.blob as string);
     const reply = await this.transport.request<Res>(owner, { kind: 'mailbox', mailboxId, request, body, origin: this.self } satisfies NodeRequest, REMOTE_TIMEOUT);
     if (request.type === 'append') await this.releaseUpload(request.blob as string, request.uploadHolder as string);
     return reply;

@@ -53,8 +53,9 @@ export async function runWorker(config: ServerConfig, log: Logger, nodeId: numbe
     try {
       const counters = await running.services.stats();
       const stats: NodeStats = { node: nodeId, pid: process.pid, roles, startedAt, ...counters };
-      const reply = await transport.request<{ appliedSeq: number }>(PRIMARY, { kind: 'heartbeat', stats } satisfies NodeRequest);
+      const reply = await transport.request<{ appliedSeq: number; donor: number | null }>(PRIMARY, { kind: 'heartbeat', stats } satisfies NodeRequest);
       if (reply.appliedSeq > directory.cache.appliedSeq) await catchUp();
+      running.borrower?.borrowFrom(reply.donor);
     } catch (err) {
       log.warn({ err }, 'heartbeat to the primary failed');
     }

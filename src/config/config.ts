@@ -64,6 +64,8 @@ export interface ServerConfig {
   /** Output an IMAP client may leave unread before the stall timer starts, and the timer in seconds. */
   imapOutputBuffer: number;
   imapOutputStall: number;
+  /** In a cluster: ready local deliveries on a worker before idle workers borrow from it. */
+  lendThreshold: number;
   /** Worker processes; 1 = everything in one process. */
   workers: number;
   /**
@@ -115,6 +117,7 @@ export const defaultConfig: ServerConfig = {
   imapMaxLiteralSize: 64 * 1024,
   imapOutputBuffer: 4 * 1024 * 1024,
   imapOutputStall: 10,
+  lendThreshold: 200,
   workers: 1,
   roles: [['mta', 'store', 'access']],
 };
@@ -138,7 +141,7 @@ const kinds: Record<keyof ServerConfig, Kind> = {
   delayWarning: 'nonneg', smarthost: 'optstring', outboundPort: 'port', outboundConcurrency: 'posint',
   messagesPerConnection: 'posint', verifyCertificates: 'bool', outboundTimeout: 'posint', domainBackoffAfter: 'posint',
   maxReceivedHeaders: 'posint', workers: 'workers', roles: 'roles',
-  imapIdleTimeout: 'posint', imapMaxLineLength: 'posint', imapMaxLiteralSize: 'posint', imapOutputBuffer: 'posint', imapOutputStall: 'posint',
+  lendThreshold: 'posint', imapIdleTimeout: 'posint', imapMaxLineLength: 'posint', imapMaxLiteralSize: 'posint', imapOutputBuffer: 'posint', imapOutputStall: 'posint',
   defaultQuota: 'nonneg', mailboxIdleMs: 'posint', passwordCost: 'posint', importPasswordCost: 'posint',
   logLevel: 'string',
 };
