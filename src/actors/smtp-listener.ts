@@ -30,6 +30,11 @@ function isLoopback(address: string): boolean {
   return address === '127.0.0.1' || address === '::1' || address.startsWith('127.') || address === '::ffff:127.0.0.1';
 }
 
+/** Passwords in the clear only over TLS, from loopback, or where the operator allows it. */
+export function plaintextAuthAllowed(secure: boolean, remoteAddress: string, allowPlaintextAuth: boolean): boolean {
+  return secure || isLoopback(remoteAddress) || allowPlaintextAuth;
+}
+
 /**
  * smtp-server writes every reply on its own; a pipelined MAIL/RCPT/DATA gets three
  * sends. Replies written while handling one chunk of input are held until the event
@@ -102,7 +107,7 @@ export async function startSmtpListener(
       }
     },
     onAuth(auth, session, callback) {
-      if (!session.secure && !isLoopback(session.remoteAddress) && !config.allowPlaintextAuth) {
+      if (!plaintextAuthAllowed(session.secure, session.remoteAddress, config.allowPlaintextAuth)) {
         return callback(smtpError(538, '5.7.11 Encryption required for requested authentication mechanism'));
       }
       if (!limiter.mayAuthenticate(session.remoteAddress)) {
