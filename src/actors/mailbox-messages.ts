@@ -3,6 +3,7 @@
 import type { Ref } from 'nact';
 import type { Failure } from './supervision.js';
 import type { MailboxExport } from '../store/mailbox-transfer.js';
+import type { WriteOp } from '../store/database.js';
 import type { MailboxImapRequest } from './mailbox-imap-messages.js';
 
 export interface PopMessage {
@@ -19,7 +20,12 @@ export type MailboxStatsReply = { ok: true; messages: number; bytes: number } | 
 
 export type MailboxRequest =
   /** `mayRepeat`: an earlier attempt may have been stored already (a retry, or after a restart): check the delivery marker. */
-  | { type: 'deliver'; deliveryId: string; mayRepeat: boolean; blob: string; size: number; internalDate: number; quota: number; replyTo: Ref<DeliverReply> }
+  | {
+    type: 'deliver'; deliveryId: string; mayRepeat: boolean; blob: string; size: number; internalDate: number; quota: number;
+    /** In-process only: ops creating the body (bytes that came from another node), committed with the message. */
+    blobOps?: WriteOp[];
+    replyTo: Ref<DeliverReply>;
+  }
   | { type: 'pop-open'; session: string; replyTo: Ref<PopOpenReply> }
   | { type: 'pop-commit'; session: string; uids: number[]; replyTo: Ref<DoneReply> }
   | { type: 'pop-release'; session: string; replyTo: Ref<DoneReply> }

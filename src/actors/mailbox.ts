@@ -197,7 +197,7 @@ async function deliver(state: MailboxState, msg: Extract<MailboxRequest, { type:
     uid: inbox.uidNext, blob: msg.blob, size: msg.size, flags: [], internalDate: msg.internalDate,
     modseq: inbox.highestModseq + 1, deliveryId: msg.deliveryId,
   };
-  const ops: WriteOp[] = [];
+  const ops: WriteOp[] = [...(msg.blobOps ?? [])];
   addMessageOps(state, inbox, message, deps, ops);
   finishAdding(inbox, message.modseq, recentTo);
   ops.push(deps.mailboxes.folderOp(mailboxId, inbox), deps.mailboxes.accountOp(state.account));

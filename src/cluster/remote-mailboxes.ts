@@ -4,7 +4,7 @@
 // to the session's node.
 import type { Ref } from 'nact';
 import type { Logger } from '../logger.js';
-import type { BlobStore } from '../store/blob-store.js';
+import type { BlobStore, FinishedUpload } from '../store/blob-store.js';
 import type { MessageStructure } from '../store/mime/types.js';
 import type { NodeTransport } from './transport.js';
 import type { MailboxRequestBody, NodeRequest } from './protocol.js';
@@ -80,18 +80,23 @@ export class RemoteMailboxes {
   /** On the owning node: runs a request that came from another node. */
   async handle(request: Extract<NodeRequest, { kind: 'mailbox' }>, local: LocalMailboxes): Promise<unknown> {
     const message = { ...request.request };
-    let tempHolder: string | null = null;
+    let prepared: FinishedUpload | null = null;
     if (request.body && message.type === 'deliver') {
-      tempHolder = `t:${message.deliveryId as string}`;
-      await this.blobs.storeBody(Buffer.from(request.body), tempHolder);
+      // The body is created in the mailbox actor's own batch, with the message's reference.
+      prepared = await this.blobs.prepareBody(Buffer.from(request.body));
+      message.blobOps = prepared.ops;
     }
     if (request.body && message.type === 'append') await this.blobs.storeBody(Buffer.from(request.body), message.uploadHolder as string);
     if (message.type === 'select') message.listener = this.proxyFor(message.session as string, request.origin);
     if (message.type === 'unselect') this.dropProxy(message.session as string);
+    let stored = false;
     try {
-      return await local.askLocal(request.mailboxId, (replyTo) => ({ ...message, replyTo }), REMOTE_TIMEOUT);
+      const reply = await local.askLocal<{ ok: boolean; duplicate?: boolean }>(request.mailboxId, (replyTo) => ({ ...message, replyTo }), REMOTE_TIMEOUT);
+      stored = reply.ok && reply.duplicate === false;
+      return reply;
     } finally {
-      if (tempHolder) await this.releaseUpload(message.blob as string, tempHolder);
+      if (prepared && !stored && prepared.discardOps.length > 0) await this.blobs.db.write(prepared.discardOps);
+      prepared?.release();
     }
   }
 

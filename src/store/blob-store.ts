@@ -42,6 +42,8 @@ export interface FinishedUpload {
   ops: WriteOp[];
   /** Releases the body's lock once the ops are committed (or abandoned). */
   release: () => void;
+  /** When the ops are abandoned: removes what the upload already wrote (spilled chunks). */
+  discardOps: WriteOp[];
 }
 
 function chunkKey(storageId: string, index: number): string {
@@ -89,16 +91,19 @@ export class BlobUpload {
    * Ends the upload; the caller commits `ops` together with the first reference. For a
    * new body the ops also store its MIME structure (see FinishOptions).
    */
-  async finish(holder: string, options: FinishOptions = {}): Promise<FinishedUpload> {
+  async finish(holder: string | null, options: FinishOptions = {}): Promise<FinishedUpload> {
     await Promise.all(this.spills);
     const sha = this.hash.digest('hex');
     const release = await this.store.lock.acquire(sha);
     try {
       const existing = await this.store.record(sha);
-      const ops: WriteOp[] = [this.store.refOp(sha, holder)];
+      // No holder: the caller adds its own reference in the batch it commits (a delivered message's).
+      const ops: WriteOp[] = holder === null ? [] : [this.store.refOp(sha, holder)];
+      const discardOps: WriteOp[] = [];
+      for (let i = 0; i < this.spilled; i++) discardOps.push(del('chunk', chunkKey(this.storageId, i)));
       if (existing) {
-        for (let i = 0; i < this.spilled; i++) ops.push(del('chunk', chunkKey(this.storageId, i)));
-        return { sha, size: this.size, deduplicated: true, ops, release };
+        ops.push(...discardOps);
+        return { sha, size: this.size, deduplicated: true, ops, release, discardOps };
       }
       const inline = this.spilled === 0 && this.bufferedBytes <= INLINE_LIMIT;
       const record: BlobRecord = inline
@@ -107,7 +112,7 @@ export class BlobUpload {
       if (!inline && this.bufferedBytes > 0) ops.push(put('chunk', chunkKey(this.storageId, this.spilled), Buffer.concat(this.buffered)));
       ops.push(put('blob', sha, encodeRecord(record)));
       if (options.analyze !== false) ops.push(await this.structureOp(sha));
-      return { sha, size: this.size, deduplicated: false, ops, release };
+      return { sha, size: this.size, deduplicated: false, ops, release, discardOps };
     } catch (err) {
       release();
       throw err;
@@ -258,6 +263,17 @@ export class BlobStore {
       finished.release();
     }
     return finished.sha;
+  }
+
+  /**
+   * Prepares ops that store a body received from another node, to be committed by
+   * the caller in the same batch as the reference it adds; the body's lock is held
+   * until `release` (so it cannot be collected in between).
+   */
+  async prepareBody(bytes: Buffer): Promise<FinishedUpload> {
+    const upload = this.beginUpload();
+    upload.write(bytes);
+    return upload.finish(null);
   }
 
   /** Deletes the body if no reference to it remains. Call after committing unrefs. */
