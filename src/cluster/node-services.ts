@@ -30,7 +30,8 @@ export interface NodeCounters {
 }
 
 export interface NodeServices {
-  stats(): Promise<NodeCounters>;
+  /** `mailboxTotals: false` skips reading every account (messages, mailboxBytes, mailboxes stay 0). */
+  stats(options?: { mailboxTotals: boolean }): Promise<NodeCounters>;
   queueList(): Promise<QueueListing[]>;
   queueFlush(domain?: string): void;
   queueControl(action: QueueControl, queueId: string): Promise<{ ok: true } | { ok: false; error: string }>;

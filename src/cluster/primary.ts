@@ -161,6 +161,11 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
   }
 
   const ask = <T>(node: number, request: NodeRequest) => transport.request<T>(node, request, 30_000);
+  const placementsPerNode = () => {
+    const counts = new Map<number, number>();
+    for (const p of directory.cache.placements.values()) counts.set(p.node, (counts.get(p.node) ?? 0) + 1);
+    return counts;
+  };
   const rebalancer = new Rebalancer(directory, transport, () => [...workers.values()].filter((w) => w.roles.includes('store') && w.state === 'running').map((w) => w.node));
   const running = () => [...workers.values()].filter((w) => w.state === 'running').map((w) => w.node);
   const backend: AdminBackend = {
@@ -194,7 +199,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
       const node = await router.place(user.mailboxId);
       return ask<{ ok: boolean; error?: string }>(node, { kind: 'inject-fault', mailboxId: user.mailboxId });
     },
-    clusterStatus: () => clusterStatus([...workers.values()]),
+    clusterStatus: () => clusterStatus([...workers.values()], placementsPerNode()),
     rebalance: {
       start: () => rebalancer.start(),
       status: () => rebalancer.status(),
@@ -243,14 +248,14 @@ export interface ClusterStatusRow {
   borrowed: number;
 }
 
-function clusterStatus(workers: WorkerStatus[]): { workers: ClusterStatusRow[]; totals: Omit<ClusterStatusRow, 'node' | 'pid' | 'roles' | 'state' | 'uptime' | 'borrowed'> } {
+function clusterStatus(workers: WorkerStatus[], mailboxesPerNode: Map<number, number>): { workers: ClusterStatusRow[]; totals: Omit<ClusterStatusRow, 'node' | 'pid' | 'roles' | 'state' | 'uptime' | 'borrowed'> } {
   const rows = workers.map((w): ClusterStatusRow => {
     const first = w.history[0];
     const last = w.history[w.history.length - 1];
     const rate = first && last && last[0] > first[0] ? (last[1] - first[1]) / ((last[0] - first[0]) / 1000) : 0;
     return {
       node: w.node, pid: w.pid, roles: w.roles, state: w.state, uptime: w.state === 'running' ? Math.round((Date.now() - w.startedAt) / 1000) : 0,
-      restarts: w.restarts, mailboxes: w.stats?.mailboxes ?? 0, storedBytes: w.stats?.blobBytes ?? 0, queueDepth: w.stats?.queued ?? 0,
+      restarts: w.restarts, mailboxes: mailboxesPerNode.get(w.node) ?? 0, storedBytes: w.stats?.blobBytes ?? 0, queueDepth: w.stats?.queued ?? 0,
       sessions: w.stats?.sessions ?? 0, messagesPerSecond: Math.round(rate * 10) / 10, borrowed: w.stats?.borrowed ?? 0,
     };
   });

@@ -51,7 +51,7 @@ export async function runWorker(config: ServerConfig, log: Logger, nodeId: numbe
 
   const heartbeat = setInterval(async () => {
     try {
-      const counters = await running.services.stats();
+      const counters = await running.services.stats({ mailboxTotals: false });
       const stats: NodeStats = { node: nodeId, pid: process.pid, roles, startedAt, ...counters };
       const reply = await transport.request<{ appliedSeq: number; donor: number | null }>(PRIMARY, { kind: 'heartbeat', stats } satisfies NodeRequest);
       if (reply.appliedSeq > directory.cache.appliedSeq) await catchUp();
