@@ -13,7 +13,6 @@ import type { DirSnapshot, NodeRequest, NodeStats } from './protocol.js';
 import type { DirectoryChange } from '../directory/records.js';
 
 const PRIMARY = 0;
-const HEARTBEAT_MS = 1000;
 
 export async function runWorker(config: ServerConfig, log: Logger, nodeId: number, roles: string[]): Promise<void> {
   mkdirSync(path.join(config.data, 'run'), { recursive: true });
@@ -59,7 +58,7 @@ export async function runWorker(config: ServerConfig, log: Logger, nodeId: numbe
     } catch (err) {
       log.warn({ err }, 'heartbeat to the primary failed');
     }
-  }, HEARTBEAT_MS);
+  }, config.heartbeatInterval);
   heartbeat.unref();
 
   let stopping = false;

@@ -66,6 +66,8 @@ export interface ServerConfig {
   imapOutputStall: number;
   /** In a cluster: ready local deliveries on a worker before idle workers borrow from it. */
   lendThreshold: number;
+  /** In a cluster: how often workers report to the primary (ms). */
+  heartbeatInterval: number;
   /** Worker processes; 1 = everything in one process. */
   workers: number;
   /**
@@ -118,6 +120,7 @@ export const defaultConfig: ServerConfig = {
   imapOutputBuffer: 4 * 1024 * 1024,
   imapOutputStall: 10,
   lendThreshold: 200,
+  heartbeatInterval: 1000,
   workers: 1,
   roles: [['mta', 'store', 'access']],
 };
@@ -141,7 +144,7 @@ const kinds: Record<keyof ServerConfig, Kind> = {
   delayWarning: 'nonneg', smarthost: 'optstring', outboundPort: 'port', outboundConcurrency: 'posint',
   messagesPerConnection: 'posint', verifyCertificates: 'bool', outboundTimeout: 'posint', domainBackoffAfter: 'posint',
   maxReceivedHeaders: 'posint', workers: 'workers', roles: 'roles',
-  lendThreshold: 'posint', imapIdleTimeout: 'posint', imapMaxLineLength: 'posint', imapMaxLiteralSize: 'posint', imapOutputBuffer: 'posint', imapOutputStall: 'posint',
+  lendThreshold: 'posint', heartbeatInterval: 'posint', imapIdleTimeout: 'posint', imapMaxLineLength: 'posint', imapMaxLiteralSize: 'posint', imapOutputBuffer: 'posint', imapOutputStall: 'posint',
   defaultQuota: 'nonneg', mailboxIdleMs: 'posint', passwordCost: 'posint', importPasswordCost: 'posint',
   logLevel: 'string',
 };

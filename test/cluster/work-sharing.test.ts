@@ -11,7 +11,10 @@ afterAll(async () => cluster.destroy());
 
 describe('work sharing between workers', () => {
   it('lets an idle worker take queued deliveries from a busy one', async () => {
-    await cluster.start({ roles: 'mta,access;store', env: { TERNMAIL_LOCAL_DELIVERY_CONCURRENCY: '1', TERNMAIL_LEND_THRESHOLD: '5' } });
+    await cluster.start({
+      roles: 'mta,access;store',
+      env: { TERNMAIL_LOCAL_DELIVERY_CONCURRENCY: '1', TERNMAIL_LEND_THRESHOLD: '5', TERNMAIL_HEARTBEAT_INTERVAL: '100' },
+    });
     await cluster.addUsers('share.test', users);
     const acked = new Set<string>();
     await Promise.all([0, 1, 2, 3].map((w) => sendWithReconnect({
