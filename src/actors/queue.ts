@@ -184,9 +184,10 @@ export function queueBehaviour(deps: QueueDeps) {
     state.timer.unref();
   };
 
-  /** After a wake: the next time any deferred recipient or delay warning is due (one scan). */
+  /** After a wake: the next time a lease ends, or a deferred recipient or delay warning is due (one scan). */
   const scheduleNext = (state: QueueState) => {
     let earliest = Infinity;
+    for (const until of state.lent.values()) earliest = Math.min(earliest, until);
     for (const entry of state.entries.values()) {
       if (entry.held) continue;
       let deferred = false;
