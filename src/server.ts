@@ -229,6 +229,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       await Promise.all(running.map((l) => l.close()));
       await admin?.close();
       mailboxes.close();
+      await directory.drain();
       stop(system);
       await journal.drain();
       await db.close();

@@ -61,6 +61,8 @@ export class Directory {
   private readonly pepper = randomBytes(32);
 
   private authority: DirectoryAuthority | null = null;
+  private readonly upgrades = new Map<string, Promise<void>>();
+  private closing = false;
 
   constructor(private readonly store: DirectoryStore | null, private readonly log: Logger, private readonly options: DirectoryOptions) {}
 
@@ -124,17 +126,26 @@ export class Directory {
     if (remembered && remembered.passwordHash === user.passwordHash && timingSafeEqual(remembered.digest, digest)) return user;
     if (!(await verifyPassword(password, user.passwordHash))) return null;
     this.verified.set(user.address, { passwordHash: user.passwordHash, digest });
-    if ((hashCost(user.passwordHash) ?? 0) < this.options.passwordCost) void this.upgradeHash(user.address, password);
+    if ((hashCost(user.passwordHash) ?? 0) < this.options.passwordCost) this.upgradeHash(user.address, password);
     return user;
   }
 
-  /** Re-hashes a password stored with a weaker cost (bulk import) at the configured cost. */
-  private async upgradeHash(address: string, password: string): Promise<void> {
-    try {
-      await this.request((replyTo) => ({ type: 'set-password', address, password, replyTo }));
-    } catch (err) {
-      this.log.warn({ err, user: address }, 'password hash upgrade failed');
-    }
+  /**
+   * Re-hashes a password stored with a weaker cost (bulk import) at the configured
+   * cost, once per user however many sessions log in meanwhile.
+   */
+  private upgradeHash(address: string, password: string): void {
+    if (this.closing || this.upgrades.has(address)) return;
+    const upgrade = this.request((replyTo) => ({ type: 'set-password', address, password, replyTo }))
+      .then(() => undefined, (err) => this.log.warn({ err, user: address }, 'password hash upgrade failed'))
+      .finally(() => this.upgrades.delete(address));
+    this.upgrades.set(address, upgrade);
+  }
+
+  /** Stops starting hash upgrades and waits for the ones under way (before the store closes). */
+  async drain(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.upgrades.values());
   }
 
   private behaviour() {

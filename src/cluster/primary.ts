@@ -225,6 +225,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
         worker.kill('SIGTERM');
       })));
       await transport.close();
+      await directory.drain();
       stop(system);
       await db.close();
       log.info('cluster stopped');

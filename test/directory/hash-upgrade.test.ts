@@ -1,0 +1,41 @@
+// Bulk-imported password hashes (cheap cost) are re-hashed at the configured cost at
+// the first successful login: once per user, however many sessions log in at once,
+// and the upgrades under way finish before the store closes.
+import { afterAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { Database } from '../../src/store/database.js';
+import { DirectoryStore } from '../../src/directory/directory-store.js';
+import { Directory } from '../../src/actors/directory.js';
+import { hashCost } from '../../src/directory/password.js';
+import { start, stop } from '../../src/actors/supervision.js';
+import { silentLogger } from '../../src/logger.js';
+import { tempDir } from '../support/server.js';
+
+const dir = tempDir();
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('password hash upgrade at login', () => {
+  it('re-hashes an imported password once, then logins skip scrypt', async () => {
+    const db = new Database(dir);
+    await db.open();
+    const system = start();
+    const directory = new Directory(new DirectoryStore(db), silentLogger(), { passwordCost: 11, defaultQuota: 0 });
+    await directory.start(system);
+    await directory.request((replyTo) => ({ type: 'add-domain', name: 'up.test', replyTo }));
+    await directory.request((replyTo) => ({ type: 'add-users', users: [{ address: 'ann@up.test', password: 'pw' }], hashCost: 6, replyTo }));
+    expect(hashCost(directory.cache.user('ann@up.test')!.passwordHash)).toBe(6);
+    const before = directory.cache.appliedSeq;
+
+    const logins = await Promise.all(Array.from({ length: 8 }, () => directory.authenticate('ann@up.test', 'pw')));
+    expect(logins.every((u) => u?.address === 'ann@up.test')).toBe(true);
+    expect(await directory.authenticate('ann@up.test', 'wrong')).toBeNull();
+    await directory.drain();
+
+    const changes = await directory.changesSince(before);
+    expect(changes.filter((c) => c.kind === 'user')).toHaveLength(1);
+    expect(hashCost(directory.cache.user('ann@up.test')!.passwordHash)).toBe(11);
+    expect(await directory.authenticate('ann@up.test', 'pw')).not.toBeNull();
+    stop(system);
+    await db.close();
+  });
+});
