@@ -30,6 +30,8 @@ export type DirectoryRequest =
   | { type: 'add-users'; users: NewUser[]; hashCost: number; replyTo: Ref<AdminReply<ImportLineResult[]>> }
   | { type: 'remove-user'; address: string; replyTo: Ref<AdminReply<null>> }
   | { type: 'set-password'; address: string; password: string; replyTo: Ref<AdminReply<null>> }
+  /** A login found a hash weaker than the configured cost: re-hash it (skipped while shutting down). */
+  | { type: 'upgrade-hash'; address: string; password: string; replyTo: Ref<AdminReply<null>> }
   | { type: 'set-quota'; address: string; quota: number; replyTo: Ref<AdminReply<null>> }
   | { type: 'add-alias'; address: string; targets: string[]; replyTo: Ref<AdminReply<AliasRecord>> }
   | { type: 'remove-alias'; address: string; replyTo: Ref<AdminReply<null>> }
@@ -136,7 +138,7 @@ export class Directory {
    */
   private upgradeHash(address: string, password: string): void {
     if (this.closing || this.upgrades.has(address)) return;
-    const upgrade = this.request((replyTo) => ({ type: 'set-password', address, password, replyTo }))
+    const upgrade = this.request((replyTo) => ({ type: 'upgrade-hash', address, password, replyTo }))
       .then(() => undefined, (err) => this.log.warn({ err, user: address }, 'password hash upgrade failed'))
       .finally(() => this.upgrades.delete(address));
     this.upgrades.set(address, upgrade);
@@ -174,6 +176,7 @@ export class Directory {
       case 'add-users': return this.addUsers(msg.users, msg.hashCost);
       case 'remove-user': return this.removeUser(msg.address);
       case 'set-password': return this.setPassword(msg.address, msg.password);
+      case 'upgrade-hash': return this.upgradeStoredHash(msg.address, msg.password);
       case 'set-quota': return this.setQuota(msg.address, msg.quota);
       case 'add-alias': return this.addAlias(msg.address, msg.targets);
       case 'remove-alias': return this.removeAlias(msg.address);
@@ -267,6 +270,13 @@ export class Directory {
     await this.write([{ kind: 'user', key: user.address, value: { ...user, passwordHash } }]);
     this.log.info({ user: user.address }, 'password changed');
     return null;
+  }
+
+  private async upgradeStoredHash(rawAddress: string, password: string): Promise<null> {
+    const user = this.cache.user(rawAddress);
+    if (this.closing || !user || (hashCost(user.passwordHash) ?? 0) >= this.options.passwordCost) return null;
+    if (!(await verifyPassword(password, user.passwordHash))) return null;
+    return this.setPassword(rawAddress, password);
   }
 
   private async setQuota(rawAddress: string, quota: number): Promise<null> {
