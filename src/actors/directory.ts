@@ -2,6 +2,7 @@
 // goes to disk with its change-feed entry, then into the local cache. Reads
 // (recipient resolution, authentication) are served from that cache in-process.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { Ref } from 'nact';
 import type { Logger } from '../logger.js';
 import { DirectoryCache } from '../directory/cache.js';
@@ -309,9 +310,9 @@ export class Directory {
 
   private async addRoute(rawDomain: string, rawHost: string, port: number): Promise<RouteRecord> {
     const domain = rawDomain.trim().toLowerCase();
-    const host = rawHost.trim().toLowerCase();
+    const host = rawHost.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
     if (!isValidDomain(domain)) throw new AdminError(`invalid domain name: ${rawDomain}`);
-    if (!isValidDomain(host) && !/^[0-9.]+$|^\[[0-9a-f:.]+\]$/i.test(host)) throw new AdminError(`invalid host: ${rawHost}`);
+    if (!isValidDomain(host) && isIP(host) === 0) throw new AdminError(`invalid host: ${rawHost}`);
     if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new AdminError(`invalid port: ${port}`);
     const record: RouteRecord = { domain, host, port };
     await this.write([{ kind: 'route', key: domain, value: record }]);

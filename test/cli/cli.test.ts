@@ -103,6 +103,20 @@ p = poplib.POP3('127.0.0.1', int(sys.argv[1])); p.user('json@bulk.test'); print(
     expect(login.stdout).toContain("b'+OK");
   });
 
+  it('manages static routes and shows the queue like mailq', async () => {
+    expect((await cli(['route', 'add', 'Partner.Test', 'mx.partner.test:2526', '--data', data])).stdout).toContain('route added: partner.test -> mx.partner.test:2526');
+    expect((await cli(['route', 'add', 'v6.test', '[::1]:25', '--data', data])).code).toBe(0);
+    expect((await cli(['route', 'list', '--data', data])).stdout).toContain('partner.test\tmx.partner.test:2526');
+    expect((await cli(['route', 'remove', 'partner.test', '--data', data])).code).toBe(0);
+    const gone = await cli(['route', 'remove', 'partner.test', '--data', data]);
+    expect(gone.code).not.toBe(0);
+    expect(gone.stderr.trim()).toBe('ternmail: unknown route: partner.test');
+    expect((await cli(['queue', 'list', '--data', data])).stdout.trim()).toBe('Mail queue is empty');
+    const hold = await cli(['queue', 'hold', 'NOSUCHID', '--data', data]);
+    expect(hold.code).not.toBe(0);
+    expect(hold.stderr.trim()).toBe('ternmail: unknown queue id: NOSUCHID');
+  });
+
   it('prints stats as one line of JSON', async () => {
     const result = await cli(['stats', '--data', data]);
     expect(result.stdout.trim().split('\n')).toHaveLength(1);
