@@ -14,8 +14,17 @@ export interface TestServer extends RunningServer {
   destroy(): Promise<void>;
 }
 
+const created: string[] = [];
+
+/** Removes every temp folder made so far (test/support/setup.ts calls it after each test file). */
+export function removeTempDirs(): void {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 export function tempDir(prefix = 'ternmail-test-'): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
 }
 
 export async function startTestServer(overrides: Partial<ServerConfig> = {}, options: { testFaults?: boolean; keepData?: boolean } = {}): Promise<TestServer> {

@@ -2,8 +2,8 @@
 // stops it afterwards; also makes a throwaway self-signed certificate.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { tempDir } from '../../support/server.js';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { silentLogger, type Logger } from '../../../src/logger.js';
@@ -43,7 +43,7 @@ export interface SelfSignedCertificate {
 
 /** A self-signed certificate for CN=localhost, made with openssl in a temp folder. */
 export function makeSelfSignedCertificate(): SelfSignedCertificate {
-  const folder = mkdtempSync(join(tmpdir(), 'ternmail-pop3-tls-'));
+  const folder = tempDir('ternmail-pop3-tls-');
   const keyPath = join(folder, 'key.pem');
   const certPath = join(folder, 'cert.pem');
   execFileSync('openssl', [
@@ -51,7 +51,6 @@ export function makeSelfSignedCertificate(): SelfSignedCertificate {
     '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', keyPath, '-out', certPath,
   ], { stdio: 'ignore' });
   const certificate = { key: readFileSync(keyPath), cert: readFileSync(certPath), certPath };
-  process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
   return certificate;
 }
 
