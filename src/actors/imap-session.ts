@@ -25,6 +25,7 @@ import type {
 import { COMMANDS } from './imap-commands/index.js';
 import type { MessageReader } from './imap-fetch.js';
 import { dispatch as dispatchMessage } from './supervision.js';
+import { holdWritesUntilIdle } from '../protocols/write-batching.js';
 import { sequenceOf, unannouncedKeywords, visibleFlags } from './imap-view.js';
 
 /** Limits and timeouts of IMAP sessions. Tests lower the timeouts before starting a server. */
@@ -116,7 +117,8 @@ export class ImapSession implements ImapContext {
   private socket: net.Socket;
   /** COMPRESS=DEFLATE (RFC 4978): responses go through this stream into the socket. */
   private deflate: zlib.DeflateRaw | null = null;
-  private outputHeld = false;
+  /** COMPRESS: a flush of the compressor is scheduled for when the event loop is idle. */
+  private flushPending = false;
   /** The socket corked for the command being run (see holdOutputForCommand). */
   private commandCork: net.Socket | null = null;
   private parser: ImapParser;
@@ -400,15 +402,16 @@ export class ImapSession implements ImapContext {
    * until the event loop is idle.
    */
   private holdOutputUntilIdle(): void {
-    if (this.outputHeld) return;
-    this.outputHeld = true;
     const deflate = this.deflate;
-    const socket = this.socket;
-    if (deflate === null) socket.cork();
+    if (deflate === null) {
+      holdWritesUntilIdle(this.socket);
+      return;
+    }
+    if (this.flushPending) return;
+    this.flushPending = true;
     setImmediate(() => {
-      this.outputHeld = false;
-      if (deflate === null) socket.uncork();
-      else if (!deflate.destroyed) deflate.flush(zlib.constants.Z_SYNC_FLUSH);
+      this.flushPending = false;
+      if (!deflate.destroyed) deflate.flush(zlib.constants.Z_SYNC_FLUSH);
     });
   }
 

@@ -2,6 +2,7 @@
 // smtp-server; each connection gets its own session actor under the listener.
 import { readFileSync } from 'node:fs';
 import type net from 'node:net';
+import { holdWritesUntilIdle } from '../protocols/write-batching.js';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import type { Ref } from 'nact';
 import type { Logger } from '../logger.js';
@@ -37,21 +38,12 @@ export function plaintextAuthAllowed(secure: boolean, remoteAddress: string, all
 
 /**
  * smtp-server writes every reply on its own; a pipelined MAIL/RCPT/DATA gets three
- * sends. Replies written while handling one chunk of input are held until the event
- * loop is idle and leave together (the client reads them in order either way).
+ * sends. Replies written while handling one chunk of input leave together.
  */
 function coalesceWrites(socket: net.Socket): void {
   const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-  let held = false;
   socket.write = ((...args: unknown[]) => {
-    if (!held && !socket.destroyed) {
-      held = true;
-      socket.cork();
-      setImmediate(() => {
-        held = false;
-        socket.uncork();
-      });
-    }
+    holdWritesUntilIdle(socket);
     return write(...args);
   }) as typeof socket.write;
 }

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import type { Directory } from './directory.js';
 import type { Database } from '../store/database.js';
 import type { BlobStore } from '../store/blob-store.js';
-import { newQueueId, queueHolder, type QueueEntry, type QueueRecipient, type QueueStore } from '../store/queue-store.js';
+import { newQueueId, queueHolder, type QueueRecipient, type QueueStore } from '../store/queue-store.js';
 import { domainOf, normalizeAddress, type Recipient } from '../directory/records.js';
 import { dispatch } from './supervision.js';
 import type { MailboxRegistry } from './mailbox-registry.js';
@@ -169,15 +169,7 @@ async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, s
   const recipients = queueRecipients(session, state);
   // Mail that only passes through is never FETCHed: its MIME structure is not worth computing.
   const finished = await upload.finish(queueHolder(queueId), { analyze: recipients.some((r) => r.kind === 'local') });
-  const entry: QueueEntry = {
-    id: queueId, partition: deps.queue.pickPartition(), from: base.from, blob: finished.sha, size: finished.size,
-    arrived: Date.now(), client: session.remoteAddress, recipients, held: false,
-  };
-  try {
-    await deps.db.commit([...finished.ops, deps.queue.putOp(entry)]);
-  } finally {
-    finished.release();
-  }
+  const entry = await deps.queue.enqueue(finished, { id: queueId, from: base.from, client: session.remoteAddress, recipients });
   dispatch(deps.queueActor(), { type: 'queued', entry });
   deps.log.info({
     ...base, rcpts: recipients.map((r) => r.original), size: finished.size, blob: finished.sha.slice(0, 16),

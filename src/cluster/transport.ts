@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { rmSync } from 'node:fs';
 import { Packr } from 'msgpackr';
+import { holdWritesUntilIdle } from '../protocols/write-batching.js';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 const MAX_FRAME = 128 * 1024 * 1024;
@@ -51,18 +52,9 @@ function encode(frame: Frame): Buffer {
   return Buffer.concat([header, body]);
 }
 
-const corked = new WeakSet<net.Socket>();
-
 /** Frames written in one turn of the event loop leave in one send. */
 function sendFrame(socket: net.Socket, frame: Frame): void {
-  if (!corked.has(socket)) {
-    corked.add(socket);
-    socket.cork();
-    setImmediate(() => {
-      corked.delete(socket);
-      socket.uncork();
-    });
-  }
+  holdWritesUntilIdle(socket);
   socket.write(encode(frame));
 }
 

@@ -1,13 +1,11 @@
 // Puts a message the server generates itself (a bounce, a delay warning) into the
 // queue the same way SMTP DATA does: blob upload, queue entry, one synced batch.
-import type { Database } from '../store/database.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { newQueueId, queueHolder, type QueueEntry, type QueueRecipient, type QueueStore } from '../store/queue-store.js';
 import type { DirectoryCache } from '../directory/cache.js';
 import { domainOf, normalizeAddress } from '../directory/records.js';
 
 export interface SpoolDeps {
-  db: Database;
   blobs: BlobStore;
   queue: QueueStore;
   directory: DirectoryCache;
@@ -39,14 +37,6 @@ export async function spoolMessage(
   const upload = deps.blobs.beginUpload();
   upload.write(message.raw);
   const finished = await upload.finish(queueHolder(id));
-  const entry: QueueEntry = {
-    id, partition: deps.queue.pickPartition(), from: message.from, blob: finished.sha, size: finished.size,
-    arrived: Date.now(), client: message.client, recipients, held: false,
-  };
-  try {
-    await deps.db.commit([...finished.ops, deps.queue.putOp(entry)]);
-  } finally {
-    finished.release();
-  }
+  const entry = await deps.queue.enqueue(finished, { id, from: message.from, client: message.client, recipients });
   return entry;
 }

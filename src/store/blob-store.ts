@@ -254,11 +254,9 @@ export class BlobStore {
    * message whose bytes were accepted elsewhere.
    */
   async storeBody(bytes: Buffer, holder: string): Promise<string> {
-    const upload = this.beginUpload();
-    upload.write(bytes);
-    const finished = await upload.finish(holder);
+    const finished = await this.prepareBody(bytes);
     try {
-      await this.db.commit(finished.ops);
+      await this.db.commit([...finished.ops, this.refOp(finished.sha, holder)]);
     } finally {
       finished.release();
     }

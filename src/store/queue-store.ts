@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { Database, del, put, type WriteOp } from './database.js';
 import { decodeRecord, encodeRecord } from './codec.js';
+import type { FinishedUpload } from './blob-store.js';
 
 export type RecipientState = 'pending' | 'deferred' | 'done' | 'failed';
 
@@ -60,6 +61,24 @@ export class QueueStore {
 
   private key(entry: Pick<QueueEntry, 'partition' | 'id'>): string {
     return `${entry.partition.toString().padStart(3, '0')}:${entry.id}`;
+  }
+
+  /**
+   * Queues a message whose body upload has finished: the body's ops and the entry in
+   * one synced batch (the acknowledgment may follow), then the body's lock is released.
+   */
+  async enqueue(
+    finished: FinishedUpload, fields: Pick<QueueEntry, 'id' | 'from' | 'client' | 'recipients'>,
+  ): Promise<QueueEntry> {
+    const entry: QueueEntry = {
+      ...fields, partition: this.pickPartition(), blob: finished.sha, size: finished.size, arrived: Date.now(), held: false,
+    };
+    try {
+      await this.db.commit([...finished.ops, this.putOp(entry)]);
+    } finally {
+      finished.release();
+    }
+    return entry;
   }
 
   putOp(entry: QueueEntry): WriteOp {

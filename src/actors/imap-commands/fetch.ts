@@ -9,7 +9,7 @@ import {
 } from '../imap-fetch.js';
 import { vanishedSince } from './select.js';
 import {
-  bad, commandOf, failed, no, ok, selectedFolder, SELECTED,
+  bad, commandOf, no, ok, selectedFolder, SELECTED,
   type CommandSpec, type Completion, type ImapContext, type SelectedFolder,
 } from './command.js';
 

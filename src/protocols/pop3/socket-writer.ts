@@ -3,6 +3,7 @@
 // that makes no progress for the stall timeout loses its connection.
 
 import type { Duplex } from 'node:stream';
+import { holdWritesUntilIdle } from '../write-batching.js';
 
 /** The peer went away (or was cut off); the session ends without an error reply. */
 export class ConnectionLostError extends Error {
@@ -26,8 +27,6 @@ export interface WriteLimits {
 }
 
 export class SocketWriter {
-  private corked = false;
-
   constructor(
     private socket: Duplex,
     private readonly limits: WriteLimits,
@@ -51,24 +50,10 @@ export class SocketWriter {
   private async writePiece(data: string | Buffer): Promise<void> {
     const socket = this.socket;
     if (socket.destroyed || !socket.writable) throw new ConnectionLostError('socket closed');
-    this.corkUntilIdle(socket);
+    holdWritesUntilIdle(socket);
     socket.write(data);
     if (socket.writableLength <= this.limits.maxBufferedBytes) return;
     await this.waitForProgress(socket);
-  }
-
-  /**
-   * Writes made while handling one event (status line, message, terminator) leave
-   * in one send instead of one system call each.
-   */
-  private corkUntilIdle(socket: Duplex): void {
-    if (this.corked) return;
-    this.corked = true;
-    socket.cork();
-    setImmediate(() => {
-      this.corked = false;
-      socket.uncork();
-    });
   }
 
   /** Resolves on 'drain'; destroys the socket when the client stops reading. */
