@@ -25,6 +25,8 @@ import type { NodeTransport } from './cluster/transport.js';
 import type { NodeRequest } from './cluster/protocol.js';
 import { handleNodeRequest, type NodeServices } from './cluster/node-services.js';
 import { Borrower } from './cluster/work-sharing.js';
+import { mailForwarder } from './cluster/mail-forwarding.js';
+import { queueUpload } from './actors/smtp-session.js';
 import type { DoneReply, MailboxRequest } from './actors/mailbox-messages.js';
 import { startPop3Listener } from './actors/pop3-listener.js';
 import { startImapListener } from './actors/imap-listener.js';
@@ -140,6 +142,9 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   const smtpDeps = {
     db, blobs, queue: queueStore, queueActor: () => queueActor, directory, mailboxes, log: log.child({ listener: 'smtp' }),
     hostname: config.hostname, maxMessageSize: config.maxMessageSize, maxRecipients: config.maxRecipients, maxReceivedHeaders: config.maxReceivedHeaders,
+    forwarder: options.cluster
+      ? mailForwarder(options.cluster.nodeId, options.cluster.transport, (mailboxId) => directory.cache.placements.get(mailboxId)?.node)
+      : undefined,
   };
   const popDeps = { directory, mailboxes, blobs, limiter, log: log.child({ listener: 'pop3' }) };
   const imapDeps = { directory, mailboxes, blobs, limiter, log: log.child({ listener: 'imap' }) };
@@ -184,10 +189,23 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       };
     },
     async lend(max, leaseMs) {
-      const reply = await ask<QueueMessage, { ok: true; tasks: DeliveryTask[] } | Failure>(queueActor, (replyTo) => ({ type: 'lend', max, leaseMs, replyTo }));
+      // A delivery into a mailbox of this node is best done here: lent, its body would only come back.
+      const self = options.cluster?.nodeId;
+      const lendable = (address: string) => {
+        const user = directory.cache.user(address);
+        return user === undefined || directory.cache.placements.get(user.mailboxId)?.node !== self;
+      };
+      const reply = await ask<QueueMessage, { ok: true; tasks: DeliveryTask[] } | Failure>(queueActor, (replyTo) => ({ type: 'lend', max, leaseMs, lendable, replyTo }));
       return reply.ok ? reply.tasks : [];
     },
     lentResults: (results) => dispatch(queueActor, { type: 'lent-results', results }),
+    async enqueueForwarded(entry, body) {
+      const upload = blobs.beginUpload();
+      upload.write(body);
+      // Delivered without a marker check: the sender queues its own copy only when we are gone
+      // (our copy is then recovered at restart, and checked), never while we may still answer.
+      await queueUpload(smtpDeps, upload, entry, { mayRepeat: false });
+    },
     async queueList() {
       const reply = await ask<QueueMessage, { ok: true; entries: QueueListing[] } | Failure>(queueActor, (replyTo) => ({ type: 'list', replyTo }));
       return reply.ok ? reply.entries : [];

@@ -56,7 +56,7 @@ export type QueueMessage =
   | { type: 'list'; replyTo: Ref<{ ok: true; entries: QueueListing[] } | Failure> }
   | { type: 'count'; replyTo: Ref<{ ok: true; recipients: number; entries: number; ready: number; idleWorkers: number } | Failure> }
   /** Another node has idle delivery capacity: hand it up to `max` ready local tasks, under a lease. */
-  | { type: 'lend'; max: number; leaseMs: number; replyTo: Ref<{ ok: true; tasks: DeliveryTask[] } | Failure> }
+  | { type: 'lend'; max: number; leaseMs: number; lendable: (address: string) => boolean; replyTo: Ref<{ ok: true; tasks: DeliveryTask[] } | Failure> }
   /** Results of lent tasks, from the node that delivered them. */
   | { type: 'lent-results'; results: Array<{ task: DeliveryTask; result: DeliveryResult }> };
 
@@ -137,15 +137,15 @@ export function queueBehaviour(deps: QueueDeps) {
     }
   };
 
-  /** Up to `max` ready local tasks for another node, each under a lease. */
-  const lend = (state: QueueState, max: number, leaseMs: number): DeliveryTask[] => {
+  /** Up to `max` ready local tasks for another node, each under a lease (only those whose recipient is `lendable`). */
+  const lend = (state: QueueState, max: number, leaseMs: number, lendable: (address: string) => boolean): DeliveryTask[] => {
     const tasks: DeliveryTask[] = [];
     const keep: QueueState['ready'] = [];
     for (const next of state.ready) {
       const entry = state.entries.get(next.id);
       const rcpt = entry?.recipients[next.recipient];
       if (!entry || !rcpt || entry.held || rcpt.state !== 'pending') continue;
-      if (tasks.length >= max) {
+      if (tasks.length >= max || !lendable(rcpt.address)) {
         keep.push(next);
         continue;
       }
@@ -368,7 +368,7 @@ export function queueBehaviour(deps: QueueDeps) {
         break;
       }
       case 'lend':
-        dispatch(msg.replyTo, { ok: true, tasks: lend(state, msg.max, msg.leaseMs) });
+        dispatch(msg.replyTo, { ok: true, tasks: lend(state, msg.max, msg.leaseMs, msg.lendable) });
         break;
       case 'lent-results':
         for (const { task, result } of msg.results) {

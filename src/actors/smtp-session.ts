@@ -7,13 +7,16 @@ import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
 import type { Logger } from '../logger.js';
 import type { Directory } from './directory.js';
 import type { Database } from '../store/database.js';
-import type { BlobStore } from '../store/blob-store.js';
-import { newQueueId, queueHolder, type QueueRecipient, type QueueStore } from '../store/queue-store.js';
+import type { BlobStore, BlobUpload } from '../store/blob-store.js';
+import { newQueueId, type QueueEntry, type QueueRecipient, type QueueStore } from '../store/queue-store.js';
 import { domainOf, normalizeAddress, type Recipient } from '../directory/records.js';
 import { dispatch } from './supervision.js';
 import type { MailboxRegistry } from './mailbox-registry.js';
 import type { MailboxStatsReply } from './mailbox-messages.js';
 import type { QueueMessage } from './queue.js';
+import { FORWARD_MAX_BYTES, type MailForwarder } from '../cluster/mail-forwarding.js';
+import type { ForwardedEntry } from '../cluster/protocol.js';
+import { TransportError } from '../cluster/transport.js';
 
 export type Callback = (err?: Error | null, message?: string) => void;
 
@@ -35,6 +38,8 @@ export interface SmtpSessionDeps {
   maxMessageSize: number;
   maxRecipients: number;
   maxReceivedHeaders: number;
+  /** In a cluster: queues mail on the node holding all its mailboxes. */
+  forwarder?: MailForwarder;
 }
 
 interface SmtpSessionState {
@@ -139,43 +144,133 @@ function receivedHeader(session: SMTPServerSession, hostname: string, queueId: s
 async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, state: SmtpSessionState, deps: SmtpSessionDeps): Promise<void> {
   const { stream, session } = msg;
   const queueId = newQueueId();
-  const upload = deps.blobs.beginUpload();
-  upload.write(receivedHeader(session, deps.hostname, queueId));
+  const recipients = queueRecipients(session, state);
+  const sink = new DataSink(deps.blobs, forwardTarget(state, deps));
+  sink.write(receivedHeader(session, deps.hostname, queueId));
   const scan = new ReceivedCounter();
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       if (stream.sizeExceeded) continue;
       scan.feed(chunk);
-      upload.write(chunk);
-      await upload.backpressure();
+      sink.write(chunk);
+      await sink.backpressure();
     }
   } catch (err) {
-    await upload.abort();
+    await sink.abort();
     throw err;
   }
   const base = { queueId, client: session.remoteAddress, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '' };
   if (stream.sizeExceeded) {
-    await upload.abort();
+    await sink.abort();
     deps.log.info({ ...base, result: 'rejected', reason: 'size' }, 'smtp transaction');
     msg.callback(smtpError(552, `5.3.4 Message size exceeds fixed limit of ${deps.maxMessageSize} bytes`));
     return;
   }
   if (scan.count >= deps.maxReceivedHeaders) {
-    await upload.abort();
+    await sink.abort();
     deps.log.info({ ...base, result: 'rejected', reason: 'loop', received: scan.count }, 'smtp transaction');
     msg.callback(smtpError(554, `5.4.6 Too many Received headers (${scan.count}): mail forwarding loop`));
     return;
   }
-  const recipients = queueRecipients(session, state);
-  // Mail that only passes through is never FETCHed: its MIME structure is not worth computing.
-  const finished = await upload.finish(queueHolder(queueId), { analyze: recipients.some((r) => r.kind === 'local') });
-  const entry = await deps.queue.enqueue(finished, { id: queueId, from: base.from, client: session.remoteAddress, recipients });
-  dispatch(deps.queueActor(), { type: 'queued', entry });
-  deps.log.info({
-    ...base, rcpts: recipients.map((r) => r.original), size: finished.size, blob: finished.sha.slice(0, 16),
-    dedup: finished.deduplicated, result: 'queued',
-  }, 'smtp transaction');
+  const fields: ForwardedEntry = { id: queueId, from: base.from, client: session.remoteAddress, recipients };
+  const rcpts = recipients.map((r) => r.original);
+  if (sink.forwardTo !== null) {
+    const body = sink.body();
+    try {
+      await deps.forwarder!.enqueue(sink.forwardTo, fields, body);
+      deps.log.info({ ...base, rcpts, size: body.length, node: sink.forwardTo, result: 'queued' }, 'smtp transaction');
+      msg.callback(null, `2.0.0 Ok: queued as ${queueId}`);
+      return;
+    } catch (err) {
+      if (err instanceof TransportError && err.reason === 'timeout') {
+        // The owner may still queue it: queueing it here too could deliver it twice.
+        deps.log.warn({ err, queueId, node: sink.forwardTo, result: 'deferred' }, 'smtp transaction');
+        msg.callback(smtpError(451, '4.4.2 The mailbox node did not answer in time; try again later'));
+        return;
+      }
+      // The owner is gone (or failed). Had it queued the message before, it finds its copy
+      // again at restart and checks the delivery marker, as the copy queued here does.
+      deps.log.warn({ err, queueId, node: sink.forwardTo }, 'forwarding to the mailbox node failed; queued here');
+      const upload = deps.blobs.beginUpload();
+      upload.write(body);
+      const { entry, deduplicated } = await queueUpload(deps, upload, fields, { mayRepeat: true });
+      deps.log.info({ ...base, rcpts, size: entry.size, blob: entry.blob.slice(0, 16), dedup: deduplicated, result: 'queued' }, 'smtp transaction');
+      msg.callback(null, `2.0.0 Ok: queued as ${queueId}`);
+      return;
+    }
+  }
+  const { entry, deduplicated } = await queueUpload(deps, sink.upload!, fields, { mayRepeat: false });
+  deps.log.info({ ...base, rcpts, size: entry.size, blob: entry.blob.slice(0, 16), dedup: deduplicated, result: 'queued' }, 'smtp transaction');
   msg.callback(null, `2.0.0 Ok: queued as ${queueId}`);
+}
+
+/**
+ * Queues a received body (one synced write) and hands the entry to the queue actor.
+ * `mayRepeat`: the same message may have been queued on another node already, so its
+ * first delivery checks the mailbox's delivery marker.
+ */
+export async function queueUpload(
+  deps: Pick<SmtpSessionDeps, 'queue' | 'queueActor'>, upload: BlobUpload, fields: ForwardedEntry, options: { mayRepeat: boolean },
+): Promise<{ entry: QueueEntry; deduplicated: boolean }> {
+  // Mail that only passes through is never FETCHed: its MIME structure is not worth computing.
+  const queued = await deps.queue.enqueue(upload, fields, { analyze: fields.recipients.some((r) => r.kind === 'local') });
+  dispatch(deps.queueActor(), { type: 'queued', entry: options.mayRepeat ? { ...queued.entry, recovered: true } : queued.entry });
+  return queued;
+}
+
+/** The node to queue this transaction on instead of this one, if all its recipients are local mailboxes there. */
+function forwardTarget(state: SmtpSessionState, deps: SmtpSessionDeps): number | null {
+  if (!deps.forwarder) return null;
+  const mailboxIds: string[] = [];
+  for (const targets of state.recipients.values()) {
+    for (const target of targets) {
+      if (target.kind !== 'local') return null;
+      mailboxIds.push(target.user.mailboxId);
+    }
+  }
+  return mailboxIds.length === 0 ? null : deps.forwarder.ownerOf(mailboxIds);
+}
+
+/**
+ * Where DATA goes: into a blob upload here, or, for mail to be queued on another node,
+ * into memory (up to FORWARD_MAX_BYTES; a larger body falls back to an upload here).
+ */
+class DataSink {
+  upload: BlobUpload | null = null;
+  private chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly blobs: BlobStore, public forwardTo: number | null) {
+    if (forwardTo === null) this.upload = blobs.beginUpload();
+  }
+
+  write(chunk: Buffer): void {
+    if (this.upload) {
+      this.upload.write(chunk);
+      return;
+    }
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    if (this.size > FORWARD_MAX_BYTES) {
+      this.forwardTo = null;
+      this.upload = this.blobs.beginUpload();
+      for (const held of this.chunks) this.upload.write(held);
+      this.chunks = [];
+    }
+  }
+
+  backpressure(): Promise<void> {
+    return this.upload ? this.upload.backpressure() : Promise.resolve();
+  }
+
+  body(): Buffer {
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
+  }
+
+  async abort(): Promise<void> {
+    this.chunks = [];
+    await this.upload?.abort();
+  }
 }
 
 function queueRecipients(session: SMTPServerSession, state: SmtpSessionState): QueueRecipient[] {

@@ -6,7 +6,7 @@ import type { Directory } from '../actors/directory.js';
 import type { MailboxRegistry } from '../actors/mailbox-registry.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { RemoteMailboxes } from './remote-mailboxes.js';
-import type { NodeRequest } from './protocol.js';
+import type { ForwardedEntry, NodeRequest } from './protocol.js';
 import { dropImport, importBodies, importMailbox, moveMailbox, type MoveContext } from './mailbox-move.js';
 
 export interface NodeCounters {
@@ -36,9 +36,11 @@ export interface NodeServices {
   queueFlush(domain?: string): void;
   queueControl(action: QueueControl, queueId: string): Promise<{ ok: true } | { ok: false; error: string }>;
   injectFault(mailboxId: string): Promise<{ ok: boolean; error?: string }>;
-  /** Ready local deliveries handed to another node, under a lease. */
+  /** Ready local deliveries handed to another node, under a lease: those for mailboxes not held here. */
   lend(max: number, leaseMs: number): Promise<DeliveryTask[]>;
   lentResults(results: Array<{ task: DeliveryTask; result: DeliveryResult }>): void;
+  /** Queues, durably, a message another node accepted for mailboxes of this node. */
+  enqueueForwarded(entry: ForwardedEntry, body: Buffer): Promise<void>;
 }
 
 export interface NodeRequestContext {
@@ -78,6 +80,9 @@ export async function handleNodeRequest(request: NodeRequest, ctx: NodeRequestCo
       return ctx.blobs.structure(request.sha);
     case 'pin':
       ctx.mailboxes.pinLocal(request.mailboxId, request.delta);
+      return null;
+    case 'enqueue':
+      await ctx.services.enqueueForwarded(request.entry, Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength));
       return null;
     case 'folder-event':
       ctx.remote?.deliverEvent(request.session, request.event);

@@ -1,7 +1,7 @@
 // Puts a message the server generates itself (a bounce, a delay warning) into the
 // queue the same way SMTP DATA does: blob upload, queue entry, one synced batch.
 import type { BlobStore } from '../store/blob-store.js';
-import { newQueueId, queueHolder, type QueueEntry, type QueueRecipient, type QueueStore } from '../store/queue-store.js';
+import { newQueueId, type QueueEntry, type QueueRecipient, type QueueStore } from '../store/queue-store.js';
 import type { DirectoryCache } from '../directory/cache.js';
 import { domainOf, normalizeAddress } from '../directory/records.js';
 
@@ -36,7 +36,6 @@ export async function spoolMessage(
   const id = newQueueId();
   const upload = deps.blobs.beginUpload();
   upload.write(message.raw);
-  const finished = await upload.finish(queueHolder(id));
-  const entry = await deps.queue.enqueue(finished, { id, from: message.from, client: message.client, recipients });
+  const { entry } = await deps.queue.enqueue(upload, { id, from: message.from, client: message.client, recipients });
   return entry;
 }

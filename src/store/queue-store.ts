@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { Database, del, put, type WriteOp } from './database.js';
 import { decodeRecord, encodeRecord } from './codec.js';
-import type { FinishedUpload } from './blob-store.js';
+import type { BlobUpload } from './blob-store.js';
 
 export type RecipientState = 'pending' | 'deferred' | 'done' | 'failed';
 
@@ -64,12 +64,14 @@ export class QueueStore {
   }
 
   /**
-   * Queues a message whose body upload has finished: the body's ops and the entry in
-   * one synced batch (the acknowledgment may follow), then the body's lock is released.
+   * Queues a received body: ends its upload (hash, dedup, MIME structure of new bodies
+   * unless `analyze` is false) and commits the body and the entry in one synced batch,
+   * after which the acknowledgment may follow.
    */
   async enqueue(
-    finished: FinishedUpload, fields: Pick<QueueEntry, 'id' | 'from' | 'client' | 'recipients'>,
-  ): Promise<QueueEntry> {
+    upload: BlobUpload, fields: Pick<QueueEntry, 'id' | 'from' | 'client' | 'recipients'>, options: { analyze?: boolean } = {},
+  ): Promise<{ entry: QueueEntry; deduplicated: boolean }> {
+    const finished = await upload.finish(queueHolder(fields.id), options);
     const entry: QueueEntry = {
       ...fields, partition: this.pickPartition(), blob: finished.sha, size: finished.size, arrived: Date.now(), held: false,
     };
@@ -78,7 +80,7 @@ export class QueueStore {
     } finally {
       finished.release();
     }
-    return entry;
+    return { entry, deduplicated: finished.deduplicated };
   }
 
   putOp(entry: QueueEntry): WriteOp {

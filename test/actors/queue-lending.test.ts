@@ -38,13 +38,19 @@ describe('queue lending', () => {
     }), 'queue', { initialStateFunc: initialQueueState }) as Ref<QueueMessage>;
     dispatch(queue, { type: 'queued', entry: entry('Q1', 3) });
 
-    const lend = (max: number) => ask<QueueMessage, { ok: true; tasks: DeliveryTask[] }>(queue, (replyTo) => ({ type: 'lend', max, leaseMs: 1000, replyTo }));
+    let lendable = (address: string) => address !== 'u1@x.test';
+    const lend = (max: number) => ask<QueueMessage, { ok: true; tasks: DeliveryTask[] }>(queue, (replyTo) => ({ type: 'lend', max, leaseMs: 1000, lendable, replyTo }));
     const count = () => ask<QueueMessage, { ok: true; recipients: number; ready: number }>(queue, (replyTo) => ({ type: 'count', replyTo }));
 
+    // u1's mailbox is on this node: its delivery is not lent.
     const first = await lend(2);
-    expect(first.tasks.map((t) => t.recipient)).toEqual([0, 1]);
+    expect(first.tasks.map((t) => t.recipient)).toEqual([0, 2]);
     expect(first.tasks.every((t) => t.mayRepeat)).toBe(true);
     expect((await count()).ready).toBe(1);
+    lendable = () => true;
+    const second = await lend(2);
+    expect(second.tasks.map((t) => t.recipient)).toEqual([1]);
+    first.tasks.splice(1, 0, second.tasks[0]);
 
     dispatch(queue, { type: 'lent-results', results: [{ task: first.tasks[0], result: { status: 'done' } }, { task: first.tasks[0], result: { status: 'failed', error: 'x' } }] });
     expect((await count()).recipients).toBe(2);

@@ -42,6 +42,32 @@ describe('ternmail start --workers 2', () => {
     for (let round = 0; round < 2; round++) expectExactlyOnce(await cluster.subjects(users), acked);
   });
 
+  it('queues mail on the worker holding its mailboxes, whichever worker accepted it', async () => {
+    const from = cluster.output.length;
+    await sendWithReconnect({ port: cluster.ports!.smtp, worker: 5, recipients: (i) => users[i % users.length], acked, count: 60, deadline: Date.now() + 20_000 });
+    expect(acked.size).toBe(120);
+    await cluster.waitDelivered(120);
+    expectExactlyOnce(await cluster.subjects(users), acked);
+    const pids = new Map((await cluster.workers()).map((w) => [w.pid!, w.node]));
+    const owners = new Map<string, Set<number>>();
+    const lines = cluster.output.slice(from).split('\n').filter((l) => l.includes('"smtp transaction"'));
+    let forwarded = 0;
+    for (const line of lines) {
+      const event = JSON.parse(line) as { pid: number; rcpts: string[]; node?: number; result: string };
+      expect(event.result).toBe('queued');
+      // Queued on the accepting worker itself, or (`node`) sent to the worker holding the mailbox.
+      const queuedOn = event.node ?? pids.get(event.pid)!;
+      if (event.node !== undefined) forwarded += 1;
+      const seen = owners.get(event.rcpts[0]) ?? new Set();
+      owners.set(event.rcpts[0], seen.add(queuedOn));
+    }
+    expect(lines.length).toBe(60);
+    // Connections are spread over both workers: about half of them had to forward.
+    expect(forwarded).toBeGreaterThan(5);
+    expect(forwarded).toBeLessThan(55);
+    for (const [rcpt, nodes] of owners) expect([rcpt, nodes.size]).toEqual([rcpt, 1]);
+  });
+
   it('shows a directory change on every worker within a second', async () => {
     expect((await cluster.cli(['user', 'add', 'late@cl.test', '--password', 'pw'])).code).toBe(0);
     await new Promise((r) => setTimeout(r, 1000));
@@ -65,6 +91,9 @@ describe('ternmail start --workers 2', () => {
     expect(acked.size).toBeGreaterThan(60 + 200);
     await cluster.waitDelivered(acked.size);
     expectExactlyOnce(await cluster.subjects(users), acked);
+    // Mail for the dead worker's mailboxes was queued where it arrived (some of it possibly
+    // queued on the dead worker too, before it died): still exactly once.
+    expect(cluster.output).toContain('forwarding to the mailbox node failed; queued here');
     const status = await cluster.cli(['cluster', 'status']);
     expect(status.stdout).toMatch(/^ID\s+PID\s+ROLES\s+STATE/m);
     expect(status.stdout).toMatch(/^2\s+\d+\s+mta,store,access\s+running\s+\d+s\s+1\s/m);
