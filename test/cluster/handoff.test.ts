@@ -1,4 +1,4 @@
-// Connection handoff in `ternmail start --workers 2`: an IMAP connection that
+// Connection handoff in `ternmail start --workers 2`: an IMAP or POP3 connection that
 // logs in on the worker not holding the user's mailbox moves to the one that does and
 // goes on there, already logged in, with the bytes the client pipelined. TLS sessions
 // stay where they are; a handoff to a worker just killed leaves the session where it was.
@@ -36,7 +36,7 @@ async function place(user: string): Promise<void> {
 }
 
 /** Client ports of the connections handed off to `to` so far (from the origin's log line). */
-function handedOff(protocol: 'imap', to: number): Set<number> {
+function handedOff(protocol: 'imap' | 'pop3', to: number): Set<number> {
   const ports = new Set<number>();
   for (const line of cluster.output.split('\n')) {
     if (!line.includes(`"msg":"${protocol} session handed off"`)) continue;
@@ -61,8 +61,8 @@ async function sessionsPerWorker(expected: (rows: Map<number, number>) => boolea
 
 beforeAll(async () => {
   await cluster.start({ env: { TERNMAIL_TLS_KEY: certificate.key, TERNMAIL_TLS_CERT: certificate.cert } });
-  await cluster.addUsers(DOMAIN, ['imap1', 'imap2'].map((u) => `${u}@${DOMAIN}`));
-  for (const user of ['imap1', 'imap2']) await place(`${user}@${DOMAIN}`);
+  await cluster.addUsers(DOMAIN, ['imap1', 'imap2', 'pop1'].map((u) => `${u}@${DOMAIN}`));
+  for (const user of ['imap1', 'imap2', 'pop1']) await place(`${user}@${DOMAIN}`);
   expect(new Set([owner.get(`imap1@${DOMAIN}`), owner.get(`imap2@${DOMAIN}`)])).toEqual(new Set([1, 2]));
 }, 90_000);
 
@@ -145,6 +145,46 @@ for i in range(6):
     expect(stdout.trim().split('\n')).toEqual(Array(6).fill('ok'));
     expect(handedOff('imap', owner.get(user)!).size).toBe(before);
   }, 30_000);
+});
+
+describe('POP3 handoff', () => {
+  it('hands USER/PASS sessions to the maildrop\'s worker, pipelined or not; STAT, RETR, DELE and QUIT work and deletions last', async () => {
+    const user = `pop1@${DOMAIN}`;
+    const node = owner.get(user)!;
+    for (let i = 1; i <= 6; i++) await deliver(user, `pop message ${i}`);
+    // Connections alternate between the workers: both kinds reach the non-owner.
+    const pipelining = [true, true, false, false, true, false];
+    const ports = { pipelined: [] as number[], plain: [] as number[] };
+    for (const [i, pipelined] of pipelining.entries()) {
+      const left = 7 - i;
+      const client = await LineClient.connect(cluster.ports!.pop3);
+      (pipelined ? ports.pipelined : ports.plain).push(client.socket.localPort!);
+      await client.expect(/^\+OK .*\r\n/m);
+      if (pipelined) client.send(`USER ${user}\r\nPASS pw\r\nSTAT\r\n`);
+      else client.send(`USER ${user}\r\n`);
+      await client.expect(/^\+OK .*\r\n/m);
+      if (!pipelined) client.send('PASS pw\r\n');
+      expect(await client.expect(/^[+-].*\r\n/m)).toMatch(new RegExp(`^\\+OK maildrop has ${left} messages`));
+      if (!pipelined) client.send('STAT\r\n');
+      expect(await client.expect(/^[+-].*\r\n/m)).toMatch(new RegExp(`^\\+OK ${left} \\d+`));
+      client.send('RETR 1\r\n');
+      expect(await client.expect(/^\.\r\n/m)).toMatch(/^\+OK \d+ octets\r\nReceived: [\s\S]*\r\nSubject: (welcome|pop message \d)/);
+      client.send('DELE 1\r\nQUIT\r\n');
+      await client.expect(/^\+OK message 1 deleted\r\n/m);
+      expect(await client.expect(/^[+-].*\r\n/m)).toMatch(/^\+OK .*\(1 messages deleted\)/);
+      await client.waitClosed();
+    }
+    const moved = handedOff('pop3', node);
+    expect(ports.pipelined.filter((p) => moved.has(p)).length).toBeGreaterThan(0);
+    expect(ports.plain.filter((p) => moved.has(p)).length).toBeGreaterThan(0);
+    const { stdout, code, stderr } = await python(`
+import poplib, sys
+p = poplib.POP3('127.0.0.1', int(sys.argv[1])); p.user(sys.argv[2]); p.pass_('pw')
+print(p.stat()[0]); p.quit()
+`, [String(cluster.ports!.pop3), user]);
+    expect(code, stderr).toBe(0);
+    expect(stdout.trim()).toBe('1');
+  }, 60_000);
 });
 
 describe('handoff to a worker that was just killed', () => {
