@@ -32,6 +32,7 @@ import { startPop3Listener } from './actors/pop3-listener.js';
 import { startImapListener } from './actors/imap-listener.js';
 import { startDomainQueues } from './actors/outbound.js';
 import { sendNotification } from './mta/notifications.js';
+import type { SessionHandoff } from './cluster/handoff.js';
 
 export interface RunningServer {
   config: ServerConfig;
@@ -54,6 +55,8 @@ export interface ClusterMembership {
   transport: NodeTransport;
   directory: Directory;
   remote?: RemoteMailboxes;
+  /** Moves logged-in IMAP and POP3 connections to the worker holding the mailbox. */
+  handoff?: SessionHandoff;
   /** Asks the router for a mailbox's node. */
   place(mailboxId: string): Promise<number>;
 }
@@ -146,8 +149,9 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       ? mailForwarder(options.cluster.nodeId, options.cluster.transport, (mailboxId) => directory.cache.placements.get(mailboxId)?.node)
       : undefined,
   };
-  const popDeps = { directory, mailboxes, blobs, limiter, log: log.child({ listener: 'pop3' }) };
-  const imapDeps = { directory, mailboxes, blobs, limiter, log: log.child({ listener: 'imap' }) };
+  const handoff = options.cluster?.handoff;
+  const popDeps = { directory, mailboxes, blobs, limiter, handoff, log: log.child({ listener: 'pop3' }) };
+  const imapDeps = { directory, mailboxes, blobs, limiter, handoff, log: log.child({ listener: 'imap' }) };
   const listenerSpecs: Array<{ name: keyof RunningServer['ports']; role: string; port: number; start: (port: number) => Promise<RunningListener> }> = [
     { name: 'smtp', role: 'mta', port: config.smtpPort, start: (port) => startSmtpListener({ kind: 'mx', port }, config, listeners, smtpDeps, directory, limiter, log) },
     { name: 'submission', role: 'mta', port: config.submissionPort, start: (port) => startSmtpListener({ kind: 'submission', port }, config, listeners, smtpDeps, directory, limiter, log) },
@@ -166,6 +170,8 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     const listener = await spec.start(spec.port);
     running.push(listener);
     ports[spec.name] = listener.port;
+    // Handed-off connections are plain TCP: only the plain listeners adopt them.
+    if (handoff && listener.adopt && (spec.name === 'imap' || spec.name === 'pop3')) handoff.accept(spec.name, listener.adopt);
   }
 
   const services: NodeServices = {

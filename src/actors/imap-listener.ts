@@ -9,6 +9,7 @@ import type { ServerConfig } from '../config/config.js';
 import { ImapSession, IMAP_LIMITS, type ImapSessionDeps, type SessionMessage } from './imap-session.js';
 import { dispatch, spawn, stop } from './supervision.js';
 import type { RunningListener } from './smtp-listener.js';
+import type { HandoffState } from '../cluster/handoff.js';
 
 export interface ImapListenerOptions {
   port: number;
@@ -55,6 +56,24 @@ export async function startImapListener(
       socket.end('* BYE Too many connections from your address\r\n');
       return;
     }
+    const { session, ref } = serve(socket, address);
+    session.attach(ref);
+  };
+
+  /** A logged-in connection another worker handed off: continues without a greeting. */
+  const adopt = (socket: net.Socket, state: HandoffState): string | null => {
+    if (closing) return 'imap listener closing';
+    const user = deps.directory.cache.user(state.user);
+    if (user === undefined) return `unknown user ${state.user}`;
+    if (!deps.limiter.acquire(state.remoteAddress)) return 'too many connections from this address';
+    socket.on('error', () => undefined);
+    const { session, ref } = serve(socket, state.remoteAddress);
+    session.attachHandedOff(ref, user, Buffer.from(state.pending, 'base64'));
+    return null;
+  };
+
+  /** A session actor for a connection whose limiter slot is taken; the slot is freed when it ends. */
+  const serve = (socket: net.Socket, address: string): { session: ImapSession; ref: Ref<SessionMessage> } => {
     socket.setNoDelay(true);
     const session = new ImapSession(socket, sessionDeps);
     const ref = spawnSessionActor(parent, `imap-${options.implicitTls ? 's' : ''}${++count}`, session);
@@ -64,7 +83,7 @@ export async function startImapListener(
       deps.limiter.release(address);
       stop(ref);
     });
-    session.attach(ref);
+    return { session, ref };
   };
 
   const server = options.implicitTls
@@ -77,6 +96,7 @@ export async function startImapListener(
   return {
     port,
     sessions: () => sessions.size,
+    adopt,
     async close() {
       closing = true;
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -27,6 +27,7 @@ import type { MessageReader } from './imap-fetch.js';
 import { dispatch as dispatchMessage } from './supervision.js';
 import { holdWritesUntilIdle } from '../protocols/write-batching.js';
 import { sequenceOf, unannouncedKeywords, visibleFlags } from './imap-view.js';
+import type { ConnectionHandoff } from '../cluster/handoff.js';
 
 /** Limits and timeouts of IMAP sessions. Tests lower the timeouts before starting a server. */
 export interface ImapLimits {
@@ -66,11 +67,14 @@ export interface ImapSessionDeps {
   allowPlaintextAuth: boolean;
   /** Present when STARTTLS can be offered on plain connections. */
   secureContext?: tls.SecureContext;
+  /** In a cluster: moves the connection after login to the worker holding the mailbox. */
+  handoff?: ConnectionHandoff;
 }
 
 export type SessionMessage =
   | { type: 'start' }
-  | { type: 'input'; chunk: Buffer }
+  /** The next chunk of the inbox is ready. */
+  | { type: 'input' }
   | FolderEventMessage
   | { type: 'idle-check' }
   | { type: 'shutdown' }
@@ -127,6 +131,8 @@ export class ImapSession implements ImapContext {
   private idling = false;
   private finished = false;
   private utf8 = false;
+  /** Chunks received and not yet handled by the actor, oldest first (one 'input' message each). */
+  private readonly inbox: Buffer[] = [];
   private queuedInput = 0;
   private lastInput = Date.now();
   private idleTimer: NodeJS.Timeout | undefined;
@@ -164,12 +170,28 @@ export class ImapSession implements ImapContext {
 
   /** Connects the socket to the session actor `ref` and greets the client. */
   attach(ref: Ref<SessionMessage>): void {
+    this.connect(ref);
+    this.dispatchTo({ type: 'start' });
+  }
+
+  /**
+   * Continues a session another worker handed off after LOGIN: already authenticated,
+   * its tagged OK (with the capabilities) already sent there. `pending` is what the
+   * client sent after that the other worker did not process; it is handled first.
+   */
+  attachHandedOff(ref: Ref<SessionMessage>, user: UserRecord, pending: Buffer): void {
+    this.loggedIn(user);
+    this.connect(ref);
+    // Socket data only arrives on a later turn of the event loop: these bytes come first.
+    if (pending.length > 0) this.receive(pending, this.socket);
+  }
+
+  private connect(ref: Ref<SessionMessage>): void {
     this.eventRef = ref as Ref<unknown>;
     this.listenTo(this.socket, ref);
     const every = Math.max(50, Math.min(30_000, Math.floor(this.deps.limits.idleTimeoutMs / 4)));
     this.idleTimer = setInterval(() => this.dispatchTo({ type: 'idle-check' }), every);
     this.idleTimer.unref();
-    this.dispatchTo({ type: 'start' });
   }
 
   private dispatchTo(message: SessionMessage): void {
@@ -185,9 +207,10 @@ export class ImapSession implements ImapContext {
 
   /** Queues client bytes for the actor; the socket pauses while too much waits. */
   private receive(chunk: Buffer, socket: net.Socket): void {
+    this.inbox.push(chunk);
     this.queuedInput += chunk.length;
     if (this.queuedInput > this.deps.limits.inputQueueBytes) socket.pause();
-    dispatchMessage(this.eventRef as Ref<SessionMessage>, { type: 'input', chunk });
+    dispatchMessage(this.eventRef as Ref<SessionMessage>, { type: 'input' });
   }
 
   /** The session actor's handler: one message at a time. */
@@ -206,7 +229,7 @@ export class ImapSession implements ImapContext {
       case 'start':
         return this.send({ type: 'untagged', status: 'OK', code: { code: 'CAPABILITY', capabilities: this.capabilities() }, text: 'ternmail IMAP ready' });
       case 'input':
-        return this.onInput(message.chunk);
+        return this.onInput();
       case 'folder-event':
         return this.onFolderEvent(message.event);
       case 'idle-check':
@@ -248,7 +271,9 @@ export class ImapSession implements ImapContext {
 
   // ---------------------------------------------------------------- input
 
-  private async onInput(chunk: Buffer): Promise<void> {
+  private async onInput(): Promise<void> {
+    const chunk = this.inbox.shift();
+    if (chunk === undefined) return;
     this.queuedInput -= chunk.length;
     if (this.socket.isPaused() && this.queuedInput < this.deps.limits.inputQueueBytes / 4) this.socket.resume();
     this.lastInput = Date.now();
@@ -476,6 +501,32 @@ export class ImapSession implements ImapContext {
     this.user = user;
     this.state = 'authenticated';
     this.deps.mailboxes.pin(user.mailboxId);
+  }
+
+  /**
+   * Right after login: passes a plain connection to the worker holding the mailbox, if
+   * that is another one. Once it took over, this session ends without writing anything
+   * more (the client never notices); otherwise it goes on here.
+   */
+  async handOffToOwner(): Promise<void> {
+    const handoff = this.deps.handoff;
+    const user = this.user;
+    if (handoff === undefined || user === null || this.tlsActive || this.deflate !== null) return;
+    this.releaseCommandOutput();
+    const moved = await handoff.offer({
+      protocol: 'imap', socket: this.socket, user: user.address, mailboxId: user.mailboxId, remoteAddress: this.remoteAddress,
+      unread: () => this.unreadInput(),
+    });
+    if (!moved) return;
+    await this.cleanup();
+    // Only this process's descriptor: the connection lives on in the other worker.
+    this.socket.destroy();
+  }
+
+  /** What the client sent that this session has not processed, or null mid-command. */
+  private unreadInput(): Buffer | null {
+    const unparsed = this.parser.unconsumed();
+    return unparsed === null ? null : Buffer.concat([unparsed, ...this.inbox]);
   }
 
   select(folder: SelectedFolder): void {

@@ -13,6 +13,7 @@ import type { Directory } from './directory.js';
 import type { MailboxRegistry } from './mailbox-registry.js';
 import type { DoneReply, PopOpenReply } from './mailbox-messages.js';
 import type { ConnectionLimiter } from './connection-limiter.js';
+import type { ConnectionHandoff } from '../cluster/handoff.js';
 import { dispatch, spawn, stop } from './supervision.js';
 import type { RunningListener } from './smtp-listener.js';
 
@@ -22,6 +23,8 @@ export interface Pop3Deps {
   blobs: BlobStore;
   limiter: ConnectionLimiter;
   log: Logger;
+  /** In a cluster: moves the connection after login to the worker holding the mailbox. */
+  handoff?: ConnectionHandoff;
 }
 
 function mailboxBackend(deps: Pop3Deps): Pop3Backend {
@@ -39,6 +42,11 @@ function mailboxBackend(deps: Pop3Deps): Pop3Backend {
       const user = deps.directory.cache.user(userId);
       if (!user) throw new Error(`user ${userId} disappeared`);
       return openMaildrop(user.mailboxId, deps);
+    },
+    async handOff(userId, connection) {
+      const user = deps.directory.cache.user(userId);
+      if (!deps.handoff || !user) return false;
+      return deps.handoff.offer({ protocol: 'pop3', user: user.address, mailboxId: user.mailboxId, ...connection });
     },
   };
 }
@@ -105,5 +113,11 @@ export async function startPop3Listener(
     runSession: (session) => runInSessionActor(parent, `pop3-${options.implicitTls ? 's' : ''}${++sessionCount}`, () => session.run()),
   }, mailboxBackend(deps), deps.log);
   const { port } = await server.listen(options.port, config.bind);
-  return { port, close: () => server.close(), sessions: () => server.sessionCount };
+  return {
+    port, close: () => server.close(), sessions: () => server.sessionCount,
+    adopt: (socket, state) => {
+      if (!deps.directory.cache.user(state.user)) return `unknown user ${state.user}`;
+      return server.adopt(socket, state.user, state.remoteAddress, Buffer.from(state.pending, 'base64'));
+    },
+  };
 }

@@ -14,6 +14,7 @@ import {
 } from './smtp-session.js';
 import type { Directory } from './directory.js';
 import { ConnectionLimiter } from './connection-limiter.js';
+import type { Adopter } from '../cluster/handoff.js';
 
 export interface SmtpListenerOptions {
   kind: 'mx' | 'submission' | 'smtps';
@@ -25,6 +26,8 @@ export interface RunningListener {
   close(): Promise<void>;
   /** Sessions open right now. */
   sessions?(): number;
+  /** Takes over a connection another worker handed off after login: null, or why not (IMAP, POP3). */
+  adopt?: Adopter;
 }
 
 function isLoopback(address: string): boolean {

@@ -21,6 +21,7 @@ import type { DirectoryChange } from '../directory/records.js';
 import type { QueueListing } from '../actors/queue.js';
 import { Router } from './router.js';
 import { Rebalancer } from './rebalance.js';
+import { HandoffRelay } from './handoff.js';
 
 const RESTART_WINDOW_MS = 60_000;
 const CRASH_LOOP_RESTARTS = 5;
@@ -114,6 +115,12 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
     }
   }
 
+  const handoffs = new HandoffRelay(
+    (node) => (workers.get(node)?.state === 'running' ? processes.get(node) : undefined),
+    (node) => processes.get(node),
+    log.child({ component: 'handoff' }),
+  );
+
   cluster.setupPrimary({ exec: process.argv[1], args: process.argv.slice(2), silent: false });
   const fork = (node: number) => {
     const status = workers.get(node)!;
@@ -122,7 +129,8 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
     const worker = cluster.fork({ TERNMAIL_NODE_ID: String(node), TERNMAIL_NODE_ROLES: status.roles.join(',') });
     status.pid = worker.process.pid ?? null;
     processes.set(node, worker);
-    worker.on('message', (msg: { type?: string }) => {
+    worker.on('message', (msg: { type?: string }, handle: unknown) => {
+      if (handoffs.handle(msg, handle)) return;
       if (msg?.type === 'ternmail-worker-ready') {
         status.state = 'running';
         log.info({ node, pid: status.pid }, 'worker running');
@@ -130,6 +138,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
     });
     worker.on('exit', (code, signal) => {
       processes.delete(node);
+      handoffs.nodeExited(node);
       if (stopping) {
         status.state = 'stopped';
         return;

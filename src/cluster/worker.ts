@@ -3,7 +3,7 @@
 // access) on its own store shard. It exits when the primary goes away.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { ServerConfig } from '../config/config.js';
+import { rolesOf, type ServerConfig } from '../config/config.js';
 import type { Logger } from '../logger.js';
 import { Directory } from '../actors/directory.js';
 import { startServer, type RunningServer } from '../server.js';
@@ -11,6 +11,7 @@ import { UnixSocketTransport } from './transport.js';
 import { nodeDataPath, nodeSocketPath } from './paths.js';
 import type { DirSnapshot, NodeRequest, NodeStats } from './protocol.js';
 import type { DirectoryChange } from '../directory/records.js';
+import { SessionHandoff } from './handoff.js';
 
 const PRIMARY = 0;
 
@@ -38,11 +39,15 @@ export async function runWorker(config: ServerConfig, log: Logger, nodeId: numbe
   };
   for (const request of early) if (request.kind === 'dir-changes' && !directory.applyChanges(request.changes)) await catchUp();
 
+  const accessNodes = new Set<number>();
+  for (let node = 1; node <= config.workers; node++) if (rolesOf(config, node).includes('access')) accessNodes.add(node);
+  const handoff = new SessionHandoff(nodeId, accessNodes, (mailboxId) => directory.cache.placements.get(mailboxId)?.node, log.child({ component: 'handoff' }));
+
   const startedAt = Date.now();
   server = await startServer({ ...config, data: nodeDataPath(config.data, nodeId) }, log, {
     roles,
     cluster: {
-      nodeId, transport, directory,
+      nodeId, transport, directory, handoff,
       place: (mailboxId) => transport.request<number>(PRIMARY, { kind: 'place', mailboxId } satisfies NodeRequest),
     },
   });

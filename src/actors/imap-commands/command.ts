@@ -69,6 +69,8 @@ export interface ImapContext {
   /** Ask this user's mailbox actor. */
   ask<R>(build: (replyTo: Ref<R>) => MailboxImapRequest): Promise<R>;
   loggedIn(user: UserRecord): void;
+  /** After login: the connection may move to the worker holding the mailbox (a cluster). */
+  handOffToOwner(): Promise<void>;
   select(folder: SelectedFolder): void;
   unselect(): void;
   /** Report queued folder events; expunges only when `allowExpunge` (RFC 3501 §7.4.1). */

@@ -29,5 +29,6 @@ export async function authenticateUser(ctx: ImapContext, username: string, passw
   }
   ctx.loggedIn(user);
   log.info({ ...context, user: user.address, event: 'imap.login' }, 'imap login');
-  return ok('Logged in', { code: 'CAPABILITY', capabilities: ctx.capabilities() });
+  // The OK goes out from here; the session may then continue on the mailbox's worker.
+  return { ...ok('Logged in', { code: 'CAPABILITY', capabilities: ctx.capabilities() }), after: () => ctx.handOffToOwner() };
 }

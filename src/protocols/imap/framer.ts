@@ -85,6 +85,15 @@ export class CommandFramer {
     }
   }
 
+  /**
+   * Input received and not yet framed, when no command is half framed (between two
+   * commands); null otherwise. The bytes stay buffered here.
+   */
+  unconsumed(): Buffer | null {
+    if (this.state.kind !== 'line' || this.frame.texts.length > 0) return null;
+    return Buffer.concat([this.buffer, ...this.incoming]);
+  }
+
   /** Forget the command being framed (the session refused its literal). */
   abortCommand(): void {
     this.resetFrame();

@@ -95,6 +95,12 @@ export class ImapParser {
     this.framer.abortCommand();
   }
 
+  /** Input not yet turned into events, when between two commands (else null); it stays buffered. */
+  unconsumed(): Buffer | null {
+    if (this.rawLineExpected) return null;
+    return this.framer.unconsumed();
+  }
+
   /** Input received but not yet turned into events. */
   get bufferedBytes(): number {
     return this.framer.bufferedBytes;

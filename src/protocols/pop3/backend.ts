@@ -1,6 +1,7 @@
 // The narrow interface the POP3 protocol layer uses to reach users and mailboxes.
 // The session never touches the store: it authenticates, opens one locked
 // maildrop snapshot, streams message bytes from it and commits deletions at QUIT.
+import type net from 'node:net';
 
 export type AuthResult = { ok: true; userId: string } | { ok: false; reason: 'bad-credentials' | 'temporary' };
 
@@ -13,7 +14,21 @@ export interface Maildrop {
   release(): Promise<void>;                                // unlock without changes (connection lost, or QUIT without deletions is also fine via commit([]))
 }
 
+/** A logged-in plain connection whose maildrop is not open yet. */
+export interface Pop3Connection {
+  socket: net.Socket;
+  remoteAddress: string;
+  /** Command bytes received and not processed (pipelined); null when they cannot be passed on. */
+  unread(): Buffer | null;
+}
+
 export interface Pop3Backend {
   authenticate(user: string, password: string, remoteAddress: string): Promise<AuthResult>;
   openMaildrop(userId: string): Promise<Maildrop | 'in-use'>;
+  /**
+   * Optional, after login: passes the connection to another process that holds the
+   * user's maildrop. True when that process now serves it (this session then ends
+   * without writing); false to go on here.
+   */
+  handOff?(userId: string, connection: Pop3Connection): Promise<boolean>;
 }

@@ -52,6 +52,22 @@ export class CommandInput {
     }
   }
 
+  /**
+   * The lines read ahead and the partial line, as the client sent them (CRLF ended);
+   * null when an over-long line is among them, since its bytes are gone.
+   */
+  unreadBytes(): Buffer | null {
+    const partial = this.reader.partialLine();
+    if (partial === null || this.queue.some((line) => line.kind === 'too-long')) return null;
+    const lines = this.queue.map((line) => (line.kind === 'line' ? Buffer.from(`${line.text}\r\n`, 'utf8') : Buffer.alloc(0)));
+    return Buffer.concat([...lines, partial]);
+  }
+
+  /** Feeds bytes another process read from this connection, ahead of the socket's. */
+  feed(bytes: Buffer): void {
+    this.onData(bytes);
+  }
+
   /** Makes next() return undefined from now on (server shutdown). */
   interrupt(): void {
     this.stop ??= 'interrupted';

@@ -31,6 +31,11 @@ export class LineReader {
     return lines;
   }
 
+  /** The bytes of a line not yet terminated; null while an over-long line is being dropped. */
+  partialLine(): Buffer | null {
+    return this.discarding ? null : Buffer.concat(this.pending);
+  }
+
   /** Octets held for a line not yet terminated (never more than the limit). */
   get bufferedLength(): number {
     return this.pendingLength;

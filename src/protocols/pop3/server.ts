@@ -9,7 +9,7 @@ import type { Pop3Backend } from './backend.js';
 import { err, renderResponse } from './responses.js';
 import { Pop3Session, Pop3SessionFailedError, type Pop3SessionOptions } from './session.js';
 
-export interface Pop3ServerOptions extends Omit<Pop3SessionOptions, 'remoteAddress' | 'tlsActive' | 'stls'> {
+export interface Pop3ServerOptions extends Omit<Pop3SessionOptions, 'remoteAddress' | 'tlsActive' | 'stls' | 'handedOff'> {
   /** PEM key and certificate: enables STLS on a plain listener, required for implicitTls. */
   tls?: { key: Buffer; cert: Buffer };
   /** POP3S: TLS from the first byte (RFC 8314). Default false. */
@@ -32,6 +32,11 @@ export interface Pop3ServerOptions extends Omit<Pop3SessionOptions, 'remoteAddre
 export interface Pop3Server {
   /** Starts accepting; port 0 picks a free port. */
   listen(port: number, host?: string): Promise<{ port: number }>;
+  /**
+   * Serves a plain connection another process handed over after `userId` logged in
+   * there; `pending` is what the client sent since. Null, or why it was refused.
+   */
+  adopt(socket: net.Socket, userId: string, remoteAddress: string, pending: Buffer): string | null;
   /** Stops accepting, tells open sessions the server is shutting down, and waits for them. */
   close(): Promise<void>;
   /** Sessions currently open. */
@@ -115,6 +120,17 @@ class Pop3Listener implements Pop3Server {
     const session = new Pop3Session(socket, this.backend, this.log, this.sessionOptions(address, socket));
     this.track(session, address);
     void this.runGuarded(session, socket);
+  }
+
+  adopt(socket: net.Socket, userId: string, remoteAddress: string, pending: Buffer): string | null {
+    const refusal = this.refusal(remoteAddress);
+    if (refusal !== undefined) return refusal;
+    socket.setNoDelay(true);
+    const options = { ...this.sessionOptions(remoteAddress, socket), handedOff: { userId, pending } };
+    const session = new Pop3Session(socket, this.backend, this.log, options);
+    this.track(session, remoteAddress);
+    void this.runGuarded(session, socket);
+    return null;
   }
 
   private refusal(address: string): string | undefined {

@@ -3,6 +3,7 @@
 // messages with dot-stuffing and backpressure, and commits deletions only at QUIT.
 
 import { randomBytes } from 'node:crypto';
+import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import type { Logger } from '../../logger.js';
@@ -43,9 +44,15 @@ export interface Pop3SessionOptions {
   tlsHandshakeTimeoutMs?: number;
   /** Name in the greeting and CAPA IMPLEMENTATION. Default "ternmail". */
   implementation?: string;
+  /**
+   * A connection another process handed over right after this user logged in there:
+   * no greeting; the session opens the maildrop and answers the login, then reads
+   * `pending` (what the client sent meanwhile) before the socket.
+   */
+  handedOff?: { userId: string; pending: Buffer };
 }
 
-type Limits = Required<Omit<Pop3SessionOptions, 'remoteAddress' | 'stls'>>;
+type Limits = Required<Omit<Pop3SessionOptions, 'remoteAddress' | 'stls' | 'handedOff'>>;
 
 export const POP3_SESSION_DEFAULTS: Readonly<Limits> = {
   tlsActive: false,
@@ -101,6 +108,9 @@ export class Pop3Session {
   private socket: Duplex;
   private readonly limits: Limits;
   private readonly stls: { secureContext: tls.SecureContext } | undefined;
+  private readonly handedOff: Pop3SessionOptions['handedOff'];
+  /** The connection went to another process: close only this process's descriptor. */
+  private movedAway = false;
   private readonly log: Logger;
   private readonly writer: SocketWriter;
   private readonly input: CommandInput;
@@ -129,6 +139,7 @@ export class Pop3Session {
     this.socket = socket;
     this.limits = { ...POP3_SESSION_DEFAULTS, ...definedOnly(options) };
     this.stls = options.stls;
+    this.handedOff = options.handedOff;
     this.tlsActive = this.limits.tlsActive;
     this.remoteAddress = options.remoteAddress ?? (socket as { remoteAddress?: string }).remoteAddress ?? 'unknown';
     this.log = logger.child({ component: 'pop3', session: this.id, remoteAddress: this.remoteAddress });
@@ -141,6 +152,7 @@ export class Pop3Session {
       this.resolveClosed = resolve;
     });
     socket.on('close', this.onSocketClose);
+    if (this.handedOff !== undefined) this.input.feed(this.handedOff.pending);
   }
 
   get state(): SessionState {
@@ -162,7 +174,8 @@ export class Pop3Session {
     if (this.started) throw new Error(`pop3 session ${this.id} is already running`);
     this.started = true;
     try {
-      await this.reply(ok(`${this.limits.implementation} POP3 server ready`));
+      if (this.handedOff === undefined) await this.reply(ok(`${this.limits.implementation} POP3 server ready`));
+      else await this.openForUser(this.handedOff.userId, this.handedOff.userId, 'HANDOFF');
       await this.serveCommands();
     } catch (error) {
       if (error instanceof ConnectionLostError) {
@@ -342,16 +355,36 @@ export class Pop3Session {
       return this.reply(err('authentication temporarily unavailable, try again later', 'SYS/TEMP'));
     }
     if (!result.ok) return this.rejectCredentials(user, mechanism, 'bad credentials');
-    const opened = await this.openMaildrop(result.userId);
+    if (await this.handOff(result.userId)) return;
+    await this.openForUser(user, result.userId, mechanism);
+  }
+
+  /** The end of a login: locks the maildrop and answers the PASS or AUTH. */
+  private async openForUser(user: string, userId: string, mechanism: 'USER' | 'PLAIN' | 'HANDOFF'): Promise<void> {
+    const opened = await this.openMaildrop(userId);
     if (opened === 'in-use') {
-      this.log.info({ event: 'pop3.maildrop-in-use', user, userId: result.userId }, 'pop3 login: maildrop in use');
+      this.log.info({ event: 'pop3.maildrop-in-use', user, userId }, 'pop3 login: maildrop in use');
       return this.reply(err('maildrop already locked by another session', 'IN-USE'));
     }
     if (opened === 'failed') return this.reply(err('cannot open maildrop, try again later', 'SYS/TEMP'));
-    this.enterTransaction(result.userId, opened);
+    this.enterTransaction(userId, opened);
     const { count, octets } = this.view!.stat();
-    this.log.info({ event: 'pop3.login', user, userId: result.userId, mechanism, tls: this.tlsActive, messages: count }, 'pop3 login');
+    this.log.info({ event: 'pop3.login', user, userId, mechanism, tls: this.tlsActive, messages: count }, 'pop3 login');
     await this.reply(ok(`maildrop has ${count} messages (${octets} octets)`));
+  }
+
+  /**
+   * Before the maildrop is locked, a plain connection may move to the process holding
+   * it; that process answers the login. True when it took over: this session ends quietly.
+   */
+  private async handOff(userId: string): Promise<boolean> {
+    const socket = this.socket;
+    if (this.backend.handOff === undefined || this.tlsActive || !(socket instanceof net.Socket)) return false;
+    const moved = await this.backend.handOff(userId, { socket, remoteAddress: this.remoteAddress, unread: () => this.input.unreadBytes() });
+    if (!moved) return false;
+    this.movedAway = true;
+    this.ending = true;
+    return true;
   }
 
   private async authenticate(user: string, password: string): Promise<AuthResult> {
@@ -618,6 +651,11 @@ export class Pop3Session {
     const socket = this.socket;
     if (socket.destroyed) {
       this.resolveClosed();
+      return;
+    }
+    if (this.movedAway) {
+      // end() would shut the connection down for the process now serving it.
+      socket.destroy();
       return;
     }
     const linger = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS);
