@@ -10,13 +10,31 @@ import { run } from './clients.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const cliPath = path.join(root, 'build', 'src', 'cli', 'main.js');
 
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<net.Server>((resolve) => {
+/**
+ * Ports for a server started later by a child process. They are taken below the kernel's
+ * ephemeral range (32768–60999), where no outgoing connection can be given one before the
+ * server binds it, and from a block of its own for each test worker process.
+ */
+const PORT_BLOCK = 500;
+let nextPort = 0;
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => resolve(s));
-  })));
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+export async function freePorts(count: number): Promise<number[]> {
+  const pool = Number(process.env.VITEST_POOL_ID ?? 0) % 40;
+  const base = 12000 + pool * PORT_BLOCK;
+  const ports: number[] = [];
+  for (let tries = 0; ports.length < count; tries++) {
+    if (tries >= PORT_BLOCK) throw new Error(`no free port in ${base}-${base + PORT_BLOCK - 1}`);
+    const port = base + (nextPort++ % PORT_BLOCK);
+    if (await bindable(port)) ports.push(port);
+  }
   return ports;
 }
 

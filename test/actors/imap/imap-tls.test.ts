@@ -1,24 +1,13 @@
 // IMAP over TLS: STARTTLS on the plain port (advertised only with a certificate, and
 // anything pipelined after it is dropped) and implicit TLS on the IMAPS port.
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { python, run } from '../../support/clients.js';
 import { provision, startTestServer, tempDir, type TestServer } from '../../support/server.js';
 import { RawImap } from './imap-support.js';
+import { freePorts } from '../../support/process.js';
 
 let server: TestServer;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   const dir = tempDir('ternmail-imap-tls-');
@@ -26,7 +15,7 @@ beforeAll(async () => {
   const cert = path.join(dir, 'cert.pem');
   const made = await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost']);
   expect(made.code, made.stderr).toBe(0);
-  server = await startTestServer({ tls: { key, cert }, imapsPort: await freePort() });
+  server = await startTestServer({ tls: { key, cert }, imapsPort: (await freePorts(1))[0] });
   await provision(server, 'tls.test', ['kim']);
 });
 
