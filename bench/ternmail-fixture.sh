@@ -3,7 +3,8 @@
 # users user0001..userNNNN (password pw), as the reference stack has them.
 #   bench/ternmail-fixture.sh start DIR [USERS]   (env PROFILE_DIR=... adds --cpu-prof;
 #                                                  NODE_FLAGS=... more node flags, e.g. --heapsnapshot-signal=SIGUSR2;
-#                                                  WORKERS=N starts a cluster: --workers N)
+#                                                  WORKERS=N starts a cluster: --workers N;
+#                                                  LOG_LEVEL=info logs every transaction, login and handoff)
 #   bench/ternmail-fixture.sh stop DIR            (stops the server, removes DIR)
 # Ports: SMTP 32525, submission 32587, POP3 32110, IMAP 32143, admin 32080 (env BENCH_PORT_BASE=32000).
 # Writes DIR.pid and DIR.count (a count command printing `ternmail stats` JSON via the admin API).
@@ -19,7 +20,7 @@ start)
   if [ -n "${PROFILE_DIR:-}" ]; then prof="--cpu-prof --cpu-prof-dir=$PROFILE_DIR"; fi
   # shellcheck disable=SC2086
   node $prof ${NODE_FLAGS:-} "$main" start --data "$dir" --smtp-port $((base + 525)) --submission-port $((base + 587)) \
-    --pop3-port $((base + 110)) --imap-port $((base + 143)) --admin-port $((base + 80)) --log-level warn ${WORKERS:+--workers $WORKERS} \
+    --pop3-port $((base + 110)) --imap-port $((base + 143)) --admin-port $((base + 80)) --log-level ${LOG_LEVEL:-warn} ${WORKERS:+--workers $WORKERS} \
     > "$dir.log" 2>&1 &
   echo $! > "$dir.pid"
   for _ in $(seq 1 300); do [ -f "$dir/admin.json" ] && break; sleep 0.1; done
