@@ -89,13 +89,16 @@ export interface QueueState {
   self: Ref<QueueMessage> | null;
   /** Tasks lent to another node: `queueId.recipient` → lease end. Expired leases go back to the ready list. */
   lent: Map<string, number>;
+  /** Recipients pending or deferred over all entries (kept as they change: counted every heartbeat). */
+  waiting: number;
 }
 
 export function initialQueueState(): QueueState {
-  return { entries: new Map(), ready: [], idle: [], finishing: new Set(), timer: null, timerAt: 0, self: null, lent: new Map() };
+  return { entries: new Map(), ready: [], idle: [], finishing: new Set(), timer: null, timerAt: 0, self: null, lent: new Map(), waiting: 0 };
 }
 
 const waiting = (r: QueueRecipient) => r.state === 'pending' || r.state === 'deferred';
+const waitingIn = (entry: QueueEntry) => entry.recipients.filter(waiting).length;
 
 function domainOfAddress(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1);
@@ -224,7 +227,7 @@ export function queueBehaviour(deps: QueueDeps) {
   };
 
   const remove = (state: QueueState, entry: QueueEntry) => {
-    state.entries.delete(entry.id);
+    if (state.entries.delete(entry.id)) state.waiting -= waitingIn(entry);
     persist(state, [deps.queue.deleteOp(entry), deps.blobs.unrefOp(entry.blob, queueHolder(entry.id))], async () => {
       await deps.blobs.collect(entry.blob);
     });
@@ -262,12 +265,14 @@ export function queueBehaviour(deps: QueueDeps) {
     if (!rcpt || !waiting(rcpt)) return;
     rcpt.attempts += 1;
     if (result.status === 'done') {
+      state.waiting -= 1;
       rcpt.state = 'done';
       rcpt.lastError = null;
       return;
     }
     const expired = now() - entry.arrived > deps.maxQueueLifetime * 1000;
     if (result.status === 'failed' || expired) {
+      state.waiting -= 1;
       rcpt.state = 'failed';
       rcpt.lastError = result.status === 'failed' ? result.error : `5.4.7 delivery time expired; last error: ${result.error}`;
       deps.log.warn({ queueId: entry.id, rcpt: rcpt.address, error: rcpt.lastError }, 'delivery failed permanently');
@@ -311,7 +316,10 @@ export function queueBehaviour(deps: QueueDeps) {
     state.self = ctx.self;
     switch (msg.type) {
       case 'queued': {
+        const earlier = state.entries.get(msg.entry.id);
+        if (earlier) state.waiting -= waitingIn(earlier);
         state.entries.set(msg.entry.id, msg.entry);
+        state.waiting += waitingIn(msg.entry);
         const pending = msg.entry.recipients.flatMap((r, i) => (r.state === 'pending' ? [i] : []));
         dispatchRecipients(state, msg.entry, pending);
         if (!msg.entry.recipients.some(waiting)) finishIfDone(state, msg.entry);
@@ -361,12 +369,9 @@ export function queueBehaviour(deps: QueueDeps) {
       case 'list':
         dispatch(msg.replyTo, { ok: true, entries: [...state.entries.values()].map(listing) });
         break;
-      case 'count': {
-        let recipients = 0;
-        for (const e of state.entries.values()) recipients += e.recipients.filter(waiting).length;
-        dispatch(msg.replyTo, { ok: true, recipients, entries: state.entries.size, ready: state.ready.length, idleWorkers: state.idle.length });
+      case 'count':
+        dispatch(msg.replyTo, { ok: true, recipients: state.waiting, entries: state.entries.size, ready: state.ready.length, idleWorkers: state.idle.length });
         break;
-      }
       case 'lend':
         dispatch(msg.replyTo, { ok: true, tasks: lend(state, msg.max, msg.leaseMs, msg.lendable) });
         break;

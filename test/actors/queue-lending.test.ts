@@ -1,6 +1,7 @@
 // The queue actor's lending (work sharing between nodes): ready local deliveries are
 // handed out under a lease; results come back and are recorded once; a lease that
 // runs out puts its tasks back to be delivered here, with the duplicate check on.
+// The count of waiting recipients (read by every heartbeat) follows every change.
 import { afterAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import type { Ref } from 'nact';
@@ -61,6 +62,13 @@ describe('queue lending', () => {
     expect(again.tasks.map((t) => t.recipient).sort()).toEqual([1, 2]);
     dispatch(queue, { type: 'lent-results', results: again.tasks.map((task) => ({ task, result: { status: 'done' as const } })) });
     dispatch(queue, { type: 'lent-results', results: [{ task: first.tasks[1], result: { status: 'done' } }] });
+    expect((await count()).recipients).toBe(0);
+
+    // The waiting count follows entries queued again and entries deleted by the operator.
+    dispatch(queue, { type: 'queued', entry: entry('Q2', 2) });
+    dispatch(queue, { type: 'queued', entry: entry('Q2', 2) });
+    expect((await count()).recipients).toBe(2);
+    await ask<QueueMessage, { ok: boolean }>(queue, (replyTo) => ({ type: 'control', action: 'delete', queueId: 'Q2', replyTo }));
     expect((await count()).recipients).toBe(0);
     stop(system);
     await db.close();
