@@ -11,7 +11,7 @@ import type { Logger } from '../logger.js';
 import { Database } from '../store/database.js';
 import { DirectoryStore } from '../directory/directory-store.js';
 import { Directory } from '../actors/directory.js';
-import { start, stop } from '../actors/supervision.js';
+import { resetOnCrash, spawn, start, stop, type Ref } from '../actors/supervision.js';
 import { startAdminApi, type AdminBackend } from '../actors/admin-api.js';
 import { writeAdminFile } from '../server.js';
 import { UnixSocketTransport } from './transport.js';
@@ -19,7 +19,7 @@ import { directoryDataPath, nodeSocketPath } from './paths.js';
 import type { NodeRequest, NodeStats } from './protocol.js';
 import type { DirectoryChange } from '../directory/records.js';
 import type { QueueListing } from '../actors/queue.js';
-import { Router } from './router.js';
+import { initialRouterState, placeMailbox, routerBehaviour, type RouterMessage } from './router.js';
 import { Rebalancer } from './rebalance.js';
 import { HandoffRelay } from './handoff.js';
 
@@ -57,7 +57,9 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
   const workers = new Map<number, WorkerStatus>();
   const processes = new Map<number, Worker>();
   const restartTimes = new Map<number, number[]>();
-  const router = new Router(directory, () => [...workers.values()].filter((w) => w.roles.includes('store')));
+  const router = spawn(system, routerBehaviour(directory, () => [...workers.values()].filter((w) => w.roles.includes('store'))), 'router', {
+    initialStateFunc: initialRouterState, onCrash: resetOnCrash(log.child({ actor: 'router' }), 'router'),
+  }) as Ref<RouterMessage>;
   let stopping = false;
 
   const transport = new UnixSocketTransport(0, (n) => nodeSocketPath(config.data, n), async (body) => {
@@ -66,7 +68,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
       case 'dir-snapshot': return directory.snapshot();
       case 'dir-since': return directory.changesSince(request.seq);
       case 'dir-request': return directory.request((replyTo) => ({ ...request.message, replyTo }) as never);
-      case 'place': return router.place(request.mailboxId);
+      case 'place': return placeMailbox(router, request.mailboxId);
       case 'move-placement': {
         const reply = await directory.request((replyTo) => ({ type: 'set-placement', mailboxId: request.mailboxId, node: request.node, force: true, replyTo }));
         if (!reply.ok) throw new Error(reply.error);
@@ -170,11 +172,6 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
   }
 
   const ask = <T>(node: number, request: NodeRequest) => transport.request<T>(node, request, 30_000);
-  const placementsPerNode = () => {
-    const counts = new Map<number, number>();
-    for (const p of directory.cache.placements.values()) counts.set(p.node, (counts.get(p.node) ?? 0) + 1);
-    return counts;
-  };
   const rebalancer = new Rebalancer(directory, transport, () => [...workers.values()].filter((w) => w.roles.includes('store') && w.state === 'running').map((w) => w.node));
   const running = () => [...workers.values()].filter((w) => w.state === 'running').map((w) => w.node);
   const backend: AdminBackend = {
@@ -205,10 +202,10 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
     async injectFault(address) {
       const user = directory.cache.user(address);
       if (!user) return { ok: false, error: `unknown user: ${address}` };
-      const node = await router.place(user.mailboxId);
+      const node = await placeMailbox(router, user.mailboxId);
       return ask<{ ok: boolean; error?: string }>(node, { kind: 'inject-fault', mailboxId: user.mailboxId });
     },
-    clusterStatus: () => clusterStatus([...workers.values()], placementsPerNode()),
+    clusterStatus: () => clusterStatus([...workers.values()], directory.cache.mailboxesPerNode()),
     rebalance: {
       start: () => rebalancer.start(),
       status: () => rebalancer.status(),
@@ -258,7 +255,7 @@ export interface ClusterStatusRow {
   borrowed: number;
 }
 
-function clusterStatus(workers: WorkerStatus[], mailboxesPerNode: Map<number, number>): { workers: ClusterStatusRow[]; totals: Omit<ClusterStatusRow, 'node' | 'pid' | 'roles' | 'state' | 'uptime' | 'borrowed'> } {
+function clusterStatus(workers: WorkerStatus[], mailboxesPerNode: ReadonlyMap<number, number>): { workers: ClusterStatusRow[]; totals: Omit<ClusterStatusRow, 'node' | 'pid' | 'roles' | 'state' | 'uptime' | 'borrowed'> } {
   const rows = workers.map((w): ClusterStatusRow => {
     const first = w.history[0];
     const last = w.history[w.history.length - 1];

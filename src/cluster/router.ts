@@ -1,8 +1,14 @@
-// The router: decides which store node holds a new mailbox (the least loaded by
-// mailbox count, then stored bytes, then the lowest node id) and records the
-// placement in the directory, whose change feed tells every node.
-import type { Directory } from '../actors/directory.js';
+// The router actor (in the primary): places each new mailbox on the least-loaded
+// running store node (fewest mailboxes, placements in flight included; then fewest
+// stored bytes; then the lowest node id) and records the placement in the directory,
+// whose change feed tells every node. It never waits inside a message: the
+// directory's answer comes back to it as a message of its own, so placements asked
+// together are decided one after another and written in one group commit.
+import type { Ref } from 'nact';
+import type { AdminReply, Directory } from '../actors/directory.js';
+import type { DirectoryCache } from '../directory/cache.js';
 import type { PlacementRecord } from '../directory/records.js';
+import { ask, dispatch, failure, type Failure } from '../actors/supervision.js';
 
 export interface StoreNodeLoad {
   node: number;
@@ -10,47 +16,79 @@ export interface StoreNodeLoad {
   stats: { blobBytes: number } | null;
 }
 
-export class Router {
-  private readonly inFlight = new Map<string, Promise<number>>();
-  /** Placements decided but not yet in the directory's cache, per node (first deliveries arrive together). */
-  private readonly pending = new Map<number, number>();
+export type PlaceReply = { ok: true; node: number } | Failure;
 
-  constructor(private readonly directory: Directory, private readonly storeNodes: () => StoreNodeLoad[]) {}
+export type RouterMessage =
+  | { type: 'place'; mailboxId: string; replyTo: Ref<PlaceReply> }
+  /** The directory recorded (or failed to record) a placement this actor decided. */
+  | { type: 'recorded'; mailboxId: string; node: number; reply: AdminReply<PlacementRecord> };
 
-  place(mailboxId: string): Promise<number> {
-    const known = this.directory.cache.placements.get(mailboxId);
-    if (known) return Promise.resolve(known.node);
-    let pending = this.inFlight.get(mailboxId);
-    if (!pending) {
-      pending = this.choose(mailboxId).finally(() => this.inFlight.delete(mailboxId));
-      this.inFlight.set(mailboxId, pending);
+export interface RouterState {
+  /** Requests waiting for a placement being recorded, per mailbox. */
+  waiting: Map<string, Array<Ref<PlaceReply>>>;
+  /** Placements decided but not yet in the directory's cache, per node. */
+  pending: Map<number, number>;
+}
+
+export function initialRouterState(): RouterState {
+  return { waiting: new Map(), pending: new Map() };
+}
+
+/** The running store node (any store node if none runs) with the least load. */
+export function leastLoaded(all: StoreNodeLoad[], cache: DirectoryCache, pending: ReadonlyMap<number, number>): number {
+  if (all.length === 0) throw new Error('no store node');
+  const up = all.filter((n) => n.state === 'running');
+  const nodes = up.length > 0 ? up : all;
+  const placed = cache.mailboxesPerNode();
+  const load = (n: StoreNodeLoad) => (placed.get(n.node) ?? 0) + (pending.get(n.node) ?? 0);
+  const ranked = [...nodes].sort((a, b) =>
+    (load(a) - load(b)) || ((a.stats?.blobBytes ?? 0) - (b.stats?.blobBytes ?? 0)) || (a.node - b.node));
+  return ranked[0].node;
+}
+
+export function routerBehaviour(directory: Directory, storeNodes: () => StoreNodeLoad[]) {
+  return (state: RouterState, msg: RouterMessage, ctx: { self: Ref<RouterMessage> }): RouterState => {
+    switch (msg.type) {
+      case 'place': {
+        const known = directory.cache.placements.get(msg.mailboxId);
+        if (known) {
+          dispatch(msg.replyTo, { ok: true, node: known.node });
+          return state;
+        }
+        const waiters = state.waiting.get(msg.mailboxId);
+        if (waiters) {
+          waiters.push(msg.replyTo);
+          return state;
+        }
+        const nodes = storeNodes();
+        if (nodes.length === 0) {
+          dispatch(msg.replyTo, failure('no store node'));
+          return state;
+        }
+        const node = leastLoaded(nodes, directory.cache, state.pending);
+        state.waiting.set(msg.mailboxId, [msg.replyTo]);
+        state.pending.set(node, (state.pending.get(node) ?? 0) + 1);
+        const { mailboxId } = msg;
+        directory.request<PlacementRecord>((replyTo) => ({ type: 'set-placement', mailboxId, node, replyTo })).then(
+          (reply) => dispatch(ctx.self, { type: 'recorded', mailboxId, node, reply }),
+          (err: Error) => dispatch(ctx.self, { type: 'recorded', mailboxId, node, reply: failure(err.message) }),
+        );
+        return state;
+      }
+      case 'recorded': {
+        state.pending.set(msg.node, (state.pending.get(msg.node) ?? 1) - 1);
+        const answer: PlaceReply = msg.reply.ok ? { ok: true, node: msg.reply.value.node } : failure(`placement failed: ${msg.reply.error}`);
+        for (const replyTo of state.waiting.get(msg.mailboxId) ?? []) dispatch(replyTo, answer);
+        state.waiting.delete(msg.mailboxId);
+        return state;
+      }
     }
-    return pending;
-  }
+  };
+}
 
-  private async choose(mailboxId: string): Promise<number> {
-    const node = this.leastLoaded();
-    this.pending.set(node, (this.pending.get(node) ?? 0) + 1);
-    try {
-      const reply = await this.directory.request<PlacementRecord>((replyTo) => ({ type: 'set-placement', mailboxId, node, replyTo }));
-      if (!reply.ok) throw new Error(`placement failed: ${reply.error}`);
-      return reply.value.node;
-    } finally {
-      this.pending.set(node, (this.pending.get(node) ?? 1) - 1);
-    }
-  }
-
-  leastLoaded(): number {
-    const all = this.storeNodes();
-    if (all.length === 0) throw new Error('no store node');
-    const up = all.filter((n) => n.state === 'running');
-    const nodes = up.length > 0 ? up : all;
-    const counts = new Map<number, number>(nodes.map((n) => [n.node, this.pending.get(n.node) ?? 0]));
-    for (const placement of this.directory.cache.placements.values()) {
-      if (counts.has(placement.node)) counts.set(placement.node, (counts.get(placement.node) ?? 0) + 1);
-    }
-    const ranked = [...nodes].sort((a, b) =>
-      (counts.get(a.node)! - counts.get(b.node)!) || ((a.stats?.blobBytes ?? 0) - (b.stats?.blobBytes ?? 0)) || (a.node - b.node));
-    return ranked[0].node;
-  }
+/** The node of a mailbox, placing it first if it has none. */
+export async function placeMailbox(router: Ref<RouterMessage>, mailboxId: string): Promise<number> {
+  const reply = await ask<RouterMessage, PlaceReply>(router, (replyTo) => ({ type: 'place', mailboxId, replyTo }));
+  if (!reply.ok) throw new Error(reply.error);
+  return reply.node;
 }

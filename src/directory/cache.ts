@@ -17,9 +17,12 @@ export class DirectoryCache {
   /** Sequence number of the last change applied. */
   appliedSeq = 0;
   private readonly listeners: Array<(change: DirectoryChange) => void> = [];
+  /** Mailboxes placed on each node, kept as placements change. */
+  private readonly perNode = new Map<number, number>();
 
   apply(change: DirectoryChange): void {
     if (change.seq <= this.appliedSeq) return;
+    if (change.kind === 'placement') this.countPlacement(this.placements.get(change.key), change.value);
     const table = this.table(change.kind);
     if (change.value === null) table.delete(change.key);
     else table.set(change.key, change.value);
@@ -30,9 +33,21 @@ export class DirectoryCache {
   /** Fills the cache from a snapshot (every current record) taken at sequence `seq`. */
   load(entries: DirectoryEntry[], seq: number): void {
     for (const entry of entries) {
-      if (entry.value) this.table(entry.kind).set(entry.key, entry.value);
+      if (!entry.value) continue;
+      if (entry.kind === 'placement') this.countPlacement(this.placements.get(entry.key), entry.value);
+      this.table(entry.kind).set(entry.key, entry.value);
     }
     this.appliedSeq = seq;
+  }
+
+  /** How many mailboxes are placed on each node. */
+  mailboxesPerNode(): ReadonlyMap<number, number> {
+    return this.perNode;
+  }
+
+  private countPlacement(before: PlacementRecord | undefined, after: PlacementRecord | null): void {
+    if (before) this.perNode.set(before.node, (this.perNode.get(before.node) ?? 1) - 1);
+    if (after) this.perNode.set(after.node, (this.perNode.get(after.node) ?? 0) + 1);
   }
 
   onChange(listener: (change: DirectoryChange) => void): void {

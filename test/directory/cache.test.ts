@@ -58,3 +58,18 @@ describe('DirectoryCache.resolve', () => {
     expect(feed.appliedSeq).toBe(2);
   });
 });
+
+describe('DirectoryCache placement counts', () => {
+  const placement = (mailboxId: string, node: number | null) =>
+    ({ kind: 'placement' as const, key: mailboxId, value: node === null ? null : { mailboxId, node } });
+
+  it('counts mailboxes per node through placements, moves and removals, from a snapshot too', () => {
+    const cache = cacheWith([placement('m1', 1), placement('m2', 1), placement('m3', 2), placement('m1', 2), placement('m2', null)]);
+    expect(Object.fromEntries(cache.mailboxesPerNode())).toEqual({ 1: 0, 2: 2 });
+    const loaded = new DirectoryCache();
+    loaded.load([placement('a', 3), placement('b', 3), placement('c', 1)], 7);
+    expect(Object.fromEntries(loaded.mailboxesPerNode())).toEqual({ 1: 1, 3: 2 });
+    loaded.apply({ ...placement('a', 1), seq: 8 });
+    expect(Object.fromEntries(loaded.mailboxesPerNode())).toEqual({ 1: 2, 3: 1 });
+  });
+});
