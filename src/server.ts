@@ -146,7 +146,10 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     db, blobs, queue: queueStore, queueActor: () => queueActor, directory, mailboxes, log: log.child({ listener: 'smtp' }),
     hostname: config.hostname, maxMessageSize: config.maxMessageSize, maxRecipients: config.maxRecipients, maxReceivedHeaders: config.maxReceivedHeaders,
     forwarder: options.cluster
-      ? mailForwarder(options.cluster.nodeId, options.cluster.transport, (mailboxId) => directory.cache.placements.get(mailboxId)?.node)
+      ? mailForwarder(options.cluster.nodeId, options.cluster.transport, (address) => {
+        const user = directory.cache.user(address);
+        return user && directory.cache.placements.get(user.mailboxId)?.node;
+      })
       : undefined,
   };
   const handoff = options.cluster?.handoff;
@@ -208,9 +211,8 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     async enqueueForwarded(entry, body) {
       const upload = blobs.beginUpload();
       upload.write(body);
-      // Delivered without a marker check: the sender queues its own copy only when we are gone
-      // (our copy is then recovered at restart, and checked), never while we may still answer.
-      await queueUpload(smtpDeps, upload, entry, { mayRepeat: false });
+      // The sender queues the same part itself if our answer does not reach it in time.
+      await queueUpload(smtpDeps, upload, entry, { mayRepeat: true });
     },
     async queueList() {
       const reply = await ask<QueueMessage, { ok: true; entries: QueueListing[] } | Failure>(queueActor, (replyTo) => ({ type: 'list', replyTo }));

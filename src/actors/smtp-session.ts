@@ -14,9 +14,8 @@ import { dispatch } from './supervision.js';
 import type { MailboxRegistry } from './mailbox-registry.js';
 import type { MailboxStatsReply } from './mailbox-messages.js';
 import type { QueueMessage } from './queue.js';
-import { FORWARD_MAX_BYTES, type MailForwarder } from '../cluster/mail-forwarding.js';
+import { FORWARD_MAX_BYTES, partId, type MailForwarder, type RecipientSplit } from '../cluster/mail-forwarding.js';
 import type { ForwardedEntry } from '../cluster/protocol.js';
-import { TransportError } from '../cluster/transport.js';
 
 export type Callback = (err?: Error | null, message?: string) => void;
 
@@ -38,7 +37,7 @@ export interface SmtpSessionDeps {
   maxMessageSize: number;
   maxRecipients: number;
   maxReceivedHeaders: number;
-  /** In a cluster: queues mail on the node holding all its mailboxes. */
+  /** In a cluster: queues mail on the nodes holding its mailboxes. */
   forwarder?: MailForwarder;
 }
 
@@ -145,7 +144,8 @@ async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, s
   const { stream, session } = msg;
   const queueId = newQueueId();
   const recipients = queueRecipients(session, state);
-  const sink = new DataSink(deps.blobs, forwardTarget(state, deps));
+  const split = deps.forwarder?.split(recipients) ?? null;
+  const sink = new DataSink(deps.blobs, split !== null);
   sink.write(receivedHeader(session, deps.hostname, queueId));
   const scan = new ReceivedCounter();
   try {
@@ -172,42 +172,55 @@ async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, s
     msg.callback(smtpError(554, `5.4.6 Too many Received headers (${scan.count}): mail forwarding loop`));
     return;
   }
-  const fields: ForwardedEntry = { id: queueId, from: base.from, client: session.remoteAddress, recipients };
+  const envelope = { from: base.from, client: session.remoteAddress };
   const rcpts = recipients.map((r) => r.original);
-  if (sink.forwardTo !== null) {
-    const body = sink.body();
-    try {
-      await deps.forwarder!.enqueue(sink.forwardTo, fields, body);
-      deps.log.info({ ...base, rcpts, size: body.length, node: sink.forwardTo, result: 'queued' }, 'smtp transaction');
-      msg.callback(null, `2.0.0 Ok: queued as ${queueId}`);
-      return;
-    } catch (err) {
-      if (err instanceof TransportError && err.reason === 'timeout') {
-        // The owner may still queue it: queueing it here too could deliver it twice.
-        deps.log.warn({ err, queueId, node: sink.forwardTo, result: 'deferred' }, 'smtp transaction');
-        msg.callback(smtpError(451, '4.4.2 The mailbox node did not answer in time; try again later'));
-        return;
-      }
-      // The owner is gone (or failed). Had it queued the message before, it finds its copy
-      // again at restart and checks the delivery marker, as the copy queued here does.
-      deps.log.warn({ err, queueId, node: sink.forwardTo }, 'forwarding to the mailbox node failed; queued here');
-      const upload = deps.blobs.beginUpload();
-      upload.write(body);
-      const { entry, deduplicated } = await queueUpload(deps, upload, fields, { mayRepeat: true });
-      deps.log.info({ ...base, rcpts, size: entry.size, blob: entry.blob.slice(0, 16), dedup: deduplicated, result: 'queued' }, 'smtp transaction');
-      msg.callback(null, `2.0.0 Ok: queued as ${queueId}`);
-      return;
-    }
+  if (sink.upload) {
+    const { entry, deduplicated } = await queueUpload(deps, sink.upload, { id: queueId, ...envelope, recipients }, { mayRepeat: false });
+    deps.log.info({ ...base, rcpts, size: entry.size, blob: entry.blob.slice(0, 16), dedup: deduplicated, result: 'queued' }, 'smtp transaction');
+  } else {
+    const nodes = await queueSplit(deps, queueId, envelope, split!, sink.body());
+    deps.log.info({ ...base, rcpts, size: sink.size, nodes, result: 'queued' }, 'smtp transaction');
   }
-  const { entry, deduplicated } = await queueUpload(deps, sink.upload!, fields, { mayRepeat: false });
-  deps.log.info({ ...base, rcpts, size: entry.size, blob: entry.blob.slice(0, 16), dedup: deduplicated, result: 'queued' }, 'smtp transaction');
   msg.callback(null, `2.0.0 Ok: queued as ${queueId}`);
 }
 
 /**
+ * Queues each part of a message where its mailboxes are: on each other node (the
+ * body sent once per node), and here for the rest, all at once. A part whose node is
+ * gone or does not answer is queued here too, under the same part id and in the same
+ * order; as both copies are delivered with the delivery-marker check, it is stored
+ * once even if that node did queue it. Resolves (with the recipients per node) once
+ * every part is on disk.
+ */
+async function queueSplit(
+  deps: SmtpSessionDeps, queueId: string, envelope: Pick<ForwardedEntry, 'from' | 'client'>, split: RecipientSplit, body: Buffer,
+): Promise<Record<number, number>> {
+  const queueHere = (id: string, recipients: QueueRecipient[], mayRepeat: boolean) => {
+    const upload = deps.blobs.beginUpload();
+    upload.write(body);
+    return queueUpload(deps, upload, { id, ...envelope, recipients }, { mayRepeat });
+  };
+  const nodes: Record<number, number> = {};
+  await Promise.all([
+    split.here.length > 0 ? queueHere(queueId, split.here, false) : null,
+    ...[...split.elsewhere].map(async ([owner, recipients]) => {
+      const id = partId(queueId, owner);
+      try {
+        await deps.forwarder!.enqueue(owner, { id, ...envelope, recipients }, body);
+        nodes[owner] = recipients.length;
+      } catch (err) {
+        deps.log.warn({ err, queueId: id, node: owner }, 'forwarding to the mailbox node failed; queued here');
+        await queueHere(id, recipients, true);
+      }
+    }),
+  ]);
+  return nodes;
+}
+
+/**
  * Queues a received body (one synced write) and hands the entry to the queue actor.
- * `mayRepeat`: the same message may have been queued on another node already, so its
- * first delivery checks the mailbox's delivery marker.
+ * `mayRepeat`: the same message may be queued on another node too, so its first
+ * delivery checks the mailbox's delivery marker.
  */
 export async function queueUpload(
   deps: Pick<SmtpSessionDeps, 'queue' | 'queueActor'>, upload: BlobUpload, fields: ForwardedEntry, options: { mayRepeat: boolean },
@@ -218,41 +231,28 @@ export async function queueUpload(
   return queued;
 }
 
-/** The node to queue this transaction on instead of this one, if all its recipients are local mailboxes there. */
-function forwardTarget(state: SmtpSessionState, deps: SmtpSessionDeps): number | null {
-  if (!deps.forwarder) return null;
-  const mailboxIds: string[] = [];
-  for (const targets of state.recipients.values()) {
-    for (const target of targets) {
-      if (target.kind !== 'local') return null;
-      mailboxIds.push(target.user.mailboxId);
-    }
-  }
-  return mailboxIds.length === 0 ? null : deps.forwarder.ownerOf(mailboxIds);
-}
-
 /**
- * Where DATA goes: into a blob upload here, or, for mail to be queued on another node,
- * into memory (up to FORWARD_MAX_BYTES; a larger body falls back to an upload here).
+ * Where DATA goes: into a blob upload here, or, when parts of the message are queued
+ * on other nodes, into memory (up to FORWARD_MAX_BYTES; a larger body falls back to an
+ * upload here, and the whole message is queued here).
  */
 class DataSink {
   upload: BlobUpload | null = null;
+  size = 0;
   private chunks: Buffer[] = [];
-  private size = 0;
 
-  constructor(private readonly blobs: BlobStore, public forwardTo: number | null) {
-    if (forwardTo === null) this.upload = blobs.beginUpload();
+  constructor(private readonly blobs: BlobStore, inMemory: boolean) {
+    if (!inMemory) this.upload = blobs.beginUpload();
   }
 
   write(chunk: Buffer): void {
+    this.size += chunk.length;
     if (this.upload) {
       this.upload.write(chunk);
       return;
     }
     this.chunks.push(chunk);
-    this.size += chunk.length;
     if (this.size > FORWARD_MAX_BYTES) {
-      this.forwardTo = null;
       this.upload = this.blobs.beginUpload();
       for (const held of this.chunks) this.upload.write(held);
       this.chunks = [];

@@ -26,18 +26,7 @@ interface Frame {
   error?: string;
 }
 
-/**
- * Why a request failed: the peer could not be reached, the connection was lost with the
- * request in flight, no answer came in time (the peer may still act on it), or the
- * peer's handler failed.
- */
-export type TransportFailure = 'unreachable' | 'closed' | 'timeout' | 'remote' | 'protocol';
-
-export class TransportError extends Error {
-  constructor(message: string, readonly reason: TransportFailure) {
-    super(message);
-  }
-}
+export class TransportError extends Error {}
 
 /** Splits a byte stream into frames: 4-byte big-endian length + msgpack. */
 class FrameReader {
@@ -47,7 +36,7 @@ class FrameReader {
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
     while (this.buffer.length >= 4) {
       const length = this.buffer.readUInt32BE(0);
-      if (length > MAX_FRAME) throw new TransportError(`frame of ${length} bytes exceeds the limit`, 'protocol');
+      if (length > MAX_FRAME) throw new TransportError(`frame of ${length} bytes exceeds the limit`);
       if (this.buffer.length < 4 + length) return;
       const frame = packr.unpack(this.buffer.subarray(4, 4 + length)) as Frame;
       this.buffer = this.buffer.subarray(4 + length);
@@ -105,11 +94,11 @@ class PeerConnection {
       });
       socket.once('error', (err) => {
         this.connecting = null;
-        reject(new TransportError(`cannot reach ${this.path}: ${err.message}`, 'unreachable'));
+        reject(new TransportError(`cannot reach ${this.path}: ${err.message}`));
       });
       socket.once('close', () => {
         this.socket = null;
-        this.failAll(new TransportError(`connection to ${this.path} closed`, 'closed'));
+        this.failAll(new TransportError(`connection to ${this.path} closed`));
       });
     });
     return this.connecting;
@@ -120,7 +109,7 @@ class PeerConnection {
     if (!pending) return;
     this.pending.delete(frame.id);
     clearTimeout(pending.timer);
-    if (frame.kind === 'err') pending.reject(new TransportError(frame.error ?? 'remote error', 'remote'));
+    if (frame.kind === 'err') pending.reject(new TransportError(frame.error ?? 'remote error'));
     else pending.resolve(frame.body);
   }
 
@@ -138,7 +127,7 @@ class PeerConnection {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new TransportError(`request to ${this.path} timed out`, 'timeout'));
+        reject(new TransportError(`request to ${this.path} timed out`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       sendFrame(socket, { id, kind: 'req', body });
@@ -147,7 +136,7 @@ class PeerConnection {
 
   close(): void {
     this.socket?.destroy();
-    this.failAll(new TransportError('transport closed', 'closed'));
+    this.failAll(new TransportError('transport closed'));
   }
 }
 

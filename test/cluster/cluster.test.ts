@@ -12,6 +12,13 @@ const users = ['a1', 'a2', 'a3', 'a4', 'a5', 'a6'].map((u) => `${u}@cl.test`);
 
 afterAll(async () => cluster.destroy());
 
+interface TransactionLine { pid: number; rcpts: string[]; nodes?: Record<string, number>; result: string }
+
+/** The `smtp transaction` log lines the workers wrote since `from`. */
+function transactions(from: number): TransactionLine[] {
+  return cluster.output.slice(from).split('\n').filter((l) => l.includes('"smtp transaction"')).map((l) => JSON.parse(l) as TransactionLine);
+}
+
 async function logins(password: string): Promise<number> {
   const { stdout } = await python(`
 import poplib, sys
@@ -50,14 +57,14 @@ describe('ternmail start --workers 2', () => {
     expectExactlyOnce(await cluster.subjects(users), acked);
     const pids = new Map((await cluster.workers()).map((w) => [w.pid!, w.node]));
     const owners = new Map<string, Set<number>>();
-    const lines = cluster.output.slice(from).split('\n').filter((l) => l.includes('"smtp transaction"'));
+    const lines = transactions(from);
     let forwarded = 0;
-    for (const line of lines) {
-      const event = JSON.parse(line) as { pid: number; rcpts: string[]; node?: number; result: string };
+    for (const event of lines) {
       expect(event.result).toBe('queued');
-      // Queued on the accepting worker itself, or (`node`) sent to the worker holding the mailbox.
-      const queuedOn = event.node ?? pids.get(event.pid)!;
-      if (event.node !== undefined) forwarded += 1;
+      // Queued on the accepting worker itself, or (`nodes`) sent to the worker holding the mailbox.
+      const sentTo = Object.keys(event.nodes ?? {}).map(Number);
+      const queuedOn = sentTo.length > 0 ? sentTo[0] : pids.get(event.pid)!;
+      if (sentTo.length > 0) forwarded += 1;
       const seen = owners.get(event.rcpts[0]) ?? new Set();
       owners.set(event.rcpts[0], seen.add(queuedOn));
     }
@@ -66,6 +73,25 @@ describe('ternmail start --workers 2', () => {
     expect(forwarded).toBeGreaterThan(5);
     expect(forwarded).toBeLessThan(55);
     for (const [rcpt, nodes] of owners) expect([rcpt, nodes.size]).toEqual([rcpt, 1]);
+  });
+
+  it('splits mail for mailboxes on both workers: each worker queues its own recipients, the body sent once', async () => {
+    const group = ['g1', 'g2', 'g3', 'g4'].map((u) => `${u}@cl.test`);
+    for (const user of group) expect((await cluster.cli(['user', 'add', user, '--password', 'pw'])).code).toBe(0);
+    expect((await cluster.cli(['alias', 'add', 'group@cl.test', group.join(',')])).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = JSON.parse((await cluster.cli(['stats'])).stdout).messages as number;
+    const from = cluster.output.length;
+    const groupAcked = new Set<string>();
+    await sendWithReconnect({ port: cluster.ports!.smtp, worker: 6, recipients: () => 'group@cl.test', acked: groupAcked, count: 20, deadline: Date.now() + 20_000 });
+    expect(groupAcked.size).toBe(20);
+    await cluster.waitDelivered(before + 80);
+    for (const user of group) expectExactlyOnce(await cluster.subjects([user]), groupAcked);
+    // After the first message placed the four mailboxes (two per worker), every message
+    // left two recipients where it arrived and sent one copy, for two, to the other worker.
+    const split = transactions(from).filter((event) => event.nodes !== undefined);
+    expect(split.length).toBeGreaterThanOrEqual(15);
+    for (const event of split) expect(Object.values(event.nodes!)).toEqual([2]);
   });
 
   it('shows a directory change on every worker within a second', async () => {
