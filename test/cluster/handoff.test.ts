@@ -1,7 +1,8 @@
 // Connection handoff in `ternmail start --workers 2`: an IMAP or POP3 connection that
 // logs in on the worker not holding the user's mailbox moves to the one that does and
 // goes on there, already logged in, with the bytes the client pipelined. TLS sessions
-// stay where they are; a handoff to a worker just killed leaves the session where it was.
+// stay where they are; a handoff to a worker just killed leaves the session where it was,
+// and the sessions on the other worker go on undisturbed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LineClient, python } from '../support/clients.js';
 import { TestCluster } from '../support/cluster.js';
@@ -194,6 +195,12 @@ describe('handoff to a worker that was just killed', () => {
     const before = await cluster.workers();
     const victim = before.find((w) => w.node === node)!;
     const survivor = before.find((w) => w.node !== node)!;
+    // Sessions of a user whose mailbox is on the other worker (all of them moved there at login).
+    const bystanders = await Promise.all(Array.from({ length: 3 }, () => imapLogin(`imap1@${DOMAIN}`)));
+    for (const client of bystanders) {
+      client.send('b SELECT INBOX\r\n');
+      await client.expect(/^b OK .*\r\n/m);
+    }
     process.kill(victim.pid!, 'SIGKILL');
     // The primary notices within milliseconds; the worker is back only after a restart delay and its start.
     await new Promise((r) => setTimeout(r, 100));
@@ -209,6 +216,13 @@ describe('handoff to a worker that was just killed', () => {
     for (const client of clients) {
       client.send('s SELECT INBOX\r\n');
       await client.expect(/^s OK .*\r\n/m, 10_000);
+      client.send('z LOGOUT\r\n');
+      await client.expect(/^z OK .*\r\n/m);
+    }
+    // The other worker's sessions never noticed.
+    for (const client of bystanders) {
+      client.send('f FETCH 1 BODY.PEEK[HEADER.FIELDS (SUBJECT)]\r\n');
+      await client.expect(/Subject: welcome imap1@ho\.test[\s\S]*^f OK .*\r\n/m);
       client.send('z LOGOUT\r\n');
       await client.expect(/^z OK .*\r\n/m);
     }
