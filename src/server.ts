@@ -106,8 +106,8 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     mailboxes.usePlacement({
       self: membership.nodeId,
       remote: membership.remote,
-      ownerKnown: (mailboxId) => directory.cache.placements.get(mailboxId)?.node,
-      owner: async (mailboxId) => directory.cache.placements.get(mailboxId)?.node ?? membership.place(mailboxId),
+      ownerKnown: (mailboxId) => directory.cache.nodeOf(mailboxId),
+      owner: async (mailboxId) => directory.cache.nodeOf(mailboxId) ?? membership.place(mailboxId),
     });
   }
   const deliveredCount = { value: 0 };
@@ -146,10 +146,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     db, blobs, queue: queueStore, queueActor: () => queueActor, directory, mailboxes, log: log.child({ listener: 'smtp' }),
     hostname: config.hostname, maxMessageSize: config.maxMessageSize, maxRecipients: config.maxRecipients, maxReceivedHeaders: config.maxReceivedHeaders,
     forwarder: options.cluster
-      ? mailForwarder(options.cluster.nodeId, options.cluster.transport, (address) => {
-        const user = directory.cache.user(address);
-        return user && directory.cache.placements.get(user.mailboxId)?.node;
-      })
+      ? mailForwarder(options.cluster.nodeId, options.cluster.transport, (address) => directory.cache.nodeOfUser(address))
       : undefined,
   };
   const handoff = options.cluster?.handoff;
@@ -200,10 +197,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     async lend(max, leaseMs) {
       // A delivery into a mailbox of this node is best done here: lent, its body would only come back.
       const self = options.cluster?.nodeId;
-      const lendable = (address: string) => {
-        const user = directory.cache.user(address);
-        return user === undefined || directory.cache.placements.get(user.mailboxId)?.node !== self;
-      };
+      const lendable = (address: string) => directory.cache.nodeOfUser(address) !== self;
       const reply = await ask<QueueMessage, { ok: true; tasks: DeliveryTask[] } | Failure>(queueActor, (replyTo) => ({ type: 'lend', max, leaseMs, lendable, replyTo }));
       return reply.ok ? reply.tasks : [];
     },

@@ -114,7 +114,7 @@ export async function handleNodeRequest(request: NodeRequest, ctx: NodeRequestCo
       return importMailbox(needMove(ctx), request.data);
     case 'drop-import': {
       const move = needMove(ctx);
-      return dropImport(move, request.mailboxId, request.shas, ctx.directory.cache.placements.get(request.mailboxId)?.node === move.self);
+      return dropImport(move, request.mailboxId, request.shas, ctx.directory.cache.nodeOf(request.mailboxId) === move.self);
     }
     default:
       throw new UnknownRequestError(`a worker does not serve ${request.kind}`);

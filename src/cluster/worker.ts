@@ -41,7 +41,7 @@ export async function runWorker(config: ServerConfig, log: Logger, nodeId: numbe
 
   const accessNodes = new Set<number>();
   for (let node = 1; node <= config.workers; node++) if (rolesOf(config, node).includes('access')) accessNodes.add(node);
-  const handoff = new SessionHandoff(nodeId, accessNodes, (mailboxId) => directory.cache.placements.get(mailboxId)?.node, log.child({ component: 'handoff' }));
+  const handoff = new SessionHandoff(nodeId, accessNodes, (mailboxId) => directory.cache.nodeOf(mailboxId), log.child({ component: 'handoff' }));
 
   const startedAt = Date.now();
   server = await startServer({ ...config, data: nodeDataPath(config.data, nodeId) }, log, {

@@ -40,6 +40,17 @@ export class DirectoryCache {
     this.appliedSeq = seq;
   }
 
+  /** The node holding a mailbox, if it is placed. */
+  nodeOf(mailboxId: string): number | undefined {
+    return this.placements.get(mailboxId)?.node;
+  }
+
+  /** The node holding a user's mailbox, if the user exists and the mailbox is placed. */
+  nodeOfUser(address: string): number | undefined {
+    const user = this.user(address);
+    return user && this.nodeOf(user.mailboxId);
+  }
+
   /** How many mailboxes are placed on each node. */
   mailboxesPerNode(): ReadonlyMap<number, number> {
     return this.perNode;
