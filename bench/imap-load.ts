@@ -7,6 +7,7 @@
 //     rate, the server's RSS/PSS (--pid) before and with all K idling, then
 //     delivers messages over SMTP to idling users and times the EXISTS they see.
 import { readdirSync, readFileSync } from 'node:fs';
+import { ErrorTally } from './error-tally.js';
 import { parseArgs } from 'node:util';
 import { ImapClient, quote } from './imap-client.js';
 import { SmtpClient } from './smtp-client.js';
@@ -94,7 +95,7 @@ class Timings {
 interface CycleTotals {
   cycles: number;
   bodyBytes: number;
-  errors: Map<string, number>;
+  errors: ErrorTally;
 }
 
 function randomSequence(random: () => number, exists: number): number {
@@ -128,7 +129,7 @@ async function oneCycle(opts: Options, random: () => number, timings: Timings, t
 
 async function runCycles(opts: Options): Promise<void> {
   const timings = new Timings();
-  const totals: CycleTotals = { cycles: 0, bodyBytes: 0, errors: new Map() };
+  const totals: CycleTotals = { cycles: 0, bodyBytes: 0, errors: new ErrorTally() };
   const probe = probeProcess(opts.pid);
   const selfBefore = selfCpuMs();
   const started = performance.now();
@@ -139,18 +140,17 @@ async function runCycles(opts: Options): Promise<void> {
       try {
         await oneCycle(opts, random, timings, totals);
       } catch (err) {
-        const key = (err as Error).message.slice(0, 120);
-        totals.errors.set(key, (totals.errors.get(key) ?? 0) + 1);
+        totals.errors.add(err);
       }
     }
   };
   await Promise.all(Array.from({ length: opts.clients }, (_, i) => client(i)));
   const secs = (performance.now() - started) / 1000;
-  const errors = [...totals.errors.values()].reduce((a, b) => a + b, 0);
+  const errors = totals.errors.count;
   const commands = timings.commands;
   console.log(`imap-load: ${opts.clients} clients, ${fmt(secs, 2)} s (incl. finishing cycles): ${totals.cycles} cycles, ${errors} errors, ` +
     `${commands} commands = ${fmt(commands / secs)} commands/s`);
-  for (const [error, n] of totals.errors) console.log(`  ${n} x ${error}`);
+  totals.errors.print();
   for (const [name, s] of timings.samples) {
     if (s.count === 0) continue;
     console.log(`  ${name.padEnd(18)} ${String(s.count).padStart(7)} ${fmt(s.count / secs).padStart(9)}/s  ` +
@@ -298,7 +298,7 @@ async function runIdle(opts: Options): Promise<void> {
   if (baseline) console.log(describeMemory('baseline', baseline));
   const users = opts.last - opts.first + 1;
   const idlers: Idler[] = [];
-  const errors = new Map<string, number>();
+  const errors = new ErrorTally();
   const started = performance.now();
   let next = 0;
   const lane = async () => {
@@ -307,16 +307,15 @@ async function runIdle(opts: Options): Promise<void> {
       try {
         idlers.push(await openIdler(opts, userAddress(opts.first + (i % users), opts.domain)));
       } catch (err) {
-        const key = (err as Error).message.slice(0, 120);
-        errors.set(key, (errors.get(key) ?? 0) + 1);
+        errors.add(err);
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(opts.inflight, opts.conns) }, lane));
   const secs = (performance.now() - started) / 1000;
   console.log(`${idlers.length}/${opts.conns} connections idling after ${fmt(secs, 2)} s (${fmt(idlers.length / secs)} logins/s, ` +
-    `${opts.inflight} in flight); ${[...errors.values()].reduce((a, b) => a + b, 0)} errors`);
-  for (const [error, n] of errors) console.log(`  ${n} x ${error}`);
+    `${opts.inflight} in flight); ${errors.count} errors`);
+  errors.print();
   await new Promise((r) => setTimeout(r, opts.holdSecs * 1000));
   if (opts.pid !== undefined && baseline) {
     const now = memoryKiB(opts.pid);

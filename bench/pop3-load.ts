@@ -2,6 +2,7 @@
 // RETR of every message, QUIT, with a random user of a range. Reports msgs/s, MB/s,
 // per-RETR and per-session latency and, with --pid, server CPU per message and peak RSS.
 import { parseArgs } from 'node:util';
+import { ErrorTally } from './error-tally.js';
 import { Pop3Client } from './pop3-client.js';
 import { LatencySamples, fmt } from './latency.js';
 import { probeProcess, selfCpuMs } from './process-usage.js';
@@ -45,7 +46,7 @@ interface Totals {
   sessions: number;
   messages: number;
   bytes: number;
-  errors: Map<string, number>;
+  errors: ErrorTally;
 }
 
 async function oneSession(opts: Options, user: string, retr: LatencySamples): Promise<{ messages: number; bytes: number }> {
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
   const opts = options();
   const retr = new LatencySamples();
   const sessionLatency = new LatencySamples();
-  const totals: Totals = { sessions: 0, messages: 0, bytes: 0, errors: new Map() };
+  const totals: Totals = { sessions: 0, messages: 0, bytes: 0, errors: new ErrorTally() };
   const probe = probeProcess(opts.pid);
   const selfBefore = selfCpuMs();
   const started = performance.now();
@@ -89,17 +90,16 @@ async function main(): Promise<void> {
         totals.bytes += done.bytes;
         sessionLatency.add(performance.now() - t);
       } catch (err) {
-        const key = (err as Error).message.slice(0, 120);
-        totals.errors.set(key, (totals.errors.get(key) ?? 0) + 1);
+        totals.errors.add(err);
       }
     }
   };
   await Promise.all(Array.from({ length: opts.clients }, (_, i) => client(i)));
   const secs = (performance.now() - started) / 1000;
-  const errors = [...totals.errors.values()].reduce((a, b) => a + b, 0);
+  const errors = totals.errors.count;
   console.log(`pop3-load: ${opts.clients} clients, ${fmt(secs, 2)} s: ${totals.sessions} sessions (${fmt(totals.sessions / secs)}/s), ` +
     `${totals.messages} msgs (${fmt(totals.messages / secs)} msg/s), ${fmt(totals.bytes / 1e6)} MB (${fmt(totals.bytes / 1e6 / secs, 2)} MB/s), ${errors} errors`);
-  for (const [error, n] of totals.errors) console.log(`  ${n} x ${error}`);
+  totals.errors.print();
   console.log(`RETR latency: ${retr.summary()}`);
   console.log(`session latency: p50 ${fmt(sessionLatency.quantile(0.5) / 1000, 2)} s, p99 ${fmt(sessionLatency.quantile(0.99) / 1000, 2)} s`);
   console.log(`load generator CPU: ${fmt((selfCpuMs() - selfBefore) / 1000, 2)} s (${fmt((selfCpuMs() - selfBefore) / Math.max(1, totals.messages), 3)} ms/msg)`);

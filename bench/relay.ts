@@ -9,6 +9,7 @@
 //     stored-message count (integer or `ternmail stats` JSON), --queued-cmd prints
 //     A's queue (integer or stats JSON, its "queued").
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { ErrorTally } from './error-tally.js';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -224,7 +225,7 @@ function queuedOf(text: string): number {
   return Number(text.split(/\s+/)[0]);
 }
 
-interface Totals { accepted: number; failed: number; errors: Map<string, number>; lastAcceptAt: number }
+interface Totals { accepted: number; failed: number; errors: ErrorTally; lastAcceptAt: number }
 
 async function submitAll(opts: Options, totals: Totals, latency: LatencySamples, started: number): Promise<void> {
   const body = buildMessage({ size: opts.size, from: opts.user, subject: 'relay load', unique: `relay-${Date.now()}` });
@@ -253,8 +254,7 @@ async function submitAll(opts: Options, totals: Totals, latency: LatencySamples,
         totals.lastAcceptAt = performance.now() - started;
       } catch (err) {
         totals.failed += 1;
-        const key = (err as Error).message.slice(0, 120);
-        totals.errors.set(key, (totals.errors.get(key) ?? 0) + 1);
+        totals.errors.add(err);
         client?.destroy();
         client = null;
       }
@@ -281,7 +281,7 @@ async function measure(opts: Options, pair: Pair | null): Promise<void> {
     `(${opts.perConnection} msgs each) to ${opts.host}:${opts.port}, rcpts user0001..user${String(opts.users).padStart(4, '0')}@${opts.domain}; ` +
     `B baseline ${baseline}`);
 
-  const totals: Totals = { accepted: 0, failed: 0, errors: new Map(), lastAcceptAt: 0 };
+  const totals: Totals = { accepted: 0, failed: 0, errors: new ErrorTally(), lastAcceptAt: 0 };
   const latency = new LatencySamples();
   const selfBefore = selfCpuMs();
   const started = performance.now();
@@ -297,7 +297,7 @@ async function measure(opts: Options, pair: Pair | null): Promise<void> {
   await submitAll(opts, totals, latency, started);
   const acceptSecs = totals.lastAcceptAt / 1000;
   console.log(`accepted ${totals.accepted}/${opts.messages} in ${fmt(acceptSecs, 2)} s: ${fmt(totals.accepted / acceptSecs)} msg/s (A's 250s); ${totals.failed} failed`);
-  for (const [error, n] of totals.errors) console.log(`  ${n} x ${error}`);
+  totals.errors.print();
   console.log(`latency DATA end -> 250 at A: ${latency.summary()}`);
   console.log(`load generator CPU: ${fmt((selfCpuMs() - selfBefore) / Math.max(1, totals.accepted), 3)} ms/msg`);
 

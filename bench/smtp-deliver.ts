@@ -3,6 +3,7 @@
 // holds them all. Reports accept rate, DATA-end → 250 latency, end-to-end rate and,
 // with --pid, the server's CPU per message and peak RSS.
 import { parseArgs } from 'node:util';
+import { ErrorTally } from './error-tally.js';
 import { SmtpClient } from './smtp-client.js';
 import { buildMessage } from './message-body.js';
 import { LatencySamples, fmt } from './latency.js';
@@ -64,7 +65,7 @@ interface Totals {
   accepted: number;
   recipients: number;
   failed: number;
-  errors: Map<string, number>;
+  errors: ErrorTally;
   lastAcceptAt: number;
 }
 
@@ -88,8 +89,7 @@ async function runSession(opts: Options, sessionId: number, count: number, body:
       totals.lastAcceptAt = performance.now();
     } catch (err) {
       totals.failed += 1;
-      const key = (err as Error).message.slice(0, 120);
-      totals.errors.set(key, (totals.errors.get(key) ?? 0) + 1);
+      totals.errors.add(err);
       client?.destroy();
       client = null;
     }
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   const sessions: number[] = [];
   for (let left = opts.messages; left > 0; left -= opts.perSession) sessions.push(Math.min(opts.perSession, left));
   const latency = new LatencySamples();
-  const totals: Totals = { accepted: 0, recipients: 0, failed: 0, errors: new Map(), lastAcceptAt: 0 };
+  const totals: Totals = { accepted: 0, recipients: 0, failed: 0, errors: new ErrorTally(), lastAcceptAt: 0 };
   const probe = probeProcess(opts.pid);
   const selfBefore = selfCpuMs();
   const started = performance.now();
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   const selfMs = selfCpuMs() - selfBefore;
   console.log(`accepted ${totals.accepted}/${opts.messages} msgs (${totals.recipients} rcpts) in ${fmt(acceptSecs, 2)} s: ` +
     `${fmt(totals.accepted / acceptSecs)} msg/s; ${totals.failed} failed`);
-  for (const [error, n] of totals.errors) console.log(`  ${n} x ${error}`);
+  totals.errors.print();
   console.log(`latency DATA end -> 250: ${latency.summary()}`);
   console.log(`load generator CPU: ${fmt(selfMs / Math.max(1, totals.accepted), 3)} ms/msg`);
   const atAccept = probe?.finish();
