@@ -3,24 +3,14 @@
 // The first occurrence of each field wins, as in Dovecot.
 
 import { readParameters, Rfc822Reader } from './rfc822-reader.js';
-import type { Disposition, ParamList } from './types.js';
+import type { Disposition, MimePart, ParamList } from './types.js';
 
-export interface ContentFields {
-  /** Set once a Content-Type field was seen; "" when it was unparsable. */
-  type: string | null;
-  subtype: string | null;
-  params: ParamList | null;
+/** The Content-* fields a part keeps (see MimePart), as read from its header. */
+export type ContentFields = Pick<MimePart,
+  'type' | 'subtype' | 'params' | 'boundary' | 'id' | 'description' | 'encoding' | 'md5' | 'disposition' | 'language' | 'location'> & {
   /** type/subtype lower-cased, "" when unparsable; drives the part kind. */
   mediaType: string | null;
-  boundary: string | null;
-  id: string | null;
-  description: string | null;
-  encoding: string | null;
-  md5: string | null;
-  disposition: Disposition | null;
-  language: string[] | null;
-  location: string | null;
-}
+};
 
 export function emptyContentFields(): ContentFields {
   return {

@@ -46,7 +46,7 @@ export interface MimePart {
   bodyEnd: number;
   /** Body line count (LF count); kept for text and message parts, 0 otherwise. */
   lines: number;
-  /** Content-Type; null when absent (or discarded because the part is not MIME). */
+  /** Content-Type; null when absent (or discarded because the part is not MIME), "" when unparsable. */
   type: string | null;
   subtype: string | null;
   params: ParamList | null;
