@@ -26,7 +26,7 @@ import type { NodeRequest } from './cluster/protocol.js';
 import { handleNodeRequest, type NodeServices } from './cluster/node-services.js';
 import { Borrower } from './cluster/work-sharing.js';
 import { mailForwarder } from './cluster/mail-forwarding.js';
-import { queueUpload } from './actors/smtp-session.js';
+import { queueBody } from './actors/smtp-session.js';
 import type { DoneReply, MailboxRequest } from './actors/mailbox-messages.js';
 import { startPop3Listener } from './actors/pop3-listener.js';
 import { startImapListener } from './actors/imap-listener.js';
@@ -203,10 +203,8 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     },
     lentResults: (results) => dispatch(queueActor, { type: 'lent-results', results }),
     async enqueueForwarded(entry, body) {
-      const upload = blobs.beginUpload();
-      upload.write(body);
       // The sender queues the same part itself if our answer does not reach it in time.
-      await queueUpload(smtpDeps, upload, entry, { mayRepeat: true });
+      await queueBody(smtpDeps, body, entry, { mayRepeat: true });
     },
     async queueList() {
       const reply = await ask<QueueMessage, { ok: true; entries: QueueListing[] } | Failure>(queueActor, (replyTo) => ({ type: 'list', replyTo }));

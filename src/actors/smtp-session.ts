@@ -195,11 +195,8 @@ async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, s
 async function queueSplit(
   deps: SmtpSessionDeps, queueId: string, envelope: Pick<ForwardedEntry, 'from' | 'client'>, split: RecipientSplit, body: Buffer,
 ): Promise<Record<number, number>> {
-  const queueHere = (id: string, recipients: QueueRecipient[], mayRepeat: boolean) => {
-    const upload = deps.blobs.beginUpload();
-    upload.write(body);
-    return queueUpload(deps, upload, { id, ...envelope, recipients }, { mayRepeat });
-  };
+  const queueHere = (id: string, recipients: QueueRecipient[], mayRepeat: boolean) =>
+    queueBody(deps, body, { id, ...envelope, recipients }, { mayRepeat });
   const nodes: Record<number, number> = {};
   await Promise.all([
     split.here.length > 0 ? queueHere(queueId, split.here, false) : null,
@@ -222,13 +219,22 @@ async function queueSplit(
  * `mayRepeat`: the same message may be queued on another node too, so its first
  * delivery checks the mailbox's delivery marker.
  */
-export async function queueUpload(
+async function queueUpload(
   deps: Pick<SmtpSessionDeps, 'queue' | 'queueActor'>, upload: BlobUpload, fields: ForwardedEntry, options: { mayRepeat: boolean },
 ): Promise<{ entry: QueueEntry; deduplicated: boolean }> {
   // Mail that only passes through is never FETCHed: its MIME structure is not worth computing.
   const queued = await deps.queue.enqueue(upload, fields, { analyze: fields.recipients.some((r) => r.kind === 'local') });
   dispatch(deps.queueActor(), { type: 'queued', entry: options.mayRepeat ? { ...queued.entry, recovered: true } : queued.entry });
   return queued;
+}
+
+/** queueUpload for a body already in memory (from another node, or kept to be sent on). */
+export function queueBody(
+  deps: Pick<SmtpSessionDeps, 'blobs' | 'queue' | 'queueActor'>, body: Buffer, fields: ForwardedEntry, options: { mayRepeat: boolean },
+): Promise<{ entry: QueueEntry; deduplicated: boolean }> {
+  const upload = deps.blobs.beginUpload();
+  upload.write(body);
+  return queueUpload(deps, upload, fields, options);
 }
 
 /**

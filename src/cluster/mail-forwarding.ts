@@ -44,8 +44,13 @@ export function mailForwarder(
       for (const rcpt of recipients) {
         // A mailbox not placed yet is placed by its first delivery, from here.
         const owner = rcpt.kind === 'local' ? ownerOfAddress(rcpt.address) : undefined;
-        if (owner === undefined || owner === self) here.push(rcpt);
-        else elsewhere.set(owner, [...(elsewhere.get(owner) ?? []), rcpt]);
+        if (owner === undefined || owner === self) {
+          here.push(rcpt);
+          continue;
+        }
+        const part = elsewhere.get(owner);
+        if (part) part.push(rcpt);
+        else elsewhere.set(owner, [rcpt]);
       }
       return elsewhere.size === 0 ? null : { here, elsewhere };
     },

@@ -6,10 +6,10 @@ import type { DirectoryRequestBody } from '../actors/directory.js';
 import type { FolderEvent } from '../actors/mailbox-imap-messages.js';
 import type { DeliveryResult, DeliveryTask, QueueControl, QueueListing } from '../actors/queue.js';
 import type { MailboxExport } from '../store/mailbox-transfer.js';
-import type { QueueEntry } from '../store/queue-store.js';
+import type { NewQueueEntry } from '../store/queue-store.js';
 
 /** The envelope of a message accepted on one node and queued on the node of its mailboxes. */
-export type ForwardedEntry = Pick<QueueEntry, 'id' | 'from' | 'client' | 'recipients'>;
+export type ForwardedEntry = NewQueueEntry;
 
 /** A mailbox request without its replyTo; a select's listener becomes `listenerSession`. */
 export type MailboxRequestBody = { type: string; [field: string]: unknown };

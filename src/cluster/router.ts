@@ -35,7 +35,7 @@ export function initialRouterState(): RouterState {
 }
 
 /** The running store node (any store node if none runs) with the least load. */
-export function leastLoaded(all: StoreNodeLoad[], cache: DirectoryCache, pending: ReadonlyMap<number, number>): number {
+function leastLoaded(all: StoreNodeLoad[], cache: DirectoryCache, pending: ReadonlyMap<number, number>): number {
   if (all.length === 0) throw new Error('no store node');
   const up = all.filter((n) => n.state === 'running');
   const nodes = up.length > 0 ? up : all;

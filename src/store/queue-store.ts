@@ -36,6 +36,9 @@ export interface QueueEntry {
   recovered?: boolean;
 }
 
+/** What the sender of a message decides about its queue entry; the store fills in the rest. */
+export type NewQueueEntry = Pick<QueueEntry, 'id' | 'from' | 'client' | 'recipients'>;
+
 let sequence = 0;
 
 /** Sortable, unique queue ids: milliseconds, a per-process counter and random bits. */
@@ -69,7 +72,7 @@ export class QueueStore {
    * after which the acknowledgment may follow.
    */
   async enqueue(
-    upload: BlobUpload, fields: Pick<QueueEntry, 'id' | 'from' | 'client' | 'recipients'>, options: { analyze?: boolean } = {},
+    upload: BlobUpload, fields: NewQueueEntry, options: { analyze?: boolean } = {},
   ): Promise<{ entry: QueueEntry; deduplicated: boolean }> {
     const finished = await upload.finish(queueHolder(fields.id), options);
     const entry: QueueEntry = {
