@@ -25,7 +25,7 @@
 #   W5_CONNS=N         W5 connections (default 5000; --quick 200)
 set -uo pipefail
 
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 workloads=W1,W2,W3,W4,W5; quick=0; tm_args=""; out=""
 while [ $# -gt 0 ]; do
   case "$1" in

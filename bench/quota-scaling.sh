@@ -30,7 +30,7 @@
 # /sys/fs/cgroup/cpuacct), W1_MESSAGES, W3_SECS, LOADER=node|anchor.
 set -uo pipefail
 
-usage() { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 quick=0; workloads="W1 W3"; tm_args=""; pos=()
 while [ $# -gt 0 ]; do
   case "$1" in
