@@ -1,0 +1,165 @@
+// IMAP against hostile clients: literals are admitted before a byte is buffered (8 KiB
+// before login, LITERAL+ included; a per-process budget after it), unauthenticated
+// connections are logged out after the short login timeout, and a deflate bomb after
+// COMPRESS is inflated no faster than the session reads it and ends the connection.
+import net from 'node:net';
+import zlib from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LineClient } from '../../support/clients.js';
+import { provision, startTestServer, type TestServer } from '../../support/server.js';
+import { RawImap } from './imap-support.js';
+
+let server: TestServer;
+const MiB = 1024 * 1024;
+
+beforeAll(async () => {
+  server = await startTestServer({ imapLoginTimeout: 1, imapLiteralBudget: MiB });
+  await provision(server, 'hard.test', ['ann', 'bob']);
+});
+
+afterAll(async () => server.destroy());
+
+/** Writes `total` bytes of `x` in 64 KiB pieces as long as the peer reads; returns how many were accepted. */
+async function pour(socket: net.Socket, total: number): Promise<number> {
+  const piece = Buffer.alloc(64 * 1024, 'x');
+  let sent = 0;
+  while (sent < total && !socket.destroyed) {
+    const ok = socket.write(piece);
+    sent += piece.length;
+    if (!ok) {
+      const drained = await new Promise<boolean>((resolve) => {
+        socket.once('drain', () => resolve(true));
+        socket.once('close', () => resolve(false));
+      });
+      if (!drained) break;
+    }
+  }
+  return sent;
+}
+
+function externalMemory(): number {
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.arrayBuffers;
+}
+
+describe('IMAP literals before login', () => {
+  it('refuses a 40 MiB LITERAL+ APPEND before login with BAD and BYE, without buffering it', async () => {
+    const client = await LineClient.connect(server.ports.imap);
+    await client.expect(/^\* OK .*\r\n/);
+    const before = externalMemory();
+    client.send('a APPEND INBOX {41943040+}\r\n');
+    void pour(client.socket, 40 * MiB);
+    const answer = await client.expect(/\* BYE [^\r]*\r\n/);
+    expect(answer).toMatch(/a BAD \[TOOBIG\]/);
+    await client.waitClosed();
+    expect(externalMemory() - before).toBeLessThan(10 * MiB);
+  });
+
+  it('refuses a synchronizing literal over 8 KiB before login, and the session goes on', async () => {
+    const raw = await RawImap.open(server);
+    raw.line.send('a LOGIN {9000}\r\n');
+    expect(await raw.line.expect(/a (OK|NO|BAD)[^\r]*\r\n/)).toMatch(/a NO \[TOOBIG\]/);
+    expect(await raw.run('NOOP')).toMatch(/OK/);
+    raw.close();
+  });
+
+  it('still logs in with a small LITERAL+ password', async () => {
+    const raw = await RawImap.open(server);
+    expect(await raw.run('LOGIN ann@hard.test {2+}\r\npw')).toMatch(/OK/);
+    raw.close();
+  });
+});
+
+describe('the process-wide literal budget', () => {
+  it('refuses a synchronizing literal over the budget with NO [LIMIT] before the continuation', async () => {
+    const raw = await RawImap.open(server, 'ann@hard.test');
+    raw.line.send(`a APPEND INBOX {${2 * MiB}}\r\n`);
+    const answer = await raw.line.expect(/a (OK|NO|BAD)[^\r]*\r\n/);
+    expect(answer).toMatch(/^a NO \[LIMIT\]/);
+    expect(answer).not.toContain('+ ');
+    expect(await raw.run('NOOP')).toMatch(/OK/);
+    raw.close();
+  });
+
+  it('refuses a LITERAL+ over the budget with BAD and closes the connection', async () => {
+    const raw = await RawImap.open(server, 'ann@hard.test');
+    raw.line.send(`a APPEND INBOX {${2 * MiB}+}\r\n`);
+    void pour(raw.line.socket, 2 * MiB);
+    const answer = await raw.line.expect(/\* BYE [^\r]*\r\n/);
+    expect(answer).toMatch(/a BAD \[LIMIT\]/);
+    await raw.line.waitClosed();
+  });
+
+  it('is shared by connections: a literal being received holds its part until the command ran', async () => {
+    const first = await RawImap.open(server, 'ann@hard.test');
+    const second = await RawImap.open(server, 'bob@hard.test');
+    const size = 700 * 1024;
+    const body = Buffer.alloc(size, 'y');
+    body.write('Subject: big\r\n\r\n');
+    first.line.send(`f APPEND INBOX {${size}}\r\n`);
+    await first.line.expect(/^\+ [^\r]*\r\n/);
+    first.line.send(body.subarray(0, size / 2));
+    second.line.send(`s APPEND INBOX {${size}}\r\n`);
+    expect(await second.line.expect(/s (OK|NO|BAD)[^\r]*\r\n/)).toMatch(/^s NO \[LIMIT\]/);
+    first.line.send(Buffer.concat([body.subarray(size / 2), Buffer.from('\r\n')]));
+    expect(await first.line.expect(/f (OK|NO|BAD)[^\r]*\r\n/)).toMatch(/f OK \[APPENDUID/);
+    second.line.send(`s2 APPEND INBOX {${size}}\r\n`);
+    await second.line.expect(/^\+ [^\r]*\r\n/);
+    second.line.send(Buffer.concat([body, Buffer.from('\r\n')]));
+    expect(await second.line.expect(/s2 (OK|NO|BAD)[^\r]*\r\n/)).toMatch(/s2 OK \[APPENDUID/);
+    first.close();
+    second.close();
+  });
+});
+
+describe('IMAP login timeout', () => {
+  it('logs out a connection that does not authenticate within imapLoginTimeout', async () => {
+    const client = await LineClient.connect(server.ports.imap);
+    await client.expect(/^\* OK .*\r\n/);
+    expect(await client.expect(/\* BYE [^\r]*\r\n/, 5000)).toMatch(/Autologout/);
+    await client.waitClosed();
+  });
+
+  it('does not apply once the client is logged in', async () => {
+    const raw = await RawImap.open(server, 'ann@hard.test');
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(await raw.run('NOOP')).toMatch(/OK/);
+    raw.close();
+  });
+});
+
+describe('IMAP COMPRESS against a deflate bomb', () => {
+  it('closes the connection without inflating the bomb into memory', async () => {
+    const raw = await RawImap.open(server, 'ann@hard.test');
+    raw.line.send('z COMPRESS DEFLATE\r\n');
+    await raw.line.expect(/z OK [^\r]*\r\n/);
+    const bomb = await deflateBomb(100 * MiB);
+    expect(bomb.length).toBeLessThan(MiB);
+    const before = externalMemory();
+    const replies = zlib.createInflateRaw();
+    let text = '';
+    replies.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    replies.on('error', () => undefined);
+    raw.line.socket.removeAllListeners('data');
+    raw.line.socket.on('data', (chunk: string) => replies.write(Buffer.from(chunk, 'latin1')));
+    raw.line.socket.write(bomb);
+    await raw.line.waitClosed(20_000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(text).toMatch(/BAD \[LIMIT\] Command line too long/);
+    expect(text).toContain('* BYE');
+    expect(externalMemory() - before).toBeLessThan(20 * MiB);
+  }, 30_000);
+});
+
+/** `size` bytes of 'a' (no line end) compressed without ever holding them. */
+async function deflateBomb(size: number): Promise<Buffer> {
+  const deflate = zlib.createDeflateRaw({ level: 9 });
+  const chunks: Buffer[] = [];
+  deflate.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const piece = Buffer.alloc(MiB, 'a');
+  for (let written = 0; written < size; written += piece.length) {
+    if (!deflate.write(piece)) await new Promise((resolve) => deflate.once('drain', resolve));
+  }
+  await new Promise((resolve) => deflate.end(resolve));
+  return Buffer.concat(chunks);
+}
