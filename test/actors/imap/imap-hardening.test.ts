@@ -112,6 +112,26 @@ describe('the process-wide literal budget', () => {
   });
 });
 
+describe('LIST patterns', () => {
+  it('answers 20 wildcards against a 200-character folder name while another connection is served', async () => {
+    const raw = await RawImap.open(server, 'ann@hard.test');
+    const probe = await RawImap.open(server, 'bob@hard.test');
+    const folder = `${'a'.repeat(199)}b`;
+    expect(await raw.run(`CREATE ${folder}`)).toMatch(/OK/);
+    raw.line.send(`l LIST "" ${'*a'.repeat(20)}c\r\n`);
+    const sent = Date.now();
+    expect(await probe.run('NOOP')).toMatch(/OK/);
+    // Generous bound: the backtracking matcher blocked the process for far longer.
+    expect(Date.now() - sent).toBeLessThan(2000);
+    const listed = await raw.line.expect(/l (OK|NO|BAD)[^\r]*\r\n/);
+    expect(listed).toMatch(/^l OK/);
+    expect(listed).not.toContain(folder);
+    expect(await raw.run(`LIST "" ${'*a'.repeat(20)}b`)).toContain(folder);
+    raw.close();
+    probe.close();
+  });
+});
+
 describe('IMAP login timeout', () => {
   it('logs out a connection that does not authenticate within imapLoginTimeout', async () => {
     const client = await LineClient.connect(server.ports.imap);
