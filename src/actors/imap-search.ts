@@ -1,7 +1,8 @@
 // SEARCH evaluation (RFC 3501 §6.4.4, CONDSTORE MODSEQ): the criteria tree evaluated
 // over the selected folder's view; header, body and Date keys read the message text
-// (decoded as Dovecot does, see store/mime/search-text.ts) only when the tree needs it.
-import { bodyTexts, containsText, decodedHeaderValues, fullTexts, hasHeader, sentDay } from '../store/mime/search-text.js';
+// (decoded as Dovecot does, see store/mime/search-text.ts) only when the tree needs it,
+// and each message's texts are decoded and case-folded once per command, however many keys read them.
+import { bodyTexts, decodedHeaderValues, foldCase, fullTexts, hasHeader, sentDay } from '../store/mime/search-text.js';
 import { sequenceSetContains } from '../protocols/imap/sequence-set.js';
 import type { ImapDate, SearchKey, SequenceSet } from '../protocols/imap/types.js';
 import type { MessageView } from './mailbox-imap-messages.js';
@@ -22,7 +23,58 @@ interface SearchContent {
 interface Candidate {
   message: MessageView;
   seq: number;
-  content: SearchContent | null;
+  texts: MessageTexts | null;
+}
+
+/** One message's searchable texts, decoded and case-folded on first use and then reused by every key. */
+class MessageTexts {
+  private body: string[] | undefined;
+  private full: string[] | undefined;
+  private sent: number | undefined;
+  private readonly headers = new Map<string, string[]>();
+
+  constructor(private readonly content: SearchContent) {}
+
+  bodyTexts(): string[] {
+    this.body ??= bodyTexts(this.content.raw, this.content.structure).map(foldCase);
+    return this.body;
+  }
+
+  fullTexts(): string[] {
+    this.full ??= fullTexts(this.content.raw, this.content.structure).map(foldCase);
+    return this.full;
+  }
+
+  /** The decoded values of a top-level header field; empty when the field is absent. */
+  headerValues(field: string): string[] {
+    const name = field.toLowerCase();
+    let values = this.headers.get(name);
+    if (values === undefined) {
+      const { raw, structure } = this.content;
+      values = hasHeader(structure, name) ? decodedHeaderValues(raw, structure, name).map(foldCase) : [];
+      this.headers.set(name, values);
+    }
+    return values;
+  }
+
+  /** The Date header's day; a missing or unparsable header counts as 1 Jan 1970 (as Dovecot). */
+  sentDayNumber(): number {
+    if (this.sent === undefined) {
+      const day = sentDay(this.content.raw, this.content.structure);
+      this.sent = day === null ? 19700101 : dayNumber(day);
+    }
+    return this.sent;
+  }
+}
+
+/** Search keys in the tree, OR and NOT included; a parenthesised list is only its keys (imapMaxSearchKeys bounds it). */
+export function countSearchKeys(key: SearchKey): number {
+  switch (key.key) {
+    case 'NOT': return 1 + countSearchKeys(key.operand);
+    case 'OR': return 1 + countSearchKeys(key.left) + countSearchKeys(key.right);
+    case 'AND': return key.operands.reduce((sum, operand) => sum + countSearchKeys(operand), 0);
+    default: return 1;
+  }
 }
 
 /** The messages matching `criteria`, in sequence order; messages expunged meanwhile never match. */
@@ -35,7 +87,8 @@ export async function searchFolder(folder: SelectedFolder, criteria: SearchKey, 
     if (message === undefined || folder.vanishing.has(uid)) continue;
     const content = withContent ? await loadOrNull(reader, message.blob) : null;
     if (withContent && content === null) continue;
-    if (matchesKey(folder, { message, seq: index + 1, content }, criteria)) matches.push({ uid, seq: index + 1, modseq: message.modseq });
+    const texts = content === null ? null : new MessageTexts(content);
+    if (matchesKey(folder, { message, seq: index + 1, texts }, criteria)) matches.push({ uid, seq: index + 1, modseq: message.modseq });
   }
   return matches;
 }
@@ -91,13 +144,13 @@ function matchesKey(folder: SelectedFolder, candidate: Candidate, key: SearchKey
     case 'BEFORE': return internalDay(message) < dayNumber(key.date);
     case 'ON': return internalDay(message) === dayNumber(key.date);
     case 'SINCE': return internalDay(message) >= dayNumber(key.date);
-    case 'SENTBEFORE': return sentDayNumber(candidate) < dayNumber(key.date);
-    case 'SENTON': return sentDayNumber(candidate) === dayNumber(key.date);
-    case 'SENTSINCE': return sentDayNumber(candidate) >= dayNumber(key.date);
+    case 'SENTBEFORE': return textsOf(candidate).sentDayNumber() < dayNumber(key.date);
+    case 'SENTON': return textsOf(candidate).sentDayNumber() === dayNumber(key.date);
+    case 'SENTSINCE': return textsOf(candidate).sentDayNumber() >= dayNumber(key.date);
     case 'HEADER': return headerContains(candidate, key.field, key.value);
     case 'BCC': case 'CC': case 'FROM': case 'SUBJECT': case 'TO': return headerContains(candidate, key.key, key.value);
-    case 'BODY': return bodyTexts(contentOf(candidate).raw, contentOf(candidate).structure).some((text) => containsText(text, key.value));
-    case 'TEXT': return fullTexts(contentOf(candidate).raw, contentOf(candidate).structure).some((text) => containsText(text, key.value));
+    case 'BODY': return anyContains(textsOf(candidate).bodyTexts(), key.value);
+    case 'TEXT': return anyContains(textsOf(candidate).fullTexts(), key.value);
     default: return matchesFlagKey(folder, message, key.key);
   }
 }
@@ -123,15 +176,23 @@ function matchesFlagKey(folder: SelectedFolder, message: MessageView, key: strin
   }
 }
 
-function contentOf(candidate: Candidate): SearchContent {
-  if (candidate.content === null) throw new Error('SEARCH key needs the message content');
-  return candidate.content;
+function textsOf(candidate: Candidate): MessageTexts {
+  if (candidate.texts === null) throw new Error('SEARCH key needs the message content');
+  return candidate.texts;
 }
 
+/** A `HEADER name ""` matches any message that has the field (RFC 3501 §6.4.4). */
 function headerContains(candidate: Candidate, field: string, value: string): boolean {
-  const { raw, structure } = contentOf(candidate);
-  if (!hasHeader(structure, field)) return false;
-  return decodedHeaderValues(raw, structure, field).some((text) => containsText(text, value));
+  const values = textsOf(candidate).headerValues(field);
+  if (values.length === 0) return false;
+  return anyContains(values, value);
+}
+
+/** Substring match over texts already case-folded (search-text.ts containsText's rule). */
+function anyContains(foldedTexts: string[], needle: string): boolean {
+  if (needle === '') return true;
+  const folded = foldCase(needle);
+  return foldedTexts.some((text) => text.includes(folded));
 }
 
 function inSet(set: SequenceSet, n: number, largest: number, saved: readonly number[]): boolean {
@@ -151,11 +212,4 @@ function dayNumber(date: ImapDate): number {
 function internalDay(message: MessageView): number {
   const date = new Date(message.internalDate);
   return dayNumber({ year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() });
-}
-
-/** The Date header's day; a missing or unparsable header counts as 1 Jan 1970 (as Dovecot). */
-function sentDayNumber(candidate: Candidate): number {
-  const { raw, structure } = contentOf(candidate);
-  const day = sentDay(raw, structure);
-  return day === null ? 19700101 : dayNumber(day);
 }

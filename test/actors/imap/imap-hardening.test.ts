@@ -132,6 +132,44 @@ describe('LIST patterns', () => {
   });
 });
 
+describe('SEARCH', () => {
+  it('answers many TEXT keys on a large encoded message correctly', async () => {
+    const raw = await RawImap.open(server, 'bob@hard.test');
+    expect(await raw.run('CREATE Big')).toMatch(/OK/);
+    const words = Array.from({ length: 300 }, (_, i) => `Wort${i}X`);
+    const text = `${'filler line of the big message, Grüße\r\n'.repeat(12_000)}${words.join(' ')}\r\n`;
+    const body = Buffer.from(text, 'utf8').toString('base64').replace(/.{76}/g, '$&\r\n');
+    const mail = `Subject: big one\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${body}\r\n`;
+    await appendMessage(raw, 'Big', mail);
+    await appendMessage(raw, 'Big', 'Subject: small\r\n\r\nnothing here\r\n');
+    expect(await raw.run('SELECT Big')).toMatch(/OK/);
+    const every = words.map((word) => `TEXT ${word.toLowerCase()}`).join(' ');
+    expect(await raw.run(`SEARCH ${every}`)).toMatch(/\* SEARCH 1\r\n/);
+    expect(await raw.run(`SEARCH ${every} BODY wort299x BODY filler SUBJECT "big one"`)).toMatch(/\* SEARCH 1\r\n/);
+    expect(await raw.run(`SEARCH ${every} TEXT absent`)).toMatch(/\* SEARCH\r\n/);
+    expect(await raw.run(`SEARCH OR ${every.split(' TEXT ').slice(0, 1)} TEXT nothing`)).toMatch(/\* SEARCH 1 2\r\n/);
+    raw.close();
+  });
+
+  it('refuses more than imapMaxSearchKeys keys with BAD', async () => {
+    const raw = await RawImap.open(server, 'bob@hard.test');
+    expect(await raw.run('SELECT INBOX')).toMatch(/OK/);
+    expect(await raw.run(`SEARCH ${'TEXT x '.repeat(1000).trim()}`)).toMatch(/t\d+ OK/);
+    expect(await raw.run(`SEARCH ${'TEXT x '.repeat(1001).trim()}`)).toMatch(/t\d+ BAD \[LIMIT\] Too many search keys/);
+    expect(await raw.run(`SEARCH ${'OR SEEN DRAFT '.repeat(333).trim()}`)).toMatch(/t\d+ OK/);
+    expect(await raw.run(`SEARCH ${'OR SEEN DRAFT '.repeat(334).trim()}`)).toMatch(/t\d+ BAD \[LIMIT\]/);
+    raw.close();
+  });
+});
+
+async function appendMessage(raw: RawImap, folder: string, mail: string): Promise<void> {
+  const bytes = Buffer.from(mail, 'utf8');
+  raw.line.send(`ap APPEND ${folder} {${bytes.length}}\r\n`);
+  await raw.line.expect(/^\+ [^\r]*\r\n/);
+  raw.line.send(Buffer.concat([bytes, Buffer.from('\r\n')]));
+  expect(await raw.line.expect(/ap (OK|NO|BAD)[^\r]*\r\n/)).toMatch(/^ap OK/);
+}
+
 describe('IMAP login timeout', () => {
   it('logs out a connection that does not authenticate within imapLoginTimeout', async () => {
     const client = await LineClient.connect(server.ports.imap);
