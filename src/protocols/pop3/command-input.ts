@@ -22,12 +22,17 @@ export class CommandInput {
   constructor(
     socket: Duplex,
     private readonly maxLineLength: number,
-    private readonly idleTimeoutMs: number,
+    private idleTimeoutMs: number,
     private readonly onSocketError: (error: Error) => void,
   ) {
     this.socket = socket;
     this.reader = new LineReader(maxLineLength);
     this.attachTo(socket);
+  }
+
+  /** The autologout time from now on (the session shortens it before login). */
+  setIdleTimeout(ms: number): void {
+    this.idleTimeoutMs = ms;
   }
 
   /** Why next() stopped returning lines, if not end of input. */

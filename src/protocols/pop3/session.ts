@@ -36,6 +36,8 @@ export interface Pop3SessionOptions {
   authFailureDelayMs?: number;
   /** Autologout when no command arrives for this long (RFC 1939 minimum 10 min). Default 600 000 ms. */
   idleTimeoutMs?: number;
+  /** Autologout before authentication when no command arrives for this long. Default 60 000 ms. */
+  loginTimeoutMs?: number;
   /** Unsent bytes the socket may hold before sending waits for the client. Default 1 MiB. */
   maxWriteBufferBytes?: number;
   /** A client that reads nothing for this long while the buffer is full is cut off. Default 60 000 ms. */
@@ -61,6 +63,7 @@ export const POP3_SESSION_DEFAULTS: Readonly<Limits> = {
   maxFailedAuths: 3,
   authFailureDelayMs: 1000,
   idleTimeoutMs: 10 * 60 * 1000,
+  loginTimeoutMs: 60 * 1000,
   maxWriteBufferBytes: 1024 * 1024,
   writeStallTimeoutMs: 60 * 1000,
   tlsHandshakeTimeoutMs: 30 * 1000,
@@ -147,7 +150,9 @@ export class Pop3Session {
       maxBufferedBytes: this.limits.maxWriteBufferBytes,
       stallTimeoutMs: this.limits.writeStallTimeoutMs,
     });
-    this.input = new CommandInput(socket, this.limits.maxLineLength, this.limits.idleTimeoutMs, this.onSocketError);
+    // RFC 1939's ten minutes are for logged-in clients; before login the shorter timeout applies.
+    const inputTimeoutMs = this.handedOff === undefined ? this.limits.loginTimeoutMs : this.limits.idleTimeoutMs;
+    this.input = new CommandInput(socket, this.limits.maxLineLength, inputTimeoutMs, this.onSocketError);
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
@@ -410,6 +415,7 @@ export class Pop3Session {
     this.maildrop = maildrop;
     this.view = new MaildropView(maildrop.messages);
     this.currentState = 'TRANSACTION';
+    this.input.setIdleTimeout(this.limits.idleTimeoutMs);
   }
 
   private async rejectCredentials(user: string, mechanism: 'USER' | 'PLAIN', reason: string): Promise<void> {

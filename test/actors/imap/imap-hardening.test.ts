@@ -13,7 +13,7 @@ let server: TestServer;
 const MiB = 1024 * 1024;
 
 beforeAll(async () => {
-  server = await startTestServer({ imapLoginTimeout: 1, imapLiteralBudget: MiB });
+  server = await startTestServer({ imapLoginTimeout: 1, pop3LoginTimeout: 1, imapLiteralBudget: MiB });
   await provision(server, 'hard.test', ['ann', 'bob']);
 });
 
@@ -183,6 +183,15 @@ describe('IMAP login timeout', () => {
     await new Promise((resolve) => setTimeout(resolve, 2500));
     expect(await raw.run('NOOP')).toMatch(/OK/);
     raw.close();
+  });
+});
+
+describe('POP3 login timeout (pop3LoginTimeout)', () => {
+  it('logs out a POP3 connection that does not authenticate in time', async () => {
+    const client = await LineClient.connect(server.ports.pop3);
+    await client.expect(/^\+OK .*\r\n/);
+    expect(await client.expect(/-ERR [^\r]*\r\n/, 5000)).toMatch(/autologout/);
+    await client.waitClosed();
   });
 });
 

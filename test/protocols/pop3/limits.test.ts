@@ -107,6 +107,22 @@ describe('timeouts and slow clients', () => {
     expect(backend.events).toEqual([{ kind: 'release', userId: 'id-alice' }]);
   });
 
+  it('logs out a client that does not log in within the login timeout', async () => {
+    const { port } = await startServer({ loginTimeoutMs: 300 }, backendWithMail());
+    const client = await greeted(port);
+    expect(await client.readLine()).toBe('-ERR autologout: idle for too long');
+    await client.closed;
+  });
+
+  it('gives a logged-in client the longer idle timeout', async () => {
+    const { port } = await startServer({ loginTimeoutMs: 300, idleTimeoutMs: 60_000 }, backendWithMail());
+    const client = await greeted(port);
+    await client.command('USER alice');
+    await client.command('PASS pw');
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(await client.command('STAT')).toMatch(/^\+OK 1 /);
+  });
+
   it('cuts off a client that never reads a big RETR instead of buffering it', async () => {
     const progress = { bytesRead: 0 };
     const backend = new MemoryBackend();
