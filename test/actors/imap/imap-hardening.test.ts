@@ -195,6 +195,50 @@ describe('POP3 login timeout (pop3LoginTimeout)', () => {
   });
 });
 
+describe('IMAP COMPRESS and cleartext sent before its OK', () => {
+  it('drops commands pipelined in the clear after COMPRESS DEFLATE (same packet)', async () => {
+    const answers = await pipelineAfterCompress(async (raw) => raw.line.send('z COMPRESS DEFLATE\r\nb NOOP\r\nc LOGOUT\r\n'));
+    expect(answers).not.toMatch(/(^|\n)[bc] /);
+    expect(answers).toMatch(/d OK/);
+  });
+
+  it('drops commands pipelined in the clear after COMPRESS DEFLATE (later packet)', async () => {
+    const answers = await pipelineAfterCompress(async (raw) => {
+      // Many NOOPs first keep the session busy, so the second packet is queued before COMPRESS runs.
+      raw.line.send(`${'n NOOP\r\n'.repeat(20_000)}z COMPRESS DEFLATE\r\n`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      raw.line.send('b NOOP\r\nc LOGOUT\r\n');
+    });
+    expect(answers).not.toMatch(/(^|\n)[bc] /);
+    expect(answers).toMatch(/d OK/);
+  });
+});
+
+/** Logs in, sends COMPRESS (and what `pipeline` adds in the clear), then `d NOOP` compressed: the inflated answers. */
+async function pipelineAfterCompress(pipeline: (raw: RawImap) => Promise<void>): Promise<string> {
+  const raw = await RawImap.open(server, 'ann@hard.test');
+  await pipeline(raw);
+  await raw.line.expect(/(^|\n)z OK [^\r]*\r\n/, 10_000);
+  const socket = raw.line.socket;
+  socket.removeAllListeners('data');
+  const replies = zlib.createInflateRaw();
+  let answers = '';
+  replies.on('data', (chunk: Buffer) => (answers += chunk.toString('latin1')));
+  replies.on('error', () => undefined);
+  socket.on('data', (chunk: string) => replies.write(Buffer.from(chunk, 'latin1')));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const requests = zlib.createDeflateRaw();
+  requests.on('data', (chunk: Buffer) => socket.write(chunk));
+  requests.write('d NOOP\r\n');
+  requests.flush(zlib.constants.Z_SYNC_FLUSH);
+  const deadline = Date.now() + 5000;
+  while (!/(^|\n)d (OK|NO|BAD)/.test(answers) && !raw.line.closed && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  raw.close();
+  return answers;
+}
+
 describe('IMAP COMPRESS against a deflate bomb', () => {
   it('closes the connection without inflating the bomb into memory', async () => {
     const raw = await RawImap.open(server, 'ann@hard.test');
