@@ -23,6 +23,7 @@ import type {
   AwaitLine, CommandResult, Completion, ImapContext, SelectedFolder, SessionState,
 } from './imap-commands/command.js';
 import { COMMANDS } from './imap-commands/index.js';
+import { commandFailure } from './imap-commands/command.js';
 import type { MessageReader } from './imap-fetch.js';
 import { dispatch as dispatchMessage } from './supervision.js';
 import { holdWritesUntilIdle } from '../protocols/write-batching.js';
@@ -228,6 +229,8 @@ export class ImapSession implements ImapContext {
 
   /** Queues client bytes for the actor; the input source pauses while too much waits. */
   private receive(chunk: Buffer): void {
+    // A closing session reads nothing more: a client still sending must not fill memory.
+    if (this.finished) return;
     this.inbox.push(chunk);
     this.queuedInput += chunk.length;
     if (this.queuedInput > this.deps.limits.inputQueueBytes) this.inputSource.pause();
@@ -454,7 +457,7 @@ export class ImapSession implements ImapContext {
     } catch (err) {
       if (err instanceof SessionClosedError) throw err;
       this.log.error({ err }, 'imap command failed');
-      return { status: 'NO', code: { code: 'SERVERBUG' }, text: 'Internal error; try again later' };
+      return commandFailure(err);
     }
   }
 
@@ -726,6 +729,7 @@ export class ImapSession implements ImapContext {
   close(): void {
     if (this.finished) return;
     this.state = 'logout';
+    this.inputSource.pause();
     if (this.deflate !== null) this.deflate.end();
     else this.socket.end();
     const socket = this.socket;
