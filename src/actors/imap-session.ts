@@ -19,23 +19,22 @@ import type { MailboxRegistry } from './mailbox-registry.js';
 import type { ConnectionLimiter } from './connection-limiter.js';
 import type { FolderEvent, FolderEventMessage, ImapDoneReply, MailboxImapRequest, MessageView } from './mailbox-imap-messages.js';
 import type { MailboxRequest } from './mailbox-messages.js';
-import type {
-  AwaitLine, CommandResult, Completion, ImapContext, SelectedFolder, SessionState,
+import {
+  commandFailure, type AwaitLine, type CommandResult, type Completion, type ImapContext, type SelectedFolder, type SessionState,
 } from './imap-commands/command.js';
 import { COMMANDS } from './imap-commands/index.js';
-import { commandFailure } from './imap-commands/command.js';
 import type { MessageReader } from './imap-fetch.js';
 import { dispatch as dispatchMessage } from './supervision.js';
 import { holdWritesUntilIdle } from '../protocols/write-batching.js';
 import { sequenceOf, unannouncedKeywords, visibleFlags } from './imap-view.js';
 import type { ConnectionHandoff } from '../cluster/handoff.js';
-import { LiteralBudget } from './imap-literal-budget.js';
+import type { LiteralBudget } from './imap-literal-budget.js';
 
 /** Limits and timeouts of IMAP sessions. Tests lower the timeouts before starting a server. */
 export interface ImapLimits {
   /** Autologout after this long without input (RFC 3501 §5.4: at least 30 minutes). */
   idleTimeoutMs: number;
-  /** Autologout of a connection not yet authenticated after this long without input. */
+  /** Autologout of a connection not authenticated this long after it started, however it trickles input. */
   loginTimeoutMs: number;
   /** Output buffered for a client that does not read, before the stall timer starts. */
   outputBufferBytes: number;
@@ -154,6 +153,7 @@ export class ImapSession implements ImapContext {
   /** Bytes of the current command's literals, taken from the process's literal budget. */
   private literalBytesHeld = 0;
   private lastInput = Date.now();
+  private readonly startedAt = Date.now();
   private idleTimer: NodeJS.Timeout | undefined;
   private resolveClosed!: () => void;
   private sessionLog: Logger | null = null;
@@ -279,11 +279,15 @@ export class ImapSession implements ImapContext {
     void this.cleanup();
   }
 
-  /** Before login the short login timeout applies (RFC 9051 §5.4 allows it), after it the idle timeout. */
+  /**
+   * Before login the short login timeout counts from the connection's start (RFC 9051 §5.4
+   * allows a shorter one there; a client sending a byte now and then must not hold the
+   * connection), after it the idle timeout counts from the last input.
+   */
   private async checkIdle(): Promise<void> {
     const { idleTimeoutMs, loginTimeoutMs } = this.deps.limits;
-    const timeout = this.state === 'not-authenticated' ? loginTimeoutMs : idleTimeoutMs;
-    if (Date.now() - this.lastInput < timeout) return;
+    const waited = this.state === 'not-authenticated' ? Date.now() - this.startedAt : Date.now() - this.lastInput;
+    if (waited < (this.state === 'not-authenticated' ? loginTimeoutMs : idleTimeoutMs)) return;
     this.log.info({ user: this.user?.address, state: this.state }, 'imap autologout after idle timeout');
     await this.bye('Autologout; idle for too long');
   }

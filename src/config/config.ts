@@ -64,7 +64,7 @@ export interface ServerConfig {
   /** Output an IMAP client may leave unread before the stall timer starts, and the timer in seconds. */
   imapOutputBuffer: number;
   imapOutputStall: number;
-  /** Seconds a not-yet-authenticated IMAP / POP3 connection may stay idle before autologout. */
+  /** Seconds an IMAP / POP3 connection may last without authenticating before autologout. */
   imapLoginTimeout: number;
   pop3LoginTimeout: number;
   /** Bytes all IMAP connections of this process may hold in literals at once. */

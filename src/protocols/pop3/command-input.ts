@@ -73,6 +73,12 @@ export class CommandInput {
     this.onData(bytes);
   }
 
+  /** Makes next() return undefined from now on, as after the idle timeout (login deadline passed). */
+  expire(): void {
+    this.stop ??= 'idle';
+    this.wakeUp();
+  }
+
   /** Makes next() return undefined from now on (server shutdown). */
   interrupt(): void {
     this.stop ??= 'interrupted';

@@ -36,7 +36,7 @@ export interface Pop3SessionOptions {
   authFailureDelayMs?: number;
   /** Autologout when no command arrives for this long (RFC 1939 minimum 10 min). Default 600 000 ms. */
   idleTimeoutMs?: number;
-  /** Autologout before authentication when no command arrives for this long. Default 60 000 ms. */
+  /** Autologout when the client has not authenticated this long after connecting. Default 60 000 ms. */
   loginTimeoutMs?: number;
   /** Unsent bytes the socket may hold before sending waits for the client. Default 1 MiB. */
   maxWriteBufferBytes?: number;
@@ -123,6 +123,8 @@ export class Pop3Session {
   private streaming = false;
   private finished = false;
   private resolveClosed!: () => void;
+  /** Ends the AUTHORIZATION state loginTimeoutMs after the connection started. */
+  private loginDeadline: NodeJS.Timeout | undefined;
 
   private currentState: SessionState = 'AUTHORIZATION';
   private tlsActive: boolean;
@@ -179,6 +181,7 @@ export class Pop3Session {
     if (this.started) throw new Error(`pop3 session ${this.id} is already running`);
     this.started = true;
     try {
+      if (this.handedOff === undefined) this.startLoginDeadline();
       if (this.handedOff === undefined) await this.reply(ok(`${this.limits.implementation} POP3 server ready`));
       else await this.openForUser(this.handedOff.userId, this.handedOff.userId, 'HANDOFF');
       await this.serveCommands();
@@ -410,11 +413,18 @@ export class Pop3Session {
     }
   }
 
+  /** A client must authenticate within loginTimeoutMs of connecting, however it trickles input. */
+  private startLoginDeadline(): void {
+    this.loginDeadline = setTimeout(() => this.input.expire(), this.limits.loginTimeoutMs);
+    this.loginDeadline.unref();
+  }
+
   private enterTransaction(userId: string, maildrop: Maildrop): void {
     this.authenticatedUser = userId;
     this.maildrop = maildrop;
     this.view = new MaildropView(maildrop.messages);
     this.currentState = 'TRANSACTION';
+    clearTimeout(this.loginDeadline);
     this.input.setIdleTimeout(this.limits.idleTimeoutMs);
   }
 
@@ -644,6 +654,7 @@ export class Pop3Session {
     if (this.finished) return;
     this.finished = true;
     this.ending = true;
+    clearTimeout(this.loginDeadline);
     this.input.ignoreFurtherInput();
     await this.settleMaildrop();
     this.closeSocket();

@@ -180,6 +180,17 @@ describe('IMAP login timeout', () => {
     await client.waitClosed();
   });
 
+  it('counts from the connection start: NOOPs now and then do not keep an unauthenticated connection', async () => {
+    const raw = await RawImap.open(server);
+    const ticker = setInterval(() => raw.line.send('k NOOP\r\n'), 200);
+    try {
+      expect(await raw.line.expect(/\* BYE [^\r]*\r\n/, 5000)).toMatch(/Autologout/);
+      await raw.line.waitClosed();
+    } finally {
+      clearInterval(ticker);
+    }
+  });
+
   it('does not apply once the client is logged in', async () => {
     const raw = await RawImap.open(server, 'ann@hard.test');
     await new Promise((resolve) => setTimeout(resolve, 2500));

@@ -114,6 +114,24 @@ describe('timeouts and slow clients', () => {
     await client.closed;
   });
 
+  it('counts the login timeout from the connection start, however the client trickles commands', async () => {
+    const { port } = await startServer({ loginTimeoutMs: 400 }, backendWithMail());
+    const client = await greeted(port);
+    const ticker = setInterval(() => client.send('CAPA'), 100);
+    try {
+      for (;;) {
+        const line = await client.readLine();
+        if (line.startsWith('-ERR')) {
+          expect(line).toBe('-ERR autologout: idle for too long');
+          break;
+        }
+      }
+      await client.closed;
+    } finally {
+      clearInterval(ticker);
+    }
+  });
+
   it('gives a logged-in client the longer idle timeout', async () => {
     const { port } = await startServer({ loginTimeoutMs: 300, idleTimeoutMs: 60_000 }, backendWithMail());
     const client = await greeted(port);
