@@ -49,6 +49,11 @@ export interface ImapLimits {
   maxPreAuthLiteral: number;
   /** Search keys in one SEARCH command. */
   maxSearchKeys: number;
+  /**
+   * A literal whose bytes stop coming for this long ends the session: its reservation
+   * of the literal budget must not be held for the whole idle timeout.
+   */
+  literalStallMs: number;
   /** Timeout of one request to the mailbox actor. */
   mailboxAskMs: number;
 }
@@ -64,6 +69,7 @@ export const IMAP_LIMITS: ImapLimits = {
   maxAppendSize: 50 * 1024 * 1024,
   maxPreAuthLiteral: 8192,
   maxSearchKeys: 1000,
+  literalStallMs: 60_000,
   mailboxAskMs: 15_000,
 };
 
@@ -209,7 +215,8 @@ export class ImapSession implements ImapContext {
   private connect(ref: Ref<SessionMessage>): void {
     this.eventRef = ref as Ref<unknown>;
     this.listenTo(this.socket, ref);
-    const shortest = Math.min(this.deps.limits.idleTimeoutMs, this.deps.limits.loginTimeoutMs);
+    const { idleTimeoutMs, loginTimeoutMs, literalStallMs } = this.deps.limits;
+    const shortest = Math.min(idleTimeoutMs, loginTimeoutMs, literalStallMs);
     const every = Math.max(50, Math.min(30_000, Math.floor(shortest / 4)));
     this.idleTimer = setInterval(() => this.dispatchTo({ type: 'idle-check' }), every);
     this.idleTimer.unref();
@@ -285,11 +292,21 @@ export class ImapSession implements ImapContext {
    * connection), after it the idle timeout counts from the last input.
    */
   private async checkIdle(): Promise<void> {
-    const { idleTimeoutMs, loginTimeoutMs } = this.deps.limits;
-    const waited = this.state === 'not-authenticated' ? Date.now() - this.startedAt : Date.now() - this.lastInput;
-    if (waited < (this.state === 'not-authenticated' ? loginTimeoutMs : idleTimeoutMs)) return;
-    this.log.info({ user: this.user?.address, state: this.state }, 'imap autologout after idle timeout');
-    await this.bye('Autologout; idle for too long');
+    if (this.state === 'not-authenticated' ? this.loginTimedOut() : this.idleTimedOut()) {
+      this.log.info({ user: this.user?.address, state: this.state }, 'imap autologout after idle timeout');
+      await this.bye('Autologout; idle for too long');
+    }
+  }
+
+  private loginTimedOut(): boolean {
+    return Date.now() - this.startedAt >= this.deps.limits.loginTimeoutMs;
+  }
+
+  /** Between messages, held literal bytes mean a literal is being received: it may stall less long. */
+  private idleTimedOut(): boolean {
+    const { idleTimeoutMs, literalStallMs } = this.deps.limits;
+    const allowed = this.literalBytesHeld > 0 ? Math.min(idleTimeoutMs, literalStallMs) : idleTimeoutMs;
+    return Date.now() - this.lastInput >= allowed;
   }
 
   private async bye(text: string): Promise<void> {

@@ -1,10 +1,12 @@
 // IMAP against hostile clients: literals are admitted before a byte is buffered (8 KiB
-// before login, LITERAL+ included; a per-process budget after it), unauthenticated
-// connections are logged out after the short login timeout, and a deflate bomb after
-// COMPRESS is inflated no faster than the session reads it and ends the connection.
+// before login, LITERAL+ included; a per-process budget, freed when a literal stalls),
+// LIST patterns and SEARCH keys cost bounded work, unauthenticated connections are
+// logged out after the short login timeout, and COMPRESS drops cleartext sent before
+// its OK and inflates a deflate bomb no faster than the session reads it.
 import net from 'node:net';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IMAP_LIMITS } from '../../../src/actors/imap-session.js';
 import { LineClient } from '../../support/clients.js';
 import { provision, startTestServer, type TestServer } from '../../support/server.js';
 import { RawImap } from './imap-support.js';
@@ -13,6 +15,7 @@ let server: TestServer;
 const MiB = 1024 * 1024;
 
 beforeAll(async () => {
+  IMAP_LIMITS.literalStallMs = 1000;
   server = await startTestServer({ imapLoginTimeout: 1, pop3LoginTimeout: 1, imapLiteralBudget: MiB });
   await provision(server, 'hard.test', ['ann', 'bob']);
 });
@@ -111,6 +114,26 @@ describe('the process-wide literal budget', () => {
     expect(await second.line.expect(/s2 (OK|NO|BAD)[^\r]*\r\n/)).toMatch(/s2 OK \[APPENDUID/);
     first.close();
     second.close();
+  });
+});
+
+describe('a literal that stops coming', () => {
+  it('ends the session after the literal stall time and gives its budget back', async () => {
+    const staller = await RawImap.open(server, 'ann@hard.test');
+    staller.line.send(`st APPEND INBOX {${900 * 1024}}\r\n`);
+    await staller.line.expect(/^\+ [^\r]*\r\n/);
+    staller.line.send('Subject: never finished\r\n\r\n');
+    const other = await RawImap.open(server, 'bob@hard.test');
+    other.line.send(`o1 APPEND INBOX {${200 * 1024}}\r\n`);
+    expect(await other.line.expect(/o1 (OK|NO|BAD)[^\r]*\r\n/)).toMatch(/^o1 NO \[LIMIT\]/);
+    expect(await staller.line.expect(/\* BYE [^\r]*\r\n/, 5000)).toMatch(/Autologout/);
+    await staller.line.waitClosed();
+    other.line.send(`o2 APPEND INBOX {${200 * 1024}}\r\n`);
+    await other.line.expect(/^\+ [^\r]*\r\n/);
+    const head = Buffer.from('Subject: fits now\r\n\r\n');
+    other.line.send(Buffer.concat([head, Buffer.alloc(200 * 1024 - head.length, 'z'), Buffer.from('\r\n')]));
+    expect(await other.line.expect(/o2 (OK|NO|BAD)[^\r]*\r\n/)).toMatch(/^o2 OK/);
+    other.close();
   });
 });
 
