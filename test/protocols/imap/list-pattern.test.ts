@@ -2,6 +2,7 @@
 // pattern of many wildcards against a long name answered at once (it used to backtrack).
 import { describe, expect, it } from 'vitest';
 import { compilePattern, matchesPattern } from '../../../src/protocols/imap/list-pattern.js';
+import { patternMatcher } from '../../../src/actors/imap-commands/list.js';
 
 function matches(pattern: string, name: string): boolean {
   return matchesPattern(compilePattern(pattern), name);
@@ -48,5 +49,15 @@ describe('LIST patterns', () => {
     expect(matches('*a*'.repeat(10) + 'b', name)).toBe(true);
     // A generous bound: the backtracking regex took seconds on fewer wildcards.
     expect(performance.now() - started).toBeLessThan(200);
+  });
+});
+
+describe('LIST reference and INBOX', () => {
+  it('joins the reference with the delimiter and matches INBOX in any case', () => {
+    expect(patternMatcher('Archive', '%')('Archive/2024')).toBe(true);
+    expect(patternMatcher('Archive/', '%')('Archive/2024')).toBe(true);
+    expect(patternMatcher('', 'inbox')('INBOX')).toBe(true);
+    expect(patternMatcher('', 'InBo%')('INBOX')).toBe(true);
+    expect(patternMatcher('', 'archive')('Archive')).toBe(false);
   });
 });
