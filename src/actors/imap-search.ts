@@ -26,14 +26,74 @@ interface Candidate {
   texts: MessageTexts | null;
 }
 
+/** A substring key (BODY, TEXT, a header key) as the text it searches and the string it looks for. */
+interface TextQuery {
+  source: 'body' | 'full' | 'header';
+  /** Header field name for `header`; '' otherwise. */
+  field: string;
+  value: string;
+}
+
+function queryId(query: TextQuery): string {
+  return `${query.source}\u0000${query.field}\u0000${query.value}`;
+}
+
+function textQueryOf(key: SearchKey): TextQuery | null {
+  switch (key.key) {
+    case 'BODY': return { source: 'body', field: '', value: key.value };
+    case 'TEXT': return { source: 'full', field: '', value: key.value };
+    case 'HEADER': return { source: 'header', field: key.field.toLowerCase(), value: key.value };
+    case 'BCC': case 'CC': case 'FROM': case 'SUBJECT': case 'TO': return { source: 'header', field: key.key.toLowerCase(), value: key.value };
+    default: return null;
+  }
+}
+
+/**
+ * Lets other connections run during a long SEARCH: after each slice of work the command
+ * waits for the next turn of the event loop (1000 keys over a 50 MB text are seconds of work).
+ */
+class EventLoopSlices {
+  private sliceStart = performance.now();
+
+  constructor(private readonly sliceMs: number) {}
+
+  async yieldIfDue(): Promise<void> {
+    if (performance.now() - this.sliceStart < this.sliceMs) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    this.sliceStart = performance.now();
+  }
+}
+
+const SEARCH_SLICE_MS = 20;
+
 /** One message's searchable texts, decoded and case-folded on first use and then reused by every key. */
 class MessageTexts {
   private body: string[] | undefined;
   private full: string[] | undefined;
   private sent: number | undefined;
   private readonly headers = new Map<string, string[]>();
+  private readonly answers = new Map<string, boolean>();
 
   constructor(private readonly content: SearchContent) {}
+
+  /** Whether the query's text contains its value (computed once, then remembered). */
+  answer(query: TextQuery): boolean {
+    const id = queryId(query);
+    let found = this.answers.get(id);
+    if (found === undefined) {
+      found = this.contains(query);
+      this.answers.set(id, found);
+    }
+    return found;
+  }
+
+  private contains(query: TextQuery): boolean {
+    if (query.source === 'body') return anyContains(this.bodyTexts(), query.value);
+    if (query.source === 'full') return anyContains(this.fullTexts(), query.value);
+    // A `HEADER name ""` matches any message that has the field (RFC 3501 §6.4.4).
+    const values = this.headerValues(query.field);
+    return values.length > 0 && anyContains(values, query.value);
+  }
 
   bodyTexts(): string[] {
     this.body ??= bodyTexts(this.content.raw, this.content.structure).map(foldCase);
@@ -80,6 +140,7 @@ export function countSearchKeys(key: SearchKey): number {
 /** The messages matching `criteria`, in sequence order; messages expunged meanwhile never match. */
 export async function searchFolder(folder: SelectedFolder, criteria: SearchKey, reader: MessageReader): Promise<SearchMatch[]> {
   const withContent = needsContent(criteria);
+  const slices = new EventLoopSlices(SEARCH_SLICE_MS);
   const matches: SearchMatch[] = [];
   for (let index = 0; index < folder.uids.length; index++) {
     const uid = folder.uids[index]!;
@@ -87,8 +148,9 @@ export async function searchFolder(folder: SelectedFolder, criteria: SearchKey, 
     if (message === undefined || folder.vanishing.has(uid)) continue;
     const content = withContent ? await loadOrNull(reader, message.blob) : null;
     if (withContent && content === null) continue;
-    const texts = content === null ? null : new MessageTexts(content);
-    if (matchesKey(folder, { message, seq: index + 1, texts }, criteria)) matches.push({ uid, seq: index + 1, modseq: message.modseq });
+    const candidate = { message, seq: index + 1, texts: content === null ? null : new MessageTexts(content) };
+    const matched = withContent ? await matchesContentKey(folder, candidate, criteria, slices) : matchesKey(folder, candidate, criteria);
+    if (matched) matches.push({ uid, seq: index + 1, modseq: message.modseq });
   }
   return matches;
 }
@@ -128,6 +190,26 @@ function hasFlag(message: MessageView, flag: string): boolean {
   return message.flags.some((f) => f.toLowerCase() === wanted);
 }
 
+/**
+ * The tree evaluated with the message text: like matchesKey (same short-circuits), but each
+ * substring key may wait for the next turn of the event loop, so a long search shares the process.
+ */
+async function matchesContentKey(folder: SelectedFolder, candidate: Candidate, key: SearchKey, slices: EventLoopSlices): Promise<boolean> {
+  switch (key.key) {
+    case 'AND':
+      for (const operand of key.operands) if (!(await matchesContentKey(folder, candidate, operand, slices))) return false;
+      return true;
+    case 'OR':
+      return (await matchesContentKey(folder, candidate, key.left, slices)) || matchesContentKey(folder, candidate, key.right, slices);
+    case 'NOT':
+      return !(await matchesContentKey(folder, candidate, key.operand, slices));
+    default: {
+      await slices.yieldIfDue();
+      return matchesKey(folder, candidate, key);
+    }
+  }
+}
+
 function matchesKey(folder: SelectedFolder, candidate: Candidate, key: SearchKey): boolean {
   const { message } = candidate;
   switch (key.key) {
@@ -147,10 +229,8 @@ function matchesKey(folder: SelectedFolder, candidate: Candidate, key: SearchKey
     case 'SENTBEFORE': return textsOf(candidate).sentDayNumber() < dayNumber(key.date);
     case 'SENTON': return textsOf(candidate).sentDayNumber() === dayNumber(key.date);
     case 'SENTSINCE': return textsOf(candidate).sentDayNumber() >= dayNumber(key.date);
-    case 'HEADER': return headerContains(candidate, key.field, key.value);
-    case 'BCC': case 'CC': case 'FROM': case 'SUBJECT': case 'TO': return headerContains(candidate, key.key, key.value);
-    case 'BODY': return anyContains(textsOf(candidate).bodyTexts(), key.value);
-    case 'TEXT': return anyContains(textsOf(candidate).fullTexts(), key.value);
+    case 'HEADER': case 'BCC': case 'CC': case 'FROM': case 'SUBJECT': case 'TO': case 'BODY': case 'TEXT':
+      return textsOf(candidate).answer(textQueryOf(key)!);
     default: return matchesFlagKey(folder, message, key.key);
   }
 }
@@ -179,13 +259,6 @@ function matchesFlagKey(folder: SelectedFolder, message: MessageView, key: strin
 function textsOf(candidate: Candidate): MessageTexts {
   if (candidate.texts === null) throw new Error('SEARCH key needs the message content');
   return candidate.texts;
-}
-
-/** A `HEADER name ""` matches any message that has the field (RFC 3501 §6.4.4). */
-function headerContains(candidate: Candidate, field: string, value: string): boolean {
-  const values = textsOf(candidate).headerValues(field);
-  if (values.length === 0) return false;
-  return anyContains(values, value);
 }
 
 /** Substring match over texts already case-folded (search-text.ts containsText's rule). */

@@ -176,6 +176,31 @@ describe('SEARCH', () => {
     raw.close();
   });
 
+  it('lets other connections run while 1000 TEXT keys search a large message', async () => {
+    const raw = await RawImap.open(server, 'bob@hard.test');
+    expect(await raw.run('CREATE Huge')).toMatch(/OK/);
+    const words = Array.from({ length: 1000 }, (_, i) => `w${i}x`);
+    await appendMessage(raw, 'Huge', `Subject: huge\r\n\r\n${'many words in a long line of text '.repeat(25_000)}\r\n${words.join(' ')}\r\n`);
+    expect(await raw.run('SELECT Huge')).toMatch(/OK/);
+    // Every key matches, so every one of them is evaluated.
+    const keys = words.map((word) => `TEXT ${word}`).join(' ');
+    let longestGap = 0;
+    let last = performance.now();
+    const probe = setInterval(() => {
+      const now = performance.now();
+      longestGap = Math.max(longestGap, now - last);
+      last = now;
+    }, 5);
+    try {
+      expect(await raw.run(`SEARCH ${keys}`, 60_000)).toMatch(/\* SEARCH 1\r\n/);
+    } finally {
+      clearInterval(probe);
+    }
+    // Generous bound for a shared machine: one key over the text takes a millisecond or so.
+    expect(longestGap).toBeLessThan(200);
+    raw.close();
+  }, 90_000);
+
   it('refuses more than imapMaxSearchKeys keys with BAD', async () => {
     const raw = await RawImap.open(server, 'bob@hard.test');
     expect(await raw.run('SELECT INBOX')).toMatch(/OK/);
