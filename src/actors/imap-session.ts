@@ -123,6 +123,8 @@ interface LineWaiter {
 }
 
 const COMMAND_CORK_BYTES = 256 * 1024;
+/** Input read and dropped after the session closed, before the socket is no longer read. */
+const DISCARD_AFTER_CLOSE_BYTES = 64 * 1024;
 
 export class ImapSession implements ImapContext {
   readonly id = randomUUID();
@@ -158,6 +160,7 @@ export class ImapSession implements ImapContext {
   private queuedInput = 0;
   /** Bytes of the current command's literals, taken from the process's literal budget. */
   private literalBytesHeld = 0;
+  private bytesAfterClose = 0;
   private lastInput = Date.now();
   private readonly startedAt = Date.now();
   private idleTimer: NodeJS.Timeout | undefined;
@@ -236,12 +239,23 @@ export class ImapSession implements ImapContext {
 
   /** Queues client bytes for the actor; the input source pauses while too much waits. */
   private receive(chunk: Buffer): void {
-    // A closing session reads nothing more: a client still sending must not fill memory.
-    if (this.finished) return;
+    if (this.finished) {
+      this.discardAfterClose(chunk.length);
+      return;
+    }
     this.inbox.push(chunk);
     this.queuedInput += chunk.length;
     if (this.queuedInput > this.deps.limits.inputQueueBytes) this.inputSource.pause();
     dispatchMessage(this.eventRef as Ref<SessionMessage>, { type: 'input' });
+  }
+
+  /**
+   * A closing session reads on only to see the client's FIN; a client still sending
+   * (the rest of a refused literal) is no longer read at all.
+   */
+  private discardAfterClose(bytes: number): void {
+    this.bytesAfterClose += bytes;
+    if (this.bytesAfterClose > DISCARD_AFTER_CLOSE_BYTES) this.inputSource.pause();
   }
 
   /** The session actor's handler: one message at a time. */
@@ -750,7 +764,6 @@ export class ImapSession implements ImapContext {
   close(): void {
     if (this.finished) return;
     this.state = 'logout';
-    this.inputSource.pause();
     if (this.deflate !== null) this.deflate.end();
     else this.socket.end();
     const socket = this.socket;
