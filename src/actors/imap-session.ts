@@ -421,11 +421,11 @@ export class ImapSession implements ImapContext {
   }
 
   /**
-   * Under COMPRESS an over-long line costs the client a few bytes and us the inflating of
-   * all of it: rather than skip it, the connection is closed.
+   * Under COMPRESS an over-long line or literal costs the client a few bytes and us the
+   * inflating of all of it: rather than skip it, the connection is closed.
    */
   private isDecompressionBomb(event: ParseErrorEvent): boolean {
-    return this.inflate !== null && event.code === 'LIMIT' && !this.finished;
+    return this.inflate !== null && (event.code === 'LIMIT' || event.code === 'TOOBIG') && !this.finished;
   }
 
   private endLineWait(): void {

@@ -301,6 +301,24 @@ async function pipelineAfterCompress(pipeline: (raw: RawImap) => Promise<void>):
 }
 
 describe('IMAP COMPRESS against a deflate bomb', () => {
+  it('closes the connection on a bomb hidden in an oversized LITERAL+ too', async () => {
+    const raw = await RawImap.open(server, 'ann@hard.test');
+    raw.line.send('z COMPRESS DEFLATE\r\n');
+    await raw.line.expect(/z OK [^\r]*\r\n/);
+    const bomb = await deflateBomb(100 * MiB, 'x LOGIN {999999999999+}\r\n');
+    const replies = zlib.createInflateRaw();
+    let text = '';
+    replies.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    replies.on('error', () => undefined);
+    raw.line.socket.removeAllListeners('data');
+    raw.line.socket.on('data', (chunk: string) => replies.write(Buffer.from(chunk, 'latin1')));
+    raw.line.socket.write(bomb);
+    await raw.line.waitClosed(20_000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(text).toMatch(/x BAD \[TOOBIG\]/);
+    expect(text).toContain('* BYE');
+  }, 30_000);
+
   it('closes the connection without inflating the bomb into memory', async () => {
     const raw = await RawImap.open(server, 'ann@hard.test');
     raw.line.send('z COMPRESS DEFLATE\r\n');
@@ -323,11 +341,12 @@ describe('IMAP COMPRESS against a deflate bomb', () => {
   }, 30_000);
 });
 
-/** `size` bytes of 'a' (no line end) compressed without ever holding them. */
-async function deflateBomb(size: number): Promise<Buffer> {
+/** `head` then `size` bytes of 'a' (no line end) compressed without ever holding them. */
+async function deflateBomb(size: number, head = ''): Promise<Buffer> {
   const deflate = zlib.createDeflateRaw({ level: 9 });
   const chunks: Buffer[] = [];
   deflate.on('data', (chunk: Buffer) => chunks.push(chunk));
+  deflate.write(head);
   const piece = Buffer.alloc(MiB, 'a');
   for (let written = 0; written < size; written += piece.length) {
     if (!deflate.write(piece)) await new Promise((resolve) => deflate.once('drain', resolve));
