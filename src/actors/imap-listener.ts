@@ -10,13 +10,14 @@ import { ImapSession, IMAP_LIMITS, type ImapSessionDeps, type SessionMessage } f
 import { dispatch, spawn, stop } from './supervision.js';
 import type { RunningListener } from './smtp-listener.js';
 import type { HandoffState } from '../cluster/handoff.js';
+import { literalBudgetOf } from './imap-literal-budget.js';
 
 export interface ImapListenerOptions {
   port: number;
   implicitTls: boolean;
 }
 
-export type ImapListenerDeps = Omit<ImapSessionDeps, 'limits' | 'allowPlaintextAuth' | 'secureContext'>;
+export type ImapListenerDeps = Omit<ImapSessionDeps, 'limits' | 'allowPlaintextAuth' | 'secureContext' | 'literalBudget'>;
 
 const SHUTDOWN_GRACE_MS = 2000;
 
@@ -30,6 +31,8 @@ export async function startImapListener(
     limits: {
       ...IMAP_LIMITS,
       idleTimeoutMs: config.imapIdleTimeout * 1000,
+      loginTimeoutMs: config.imapLoginTimeout * 1000,
+      maxSearchKeys: config.imapMaxSearchKeys,
       outputBufferBytes: config.imapOutputBuffer,
       outputStallMs: config.imapOutputStall * 1000,
       maxLineLength: config.imapMaxLineLength,
@@ -37,6 +40,7 @@ export async function startImapListener(
       maxAppendSize: config.maxMessageSize,
     },
     allowPlaintextAuth: config.allowPlaintextAuth,
+    literalBudget: literalBudgetOf(config),
     ...(pem && !options.implicitTls ? { secureContext: tls.createSecureContext(pem) } : {}),
   };
   const sessions = new Map<ImapSession, Ref<SessionMessage>>();

@@ -1,12 +1,13 @@
 // SEARCH evaluation (RFC 3501 §6.4.4, CONDSTORE MODSEQ): the criteria tree evaluated
 // over the selected folder's view; header, body and Date keys read the message text
-// (decoded as Dovecot does, see store/mime/search-text.ts) only when the tree needs it.
-import { bodyTexts, containsText, decodedHeaderValues, fullTexts, hasHeader, sentDay } from '../store/mime/search-text.js';
+// (decoded as Dovecot does, see store/mime/search-text.ts) only when the tree needs it,
+// once per message (imap-search-texts.ts), sharing the event loop during long searches.
 import { sequenceSetContains } from '../protocols/imap/sequence-set.js';
 import type { ImapDate, SearchKey, SequenceSet } from '../protocols/imap/types.js';
 import type { MessageView } from './mailbox-imap-messages.js';
 import type { SelectedFolder } from './imap-commands/command.js';
-import { loadMessageContent, type MessageContent, type MessageReader } from './imap-fetch.js';
+import { loadMessageContent, type MessageReader } from './imap-fetch.js';
+import { dayNumber, MessageTexts, textQueryOf, type SearchContent } from './imap-search-texts.js';
 
 export interface SearchMatch {
   uid: number;
@@ -14,20 +15,44 @@ export interface SearchMatch {
   modseq: number;
 }
 
-interface SearchContent {
-  structure: MessageContent['structure'];
-  raw: Buffer;
-}
-
 interface Candidate {
   message: MessageView;
   seq: number;
-  content: SearchContent | null;
+  texts: MessageTexts | null;
+}
+
+/**
+ * Lets other connections run during a long SEARCH: after each slice of work the command
+ * waits for the next turn of the event loop (1000 keys over a 50 MB text are seconds of work).
+ */
+class EventLoopSlices {
+  private sliceStart = performance.now();
+
+  constructor(private readonly sliceMs: number) {}
+
+  async yieldIfDue(): Promise<void> {
+    if (performance.now() - this.sliceStart < this.sliceMs) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    this.sliceStart = performance.now();
+  }
+}
+
+const SEARCH_SLICE_MS = 20;
+
+/** Search keys in the tree, OR and NOT included; a parenthesised list is only its keys (imapMaxSearchKeys bounds it). */
+export function countSearchKeys(key: SearchKey): number {
+  switch (key.key) {
+    case 'NOT': return 1 + countSearchKeys(key.operand);
+    case 'OR': return 1 + countSearchKeys(key.left) + countSearchKeys(key.right);
+    case 'AND': return key.operands.reduce((sum, operand) => sum + countSearchKeys(operand), 0);
+    default: return 1;
+  }
 }
 
 /** The messages matching `criteria`, in sequence order; messages expunged meanwhile never match. */
 export async function searchFolder(folder: SelectedFolder, criteria: SearchKey, reader: MessageReader): Promise<SearchMatch[]> {
   const withContent = needsContent(criteria);
+  const slices = new EventLoopSlices(SEARCH_SLICE_MS);
   const matches: SearchMatch[] = [];
   for (let index = 0; index < folder.uids.length; index++) {
     const uid = folder.uids[index]!;
@@ -35,7 +60,9 @@ export async function searchFolder(folder: SelectedFolder, criteria: SearchKey, 
     if (message === undefined || folder.vanishing.has(uid)) continue;
     const content = withContent ? await loadOrNull(reader, message.blob) : null;
     if (withContent && content === null) continue;
-    if (matchesKey(folder, { message, seq: index + 1, content }, criteria)) matches.push({ uid, seq: index + 1, modseq: message.modseq });
+    const candidate = { message, seq: index + 1, texts: content === null ? null : new MessageTexts(content) };
+    const matched = withContent ? await matchesContentKey(folder, candidate, criteria, slices) : matchesKey(folder, candidate, criteria);
+    if (matched) matches.push({ uid, seq: index + 1, modseq: message.modseq });
   }
   return matches;
 }
@@ -75,6 +102,26 @@ function hasFlag(message: MessageView, flag: string): boolean {
   return message.flags.some((f) => f.toLowerCase() === wanted);
 }
 
+/**
+ * The tree evaluated with the message text: like matchesKey (same short-circuits), but each
+ * substring key may wait for the next turn of the event loop, so a long search shares the process.
+ */
+async function matchesContentKey(folder: SelectedFolder, candidate: Candidate, key: SearchKey, slices: EventLoopSlices): Promise<boolean> {
+  switch (key.key) {
+    case 'AND':
+      for (const operand of key.operands) if (!(await matchesContentKey(folder, candidate, operand, slices))) return false;
+      return true;
+    case 'OR':
+      return (await matchesContentKey(folder, candidate, key.left, slices)) || matchesContentKey(folder, candidate, key.right, slices);
+    case 'NOT':
+      return !(await matchesContentKey(folder, candidate, key.operand, slices));
+    default: {
+      await slices.yieldIfDue();
+      return matchesKey(folder, candidate, key);
+    }
+  }
+}
+
 function matchesKey(folder: SelectedFolder, candidate: Candidate, key: SearchKey): boolean {
   const { message } = candidate;
   switch (key.key) {
@@ -91,13 +138,11 @@ function matchesKey(folder: SelectedFolder, candidate: Candidate, key: SearchKey
     case 'BEFORE': return internalDay(message) < dayNumber(key.date);
     case 'ON': return internalDay(message) === dayNumber(key.date);
     case 'SINCE': return internalDay(message) >= dayNumber(key.date);
-    case 'SENTBEFORE': return sentDayNumber(candidate) < dayNumber(key.date);
-    case 'SENTON': return sentDayNumber(candidate) === dayNumber(key.date);
-    case 'SENTSINCE': return sentDayNumber(candidate) >= dayNumber(key.date);
-    case 'HEADER': return headerContains(candidate, key.field, key.value);
-    case 'BCC': case 'CC': case 'FROM': case 'SUBJECT': case 'TO': return headerContains(candidate, key.key, key.value);
-    case 'BODY': return bodyTexts(contentOf(candidate).raw, contentOf(candidate).structure).some((text) => containsText(text, key.value));
-    case 'TEXT': return fullTexts(contentOf(candidate).raw, contentOf(candidate).structure).some((text) => containsText(text, key.value));
+    case 'SENTBEFORE': return textsOf(candidate).sentDayNumber() < dayNumber(key.date);
+    case 'SENTON': return textsOf(candidate).sentDayNumber() === dayNumber(key.date);
+    case 'SENTSINCE': return textsOf(candidate).sentDayNumber() >= dayNumber(key.date);
+    case 'HEADER': case 'BCC': case 'CC': case 'FROM': case 'SUBJECT': case 'TO': case 'BODY': case 'TEXT':
+      return textsOf(candidate).answer(textQueryOf(key)!);
     default: return matchesFlagKey(folder, message, key.key);
   }
 }
@@ -123,15 +168,9 @@ function matchesFlagKey(folder: SelectedFolder, message: MessageView, key: strin
   }
 }
 
-function contentOf(candidate: Candidate): SearchContent {
-  if (candidate.content === null) throw new Error('SEARCH key needs the message content');
-  return candidate.content;
-}
-
-function headerContains(candidate: Candidate, field: string, value: string): boolean {
-  const { raw, structure } = contentOf(candidate);
-  if (!hasHeader(structure, field)) return false;
-  return decodedHeaderValues(raw, structure, field).some((text) => containsText(text, value));
+function textsOf(candidate: Candidate): MessageTexts {
+  if (candidate.texts === null) throw new Error('SEARCH key needs the message content');
+  return candidate.texts;
 }
 
 function inSet(set: SequenceSet, n: number, largest: number, saved: readonly number[]): boolean {
@@ -143,19 +182,8 @@ function lastUid(folder: SelectedFolder): number {
   return folder.uids.length > 0 ? folder.uids[folder.uids.length - 1]! : 0;
 }
 
-function dayNumber(date: ImapDate): number {
-  return date.year * 10000 + date.month * 100 + date.day;
-}
-
 /** Internal dates compare by their UTC day. */
 function internalDay(message: MessageView): number {
   const date = new Date(message.internalDate);
   return dayNumber({ year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() });
-}
-
-/** The Date header's day; a missing or unparsable header counts as 1 Jan 1970 (as Dovecot). */
-function sentDayNumber(candidate: Candidate): number {
-  const { raw, structure } = contentOf(candidate);
-  const day = sentDay(raw, structure);
-  return day === null ? 19700101 : dayNumber(day);
 }

@@ -19,8 +19,8 @@ import type { MailboxRegistry } from './mailbox-registry.js';
 import type { ConnectionLimiter } from './connection-limiter.js';
 import type { FolderEvent, FolderEventMessage, ImapDoneReply, MailboxImapRequest, MessageView } from './mailbox-imap-messages.js';
 import type { MailboxRequest } from './mailbox-messages.js';
-import type {
-  AwaitLine, CommandResult, Completion, ImapContext, SelectedFolder, SessionState,
+import {
+  commandFailure, type AwaitLine, type CommandResult, type Completion, type ImapContext, type SelectedFolder, type SessionState,
 } from './imap-commands/command.js';
 import { COMMANDS } from './imap-commands/index.js';
 import type { MessageReader } from './imap-fetch.js';
@@ -28,11 +28,14 @@ import { dispatch as dispatchMessage } from './supervision.js';
 import { holdWritesUntilIdle } from '../protocols/write-batching.js';
 import { sequenceOf, unannouncedKeywords, visibleFlags } from './imap-view.js';
 import type { ConnectionHandoff } from '../cluster/handoff.js';
+import type { LiteralBudget } from './imap-literal-budget.js';
 
 /** Limits and timeouts of IMAP sessions. Tests lower the timeouts before starting a server. */
 export interface ImapLimits {
   /** Autologout after this long without input (RFC 3501 §5.4: at least 30 minutes). */
   idleTimeoutMs: number;
+  /** Autologout of a connection not authenticated this long after it started, however it trickles input. */
+  loginTimeoutMs: number;
   /** Output buffered for a client that does not read, before the stall timer starts. */
   outputBufferBytes: number;
   /** How long the output may stay above the bound before the session is closed. */
@@ -42,18 +45,31 @@ export interface ImapLimits {
   maxLineLength: number;
   maxLiteralSize: number;
   maxAppendSize: number;
+  /** Literal bytes one command may carry before login (LOGIN, AUTHENTICATE). */
+  maxPreAuthLiteral: number;
+  /** Search keys in one SEARCH command. */
+  maxSearchKeys: number;
+  /**
+   * A literal whose bytes stop coming for this long ends the session: its reservation
+   * of the literal budget must not be held for the whole idle timeout.
+   */
+  literalStallMs: number;
   /** Timeout of one request to the mailbox actor. */
   mailboxAskMs: number;
 }
 
 export const IMAP_LIMITS: ImapLimits = {
   idleTimeoutMs: 30 * 60_000,
+  loginTimeoutMs: 60_000,
   outputBufferBytes: 4 * 1024 * 1024,
   outputStallMs: 10_000,
   inputQueueBytes: 1024 * 1024,
   maxLineLength: 64 * 1024,
   maxLiteralSize: 64 * 1024,
   maxAppendSize: 50 * 1024 * 1024,
+  maxPreAuthLiteral: 8192,
+  maxSearchKeys: 1000,
+  literalStallMs: 60_000,
   mailboxAskMs: 15_000,
 };
 
@@ -69,6 +85,8 @@ export interface ImapSessionDeps {
   secureContext?: tls.SecureContext;
   /** In a cluster: moves the connection after login to the worker holding the mailbox. */
   handoff?: ConnectionHandoff;
+  /** Literal bytes all sessions of the process may hold at once; unbounded when absent. */
+  literalBudget?: LiteralBudget;
 }
 
 export type SessionMessage =
@@ -105,6 +123,8 @@ interface LineWaiter {
 }
 
 const COMMAND_CORK_BYTES = 256 * 1024;
+/** Input read and dropped after the session closed, before the socket is no longer read. */
+const DISCARD_AFTER_CLOSE_BYTES = 64 * 1024;
 
 export class ImapSession implements ImapContext {
   readonly id = randomUUID();
@@ -119,8 +139,12 @@ export class ImapSession implements ImapContext {
   readonly closed: Promise<void>;
 
   private socket: net.Socket;
+  /** Where input comes from: the socket, or the inflater under COMPRESS; paused when too much waits. */
+  private inputSource: NodeJS.ReadableStream;
   /** COMPRESS=DEFLATE (RFC 4978): responses go through this stream into the socket. */
   private deflate: zlib.DeflateRaw | null = null;
+  /** COMPRESS: the client's compressed input is inflated here, paused while its output waits. */
+  private inflate: zlib.InflateRaw | null = null;
   /** COMPRESS: a flush of the compressor is scheduled for when the event loop is idle. */
   private flushPending = false;
   /** The socket corked for the command being run (see holdOutputForCommand). */
@@ -134,13 +158,18 @@ export class ImapSession implements ImapContext {
   /** Chunks received and not yet handled by the actor, oldest first (one 'input' message each). */
   private readonly inbox: Buffer[] = [];
   private queuedInput = 0;
+  /** Bytes of the current command's literals, taken from the process's literal budget. */
+  private literalBytesHeld = 0;
+  private bytesAfterClose = 0;
   private lastInput = Date.now();
+  private readonly startedAt = Date.now();
   private idleTimer: NodeJS.Timeout | undefined;
   private resolveClosed!: () => void;
   private sessionLog: Logger | null = null;
 
   constructor(socket: net.Socket, readonly deps: ImapSessionDeps) {
     this.socket = socket;
+    this.inputSource = socket;
     this.tlsActive = socket instanceof tls.TLSSocket;
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
     this.parser = this.newParser();
@@ -163,7 +192,7 @@ export class ImapSession implements ImapContext {
 
   private newParser(): ImapParser {
     const { maxLineLength, maxLiteralSize, maxAppendSize } = this.deps.limits;
-    return new ImapParser({ maxLineLength, maxLiteralSize, maxAppendSize, utf8Accept: this.utf8 });
+    return new ImapParser({ maxLineLength, maxLiteralSize, maxAppendSize, utf8Accept: this.utf8, reportNonSynchronizing: true });
   }
 
   // ---------------------------------------------------------------- actor side
@@ -183,13 +212,15 @@ export class ImapSession implements ImapContext {
     this.loggedIn(user);
     this.connect(ref);
     // Socket data only arrives on a later turn of the event loop: these bytes come first.
-    if (pending.length > 0) this.receive(pending, this.socket);
+    if (pending.length > 0) this.receive(pending);
   }
 
   private connect(ref: Ref<SessionMessage>): void {
     this.eventRef = ref as Ref<unknown>;
     this.listenTo(this.socket, ref);
-    const every = Math.max(50, Math.min(30_000, Math.floor(this.deps.limits.idleTimeoutMs / 4)));
+    const { idleTimeoutMs, loginTimeoutMs, literalStallMs } = this.deps.limits;
+    const shortest = Math.min(idleTimeoutMs, loginTimeoutMs, literalStallMs);
+    const every = Math.max(50, Math.min(30_000, Math.floor(shortest / 4)));
     this.idleTimer = setInterval(() => this.dispatchTo({ type: 'idle-check' }), every);
     this.idleTimer.unref();
   }
@@ -200,17 +231,31 @@ export class ImapSession implements ImapContext {
   }
 
   private listenTo(socket: net.Socket, ref: Ref<SessionMessage>): void {
-    socket.on('data', (chunk: Buffer) => this.receive(chunk, socket));
+    this.inputSource = socket;
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('close', () => dispatchMessage(ref, { type: 'socket-closed' }));
     socket.on('error', (err) => this.log.debug({ err }, 'imap socket error'));
   }
 
-  /** Queues client bytes for the actor; the socket pauses while too much waits. */
-  private receive(chunk: Buffer, socket: net.Socket): void {
+  /** Queues client bytes for the actor; the input source pauses while too much waits. */
+  private receive(chunk: Buffer): void {
+    if (this.finished) {
+      this.discardAfterClose(chunk.length);
+      return;
+    }
     this.inbox.push(chunk);
     this.queuedInput += chunk.length;
-    if (this.queuedInput > this.deps.limits.inputQueueBytes) socket.pause();
+    if (this.queuedInput > this.deps.limits.inputQueueBytes) this.inputSource.pause();
     dispatchMessage(this.eventRef as Ref<SessionMessage>, { type: 'input' });
+  }
+
+  /**
+   * A closing session reads on only to see the client's FIN; a client still sending
+   * (the rest of a refused literal) is no longer read at all.
+   */
+  private discardAfterClose(bytes: number): void {
+    this.bytesAfterClose += bytes;
+    if (this.bytesAfterClose > DISCARD_AFTER_CLOSE_BYTES) this.inputSource.pause();
   }
 
   /** The session actor's handler: one message at a time. */
@@ -255,10 +300,27 @@ export class ImapSession implements ImapContext {
     void this.cleanup();
   }
 
+  /**
+   * Before login the short login timeout counts from the connection's start (RFC 9051 §5.4
+   * allows a shorter one there; a client sending a byte now and then must not hold the
+   * connection), after it the idle timeout counts from the last input.
+   */
   private async checkIdle(): Promise<void> {
-    if (Date.now() - this.lastInput < this.deps.limits.idleTimeoutMs) return;
-    this.log.info({ user: this.user?.address }, 'imap autologout after idle timeout');
-    await this.bye('Autologout; idle for too long');
+    if (this.state === 'not-authenticated' ? this.loginTimedOut() : this.idleTimedOut()) {
+      this.log.info({ user: this.user?.address, state: this.state }, 'imap autologout after idle timeout');
+      await this.bye('Autologout; idle for too long');
+    }
+  }
+
+  private loginTimedOut(): boolean {
+    return Date.now() - this.startedAt >= this.deps.limits.loginTimeoutMs;
+  }
+
+  /** Between messages, held literal bytes mean a literal is being received: it may stall less long. */
+  private idleTimedOut(): boolean {
+    const { idleTimeoutMs, literalStallMs } = this.deps.limits;
+    const allowed = this.literalBytesHeld > 0 ? Math.min(idleTimeoutMs, literalStallMs) : idleTimeoutMs;
+    return Date.now() - this.lastInput >= allowed;
   }
 
   private async bye(text: string): Promise<void> {
@@ -275,7 +337,7 @@ export class ImapSession implements ImapContext {
     const chunk = this.inbox.shift();
     if (chunk === undefined) return;
     this.queuedInput -= chunk.length;
-    if (this.socket.isPaused() && this.queuedInput < this.deps.limits.inputQueueBytes / 4) this.socket.resume();
+    if (this.inputSource.isPaused() && this.queuedInput < this.deps.limits.inputQueueBytes / 4) this.inputSource.resume();
     this.lastInput = Date.now();
     this.parser.push(chunk);
     for (;;) {
@@ -289,24 +351,61 @@ export class ImapSession implements ImapContext {
   private async onParserEvent(event: ImapParserEvent): Promise<void> {
     switch (event.type) {
       case 'command':
-        return this.runCommand(event.command);
+        try {
+          return await this.runCommand(event.command);
+        } finally {
+          this.releaseLiterals();
+        }
       case 'continuation':
         return this.onLiteralAnnounced(event);
       case 'error':
+        this.releaseLiterals();
         return this.onParseError(event);
       case 'line':
         return this.onLine(event.line);
     }
   }
 
+  /**
+   * A literal is admitted before any of its bytes is buffered: before login only small
+   * ones (LOGIN, AUTHENTICATE), and only while the process's literal budget allows. A
+   * refused LITERAL+ is already on its way and nothing after it can be trusted: the
+   * connection is closed.
+   */
   private async onLiteralAnnounced(event: ContinuationEvent): Promise<void> {
-    // Before login only small literals (LOGIN, AUTHENTICATE) are accepted.
-    if (this.state === 'not-authenticated' && event.size > 8192) {
-      this.parser.abortCommand();
-      await this.send({ type: 'tagged', tag: event.tag, status: 'NO', code: { code: 'TOOBIG' }, text: 'Literal too big before authentication' });
+    const refusal = this.literalRefusal(event.size);
+    if (refusal === null) {
+      if (event.nonSynchronizing !== true) await this.send({ type: 'continuation', text: 'Ready for literal data' });
       return;
     }
-    await this.send({ type: 'continuation', text: 'Ready for literal data' });
+    this.releaseLiterals();
+    this.log.warn({ size: event.size, command: event.command, state: this.state, refusal }, 'imap literal refused');
+    if (event.nonSynchronizing === true) {
+      await this.send({ type: 'tagged', tag: event.tag, status: 'BAD', code: { code: refusal === 'budget' ? 'LIMIT' : 'TOOBIG' }, text: 'Literal refused' });
+      await this.bye('Literal refused; closing connection');
+      return;
+    }
+    this.parser.abortCommand();
+    const answer = refusal === 'budget'
+      ? { code: { code: 'LIMIT' as const }, text: 'Server busy, literal refused; try again later' }
+      : { code: { code: 'TOOBIG' as const }, text: 'Literal too big before authentication' };
+    await this.send({ type: 'tagged', tag: event.tag, status: 'NO', ...answer });
+  }
+
+  /** Why a literal of `size` bytes cannot be taken now, or null once its bytes are reserved. */
+  private literalRefusal(size: number): 'pre-auth' | 'budget' | null {
+    if (this.state === 'not-authenticated' && this.literalBytesHeld + size > this.deps.limits.maxPreAuthLiteral) return 'pre-auth';
+    const budget = this.deps.literalBudget;
+    if (budget !== undefined && !budget.tryReserve(size)) return 'budget';
+    this.literalBytesHeld += size;
+    return null;
+  }
+
+  /** The current command's literals are no longer held (it ran, failed to parse, or was refused). */
+  private releaseLiterals(): void {
+    if (this.literalBytesHeld === 0) return;
+    this.deps.literalBudget?.release(this.literalBytesHeld);
+    this.literalBytesHeld = 0;
   }
 
   private async onParseError(event: ParseErrorEvent): Promise<void> {
@@ -315,9 +414,18 @@ export class ImapSession implements ImapContext {
       ? { code: 'BADCHARSET' as const, charsets: ['UTF-8', 'US-ASCII'] } : { code: event.code };
     if (event.tag === null) {
       await this.send({ type: 'untagged', status: 'BAD', ...(code ? { code } : {}), text: event.text });
-      return;
+    } else {
+      await this.send({ type: 'tagged', tag: event.tag, status: event.response, ...(code ? { code } : {}), text: event.text });
     }
-    await this.send({ type: 'tagged', tag: event.tag, status: event.response, ...(code ? { code } : {}), text: event.text });
+    if (this.isDecompressionBomb(event)) await this.bye('Compressed input too large; closing connection');
+  }
+
+  /**
+   * Under COMPRESS an over-long line or literal costs the client a few bytes and us the
+   * inflating of all of it: rather than skip it, the connection is closed.
+   */
+  private isDecompressionBomb(event: ParseErrorEvent): boolean {
+    return this.inflate !== null && (event.code === 'LIMIT' || event.code === 'TOOBIG') && !this.finished;
   }
 
   private endLineWait(): void {
@@ -384,7 +492,7 @@ export class ImapSession implements ImapContext {
     } catch (err) {
       if (err instanceof SessionClosedError) throw err;
       this.log.error({ err }, 'imap command failed');
-      return { status: 'NO', code: { code: 'SERVERBUG' }, text: 'Internal error; try again later' };
+      return commandFailure(err);
     }
   }
 
@@ -593,9 +701,8 @@ export class ImapSession implements ImapContext {
     const secure = new tls.TLSSocket(plain, { isServer: true, secureContext });
     this.socket = secure;
     this.tlsActive = true;
-    // Anything pipelined after STARTTLS arrived in plaintext and is dropped (RFC 3501 §6.2.1).
-    this.parser = this.newParser();
-    this.queuedInput = 0;
+    // Anything pipelined after STARTTLS arrived in plaintext: an injection, dropped (RFC 3501 §6.2.1).
+    this.discardPendingInput('STARTTLS');
     this.listenTo(secure, this.eventRef as Ref<SessionMessage>);
   }
 
@@ -603,23 +710,41 @@ export class ImapSession implements ImapContext {
     return this.deflate !== null;
   }
 
-  /** From now on both directions are raw DEFLATE streams (RFC 4978 §3). */
+  /**
+   * From now on both directions are raw DEFLATE streams (RFC 4978 §3). Inflating is paced
+   * by the session: the inflater pauses while its output waits, so a small compressed
+   * bomb never expands beyond the input queue bound, and its lines meet the line limit.
+   */
   startCompression(): void {
     const socket = this.socket;
     socket.removeAllListeners('data');
+    // The client must wait for the tagged OK (RFC 4978 §3): bytes sent before it are dropped.
+    this.discardPendingInput('COMPRESS');
     const inflate = zlib.createInflateRaw();
     const deflate = zlib.createDeflateRaw();
-    socket.on('data', (chunk: Buffer) => inflate.write(chunk));
-    inflate.on('data', (chunk: Buffer) => this.receive(chunk, socket));
+    socket.on('data', (chunk: Buffer) => {
+      if (!inflate.write(chunk)) socket.pause();
+    });
+    inflate.on('drain', () => socket.resume());
+    inflate.on('data', (chunk: Buffer) => this.receive(chunk));
     inflate.on('error', (err) => {
       this.log.info({ err }, 'invalid compressed input; closing');
       socket.destroy();
     });
     deflate.pipe(socket);
     this.deflate = deflate;
-    // Bytes that arrived uncompressed after the command cannot be valid: drop them.
-    this.parser = this.newParser();
+    this.inflate = inflate;
+    this.inputSource = inflate;
+    if (socket.isPaused()) socket.resume();
+  }
+
+  /** Drops input received and not yet run: it was sent before a STARTTLS or COMPRESS took effect. */
+  private discardPendingInput(reason: 'STARTTLS' | 'COMPRESS'): void {
+    const dropped = this.parser.bufferedBytes + this.queuedInput;
+    this.inbox.length = 0;
     this.queuedInput = 0;
+    this.parser = this.newParser();
+    if (dropped > 0) this.log.warn({ dropped, reason, remoteAddress: this.remoteAddress }, `imap input sent after ${reason} and before it took effect dropped`);
   }
 
   enableUtf8(): void {
@@ -650,6 +775,8 @@ export class ImapSession implements ImapContext {
     if (this.finished) return;
     this.finished = true;
     clearInterval(this.idleTimer);
+    this.releaseLiterals();
+    this.inflate?.destroy();
     const user = this.user;
     try {
       if (user !== null && this.selected !== null) {

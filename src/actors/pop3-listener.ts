@@ -110,6 +110,7 @@ export async function startPop3Listener(
   const server = createPop3Server({
     tls, implicitTls: options.implicitTls, allowPlaintextAuth: config.allowPlaintextAuth,
     maxConnectionsPerIp: config.maxConnectionsPerIp, shutdownGraceMs: 2000,
+    loginTimeoutMs: config.pop3LoginTimeout * 1000,
     runSession: (session) => runInSessionActor(parent, `pop3-${options.implicitTls ? 's' : ''}${++sessionCount}`, () => session.run()),
   }, mailboxBackend(deps), deps.log);
   const { port } = await server.listen(options.port, config.bind);

@@ -64,6 +64,13 @@ export interface ServerConfig {
   /** Output an IMAP client may leave unread before the stall timer starts, and the timer in seconds. */
   imapOutputBuffer: number;
   imapOutputStall: number;
+  /** Seconds an IMAP / POP3 connection may last without authenticating before autologout. */
+  imapLoginTimeout: number;
+  pop3LoginTimeout: number;
+  /** Bytes all IMAP connections of this process may hold in literals at once. */
+  imapLiteralBudget: number;
+  /** Search keys in one IMAP SEARCH command. */
+  imapMaxSearchKeys: number;
   /** In a cluster: ready local deliveries on a worker before idle workers borrow from it. */
   lendThreshold: number;
   /** In a cluster: how often workers report to the primary (ms). */
@@ -119,6 +126,10 @@ export const defaultConfig: ServerConfig = {
   imapMaxLiteralSize: 64 * 1024,
   imapOutputBuffer: 4 * 1024 * 1024,
   imapOutputStall: 10,
+  imapLoginTimeout: 60,
+  pop3LoginTimeout: 60,
+  imapLiteralBudget: 256 * 1024 * 1024,
+  imapMaxSearchKeys: 1000,
   lendThreshold: 200,
   heartbeatInterval: 1000,
   workers: 1,
@@ -145,6 +156,7 @@ const kinds: Record<keyof ServerConfig, Kind> = {
   messagesPerConnection: 'posint', verifyCertificates: 'bool', outboundTimeout: 'posint', domainBackoffAfter: 'posint',
   maxReceivedHeaders: 'posint', workers: 'workers', roles: 'roles',
   lendThreshold: 'posint', heartbeatInterval: 'posint', imapIdleTimeout: 'posint', imapMaxLineLength: 'posint', imapMaxLiteralSize: 'posint', imapOutputBuffer: 'posint', imapOutputStall: 'posint',
+  imapLoginTimeout: 'posint', pop3LoginTimeout: 'posint', imapLiteralBudget: 'posint', imapMaxSearchKeys: 'posint',
   defaultQuota: 'nonneg', mailboxIdleMs: 'posint', passwordCost: 'posint', importPasswordCost: 'posint',
   logLevel: 'string',
 };

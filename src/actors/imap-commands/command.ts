@@ -118,6 +118,25 @@ export function failed(failure: Failure): Completion {
   return failure.temporary ? no(failure.error, { code: 'UNAVAILABLE' }) : no(failure.error);
 }
 
+/**
+ * The tagged NO for a command that threw (a store write failed): storage full (an error
+ * with code ENOSPC or a StorageFullError, itself or as a cause) is worth a retry later,
+ * anything else is our bug. The session goes on either way.
+ */
+export function commandFailure(err: unknown): Completion {
+  if (isStorageFull(err)) return no('Server storage full, try again later', { code: 'LIMIT' });
+  return no('Internal error; try again later', { code: 'SERVERBUG' });
+}
+
+function isStorageFull(err: unknown): boolean {
+  for (let cause = err, depth = 0; cause instanceof Object && depth < 8; depth++) {
+    const { code, name } = cause as { code?: unknown; name?: unknown };
+    if (code === 'ENOSPC' || name === 'StorageFullError') return true;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** Narrow a command to the variant a handler serves. */
 export function commandOf<N extends ImapCommandName>(command: ImapCommand, ..._names: N[]): CommandNamed<N> {
   return command as CommandNamed<N>;

@@ -2,6 +2,7 @@
 // CHILDREN attributes (RFC 3348), SPECIAL-USE (RFC 6154) and LIST-STATUS (RFC 5819).
 import type { ListCommand } from '../../protocols/imap/types.js';
 import type { FolderInfo, FoldersReply } from '../mailbox-imap-messages.js';
+import { compilePattern, matchesPattern } from '../../protocols/imap/list-pattern.js';
 import { statusItems } from './status.js';
 import { AUTHENTICATED, commandOf, failed, ok, type CommandSpec, type ImapContext } from './command.js';
 
@@ -53,13 +54,12 @@ export class FolderTree {
   }
 }
 
-/** `%` and `*` wildcards as a regular expression; INBOX matches case-insensitively. */
+/** `%` and `*` wildcards (see list-pattern.ts); INBOX matches case-insensitively. */
 export function patternMatcher(reference: string, pattern: string): (name: string) => boolean {
   const full = reference !== '' && !reference.endsWith('/') && pattern !== '' ? `${reference}/${pattern}` : `${reference}${pattern}`;
-  const source = [...full].map((char) => (char === '*' ? '.*' : char === '%' ? '[^/]*' : char.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))).join('');
-  const exact = new RegExp(`^${source}$`);
-  const inbox = new RegExp(`^${source}$`, 'i');
-  return (name) => exact.test(name) || (name === 'INBOX' && inbox.test(name));
+  const exact = compilePattern(full);
+  const inbox = compilePattern(full.toUpperCase());
+  return (name) => matchesPattern(exact, name) || (name === 'INBOX' && matchesPattern(inbox, name));
 }
 
 function listEntries(folders: FolderInfo[], cmd: ListCommand): ListEntry[] {

@@ -1,8 +1,9 @@
 // SEARCH and UID SEARCH (RFC 3501 §6.4.4) with ESEARCH RETURN (MIN MAX ALL COUNT) (RFC 4731),
-// SAVE into `$` (RFC 5182) and the MODSEQ answer (RFC 7162). CHARSET is checked by the parser.
+// SAVE into `$` (RFC 5182) and the MODSEQ answer (RFC 7162). CHARSET is checked by the parser;
+// the number of keys is bounded (imapMaxSearchKeys), each costing a pass over every message.
 import type { ImapResponse, SearchReturnOption } from '../../protocols/imap/types.js';
-import { searchFolder, usesModseq, type SearchMatch } from '../imap-search.js';
-import { commandOf, ok, selectedFolder, SELECTED, type CommandSpec, type ImapContext } from './command.js';
+import { countSearchKeys, searchFolder, usesModseq, type SearchMatch } from '../imap-search.js';
+import { bad, commandOf, ok, selectedFolder, SELECTED, type CommandSpec, type ImapContext } from './command.js';
 
 export const search: CommandSpec = {
   name: 'SEARCH',
@@ -10,6 +11,8 @@ export const search: CommandSpec = {
   async handle(ctx, command) {
     const cmd = commandOf(command, 'SEARCH');
     const folder = selectedFolder(ctx);
+    const limit = ctx.deps.limits.maxSearchKeys;
+    if (countSearchKeys(cmd.criteria) > limit) return bad(`Too many search keys (limit ${limit})`, { code: 'LIMIT' });
     const withModseq = usesModseq(cmd.criteria);
     if (withModseq) ctx.enabled.add('CONDSTORE');
     const matches = await searchFolder(folder, cmd.criteria, ctx.messageReader());

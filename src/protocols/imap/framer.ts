@@ -14,6 +14,8 @@ export interface FramerLimits {
   maxLineLength: number;
   maxLiteralSize: number;
   maxAppendSize: number;
+  /** Also report non-synchronizing literals as they are announced (the session budgets them). */
+  reportNonSynchronizing?: boolean;
 }
 
 export type FramerOutput = { type: 'frame'; frame: CommandFrame } | ContinuationEvent | ParseErrorEvent;
@@ -150,8 +152,9 @@ export class CommandFramer {
     }
     this.frameLiteralBytes += announcement.size;
     this.state = { kind: 'literal', remaining: announcement.size, chunks: [] };
-    if (!announcement.synchronizing) return null;
-    return { type: 'continuation', tag: head.tag ?? '', command: head.command, size: announcement.size };
+    const event: ContinuationEvent = { type: 'continuation', tag: head.tag ?? '', command: head.command, size: announcement.size };
+    if (announcement.synchronizing) return event;
+    return this.limits.reportNonSynchronizing === true ? { ...event, nonSynchronizing: true } : null;
   }
 
   /** Drop the command; a literal the client sends without waiting is skipped. */

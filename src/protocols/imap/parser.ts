@@ -26,6 +26,11 @@ export interface ImapParserOptions {
   maxAppendSize?: number;
   /** UTF8=ACCEPT already enabled (can be changed later with `utf8Accept`). */
   utf8Accept?: boolean;
+  /**
+   * Also return a `continuation` event (with `nonSynchronizing`) when a LITERAL+ literal
+   * is announced, before its bytes are read, so the session can refuse it (default false).
+   */
+  reportNonSynchronizing?: boolean;
 }
 
 export const DEFAULT_PARSER_LIMITS = {
@@ -40,7 +45,8 @@ export const DEFAULT_PARSER_LIMITS = {
  * - `command`: run it.
  * - `continuation`: the client announced a synchronizing literal and waits;
  *   write `+ Ready` and keep feeding bytes, or refuse with a tagged NO/BAD and
- *   call `abortCommand()`.
+ *   call `abortCommand()`. With `nonSynchronizing` (option reportNonSynchronizing)
+ *   the bytes are already on their way: accept silently or close the connection.
  * - `error`: write `<tag> BAD|NO [code] text` (or `* BAD` without a tag);
  *   the parser already skipped the broken command.
  * - `line`: a raw line, returned only after `expectRawLine()`.
@@ -60,6 +66,7 @@ export class ImapParser {
       maxLineLength: options.maxLineLength ?? DEFAULT_PARSER_LIMITS.maxLineLength,
       maxLiteralSize: options.maxLiteralSize ?? DEFAULT_PARSER_LIMITS.maxLiteralSize,
       maxAppendSize: options.maxAppendSize ?? DEFAULT_PARSER_LIMITS.maxAppendSize,
+      reportNonSynchronizing: options.reportNonSynchronizing ?? false,
     });
   }
 

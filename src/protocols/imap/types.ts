@@ -369,6 +369,11 @@ export interface ContinuationEvent {
   /** Upper-cased command name as far as it could be read ('' if not). */
   command: string;
   size: number;
+  /**
+   * A LITERAL+ literal (RFC 7888): the client sends it without waiting, so no `+` is
+   * written; reported only with the parser option `reportNonSynchronizing`.
+   */
+  nonSynchronizing?: true;
 }
 
 /**

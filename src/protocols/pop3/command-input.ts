@@ -22,12 +22,17 @@ export class CommandInput {
   constructor(
     socket: Duplex,
     private readonly maxLineLength: number,
-    private readonly idleTimeoutMs: number,
+    private idleTimeoutMs: number,
     private readonly onSocketError: (error: Error) => void,
   ) {
     this.socket = socket;
     this.reader = new LineReader(maxLineLength);
     this.attachTo(socket);
+  }
+
+  /** The autologout time from now on (the session shortens it before login). */
+  setIdleTimeout(ms: number): void {
+    this.idleTimeoutMs = ms;
   }
 
   /** Why next() stopped returning lines, if not end of input. */
@@ -66,6 +71,12 @@ export class CommandInput {
   /** Feeds bytes another process read from this connection, ahead of the socket's. */
   feed(bytes: Buffer): void {
     this.onData(bytes);
+  }
+
+  /** Makes next() return undefined from now on, as after the idle timeout (login deadline passed). */
+  expire(): void {
+    this.stop ??= 'idle';
+    this.wakeUp();
   }
 
   /** Makes next() return undefined from now on (server shutdown). */

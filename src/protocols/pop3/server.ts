@@ -159,6 +159,7 @@ class Pop3Listener implements Pop3Server {
       maxFailedAuths: o.maxFailedAuths,
       authFailureDelayMs: o.authFailureDelayMs,
       idleTimeoutMs: o.idleTimeoutMs,
+      loginTimeoutMs: o.loginTimeoutMs,
       maxWriteBufferBytes: o.maxWriteBufferBytes,
       writeStallTimeoutMs: o.writeStallTimeoutMs,
       tlsHandshakeTimeoutMs: o.tlsHandshakeTimeoutMs,

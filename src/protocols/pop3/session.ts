@@ -36,6 +36,8 @@ export interface Pop3SessionOptions {
   authFailureDelayMs?: number;
   /** Autologout when no command arrives for this long (RFC 1939 minimum 10 min). Default 600 000 ms. */
   idleTimeoutMs?: number;
+  /** Autologout when the client has not authenticated this long after connecting. Default 60 000 ms. */
+  loginTimeoutMs?: number;
   /** Unsent bytes the socket may hold before sending waits for the client. Default 1 MiB. */
   maxWriteBufferBytes?: number;
   /** A client that reads nothing for this long while the buffer is full is cut off. Default 60 000 ms. */
@@ -61,6 +63,7 @@ export const POP3_SESSION_DEFAULTS: Readonly<Limits> = {
   maxFailedAuths: 3,
   authFailureDelayMs: 1000,
   idleTimeoutMs: 10 * 60 * 1000,
+  loginTimeoutMs: 60 * 1000,
   maxWriteBufferBytes: 1024 * 1024,
   writeStallTimeoutMs: 60 * 1000,
   tlsHandshakeTimeoutMs: 30 * 1000,
@@ -120,6 +123,8 @@ export class Pop3Session {
   private streaming = false;
   private finished = false;
   private resolveClosed!: () => void;
+  /** Ends the AUTHORIZATION state loginTimeoutMs after the connection started. */
+  private loginDeadline: NodeJS.Timeout | undefined;
 
   private currentState: SessionState = 'AUTHORIZATION';
   private tlsActive: boolean;
@@ -147,7 +152,9 @@ export class Pop3Session {
       maxBufferedBytes: this.limits.maxWriteBufferBytes,
       stallTimeoutMs: this.limits.writeStallTimeoutMs,
     });
-    this.input = new CommandInput(socket, this.limits.maxLineLength, this.limits.idleTimeoutMs, this.onSocketError);
+    // RFC 1939's ten minutes are for logged-in clients; before login the shorter timeout applies.
+    const inputTimeoutMs = this.handedOff === undefined ? this.limits.loginTimeoutMs : this.limits.idleTimeoutMs;
+    this.input = new CommandInput(socket, this.limits.maxLineLength, inputTimeoutMs, this.onSocketError);
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
@@ -174,6 +181,7 @@ export class Pop3Session {
     if (this.started) throw new Error(`pop3 session ${this.id} is already running`);
     this.started = true;
     try {
+      if (this.handedOff === undefined) this.startLoginDeadline();
       if (this.handedOff === undefined) await this.reply(ok(`${this.limits.implementation} POP3 server ready`));
       else await this.openForUser(this.handedOff.userId, this.handedOff.userId, 'HANDOFF');
       await this.serveCommands();
@@ -405,11 +413,19 @@ export class Pop3Session {
     }
   }
 
+  /** A client must authenticate within loginTimeoutMs of connecting, however it trickles input. */
+  private startLoginDeadline(): void {
+    this.loginDeadline = setTimeout(() => this.input.expire(), this.limits.loginTimeoutMs);
+    this.loginDeadline.unref();
+  }
+
   private enterTransaction(userId: string, maildrop: Maildrop): void {
     this.authenticatedUser = userId;
     this.maildrop = maildrop;
     this.view = new MaildropView(maildrop.messages);
     this.currentState = 'TRANSACTION';
+    clearTimeout(this.loginDeadline);
+    this.input.setIdleTimeout(this.limits.idleTimeoutMs);
   }
 
   private async rejectCredentials(user: string, mechanism: 'USER' | 'PLAIN', reason: string): Promise<void> {
@@ -638,6 +654,7 @@ export class Pop3Session {
     if (this.finished) return;
     this.finished = true;
     this.ending = true;
+    clearTimeout(this.loginDeadline);
     this.input.ignoreFurtherInput();
     await this.settleMaildrop();
     this.closeSocket();

@@ -154,7 +154,8 @@ export function containsText(haystack: string, needle: string): boolean {
   return foldCase(haystack).includes(foldCase(needle));
 }
 
-function foldCase(s: string): string {
+/** The case folding containsText applies to both sides (exported so callers can fold a text once). */
+export function foldCase(s: string): string {
   return s.normalize('NFC').toLowerCase();
 }
 

@@ -1,6 +1,9 @@
 // IMAP over TLS: STARTTLS on the plain port (advertised only with a certificate, and
-// anything pipelined after it is dropped) and implicit TLS on the IMAPS port.
+// anything sent in the clear after it, in the same packet or a later one, is dropped)
+// and implicit TLS on the IMAPS port.
+import net from 'node:net';
 import path from 'node:path';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { python, run } from '../../support/clients.js';
 import { provision, startTestServer, tempDir, type TestServer } from '../../support/server.js';
@@ -62,4 +65,59 @@ describe('IMAP with TLS', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     raw.close();
   });
+
+  it('never runs plaintext sent after STARTTLS inside the TLS session (separate packet)', async () => {
+    // Many NOOPs first keep the session busy, so the injected packet is queued before STARTTLS runs.
+    const answers = await injectAfterStartTls(async (socket) => {
+      socket.write(`${'n NOOP\r\n'.repeat(20_000)}a STARTTLS\r\n`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      socket.write('b NOOP\r\nc LOGOUT\r\n');
+    });
+    expect(answers).not.toMatch(/(^|\n)[bc] /);
+    expect(answers).not.toContain('BYE');
+    expect(answers).toMatch(/d OK/);
+  });
+
+  it('never runs plaintext sent after STARTTLS inside the TLS session (same packet)', async () => {
+    const answers = await injectAfterStartTls(async (socket) => {
+      socket.write('a STARTTLS\r\nb NOOP\r\nc LOGOUT\r\n');
+    });
+    expect(answers).not.toMatch(/(^|\n)[bc] /);
+    expect(answers).toMatch(/d OK/);
+  });
 });
+
+/** Sends STARTTLS (and whatever `inject` adds in the clear), completes TLS, runs `d NOOP`: what came over TLS. */
+async function injectAfterStartTls(inject: (socket: net.Socket) => Promise<void>): Promise<string> {
+  const socket = net.connect(server.ports.imap, '127.0.0.1');
+  let plain = '';
+  const onPlain = (chunk: Buffer): void => {
+    plain += chunk.toString('latin1');
+  };
+  socket.on('data', onPlain);
+  await waitUntil(() => plain.includes('\r\n'));
+  await inject(socket);
+  await waitUntil(() => /(^|\n)a OK/.test(plain));
+  socket.off('data', onPlain);
+  const secure = tls.connect({ socket, rejectUnauthorized: false });
+  await new Promise<void>((resolve, reject) => {
+    secure.once('secureConnect', resolve);
+    secure.once('error', reject);
+    secure.once('close', () => reject(new Error('closed during the TLS handshake')));
+  });
+  let answers = '';
+  secure.on('data', (chunk: Buffer) => (answers += chunk.toString('latin1')));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  secure.write('d NOOP\r\n');
+  await waitUntil(() => /(^|\n)d (OK|NO|BAD)/.test(answers) || secure.destroyed);
+  secure.destroy();
+  return answers;
+}
+
+async function waitUntil(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -799,6 +799,18 @@ describe('limits', () => {
     expect(parseAll('a APPEND INBOX {100+}\r\n' + 'x'.repeat(100) + '\r\n', options)[0]).toMatchObject({ type: 'command' });
   });
 
+  it('with reportNonSynchronizing, a LITERAL+ is announced before any of its bytes arrives', () => {
+    const parser = new ImapParser({ reportNonSynchronizing: true });
+    parser.push(Buffer.from('a APPEND INBOX {41943040+}\r\n'));
+    expect(drain(parser)).toEqual([{ type: 'continuation', tag: 'a', command: 'APPEND', size: 41943040, nonSynchronizing: true }]);
+  });
+
+  it('with reportNonSynchronizing, the command still follows its literals', () => {
+    const events = parseAll('a LOGIN {3+}\r\nann {2+}\r\npw\r\n', { reportNonSynchronizing: true });
+    expect(events.map((event) => event.type)).toEqual(['continuation', 'continuation', 'command']);
+    expect(events[2]).toMatchObject({ command: { name: 'LOGIN', username: 'ann', password: 'pw' } });
+  });
+
   it('the session can refuse a synchronizing literal with abortCommand()', () => {
     const parser = new ImapParser();
     parser.push(Buffer.from('a APPEND nosuchbox {10}\r\n'));

@@ -107,6 +107,40 @@ describe('timeouts and slow clients', () => {
     expect(backend.events).toEqual([{ kind: 'release', userId: 'id-alice' }]);
   });
 
+  it('logs out a client that does not log in within the login timeout', async () => {
+    const { port } = await startServer({ loginTimeoutMs: 300 }, backendWithMail());
+    const client = await greeted(port);
+    expect(await client.readLine()).toBe('-ERR autologout: idle for too long');
+    await client.closed;
+  });
+
+  it('counts the login timeout from the connection start, however the client trickles commands', async () => {
+    const { port } = await startServer({ loginTimeoutMs: 400 }, backendWithMail());
+    const client = await greeted(port);
+    const ticker = setInterval(() => client.send('CAPA'), 100);
+    try {
+      for (;;) {
+        const line = await client.readLine();
+        if (line.startsWith('-ERR')) {
+          expect(line).toBe('-ERR autologout: idle for too long');
+          break;
+        }
+      }
+      await client.closed;
+    } finally {
+      clearInterval(ticker);
+    }
+  });
+
+  it('gives a logged-in client the longer idle timeout', async () => {
+    const { port } = await startServer({ loginTimeoutMs: 300, idleTimeoutMs: 60_000 }, backendWithMail());
+    const client = await greeted(port);
+    await client.command('USER alice');
+    await client.command('PASS pw');
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(await client.command('STAT')).toMatch(/^\+OK 1 /);
+  });
+
   it('cuts off a client that never reads a big RETR instead of buffering it', async () => {
     const progress = { bytesRead: 0 };
     const backend = new MemoryBackend();

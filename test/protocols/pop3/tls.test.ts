@@ -72,6 +72,30 @@ describe('STLS', () => {
     expect(await client.command('NOOP')).toBe('-ERR NOOP is not valid before login');
   });
 
+  it('never runs a login sent in the clear in a later packet after STLS', async () => {
+    const port = await startRemoteLookingListener(backendWithMail());
+    const client = await Pop3TestClient.connect(port);
+    await client.readLine();
+    // Whether the injected packet is still queued when STLS runs or reaches the TLS layer
+    // (then the handshake fails), it must never be run as a command inside TLS.
+    client.write(`${'XYZZY\r\n'.repeat(500)}STLS\r\n`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    client.write('USER alice\r\nPASS pw\r\n');
+    for (;;) {
+      const line = await client.readLine();
+      if (line.startsWith('+OK')) {
+        expect(line).toBe('+OK begin TLS negotiation');
+        break;
+      }
+    }
+    try {
+      await client.startTls(certificate.cert);
+    } catch {
+      return; // the injected bytes broke the handshake: they were not run either
+    }
+    expect(await client.command('NOOP')).toBe('-ERR NOOP is not valid before login');
+  });
+
   it('closes the connection when the TLS handshake fails', async () => {
     const backend = backendWithMail();
     const port = await startRemoteLookingListener(backend);
