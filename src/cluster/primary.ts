@@ -213,8 +213,8 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
     },
   };
   const token = randomBytes(24).toString('hex');
-  const admin = await startAdminApi(backend, token, config.bind, config.adminPort, log.child({ listener: 'admin' }));
-  const adminUrl = `http://${config.bind.includes(':') ? `[${config.bind}]` : config.bind}:${admin.port}`;
+  const admin = await startAdminApi(backend, token, config.adminBind, config.adminPort, log.child({ listener: 'admin' }));
+  const adminUrl = `http://${config.adminBind.includes(':') ? `[${config.adminBind}]` : config.adminBind}:${admin.port}`;
   writeAdminFile(config.data, adminUrl, token);
   log.info({ workers: options.workers, admin: adminUrl }, 'ternmail cluster started');
 
