@@ -101,6 +101,27 @@ describe('SIGHUP', () => {
     expect(server.output()).toMatch(/other settings take effect only at restart/);
   });
 
+  it('reaches every worker of a cluster through the primary', async () => {
+    const [a, b] = [selfSignedCertificate(), selfSignedCertificate()];
+    const live = path.join(tempDir(), 'tls');
+    mkdirSync(live);
+    const key = path.join(live, 'key.pem');
+    const cert = path.join(live, 'cert.pem');
+    copyFileSync(a.key, key);
+    copyFileSync(a.cert, cert);
+    const [imapsPort] = await freePorts(1);
+    const server = await startProcess(tempDir(), ['--workers', '2'], { TERNMAIL_TLS_KEY: key, TERNMAIL_TLS_CERT: cert, TERNMAIL_IMAPS_PORT: String(imapsPort) });
+    running.push(server);
+    await waitFor(async () => (server.output().match(/imap listening/g) ?? []).length >= 4, 15_000, 'both workers listening');
+    copyFileSync(b.key, key);
+    copyFileSync(b.cert, cert);
+    server.child.kill('SIGHUP');
+    await waitFor(async () => (server.output().match(/TLS key and certificate reloaded/g) ?? []).length >= 2, 5000, `both workers reloaded: ${server.output()}`);
+    // Connections are spread over the workers: every one of several sees the new certificate.
+    for (let i = 0; i < 6; i++) expect((await probeTls(imapsPort, 'implicit', TLS12)).fingerprint).toBe(fingerprint(b.cert));
+    expect(server.child.exitCode).toBeNull();
+  });
+
   it('leaves a server without TLS running', async () => {
     const data = tempDir();
     const server = await startProcess(data);
