@@ -14,6 +14,7 @@ import { Directory } from '../actors/directory.js';
 import { resetOnCrash, spawn, start, stop, type Ref } from '../actors/supervision.js';
 import { startAdminApi, type AdminBackend } from '../actors/admin-api.js';
 import { writeAdminFile } from '../server.js';
+import { prepareDataFolder, removePidFile, storeOpenFailure, writePidFile } from '../data-folder.js';
 import { UnixSocketTransport } from './transport.js';
 import { directoryDataPath, nodeSocketPath } from './paths.js';
 import type { NodeRequest, NodeStats } from './protocol.js';
@@ -45,9 +46,13 @@ export interface PrimaryOptions {
 }
 
 export async function runPrimary(config: ServerConfig, log: Logger, options: PrimaryOptions): Promise<{ stop(): Promise<void> }> {
+  prepareDataFolder(config.data, log);
   mkdirSync(path.join(config.data, 'run'), { recursive: true });
   const db = new Database(directoryDataPath(config.data));
-  await db.open();
+  await db.open().catch((err: unknown) => {
+    throw storeOpenFailure(err, config.data, directoryDataPath(config.data));
+  });
+  writePidFile(config.data);
   const system = start();
   const directory = new Directory(new DirectoryStore(db), log.child({ actor: 'directory' }), {
     passwordCost: config.passwordCost, defaultQuota: config.defaultQuota,
@@ -234,6 +239,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
       await directory.drain();
       stop(system);
       await db.close();
+      removePidFile(config.data);
       log.info('cluster stopped');
     },
   };

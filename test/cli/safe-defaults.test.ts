@@ -108,6 +108,14 @@ s.sendmail('someone@remote.test', ['mo@modes.test'], b'Subject: modes\\r\\n\\r\\
     expect(first.child.exitCode).toBeNull();
   });
 
+  it('names the pid holding a cluster\'s data folder', async () => {
+    const data = tempDir();
+    const first = await start(data, ['--workers', '2']);
+    const second = await failedStart(['--data', data, '--workers', '2', ...portArgs(await freePorts(5))]);
+    expect(second.code).not.toBe(0);
+    expect(second.stderr.trim()).toBe(`ternmail: data folder ${data} is in use by pid ${first.child.pid}`);
+  });
+
   it('names the port and its setting when a port is taken', async () => {
     const ports = await freePorts(5);
     const holder = net.createServer();
