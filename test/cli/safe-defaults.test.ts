@@ -77,6 +77,7 @@ describe('ternmail start: safe defaults', () => {
       expect(await connects(server.ports.admin, external)).toBe(false);
     }
     expect((await cli(['stats', '--data', data])).code).toBe(0);
+    expect((await cli(['start', '--help'])).stdout).toMatch(/--admin-bind ADDR +admin HTTP API address, apart from --bind \(default 127\.0\.0\.1\)/);
   });
 
   it('creates the data folder 0700 (tightening an existing one) and its files 0600', async () => {
@@ -127,6 +128,15 @@ s.sendmail('someone@remote.test', ['mo@modes.test'], b'Subject: modes\\r\\n\\r\\
     } finally {
       holder.close();
     }
+  });
+
+  it('names an unreadable TLS key', async () => {
+    const missing = path.join(tempDir(), 'missing-key.pem');
+    const result = spawnSync(process.execPath, [cliPath, 'start', '--data', tempDir(), ...portArgs(await freePorts(5))], {
+      encoding: 'utf8', timeout: 20_000, env: { ...process.env, TERNMAIL_TLS_KEY: missing, TERNMAIL_TLS_CERT: missing },
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr.trim()).toMatch(new RegExp(`^ternmail: cannot read TLS key ${missing}: ENOENT[^\n]*$`));
   });
 
   it('names the path it may not write', async () => {
