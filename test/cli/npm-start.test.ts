@@ -60,7 +60,11 @@ async function npmStart(data: string): Promise<{ npm: ChildProcess; ports: numbe
   let output = '';
   npm.stdout!.on('data', (c) => (output += c));
   npm.stderr!.on('data', (c) => (output += c));
-  await waitFor(async () => /ternmail started/.test(output) && existsSync(path.join(data, 'admin.json')), 20_000, `npm start: ${output}`);
+  const deadline = Date.now() + 30_000;
+  while (!(/ternmail started/.test(output) && existsSync(path.join(data, 'admin.json')))) {
+    if (npm.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not start the server: ${output}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
   return { npm, ports, output: () => output };
 }
 
