@@ -1,7 +1,7 @@
 // Assembles one ternmail node: opens the store, starts the actor tree (directory,
 // queue with delivery workers, mailbox registry, listeners) and the admin API.
 // `startServer` is what `ternmail start` and the tests call.
-import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Ref } from 'nact';
@@ -33,6 +33,9 @@ import { startImapListener } from './actors/imap-listener.js';
 import { startDomainQueues } from './actors/outbound.js';
 import { sendNotification } from './mta/notifications.js';
 import type { SessionHandoff } from './cluster/handoff.js';
+import { TlsMaterial } from './tls/tls-material.js';
+import { prepareDataFolder, removePidFile, storeOpenFailure, writePidFile } from './data-folder.js';
+import { listenFailure } from './startup-error.js';
 
 export interface RunningServer {
   config: ServerConfig;
@@ -46,6 +49,8 @@ export interface RunningServer {
   borrower: Borrower | null;
   /** Answers a request from another node process. */
   handleNodeRequest(request: NodeRequest): Promise<unknown>;
+  /** Re-reads the TLS key and certificate (SIGHUP); keeps the old ones if the new are unusable. */
+  reloadTls(): void;
   stop(): Promise<void>;
 }
 
@@ -72,9 +77,16 @@ export interface StartOptions {
 export const ADMIN_FILE = 'admin.json';
 
 export async function startServer(config: ServerConfig, log: Logger, options: StartOptions = {}): Promise<RunningServer> {
-  mkdirSync(config.data, { recursive: true });
-  const db = new Database(path.join(config.data, 'store'));
-  await db.open();
+  prepareDataFolder(config.data, log);
+  const tlsMaterial = config.tls ? TlsMaterial.load(config.tls) : null;
+  const storePath = path.join(config.data, 'store');
+  const db = new Database(storePath);
+  try {
+    await db.open();
+  } catch (err) {
+    throw storeOpenFailure(err, config.data, storePath);
+  }
+  writePidFile(config.data);
   const blobs = new BlobStore(db);
   const mailboxStore = new MailboxStore(db);
   const queueStore = new QueueStore(db, config.queuePartitions);
@@ -153,21 +165,33 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   const popDeps = { directory, mailboxes, blobs, limiter, handoff, log: log.child({ listener: 'pop3' }) };
   const imapDeps = { directory, mailboxes, blobs, limiter, handoff, log: log.child({ listener: 'imap' }) };
   const listenerSpecs: Array<{ name: keyof RunningServer['ports']; role: string; port: number; start: (port: number) => Promise<RunningListener> }> = [
-    { name: 'smtp', role: 'mta', port: config.smtpPort, start: (port) => startSmtpListener({ kind: 'mx', port }, config, listeners, smtpDeps, directory, limiter, log) },
-    { name: 'submission', role: 'mta', port: config.submissionPort, start: (port) => startSmtpListener({ kind: 'submission', port }, config, listeners, smtpDeps, directory, limiter, log) },
-    { name: 'smtps', role: 'mta', port: config.smtpsPort, start: (port) => startSmtpListener({ kind: 'smtps', port }, config, listeners, smtpDeps, directory, limiter, log) },
-    { name: 'pop3', role: 'access', port: config.pop3Port, start: (port) => startPop3Listener({ port, implicitTls: false }, config, listeners, popDeps) },
-    { name: 'pop3s', role: 'access', port: config.pop3sPort, start: (port) => startPop3Listener({ port, implicitTls: true }, config, listeners, popDeps) },
-    { name: 'imap', role: 'access', port: config.imapPort, start: (port) => startImapListener({ port, implicitTls: false }, config, listeners, imapDeps) },
-    { name: 'imaps', role: 'access', port: config.imapsPort, start: (port) => startImapListener({ port, implicitTls: true }, config, listeners, imapDeps) },
+    { name: 'smtp', role: 'mta', port: config.smtpPort, start: (port) => startSmtpListener({ kind: 'mx', port }, config, listeners, smtpDeps, directory, limiter, log, tlsMaterial) },
+    { name: 'submission', role: 'mta', port: config.submissionPort, start: (port) => startSmtpListener({ kind: 'submission', port }, config, listeners, smtpDeps, directory, limiter, log, tlsMaterial) },
+    { name: 'smtps', role: 'mta', port: config.smtpsPort, start: (port) => startSmtpListener({ kind: 'smtps', port }, config, listeners, smtpDeps, directory, limiter, log, tlsMaterial) },
+    { name: 'pop3', role: 'access', port: config.pop3Port, start: (port) => startPop3Listener({ port, implicitTls: false }, config, listeners, popDeps, tlsMaterial) },
+    { name: 'pop3s', role: 'access', port: config.pop3sPort, start: (port) => startPop3Listener({ port, implicitTls: true }, config, listeners, popDeps, tlsMaterial) },
+    { name: 'imap', role: 'access', port: config.imapPort, start: (port) => startImapListener({ port, implicitTls: false }, config, listeners, imapDeps, tlsMaterial) },
+    { name: 'imaps', role: 'access', port: config.imapsPort, start: (port) => startImapListener({ port, implicitTls: true }, config, listeners, imapDeps, tlsMaterial) },
   ];
   const implicitTls = new Set(['smtps', 'pop3s', 'imaps']);
   const running: RunningListener[] = [];
+  /** A start that fails half-way releases what it took: ports, the store lock, the pid file. */
+  const abandon = async () => {
+    await Promise.all(running.map((l) => l.close()));
+    mailboxes.close();
+    stop(system);
+    await journal.drain();
+    await db.close();
+    removePidFile(config.data);
+  };
   const ports: RunningServer['ports'] = { smtp: 0, submission: 0, pop3: 0, imap: 0, admin: 0 };
   for (const spec of listenerSpecs) {
     if (!(options.roles ?? ['mta', 'store', 'access']).includes(spec.role)) continue;
     if (implicitTls.has(spec.name) && !spec.port) continue;
-    const listener = await spec.start(spec.port);
+    const listener = await spec.start(spec.port).catch(async (err: unknown) => {
+      await abandon();
+      throw listenFailure(err, spec.port, `${spec.name}Port`);
+    });
     running.push(listener);
     ports[spec.name] = listener.port;
     // Handed-off connections are plain TCP: only the plain listeners adopt them.
@@ -225,8 +249,12 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   let adminUrl = '';
   const token = randomBytes(24).toString('hex');
   if (!options.cluster) {
-    admin = await startAdminApi(singleNodeAdmin(config, directory, services, mailboxes), token, config.bind, config.adminPort, log.child({ listener: 'admin' }));
-    adminUrl = `http://${config.bind.includes(':') ? `[${config.bind}]` : config.bind}:${admin.port}`;
+    admin = await startAdminApi(singleNodeAdmin(config, directory, services, mailboxes), token, config.adminBind, config.adminPort, log.child({ listener: 'admin' }))
+      .catch(async (err: unknown) => {
+        await abandon();
+        throw listenFailure(err, config.adminPort, 'adminPort');
+      });
+    adminUrl = `http://${config.adminBind.includes(':') ? `[${config.adminBind}]` : config.adminBind}:${admin.port}`;
     writeAdminFile(config.data, adminUrl, token);
   }
 
@@ -240,6 +268,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       services, directory, mailboxes, blobs, remote: options.cluster?.remote,
       move: options.cluster ? { self: options.cluster.nodeId, transport: options.cluster.transport, mailboxes, blobs, db, store: mailboxStore } : undefined,
     }),
+    reloadTls: () => reloadTls(tlsMaterial, log),
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -251,9 +280,25 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       stop(system);
       await journal.drain();
       await db.close();
+      removePidFile(config.data);
       log.info('stopped');
     },
   };
+}
+
+/** SIGHUP: only the TLS files are read again; every other setting needs a restart. */
+function reloadTls(material: TlsMaterial | null, log: Logger): void {
+  const note = 'other settings take effect only at restart';
+  if (!material) {
+    log.info(`reload: no TLS configured, nothing to reload (${note})`);
+    return;
+  }
+  try {
+    material.reload();
+    log.info(`TLS key and certificate reloaded: new connections use them, open sessions keep theirs (${note})`);
+  } catch (err) {
+    log.error({ err }, `TLS reload failed, keeping the previous key and certificate: ${(err as Error).message}`);
+  }
 }
 
 /** The admin API's view of a single-process server. */

@@ -23,7 +23,8 @@ export interface AdminBackend {
 
 type Handler = (params: string[], body: unknown) => Promise<[number, unknown]>;
 
-const MAX_BODY = 64 * 1024 * 1024;
+/** Imports go in batches of 1000 users, far below this; anything larger is refused before it is buffered. */
+export const MAX_ADMIN_BODY = 1024 * 1024;
 
 class HttpError extends Error {
   constructor(readonly status: number, message: string) {
@@ -113,11 +114,12 @@ function routes(backend: AdminBackend): Array<[string, RegExp, Handler]> {
 }
 
 async function readBody(req: http.IncomingMessage): Promise<unknown> {
+  if (Number(req.headers['content-length'] ?? 0) > MAX_ADMIN_BODY) throw new HttpError(413, 'request body too large');
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY) throw new HttpError(413, 'request body too large');
+    if (size > MAX_ADMIN_BODY) throw new HttpError(413, 'request body too large');
     chunks.push(chunk);
   }
   if (size === 0) return undefined;
@@ -141,7 +143,9 @@ export async function startAdminApi(
   const table = routes(backend);
   const server = http.createServer(async (req, res) => {
     const send = (status: number, value: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
+      // The rest of a refused body is not read: the connection ends with the answer.
+      const close = status === 413 ? { connection: 'close' } : {};
+      res.writeHead(status, { 'content-type': 'application/json', ...close });
       res.end(JSON.stringify(value));
     };
     try {

@@ -3,7 +3,6 @@
 // crash closes only that connection. close() sends `* BYE server shutting down`.
 import net from 'node:net';
 import tls from 'node:tls';
-import { readFileSync } from 'node:fs';
 import type { Ref } from 'nact';
 import type { ServerConfig } from '../config/config.js';
 import { ImapSession, IMAP_LIMITS, type ImapSessionDeps, type SessionMessage } from './imap-session.js';
@@ -11,6 +10,7 @@ import { dispatch, spawn, stop } from './supervision.js';
 import type { RunningListener } from './smtp-listener.js';
 import type { HandoffState } from '../cluster/handoff.js';
 import { literalBudgetOf } from './imap-literal-budget.js';
+import type { TlsSource } from '../tls/tls-material.js';
 
 export interface ImapListenerOptions {
   port: number;
@@ -23,9 +23,9 @@ const SHUTDOWN_GRACE_MS = 2000;
 
 export async function startImapListener(
   options: ImapListenerOptions, config: ServerConfig, parent: Ref<unknown>, deps: ImapListenerDeps,
+  tlsSource: TlsSource | null = null,
 ): Promise<RunningListener> {
-  const pem = config.tls ? { key: readFileSync(config.tls.key), cert: readFileSync(config.tls.cert) } : undefined;
-  if (options.implicitTls && pem === undefined) throw new Error('imaps: implicit TLS needs tls.key and tls.cert');
+  if (options.implicitTls && !tlsSource) throw new Error('imaps: implicit TLS needs tls.key and tls.cert');
   const sessionDeps: ImapSessionDeps = {
     ...deps,
     limits: {
@@ -41,8 +41,9 @@ export async function startImapListener(
     },
     allowPlaintextAuth: config.allowPlaintextAuth,
     literalBudget: literalBudgetOf(config),
-    ...(pem && !options.implicitTls ? { secureContext: tls.createSecureContext(pem) } : {}),
   };
+  // STARTTLS reads the context when a client asks, so it is always the current one.
+  if (tlsSource && !options.implicitTls) Object.defineProperty(sessionDeps, 'secureContext', { get: () => tlsSource.context, enumerable: true });
   const sessions = new Map<ImapSession, Ref<SessionMessage>>();
   let count = 0;
   let closing = false;
@@ -90,8 +91,8 @@ export async function startImapListener(
     return { session, ref };
   };
 
-  const server = options.implicitTls
-    ? tls.createServer(pem!, accept).on('tlsClientError', (err) => log.debug({ err }, 'imaps handshake failed'))
+  const server = options.implicitTls && tlsSource
+    ? implicitTlsServer(tlsSource, accept, log)
     : net.createServer(accept);
   server.on('error', (err) => log.error({ err }, 'imap listener error'));
   const port = await listen(server, options.port, config.bind);
@@ -135,4 +136,12 @@ function listen(server: net.Server, port: number, host: string): Promise<number>
       resolve((server.address() as net.AddressInfo).port);
     });
   });
+}
+
+/** IMAPS: new handshakes use the current certificate once it is reloaded; open sessions keep theirs. */
+function implicitTlsServer(source: TlsSource, accept: (socket: net.Socket) => void, log: ImapListenerDeps['log']): tls.Server {
+  const server = tls.createServer({ ...source.options }, accept);
+  server.on('tlsClientError', (err) => log.debug({ err }, 'imaps handshake failed'));
+  source.onReload(() => server.setSecureContext({ ...source.options }));
+  return server;
 }

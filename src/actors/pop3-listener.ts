@@ -1,13 +1,13 @@
 // The POP3 listener: the protocol layer (src/protocols/pop3) over the mailbox actors.
 // Each connection's session runs inside its own actor; a crash there closes that
 // connection with -ERR and leaves the rest of the process alone.
-import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Ref } from 'nact';
 import type { Logger } from '../logger.js';
 import type { ServerConfig } from '../config/config.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { createPop3Server } from '../protocols/pop3/server.js';
+import type { TlsSource } from '../tls/tls-material.js';
 import type { Maildrop, Pop3Backend } from '../protocols/pop3/backend.js';
 import type { Directory } from './directory.js';
 import type { MailboxRegistry } from './mailbox-registry.js';
@@ -104,11 +104,11 @@ function runInSessionActor(parent: Ref<unknown>, name: string, run: () => Promis
 
 export async function startPop3Listener(
   options: { port: number; implicitTls: boolean }, config: ServerConfig, parent: Ref<unknown>, deps: Pop3Deps,
+  tlsSource: TlsSource | null = null,
 ): Promise<RunningListener> {
-  const tls = config.tls ? { key: readFileSync(config.tls.key), cert: readFileSync(config.tls.cert) } : undefined;
   let sessionCount = 0;
   const server = createPop3Server({
-    tls, implicitTls: options.implicitTls, allowPlaintextAuth: config.allowPlaintextAuth,
+    tlsSource: tlsSource ?? undefined, implicitTls: options.implicitTls, allowPlaintextAuth: config.allowPlaintextAuth,
     maxConnectionsPerIp: config.maxConnectionsPerIp, shutdownGraceMs: 2000,
     loginTimeoutMs: config.pop3LoginTimeout * 1000,
     runSession: (session) => runInSessionActor(parent, `pop3-${options.implicitTls ? 's' : ''}${++sessionCount}`, () => session.run()),

@@ -1,6 +1,5 @@
 // SMTP listeners (MX on the smtp port, submission with AUTH, optional SMTPS) built on
 // smtp-server; each connection gets its own session actor under the listener.
-import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 import { holdWritesUntilIdle } from '../protocols/write-batching.js';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
@@ -15,6 +14,7 @@ import {
 import type { Directory } from './directory.js';
 import { ConnectionLimiter } from './connection-limiter.js';
 import type { Adopter } from '../cluster/handoff.js';
+import type { TlsSource } from '../tls/tls-material.js';
 
 export interface SmtpListenerOptions {
   kind: 'mx' | 'submission' | 'smtps';
@@ -54,11 +54,13 @@ function coalesceWrites(socket: net.Socket): void {
 export async function startSmtpListener(
   options: SmtpListenerOptions, config: ServerConfig, parent: Ref<unknown>,
   deps: Omit<SmtpSessionDeps, 'submission'>, directory: Directory, limiter: ConnectionLimiter, log: Logger,
+  tlsSource: TlsSource | null = null,
 ): Promise<RunningListener> {
   const submission = options.kind !== 'mx';
   const sessionDeps: SmtpSessionDeps = { ...deps, submission };
   const sessions = new Map<string, Ref<SmtpSessionMessage>>();
-  const tls = config.tls ? { key: readFileSync(config.tls.key), cert: readFileSync(config.tls.cert) } : {};
+  // smtp-server's own default would allow TLS 1.0; the shared options set the minimum.
+  const tls = tlsSource ? { ...tlsSource.options } : {};
 
   const sessionRef = (session: SMTPServerSession): Ref<SmtpSessionMessage> | undefined => sessions.get(session.id);
 
@@ -71,7 +73,7 @@ export async function startSmtpListener(
     authMethods: ['PLAIN', 'LOGIN'],
     authOptional: !submission,
     disabledCommands: submission ? [] : ['AUTH'],
-    hideSTARTTLS: !config.tls,
+    hideSTARTTLS: !tlsSource,
     allowInsecureAuth: true,
     disableReverseLookup: true,
     maxRecipients: config.maxRecipients,
@@ -143,6 +145,8 @@ export async function startSmtpListener(
   };
 
   const server = new SMTPServer(serverOptions);
+  // STARTTLS and SMTPS alike take the server's current context at each upgrade.
+  tlsSource?.onReload(() => server.updateSecureContext({ ...tlsSource.options }));
   server.on('error', (err) => log.warn({ err, listener: options.kind }, 'smtp connection error'));
   if (options.kind !== 'smtps') server.server.on('connection', coalesceWrites);
   const port = await new Promise<number>((resolve, reject) => {

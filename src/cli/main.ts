@@ -12,6 +12,8 @@ import { createLogger } from '../logger.js';
 import { startServer } from '../server.js';
 import cluster from 'node:cluster';
 import { runPrimary } from '../cluster/primary.js';
+import { StartupError } from '../startup-error.js';
+import { handleProcessSignals } from './process-signals.js';
 import { runWorker } from '../cluster/worker.js';
 
 const out = (line: string): void => {
@@ -50,6 +52,7 @@ const startFlags = [
   ['pop3-port', 'N', `POP3 port (default ${defaultConfig.pop3Port})`],
   ['imap-port', 'N', `IMAP port (default ${defaultConfig.imapPort})`],
   ['admin-port', 'N', `admin HTTP API port (default ${defaultConfig.adminPort})`],
+  ['admin-bind', 'ADDR', `admin HTTP API address, apart from --bind (default ${defaultConfig.adminBind})`],
   ['config', 'FILE', 'JSON config file (flags > TERNMAIL_* env > file > defaults)'],
   ['workers', 'N|auto', 'worker processes (default 1: one process; auto = one per core)'],
   ['roles', 'LIST', 'worker roles mta,store,access (default all); ";" gives each worker its own list'],
@@ -172,6 +175,8 @@ async function runStart(args: string[]): Promise<void> {
     const key = flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
     flags[key] = values[flag];
   }
+  // Everything the server creates (store, pid and admin files) is for its owner only.
+  process.umask(0o077);
   const config = loadConfig({ flags, env: process.env, configFile: values.config as string | undefined ?? process.env.TERNMAIL_CONFIG });
   const log = createLogger(config.logLevel);
   if (cluster.isWorker) {
@@ -179,18 +184,14 @@ async function runStart(args: string[]): Promise<void> {
     await runWorker(config, log, node, rolesOf(config, node));
     return;
   }
-  const server = config.workers > 1
-    ? await runPrimary(config, log, { workers: config.workers, roles: (node) => rolesOf(config, node) })
-    : await startServer(config, log);
-  const shutdown = (signal: string) => {
-    log.info({ signal }, 'signal received');
-    server.stop().then(() => process.exit(0), (err) => {
-      log.error({ err }, 'shutdown failed');
-      process.exit(1);
-    });
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  const server = await (config.workers > 1
+    ? runPrimary(config, log, { workers: config.workers, roles: (node) => rolesOf(config, node) })
+    : startServer(config, log)
+  ).catch((err: unknown) => {
+    log.debug({ err }, 'start failed');
+    throw err;
+  });
+  handleProcessSignals(server, log);
 }
 
 async function runDomain(args: string[], admin: AdminTarget): Promise<void> {
@@ -432,6 +433,10 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof CliError || err instanceof ConfigError) {
     process.stderr.write(`ternmail: ${err.message}\n`);
     process.exit(2);
+  }
+  if (err instanceof StartupError) {
+    process.stderr.write(`ternmail: ${err.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`ternmail: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);

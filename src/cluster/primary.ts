@@ -14,6 +14,7 @@ import { Directory } from '../actors/directory.js';
 import { resetOnCrash, spawn, start, stop, type Ref } from '../actors/supervision.js';
 import { startAdminApi, type AdminBackend } from '../actors/admin-api.js';
 import { writeAdminFile } from '../server.js';
+import { prepareDataFolder, removePidFile, storeOpenFailure, writePidFile } from '../data-folder.js';
 import { UnixSocketTransport } from './transport.js';
 import { directoryDataPath, nodeSocketPath } from './paths.js';
 import type { NodeRequest, NodeStats } from './protocol.js';
@@ -45,9 +46,13 @@ export interface PrimaryOptions {
 }
 
 export async function runPrimary(config: ServerConfig, log: Logger, options: PrimaryOptions): Promise<{ stop(): Promise<void> }> {
+  prepareDataFolder(config.data, log);
   mkdirSync(path.join(config.data, 'run'), { recursive: true });
   const db = new Database(directoryDataPath(config.data));
-  await db.open();
+  await db.open().catch((err: unknown) => {
+    throw storeOpenFailure(err, config.data, directoryDataPath(config.data));
+  });
+  writePidFile(config.data);
   const system = start();
   const directory = new Directory(new DirectoryStore(db), log.child({ actor: 'directory' }), {
     passwordCost: config.passwordCost, defaultQuota: config.defaultQuota,
@@ -213,8 +218,8 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
     },
   };
   const token = randomBytes(24).toString('hex');
-  const admin = await startAdminApi(backend, token, config.bind, config.adminPort, log.child({ listener: 'admin' }));
-  const adminUrl = `http://${config.bind.includes(':') ? `[${config.bind}]` : config.bind}:${admin.port}`;
+  const admin = await startAdminApi(backend, token, config.adminBind, config.adminPort, log.child({ listener: 'admin' }));
+  const adminUrl = `http://${config.adminBind.includes(':') ? `[${config.adminBind}]` : config.adminBind}:${admin.port}`;
   writeAdminFile(config.data, adminUrl, token);
   log.info({ workers: options.workers, admin: adminUrl }, 'ternmail cluster started');
 
@@ -234,6 +239,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
       await directory.drain();
       stop(system);
       await db.close();
+      removePidFile(config.data);
       log.info('cluster stopped');
     },
   };

@@ -18,6 +18,8 @@ export interface ServerConfig {
   pop3Port: number;
   imapPort: number;
   adminPort: number;
+  /** Address of the admin API, apart from `bind`: listeners may face the world, the admin API should not. */
+  adminBind: string;
   /** Implicit-TLS listeners; 0 = disabled. Need `tls`. */
   smtpsPort: number;
   pop3sPort: number;
@@ -93,6 +95,7 @@ export const defaultConfig: ServerConfig = {
   pop3Port: 1110,
   imapPort: 1143,
   adminPort: 8025,
+  adminBind: '127.0.0.1',
   smtpsPort: 0,
   pop3sPort: 0,
   imapsPort: 0,
@@ -147,6 +150,7 @@ type Kind = 'string' | 'optstring' | 'port' | 'posint' | 'nonneg' | 'bool' | 'li
 const kinds: Record<keyof ServerConfig, Kind> = {
   data: 'string', hostname: 'string', bind: 'string',
   smtpPort: 'port', submissionPort: 'port', pop3Port: 'port', imapPort: 'port', adminPort: 'port',
+  adminBind: 'string',
   smtpsPort: 'port', pop3sPort: 'port', imapsPort: 'port',
   tls: 'tls', allowPlaintextAuth: 'bool',
   maxMessageSize: 'posint', maxRecipients: 'posint', maxLineLength: 'posint',

@@ -5,14 +5,15 @@ import { python, run } from '../support/clients.js';
 import { freePorts } from '../support/process.js';
 import { selfSignedCertificate } from '../support/certificates.js';
 import { provision, startTestServer, waitForMessages, type TestServer } from '../support/server.js';
+import { OLD_TLS, probeTls, TLS12, type TlsEntry } from '../support/tls-probe.js';
 
 let secure: TestServer;
 let sender: TestServer;
 
 beforeAll(async () => {
   const tls = selfSignedCertificate();
-  const [smtpsPort, pop3sPort] = await freePorts(2);
-  secure = await startTestServer({ tls, smtpsPort, pop3sPort, hostname: 'secure.test' });
+  const [smtpsPort, pop3sPort, imapsPort] = await freePorts(3);
+  secure = await startTestServer({ tls, smtpsPort, pop3sPort, imapsPort, hostname: 'secure.test' });
   await provision(secure, 'tls.test', ['tess']);
   sender = await startTestServer({ hostname: 'sender.test' });
   await provision(sender, 'plain.test', ['pat']);
@@ -69,5 +70,23 @@ print(b'\\n'.join(p.retr(p.stat()[0])[1]).decode())
 p.quit()
 `, [String(secure.ports.pop3)]);
     expect(pop.stdout).toMatch(/Received: from sender\.test .*\n\tby secure\.test \(ternmail\) with ESMTPS id/);
+  });
+
+  const entries: Array<[string, () => number, TlsEntry]> = [
+    ['SMTP STARTTLS', () => secure.ports.smtp, 'smtp-starttls'],
+    ['submission STARTTLS', () => secure.ports.submission, 'smtp-starttls'],
+    ['SMTPS', () => secure.ports.smtps!, 'implicit'],
+    ['IMAP STARTTLS', () => secure.ports.imap, 'imap-starttls'],
+    ['IMAPS', () => secure.ports.imaps!, 'implicit'],
+    ['POP3 STLS', () => secure.ports.pop3, 'pop3-stls'],
+    ['POP3S', () => secure.ports.pop3s!, 'implicit'],
+  ];
+  it.each(entries)('%s refuses TLS 1.0/1.1 on version grounds and accepts TLS 1.2', async (_name, port, entry) => {
+    const old = await probeTls(port(), entry, OLD_TLS);
+    expect(old.ok).toBe(false);
+    // The version floor answers with a protocol-version alert (70), not a cipher or security-level failure.
+    expect(old.error).toMatch(/alert protocol version|unsupported protocol/i);
+    const current = await probeTls(port(), entry, TLS12);
+    expect(current).toMatchObject({ ok: true, protocol: 'TLSv1.2' });
   });
 });

@@ -45,4 +45,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ configFile: '/nonexistent/file.json' })).toThrow(/cannot read/);
     expect(() => loadConfig({ env: { TERNMAIL_ALLOW_PLAINTEXT_AUTH: 'maybe' } })).toThrow(/allowPlaintextAuth/);
   });
+
+  it('keeps the admin API on loopback unless adminBind says otherwise, whatever bind is', () => {
+    expect(loadConfig({ flags: { bind: '0.0.0.0' } }).adminBind).toBe('127.0.0.1');
+    expect(loadConfig({ configFile: configFile({ adminBind: '10.0.0.1' }) }).adminBind).toBe('10.0.0.1');
+    expect(loadConfig({ configFile: configFile({ adminBind: '10.0.0.1' }), env: { TERNMAIL_ADMIN_BIND: '10.0.0.2' } }).adminBind).toBe('10.0.0.2');
+    expect(loadConfig({ env: { TERNMAIL_ADMIN_BIND: '10.0.0.2' }, flags: { adminBind: '::1' } }).adminBind).toBe('::1');
+    expect(() => loadConfig({ flags: { adminBind: '' } })).toThrow(/adminBind \(from --admin-bind\)/);
+  });
 });
+

@@ -6,12 +6,15 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { Logger } from '../../logger.js';
 import type { Pop3Backend } from './backend.js';
+import { fixedTlsSource, type TlsSource } from '../../tls/tls-material.js';
 import { err, renderResponse } from './responses.js';
 import { Pop3Session, Pop3SessionFailedError, type Pop3SessionOptions } from './session.js';
 
 export interface Pop3ServerOptions extends Omit<Pop3SessionOptions, 'remoteAddress' | 'tlsActive' | 'stls' | 'handedOff'> {
   /** PEM key and certificate: enables STLS on a plain listener, required for implicitTls. */
   tls?: { key: Buffer; cert: Buffer };
+  /** Shared, reloadable TLS material; wins over `tls`. */
+  tlsSource?: TlsSource;
   /** POP3S: TLS from the first byte (RFC 8314). Default false. */
   implicitTls?: boolean;
   /** Concurrent connections from one address. Default 20. */
@@ -58,7 +61,7 @@ class Pop3Listener implements Pop3Server {
   private readonly server: net.Server;
   private readonly sessions = new Set<Pop3Session>();
   private readonly connectionsByAddress = new Map<string, number>();
-  private readonly secureContext: tls.SecureContext | undefined;
+  private readonly tlsSource: TlsSource | undefined;
   private closing = false;
 
   constructor(
@@ -66,7 +69,7 @@ class Pop3Listener implements Pop3Server {
     private readonly backend: Pop3Backend,
     private readonly log: Logger,
   ) {
-    this.secureContext = options.tls === undefined ? undefined : tls.createSecureContext(options.tls);
+    this.tlsSource = options.tlsSource ?? (options.tls === undefined ? undefined : fixedTlsSource(options.tls));
     this.server = this.createSocketServer();
     this.server.on('error', (error) => this.log.error({ err: error }, 'pop3 listener error'));
   }
@@ -102,8 +105,10 @@ class Pop3Listener implements Pop3Server {
     if (!this.implicitTls) {
       return net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
     }
-    if (this.options.tls === undefined) throw new Error('pop3: implicitTls needs options.tls (key and cert)');
-    const server = tls.createServer({ ...this.options.tls, allowHalfOpen: true });
+    const source = this.tlsSource;
+    if (source === undefined) throw new Error('pop3: implicitTls needs options.tls (key and cert)');
+    const server = tls.createServer({ ...source.options, allowHalfOpen: true });
+    source.onReload(() => server.setSecureContext({ ...source.options }));
     server.on('secureConnection', (socket) => this.accept(socket));
     server.on('tlsClientError', (error) => this.log.debug({ err: error }, 'pop3s TLS handshake failed'));
     return server;
@@ -165,7 +170,9 @@ class Pop3Listener implements Pop3Server {
       tlsHandshakeTimeoutMs: o.tlsHandshakeTimeoutMs,
       implementation: o.implementation,
     };
-    if (this.secureContext !== undefined && !this.implicitTls) sessionOptions.stls = { secureContext: this.secureContext };
+    const source = this.tlsSource;
+    // STLS takes the context current when the client asks, even after a reload.
+    if (source !== undefined && !this.implicitTls) sessionOptions.stls = { get secureContext() { return source.context; } };
     return sessionOptions;
   }
 
