@@ -3,6 +3,7 @@
 // client address (other loopback addresses stand in for an attacker's rotating IPs).
 import { afterEach, describe, expect, it } from 'vitest';
 import { LineClient } from '../support/clients.js';
+import { imapLogin, pop3Login, smtpAuth } from '../support/logins.js';
 import { provision, startTestServer, type TestServer } from '../support/server.js';
 import type { ServerConfig } from '../../src/config/config.js';
 
@@ -20,43 +21,6 @@ async function serverWith(overrides: Partial<ServerConfig>): Promise<TestServer>
   });
   await provision(server, 'auth.test', ['alice'], 'right');
   return server;
-}
-
-async function imapLogin(port: number, user: string, password: string, from = '127.0.0.1'): Promise<string> {
-  const client = await LineClient.connect(port, '127.0.0.1', from);
-  try {
-    await client.expect(/^\* OK[^\r\n]*\r\n/);
-    client.send(`a1 LOGIN "${user}" "${password}"\r\n`);
-    return (await client.expect(/^a1 [^\r\n]*\r\n/m, 30_000)).split('\r\n').find((l) => l.startsWith('a1 '))!;
-  } finally {
-    client.close();
-  }
-}
-
-async function pop3Login(port: number, user: string, password: string, from = '127.0.0.1'): Promise<string> {
-  const client = await LineClient.connect(port, '127.0.0.1', from);
-  try {
-    await client.expect(/^\+OK[^\r\n]*\r\n/);
-    client.send(`USER ${user}\r\n`);
-    await client.expect(/^\+OK[^\r\n]*\r\n/m);
-    client.send(`PASS ${password}\r\n`);
-    return (await client.expect(/^[+-](OK|ERR)[^\r\n]*\r\n/m, 30_000)).trim();
-  } finally {
-    client.close();
-  }
-}
-
-async function smtpAuth(port: number, user: string, password: string, from = '127.0.0.1'): Promise<string> {
-  const client = await LineClient.connect(port, '127.0.0.1', from);
-  try {
-    await client.expect(/^220 [^\r\n]*\r\n/);
-    client.send('EHLO client.test\r\n');
-    await client.expect(/250 [^\r\n]*\r\n(?![\s\S])/);
-    client.send(`AUTH PLAIN ${Buffer.from(`\0${user}\0${password}`).toString('base64')}\r\n`);
-    return (await client.expect(/^\d{3} [^\r\n]*\r\n/m, 30_000)).trim();
-  } finally {
-    client.close();
-  }
 }
 
 async function timed(attempt: () => Promise<string>): Promise<number> {
