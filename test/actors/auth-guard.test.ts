@@ -1,0 +1,88 @@
+// The auth guard's own bookkeeping: bounded maps whatever the number of addresses and
+// accounts tried, expiry of old failures, and one warning per lockout.
+import { describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { Writable } from 'node:stream';
+import { AuthGuard } from '../../src/actors/auth-guard.js';
+import { silentLogger } from '../../src/logger.js';
+
+const limits = { maxFailuresPerIp: 5, maxFailuresPerAccount: 3, delayAfter: 100, lockSeconds: 60 };
+
+function capturingLogger(): { log: pino.Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  return { log: pino({ level: 'info' }, sink), lines };
+}
+
+describe('AuthGuard', () => {
+  it('keeps at most maxEntries addresses and accounts however many are tried', () => {
+    const guard = new AuthGuard({ ...limits, maxEntries: 100 }, silentLogger());
+    for (let i = 0; i < 10_000; i++) {
+      const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+      const reservation = guard.reserve(ip, `user${i}@x.test`);
+      expect(reservation.ok).toBe(true);
+      guard.settle(ip, `user${i}@x.test`, 'failure');
+    }
+    expect(guard.size.ips).toBeLessThanOrEqual(100);
+    expect(guard.size.accounts).toBeLessThanOrEqual(100);
+    guard.close();
+  });
+
+  it('forgets failures after the window and lifts a lock after lockSeconds', () => {
+    const guard = new AuthGuard({ ...limits, windowMs: 60_000 }, silentLogger());
+    const t0 = 1_000_000;
+    for (let i = 0; i < 3; i++) {
+      expect(guard.reserve(`192.0.2.${i}`, 'eve@x.test', t0)).toEqual({ ok: true, delayMs: 0 });
+      guard.settle(`192.0.2.${i}`, 'eve@x.test', 'failure', t0);
+    }
+    expect(guard.reserve('192.0.2.9', 'eve@x.test', t0 + 1000)).toEqual({ ok: false, reason: 'account' });
+    expect(guard.blocked(t0 + 1000)).toEqual([{ kind: 'account', key: 'eve@x.test', failures: 3, secondsLeft: 59 }]);
+    guard.sweep(t0 + 59_000);
+    expect(guard.size.accounts).toBe(1);
+    expect(guard.reserve('192.0.2.9', 'EVE@x.test', t0 + 61_000).ok).toBe(true);
+    guard.settle('192.0.2.9', 'eve@x.test', 'aborted', t0 + 61_000);
+    guard.sweep(t0 + 200_000);
+    expect(guard.size).toEqual({ ips: 0, accounts: 0 });
+    guard.close();
+  });
+
+  it('reserves slots before the check: in-flight attempts count toward the limits', () => {
+    const guard = new AuthGuard(limits, silentLogger());
+    const results = Array.from({ length: 8 }, (_, i) => guard.reserve(`198.51.100.${i}`, 'frank@x.test'));
+    expect(results.filter((r) => r.ok)).toHaveLength(3);
+    expect(results.filter((r) => !r.ok)).toHaveLength(5);
+    guard.settle('198.51.100.0', 'frank@x.test', 'success');
+    expect(guard.reserve('198.51.100.0', 'frank@x.test').ok).toBe(true);
+    guard.close();
+  });
+
+  it('grows the wait after delayAfter failures, up to its cap', () => {
+    const guard = new AuthGuard({ ...limits, maxFailuresPerAccount: 20, maxFailuresPerIp: 100, delayAfter: 2 }, silentLogger());
+    const delays: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const reservation = guard.reserve('203.0.113.1', 'gina@x.test');
+      delays.push(reservation.ok ? reservation.delayMs : -1);
+      guard.settle('203.0.113.1', 'gina@x.test', 'failure');
+    }
+    expect(delays).toEqual([0, 0, 1000, 2000, 4000, 8000, 16_000, 16_000, 16_000, 16_000]);
+    guard.close();
+  });
+
+  it('logs one warning per lockout, naming the account and the address', () => {
+    const { log, lines } = capturingLogger();
+    const guard = new AuthGuard(limits, log);
+    for (let i = 0; i < 6; i++) {
+      const reservation = guard.reserve(`203.0.113.${i}`, 'hank@x.test');
+      if (reservation.ok) guard.settle(`203.0.113.${i}`, 'hank@x.test', 'failure');
+    }
+    const warnings = lines.filter((l) => l.level === 40);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ account: 'hank@x.test', client: '203.0.113.2', msg: 'account logins locked after too many failed logins' });
+    guard.close();
+  });
+});
