@@ -1,6 +1,7 @@
 // Brakes on password guessing, one policy for SMTP AUTH, IMAP and POP3: every attempt
 // reserves a slot per client address and per account before the password is checked
 // (attempts in flight count), failures slow and then lock the account whatever the address.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.js';
 import type { ServerConfig } from '../config/config.js';
 
@@ -22,9 +23,13 @@ export interface AuthLimits {
 
 export const AUTH_GUARD_DEFAULTS = { windowMs: 15 * 60_000, maxEntries: 100_000, baseDelayMs: 1000, maxDelayMs: 16_000, sweepMs: 60_000 } as const;
 
+/** How long an attempt waits for slots held by attempts in flight before it is refused. */
+const SLOT_WAIT_MS = 10_000;
+
 export type AuthRefusal = 'address' | 'account';
 /** Plain data, so that it can cross processes: the primary decides for the whole cluster. */
-export type AuthReservation = { ok: true; delayMs: number } | { ok: false; reason: AuthRefusal };
+/** `busy`: only attempts still in flight fill the limit; one may succeed and free the way. */
+export type AuthReservation = { ok: true; delayMs: number } | { ok: false; reason: AuthRefusal; busy?: boolean };
 /** `aborted`: the check could not be made (an internal error); neither success nor failure. */
 export type AuthOutcome = 'success' | 'failure' | 'aborted';
 
@@ -116,7 +121,7 @@ export class AuthGuard implements AuthGate {
   }
 
   async admit(ip: string, account: string): Promise<AuthAdmission> {
-    const reservation = this.reserve(ip, account);
+    const reservation = await reserveWhenFree(async () => this.reserve(ip, account));
     if (!reservation.ok) return reservation;
     return { ...reservation, settle: (outcome) => this.settle(ip, account, outcome) };
   }
@@ -125,14 +130,18 @@ export class AuthGuard implements AuthGate {
   reserve(ip: string, rawAccount: string, now = Date.now()): AuthReservation {
     const account = accountKey(rawAccount);
     const byIp = this.current(this.ips, ip, now);
-    if (byIp.failures + byIp.inFlight >= this.limits.maxFailuresPerIp) return { ok: false, reason: 'address' };
+    if (byIp.failures + byIp.inFlight >= this.limits.maxFailuresPerIp) {
+      return { ok: false, reason: 'address', busy: byIp.failures < this.limits.maxFailuresPerIp };
+    }
     const byAccount = this.current(this.accounts, account, now);
     if (byAccount.lockedUntil > now) return { ok: false, reason: 'account' };
-    if (byAccount.failures + byAccount.inFlight >= this.limits.maxFailuresPerAccount) return { ok: false, reason: 'account' };
-    const earlier = byAccount.failures + byAccount.inFlight;
+    if (byAccount.failures + byAccount.inFlight >= this.limits.maxFailuresPerAccount) {
+      return { ok: false, reason: 'account', busy: byAccount.failures < this.limits.maxFailuresPerAccount };
+    }
     byIp.inFlight += 1;
     byAccount.inFlight += 1;
-    return { ok: true, delayMs: this.delayFor(earlier) };
+    // Failures only: concurrent logins with the right password are not slowed down.
+    return { ok: true, delayMs: this.delayFor(byAccount.failures) };
   }
 
   /** Gives back the slot; a failure counts against both the address and the account. */
@@ -208,10 +217,26 @@ export class AuthGuard implements AuthGate {
   }
 
   /** No wait for the first `delayAfter` attempts, then 1 s, 2 s, 4 s ... up to the cap. */
-  private delayFor(earlierAttempts: number): number {
-    if (earlierAttempts < this.limits.delayAfter) return 0;
-    const steps = Math.min(earlierAttempts - this.limits.delayAfter, 30);
+  private delayFor(failures: number): number {
+    if (failures < this.limits.delayAfter) return 0;
+    const steps = Math.min(failures - this.limits.delayAfter, 30);
     return Math.min(this.limits.baseDelayMs * 2 ** steps, this.limits.maxDelayMs);
+  }
+}
+
+/**
+ * Reserves a slot, waiting while attempts in flight hold them all: concurrent logins
+ * with the right password (a client opening many connections) go through one after
+ * another, while concurrent guesses are checked no more often than the limit allows.
+ */
+export async function reserveWhenFree(reserve: () => Promise<AuthReservation>, waitMs = SLOT_WAIT_MS): Promise<AuthReservation> {
+  const deadline = Date.now() + waitMs;
+  let pause = 10;
+  for (;;) {
+    const reservation = await reserve();
+    if (reservation.ok || !reservation.busy || Date.now() >= deadline) return reservation;
+    await sleep(pause);
+    pause = Math.min(pause * 2, 200);
   }
 }
 

@@ -2,7 +2,7 @@
 // guesses over workers (which the primary hands connections to in turn) gains nothing.
 // Workers reserve and settle attempt slots over the transport.
 import type { Logger } from '../logger.js';
-import type { AuthGate, AuthAdmission, AuthGuard, AuthOutcome, AuthReservation } from '../actors/auth-guard.js';
+import { reserveWhenFree, type AuthGate, type AuthAdmission, type AuthGuard, type AuthOutcome, type AuthReservation } from '../actors/auth-guard.js';
 import type { NodeTransport } from './transport.js';
 import type { NodeRequest } from './protocol.js';
 
@@ -16,7 +16,8 @@ export class PrimaryAuthGate implements AuthGate {
   async admit(ip: string, account: string): Promise<AuthAdmission> {
     let reservation: AuthReservation;
     try {
-      reservation = await this.transport.request<AuthReservation>(PRIMARY, { kind: 'auth-reserve', ip, account } satisfies NodeRequest, ASK_TIMEOUT_MS);
+      reservation = await reserveWhenFree(() =>
+        this.transport.request<AuthReservation>(PRIMARY, { kind: 'auth-reserve', ip, account } satisfies NodeRequest, ASK_TIMEOUT_MS));
     } catch (err) {
       this.log.warn({ err }, 'auth guard of the primary not reachable; this worker decides alone');
       return this.standIn.admit(ip, account);

@@ -62,6 +62,12 @@ describe('attempts in flight', () => {
     expect(replies.filter((r) => r.includes('[AUTHENTICATIONFAILED]'))).toHaveLength(4);
     expect(replies.filter((r) => r.includes('[UNAVAILABLE]'))).toHaveLength(6);
   });
+
+  it('lets many concurrent logins with the right password through, in turn', async () => {
+    const s = await serverWith({ maxAuthFailuresPerAccount: 3, maxAuthFailuresPerIp: 3 });
+    const replies = await Promise.all(Array.from({ length: 15 }, () => imapLogin(s.ports.imap, 'alice@auth.test', 'right')));
+    for (const reply of replies) expect(reply).toMatch(/^a1 OK /);
+  });
 });
 
 describe('per-account lock', () => {

@@ -55,7 +55,7 @@ describe('AuthGuard', () => {
     const guard = new AuthGuard(limits, silentLogger());
     const results = Array.from({ length: 8 }, (_, i) => guard.reserve(`198.51.100.${i}`, 'frank@x.test'));
     expect(results.filter((r) => r.ok)).toHaveLength(3);
-    expect(results.filter((r) => !r.ok)).toHaveLength(5);
+    expect(results.filter((r) => !r.ok)).toEqual(Array(5).fill({ ok: false, reason: 'account', busy: true }));
     guard.settle('198.51.100.0', 'frank@x.test', 'success');
     expect(guard.reserve('198.51.100.0', 'frank@x.test').ok).toBe(true);
     guard.close();
@@ -70,6 +70,13 @@ describe('AuthGuard', () => {
       guard.settle('203.0.113.1', 'gina@x.test', 'failure');
     }
     expect(delays).toEqual([0, 0, 1000, 2000, 4000, 8000, 16_000, 16_000, 16_000, 16_000]);
+    guard.close();
+  });
+
+  it('does not slow down attempts in flight: only failures bring the wait', () => {
+    const guard = new AuthGuard({ ...limits, maxFailuresPerAccount: 20, maxFailuresPerIp: 100, delayAfter: 2 }, silentLogger());
+    const concurrent = Array.from({ length: 10 }, () => guard.reserve('203.0.113.1', 'ivy@x.test'));
+    expect(concurrent.map((r) => (r.ok ? r.delayMs : -1))).toEqual(Array(10).fill(0));
     guard.close();
   });
 
