@@ -140,10 +140,22 @@ export class Directory {
     const digest = createHash('sha256').update(this.pepper).update(user.address).update('\0').update(password).digest();
     const remembered = this.verified.get(user.address);
     if (remembered && remembered.passwordHash === user.passwordHash && timingSafeEqual(remembered.digest, digest)) return user;
-    if (!(await verifyPassword(password, user.passwordHash))) return null;
+    if (!(await verifyPassword(password, user.passwordHash))) {
+      await this.matchDecoyCost(user.passwordHash, password);
+      return null;
+    }
     this.verified.set(user.address, { passwordHash: user.passwordHash, digest });
     if ((hashCost(user.passwordHash) ?? 0) < this.options.passwordCost) this.upgradeHash(user.address, password);
     return user;
+  }
+
+  /**
+   * A hash imported at a lower cost checks faster than the decoy: a failure against it
+   * also pays the decoy's cost, so that it answers no sooner than for an unknown user.
+   */
+  private async matchDecoyCost(passwordHash: string, password: string): Promise<void> {
+    if ((hashCost(passwordHash) ?? 0) >= this.options.passwordCost) return;
+    await verifyPassword(password, await this.decoyHash);
   }
 
   /**
