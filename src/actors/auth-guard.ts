@@ -25,6 +25,11 @@ export const AUTH_GUARD_DEFAULTS = { windowMs: 15 * 60_000, maxEntries: 100_000,
 
 /** How long an attempt waits for slots held by attempts in flight before it is refused. */
 const SLOT_WAIT_MS = 10_000;
+/**
+ * Slots not given back by then are taken as lost (a worker killed during a login): a
+ * check takes well under a second, its progressive delay at most maxDelayMs.
+ */
+const IN_FLIGHT_TTL_MS = 120_000;
 
 export type AuthRefusal = 'address' | 'account';
 /** Plain data, so that it can cross processes: the primary decides for the whole cluster. */
@@ -52,6 +57,7 @@ interface Attempts {
   failures: number;
   inFlight: number;
   lastFailure: number;
+  lastReserved: number;
   /** Accounts only: logins refused until then (0 = not locked). */
   lockedUntil: number;
 }
@@ -79,7 +85,7 @@ class BoundedAttempts {
       return existing;
     }
     if (this.entries.size >= this.maxEntries) this.makeRoom(now);
-    const fresh: Attempts = { failures: 0, inFlight: 0, lastFailure: 0, lockedUntil: 0 };
+    const fresh: Attempts = { failures: 0, inFlight: 0, lastFailure: 0, lastReserved: 0, lockedUntil: 0 };
     this.entries.set(key, fresh);
     return fresh;
   }
@@ -114,7 +120,7 @@ export class AuthGuard implements AuthGate {
   constructor(limits: AuthLimits, private readonly log: Logger) {
     this.limits = { ...AUTH_GUARD_DEFAULTS, ...limits };
     const expired = (entry: Attempts, now: number) =>
-      entry.inFlight === 0 && entry.lockedUntil <= now && now - entry.lastFailure > this.limits.windowMs;
+      (entry.inFlight === 0 || now - entry.lastReserved > IN_FLIGHT_TTL_MS) && entry.lockedUntil <= now && now - entry.lastFailure > this.limits.windowMs;
     this.ips = new BoundedAttempts(this.limits.maxEntries, expired);
     this.accounts = new BoundedAttempts(this.limits.maxEntries, expired);
     this.sweeper = setInterval(() => this.sweep(), AUTH_GUARD_DEFAULTS.sweepMs).unref();
@@ -140,6 +146,8 @@ export class AuthGuard implements AuthGate {
     }
     byIp.inFlight += 1;
     byAccount.inFlight += 1;
+    byIp.lastReserved = now;
+    byAccount.lastReserved = now;
     // Failures only: concurrent logins with the right password are not slowed down.
     return { ok: true, delayMs: this.delayFor(byAccount.failures) };
   }
@@ -153,7 +161,11 @@ export class AuthGuard implements AuthGate {
     if (byAccount) byAccount.inFlight = Math.max(0, byAccount.inFlight - 1);
     if (outcome === 'success' && byAccount) byAccount.failures = 0;
     if (outcome !== 'failure') return;
-    this.countFailure(this.ips.touch(ip, now), now);
+    const failedFromIp = this.ips.touch(ip, now);
+    this.countFailure(failedFromIp, now);
+    if (failedFromIp.failures === this.limits.maxFailuresPerIp) {
+      this.log.warn({ client: ip, failures: failedFromIp.failures }, 'client address refused logins after too many failed logins');
+    }
     const counted = this.accounts.touch(account, now);
     this.countFailure(counted, now);
     this.lockIfDue(counted, account, ip, now);
@@ -197,6 +209,7 @@ export class AuthGuard implements AuthGate {
   /** The entry for key with stale failures and an elapsed lock forgotten. */
   private current(map: BoundedAttempts, key: string, now: number): Attempts {
     const entry = map.touch(key, now);
+    if (entry.inFlight > 0 && now - entry.lastReserved > IN_FLIGHT_TTL_MS) entry.inFlight = 0;
     const lockElapsed = entry.lockedUntil !== 0 && entry.lockedUntil <= now;
     if (lockElapsed || (entry.failures > 0 && now - entry.lastFailure > this.limits.windowMs)) {
       entry.failures = 0;

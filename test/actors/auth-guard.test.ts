@@ -80,6 +80,15 @@ describe('AuthGuard', () => {
     guard.close();
   });
 
+  it('takes slots never given back (a worker killed during a login) as lost after two minutes', () => {
+    const guard = new AuthGuard(limits, silentLogger());
+    const t0 = 5_000_000;
+    for (let i = 0; i < 3; i++) expect(guard.reserve('198.51.100.1', 'jack@x.test', t0).ok).toBe(true);
+    expect(guard.reserve('198.51.100.1', 'jack@x.test', t0 + 1000)).toMatchObject({ ok: false, busy: true });
+    expect(guard.reserve('198.51.100.1', 'jack@x.test', t0 + 121_000).ok).toBe(true);
+    guard.close();
+  });
+
   it('logs one warning per lockout, naming the account and the address', () => {
     const { log, lines } = capturingLogger();
     const guard = new AuthGuard(limits, log);
@@ -87,7 +96,7 @@ describe('AuthGuard', () => {
       const reservation = guard.reserve(`203.0.113.${i}`, 'hank@x.test');
       if (reservation.ok) guard.settle(`203.0.113.${i}`, 'hank@x.test', 'failure');
     }
-    const warnings = lines.filter((l) => l.level === 40);
+    const warnings = lines.filter((l) => l.level === 40 && 'account' in l);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ account: 'hank@x.test', client: '203.0.113.2', msg: 'account logins locked after too many failed logins' });
     guard.close();

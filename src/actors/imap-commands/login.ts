@@ -20,7 +20,7 @@ export async function authenticateUser(ctx: ImapContext, username: string, passw
   const context = { user: username, remoteAddress: ctx.remoteAddress, method };
   const verdict = await checkLogin(auth, directory, ctx.remoteAddress, username, password);
   if (verdict.kind === 'refused') {
-    log.warn({ ...context, reason: verdict.reason, event: 'imap.login-refused' }, 'imap login refused: too many failed logins');
+    log.info({ ...context, reason: verdict.reason, event: 'imap.login-refused' }, 'imap login refused: too many failed logins');
     return no('Too many failed logins, try again later', { code: 'UNAVAILABLE' });
   }
   if (verdict.kind === 'bad-credentials') {

@@ -355,7 +355,7 @@ export class Pop3Session {
       return this.reply(err('authentication temporarily unavailable, try again later', 'SYS/TEMP'));
     }
     if (!result.ok && result.reason === 'locked') {
-      this.log.warn({ event: 'pop3.login-locked', user, mechanism }, 'pop3 login refused: too many failed logins');
+      this.log.info({ event: 'pop3.login-locked', user, mechanism }, 'pop3 login refused: too many failed logins');
       return this.reply(err('too many failed logins, try later', 'AUTH'));
     }
     if (!result.ok) return this.rejectCredentials(user, mechanism, 'bad credentials');
