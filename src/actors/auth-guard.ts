@@ -65,6 +65,7 @@ interface Attempts {
 /** A map with a size cap: expired entries are swept first, then the least recently touched. */
 class BoundedAttempts {
   private readonly entries = new Map<string, Attempts>();
+  private lastSweep = 0;
 
   constructor(private readonly maxEntries: number, private readonly expired: (entry: Attempts, now: number) => boolean) {}
 
@@ -95,6 +96,7 @@ class BoundedAttempts {
   }
 
   sweep(now: number): void {
+    this.lastSweep = now;
     for (const [key, entry] of this.entries) if (this.expired(entry, now)) this.entries.delete(key);
   }
 
@@ -102,8 +104,9 @@ class BoundedAttempts {
     yield* this.entries;
   }
 
+  /** At most one full sweep a second when full: a flood of new keys evicts the oldest instead. */
   private makeRoom(now: number): void {
-    this.sweep(now);
+    if (now - this.lastSweep >= 1000) this.sweep(now);
     while (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);

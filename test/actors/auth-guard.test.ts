@@ -33,6 +33,15 @@ describe('AuthGuard', () => {
     guard.close();
   });
 
+  it('stays fast when full: a flood of new addresses evicts the oldest instead of sweeping every time', () => {
+    const guard = new AuthGuard({ ...limits, maxEntries: 20_000 }, silentLogger());
+    const started = Date.now();
+    for (let i = 0; i < 100_000; i++) guard.reserve(`2001:db8::${i.toString(16)}`, 'kim@x.test', started);
+    expect(guard.size.ips).toBeLessThanOrEqual(20_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    guard.close();
+  });
+
   it('forgets failures after the window and lifts a lock after lockSeconds', () => {
     const guard = new AuthGuard({ ...limits, windowMs: 60_000 }, silentLogger());
     const t0 = 1_000_000;
