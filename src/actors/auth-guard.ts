@@ -1,6 +1,7 @@
 // Brakes on password guessing, one policy for SMTP AUTH, IMAP and POP3: every attempt
 // reserves a slot per client address and per account before the password is checked
 // (attempts in flight count), failures slow and then lock the account whatever the address.
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.js';
 import type { ServerConfig } from '../config/config.js';
@@ -256,9 +257,17 @@ export async function reserveWhenFree(reserve: () => Promise<AuthReservation>, w
   }
 }
 
-/** Accounts are counted by their normalized name, whether or not they exist. */
+/** Longer than any address (RFC 5321 allows 254 characters): kept as a digest. */
+const MAX_ACCOUNT_KEY = 256;
+
+/**
+ * Accounts are counted by their normalized name, whether or not they exist; a name too
+ * long to be an address by its digest, so that an entry stays small whatever is sent.
+ */
 function accountKey(account: string): string {
-  return account.trim().toLowerCase();
+  const name = account.trim().toLowerCase();
+  if (name.length <= MAX_ACCOUNT_KEY) return name;
+  return `sha256:${createHash('sha256').update(name).digest('hex')}`;
 }
 
 /** The guard's limits from the server settings. */

@@ -42,6 +42,20 @@ describe('AuthGuard', () => {
     guard.close();
   });
 
+  it('keeps an entry small however long the account name sent', () => {
+    const guard = new AuthGuard(limits, silentLogger());
+    const huge = 'x'.repeat(60_000);
+    for (let i = 0; i < 3; i++) {
+      expect(guard.reserve(`192.0.2.${50 + i}`, huge).ok).toBe(true);
+      guard.settle(`192.0.2.${50 + i}`, huge, 'failure');
+    }
+    const [row] = guard.blocked();
+    expect(row).toMatchObject({ kind: 'account', failures: 3 });
+    expect(row.key).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(guard.reserve('192.0.2.60', huge.toUpperCase())).toEqual({ ok: false, reason: 'account' });
+    guard.close();
+  });
+
   it('forgets failures after the window and lifts a lock after lockSeconds', () => {
     const guard = new AuthGuard({ ...limits, windowMs: 60_000 }, silentLogger());
     const t0 = 1_000_000;
