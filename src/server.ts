@@ -19,6 +19,7 @@ import { initialQueueState, queueBehaviour, type ControlReply, type DeliveryTask
 import { deliveryWorkerBehaviour } from './actors/delivery-worker.js';
 import { startSmtpListener, type RunningListener } from './actors/smtp-listener.js';
 import { ConnectionLimiter } from './actors/connection-limiter.js';
+import { AuthGuard, authLimitsOf, type AuthGate } from './actors/auth-guard.js';
 import { startAdminApi, type AdminBackend } from './actors/admin-api.js';
 import { RemoteMailboxes } from './cluster/remote-mailboxes.js';
 import type { NodeTransport } from './cluster/transport.js';
@@ -62,6 +63,8 @@ export interface ClusterMembership {
   remote?: RemoteMailboxes;
   /** Moves logged-in IMAP and POP3 connections to the worker holding the mailbox. */
   handoff?: SessionHandoff;
+  /** The primary's failed-login limits, shared by every worker. */
+  auth?: AuthGate;
   /** Asks the router for a mailbox's node. */
   place(mailboxId: string): Promise<number>;
 }
@@ -152,7 +155,12 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   }
   for await (const entry of queueStore.entries()) dispatch(queueActor, { type: 'queued', entry: { ...entry, recovered: true } });
 
-  const limiter = new ConnectionLimiter(config.maxConnectionsPerIp, config.maxAuthFailuresPerIp);
+  const limiter = new ConnectionLimiter({
+    perIp: config.maxConnectionsPerIp,
+    total: { smtp: config.smtpMaxConnections, imap: config.imapMaxConnections, pop3: config.pop3MaxConnections },
+  });
+  const authGuard = new AuthGuard(authLimitsOf(config), log.child({ component: 'auth-guard' }));
+  const auth = options.cluster?.auth ?? authGuard;
   const listeners = spawn(system, (s: undefined) => s, 'listeners');
   const smtpDeps = {
     db, blobs, queue: queueStore, queueActor: () => queueActor, directory, mailboxes, log: log.child({ listener: 'smtp' }),
@@ -162,12 +170,12 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       : undefined,
   };
   const handoff = options.cluster?.handoff;
-  const popDeps = { directory, mailboxes, blobs, limiter, handoff, log: log.child({ listener: 'pop3' }) };
-  const imapDeps = { directory, mailboxes, blobs, limiter, handoff, log: log.child({ listener: 'imap' }) };
+  const popDeps = { directory, mailboxes, blobs, limiter, auth, handoff, log: log.child({ listener: 'pop3' }) };
+  const imapDeps = { directory, mailboxes, blobs, limiter, auth, handoff, log: log.child({ listener: 'imap' }) };
   const listenerSpecs: Array<{ name: keyof RunningServer['ports']; role: string; port: number; start: (port: number) => Promise<RunningListener> }> = [
-    { name: 'smtp', role: 'mta', port: config.smtpPort, start: (port) => startSmtpListener({ kind: 'mx', port }, config, listeners, smtpDeps, directory, limiter, log, tlsMaterial) },
-    { name: 'submission', role: 'mta', port: config.submissionPort, start: (port) => startSmtpListener({ kind: 'submission', port }, config, listeners, smtpDeps, directory, limiter, log, tlsMaterial) },
-    { name: 'smtps', role: 'mta', port: config.smtpsPort, start: (port) => startSmtpListener({ kind: 'smtps', port }, config, listeners, smtpDeps, directory, limiter, log, tlsMaterial) },
+    { name: 'smtp', role: 'mta', port: config.smtpPort, start: (port) => startSmtpListener({ kind: 'mx', port }, config, listeners, smtpDeps, directory, limiter, log, auth, tlsMaterial) },
+    { name: 'submission', role: 'mta', port: config.submissionPort, start: (port) => startSmtpListener({ kind: 'submission', port }, config, listeners, smtpDeps, directory, limiter, log, auth, tlsMaterial) },
+    { name: 'smtps', role: 'mta', port: config.smtpsPort, start: (port) => startSmtpListener({ kind: 'smtps', port }, config, listeners, smtpDeps, directory, limiter, log, auth, tlsMaterial) },
     { name: 'pop3', role: 'access', port: config.pop3Port, start: (port) => startPop3Listener({ port, implicitTls: false }, config, listeners, popDeps, tlsMaterial) },
     { name: 'pop3s', role: 'access', port: config.pop3sPort, start: (port) => startPop3Listener({ port, implicitTls: true }, config, listeners, popDeps, tlsMaterial) },
     { name: 'imap', role: 'access', port: config.imapPort, start: (port) => startImapListener({ port, implicitTls: false }, config, listeners, imapDeps, tlsMaterial) },
@@ -249,7 +257,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   let adminUrl = '';
   const token = randomBytes(24).toString('hex');
   if (!options.cluster) {
-    admin = await startAdminApi(singleNodeAdmin(config, directory, services, mailboxes), token, config.adminBind, config.adminPort, log.child({ listener: 'admin' }))
+    admin = await startAdminApi(singleNodeAdmin(config, directory, services, mailboxes, authGuard), token, config.adminBind, config.adminPort, log.child({ listener: 'admin' }))
       .catch(async (err: unknown) => {
         await abandon();
         throw listenFailure(err, config.adminPort, 'adminPort');
@@ -275,6 +283,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       log.info('shutting down');
       await Promise.all(running.map((l) => l.close()));
       await admin?.close();
+      authGuard.close();
       mailboxes.close();
       await directory.drain();
       stop(system);
@@ -302,9 +311,9 @@ function reloadTls(material: TlsMaterial | null, log: Logger): void {
 }
 
 /** The admin API's view of a single-process server. */
-function singleNodeAdmin(config: ServerConfig, directory: Directory, services: NodeServices, mailboxes: MailboxRegistry): AdminBackend {
+function singleNodeAdmin(config: ServerConfig, directory: Directory, services: NodeServices, mailboxes: MailboxRegistry, auth: AuthGuard): AdminBackend {
   return {
-    directory, passwordCost: config.passwordCost, importPasswordCost: config.importPasswordCost,
+    directory, passwordCost: config.passwordCost, importPasswordCost: config.importPasswordCost, auth,
     stats: async () => ({ ...(await services.stats()), users: directory.cache.users.size, domains: directory.cache.domains.size }),
     queueList: () => services.queueList(),
     queueFlush: (domain) => services.queueFlush(domain),

@@ -5,6 +5,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../logger.js';
 import type { AdminReply, Directory, NewUser } from './directory.js';
 import type { QueueListing } from './queue.js';
+import type { BlockedEntry } from './auth-guard.js';
 
 export interface AdminBackend {
   directory: Directory;
@@ -19,6 +20,8 @@ export interface AdminBackend {
   clusterStatus?: () => unknown;
   /** Only in a cluster: start, watch and stop a rebalance. */
   rebalance?: { start(): unknown; status(): unknown; stop(): unknown };
+  /** The auth guard deciding for this server (the primary's in a cluster). */
+  auth: { blocked(): BlockedEntry[]; unblock(target: string): boolean };
 }
 
 type Handler = (params: string[], body: unknown) => Promise<[number, unknown]>;
@@ -104,6 +107,11 @@ function routes(backend: AdminBackend): Array<[string, RegExp, Handler]> {
     ['GET', /^\/v1\/cluster$/, async () => {
       if (!backend.clusterStatus) throw new HttpError(400, 'not a cluster: this server runs as one process (start it with --workers N)');
       return [200, backend.clusterStatus()];
+    }],
+    ['GET', /^\/v1\/auth\/blocked$/, async () => [200, backend.auth.blocked()]],
+    ['DELETE', /^\/v1\/auth\/blocked\/([^/]+)$/, async ([target]) => {
+      if (!backend.auth.unblock(target)) throw new HttpError(404, `not blocked: ${target}`);
+      return [200, { ok: true }];
     }],
     ['POST', /^\/v1\/test\/fault$/, async (_, body) => {
       const result = await backend.injectFault(stringField(body, 'address'));

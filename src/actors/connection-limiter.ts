@@ -1,41 +1,35 @@
-// Per-client-address limits shared by all listeners: open connections, and failed
-// authentications within a sliding window.
+// Open connections, per client address across every listener (SMTP, IMAP, POP3 share
+// one count) and in total per protocol, so that neither one address nor a flood of
+// addresses can take all the sockets. Password guessing is the auth guard's job.
+export type ConnectionProtocol = 'smtp' | 'imap' | 'pop3';
+
+export type ConnectionRefusal = 'address' | 'total';
+
+export interface ConnectionCaps {
+  perIp: number;
+  total: Record<ConnectionProtocol, number>;
+}
+
 export class ConnectionLimiter {
   private readonly open = new Map<string, number>();
-  private readonly failures = new Map<string, { count: number; since: number }>();
+  private readonly totals: Record<ConnectionProtocol, number> = { smtp: 0, imap: 0, pop3: 0 };
 
-  constructor(
-    private readonly maxConnections: number,
-    private readonly maxAuthFailures: number,
-    private readonly failureWindowMs = 15 * 60_000,
-  ) {}
+  constructor(private readonly caps: ConnectionCaps) {}
 
-  acquire(address: string): boolean {
+  /** Takes a slot for a new connection, or says which cap refuses it. */
+  acquire(address: string, protocol: ConnectionProtocol): ConnectionRefusal | null {
+    if (this.totals[protocol] >= this.caps.total[protocol]) return 'total';
     const count = this.open.get(address) ?? 0;
-    if (count >= this.maxConnections) return false;
+    if (count >= this.caps.perIp) return 'address';
     this.open.set(address, count + 1);
-    return true;
+    this.totals[protocol] += 1;
+    return null;
   }
 
-  release(address: string): void {
+  release(address: string, protocol: ConnectionProtocol): void {
     const count = (this.open.get(address) ?? 1) - 1;
     if (count <= 0) this.open.delete(address);
     else this.open.set(address, count);
-  }
-
-  mayAuthenticate(address: string): boolean {
-    const entry = this.failures.get(address);
-    if (!entry) return true;
-    if (Date.now() - entry.since > this.failureWindowMs) {
-      this.failures.delete(address);
-      return true;
-    }
-    return entry.count < this.maxAuthFailures;
-  }
-
-  authFailed(address: string): void {
-    const entry = this.failures.get(address);
-    if (!entry || Date.now() - entry.since > this.failureWindowMs) this.failures.set(address, { count: 1, since: Date.now() });
-    else entry.count += 1;
+    this.totals[protocol] = Math.max(0, this.totals[protocol] - 1);
   }
 }

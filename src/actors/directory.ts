@@ -67,7 +67,13 @@ export class Directory {
   private readonly upgrades = new Map<string, Promise<void>>();
   private closing = false;
 
-  constructor(private readonly store: DirectoryStore | null, private readonly log: Logger, private readonly options: DirectoryOptions) {}
+  /** Checked for unknown users, so that they cost the same scrypt work as a wrong password. */
+  private readonly decoyHash: Promise<string>;
+
+  constructor(private readonly store: DirectoryStore | null, private readonly log: Logger, private readonly options: DirectoryOptions) {
+    this.decoyHash = hashPassword(randomBytes(18).toString('base64'), options.passwordCost);
+    this.decoyHash.catch((err) => log.error({ err }, 'decoy password hash failed'));
+  }
 
   async start(parent: Ref<unknown>): Promise<void> {
     if (!this.store) throw new Error('start() needs the directory store; replicas use startReplica()');
@@ -120,17 +126,36 @@ export class Directory {
     return ask<DirectoryRequest, AdminReply<T>>(this.ref, build, timeoutMs);
   }
 
-  /** Checks a password; a recent success for the same password skips the scrypt work. */
+  /**
+   * Checks a password; a recent success for the same password skips the scrypt work.
+   * An unknown user is checked against a decoy hash of the configured cost: how long
+   * the answer takes does not tell whether the account exists.
+   */
   async authenticate(address: string, password: string): Promise<UserRecord | null> {
     const user = this.cache.user(address);
-    if (!user) return null;
+    if (!user) {
+      await verifyPassword(password, await this.decoyHash);
+      return null;
+    }
     const digest = createHash('sha256').update(this.pepper).update(user.address).update('\0').update(password).digest();
     const remembered = this.verified.get(user.address);
     if (remembered && remembered.passwordHash === user.passwordHash && timingSafeEqual(remembered.digest, digest)) return user;
-    if (!(await verifyPassword(password, user.passwordHash))) return null;
+    if (!(await verifyPassword(password, user.passwordHash))) {
+      await this.matchDecoyCost(user.passwordHash, password);
+      return null;
+    }
     this.verified.set(user.address, { passwordHash: user.passwordHash, digest });
     if ((hashCost(user.passwordHash) ?? 0) < this.options.passwordCost) this.upgradeHash(user.address, password);
     return user;
+  }
+
+  /**
+   * A hash imported at a lower cost checks faster than the decoy: a failure against it
+   * also pays the decoy's cost, so that it answers no sooner than for an unknown user.
+   */
+  private async matchDecoyCost(passwordHash: string, password: string): Promise<void> {
+    if ((hashCost(passwordHash) ?? 0) >= this.options.passwordCost) return;
+    await verifyPassword(password, await this.decoyHash);
   }
 
   /**

@@ -56,9 +56,10 @@ export async function startImapListener(
       socket.end('* BYE server shutting down\r\n');
       return;
     }
-    if (!deps.limiter.acquire(address)) {
-      log.warn({ remoteAddress: address }, 'imap connection refused: too many connections from this address');
-      socket.end('* BYE Too many connections from your address\r\n');
+    const refusal = deps.limiter.acquire(address, 'imap');
+    if (refusal !== null) {
+      log.warn({ remoteAddress: address, refusal }, 'imap connection refused: too many connections');
+      socket.end(refusal === 'total' ? '* BYE Too many connections\r\n' : '* BYE Too many connections from your address\r\n');
       return;
     }
     const { session, ref } = serve(socket, address);
@@ -70,7 +71,8 @@ export async function startImapListener(
     if (closing) return 'imap listener closing';
     const user = deps.directory.cache.user(state.user);
     if (user === undefined) return `unknown user ${state.user}`;
-    if (!deps.limiter.acquire(state.remoteAddress)) return 'too many connections from this address';
+    const refusal = deps.limiter.acquire(state.remoteAddress, 'imap');
+    if (refusal !== null) return refusal === 'total' ? 'too many imap connections' : 'too many connections from this address';
     socket.on('error', () => undefined);
     const { session, ref } = serve(socket, state.remoteAddress);
     session.attachHandedOff(ref, user, Buffer.from(state.pending, 'base64'));
@@ -85,7 +87,7 @@ export async function startImapListener(
     sessions.set(session, ref);
     void session.closed.then(() => {
       sessions.delete(session);
-      deps.limiter.release(address);
+      deps.limiter.release(address, 'imap');
       stop(ref);
     });
     return { session, ref };

@@ -17,6 +17,7 @@ import type {
 import type { Directory } from './directory.js';
 import type { MailboxRegistry } from './mailbox-registry.js';
 import type { ConnectionLimiter } from './connection-limiter.js';
+import type { AuthGate } from './auth-guard.js';
 import type { FolderEvent, FolderEventMessage, ImapDoneReply, MailboxImapRequest, MessageView } from './mailbox-imap-messages.js';
 import type { MailboxRequest } from './mailbox-messages.js';
 import {
@@ -78,6 +79,8 @@ export interface ImapSessionDeps {
   mailboxes: MailboxRegistry;
   blobs: BlobStore;
   limiter: ConnectionLimiter;
+  /** Failed-login limits per address and per account. */
+  auth: AuthGate;
   log: Logger;
   limits: ImapLimits;
   allowPlaintextAuth: boolean;

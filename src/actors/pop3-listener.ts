@@ -6,13 +6,15 @@ import type { Ref } from 'nact';
 import type { Logger } from '../logger.js';
 import type { ServerConfig } from '../config/config.js';
 import type { BlobStore } from '../store/blob-store.js';
-import { createPop3Server } from '../protocols/pop3/server.js';
+import { createPop3Server, type Pop3ServerOptions } from '../protocols/pop3/server.js';
 import type { TlsSource } from '../tls/tls-material.js';
 import type { Maildrop, Pop3Backend } from '../protocols/pop3/backend.js';
 import type { Directory } from './directory.js';
 import type { MailboxRegistry } from './mailbox-registry.js';
 import type { DoneReply, PopOpenReply } from './mailbox-messages.js';
 import type { ConnectionLimiter } from './connection-limiter.js';
+import type { AuthGate } from './auth-guard.js';
+import { checkLogin } from './guarded-login.js';
 import type { ConnectionHandoff } from '../cluster/handoff.js';
 import { dispatch, spawn, stop } from './supervision.js';
 import type { RunningListener } from './smtp-listener.js';
@@ -22,6 +24,8 @@ export interface Pop3Deps {
   mailboxes: MailboxRegistry;
   blobs: BlobStore;
   limiter: ConnectionLimiter;
+  /** Failed-login limits per address and per account. */
+  auth: AuthGate;
   log: Logger;
   /** In a cluster: moves the connection after login to the worker holding the mailbox. */
   handoff?: ConnectionHandoff;
@@ -30,13 +34,10 @@ export interface Pop3Deps {
 function mailboxBackend(deps: Pop3Deps): Pop3Backend {
   return {
     async authenticate(user, password, remoteAddress) {
-      if (!deps.limiter.mayAuthenticate(remoteAddress)) return { ok: false, reason: 'temporary' };
-      const record = await deps.directory.authenticate(user, password);
-      if (!record) {
-        deps.limiter.authFailed(remoteAddress);
-        return { ok: false, reason: 'bad-credentials' };
-      }
-      return { ok: true, userId: record.address };
+      const verdict = await checkLogin(deps.auth, deps.directory, remoteAddress, user, password);
+      if (verdict.kind === 'refused') return { ok: false, reason: 'locked' };
+      if (verdict.kind === 'bad-credentials') return { ok: false, reason: 'bad-credentials' };
+      return { ok: true, userId: verdict.user.address };
     },
     async openMaildrop(userId) {
       const user = deps.directory.cache.user(userId);
@@ -102,6 +103,18 @@ function runInSessionActor(parent: Ref<unknown>, name: string, run: () => Promis
   });
 }
 
+/** POP3 counts its connections with SMTP's and IMAP's: one per-address limit for all. */
+function sharedConnectionSlots(limiter: ConnectionLimiter): NonNullable<Pop3ServerOptions['connections']> {
+  return {
+    acquire(address) {
+      const refusal = limiter.acquire(address, 'pop3');
+      if (refusal === null) return undefined;
+      return refusal === 'total' ? 'Too many connections' : 'too many connections from your address';
+    },
+    release: (address) => limiter.release(address, 'pop3'),
+  };
+}
+
 export async function startPop3Listener(
   options: { port: number; implicitTls: boolean }, config: ServerConfig, parent: Ref<unknown>, deps: Pop3Deps,
   tlsSource: TlsSource | null = null,
@@ -109,7 +122,7 @@ export async function startPop3Listener(
   let sessionCount = 0;
   const server = createPop3Server({
     tlsSource: tlsSource ?? undefined, implicitTls: options.implicitTls, allowPlaintextAuth: config.allowPlaintextAuth,
-    maxConnectionsPerIp: config.maxConnectionsPerIp, shutdownGraceMs: 2000,
+    shutdownGraceMs: 2000, connections: sharedConnectionSlots(deps.limiter),
     loginTimeoutMs: config.pop3LoginTimeout * 1000,
     runSession: (session) => runInSessionActor(parent, `pop3-${options.implicitTls ? 's' : ''}${++sessionCount}`, () => session.run()),
   }, mailboxBackend(deps), deps.log);

@@ -12,7 +12,9 @@ import {
   type SmtpSessionDeps, type SmtpSessionMessage,
 } from './smtp-session.js';
 import type { Directory } from './directory.js';
-import { ConnectionLimiter } from './connection-limiter.js';
+import type { ConnectionLimiter } from './connection-limiter.js';
+import type { AuthGate } from './auth-guard.js';
+import { checkLogin } from './guarded-login.js';
 import type { Adopter } from '../cluster/handoff.js';
 import type { TlsSource } from '../tls/tls-material.js';
 
@@ -54,6 +56,7 @@ function coalesceWrites(socket: net.Socket): void {
 export async function startSmtpListener(
   options: SmtpListenerOptions, config: ServerConfig, parent: Ref<unknown>,
   deps: Omit<SmtpSessionDeps, 'submission'>, directory: Directory, limiter: ConnectionLimiter, log: Logger,
+  authGate: AuthGate,
   tlsSource: TlsSource | null = null,
 ): Promise<RunningListener> {
   const submission = options.kind !== 'mx';
@@ -81,9 +84,9 @@ export async function startSmtpListener(
     logger: false,
     closeTimeout: 1000,
     onConnect(session, callback) {
-      if (!limiter.acquire(session.remoteAddress)) {
-        return callback(smtpError(421, '4.7.0 Too many connections from your address'));
-      }
+      const refusal = limiter.acquire(session.remoteAddress, 'smtp');
+      if (refusal === 'total') return callback(smtpError(421, '4.7.0 Too many connections'));
+      if (refusal === 'address') return callback(smtpError(421, '4.7.0 Too many connections from your address'));
       const ref = spawn(parent, smtpSessionBehaviour(sessionDeps), `smtp-${options.kind}-${session.id}`, {
         initialStateFunc: initialSmtpSessionState,
         onCrash: (msg: SmtpSessionMessage | undefined, err: Error | undefined, ctx) => {
@@ -99,7 +102,7 @@ export async function startSmtpListener(
       const ref = sessions.get(session.id);
       if (ref) {
         sessions.delete(session.id);
-        limiter.release(session.remoteAddress);
+        limiter.release(session.remoteAddress, 'smtp');
         stop(ref);
       }
     },
@@ -107,18 +110,22 @@ export async function startSmtpListener(
       if (!plaintextAuthAllowed(session.secure, session.remoteAddress, config.allowPlaintextAuth)) {
         return callback(smtpError(538, '5.7.11 Encryption required for requested authentication mechanism'));
       }
-      if (!limiter.mayAuthenticate(session.remoteAddress)) {
-        return callback(smtpError(421, '4.7.0 Too many failed authentications from your address'));
-      }
       const username = auth.username ?? '';
-      directory.authenticate(username, auth.password ?? '').then((user) => {
-        if (!user) {
-          limiter.authFailed(session.remoteAddress);
-          log.warn({ user: username, client: session.remoteAddress, proto: 'smtp' }, 'authentication failed');
+      const context = { user: username, client: session.remoteAddress, proto: 'smtp' };
+      checkLogin(authGate, directory, session.remoteAddress, username, auth.password ?? '').then((verdict) => {
+        if (verdict.kind === 'refused' && verdict.reason === 'address') {
+          return callback(smtpError(421, '4.7.0 Too many failed authentications from your address'));
+        }
+        if (verdict.kind === 'refused') {
+          log.info({ ...context, event: 'smtp.auth-locked' }, 'authentication refused: account locked');
+          return callback(smtpError(454, '4.7.0 Too many failed logins, try again later'));
+        }
+        if (verdict.kind === 'bad-credentials') {
+          log.warn(context, 'authentication failed');
           return callback(smtpError(535, '5.7.8 Authentication credentials invalid'));
         }
-        log.info({ user: user.address, client: session.remoteAddress, proto: 'smtp' }, 'authenticated');
-        callback(null, { user: user.address });
+        log.info({ ...context, user: verdict.user.address }, 'authenticated');
+        callback(null, { user: verdict.user.address });
       }, (err) => {
         log.error({ err }, 'authentication error');
         callback(smtpError(454, '4.7.0 Temporary authentication failure'));

@@ -84,6 +84,8 @@ Commands:
   stats                        counters as one line of JSON
   cluster status               one row per worker process and the totals (with --workers N)
   cluster rebalance            even out mailboxes across the store workers, with progress
+  auth blocked                 addresses and accounts refused after failed logins, with time left
+  auth unblock ADDRESS|IP      lift such a block now
 
 Run 'ternmail COMMAND --help' for a command's options. 'ternmail --version' prints the version.`,
   start: `Usage: ternmail start [options]
@@ -130,6 +132,13 @@ ${adminHelp}`,
   rebalance  move mailboxes from the most to the least loaded store worker until the
              mailbox counts differ by at most one; shows progress; Ctrl-C stops it
              safely after the mailbox being moved
+
+${adminHelp}`,
+  auth: `Usage: ternmail auth blocked | unblock ADDRESS|IP
+
+  blocked   one row per blocked client address (too many failed logins from it) and
+            locked account (too many failed logins for it): failures and time left
+  unblock   forget the failures of an account or a client address now
 
 ${adminHelp}`,
   stats: `Usage: ternmail stats\n\nPrints one line of JSON: messages, queued, blobs, blobBytes, ...\n${adminHelp}`,
@@ -406,6 +415,31 @@ async function runCluster(args: string[], admin: AdminTarget): Promise<void> {
   throw new CliError(`unknown cluster action: ${action} (status, rebalance)`);
 }
 
+interface BlockedRow { kind: 'ip' | 'account'; key: string; failures: number; secondsLeft: number }
+
+function formatBlocked(rows: BlockedRow[]): string[] {
+  if (rows.length === 0) return ['nothing blocked'];
+  const width = Math.max(...rows.map((r) => r.key.length), 'ADDRESS'.length);
+  return [
+    `${'KIND'.padEnd(8)}${'ADDRESS'.padEnd(width + 2)}${'FAILURES'.padEnd(10)}TIME LEFT`,
+    ...rows.map((r) => `${r.kind.padEnd(8)}${r.key.padEnd(width + 2)}${String(r.failures).padEnd(10)}${r.secondsLeft}s`),
+  ];
+}
+
+async function runAuth(args: string[], admin: AdminTarget): Promise<void> {
+  const [action] = args;
+  if (action === 'blocked' || action === undefined) {
+    for (const line of formatBlocked(await callAdmin<BlockedRow[]>(admin, 'GET', '/v1/auth/blocked'))) out(line);
+    return;
+  }
+  if (action === 'unblock') {
+    const target = need(args, 1, 'address or IP');
+    await callAdmin(admin, 'DELETE', `/v1/auth/blocked/${encodeURIComponent(target)}`);
+    return out(`unblocked ${target}`);
+  }
+  throw new CliError(`unknown auth action: ${action} (blocked, unblock)`);
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === '--version' || command === '-V') return out(version());
@@ -425,6 +459,7 @@ async function main(argv: string[]): Promise<void> {
     case 'queue': return runQueue(positionals, admin);
     case 'route': return runRoute(positionals, admin);
     case 'cluster': return runCluster(positionals, admin);
+    case 'auth': return runAuth(positionals, admin);
     case 'stats': return out(JSON.stringify(await callAdmin(admin, 'GET', '/v1/stats')));
   }
 }

@@ -23,6 +23,8 @@ import type { QueueListing } from '../actors/queue.js';
 import { initialRouterState, placeMailbox, routerBehaviour, type RouterMessage } from './router.js';
 import { Rebalancer } from './rebalance.js';
 import { HandoffRelay } from './handoff.js';
+import { AuthGuard, authLimitsOf } from '../actors/auth-guard.js';
+import { answerAuthRequest } from './auth-sharing.js';
 
 const RESTART_WINDOW_MS = 60_000;
 const CRASH_LOOP_RESTARTS = 5;
@@ -66,6 +68,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
     initialStateFunc: initialRouterState, onCrash: resetOnCrash(log.child({ actor: 'router' }), 'router'),
   }) as Ref<RouterMessage>;
   let stopping = false;
+  const authGuard = new AuthGuard(authLimitsOf(config), log.child({ component: 'auth-guard' }));
 
   const transport = new UnixSocketTransport(0, (n) => nodeSocketPath(config.data, n), async (body) => {
     const request = body as NodeRequest;
@@ -74,6 +77,8 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
       case 'dir-since': return directory.changesSince(request.seq);
       case 'dir-request': return directory.request((replyTo) => ({ ...request.message, replyTo }) as never);
       case 'place': return placeMailbox(router, request.mailboxId);
+      case 'auth-reserve':
+      case 'auth-settle': return answerAuthRequest(authGuard, request);
       case 'move-placement': {
         const reply = await directory.request((replyTo) => ({ type: 'set-placement', mailboxId: request.mailboxId, node: request.node, force: true, replyTo }));
         if (!reply.ok) throw new Error(reply.error);
@@ -181,6 +186,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
   const running = () => [...workers.values()].filter((w) => w.state === 'running').map((w) => w.node);
   const backend: AdminBackend = {
     directory, passwordCost: config.passwordCost, importPasswordCost: config.importPasswordCost,
+    auth: authGuard,
     async stats() {
       const all = await Promise.all(running().map((n) => ask<Record<string, number>>(n, { kind: 'stats' }).catch(() => null)));
       const totals: Record<string, number> = { users: directory.cache.users.size, domains: directory.cache.domains.size, workers: options.workers, workersRunning: running().length };
@@ -236,6 +242,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
         worker.kill('SIGTERM');
       })));
       await transport.close();
+      authGuard.close();
       await directory.drain();
       stop(system);
       await db.close();

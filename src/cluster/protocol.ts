@@ -7,6 +7,7 @@ import type { FolderEvent } from '../actors/mailbox-imap-messages.js';
 import type { DeliveryResult, DeliveryTask, QueueControl, QueueListing } from '../actors/queue.js';
 import type { MailboxExport } from '../store/mailbox-transfer.js';
 import type { NewQueueEntry } from '../store/queue-store.js';
+import type { AuthOutcome } from '../actors/auth-guard.js';
 
 /** The envelope of a message accepted on one node and queued on the node of its mailboxes. */
 export type ForwardedEntry = NewQueueEntry;
@@ -63,7 +64,10 @@ export type NodeRequest =
   | { kind: 'dir-request'; message: DirectoryRequestBody }
   | { kind: 'place'; mailboxId: string }
   | { kind: 'move-placement'; mailboxId: string; node: number }
-  | { kind: 'heartbeat'; stats: NodeStats };
+  | { kind: 'heartbeat'; stats: NodeStats }
+  // login attempts, decided by the primary's auth guard for the whole cluster
+  | { kind: 'auth-reserve'; ip: string; account: string }
+  | { kind: 'auth-settle'; ip: string; account: string; outcome: AuthOutcome };
 
 export type DirSnapshot = { seq: number; entries: DirectoryEntry[] };
 export type QueueListReply = QueueListing[];

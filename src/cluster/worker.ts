@@ -12,6 +12,8 @@ import { nodeDataPath, nodeSocketPath } from './paths.js';
 import type { DirSnapshot, NodeRequest, NodeStats } from './protocol.js';
 import type { DirectoryChange } from '../directory/records.js';
 import { SessionHandoff } from './handoff.js';
+import { PrimaryAuthGate } from './auth-sharing.js';
+import { AuthGuard, authLimitsOf } from '../actors/auth-guard.js';
 
 const PRIMARY = 0;
 
@@ -43,11 +45,14 @@ export async function runWorker(config: ServerConfig, log: Logger, nodeId: numbe
   for (let node = 1; node <= config.workers; node++) if (rolesOf(config, node).includes('access')) accessNodes.add(node);
   const handoff = new SessionHandoff(nodeId, accessNodes, (mailboxId) => directory.cache.nodeOf(mailboxId), log.child({ component: 'handoff' }));
 
+  const authLog = log.child({ component: 'auth-guard' });
+  const auth = new PrimaryAuthGate(transport, new AuthGuard(authLimitsOf(config), authLog), authLog);
+
   const startedAt = Date.now();
   server = await startServer({ ...config, data: nodeDataPath(config.data, nodeId) }, log, {
     roles,
     cluster: {
-      nodeId, transport, directory, handoff,
+      nodeId, transport, directory, handoff, auth,
       place: (mailboxId) => transport.request<number>(PRIMARY, { kind: 'place', mailboxId } satisfies NodeRequest),
     },
   });

@@ -32,6 +32,16 @@ export interface ServerConfig {
   maxLineLength: number;
   maxConnectionsPerIp: number;
   maxAuthFailuresPerIp: number;
+  /** Failed logins for one account (from any address) before its logins are locked. */
+  maxAuthFailuresPerAccount: number;
+  /** Failed logins for one account after which each further attempt waits 1 s, 2 s, 4 s ... (up to 16 s). */
+  authDelayAfter: number;
+  /** How long a locked account refuses logins, correct passwords included (seconds). */
+  authLockSeconds: number;
+  /** Open connections per protocol in this process, all addresses together. */
+  smtpMaxConnections: number;
+  imapMaxConnections: number;
+  pop3MaxConnections: number;
   queuePartitions: number;
   localDeliveryConcurrency: number;
   /** Retry schedule for deferred recipients, in seconds; the last value repeats. */
@@ -106,6 +116,12 @@ export const defaultConfig: ServerConfig = {
   maxLineLength: 4096,
   maxConnectionsPerIp: 200,
   maxAuthFailuresPerIp: 20,
+  maxAuthFailuresPerAccount: 10,
+  authDelayAfter: 5,
+  authLockSeconds: 900,
+  smtpMaxConnections: 10_000,
+  imapMaxConnections: 10_000,
+  pop3MaxConnections: 10_000,
   queuePartitions: 4,
   localDeliveryConcurrency: 256,
   retrySchedule: [60, 300, 900, 1800, 3600],
@@ -155,6 +171,8 @@ const kinds: Record<keyof ServerConfig, Kind> = {
   tls: 'tls', allowPlaintextAuth: 'bool',
   maxMessageSize: 'posint', maxRecipients: 'posint', maxLineLength: 'posint',
   maxConnectionsPerIp: 'posint', maxAuthFailuresPerIp: 'posint', queuePartitions: 'posint',
+  maxAuthFailuresPerAccount: 'posint', authDelayAfter: 'posint', authLockSeconds: 'posint',
+  smtpMaxConnections: 'posint', imapMaxConnections: 'posint', pop3MaxConnections: 'posint',
   localDeliveryConcurrency: 'posint', retrySchedule: 'list', maxQueueLifetime: 'posint',
   delayWarning: 'nonneg', smarthost: 'optstring', outboundPort: 'port', outboundConcurrency: 'posint',
   messagesPerConnection: 'posint', verifyCertificates: 'bool', outboundTimeout: 'posint', domainBackoffAfter: 'posint',

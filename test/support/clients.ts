@@ -39,9 +39,10 @@ export class LineClient {
     socket.on('error', () => undefined);
   }
 
-  static connect(port: number, host = '127.0.0.1'): Promise<LineClient> {
+  /** localAddress: another loopback address (127.0.0.2 ...) to appear as another client. */
+  static connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<LineClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect(port, host, () => resolve(new LineClient(socket)));
+      const socket = net.connect({ port, host, localAddress }, () => resolve(new LineClient(socket)));
       socket.once('error', reject);
     });
   }

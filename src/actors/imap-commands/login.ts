@@ -1,6 +1,7 @@
 // LOGIN (RFC 3501 §6.2.3), refused without TLS unless on loopback or allowed by
 // configuration; one log line per success or failure (never the password).
 import type { UserRecord } from '../../directory/records.js';
+import { checkLogin } from '../guarded-login.js';
 import { commandOf, no, ok, type CommandSpec, type Completion, type ImapContext } from './command.js';
 
 export const login: CommandSpec = {
@@ -13,20 +14,20 @@ export const login: CommandSpec = {
   },
 };
 
-/** Checks the credentials against the directory (with the per-address failure limit) and logs in. */
+/** Checks the credentials through the auth guard (address and account limits) and logs in. */
 export async function authenticateUser(ctx: ImapContext, username: string, password: string, method: string): Promise<Completion> {
-  const { limiter, directory, log } = ctx.deps;
+  const { auth, directory, log } = ctx.deps;
   const context = { user: username, remoteAddress: ctx.remoteAddress, method };
-  if (!limiter.mayAuthenticate(ctx.remoteAddress)) {
-    log.warn({ ...context, event: 'imap.login-refused' }, 'imap login refused: too many failures from this address');
-    return no('Too many failed logins; try again later', { code: 'UNAVAILABLE' });
+  const verdict = await checkLogin(auth, directory, ctx.remoteAddress, username, password);
+  if (verdict.kind === 'refused') {
+    log.info({ ...context, reason: verdict.reason, event: 'imap.login-refused' }, 'imap login refused: too many failed logins');
+    return no('Too many failed logins, try again later', { code: 'UNAVAILABLE' });
   }
-  const user: UserRecord | null = await directory.authenticate(username, password);
-  if (user === null) {
-    limiter.authFailed(ctx.remoteAddress);
+  if (verdict.kind === 'bad-credentials') {
     log.info({ ...context, event: 'imap.login-failed' }, 'imap login failed');
     return no('Invalid credentials', { code: 'AUTHENTICATIONFAILED' });
   }
+  const user: UserRecord = verdict.user;
   ctx.loggedIn(user);
   log.info({ ...context, user: user.address, event: 'imap.login' }, 'imap login');
   // The OK goes out from here; the session may then continue on the mailbox's worker.

@@ -3,7 +3,8 @@
 // maildrop snapshot, streams message bytes from it and commits deletions at QUIT.
 import type net from 'node:net';
 
-export type AuthResult = { ok: true; userId: string } | { ok: false; reason: 'bad-credentials' | 'temporary' };
+/** `locked`: too many failed logins (from the address or for the account); the password was not checked. */
+export type AuthResult = { ok: true; userId: string } | { ok: false; reason: 'bad-credentials' | 'temporary' | 'locked' };
 
 export interface MaildropMessage { uid: string; size: number }   // size = exact octets RETR sends (before dot-stuffing)
 

@@ -21,6 +21,12 @@ export interface Pop3ServerOptions extends Omit<Pop3SessionOptions, 'remoteAddre
   maxConnectionsPerIp?: number;
   /** Concurrent connections in total. Default 10 000. */
   maxConnections?: number;
+  /**
+   * Connection slots counted outside this listener (shared with other protocols): when
+   * given, it replaces maxConnectionsPerIp and maxConnections. acquire takes a slot or
+   * says why not; release gives it back when the session ends.
+   */
+  connections?: { acquire(address: string): string | undefined; release(address: string): void };
   /** How long close() lets sessions finish their current command. Default 10 000 ms. */
   shutdownGraceMs?: number;
   /**
@@ -140,6 +146,7 @@ class Pop3Listener implements Pop3Server {
 
   private refusal(address: string): string | undefined {
     if (this.closing) return 'server shutting down';
+    if (this.options.connections) return this.options.connections.acquire(address);
     const limitPerIp = this.options.maxConnectionsPerIp ?? POP3_SERVER_DEFAULTS.maxConnectionsPerIp;
     const limit = this.options.maxConnections ?? POP3_SERVER_DEFAULTS.maxConnections;
     if (this.sessions.size >= limit) return 'too many connections';
@@ -178,6 +185,14 @@ class Pop3Listener implements Pop3Server {
 
   private track(session: Pop3Session, address: string): void {
     this.sessions.add(session);
+    const shared = this.options.connections;
+    if (shared) {
+      void session.closed.then(() => {
+        this.sessions.delete(session);
+        shared.release(address);
+      });
+      return;
+    }
     this.connectionsByAddress.set(address, (this.connectionsByAddress.get(address) ?? 0) + 1);
     void session.closed.then(() => {
       this.sessions.delete(session);

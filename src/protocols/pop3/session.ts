@@ -362,6 +362,10 @@ export class Pop3Session {
       this.log.warn({ event: 'pop3.login-unavailable', user, mechanism }, 'pop3 login: authentication temporarily unavailable');
       return this.reply(err('authentication temporarily unavailable, try again later', 'SYS/TEMP'));
     }
+    if (!result.ok && result.reason === 'locked') {
+      this.log.info({ event: 'pop3.login-locked', user, mechanism }, 'pop3 login refused: too many failed logins');
+      return this.reply(err('too many failed logins, try later', 'AUTH'));
+    }
     if (!result.ok) return this.rejectCredentials(user, mechanism, 'bad credentials');
     if (await this.handOff(result.userId)) return;
     await this.openForUser(user, result.userId, mechanism);

@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ImapSession, IMAP_LIMITS, type ImapSessionDeps } from '../../../src/actors/imap-session.js';
 import { ConnectionLimiter } from '../../../src/actors/connection-limiter.js';
+import { AuthGuard } from '../../../src/actors/auth-guard.js';
 import { login } from '../../../src/actors/imap-commands/login.js';
 import { authenticate } from '../../../src/actors/imap-commands/authenticate.js';
 import type { Completion } from '../../../src/actors/imap-commands/command.js';
@@ -15,7 +16,8 @@ function sessionFor(allowPlaintextAuth: boolean, lines: string[]): ImapSession {
   const sink = new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done(); } });
   const deps = {
     directory: { authenticate: async () => null, cache: { user: () => undefined } },
-    mailboxes: {}, blobs: {}, limiter: new ConnectionLimiter(10, 10),
+    mailboxes: {}, blobs: {}, limiter: new ConnectionLimiter({ perIp: 10, total: { smtp: 10, imap: 10, pop3: 10 } }),
+    auth: new AuthGuard({ maxFailuresPerIp: 10, maxFailuresPerAccount: 10, delayAfter: 10, lockSeconds: 60 }, pino({ level: 'silent' })),
     log: pino({ level: 'info' }, sink), limits: IMAP_LIMITS, allowPlaintextAuth,
   } as unknown as ImapSessionDeps;
   // An unconnected socket has no loopback address: it stands for a remote client.
