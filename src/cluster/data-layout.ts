@@ -8,7 +8,8 @@ import { directoryDataPath, nodeDataPath } from './paths.js';
 export type DataLayout =
   | { kind: 'empty' }
   | { kind: 'single' }
-  | { kind: 'cluster'; shards: number[] }
+  /** `directory`: DATA/directory exists (without it the shards' mailboxes have no owners). */
+  | { kind: 'cluster'; shards: number[]; directory: boolean }
   /** A single store beside cluster parts: an interrupted migration, or two servers' files mixed. */
   | { kind: 'mixed'; shards: number[] };
 
@@ -29,10 +30,11 @@ export function shardsIn(data: string): number[] {
 export function detectLayout(data: string): DataLayout {
   const single = existsSync(singleStorePath(data));
   const shards = shardsIn(data);
-  const clustered = existsSync(directoryDataPath(data)) || shards.length > 0;
+  const directory = existsSync(directoryDataPath(data));
+  const clustered = directory || shards.length > 0;
   if (single && clustered) return { kind: 'mixed', shards };
   if (single) return { kind: 'single' };
-  if (clustered) return { kind: 'cluster', shards };
+  if (clustered) return { kind: 'cluster', shards, directory };
   return { kind: 'empty' };
 }
 
@@ -54,6 +56,9 @@ export function layoutProblem(data: string, workers: number): string | null {
       return `${data} holds both a single-process store (store) and cluster parts (directory, ${shardList(layout.shards)}), as after an interrupted migration: run '${migrate(workers)}' again to finish it`;
     case 'cluster': {
       const highest = layout.shards[layout.shards.length - 1] ?? 0;
+      if (!layout.directory) {
+        return `${data} holds store shards (${shardList(layout.shards)}) but no cluster directory (${directoryDataPath(data)}), as after an interrupted migration: run '${migrate(Math.max(workers, highest, 2))}' to finish it`;
+      }
       if (workers === 1) {
         return layout.shards.length <= 1
           ? `${data} holds a cluster (directory, ${shardList(layout.shards)}), not a single-process server: start it with --workers 2 or more, or run '${migrate(1)}' to make it one process`

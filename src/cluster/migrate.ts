@@ -141,6 +141,7 @@ export async function migrateDataFolder(data: string, workers: number): Promise<
   if (workers > 1) {
     if (layout.kind === 'mixed') throw new MigrateError(`${data} holds a single store and a cluster directory or shards at once: move one of them aside by hand (nothing was changed)`);
     if (layout.kind === 'cluster' && !existsSync(building(data))) {
+      if (!layout.directory) throw new MigrateError(`${data} holds store shards but no cluster directory (${directoryDataPath(data)}) to go with them: nothing was changed`);
       const highest = layout.shards[layout.shards.length - 1] ?? 0;
       if (workers < highest) throw new MigrateError(`${data} is already a cluster with shards up to node-${highest}: it needs --workers ${highest} or more`);
       return [`${data} is already a cluster: start it with --workers ${workers}`];

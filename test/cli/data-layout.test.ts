@@ -2,7 +2,8 @@
 // started with --workers N, or a cluster folder started as one process, is refused with
 // one line naming the way out; `ternmail migrate` converts it, and no mail is lost.
 import { afterAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { python } from '../support/clients.js';
 import { cli, startProcess, type ServerProcess } from '../support/process.js';
 import { tempDir } from '../support/server.js';
@@ -120,5 +121,51 @@ describe('data folder layout', () => {
     } finally {
       await stopProcess(server);
     }
+  });
+});
+
+describe('data folder layout: other refusals', () => {
+  const folders: string[] = [];
+  afterAll(() => folders.forEach((f) => rmSync(f, { recursive: true, force: true })));
+
+  /** A folder with just these (empty) sub-folders: the layout check looks at names only. */
+  function folderWith(...parts: string[]): string {
+    const data = tempDir();
+    folders.push(data);
+    for (const part of parts) mkdirSync(path.join(data, part), { recursive: true });
+    return data;
+  }
+
+  it('refuses fewer workers than store shards', async () => {
+    const data = folderWith('directory', 'node-1/store', 'node-3/store');
+    const refused = await cli(['start', '--data', data, '--workers', '2']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`${data} holds a cluster with store shards node-1, node-3: --workers 2 would leave the mailboxes of node-3 unreachable; start with --workers 3 or more`);
+  });
+
+  it('refuses a folder with a single store and cluster parts, or shards without their directory', async () => {
+    const mixed = folderWith('store', 'directory');
+    const refused = await cli(['start', '--data', mixed]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`${mixed} holds both a single-process store (store) and cluster parts`);
+    const orphan = folderWith('node-1/store', 'directory.migrating');
+    const half = await cli(['start', '--data', orphan, '--workers', '2']);
+    expect(half.code).toBe(2);
+    expect(half.stderr).toContain(`${orphan} holds store shards (node-1) but no cluster directory`);
+    expect(half.stderr).toContain(`ternmail migrate --data ${orphan} --workers 2`);
+  });
+
+  it('finishes an interrupted migration to a cluster when run again', async () => {
+    const data = tempDir();
+    folders.push(data);
+    await singleFolderWithMail(data, ['kept-1', 'kept-2']);
+    expect((await cli(['migrate', '--data', data, '--workers', '2'])).code).toBe(0);
+    // As if the migration had stopped after moving the store, before naming the directory.
+    renameSync(path.join(data, 'directory'), path.join(data, 'directory.migrating'));
+    expect((await cli(['start', '--data', data, '--workers', '2'])).code).toBe(2);
+    const again = await cli(['migrate', '--data', data, '--workers', '2']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(existsSync(path.join(data, 'directory'))).toBe(true);
+    expect((await cli(['migrate', '--data', tempDir(), '--workers', '2'])).stderr).toMatch(/holds no ternmail data/);
   });
 });
