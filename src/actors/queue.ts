@@ -96,14 +96,14 @@ export interface QueueState {
   lent: Map<string, number>;
   /** Recipients pending or deferred over all entries (kept as they change: counted every heartbeat). */
   waiting: number;
-  /** Recipients sent by an operator's flush or retry (`queueId.recipient`): a failure there keeps their backoff step. */
-  manual: Set<string>;
+  /** Recipients sent early (`queueId.recipient`): by an operator's flush or retry, or for a node back up; a failure then keeps their backoff step. */
+  early: Set<string>;
   /** How many times each cluster node was reported up: an attempt that failed on a node reported up meanwhile is retried at once. */
   nodeUps: Map<number, number>;
 }
 
 export function initialQueueState(): QueueState {
-  return { entries: new Map(), ready: [], idle: [], finishing: new Set(), timer: null, timerAt: 0, self: null, lent: new Map(), waiting: 0, manual: new Set(), nodeUps: new Map() };
+  return { entries: new Map(), ready: [], idle: [], finishing: new Set(), timer: null, timerAt: 0, self: null, lent: new Map(), waiting: 0, early: new Set(), nodeUps: new Map() };
 }
 
 const waiting = (r: QueueRecipient) => r.state === 'pending' || r.state === 'deferred';
@@ -128,7 +128,7 @@ export function queueBehaviour(deps: QueueDeps) {
     for (const index of indexes) {
       const rcpt = entry.recipients[index];
       if (state.lent.has(`${entry.id}.${index}`)) continue;
-      if (early) state.manual.add(`${entry.id}.${index}`);
+      if (early) state.early.add(`${entry.id}.${index}`);
       rcpt.state = 'pending';
       if (rcpt.kind === 'local') {
         state.ready.push({ id: entry.id, recipient: index });
@@ -248,7 +248,7 @@ export function queueBehaviour(deps: QueueDeps) {
 
   const remove = (state: QueueState, entry: QueueEntry) => {
     if (state.entries.delete(entry.id)) state.waiting -= waitingIn(entry);
-    entry.recipients.forEach((_, i) => state.manual.delete(`${entry.id}.${i}`));
+    entry.recipients.forEach((_, i) => state.early.delete(`${entry.id}.${i}`));
     persist(state, [deps.queue.deleteOp(entry), deps.blobs.unrefOp(entry.blob, queueHolder(entry.id))], async () => {
       await deps.blobs.collect(entry.blob);
     });
@@ -296,7 +296,7 @@ export function queueBehaviour(deps: QueueDeps) {
   const record = (state: QueueState, entry: QueueEntry, index: number, result: DeliveryResult, retryAt?: number, task?: DeliveryTask) => {
     const rcpt = entry.recipients[index];
     if (!rcpt || !waiting(rcpt)) return;
-    const early = state.manual.delete(`${entry.id}.${index}`);
+    const early = state.early.delete(`${entry.id}.${index}`);
     rcpt.attempts += 1;
     rcpt.waitingFor = undefined;
     if (result.status === 'done') {

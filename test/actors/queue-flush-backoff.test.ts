@@ -30,14 +30,24 @@ function busyMx(): Promise<net.Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
+/** A loopback port nobody listens on (connections are refused). */
+async function closedPort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 let server: TestServer;
 let mx: net.Server;
 
 beforeAll(async () => {
   mx = await busyMx();
-  server = await startTestServer({ hostname: 'mx.a.test', retrySchedule: [60, 3600], delayWarning: 0 });
+  server = await startTestServer({ hostname: 'mx.a.test', retrySchedule: [60, 3600], delayWarning: 0, domainBackoffAfter: 1 });
   await provision(server, 'a.test', ['alice']);
   await server.admin('POST', '/v1/routes', { domain: 'busy.test', host: '127.0.0.1', port: (mx.address() as net.AddressInfo).port });
+  await server.admin('POST', '/v1/routes', { domain: 'down.test', host: '127.0.0.1', port: await closedPort() });
 });
 
 afterAll(async () => {
@@ -45,9 +55,9 @@ afterAll(async () => {
   mx.close();
 });
 
-async function recipientAfter(attempts: number) {
+async function recipientAfter(attempts: number, domain = 'busy.test') {
   return waitFor(async () => {
-    const entry = (await server.admin<Listing[]>('GET', '/v1/queue'))[0];
+    const entry = (await server.admin<Listing[]>('GET', '/v1/queue')).find((e) => e.recipients[0].address.endsWith(`@${domain}`));
     const rcpt = entry?.recipients[0];
     return rcpt && rcpt.state === 'deferred' && rcpt.attempts >= attempts ? { id: entry.id, ...rcpt } : undefined;
   }, 10_000, `attempt ${attempts} deferred`);
@@ -71,5 +81,18 @@ describe('queue flush and queue retry', () => {
     await server.admin('POST', `/v1/queue/${first.id}/retry`);
     const retried = await recipientAfter(5);
     expect(retried.nextAttempt - Date.now()).toBeLessThanOrEqual(61_000);
+  });
+
+  it('keep a destination that refuses connections at the domain backoff step it had', async () => {
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: server.ports.submission, ignoreTLS: true, auth: { user: 'alice@a.test', pass: 'pw' } });
+    await transport.sendMail({ from: 'alice@a.test', to: 'carl@down.test', subject: 'down', text: 'x' });
+    transport.close();
+    const first = await recipientAfter(1, 'down.test');
+    expect(first.lastError).toMatch(/ECONNREFUSED|connect/i);
+    for (let attempt = 2; attempt <= 4; attempt++) {
+      await server.admin('POST', '/v1/queue/flush', { domain: 'down.test' });
+      const rcpt = await recipientAfter(attempt, 'down.test');
+      expect(rcpt.nextAttempt - Date.now()).toBeLessThanOrEqual(61_000);
+    }
   });
 });
