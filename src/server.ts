@@ -243,6 +243,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       return reply.ok ? reply.entries : [];
     },
     queueFlush: (domain) => dispatch(queueActor, { type: 'flush', domain }),
+    nodeUp: (node) => dispatch(queueActor, { type: 'node-up', node }),
     async queueControl(action, queueId) {
       const reply = await ask<QueueMessage, ControlReply>(queueActor, (replyTo) => ({ type: 'control', action, queueId, replyTo }));
       return reply.ok ? { ok: true } : { ok: false, error: reply.error };

@@ -6,6 +6,7 @@ import type { Directory } from './directory.js';
 import type { MailboxRegistry } from './mailbox-registry.js';
 import type { DeliverReply, MailboxRequest } from './mailbox-messages.js';
 import { dispatch } from './supervision.js';
+import { NodeUnavailableError } from '../cluster/remote-mailboxes.js';
 import type { DeliveryResult, DeliveryTask, QueueMessage, WorkerMessage } from './queue.js';
 
 export interface WorkerDeps {
@@ -29,6 +30,7 @@ async function deliverSafely(task: DeliveryTask, deps: WorkerDeps): Promise<Deli
   try {
     return await deliverLocal(task, deps);
   } catch (err) {
+    if (err instanceof NodeUnavailableError) return { status: 'deferred', error: `4.4.1 ${err.message}`, node: err.node };
     deps.log.error({ err, queueId: task.queueId, rcpt: task.address }, 'delivery attempt failed');
     return { status: 'deferred', error: `internal error: ${(err as Error).message}` };
   }

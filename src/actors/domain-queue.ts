@@ -59,10 +59,12 @@ export interface DomainQueueState {
   backoffLevel: number;
   backoffUntil: number;
   lastError: string;
+  /** An operator flushed the domain since its last backoff: backing off again keeps the step it had. */
+  flushed: boolean;
 }
 
 export function initialDomainQueueState(): DomainQueueState {
-  return { tasks: [], workers: 0, spawned: 0, failures: 0, backoffLevel: 0, backoffUntil: 0, lastError: '' };
+  return { tasks: [], workers: 0, spawned: 0, failures: 0, backoffLevel: 0, backoffUntil: 0, lastError: '', flushed: false };
 }
 
 function deferAll(task: RemoteTask, error: string, deps: DomainQueueDeps, retryAt?: number, failed = false): void {
@@ -92,8 +94,10 @@ export function domainQueueBehaviour(domain: string, deps: DomainQueueDeps) {
 
   const backOff = (state: DomainQueueState, error: string) => {
     const steps = deps.backoffSchedule;
-    const delay = steps[Math.min(state.backoffLevel, steps.length - 1)] * 1000;
-    state.backoffLevel += 1;
+    const level = state.flushed ? Math.max(state.backoffLevel - 1, 0) : state.backoffLevel;
+    const delay = steps[Math.min(level, steps.length - 1)] * 1000;
+    if (!state.flushed) state.backoffLevel += 1;
+    state.flushed = false;
     state.backoffUntil = Date.now() + delay;
     log.warn({ error, retryIn: delay / 1000, waiting: state.tasks.length }, 'destination backed off');
     for (const task of state.tasks.splice(0)) deferAll(task, `4.4.1 ${domain} backed off: ${error}`, deps, state.backoffUntil);
@@ -113,6 +117,7 @@ export function domainQueueBehaviour(domain: string, deps: DomainQueueDeps) {
         dispatch(msg.replyTo, state.backoffUntil > Date.now() ? null : state.tasks.shift() ?? null);
         break;
       case 'connected':
+        state.flushed = false;
         state.failures = 0;
         state.backoffLevel = 0;
         state.backoffUntil = 0;
@@ -139,6 +144,7 @@ export function domainQueueBehaviour(domain: string, deps: DomainQueueDeps) {
       case 'flush':
         state.failures = 0;
         state.backoffUntil = 0;
+        state.flushed = true;
         break;
     }
     return state;

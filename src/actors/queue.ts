@@ -23,11 +23,14 @@ export interface DeliveryTask {
   arrived: number;
   /** An earlier attempt may have been stored already (retry, or an entry recovered at start). */
   mayRepeat: boolean;
+  /** The queue's count of node-up reports when the task left (see QueueState.nodeUps). */
+  nodeUps?: Record<number, number>;
 }
 
 export type DeliveryResult =
   | { status: 'done' }
-  | { status: 'deferred'; error: string }
+  /** `node`: the delivery waited for that cluster node, which did not answer; retried as soon as it is back. */
+  | { status: 'deferred'; error: string; node?: number }
   | { status: 'failed'; error: string };
 
 export type WorkerMessage = { type: 'task'; task: DeliveryTask };
@@ -52,6 +55,8 @@ export type QueueMessage =
   | { type: 'notified'; queueId: string; kind: 'failure' | 'delay' }
   | { type: 'wake' }
   | { type: 'flush'; domain?: string }
+  /** A cluster node is (back) up: deliveries deferred because it was unavailable are due now. */
+  | { type: 'node-up'; node: number }
   | { type: 'control'; action: QueueControl; queueId: string; replyTo: Ref<ControlReply> }
   | { type: 'list'; replyTo: Ref<{ ok: true; entries: QueueListing[] } | Failure> }
   | { type: 'count'; replyTo: Ref<{ ok: true; recipients: number; entries: number; ready: number; idleWorkers: number } | Failure> }
@@ -91,10 +96,14 @@ export interface QueueState {
   lent: Map<string, number>;
   /** Recipients pending or deferred over all entries (kept as they change: counted every heartbeat). */
   waiting: number;
+  /** Recipients sent early (`queueId.recipient`): by an operator's flush or retry, or for a node back up; a failure then keeps their backoff step. */
+  early: Set<string>;
+  /** How many times each cluster node was reported up: an attempt that failed on a node reported up meanwhile is retried at once. */
+  nodeUps: Map<number, number>;
 }
 
 export function initialQueueState(): QueueState {
-  return { entries: new Map(), ready: [], idle: [], finishing: new Set(), timer: null, timerAt: 0, self: null, lent: new Map(), waiting: 0 };
+  return { entries: new Map(), ready: [], idle: [], finishing: new Set(), timer: null, timerAt: 0, self: null, lent: new Map(), waiting: 0, early: new Set(), nodeUps: new Map() };
 }
 
 const waiting = (r: QueueRecipient) => r.state === 'pending' || r.state === 'deferred';
@@ -109,13 +118,17 @@ export function queueBehaviour(deps: QueueDeps) {
 
   const persist = (_state: QueueState, ops: WriteOp[], after?: () => Promise<void>) => deps.journal.add(ops, after);
 
-  /** Sends the due recipients of one entry on their way: local ones to the ready list, remote ones to their domain. */
-  const dispatchRecipients = (state: QueueState, entry: QueueEntry, indexes: number[]) => {
+  /**
+   * Sends the due recipients of one entry on their way: local ones to the ready list, remote ones to their domain.
+   * `early`: an operator's flush or retry, or a node back up; a failure then does not advance the backoff.
+   */
+  const dispatchRecipients = (state: QueueState, entry: QueueEntry, indexes: number[], early = false) => {
     if (entry.held) return;
     const byDomain = new Map<string, RemoteTask>();
     for (const index of indexes) {
       const rcpt = entry.recipients[index];
       if (state.lent.has(`${entry.id}.${index}`)) continue;
+      if (early) state.early.add(`${entry.id}.${index}`);
       rcpt.state = 'pending';
       if (rcpt.kind === 'local') {
         state.ready.push({ id: entry.id, recipient: index });
@@ -136,7 +149,7 @@ export function queueBehaviour(deps: QueueDeps) {
       const rcpt = entry?.recipients[next.recipient];
       if (!entry || !rcpt || entry.held || rcpt.state !== 'pending') continue;
       const worker = state.idle.pop()!;
-      dispatch(worker, { type: 'task', task: taskOf(entry, next.recipient) });
+      dispatch(worker, { type: 'task', task: { ...taskOf(entry, next.recipient), nodeUps: Object.fromEntries(state.nodeUps) } });
     }
   };
 
@@ -206,12 +219,19 @@ export function queueBehaviour(deps: QueueDeps) {
     if (earliest !== Infinity) wakeBy(state, earliest);
   };
 
-  const retryDue = (state: QueueState, due: (entry: QueueEntry, rcpt: QueueRecipient) => boolean) => {
+  const retryDue = (state: QueueState, due: (entry: QueueEntry, rcpt: QueueRecipient) => boolean, early = false) => {
     for (const entry of state.entries.values()) {
       if (entry.held) continue;
       const indexes = entry.recipients.flatMap((rcpt, i) => (rcpt.state === 'deferred' && due(entry, rcpt) ? [i] : []));
-      if (indexes.length > 0) dispatchRecipients(state, entry, indexes);
+      if (indexes.length > 0) dispatchRecipients(state, entry, indexes, early);
     }
+  };
+
+  /** A cluster node is back: what waited for it goes now, and an attempt still out on it will be retried at once. */
+  const nodeUp = (state: QueueState, node: number) => {
+    state.nodeUps.set(node, (state.nodeUps.get(node) ?? 0) + 1);
+    retryDue(state, (_, rcpt) => rcpt.waitingFor === node, true);
+    deps.log.info({ node }, 'cluster node up: deliveries that waited for it are retried');
   };
 
   const sendDelayWarnings = (state: QueueState) => {
@@ -228,6 +248,7 @@ export function queueBehaviour(deps: QueueDeps) {
 
   const remove = (state: QueueState, entry: QueueEntry) => {
     if (state.entries.delete(entry.id)) state.waiting -= waitingIn(entry);
+    entry.recipients.forEach((_, i) => state.early.delete(`${entry.id}.${i}`));
     persist(state, [deps.queue.deleteOp(entry), deps.blobs.unrefOp(entry.blob, queueHolder(entry.id))], async () => {
       await deps.blobs.collect(entry.blob);
     });
@@ -260,10 +281,24 @@ export function queueBehaviour(deps: QueueDeps) {
     );
   };
 
-  const record = (state: QueueState, entry: QueueEntry, index: number, result: DeliveryResult, retryAt?: number) => {
+  /** The delay before the next automatic try: the next step of the schedule, or after an early try the step it had. */
+  const backoffDelay = (rcpt: QueueRecipient, early: boolean) => {
+    const step = rcpt.backoffStep ?? Math.max(rcpt.attempts - 1, 0);
+    if (!early) rcpt.backoffStep = step + 1;
+    const steps = deps.retrySchedule;
+    return steps[Math.min(early ? Math.max(step - 1, 0) : step, steps.length - 1)] * 1000;
+  };
+
+  /** A deferral for a node that was reported up while the attempt was out: that node is back already. */
+  const nodeCameBack = (state: QueueState, node: number | undefined, task?: DeliveryTask) =>
+    node !== undefined && task?.nodeUps !== undefined && (task.nodeUps[node] ?? 0) < (state.nodeUps.get(node) ?? 0);
+
+  const record = (state: QueueState, entry: QueueEntry, index: number, result: DeliveryResult, retryAt?: number, task?: DeliveryTask) => {
     const rcpt = entry.recipients[index];
     if (!rcpt || !waiting(rcpt)) return;
+    const early = state.early.delete(`${entry.id}.${index}`);
     rcpt.attempts += 1;
+    rcpt.waitingFor = undefined;
     if (result.status === 'done') {
       state.waiting -= 1;
       rcpt.state = 'done';
@@ -278,10 +313,11 @@ export function queueBehaviour(deps: QueueDeps) {
       deps.log.warn({ queueId: entry.id, rcpt: rcpt.address, error: rcpt.lastError }, 'delivery failed permanently');
       return;
     }
-    const steps = deps.retrySchedule;
-    const delay = steps[Math.min(rcpt.attempts - 1, steps.length - 1)] * 1000;
+    const back = nodeCameBack(state, result.node, task);
+    const delay = back ? 0 : backoffDelay(rcpt, early);
     rcpt.state = 'deferred';
     rcpt.lastError = result.error;
+    rcpt.waitingFor = result.node;
     rcpt.nextAttempt = retryAt ?? now() + delay;
     wakeBy(state, rcpt.nextAttempt);
     if (deps.delayWarning > 0 && !entry.delayNotified && entry.from !== '') wakeBy(state, entry.arrived + deps.delayWarning * 1000);
@@ -302,7 +338,7 @@ export function queueBehaviour(deps: QueueDeps) {
         dispatchRecipients(state, entry, entry.recipients.flatMap((r, i) => (waiting(r) ? [i] : [])));
         break;
       case 'retry':
-        dispatchRecipients(state, entry, entry.recipients.flatMap((r, i) => (r.state === 'deferred' ? [i] : [])));
+        dispatchRecipients(state, entry, entry.recipients.flatMap((r, i) => (r.state === 'deferred' ? [i] : [])), true);
         break;
       case 'delete':
         deps.log.info({ queueId }, 'queue entry deleted by the operator');
@@ -332,7 +368,7 @@ export function queueBehaviour(deps: QueueDeps) {
         state.idle.push(msg.worker);
         const entry = state.entries.get(msg.task.queueId);
         if (!entry) break;
-        record(state, entry, msg.task.recipient, msg.result);
+        record(state, entry, msg.task.recipient, msg.result, undefined, msg.task);
         finishIfDone(state, entry, msg.result.status !== 'done');
         break;
       }
@@ -361,7 +397,10 @@ export function queueBehaviour(deps: QueueDeps) {
         break;
       case 'flush':
         if (msg.domain) dispatch(deps.domainQueue(msg.domain), { type: 'flush' });
-        retryDue(state, (_, rcpt) => !msg.domain || (rcpt.kind === 'remote' && domainOfAddress(rcpt.address) === msg.domain));
+        retryDue(state, (_, rcpt) => !msg.domain || (rcpt.kind === 'remote' && domainOfAddress(rcpt.address) === msg.domain), true);
+        break;
+      case 'node-up':
+        nodeUp(state, msg.node);
         break;
       case 'control':
         dispatch(msg.replyTo, control(state, msg.action, msg.queueId));

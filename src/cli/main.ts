@@ -15,6 +15,8 @@ import { runPrimary } from '../cluster/primary.js';
 import { StartupError } from '../startup-error.js';
 import { handleProcessSignals } from './process-signals.js';
 import { runWorker } from '../cluster/worker.js';
+import { layoutProblem } from '../cluster/data-layout.js';
+import { migrateDataFolder, MigrateError } from '../cluster/migrate.js';
 
 const out = (line: string): void => {
   process.stdout.write(line + '\n');
@@ -84,6 +86,8 @@ Commands:
   stats                        counters as one line of JSON
   cluster status               one row per worker process and the totals (with --workers N)
   cluster rebalance            even out mailboxes across the store workers, with progress
+  const layoutRefusal = layoutProblem(config.data, config.workers);
+  if (layoutRefusal) throw new CliError(layoutRefusal);
   auth blocked                 addresses and accounts refused after failed logins, with time left
   auth unblock ADDRESS|IP      lift such a block now
 
@@ -141,6 +145,14 @@ ${adminHelp}`,
   unblock   forget the failures of an account or a client address now
 
 ${adminHelp}`,
+  migrate: `Usage: ternmail migrate --data DIR --workers N
+
+Converts a stopped server's data folder for another number of processes.
+  --workers 2 or more  one process -> cluster: DIR/store becomes node 1's shard
+                       (DIR/node-1/store), its directory the primary's (DIR/directory),
+                       every mailbox placed on node 1; then 'ternmail cluster rebalance'
+  --workers 1          cluster -> one process, when the cluster has a single shard
+An interrupted migration is finished by running the same command again.`,
   stats: `Usage: ternmail stats\n\nPrints one line of JSON: messages, queued, blobs, blobBytes, ...\n${adminHelp}`,
 };
 
@@ -193,6 +205,8 @@ async function runStart(args: string[]): Promise<void> {
     await runWorker(config, log, node, rolesOf(config, node));
     return;
   }
+  const layoutRefusal = layoutProblem(config.data, config.workers);
+  if (layoutRefusal) throw new CliError(layoutRefusal);
   const server = await (config.workers > 1
     ? runPrimary(config, log, { workers: config.workers, roles: (node) => rolesOf(config, node) })
     : startServer(config, log)
@@ -405,6 +419,21 @@ async function runRebalance(admin: AdminTarget): Promise<void> {
   if (progress.lastError) out(`last problem: ${progress.lastError}`);
 }
 
+async function runMigrate(args: string[]): Promise<void> {
+  const { values } = parse(args, { data: { type: 'string' }, workers: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  if (values.help) return out(help.migrate);
+  if (values.workers === undefined) throw new CliError('migrate needs --workers N (the number of processes the folder will run with)');
+  const workers = Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new CliError(`--workers: expected a number of workers 1-64, got ${JSON.stringify(values.workers)}`);
+  const data = path.resolve((values.data as string | undefined) ?? process.env.TERNMAIL_DATA ?? defaultConfig.data);
+  try {
+    for (const line of await migrateDataFolder(data, workers)) out(line);
+  } catch (err) {
+    if (err instanceof MigrateError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
 async function runCluster(args: string[], admin: AdminTarget): Promise<void> {
   const [action] = args;
   if (action === 'status' || action === undefined) {
@@ -445,6 +474,7 @@ async function main(argv: string[]): Promise<void> {
   if (command === '--version' || command === '-V') return out(version());
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') return out(help.main);
   if (command === 'start') return runStart(rest);
+  if (command === 'migrate') return runMigrate(rest);
   if (!(command in help)) throw new CliError(`unknown command: ${command} (see 'ternmail --help')`);
   const extra: ParseArgsConfig['options'] = command === 'user'
     ? { password: { type: 'string' }, 'password-stdin': { type: 'boolean' }, quota: { type: 'string' } }

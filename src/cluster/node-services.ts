@@ -34,6 +34,8 @@ export interface NodeServices {
   stats(options?: { mailboxTotals: boolean }): Promise<NodeCounters>;
   queueList(): Promise<QueueListing[]>;
   queueFlush(domain?: string): void;
+  /** Another node is (back) up: deliveries that waited for it are retried now. */
+  nodeUp(node: number): void;
   queueControl(action: QueueControl, queueId: string): Promise<{ ok: true } | { ok: false; error: string }>;
   injectFault(mailboxId: string): Promise<{ ok: boolean; error?: string }>;
   /** Ready local deliveries handed to another node, under a lease: those for mailboxes not held here. */
@@ -96,6 +98,9 @@ export async function handleNodeRequest(request: NodeRequest, ctx: NodeRequestCo
       return ctx.services.queueList();
     case 'queue-flush':
       ctx.services.queueFlush(request.domain);
+      return null;
+    case 'node-up':
+      ctx.services.nodeUp(request.node);
       return null;
     case 'queue-control':
       return ctx.services.queueControl(request.action, request.queueId);

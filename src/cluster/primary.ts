@@ -146,6 +146,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
       if (msg?.type === 'ternmail-worker-ready') {
         status.state = 'running';
         log.info({ node, pid: status.pid }, 'worker running');
+        announceNodeUp(node);
       }
     });
     worker.on('exit', (code, signal) => {
@@ -157,6 +158,15 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
       }
       scheduleRestart(node, code, signal);
     });
+  };
+
+  /** Tells the other running workers that `node` is up: their deliveries that waited for it go now. */
+  const announceNodeUp = (node: number) => {
+    for (const [other, status] of workers) {
+      if (other === node || status.state !== 'running') continue;
+      transport.request(other, { kind: 'node-up', node } satisfies NodeRequest, 10_000)
+        .catch((err) => log.warn({ err, node: other, up: node }, 'node-up not delivered; its deliveries wait for their next retry'));
+    }
   };
 
   const scheduleRestart = (node: number, code: number | null, signal: string | null) => {

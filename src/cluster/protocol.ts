@@ -48,6 +48,7 @@ export type NodeRequest =
   | { kind: 'stats' }
   | { kind: 'queue-list' }
   | { kind: 'queue-flush'; domain?: string }
+  | { kind: 'node-up'; node: number }
   | { kind: 'queue-control'; action: QueueControl; queueId: string }
   | { kind: 'inject-fault'; mailboxId: string }
   // work sharing: an idle node borrows ready deliveries from a busy one and reports back

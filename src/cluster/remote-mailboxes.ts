@@ -6,7 +6,7 @@ import type { Ref } from 'nact';
 import type { Logger } from '../logger.js';
 import type { BlobStore, FinishedUpload } from '../store/blob-store.js';
 import type { MessageStructure } from '../store/mime/types.js';
-import type { NodeTransport } from './transport.js';
+import { TransportError, type NodeTransport } from './transport.js';
 import type { MailboxRequestBody, NodeRequest } from './protocol.js';
 import type { FolderEventMessage } from '../actors/mailbox-imap-messages.js';
 import { dispatch, spawn, stop } from '../actors/supervision.js';
@@ -18,6 +18,13 @@ export interface LocalMailboxes {
 }
 
 const REMOTE_TIMEOUT = 60_000;
+
+/** The node holding a mailbox did not answer (down, restarting, or gone mid-request). */
+export class NodeUnavailableError extends Error {
+  constructor(readonly node: number, cause: Error) {
+    super(`node ${node} unavailable: ${cause.message}`);
+  }
+}
 
 export class RemoteMailboxes {
   /** IMAP sessions of this node whose folder events come from other nodes. */
@@ -42,7 +49,10 @@ export class RemoteMailboxes {
       delete request.listener;
     }
     if (request.type === 'deliver' || request.type === 'append') body = bodyBytes ?? await this.blobs.readAll(request.blob as string);
-    const reply = await this.transport.request<Res>(owner, { kind: 'mailbox', mailboxId, request, body, origin: this.self } satisfies NodeRequest, REMOTE_TIMEOUT);
+    const reply = await this.transport.request<Res>(owner, { kind: 'mailbox', mailboxId, request, body, origin: this.self } satisfies NodeRequest, REMOTE_TIMEOUT)
+      .catch((err: Error) => {
+        throw err instanceof TransportError ? new NodeUnavailableError(owner, err) : err;
+      });
     if (request.type === 'append') await this.releaseUpload(request.blob as string, request.uploadHolder as string);
     return reply;
   }

@@ -18,6 +18,10 @@ export interface QueueRecipient {
   attempts: number;
   nextAttempt: number;
   lastError: string | null;
+  /** Automatic retries that failed so far: the index into the retry schedule (absent in older entries: attempts - 1). */
+  backoffStep?: number;
+  /** The cluster node the last attempt waited for, when that node did not answer. */
+  waitingFor?: number;
 }
 
 export interface QueueEntry {
