@@ -10,6 +10,7 @@ import type { Database } from '../store/database.js';
 import type { BlobStore, BlobUpload } from '../store/blob-store.js';
 import { newQueueId, type QueueEntry, type QueueRecipient, type QueueStore } from '../store/queue-store.js';
 import { domainOf, normalizeAddress, type Recipient } from '../directory/records.js';
+import { isStorageError } from '../store/storage-error.js';
 import { dispatch } from './supervision.js';
 import type { MailboxRegistry } from './mailbox-registry.js';
 import type { MailboxStatsReply } from './mailbox-messages.js';
@@ -140,39 +141,81 @@ function receivedHeader(session: SMTPServerSession, hostname: string, queueId: s
   );
 }
 
+const insufficientStorage = () => smtpError(452, '4.3.1 Insufficient system storage');
+
 async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, state: SmtpSessionState, deps: SmtpSessionDeps): Promise<void> {
   const { stream, session } = msg;
   const queueId = newQueueId();
+  const base = { queueId, client: session.remoteAddress, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '' };
   const recipients = queueRecipients(session, state);
   const split = deps.forwarder?.split(recipients) ?? null;
   const sink = new DataSink(deps.blobs, split !== null);
   sink.write(receivedHeader(session, deps.hostname, queueId));
+  const received = await receiveBody(stream, sink);
+  const refusal = received.storageFailure ? insufficientStorage() : refusalAfterData(stream, received.scan, deps);
+  if (refusal) {
+    await abandon(sink, deps, queueId);
+    deps.log.info({ ...base, result: 'rejected', reason: refusal.message, err: received.storageFailure ?? undefined }, 'smtp transaction');
+    msg.callback(refusal);
+    return;
+  }
+  try {
+    await queueReceived(deps, sink, split, queueId, base, recipients);
+  } catch (err) {
+    if (!isStorageError(err)) throw err;
+    deps.log.warn({ ...base, err, result: 'rejected', reason: 'storage' }, 'smtp transaction');
+    msg.callback(insufficientStorage());
+    return;
+  }
+  msg.callback(null, `2.0.0 Ok: queued as ${queueId}`);
+}
+
+/**
+ * Reads DATA to its end into the sink. Once the disk refuses a write, the rest is
+ * read and dropped (smtp-server needs the stream consumed to answer at the dot).
+ */
+async function receiveBody(stream: Extract<SmtpSessionMessage, { type: 'data' }>['stream'], sink: DataSink) {
   const scan = new ReceivedCounter();
+  let storageFailure: Error | null = null;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (stream.sizeExceeded) continue;
+      if (stream.sizeExceeded || storageFailure) continue;
       scan.feed(chunk);
       sink.write(chunk);
-      await sink.backpressure();
+      try {
+        await sink.backpressure();
+      } catch (err) {
+        if (!isStorageError(err)) throw err;
+        storageFailure = err;
+      }
     }
   } catch (err) {
-    await sink.abort();
+    await sink.abort().catch(() => undefined);
     throw err;
   }
-  const base = { queueId, client: session.remoteAddress, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '' };
-  if (stream.sizeExceeded) {
+  return { scan, storageFailure };
+}
+
+function refusalAfterData(stream: { sizeExceeded?: boolean }, scan: ReceivedCounter, deps: SmtpSessionDeps): Error | null {
+  if (stream.sizeExceeded) return smtpError(552, `5.3.4 Message size exceeds fixed limit of ${deps.maxMessageSize} bytes`);
+  if (scan.count >= deps.maxReceivedHeaders) return smtpError(554, `5.4.6 Too many Received headers (${scan.count}): mail forwarding loop`);
+  return null;
+}
+
+/** Drops what a refused message wrote; a disk too full even to delete leaves unreferenced chunks. */
+async function abandon(sink: DataSink, deps: SmtpSessionDeps, queueId: string): Promise<void> {
+  try {
     await sink.abort();
-    deps.log.info({ ...base, result: 'rejected', reason: 'size' }, 'smtp transaction');
-    msg.callback(smtpError(552, `5.3.4 Message size exceeds fixed limit of ${deps.maxMessageSize} bytes`));
-    return;
+  } catch (err) {
+    deps.log.warn({ err, queueId }, 'could not remove the chunks of a refused message');
   }
-  if (scan.count >= deps.maxReceivedHeaders) {
-    await sink.abort();
-    deps.log.info({ ...base, result: 'rejected', reason: 'loop', received: scan.count }, 'smtp transaction');
-    msg.callback(smtpError(554, `5.4.6 Too many Received headers (${scan.count}): mail forwarding loop`));
-    return;
-  }
-  const envelope = { from: base.from, client: session.remoteAddress };
+}
+
+async function queueReceived(
+  deps: SmtpSessionDeps, sink: DataSink, split: RecipientSplit | null, queueId: string,
+  base: { queueId: string; client: string; from: string }, recipients: QueueRecipient[],
+): Promise<void> {
+  const envelope = { from: base.from, client: base.client };
   const rcpts = recipients.map((r) => r.original);
   if (sink.upload) {
     const { entry, deduplicated } = await queueUpload(deps, sink.upload, { id: queueId, ...envelope, recipients }, { mayRepeat: false });
@@ -181,7 +224,6 @@ async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, s
     const nodes = await queueSplit(deps, queueId, envelope, split!, sink.body());
     deps.log.info({ ...base, rcpts, size: sink.size, nodes, result: 'queued' }, 'smtp transaction');
   }
-  msg.callback(null, `2.0.0 Ok: queued as ${queueId}`);
 }
 
 /**

@@ -58,6 +58,8 @@ export class BlobUpload {
   private bufferedBytes = 0;
   private spilled = 0;
   private spills: Promise<void>[] = [];
+  /** The first chunk write the disk refused: the upload can only be aborted after it. */
+  private failure: Error | null = null;
   size = 0;
 
   constructor(private readonly store: BlobStore) {}
@@ -77,14 +79,27 @@ export class BlobUpload {
     this.buffered = rest.length > 0 ? [Buffer.from(rest)] : [];
     this.bufferedBytes = rest.length;
     const key = chunkKey(this.storageId, this.spilled++);
-    this.spills.push(this.store.db.write([put('chunk', key, Buffer.from(piece))]));
+    // Caught here, at once: a refused chunk write must never become an unhandled rejection.
+    const written = this.store.db.write([put('chunk', key, Buffer.from(piece))]).catch((err: Error) => {
+      this.failure ??= err;
+    });
+    this.spills.push(written);
   }
 
-  /** Resolves when few enough chunk writes are in flight to accept more data. */
+  /** Waits for every chunk write so far; throws the first one the disk refused. */
+  private async settleSpills(): Promise<void> {
+    await Promise.all(this.spills);
+    this.spills = [];
+    if (this.failure) throw this.failure;
+  }
+
+  /**
+   * Resolves when few enough chunk writes are in flight to accept more data; rejects
+   * (a StorageError) once a chunk write was refused.
+   */
   async backpressure(): Promise<void> {
-    if (this.spills.length > 4) {
-      await Promise.all(this.spills);
-    }
+    if (this.failure) throw this.failure;
+    if (this.spills.length > 4) await this.settleSpills();
   }
 
   /**
@@ -92,7 +107,7 @@ export class BlobUpload {
    * new body the ops also store its MIME structure (see FinishOptions).
    */
   async finish(holder: string | null, options: FinishOptions = {}): Promise<FinishedUpload> {
-    await Promise.all(this.spills);
+    await this.settleSpills();
     const sha = this.hash.digest('hex');
     const release = await this.store.lock.acquire(sha);
     try {
@@ -134,9 +149,12 @@ export class BlobUpload {
     return put('bmeta', sha, encoded);
   }
 
-  /** Drops what was spilled (message refused or connection lost). */
+  /**
+   * Drops what was spilled (message refused or connection lost). On a full disk the
+   * delete may be refused too: it throws, and the chunks stay behind, unreferenced.
+   */
   async abort(): Promise<void> {
-    await Promise.allSettled(this.spills);
+    await Promise.all(this.spills);
     const ops: WriteOp[] = [];
     for (let i = 0; i < this.spilled; i++) ops.push(del('chunk', chunkKey(this.storageId, i)));
     await this.store.db.write(ops);

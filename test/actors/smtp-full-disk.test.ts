@@ -1,0 +1,54 @@
+// A full disk under the data folder: SMTP answers 452 4.3.1 and the session and the
+// server go on; once space is freed, mail is accepted again and nothing acknowledged
+// is lost. Uses a real tmpfs (tests run as root); skipped where mounting is refused.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mountSmallDisk, type SmallDisk } from '../support/tmpfs.js';
+import { greetedClient, messageOfSize, transaction } from '../support/smtp-transcript.js';
+import { provision, startTestServer, stats, waitForMessages, type TestServer } from '../support/server.js';
+
+const disk = mountSmallDisk('24m');
+const skip = typeof disk === 'string' ? disk : '';
+if (skip) console.warn(`smtp-full-disk tests skipped: ${skip}`);
+
+describe.skipIf(skip !== '')('SMTP on a full disk', () => {
+  let server: TestServer;
+  let small: SmallDisk;
+
+  beforeAll(async () => {
+    small = disk as SmallDisk;
+    const data = path.join(small.dir, 'data');
+    mkdirSync(data);
+    server = await startTestServer({ data, minFreeSpace: 0 } as never);
+    await provision(server, 'disk.test', ['ann']);
+  });
+
+  afterAll(async () => {
+    small.free();
+    await server.destroy();
+    small.unmount();
+  });
+
+  it('answers 452 4.3.1 for large and small mail, keeps the session, and accepts again once space is freed', async () => {
+    const client = await greetedClient(server.ports.smtp);
+    const before = await transaction(client, 'x@remote.test', 'ann@disk.test', messageOfSize(2000, 'before'));
+    expect(before.end).toMatch(/^250 /);
+    await waitForMessages(server, 1);
+
+    small.fill();
+    const large = await transaction(client, 'x@remote.test', 'ann@disk.test', messageOfSize(600 * 1024, 'large'));
+    expect(large.end || large.mailFrom).toMatch(/^452 4\.3\.1 /);
+    const tiny = await transaction(client, 'x@remote.test', 'ann@disk.test', messageOfSize(100, 'tiny'));
+    expect(tiny.end || tiny.mailFrom).toMatch(/^452 4\.3\.1 /);
+    client.send('NOOP\r\n');
+    await client.expect(/^250 [^\r\n]*\r\n/m);
+
+    small.free();
+    const after = await transaction(client, 'x@remote.test', 'ann@disk.test', messageOfSize(600 * 1024, 'after'));
+    expect(after.end).toMatch(/^250 /);
+    client.close();
+    await waitForMessages(server, 2);
+    expect((await stats(server)).messages).toBe(2);
+  });
+});
