@@ -10,6 +10,7 @@ import { importUsers } from './import-users.js';
 import { ConfigError, defaultConfig, loadConfig, rolesOf } from '../config/config.js';
 import { createLogger } from '../logger.js';
 import { startServer } from '../server.js';
+import { installProcessPolicy } from '../process-policy.js';
 import cluster from 'node:cluster';
 import { runPrimary } from '../cluster/primary.js';
 import { runWorker } from '../cluster/worker.js';
@@ -179,6 +180,7 @@ async function runStart(args: string[]): Promise<void> {
   }
   const config = loadConfig({ flags, env: process.env, configFile: values.config as string | undefined ?? process.env.TERNMAIL_CONFIG });
   const log = createLogger(config.logLevel);
+  installProcessPolicy(log);
   if (cluster.isWorker) {
     const node = Number(process.env.TERNMAIL_NODE_ID);
     await runWorker(config, log, node, rolesOf(config, node));
