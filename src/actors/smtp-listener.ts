@@ -138,8 +138,27 @@ export async function startSmtpListener(
         stream.resume();
         return stream.on('end', () => callback(smtpError(421, '4.3.0 Session not available')));
       }
-      dispatch(ref, { type: 'data', stream, session, callback });
+      const deadline = setTimeout(() => dropSlowData(session), config.smtpDataTimeout * 1000);
+      stream.once('close', () => clearTimeout(deadline));
+      const answer = (err?: Error | null, message?: string) => {
+        clearTimeout(deadline);
+        callback(err, message);
+      };
+      dispatch(ref, { type: 'data', stream, session, callback: answer });
     },
+  };
+
+  /**
+   * The idle timeout restarts with every byte, so a client dripping one byte a minute
+   * would hold a session (and its upload) for ever: DATA as a whole has a deadline.
+   * The 421 closes the connection, which ends the data stream; the session drops the upload.
+   */
+  const dropSlowData = (session: SMTPServerSession) => {
+    for (const connection of server.connections) {
+      if (connection.id !== session.id) continue;
+      log.info({ session: session.id, client: session.remoteAddress, limit: config.smtpDataTimeout }, 'smtp DATA deadline passed');
+      connection.send(421, '4.4.2 Timeout during DATA; closing connection', false);
+    }
   };
 
   const server = new SMTPServer(serverOptions);

@@ -152,6 +152,12 @@ async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, s
   const sink = new DataSink(deps.blobs, split !== null);
   sink.write(receivedHeader(session, deps.hostname, queueId));
   const received = await receiveBody(stream, sink);
+  if (received.connectionLost) {
+    await abandon(sink, deps, queueId);
+    deps.log.info({ ...base, result: 'abandoned', reason: received.connectionLost.message }, 'smtp transaction');
+    msg.callback(received.connectionLost);
+    return;
+  }
   const refusal = received.storageFailure ? insufficientStorage() : refusalAfterData(stream, received.scan, deps);
   if (refusal) {
     await abandon(sink, deps, queueId);
@@ -177,23 +183,29 @@ async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, s
 async function receiveBody(stream: Extract<SmtpSessionMessage, { type: 'data' }>['stream'], sink: DataSink) {
   const scan = new ReceivedCounter();
   let storageFailure: Error | null = null;
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (stream.sizeExceeded || storageFailure) continue;
-      scan.feed(chunk);
-      sink.write(chunk);
-      try {
-        await sink.backpressure();
-      } catch (err) {
-        if (!isStorageError(err)) throw err;
-        storageFailure = err;
-      }
+  let connectionLost: Error | null = null;
+  const chunks = readChunks(stream, (err) => (connectionLost = err));
+  for await (const chunk of chunks) {
+    if (stream.sizeExceeded || storageFailure) continue;
+    scan.feed(chunk);
+    sink.write(chunk);
+    try {
+      await sink.backpressure();
+    } catch (err) {
+      if (!isStorageError(err)) throw err;
+      storageFailure = err;
     }
-  } catch (err) {
-    await sink.abort().catch(() => undefined);
-    throw err;
   }
-  return { scan, storageFailure };
+  return { scan, storageFailure, connectionLost: connectionLost as Error | null };
+}
+
+/** The stream's chunks; a stream destroyed with an error (the connection went away) just ends, reporting it. */
+async function* readChunks(stream: Readable, onLost: (err: Error) => void): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
+  } catch (err) {
+    onLost(err as Error);
+  }
 }
 
 function refusalAfterData(stream: { sizeExceeded?: boolean }, scan: ReceivedCounter, deps: SmtpSessionDeps): Error | null {
