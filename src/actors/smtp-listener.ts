@@ -14,6 +14,7 @@ import {
 } from './smtp-session.js';
 import type { Directory } from './directory.js';
 import { ConnectionLimiter } from './connection-limiter.js';
+import { FreeSpaceGuard } from '../store/free-space.js';
 import type { Adopter } from '../cluster/handoff.js';
 
 export interface SmtpListenerOptions {
@@ -56,7 +57,7 @@ export async function startSmtpListener(
   deps: Omit<SmtpSessionDeps, 'submission'>, directory: Directory, limiter: ConnectionLimiter, log: Logger,
 ): Promise<RunningListener> {
   const submission = options.kind !== 'mx';
-  const sessionDeps: SmtpSessionDeps = { ...deps, submission };
+  const sessionDeps: SmtpSessionDeps = { ...deps, submission, freeSpace: new FreeSpaceGuard(config.data, config.minFreeSpace) };
   const sessions = new Map<string, Ref<SmtpSessionMessage>>();
   const tls = config.tls ? { key: readFileSync(config.tls.key), cert: readFileSync(config.tls.cert) } : {};
 

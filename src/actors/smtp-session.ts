@@ -11,6 +11,7 @@ import type { BlobStore, BlobUpload } from '../store/blob-store.js';
 import { newQueueId, type QueueEntry, type QueueRecipient, type QueueStore } from '../store/queue-store.js';
 import { domainOf, normalizeAddress, type Recipient } from '../directory/records.js';
 import { isStorageError } from '../store/storage-error.js';
+import type { FreeSpaceGuard } from '../store/free-space.js';
 import { dispatch } from './supervision.js';
 import type { MailboxRegistry } from './mailbox-registry.js';
 import type { MailboxStatsReply } from './mailbox-messages.js';
@@ -40,6 +41,8 @@ export interface SmtpSessionDeps {
   maxReceivedHeaders: number;
   /** In a cluster: queues mail on the nodes holding its mailboxes. */
   forwarder?: MailForwarder;
+  /** Refuses new mail below the free-space watermark. */
+  freeSpace?: FreeSpaceGuard;
 }
 
 interface SmtpSessionState {
@@ -62,7 +65,7 @@ export function smtpSessionBehaviour(deps: SmtpSessionDeps) {
     switch (msg.type) {
       case 'mail-from':
         state.recipients.clear();
-        msg.callback(checkSender(msg.address, msg.session, deps));
+        msg.callback(await checkMailFrom(msg.address, msg.session, deps));
         return state;
       case 'rcpt-to':
         msg.callback(await checkRecipient(msg.address, msg.session, state, deps));
@@ -77,6 +80,14 @@ export function smtpSessionBehaviour(deps: SmtpSessionDeps) {
 
 function authenticatedUser(session: SMTPServerSession): string | null {
   return typeof session.user === 'string' ? session.user : null;
+}
+
+async function checkMailFrom(address: SMTPServerAddress, session: SMTPServerSession, deps: SmtpSessionDeps): Promise<Error | null> {
+  if (deps.freeSpace && !(await deps.freeSpace.hasRoom())) {
+    deps.log.warn({ client: session.remoteAddress }, 'mail refused: free disk space below minFreeSpace');
+    return insufficientStorage();
+  }
+  return checkSender(address, session, deps);
 }
 
 function checkSender(address: SMTPServerAddress, session: SMTPServerSession, deps: SmtpSessionDeps): Error | null {

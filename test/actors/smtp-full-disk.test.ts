@@ -1,7 +1,7 @@
 // A full disk under the data folder: SMTP answers 452 4.3.1 and the session and the
 // server go on; once space is freed, mail is accepted again and nothing acknowledged
 // is lost. Uses a real tmpfs (tests run as root); skipped where mounting is refused.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountSmallDisk, type SmallDisk } from '../support/tmpfs.js';
@@ -20,7 +20,7 @@ describe.skipIf(skip !== '')('SMTP on a full disk', () => {
     small = disk as SmallDisk;
     const data = path.join(small.dir, 'data');
     mkdirSync(data);
-    server = await startTestServer({ data, minFreeSpace: 0 } as never);
+    server = await startTestServer({ data, minFreeSpace: 0 });
     await provision(server, 'disk.test', ['ann']);
   });
 
@@ -50,5 +50,44 @@ describe.skipIf(skip !== '')('SMTP on a full disk', () => {
     client.close();
     await waitForMessages(server, 2);
     expect((await stats(server)).messages).toBe(2);
+  });
+});
+
+const watermarkDisk = mountSmallDisk('32m');
+const skipWatermark = typeof watermarkDisk === 'string' ? watermarkDisk : '';
+
+describe.skipIf(skipWatermark !== '')('SMTP below the free-space watermark', () => {
+  let server: TestServer;
+  let small: SmallDisk;
+
+  beforeAll(async () => {
+    small = watermarkDisk as SmallDisk;
+    const data = path.join(small.dir, 'data');
+    mkdirSync(data);
+    server = await startTestServer({ data, minFreeSpace: '20M' } as never);
+    await provision(server, 'mark.test', ['cy']);
+  });
+
+  afterAll(async () => {
+    await server.destroy();
+    small.unmount();
+  });
+
+  it('refuses at MAIL FROM with 452 4.3.1 before writing, and accepts again once space is back', async () => {
+    const client = await greetedClient(server.ports.smtp);
+    expect((await transaction(client, 'x@remote.test', 'cy@mark.test', messageOfSize(1000))).end).toMatch(/^250 /);
+
+    const ballast = path.join(small.dir, 'ballast');
+    writeFileSync(ballast, Buffer.alloc(16 * 1024 * 1024));
+    await new Promise((r) => setTimeout(r, 1100)); // the free-space figure is cached for a second
+    const refused = await transaction(client, 'x@remote.test', 'cy@mark.test', messageOfSize(1000));
+    expect(refused.mailFrom).toMatch(/^452 4\.3\.1 /);
+    expect(refused.rcptTo).toBe('');
+
+    rmSync(ballast);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await transaction(client, 'x@remote.test', 'cy@mark.test', messageOfSize(1000))).end).toMatch(/^250 /);
+    client.close();
+    await waitForMessages(server, 2);
   });
 });
