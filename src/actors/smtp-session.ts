@@ -12,6 +12,7 @@ import { newQueueId, type QueueEntry, type QueueRecipient, type QueueStore } fro
 import { domainOf, normalizeAddress, type Recipient } from '../directory/records.js';
 import { isStorageError } from '../store/storage-error.js';
 import type { FreeSpaceGuard } from '../store/free-space.js';
+import { SubmissionHeaders } from './submission-headers.js';
 import { dispatch } from './supervision.js';
 import type { MailboxRegistry } from './mailbox-registry.js';
 import type { MailboxStatsReply } from './mailbox-messages.js';
@@ -162,7 +163,8 @@ async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, s
   const split = deps.forwarder?.split(recipients) ?? null;
   const sink = new DataSink(deps.blobs, split !== null);
   sink.write(receivedHeader(session, deps.hostname, queueId));
-  const received = await receiveBody(stream, sink);
+  const completer = deps.submission && authenticatedUser(session) ? new SubmissionHeaders(deps.hostname, queueId) : null;
+  const received = await receiveBody(stream, sink, completer);
   if (received.connectionLost) {
     await abandon(sink, deps, queueId);
     deps.log.info({ ...base, result: 'abandoned', reason: received.connectionLost.message }, 'smtp transaction');
@@ -191,7 +193,7 @@ async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, s
  * Reads DATA to its end into the sink. Once the disk refuses a write, the rest is
  * read and dropped (smtp-server needs the stream consumed to answer at the dot).
  */
-async function receiveBody(stream: Extract<SmtpSessionMessage, { type: 'data' }>['stream'], sink: DataSink) {
+async function receiveBody(stream: Extract<SmtpSessionMessage, { type: 'data' }>['stream'], sink: DataSink, completer: SubmissionHeaders | null) {
   const scan = new ReceivedCounter();
   let storageFailure: Error | null = null;
   let connectionLost: Error | null = null;
@@ -199,7 +201,7 @@ async function receiveBody(stream: Extract<SmtpSessionMessage, { type: 'data' }>
   for await (const chunk of chunks) {
     if (stream.sizeExceeded || storageFailure) continue;
     scan.feed(chunk);
-    sink.write(chunk);
+    for (const piece of completer ? completer.feed(chunk) : [chunk]) sink.write(piece);
     try {
       await sink.backpressure();
     } catch (err) {
@@ -207,6 +209,7 @@ async function receiveBody(stream: Extract<SmtpSessionMessage, { type: 'data' }>
       storageFailure = err;
     }
   }
+  if (completer && !storageFailure) for (const piece of completer.end()) sink.write(piece);
   return { scan, storageFailure, connectionLost: connectionLost as Error | null };
 }
 
