@@ -75,7 +75,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   mkdirSync(config.data, { recursive: true });
   const db = new Database(path.join(config.data, 'store'));
   await db.open();
-  const blobs = new BlobStore(db);
+  const blobs = new BlobStore(db, { maxParts: config.mimeMaxParts, maxDepth: config.mimeMaxDepth, maxHeaders: config.mimeMaxHeaders });
   const mailboxStore = new MailboxStore(db);
   const queueStore = new QueueStore(db, config.queuePartitions);
   const system = start();
