@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Database, del, put, type WriteOp } from './database.js';
 import { decodeRecord, encodeRecord } from './codec.js';
 import { KeyedLock } from './keyed-lock.js';
-import { analyzeMessage } from './mime/analyze.js';
+import { analyzeBody } from './mime/off-thread.js';
 import { defaultMimeLimits, type MessageStructure, type MimeLimits } from './mime/types.js';
 
 export const CHUNK_SIZE = 256 * 1024;
@@ -143,7 +143,7 @@ export class BlobUpload {
       parts.push(chunk);
     }
     parts.push(...this.buffered);
-    const structure = analyzeMessage(parts.length === 1 ? parts[0] : Buffer.concat(parts), this.store.mimeLimits);
+    const structure = await analyzeBody(parts.length === 1 ? parts[0] : Buffer.concat(parts), this.store.mimeLimits);
     const encoded = encodeRecord(structure);
     this.store.remember(sha, encoded);
     return put('bmeta', sha, encoded);
@@ -238,7 +238,7 @@ export class BlobStore {
   }
 
   private async analyzeStored(sha: string): Promise<MessageStructure> {
-    const structure = analyzeMessage(await this.readAll(sha), this.mimeLimits);
+    const structure = await analyzeBody(await this.readAll(sha), this.mimeLimits);
     const encoded = encodeRecord(structure);
     // Unsynced: the structure can always be computed again from the body.
     await this.db.write([put('bmeta', sha, encoded)]);

@@ -81,14 +81,28 @@ describe('MIME bomb on the MX port', () => {
     expect(fetched.body.startsWith('Received: ')).toBe(true);
   });
 
+  it('stores 10 MB of dash lines under 31 nested multiparts without freezing the event loop', async () => {
+    let nest = 'From: x@remote.test\r\nSubject: deep dashes\r\nMIME-Version: 1.0\r\n';
+    for (let i = 0; i < 31; i++) nest += `Content-Type: multipart/mixed; boundary=b${i}\r\n\r\n--b${i}\r\n`;
+    const raw = nest + '\r\n' + '--x\r\n'.repeat(2_000_000);
+    const client = await greetedClient(server.ports.smtp);
+    const probe = startProbe();
+    const replies = await transaction(client, 'x@remote.test', 'dee@bomb.test', raw, 60_000);
+    const { maxStall } = probe.stop();
+    expect(replies.end).toMatch(/^250 /);
+    expect(maxStall).toBeLessThan(100);
+    client.close();
+    await waitForMessages(server, 2, 20_000);
+  });
+
   it('still analyses ordinary multipart mail in full', async () => {
     const raw = 'From: x@remote.test\r\nSubject: two parts\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n'
       + '--b\r\nContent-Type: text/plain\r\n\r\none\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>two</p>\r\n--b--\r\n';
     const client = await greetedClient(server.ports.smtp);
     expect((await transaction(client, 'x@remote.test', 'dee@bomb.test', raw)).end).toMatch(/^250 /);
     client.close();
-    await waitForMessages(server, 2);
-    const fetched = await imapFetch(2);
+    await waitForMessages(server, 3);
+    const fetched = await imapFetch(3);
     expect(fetched.structure).toMatch(/\("text" "plain" .*\("text" "html" .* "mixed"/i);
   });
 });

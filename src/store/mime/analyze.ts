@@ -15,6 +15,14 @@ const CR = 0x0d;
 const DASH = 0x2d;
 const NL_DASH_DASH = Buffer.from('\n--', 'latin1');
 
+/**
+ * Boundary matching costs lines × open boundaries × boundary length: nested parts
+ * with long, alike boundaries over lines of dashes make it quadratic-like. Ordinary
+ * mail compares a few bytes per line; past this budget the structure is opaque.
+ */
+const WORK_BASE = 1_000_000;
+const WORK_PER_BYTE = 4;
+
 /** Thrown inside the walk when a MimeLimits cap is passed; analyzeMessage turns it into an opaque structure. */
 class MimeLimitPassed extends Error {
   constructor(readonly limit: MimeLimitName) {
@@ -51,8 +59,13 @@ class MimeWalker {
   /** Header fields of the first entity parsed (the message itself). */
   firstHeader: RawField[] | null = null;
   private parts = 0;
+  /** Bytes compared while looking for boundaries, and the most allowed (see WORK_PER_BYTE). */
+  private work = 0;
+  private readonly workBudget: number;
 
-  constructor(private readonly raw: Buffer, private readonly limits: MimeLimits) {}
+  constructor(private readonly raw: Buffer, private readonly limits: MimeLimits) {
+    this.workBudget = WORK_BASE + WORK_PER_BYTE * raw.length;
+  }
 
   /** Parse one entity (header + body) starting at pos. */
   parseEntity(pos: number, path: string, parent: ParentContext): { part: MimePart; hit: BoundaryHit | null } {
@@ -135,6 +148,20 @@ class MimeWalker {
     return pos > 0 && this.raw[pos - 1] === LF;
   }
 
+  /**
+   * True when `text` is at `pos`. A byte loop, not Buffer.compare: most candidate lines
+   * differ in their first bytes, and a native call per line and boundary costs more
+   * than the comparison. Every byte compared is counted against the work budget.
+   */
+  private matchesAt(pos: number, text: Buffer): boolean {
+    const raw = this.raw;
+    let i = 0;
+    while (i < text.length && raw[pos + i] === text[i]) i++;
+    this.work += i + 1;
+    if (this.work > this.workBudget) throw new MimeLimitPassed('work');
+    return i === text.length;
+  }
+
   /** Next boundary line at or after `from`; the line at `from` itself counts only when firstLine. */
   private findBoundary(from: number, firstLine: boolean): BoundaryHit | null {
     const raw = this.raw;
@@ -165,7 +192,7 @@ class MimeWalker {
       const len = entry.text.length;
       if (textStart + len > raw.length) continue;
       if (best && best.entry.text.length >= len) continue;
-      if (raw.compare(entry.text, 0, len, textStart, textStart + len) !== 0) continue;
+      if (!this.matchesAt(textStart, entry.text)) continue;
       const close = raw[textStart + len] === DASH && raw[textStart + len + 1] === DASH;
       best = { entry, depth: i, cut, next: lineEnd(raw, lineStart, raw.length), close };
     }

@@ -94,6 +94,7 @@ export interface MimeLimits {
   maxHeaders: number;
 }
 
-export type MimeLimitName = 'parts' | 'depth' | 'headers';
+/** 'work': boundary matching grew out of proportion to the message's size (see analyze.ts). */
+export type MimeLimitName = 'parts' | 'depth' | 'headers' | 'work';
 
 export const defaultMimeLimits: MimeLimits = { maxParts: 1000, maxDepth: 32, maxHeaders: 1000 };
