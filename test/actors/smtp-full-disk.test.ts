@@ -4,9 +4,27 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { python } from '../support/clients.js';
 import { mountSmallDisk, type SmallDisk } from '../support/tmpfs.js';
 import { greetedClient, messageOfSize, transaction } from '../support/smtp-transcript.js';
 import { provision, startTestServer, stats, waitForMessages, type TestServer } from '../support/server.js';
+
+/** APPEND with Python's imaplib: the tagged result's status and text. */
+async function imapAppend(port: number, user: string, message: string): Promise<string> {
+  const { stdout, code, stderr } = await python(`
+import imaplib, sys
+m = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
+m.login(sys.argv[2], 'pw')
+try:
+    typ, data = m.append('INBOX', None, None, sys.stdin.buffer.read())
+    print(typ, data[0].decode() if data and data[0] else '')
+except imaplib.IMAP4.error as e:
+    print('NO', e)
+m.logout()
+`, [String(port), user], message);
+  expect(code, stderr).toBe(0);
+  return stdout.trim();
+}
 
 const disk = mountSmallDisk('24m');
 const skip = typeof disk === 'string' ? disk : '';
@@ -30,7 +48,7 @@ describe.skipIf(skip !== '')('SMTP on a full disk', () => {
     small.unmount();
   });
 
-  it('answers 452 4.3.1 for large and small mail, keeps the session, and accepts again once space is freed', async () => {
+  it('answers 452 4.3.1 for large and small mail (APPEND: NO), keeps the session, and accepts again once space is freed', async () => {
     const client = await greetedClient(server.ports.smtp);
     const before = await transaction(client, 'x@remote.test', 'ann@disk.test', messageOfSize(2000, 'before'));
     expect(before.end).toMatch(/^250 /);
@@ -44,12 +62,17 @@ describe.skipIf(skip !== '')('SMTP on a full disk', () => {
     client.send('NOOP\r\n');
     await client.expect(/^250 [^\r\n]*\r\n/m);
 
+    const appendRefused = await imapAppend(server.ports.imap, 'ann@disk.test', messageOfSize(300 * 1024, 'append'));
+    expect(appendRefused).toMatch(/^NO\b/);
+
     small.free();
+    const appendAfter = await imapAppend(server.ports.imap, 'ann@disk.test', messageOfSize(300 * 1024, 'append'));
+    expect(appendAfter).toMatch(/^OK\b/);
     const after = await transaction(client, 'x@remote.test', 'ann@disk.test', messageOfSize(600 * 1024, 'after'));
     expect(after.end).toMatch(/^250 /);
     client.close();
-    await waitForMessages(server, 2);
-    expect((await stats(server)).messages).toBe(2);
+    await waitForMessages(server, 3);
+    expect((await stats(server)).messages).toBe(3);
   });
 });
 
