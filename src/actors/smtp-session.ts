@@ -164,7 +164,10 @@ async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, s
   const sink = new DataSink(deps.blobs, split !== null);
   sink.write(receivedHeader(session, deps.hostname, queueId));
   const completer = deps.submission && authenticatedUser(session) ? new SubmissionHeaders(deps.hostname, queueId) : null;
-  const received = await receiveBody(stream, sink, completer);
+  const received = await receiveBody(stream, sink, completer).catch(async (err: unknown) => {
+    await abandon(sink, deps, queueId);
+    throw err;
+  });
   if (received.connectionLost) {
     await abandon(sink, deps, queueId);
     deps.log.info({ ...base, result: 'abandoned', reason: received.connectionLost.message }, 'smtp transaction');

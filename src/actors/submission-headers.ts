@@ -9,6 +9,8 @@ const MAX_HELD_HEADER = 256 * 1024;
 export class SubmissionHeaders {
   private held: Buffer[] = [];
   private heldBytes = 0;
+  /** The last bytes held, so an end split across two chunks is still seen. */
+  private tail = '';
   private done = false;
 
   constructor(private readonly hostname: string, private readonly queueId: string) {}
@@ -16,12 +18,14 @@ export class SubmissionHeaders {
   /** The bytes to pass on for this chunk (none while the header section is still held). */
   feed(chunk: Buffer): Buffer[] {
     if (this.done) return [chunk];
+    const startOfChunk = this.heldBytes;
     this.held.push(chunk);
     this.heldBytes += chunk.length;
-    const text = Buffer.concat(this.held).toString('latin1');
-    const end = headerSectionEnd(text);
+    const window = this.tail + chunk.toString('latin1');
+    const end = startOfChunk === 0 ? headerSectionEnd(window) : endAfterFirstLine(window);
+    this.tail = window.slice(-2);
     if (end < 0 && this.heldBytes < MAX_HELD_HEADER) return [];
-    return this.release(end < 0 ? null : text.slice(0, end));
+    return this.release(end < 0 ? null : Buffer.concat(this.held).toString('latin1', 0, startOfChunk - (window.length - chunk.length) + end));
   }
 
   /** At the end of DATA: whatever is still held (a message that is all header). */
@@ -37,6 +41,12 @@ export class SubmissionHeaders {
     const missing = header === null ? '' : missingFields(header, this.hostname, this.queueId);
     return missing ? [Buffer.from(missing, 'latin1'), ...out] : out;
   }
+}
+
+/** Like headerSectionEnd, in a window that does not start the message. */
+function endAfterFirstLine(window: string): number {
+  const match = /\n\r?\n/.exec(window);
+  return match ? match.index + 1 : -1;
 }
 
 /** Index of the empty line ending the header section, or -1 if not seen yet. */

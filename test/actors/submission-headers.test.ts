@@ -2,6 +2,7 @@
 // Date: and Message-ID: is stored with both (read back with Python's poplib); a
 // message that has them, and mail on the MX port, are left as they are.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SubmissionHeaders } from '../../src/actors/submission-headers.js';
 import { python } from '../support/clients.js';
 import { provision, startTestServer, stats, waitForMessages, type TestServer } from '../support/server.js';
 
@@ -65,5 +66,30 @@ describe('submission header completion', () => {
     expect(kept.match(/^Message-ID:/gim)).toHaveLength(1);
     const mx = headerOf(await retrieveFirst('gil@sub.test'));
     expect(mx).not.toMatch(/^(Date|Message-ID):/im);
+  });
+});
+
+describe('SubmissionHeaders on any chunking', () => {
+  const feedAll = (raw: string, size: number): string => {
+    const completer = new SubmissionHeaders('mx.test', 'Q1');
+    const out: Buffer[] = [];
+    for (let i = 0; i < raw.length; i += size) out.push(...completer.feed(Buffer.from(raw.slice(i, i + size), 'latin1')));
+    out.push(...completer.end());
+    return Buffer.concat(out).toString('latin1');
+  };
+
+  it('finds the end of the header however the bytes arrive, and adds only what is missing', () => {
+    const withDate = 'Date: Mon, 01 Jan 2024 00:00:00 +0000\r\nSubject: s\r\n\r\nbody\r\nMessage-ID: <not-a-header@x>\r\n';
+    for (const size of [1, 2, 3, 7, 1000]) {
+      const out = feedAll(withDate, size);
+      expect(out.endsWith(withDate)).toBe(true);
+      expect(out.slice(0, out.length - withDate.length)).toMatch(/^Message-ID: <[0-9a-f]+\.Q1@mx\.test>\r\n$/);
+    }
+  });
+
+  it('adds both to a message that is all header, and nothing past 256 KiB of header', () => {
+    expect(feedAll('Subject: only\r\n', 4)).toMatch(/^Date: .*\r\nMessage-ID: .*\r\nSubject: only\r\n$/);
+    const huge = 'X-Long: ' + 'a'.repeat(300 * 1024) + '\r\n\r\nbody\r\n';
+    expect(feedAll(huge, 64 * 1024)).toBe(huge);
   });
 });
