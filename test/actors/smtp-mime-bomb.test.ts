@@ -84,7 +84,8 @@ describe('MIME bomb on the MX port', () => {
   it('stores 10 MB of dash lines under 31 nested multiparts without freezing the event loop', async () => {
     let nest = 'From: x@remote.test\r\nSubject: deep dashes\r\nMIME-Version: 1.0\r\n';
     for (let i = 0; i < 31; i++) nest += `Content-Type: multipart/mixed; boundary=b${i}\r\n\r\n--b${i}\r\n`;
-    const raw = nest + '\r\n' + '--x\r\n'.repeat(2_000_000);
+    // A Buffer made before the probe starts: encoding 10 MB of text would stall the test's own loop.
+    const raw = Buffer.from(nest + '\r\n' + '--x\r\n'.repeat(2_000_000), 'latin1');
     const client = await greetedClient(server.ports.smtp);
     const probe = startProbe();
     const replies = await transaction(client, 'x@remote.test', 'dee@bomb.test', raw, 60_000);
