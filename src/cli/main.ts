@@ -56,7 +56,7 @@ const startFlags = [
   ['roles', 'LIST', 'worker roles mta,store,access (default all); ";" gives each worker its own list'],
   ['log-level', 'LEVEL', 'trace|debug|info|warn|error|silent (default info)'],
   ['min-free-space', 'BYTES', 'refuse new mail (452) below this much free disk; 256M, 1G, 0 = off (default 256M)'],
-  ['smtp-data-timeout', 'SECONDS', `longest SMTP DATA, however slow (default ${defaultConfig.smtpDataTimeout})`],
+  ['smtp-data-timeout', 'SECS', `longest SMTP DATA in seconds, however slow (default ${defaultConfig.smtpDataTimeout})`],
   ['mime-max-parts', 'N', `MIME parts analysed per message; past it one opaque part (default ${defaultConfig.mimeMaxParts})`],
   ['mime-max-depth', 'N', `MIME nesting analysed (default ${defaultConfig.mimeMaxDepth})`],
   ['mime-max-headers', 'N', `header fields analysed per part (default ${defaultConfig.mimeMaxHeaders})`],
