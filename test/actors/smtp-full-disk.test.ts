@@ -44,7 +44,7 @@ describe.skipIf(skip !== '')('SMTP on a full disk', () => {
 
   afterAll(async () => {
     small.free();
-    await server.destroy();
+    await server?.destroy();
     small.unmount();
   });
 
@@ -92,7 +92,7 @@ describe.skipIf(skipWatermark !== '')('SMTP below the free-space watermark', () 
   });
 
   afterAll(async () => {
-    await server.destroy();
+    await server?.destroy();
     small.unmount();
   });
 
