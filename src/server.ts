@@ -90,7 +90,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     throw storeOpenFailure(err, config.data, storePath);
   }
   writePidFile(config.data);
-  const blobs = new BlobStore(db);
+  const blobs = new BlobStore(db, { maxParts: config.mimeMaxParts, maxDepth: config.mimeMaxDepth, maxHeaders: config.mimeMaxHeaders });
   const mailboxStore = new MailboxStore(db);
   const queueStore = new QueueStore(db, config.queuePartitions);
   const system = start();

@@ -11,6 +11,7 @@ import {
 } from '../store/mailbox-store.js';
 import type { Logger } from '../logger.js';
 import { dispatch, failure } from './supervision.js';
+import { isStorageError } from '../store/storage-error.js';
 import type { MailboxRequest } from './mailbox-messages.js';
 import type { FolderEvent, FolderEventMessage, MessageView } from './mailbox-imap-messages.js';
 import { handleImapRequest, isImapRequest } from './mailbox-imap.js';
@@ -56,6 +57,29 @@ export interface MailboxState {
 type Ctx = ActorContext<MailboxRequest, Ref<unknown>>;
 
 export function mailboxBehaviour(mailboxId: string, deps: MailboxDeps) {
+  const handle = handleRequest(mailboxId, deps);
+  return async (state: MailboxState | undefined, msg: MailboxRequest, ctx: Ctx): Promise<MailboxState> => {
+    try {
+      return await handle(state, msg, ctx);
+    } catch (err) {
+      answerStorageError(err, msg);
+      throw err;
+    }
+  };
+}
+
+/**
+ * A write the disk refused: the request is answered "insufficient storage" (temporary,
+ * IMAP NO [UNAVAILABLE], a deferred delivery) before the crash policy resets the actor,
+ * whose state reloads from disk, where the refused change never was.
+ */
+function answerStorageError(err: unknown, msg: MailboxRequest): void {
+  if (!isStorageError(err)) return;
+  const replyTo = (msg as { replyTo?: Ref<unknown> }).replyTo;
+  if (replyTo) dispatch(replyTo, failure(`insufficient system storage (${err.code})`, true));
+}
+
+function handleRequest(mailboxId: string, deps: MailboxDeps) {
   return async (state: MailboxState | undefined, msg: MailboxRequest, ctx: Ctx): Promise<MailboxState> => {
     const loaded = state ?? (await loadState(mailboxId, deps));
     if (loaded.movedTo !== null && deps.forward) {

@@ -15,6 +15,7 @@ import type { Directory } from './directory.js';
 import type { ConnectionLimiter } from './connection-limiter.js';
 import type { AuthGate } from './auth-guard.js';
 import { checkLogin } from './guarded-login.js';
+import { FreeSpaceGuard } from '../store/free-space.js';
 import type { Adopter } from '../cluster/handoff.js';
 import type { TlsSource } from '../tls/tls-material.js';
 
@@ -60,7 +61,7 @@ export async function startSmtpListener(
   tlsSource: TlsSource | null = null,
 ): Promise<RunningListener> {
   const submission = options.kind !== 'mx';
-  const sessionDeps: SmtpSessionDeps = { ...deps, submission };
+  const sessionDeps: SmtpSessionDeps = { ...deps, submission, freeSpace: new FreeSpaceGuard(config.data, config.minFreeSpace) };
   const sessions = new Map<string, Ref<SmtpSessionMessage>>();
   // smtp-server's own default would allow TLS 1.0; the shared options set the minimum.
   const tls = tlsSource ? { ...tlsSource.options } : {};
@@ -147,8 +148,27 @@ export async function startSmtpListener(
         stream.resume();
         return stream.on('end', () => callback(smtpError(421, '4.3.0 Session not available')));
       }
-      dispatch(ref, { type: 'data', stream, session, callback });
+      const deadline = setTimeout(() => dropSlowData(session), config.smtpDataTimeout * 1000);
+      stream.once('close', () => clearTimeout(deadline));
+      const answer = (err?: Error | null, message?: string) => {
+        clearTimeout(deadline);
+        callback(err, message);
+      };
+      dispatch(ref, { type: 'data', stream, session, callback: answer });
     },
+  };
+
+  /**
+   * The idle timeout restarts with every byte, so a client dripping one byte a minute
+   * would hold a session (and its upload) for ever: DATA as a whole has a deadline.
+   * The 421 closes the connection, which ends the data stream; the session drops the upload.
+   */
+  const dropSlowData = (session: SMTPServerSession) => {
+    for (const connection of server.connections) {
+      if (connection.id !== session.id) continue;
+      log.info({ session: session.id, client: session.remoteAddress, limit: config.smtpDataTimeout }, 'smtp DATA deadline passed');
+      connection.send(421, '4.4.2 Timeout during DATA; closing connection', false);
+    }
   };
 
   const server = new SMTPServer(serverOptions);

@@ -10,6 +10,9 @@ import type { Database } from '../store/database.js';
 import type { BlobStore, BlobUpload } from '../store/blob-store.js';
 import { newQueueId, type QueueEntry, type QueueRecipient, type QueueStore } from '../store/queue-store.js';
 import { domainOf, normalizeAddress, type Recipient } from '../directory/records.js';
+import { isStorageError } from '../store/storage-error.js';
+import type { FreeSpaceGuard } from '../store/free-space.js';
+import { SubmissionHeaders } from './submission-headers.js';
 import { dispatch } from './supervision.js';
 import type { MailboxRegistry } from './mailbox-registry.js';
 import type { MailboxStatsReply } from './mailbox-messages.js';
@@ -39,6 +42,8 @@ export interface SmtpSessionDeps {
   maxReceivedHeaders: number;
   /** In a cluster: queues mail on the nodes holding its mailboxes. */
   forwarder?: MailForwarder;
+  /** Refuses new mail below the free-space watermark. */
+  freeSpace?: FreeSpaceGuard;
 }
 
 interface SmtpSessionState {
@@ -61,7 +66,7 @@ export function smtpSessionBehaviour(deps: SmtpSessionDeps) {
     switch (msg.type) {
       case 'mail-from':
         state.recipients.clear();
-        msg.callback(checkSender(msg.address, msg.session, deps));
+        msg.callback(await checkMailFrom(msg.address, msg.session, deps));
         return state;
       case 'rcpt-to':
         msg.callback(await checkRecipient(msg.address, msg.session, state, deps));
@@ -76,6 +81,14 @@ export function smtpSessionBehaviour(deps: SmtpSessionDeps) {
 
 function authenticatedUser(session: SMTPServerSession): string | null {
   return typeof session.user === 'string' ? session.user : null;
+}
+
+async function checkMailFrom(address: SMTPServerAddress, session: SMTPServerSession, deps: SmtpSessionDeps): Promise<Error | null> {
+  if (deps.freeSpace && !(await deps.freeSpace.hasRoom())) {
+    deps.log.warn({ client: session.remoteAddress }, 'mail refused: free disk space below minFreeSpace');
+    return insufficientStorage();
+  }
+  return checkSender(address, session, deps);
 }
 
 function checkSender(address: SMTPServerAddress, session: SMTPServerSession, deps: SmtpSessionDeps): Error | null {
@@ -140,39 +153,98 @@ function receivedHeader(session: SMTPServerSession, hostname: string, queueId: s
   );
 }
 
+const insufficientStorage = () => smtpError(452, '4.3.1 Insufficient system storage');
+
 async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, state: SmtpSessionState, deps: SmtpSessionDeps): Promise<void> {
   const { stream, session } = msg;
   const queueId = newQueueId();
+  const base = { queueId, client: session.remoteAddress, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '' };
   const recipients = queueRecipients(session, state);
   const split = deps.forwarder?.split(recipients) ?? null;
   const sink = new DataSink(deps.blobs, split !== null);
   sink.write(receivedHeader(session, deps.hostname, queueId));
-  const scan = new ReceivedCounter();
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (stream.sizeExceeded) continue;
-      scan.feed(chunk);
-      sink.write(chunk);
-      await sink.backpressure();
-    }
-  } catch (err) {
-    await sink.abort();
+  const completer = deps.submission && authenticatedUser(session) ? new SubmissionHeaders(deps.hostname, queueId) : null;
+  const received = await receiveBody(stream, sink, completer).catch(async (err: unknown) => {
+    await abandon(sink, deps, queueId);
     throw err;
-  }
-  const base = { queueId, client: session.remoteAddress, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '' };
-  if (stream.sizeExceeded) {
-    await sink.abort();
-    deps.log.info({ ...base, result: 'rejected', reason: 'size' }, 'smtp transaction');
-    msg.callback(smtpError(552, `5.3.4 Message size exceeds fixed limit of ${deps.maxMessageSize} bytes`));
+  });
+  if (received.connectionLost) {
+    await abandon(sink, deps, queueId);
+    deps.log.info({ ...base, result: 'abandoned', reason: received.connectionLost.message }, 'smtp transaction');
+    msg.callback(received.connectionLost);
     return;
   }
-  if (scan.count >= deps.maxReceivedHeaders) {
-    await sink.abort();
-    deps.log.info({ ...base, result: 'rejected', reason: 'loop', received: scan.count }, 'smtp transaction');
-    msg.callback(smtpError(554, `5.4.6 Too many Received headers (${scan.count}): mail forwarding loop`));
+  const refusal = received.storageFailure ? insufficientStorage() : refusalAfterData(stream, received.scan, deps);
+  if (refusal) {
+    await abandon(sink, deps, queueId);
+    deps.log.info({ ...base, result: 'rejected', reason: refusal.message, err: received.storageFailure ?? undefined }, 'smtp transaction');
+    msg.callback(refusal);
     return;
   }
-  const envelope = { from: base.from, client: session.remoteAddress };
+  try {
+    await queueReceived(deps, sink, split, queueId, base, recipients);
+  } catch (err) {
+    if (!isStorageError(err)) throw err;
+    deps.log.warn({ ...base, err, result: 'rejected', reason: 'storage' }, 'smtp transaction');
+    msg.callback(insufficientStorage());
+    return;
+  }
+  msg.callback(null, `2.0.0 Ok: queued as ${queueId}`);
+}
+
+/**
+ * Reads DATA to its end into the sink. Once the disk refuses a write, the rest is
+ * read and dropped (smtp-server needs the stream consumed to answer at the dot).
+ */
+async function receiveBody(stream: Extract<SmtpSessionMessage, { type: 'data' }>['stream'], sink: DataSink, completer: SubmissionHeaders | null) {
+  const scan = new ReceivedCounter();
+  let storageFailure: Error | null = null;
+  let connectionLost: Error | null = null;
+  const chunks = readChunks(stream, (err) => (connectionLost = err));
+  for await (const chunk of chunks) {
+    if (stream.sizeExceeded || storageFailure) continue;
+    scan.feed(chunk);
+    for (const piece of completer ? completer.feed(chunk) : [chunk]) sink.write(piece);
+    try {
+      await sink.backpressure();
+    } catch (err) {
+      if (!isStorageError(err)) throw err;
+      storageFailure = err;
+    }
+  }
+  if (completer && !storageFailure) for (const piece of completer.end()) sink.write(piece);
+  return { scan, storageFailure, connectionLost: connectionLost as Error | null };
+}
+
+/** The stream's chunks; a stream destroyed with an error (the connection went away) just ends, reporting it. */
+async function* readChunks(stream: Readable, onLost: (err: Error) => void): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
+  } catch (err) {
+    onLost(err as Error);
+  }
+}
+
+function refusalAfterData(stream: { sizeExceeded?: boolean }, scan: ReceivedCounter, deps: SmtpSessionDeps): Error | null {
+  if (stream.sizeExceeded) return smtpError(552, `5.3.4 Message size exceeds fixed limit of ${deps.maxMessageSize} bytes`);
+  if (scan.count >= deps.maxReceivedHeaders) return smtpError(554, `5.4.6 Too many Received headers (${scan.count}): mail forwarding loop`);
+  return null;
+}
+
+/** Drops what a refused message wrote; a disk too full even to delete leaves unreferenced chunks. */
+async function abandon(sink: DataSink, deps: SmtpSessionDeps, queueId: string): Promise<void> {
+  try {
+    await sink.abort();
+  } catch (err) {
+    deps.log.warn({ err, queueId }, 'could not remove the chunks of a refused message');
+  }
+}
+
+async function queueReceived(
+  deps: SmtpSessionDeps, sink: DataSink, split: RecipientSplit | null, queueId: string,
+  base: { queueId: string; client: string; from: string }, recipients: QueueRecipient[],
+): Promise<void> {
+  const envelope = { from: base.from, client: base.client };
   const rcpts = recipients.map((r) => r.original);
   if (sink.upload) {
     const { entry, deduplicated } = await queueUpload(deps, sink.upload, { id: queueId, ...envelope, recipients }, { mayRepeat: false });
@@ -181,7 +253,6 @@ async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, s
     const nodes = await queueSplit(deps, queueId, envelope, split!, sink.body());
     deps.log.info({ ...base, rcpts, size: sink.size, nodes, result: 'queued' }, 'smtp transaction');
   }
-  msg.callback(null, `2.0.0 Ok: queued as ${queueId}`);
 }
 
 /**

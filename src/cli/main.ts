@@ -10,6 +10,7 @@ import { importUsers } from './import-users.js';
 import { ConfigError, defaultConfig, loadConfig, rolesOf } from '../config/config.js';
 import { createLogger } from '../logger.js';
 import { startServer } from '../server.js';
+import { installProcessPolicy } from '../process-policy.js';
 import cluster from 'node:cluster';
 import { runPrimary } from '../cluster/primary.js';
 import { StartupError } from '../startup-error.js';
@@ -59,6 +60,11 @@ const startFlags = [
   ['workers', 'N|auto', 'worker processes (default 1: one process; auto = one per core)'],
   ['roles', 'LIST', 'worker roles mta,store,access (default all); ";" gives each worker its own list'],
   ['log-level', 'LEVEL', 'trace|debug|info|warn|error|silent (default info)'],
+  ['min-free-space', 'BYTES', 'refuse new mail (452) below this much free disk; 256M, 1G, 0 = off (default 256M)'],
+  ['smtp-data-timeout', 'SECS', `longest SMTP DATA in seconds, however slow (default ${defaultConfig.smtpDataTimeout})`],
+  ['mime-max-parts', 'N', `MIME parts analysed per message; past it one opaque part (default ${defaultConfig.mimeMaxParts})`],
+  ['mime-max-depth', 'N', `MIME nesting analysed (default ${defaultConfig.mimeMaxDepth})`],
+  ['mime-max-headers', 'N', `header fields analysed per part (default ${defaultConfig.mimeMaxHeaders})`],
 ] as const;
 
 const help: Record<string, string> = {
@@ -200,6 +206,7 @@ async function runStart(args: string[]): Promise<void> {
   process.umask(0o077);
   const config = loadConfig({ flags, env: process.env, configFile: values.config as string | undefined ?? process.env.TERNMAIL_CONFIG });
   const log = createLogger(config.logLevel);
+  installProcessPolicy(log);
   if (cluster.isWorker) {
     const node = Number(process.env.TERNMAIL_NODE_ID);
     await runWorker(config, log, node, rolesOf(config, node));

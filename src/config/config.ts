@@ -94,6 +94,14 @@ export interface ServerConfig {
    * list for every worker, or one per worker (`--roles "mta,access;store;store"`).
    */
   roles: string[][];
+  /** Hostile-MIME limits: past one of them a body is stored whole, its structure one opaque part. */
+  mimeMaxParts: number;
+  mimeMaxDepth: number;
+  mimeMaxHeaders: number;
+  /** Free bytes below which the data folder's disk refuses new mail (452 4.3.1 at MAIL FROM); 0 = no check. */
+  minFreeSpace: number;
+  /** Seconds a whole SMTP DATA may take, however slowly it trickles (421 4.4.2 past it). */
+  smtpDataTimeout: number;
 }
 
 export const defaultConfig: ServerConfig = {
@@ -153,6 +161,11 @@ export const defaultConfig: ServerConfig = {
   heartbeatInterval: 1000,
   workers: 1,
   roles: [['mta', 'store', 'access']],
+  mimeMaxParts: 1000,
+  mimeMaxDepth: 32,
+  mimeMaxHeaders: 1000,
+  minFreeSpace: 256 * 1024 * 1024,
+  smtpDataTimeout: 600,
 };
 
 export class ConfigError extends Error {
@@ -161,7 +174,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Kind = 'string' | 'optstring' | 'port' | 'posint' | 'nonneg' | 'bool' | 'list' | 'tls' | 'workers' | 'roles';
+type Kind = 'string' | 'optstring' | 'port' | 'posint' | 'nonneg' | 'bool' | 'list' | 'tls' | 'workers' | 'roles' | 'size';
 
 const kinds: Record<keyof ServerConfig, Kind> = {
   data: 'string', hostname: 'string', bind: 'string',
@@ -181,6 +194,7 @@ const kinds: Record<keyof ServerConfig, Kind> = {
   imapLoginTimeout: 'posint', pop3LoginTimeout: 'posint', imapLiteralBudget: 'posint', imapMaxSearchKeys: 'posint',
   defaultQuota: 'nonneg', mailboxIdleMs: 'posint', passwordCost: 'posint', importPasswordCost: 'posint',
   logLevel: 'string',
+  mimeMaxParts: 'posint', mimeMaxDepth: 'posint', mimeMaxHeaders: 'posint', minFreeSpace: 'size', smtpDataTimeout: 'posint',
 };
 
 /** Flag name (kebab-case) for a setting, e.g. smtpPort → smtp-port. */
@@ -241,7 +255,22 @@ function coerce(key: keyof ServerConfig, raw: unknown, source: string): unknown 
     }
     case 'roles':
       return parseRoles(raw, where);
+    case 'size': {
+      const n = toSize(raw);
+      if (n === null) throw new ConfigError(where, `expected bytes, optionally with K, M or G (e.g. 256M), got ${JSON.stringify(raw)}`);
+      return n;
+    }
   }
+}
+
+/** Bytes from a number or a string like "512K", "256M", "1G" (binary units). */
+function toSize(raw: unknown): number | null {
+  if (typeof raw === 'number') return Number.isSafeInteger(raw) && raw >= 0 ? raw : null;
+  const match = typeof raw === 'string' ? /^\s*(\d+)\s*([KMG]?)i?B?\s*$/i.exec(raw) : null;
+  if (!match) return null;
+  const unit = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[match[2].toUpperCase() as '' | 'K' | 'M' | 'G'];
+  const n = Number(match[1]) * unit;
+  return Number.isSafeInteger(n) ? n : null;
 }
 
 function parseRoles(raw: unknown, where: string): string[][] {

@@ -6,8 +6,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Database, del, put, type WriteOp } from './database.js';
 import { decodeRecord, encodeRecord } from './codec.js';
 import { KeyedLock } from './keyed-lock.js';
-import { analyzeMessage } from './mime/analyze.js';
-import type { MessageStructure } from './mime/types.js';
+import { analyzeBody } from './mime/off-thread.js';
+import { defaultMimeLimits, type MessageStructure, type MimeLimits } from './mime/types.js';
 
 export const CHUNK_SIZE = 256 * 1024;
 export const INLINE_LIMIT = 64 * 1024;
@@ -58,6 +58,8 @@ export class BlobUpload {
   private bufferedBytes = 0;
   private spilled = 0;
   private spills: Promise<void>[] = [];
+  /** The first chunk write the disk refused: the upload can only be aborted after it. */
+  private failure: Error | null = null;
   size = 0;
 
   constructor(private readonly store: BlobStore) {}
@@ -77,14 +79,27 @@ export class BlobUpload {
     this.buffered = rest.length > 0 ? [Buffer.from(rest)] : [];
     this.bufferedBytes = rest.length;
     const key = chunkKey(this.storageId, this.spilled++);
-    this.spills.push(this.store.db.write([put('chunk', key, Buffer.from(piece))]));
+    // Caught here, at once: a refused chunk write must never become an unhandled rejection.
+    const written = this.store.db.write([put('chunk', key, Buffer.from(piece))]).catch((err: Error) => {
+      this.failure ??= err;
+    });
+    this.spills.push(written);
   }
 
-  /** Resolves when few enough chunk writes are in flight to accept more data. */
+  /** Waits for every chunk write so far; throws the first one the disk refused. */
+  private async settleSpills(): Promise<void> {
+    await Promise.all(this.spills);
+    this.spills = [];
+    if (this.failure) throw this.failure;
+  }
+
+  /**
+   * Resolves when few enough chunk writes are in flight to accept more data; rejects
+   * (a StorageError) once a chunk write was refused.
+   */
   async backpressure(): Promise<void> {
-    if (this.spills.length > 4) {
-      await Promise.all(this.spills);
-    }
+    if (this.failure) throw this.failure;
+    if (this.spills.length > 4) await this.settleSpills();
   }
 
   /**
@@ -92,7 +107,7 @@ export class BlobUpload {
    * new body the ops also store its MIME structure (see FinishOptions).
    */
   async finish(holder: string | null, options: FinishOptions = {}): Promise<FinishedUpload> {
-    await Promise.all(this.spills);
+    await this.settleSpills();
     const sha = this.hash.digest('hex');
     const release = await this.store.lock.acquire(sha);
     try {
@@ -128,15 +143,18 @@ export class BlobUpload {
       parts.push(chunk);
     }
     parts.push(...this.buffered);
-    const structure = analyzeMessage(parts.length === 1 ? parts[0] : Buffer.concat(parts));
+    const structure = await analyzeBody(parts.length === 1 ? parts[0] : Buffer.concat(parts), this.store.mimeLimits);
     const encoded = encodeRecord(structure);
     this.store.remember(sha, encoded);
     return put('bmeta', sha, encoded);
   }
 
-  /** Drops what was spilled (message refused or connection lost). */
+  /**
+   * Drops what was spilled (message refused or connection lost). On a full disk the
+   * delete may be refused too: it throws, and the chunks stay behind, unreferenced.
+   */
   async abort(): Promise<void> {
-    await Promise.allSettled(this.spills);
+    await Promise.all(this.spills);
     const ops: WriteOp[] = [];
     for (let i = 0; i < this.spilled; i++) ops.push(del('chunk', chunkKey(this.storageId, i)));
     await this.store.db.write(ops);
@@ -153,7 +171,7 @@ export class BlobStore {
   private readonly structures = new Map<string, Buffer>();
   private structureBytes = 0;
 
-  constructor(readonly db: Database) {}
+  constructor(readonly db: Database, readonly mimeLimits: MimeLimits = defaultMimeLimits) {}
 
   beginUpload(): BlobUpload {
     return new BlobUpload(this);
@@ -220,7 +238,7 @@ export class BlobStore {
   }
 
   private async analyzeStored(sha: string): Promise<MessageStructure> {
-    const structure = analyzeMessage(await this.readAll(sha));
+    const structure = await analyzeBody(await this.readAll(sha), this.mimeLimits);
     const encoded = encodeRecord(structure);
     // Unsynced: the structure can always be computed again from the body.
     await this.db.write([put('bmeta', sha, encoded)]);

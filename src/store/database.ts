@@ -2,6 +2,7 @@
 // committer: concurrent synced writes are merged into one synced batch (one fsync).
 import { Level } from 'level';
 import type { AbstractSublevel } from 'abstract-level';
+import { StorageError } from './storage-error.js';
 
 type Space = AbstractSublevel<Level<string, Buffer>, string | Buffer | Uint8Array, string, Buffer>;
 
@@ -73,7 +74,11 @@ export class Database {
   /** Unsynced write: made durable by the next synced commit (LevelDB's log is ordered). */
   async write(ops: WriteOp[]): Promise<void> {
     if (ops.length === 0) return;
-    await this.level.batch(this.toBatch(ops), { sync: false });
+    try {
+      await this.level.batch(this.toBatch(ops), { sync: false });
+    } catch (err) {
+      throw new StorageError(err, 'write refused');
+    }
   }
 
   /** Keys and values of one key space whose key starts with prefix, in key order. */
@@ -118,7 +123,8 @@ export class Database {
         for (const listener of this.commitListeners) listener(ops);
         for (const c of group) c.resolve();
       } catch (err) {
-        for (const c of group) c.reject(err as Error);
+        const refused = new StorageError(err, 'synced write refused');
+        for (const c of group) c.reject(refused);
       }
     }
     this.writing = false;

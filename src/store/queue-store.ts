@@ -84,6 +84,10 @@ export class QueueStore {
     };
     try {
       await this.db.commit([...finished.ops, this.putOp(entry)]);
+    } catch (err) {
+      // Best effort: on a full disk this delete may be refused as well.
+      await this.db.write(finished.discardOps).catch(() => undefined);
+      throw err;
     } finally {
       finished.release();
     }

@@ -5,14 +5,30 @@
 import { parseAddressList } from './addresses.js';
 import { applyContentField, emptyContentFields, type ContentFields } from './content-headers.js';
 import { lineEnd, scanHeader, unfoldedValue, type RawField } from './header-block.js';
-import type { Envelope, EnvelopeAddress, HeaderField, MessageStructure, MimePart, PartKind } from './types.js';
+import {
+  defaultMimeLimits, type Envelope, type EnvelopeAddress, type HeaderField, type MessageStructure, type MimeLimitName,
+  type MimeLimits, type MimePart, type PartKind,
+} from './types.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
 const DASH = 0x2d;
 const NL_DASH_DASH = Buffer.from('\n--', 'latin1');
-/** Deeper multipart / message nesting is kept as opaque body text (bounds recursion). */
-const MAX_NESTING = 100;
+
+/**
+ * Boundary matching costs lines × open boundaries × boundary length: nested parts
+ * with long, alike boundaries over lines of dashes make it quadratic-like. Ordinary
+ * mail compares a few bytes per line; past this budget the structure is opaque.
+ */
+const WORK_BASE = 1_000_000;
+const WORK_PER_BYTE = 4;
+
+/** Thrown inside the walk when a MimeLimits cap is passed; analyzeMessage turns it into an opaque structure. */
+class MimeLimitPassed extends Error {
+  constructor(readonly limit: MimeLimitName) {
+    super(`MIME ${limit} limit passed`);
+  }
+}
 
 interface ActiveBoundary {
   text: Buffer;
@@ -42,17 +58,26 @@ class MimeWalker {
   private readonly stack: ActiveBoundary[] = [];
   /** Header fields of the first entity parsed (the message itself). */
   firstHeader: RawField[] | null = null;
+  private parts = 0;
+  /** Bytes compared while looking for boundaries, and the most allowed (see WORK_PER_BYTE). */
+  private work = 0;
+  private readonly workBudget: number;
 
-  constructor(private readonly raw: Buffer) {}
+  constructor(private readonly raw: Buffer, private readonly limits: MimeLimits) {
+    this.workBudget = WORK_BASE + WORK_PER_BYTE * raw.length;
+  }
 
   /** Parse one entity (header + body) starting at pos. */
   parseEntity(pos: number, path: string, parent: ParentContext): { part: MimePart; hit: BoundaryHit | null } {
     const raw = this.raw;
+    if (++this.parts > this.limits.maxParts) throw new MimeLimitPassed('parts');
+    if (parent.depth > this.limits.maxDepth) throw new MimeLimitPassed('depth');
     let headerHit: BoundaryHit | null = null;
     const header = scanHeader(raw, pos, raw.length, (lineStart) => {
       headerHit = this.boundaryAt(lineStart, lineStart === pos ? lineStart : lineStart - newlineBefore(raw, lineStart));
       return headerHit !== null;
-    });
+    }, this.limits.maxHeaders);
+    if (header.overflow) throw new MimeLimitPassed('headers');
     this.firstHeader ??= header.fields;
     const content = contentOf(raw, header.fields);
     const isMime = parent.isMultipartChild || hasField(header.fields, 'mime-version') || content.mediaType !== null;
@@ -84,9 +109,8 @@ class MimeWalker {
   }
 
   private parseBody(part: MimePart, content: ContentFields, isMime: boolean, depth: number): BoundaryHit | null {
-    const mayNest = depth < MAX_NESTING;
-    if (mayNest && part.kind === 'multipart' && content.boundary !== null && isMime) return this.parseMultipartBody(part, content.boundary, depth);
-    if (mayNest && part.kind === 'message') return this.parseMessageBody(part, depth);
+    if (part.kind === 'multipart' && content.boundary !== null && isMime) return this.parseMultipartBody(part, content.boundary, depth);
+    if (part.kind === 'message') return this.parseMessageBody(part, depth);
     const hit = this.stack.length > 0 ? this.findBoundary(part.bodyStart, true) : null;
     part.bodyEnd = hit ? hit.cut : this.raw.length;
     return hit;
@@ -124,6 +148,20 @@ class MimeWalker {
     return pos > 0 && this.raw[pos - 1] === LF;
   }
 
+  /**
+   * True when `text` is at `pos`. A byte loop, not Buffer.compare: most candidate lines
+   * differ in their first bytes, and a native call per line and boundary costs more
+   * than the comparison. Every byte compared is counted against the work budget.
+   */
+  private matchesAt(pos: number, text: Buffer): boolean {
+    const raw = this.raw;
+    let i = 0;
+    while (i < text.length && raw[pos + i] === text[i]) i++;
+    this.work += i + 1;
+    if (this.work > this.workBudget) throw new MimeLimitPassed('work');
+    return i === text.length;
+  }
+
   /** Next boundary line at or after `from`; the line at `from` itself counts only when firstLine. */
   private findBoundary(from: number, firstLine: boolean): BoundaryHit | null {
     const raw = this.raw;
@@ -154,7 +192,7 @@ class MimeWalker {
       const len = entry.text.length;
       if (textStart + len > raw.length) continue;
       if (best && best.entry.text.length >= len) continue;
-      if (raw.compare(entry.text, 0, len, textStart, textStart + len) !== 0) continue;
+      if (!this.matchesAt(textStart, entry.text)) continue;
       const close = raw[textStart + len] === DASH && raw[textStart + len + 1] === DASH;
       best = { entry, depth: i, cut, next: lineEnd(raw, lineStart, raw.length), close };
     }
@@ -301,12 +339,37 @@ function headerIndex(fields: RawField[]): HeaderField[] {
   return fields.map((f) => ({ name: f.name.toLowerCase(), start: f.start, end: f.end, valueStart: f.valueStart }));
 }
 
-/** Analyze a raw message (CRLF line ends expected; bare LF tolerated). */
-export function analyzeMessage(raw: Buffer): MessageStructure {
-  const walker = new MimeWalker(raw);
-  const { part: root } = walker.parseEntity(0, '', { depth: 0, isMultipartChild: false, isDigestChild: false, isMessageChild: true });
+/**
+ * Analyze a raw message (CRLF line ends expected; bare LF tolerated). Past one of
+ * the limits the structure is one opaque part (see opaqueStructure).
+ */
+export function analyzeMessage(raw: Buffer, limits: MimeLimits = defaultMimeLimits): MessageStructure {
+  const walker = new MimeWalker(raw, limits);
+  let root: MimePart;
+  try {
+    root = walker.parseEntity(0, '', { depth: 0, isMultipartChild: false, isDigestChild: false, isMessageChild: true }).part;
+  } catch (err) {
+    if (err instanceof MimeLimitPassed) return opaqueStructure(raw, limits, err.limit);
+    throw err;
+  }
   fillLineCounts(raw, root);
   const envelope = root.envelope ?? emptyEnvelope();
   root.envelope = null;
   return { version: 1, size: raw.length, root, envelope, headers: headerIndex(walker.firstHeader ?? []) };
+}
+
+/**
+ * Hostile MIME (too many parts, too deep, too many fields): the message's own header
+ * (its first maxHeaders fields) gives ENVELOPE and the header index; the body is one
+ * application/octet-stream part. The bytes are untouched, so BODY[] stays exact.
+ */
+function opaqueStructure(raw: Buffer, limits: MimeLimits, limit: MimeLimitName): MessageStructure {
+  const header = scanHeader(raw, 0, raw.length, undefined, limits.maxHeaders);
+  const root = newPart('', 'basic', 0, emptyContentFields());
+  root.type = 'application';
+  root.subtype = 'octet-stream';
+  root.bodyStart = header.end;
+  root.bodyEnd = raw.length;
+  const envelope = envelopeOf(raw, header.fields);
+  return { version: 1, size: raw.length, root, envelope, headers: headerIndex(header.fields), limited: limit };
 }

@@ -53,35 +53,43 @@ export interface HeaderScan {
   blankLine: boolean;
   /** Set when stopAt() ended the header: the offset of the line that stopped it. */
   stoppedAt: number | null;
+  /** True when the header held more than maxFields fields: only the first maxFields are listed. */
+  overflow?: boolean;
 }
 
 /**
  * Scan header fields from start up to limit. stopAt(lineStart) is asked before
- * each line (MIME boundaries end a header early).
+ * each line (MIME boundaries end a header early). Past maxFields fields the scan
+ * still finds the header's end but lists no more (bounded memory on hostile input).
  */
 export function scanHeader(
   raw: Buffer,
   start: number,
   limit: number,
   stopAt?: (lineStart: number) => boolean,
+  maxFields = Infinity,
 ): HeaderScan {
   const fields: RawField[] = [];
   let pos = start;
   let current: RawField | null = null;
+  let overflow = false;
   while (pos < limit) {
-    if (stopAt && stopAt(pos)) return { fields, end: pos, blankLine: false, stoppedAt: pos };
+    if (stopAt && stopAt(pos)) return { fields, end: pos, blankLine: false, stoppedAt: pos, overflow };
     const next = lineEnd(raw, pos, limit);
-    if (isBlankLine(raw, pos, limit)) return { fields, end: next, blankLine: true, stoppedAt: null };
+    if (isBlankLine(raw, pos, limit)) return { fields, end: next, blankLine: true, stoppedAt: null, overflow };
     if (current && isContinuation(raw, pos)) {
       current.end = next;
-    } else {
+    } else if (fields.length < maxFields) {
       const { name, valueStart } = splitFieldLine(raw, pos, next);
       current = { name, start: pos, end: next, valueStart };
       fields.push(current);
+    } else {
+      overflow = true;
+      current = null;
     }
     pos = next;
   }
-  return { fields, end: limit, blankLine: false, stoppedAt: null };
+  return { fields, end: limit, blankLine: false, stoppedAt: null, overflow };
 }
 
 /** The field's value unfolded: line ends removed, leading blanks skipped (byte string). */

@@ -80,4 +80,21 @@ export interface MessageStructure {
   root: MimePart;
   envelope: Envelope;
   headers: HeaderField[];
+  /** Set when a MimeLimits cap was passed: the root is one opaque part covering the whole body. */
+  limited?: MimeLimitName;
 }
+
+/** Caps on hostile MIME: past one, the body is kept whole and its structure is one opaque part. */
+export interface MimeLimits {
+  /** Parts (entities) in the whole tree, the message itself included. */
+  maxParts: number;
+  /** Multipart / message nesting. */
+  maxDepth: number;
+  /** Header fields of any one part. */
+  maxHeaders: number;
+}
+
+/** 'work': boundary matching grew out of proportion to the message's size (see analyze.ts). */
+export type MimeLimitName = 'parts' | 'depth' | 'headers' | 'work';
+
+export const defaultMimeLimits: MimeLimits = { maxParts: 1000, maxDepth: 32, maxHeaders: 1000 };
