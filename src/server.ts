@@ -5,7 +5,7 @@ import { writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Ref } from 'nact';
-import type { ServerConfig } from './config/config.js';
+import { rolesOf, type ServerConfig } from './config/config.js';
 import type { Logger } from './logger.js';
 import { Database } from './store/database.js';
 import { BlobStore } from './store/blob-store.js';
@@ -18,7 +18,7 @@ import { ask, dispatch, resumeOnCrash, spawn, start, stop, type Failure } from '
 import { initialQueueState, queueBehaviour, type ControlReply, type DeliveryTask, type QueueListing, type QueueMessage, type WorkerMessage } from './actors/queue.js';
 import { deliveryWorkerBehaviour } from './actors/delivery-worker.js';
 import { startSmtpListener, type RunningListener } from './actors/smtp-listener.js';
-import { ConnectionLimiter } from './actors/connection-limiter.js';
+import { ConnectionLimiter, type ConnectionCaps } from './actors/connection-limiter.js';
 import { AuthGuard, authLimitsOf, type AuthGate } from './actors/auth-guard.js';
 import { startAdminApi, type AdminBackend } from './actors/admin-api.js';
 import { RemoteMailboxes } from './cluster/remote-mailboxes.js';
@@ -155,10 +155,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   }
   for await (const entry of queueStore.entries()) dispatch(queueActor, { type: 'queued', entry: { ...entry, recovered: true } });
 
-  const limiter = new ConnectionLimiter({
-    perIp: config.maxConnectionsPerIp,
-    total: { smtp: config.smtpMaxConnections, imap: config.imapMaxConnections, pop3: config.pop3MaxConnections },
-  });
+  const limiter = new ConnectionLimiter(connectionCapsOf(config, options.cluster !== undefined));
   const authGuard = new AuthGuard(authLimitsOf(config), log.child({ component: 'auth-guard' }));
   const auth = options.cluster?.auth ?? authGuard;
   const listeners = spawn(system, (s: undefined) => s, 'listeners');
@@ -332,4 +329,23 @@ export function writeAdminFile(data: string, url: string, token: string): void {
   const adminFile = path.join(data, ADMIN_FILE);
   writeFileSync(adminFile, JSON.stringify({ url, token, pid: process.pid }) + '\n', { mode: 0o600 });
   chmodSync(adminFile, 0o600);
+}
+
+/**
+ * The connection caps this process enforces. In a cluster the kernel hands new
+ * connections to the workers in turn, so each worker running a listener takes its
+ * share of the configured cap and the cluster as a whole stays within it.
+ */
+function connectionCapsOf(config: ServerConfig, inCluster: boolean): ConnectionCaps {
+  const workersWith = (...roles: string[]): number => {
+    if (!inCluster) return 1;
+    let count = 0;
+    for (let node = 1; node <= config.workers; node++) if (rolesOf(config, node).some((r) => roles.includes(r))) count++;
+    return Math.max(1, count);
+  };
+  const share = (cap: number, ...roles: string[]): number => Math.ceil(cap / workersWith(...roles));
+  return {
+    perIp: share(config.maxConnectionsPerIp, 'mta', 'access'),
+    total: { smtp: share(config.smtpMaxConnections, 'mta'), imap: share(config.imapMaxConnections, 'access'), pop3: share(config.pop3MaxConnections, 'access') },
+  };
 }
