@@ -2,7 +2,7 @@
 // gracefully, SIGHUP reloads the TLS files, and a server started by npm (`npm start`)
 // stops when npm goes away, since npm does not always pass its signals on.
 import cluster from 'node:cluster';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../core/logger.js';
 
 export interface Stoppable {
   stop(): Promise<void>;

@@ -1,9 +1,9 @@
 // In a cluster the primary's auth guard decides for every worker, so that spreading
 // guesses over workers (which the primary hands connections to in turn) gains nothing.
 // Workers reserve and settle attempt slots over the transport.
-import type { Logger } from '../logger.js';
-import { reserveWhenFree, type AuthGate, type AuthAdmission, type AuthGuard, type AuthOutcome, type AuthReservation } from '../actors/auth-guard.js';
-import type { NodeTransport } from './transport.js';
+import type { Logger } from '../core/logger.js';
+import { reserveWhenFree, type AuthGate, type AuthAdmission, type AuthGuard, type AuthOutcome, type AuthReservation } from '../net/auth-guard.js';
+import type { NodeTransport } from '../transport/transport.js';
 import type { NodeRequest } from './protocol.js';
 
 const PRIMARY = 0;

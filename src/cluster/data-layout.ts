@@ -3,7 +3,7 @@
 // would show an empty server; `start` refuses with the one line that says how to migrate.
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { directoryDataPath, nodeDataPath } from './paths.js';
+import { directoryDataPath, nodeDataPath } from '../transport/paths.js';
 
 export type DataLayout =
   | { kind: 'empty' }

@@ -6,33 +6,12 @@
 // Without this, mail for another node's mailbox is stored here, read back, sent and
 // stored again there for every recipient: about twice the work per message, and a
 // body sent once per recipient instead of once per node.
-import type { NodeTransport } from './transport.js';
-import type { NodeRequest, ForwardedEntry } from './protocol.js';
+import type { NodeTransport } from '../transport/transport.js';
+import type { NodeRequest } from './protocol.js';
+import type { MailForwarder } from '../smtp/forwarding.js';
 import type { QueueRecipient } from '../store/queue-store.js';
 
-/** Bodies larger than this are queued where they arrive (they stream to disk as they come). */
-export const FORWARD_MAX_BYTES = 1024 * 1024;
-
 const FORWARD_TIMEOUT = 30_000;
-
-export interface RecipientSplit {
-  /** Queued on this node: remote addresses, mailboxes held here or not placed yet. */
-  here: QueueRecipient[];
-  /** Queued on the node holding their mailboxes, by node. */
-  elsewhere: Map<number, QueueRecipient[]>;
-}
-
-export interface MailForwarder {
-  /** Where each recipient is queued; null when every one of them is queued here. */
-  split(recipients: QueueRecipient[]): RecipientSplit | null;
-  /** Resolves once `owner` has the message on disk in its queue. */
-  enqueue(owner: number, entry: ForwardedEntry, body: Buffer): Promise<void>;
-}
-
-/** The queue id of the part of message `queueId` queued for `owner`'s mailboxes. */
-export function partId(queueId: string, owner: number): string {
-  return `${queueId}-${owner}`;
-}
 
 export function mailForwarder(
   self: number, transport: NodeTransport, ownerOfAddress: (address: string) => number | undefined,

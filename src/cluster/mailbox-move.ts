@@ -3,10 +3,10 @@
 // the bodies and then the records are copied to the destination, the router's
 // placement is switched, and the source forgets the mailbox and forwards what waited.
 // Any failure before the switch puts the mailbox back in service where it was.
-import type { NodeTransport } from './transport.js';
+import type { NodeTransport } from '../transport/transport.js';
 import type { NodeRequest } from './protocol.js';
-import type { MailboxRegistry } from '../actors/mailbox-registry.js';
-import type { DoneReply, MoveOutReply } from '../actors/mailbox-messages.js';
+import type { MailboxRegistry } from '../mailbox/registry.js';
+import type { DoneReply, MoveOutReply } from '../mailbox/messages.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { Database } from '../store/database.js';
 import type { MailboxStore } from '../store/mailbox-store.js';

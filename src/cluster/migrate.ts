@@ -9,7 +9,7 @@ import { decodeRecord } from '../store/codec.js';
 import type { AccountRecord } from '../store/mailbox-store.js';
 import type { DirectoryEntry, UserRecord } from '../directory/records.js';
 import { detectLayout, singleStorePath } from './data-layout.js';
-import { directoryDataPath, nodeDataPath } from './paths.js';
+import { directoryDataPath, nodeDataPath } from '../transport/paths.js';
 import path from 'node:path';
 
 export class MigrateError extends Error {}

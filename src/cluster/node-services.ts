@@ -1,9 +1,9 @@
 // What one node offers the rest of the cluster (and the admin API): its counters,
 // its queue, fault injection for tests; and the dispatcher for requests arriving
 // from other nodes over the transport.
-import type { DeliveryResult, DeliveryTask, QueueControl, QueueListing } from '../actors/queue.js';
-import type { Directory } from '../actors/directory.js';
-import type { MailboxRegistry } from '../actors/mailbox-registry.js';
+import type { DeliveryResult, DeliveryTask, QueueControl, QueueListing } from '../queue/queue.js';
+import type { Directory } from '../directory/directory.js';
+import type { MailboxRegistry } from '../mailbox/registry.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { RemoteMailboxes } from './remote-mailboxes.js';
 import type { ForwardedEntry, NodeRequest } from './protocol.js';

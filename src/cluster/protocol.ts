@@ -2,12 +2,12 @@
 // refs never cross; a reply comes back as the transport's answer, and an IMAP
 // session's listener is named by (node, session) and reached through its node.
 import type { DirectoryChange, DirectoryEntry } from '../directory/records.js';
-import type { DirectoryRequestBody } from '../actors/directory.js';
-import type { FolderEvent } from '../actors/mailbox-imap-messages.js';
-import type { DeliveryResult, DeliveryTask, QueueControl, QueueListing } from '../actors/queue.js';
+import type { DirectoryRequestBody } from '../directory/directory.js';
+import type { FolderEvent } from '../mailbox/imap-messages.js';
+import type { DeliveryResult, DeliveryTask, QueueControl, QueueListing } from '../queue/queue.js';
 import type { MailboxExport } from '../store/mailbox-transfer.js';
 import type { NewQueueEntry } from '../store/queue-store.js';
-import type { AuthOutcome } from '../actors/auth-guard.js';
+import type { AuthOutcome } from '../net/auth-guard.js';
 
 /** The envelope of a message accepted on one node and queued on the node of its mailboxes. */
 export type ForwardedEntry = NewQueueEntry;

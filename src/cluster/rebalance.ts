@@ -1,8 +1,8 @@
 // Cluster rebalance, run by the primary: moves mailboxes from the most to the least
 // loaded store node (by mailbox count) until they differ by at most one, one mailbox
 // at a time, so it can be stopped safely between two moves. Progress is polled.
-import type { Directory } from '../actors/directory.js';
-import type { NodeTransport } from './transport.js';
+import type { Directory } from '../directory/directory.js';
+import type { NodeTransport } from '../transport/transport.js';
 import type { NodeRequest } from './protocol.js';
 import type { MoveResult } from './mailbox-move.js';
 

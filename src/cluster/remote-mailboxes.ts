@@ -3,13 +3,14 @@
 // incoming requests back into local actor requests, forwarding IMAP folder events
 // to the session's node.
 import type { Ref } from 'nact';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../core/logger.js';
 import type { BlobStore, FinishedUpload } from '../store/blob-store.js';
-import type { MessageStructure } from '../store/mime/types.js';
-import { TransportError, type NodeTransport } from './transport.js';
+import type { MessageStructure } from '../mime/types.js';
+import { TransportError, type NodeTransport } from '../transport/transport.js';
 import type { MailboxRequestBody, NodeRequest } from './protocol.js';
-import type { FolderEventMessage } from '../actors/mailbox-imap-messages.js';
-import { dispatch, spawn, stop } from '../actors/supervision.js';
+import type { FolderEventMessage } from '../mailbox/imap-messages.js';
+import { dispatch, spawn, stop } from '../core/supervision.js';
+import { NodeUnavailableError, type RemoteMailboxPort } from '../mailbox/registry.js';
 
 /** What the owning node needs from its local registry. */
 export interface LocalMailboxes {
@@ -19,14 +20,7 @@ export interface LocalMailboxes {
 
 const REMOTE_TIMEOUT = 60_000;
 
-/** The node holding a mailbox did not answer (down, restarting, or gone mid-request). */
-export class NodeUnavailableError extends Error {
-  constructor(readonly node: number, cause: Error) {
-    super(`node ${node} unavailable: ${cause.message}`);
-  }
-}
-
-export class RemoteMailboxes {
+export class RemoteMailboxes implements RemoteMailboxPort {
   /** IMAP sessions of this node whose folder events come from other nodes. */
   private readonly sessionListeners = new Map<string, Ref<FolderEventMessage>>();
   /** Proxy listeners on this (owning) node, by session id. */

@@ -5,10 +5,10 @@
 // directory's answer comes back to it as a message of its own, so placements asked
 // together are decided one after another and written in one group commit.
 import type { Ref } from 'nact';
-import type { AdminReply, Directory } from '../actors/directory.js';
+import type { AdminReply, Directory } from '../directory/directory.js';
 import type { DirectoryCache } from '../directory/cache.js';
 import type { PlacementRecord } from '../directory/records.js';
-import { ask, dispatch, failure, type Failure } from '../actors/supervision.js';
+import { ask, dispatch, failure, type Failure } from '../core/supervision.js';
 
 export interface StoreNodeLoad {
   node: number;

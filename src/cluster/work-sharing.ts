@@ -3,13 +3,13 @@
 // names it in the heartbeat reply), delivers them itself with the bodies it was
 // given, and reports the results. Lent work is under a lease on the lender; the
 // mailbox's delivery marker makes a task that comes back twice harmless.
-import type { Logger } from '../logger.js';
+import type { Logger } from '../core/logger.js';
 import type { BlobStore } from '../store/blob-store.js';
-import type { MailboxRegistry } from '../actors/mailbox-registry.js';
-import type { DeliveryResult, DeliveryTask } from '../actors/queue.js';
-import { deliverLocal, type WorkerDeps } from '../actors/delivery-worker.js';
-import type { DeliverReply } from '../actors/mailbox-messages.js';
-import type { NodeTransport } from './transport.js';
+import type { MailboxRegistry } from '../mailbox/registry.js';
+import type { DeliveryResult, DeliveryTask } from '../queue/queue.js';
+import { deliverLocal, type WorkerDeps } from '../queue/delivery-worker.js';
+import type { DeliverReply } from '../mailbox/messages.js';
+import type { NodeTransport } from '../transport/transport.js';
 import type { NodeRequest } from './protocol.js';
 import type { RemoteMailboxes } from './remote-mailboxes.js';
 

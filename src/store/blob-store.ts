@@ -6,8 +6,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Database, del, put, type WriteOp } from './database.js';
 import { decodeRecord, encodeRecord } from './codec.js';
 import { KeyedLock } from './keyed-lock.js';
-import { analyzeBody } from './mime/off-thread.js';
-import { defaultMimeLimits, type MessageStructure, type MimeLimits } from './mime/types.js';
+import { analyzeBody } from '../mime/off-thread.js';
+import { defaultMimeLimits, type MessageStructure, type MimeLimits } from '../mime/types.js';
 
 export const CHUNK_SIZE = 256 * 1024;
 export const INLINE_LIMIT = 64 * 1024;

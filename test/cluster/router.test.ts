@@ -5,9 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { Database } from '../../src/store/database.js';
 import { DirectoryStore } from '../../src/directory/directory-store.js';
-import { Directory } from '../../src/actors/directory.js';
-import { spawn, start, stop, type Ref } from '../../src/actors/supervision.js';
-import { silentLogger } from '../../src/logger.js';
+import { Directory } from '../../src/directory/directory.js';
+import { spawn, start, stop, type Ref } from '../../src/core/supervision.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { initialRouterState, placeMailbox, routerBehaviour, type RouterMessage, type StoreNodeLoad } from '../../src/cluster/router.js';
 import { tempDir } from '../support/server.js';
 

@@ -5,10 +5,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { Database } from '../../src/store/database.js';
 import { DirectoryStore } from '../../src/directory/directory-store.js';
-import { Directory } from '../../src/actors/directory.js';
+import { Directory } from '../../src/directory/directory.js';
 import { hashCost } from '../../src/directory/password.js';
-import { start, stop } from '../../src/actors/supervision.js';
-import { silentLogger } from '../../src/logger.js';
+import { start, stop } from '../../src/core/supervision.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { tempDir } from '../support/server.js';
 
 const dir = tempDir();

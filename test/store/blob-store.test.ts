@@ -6,8 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Database } from '../../src/store/database.js';
 import { BlobStore, CHUNK_SIZE, type FinishOptions } from '../../src/store/blob-store.js';
 import { decodeRecord } from '../../src/store/codec.js';
-import { analyzeMessage } from '../../src/store/mime/analyze.js';
-import type { MessageStructure } from '../../src/store/mime/types.js';
+import { analyzeMessage } from '../../src/mime/analyze.js';
+import type { MessageStructure } from '../../src/mime/types.js';
 import { tempDir } from '../support/server.js';
 
 let dir: string;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig, type ServerConfig } from '../../src/config/config.js';
-import { silentLogger, createLogger } from '../../src/logger.js';
+import { silentLogger, createLogger } from '../../src/core/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 
 export interface TestServer extends RunningServer {

@@ -2,7 +2,7 @@
 // the stored MessageStructure, byte for byte as Dovecot 2.3 writes them,
 // including its string policy (quoted vs literal, whitespace folding for humans).
 
-import type { Envelope, EnvelopeAddress, MessageStructure, MimePart, ParamList } from '../../store/mime/types.js';
+import type { Envelope, EnvelopeAddress, MessageStructure, MimePart, ParamList } from '../../mime/types.js';
 
 /** More quoted-specials than this and a literal is shorter than a quoted string. */
 const QUOTED_MAX_ESCAPES = 4;

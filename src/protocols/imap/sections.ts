@@ -2,8 +2,8 @@
 // from the raw message using the stored MIME offsets, with Dovecot 2.3's part
 // lookup rules; a part that does not exist yields an empty string.
 
-import { scanHeader, type RawField } from '../../store/mime/header-block.js';
-import type { MessageStructure, MimePart } from '../../store/mime/types.js';
+import { scanHeader, type RawField } from '../../mime/header-block.js';
+import type { MessageStructure, MimePart } from '../../mime/types.js';
 
 export type SectionText = 'HEADER' | 'HEADER.FIELDS' | 'HEADER.FIELDS.NOT' | 'TEXT' | 'MIME';
 

@@ -4,9 +4,9 @@
 
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import type { Logger } from '../../logger.js';
+import type { Logger } from '../../core/logger.js';
 import type { Pop3Backend } from './backend.js';
-import { fixedTlsSource, type TlsSource } from '../../tls/tls-material.js';
+import { fixedTlsSource, type TlsSource } from '../../net/tls-material.js';
 import { err, renderResponse } from './responses.js';
 import { Pop3Session, Pop3SessionFailedError, type Pop3SessionOptions } from './session.js';
 

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
-import type { Logger } from '../../logger.js';
+import type { Logger } from '../../core/logger.js';
 import type { AuthResult, Maildrop, Pop3Backend } from './backend.js';
 import { parseCommand, type Pop3Command, type Pop3CommandName } from './commands.js';
 import { CommandInput } from './command-input.js';

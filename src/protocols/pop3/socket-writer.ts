@@ -3,7 +3,7 @@
 // that makes no progress for the stall timeout loses its connection.
 
 import type { Duplex } from 'node:stream';
-import { holdWritesUntilIdle } from '../write-batching.js';
+import { holdWritesUntilIdle } from '../../core/write-batching.js';
 
 /** The peer went away (or was cut off); the session ends without an error reply. */
 export class ConnectionLostError extends Error {

@@ -6,8 +6,8 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { analyzeMessage } from '../../../src/store/mime/analyze.js';
-import type { MessageStructure } from '../../../src/store/mime/types.js';
+import { analyzeMessage } from '../../../src/mime/analyze.js';
+import type { MessageStructure } from '../../../src/mime/types.js';
 import { renderBodyStructure, renderEnvelope } from '../../../src/protocols/imap/render-structure.js';
 import { extractSection, type PartialRange, type SectionSpec } from '../../../src/protocols/imap/sections.js';
 

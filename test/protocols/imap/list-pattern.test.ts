@@ -2,7 +2,7 @@
 // pattern of many wildcards against a long name answered at once (it used to backtrack).
 import { describe, expect, it } from 'vitest';
 import { compilePattern, matchesPattern } from '../../../src/protocols/imap/list-pattern.js';
-import { patternMatcher } from '../../../src/actors/imap-commands/list.js';
+import { patternMatcher } from '../../../src/imap/commands/list.js';
 
 function matches(pattern: string, name: string): boolean {
   return matchesPattern(compilePattern(pattern), name);

@@ -2,7 +2,7 @@
 // shapes RFC 3501 §7.4.2 gives for single-part, multipart and message parts.
 
 import { describe, expect, it } from 'vitest';
-import { analyzeMessage } from '../../../src/store/mime/analyze.js';
+import { analyzeMessage } from '../../../src/mime/analyze.js';
 import { nstring, renderBodyStructure, renderEnvelope, stringForHumans } from '../../../src/protocols/imap/render-structure.js';
 
 function render(text: string) {

@@ -3,7 +3,7 @@
 // single-part message.
 
 import { describe, expect, it } from 'vitest';
-import { analyzeMessage } from '../../../src/store/mime/analyze.js';
+import { analyzeMessage } from '../../../src/mime/analyze.js';
 import { extractRfc822, extractSection, findPart, type SectionSpec } from '../../../src/protocols/imap/sections.js';
 
 const MESSAGE = [

@@ -4,7 +4,7 @@
 
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../src/logger.js';
+import { silentLogger } from '../../../src/core/logger.js';
 import type { Maildrop } from '../../../src/protocols/pop3/backend.js';
 import { Pop3Session, type Pop3SessionOptions } from '../../../src/protocols/pop3/session.js';
 import { generatedMessage, MemoryBackend, storedMessage } from './memory-backend.js';

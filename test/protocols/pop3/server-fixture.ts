@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { tempDir } from '../../support/server.js';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { silentLogger, type Logger } from '../../../src/logger.js';
+import { silentLogger, type Logger } from '../../../src/core/logger.js';
 import { createPop3Server, type Pop3Server, type Pop3ServerOptions } from '../../../src/protocols/pop3/server.js';
 import { MemoryBackend } from './memory-backend.js';
 

@@ -4,7 +4,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../src/logger.js';
+import { silentLogger } from '../../../src/core/logger.js';
 import { Pop3Session } from '../../../src/protocols/pop3/session.js';
 import { MemoryBackend, storedMessage } from './memory-backend.js';
 import { Pop3TestClient } from './pop3-client.js';

@@ -1,0 +1,18 @@
+// CLOSE (RFC 3501 §6.4.2): silently expunge \Deleted messages (read-write only), then unselect.
+import type { ExpungeReply, ImapDoneReply } from '../../mailbox/imap-messages.js';
+import { failed, ok, selectedFolder, SELECTED, type CommandSpec } from './command.js';
+
+export const close: CommandSpec = {
+  name: 'CLOSE',
+  states: SELECTED,
+  async handle(ctx) {
+    const folder = selectedFolder(ctx);
+    if (!folder.readOnly) {
+      const expunged = await ctx.ask<ExpungeReply>((replyTo) => ({ type: 'expunge', name: folder.name, session: ctx.id, replyTo }));
+      if (!expunged.ok) return failed(expunged);
+    }
+    const reply = await ctx.ask<ImapDoneReply>((replyTo) => ({ type: 'unselect', session: ctx.id, replyTo }));
+    ctx.unselect();
+    return reply.ok ? ok('CLOSE completed') : failed(reply);
+  },
+};

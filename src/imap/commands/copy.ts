@@ -1,0 +1,54 @@
+// COPY and UID COPY (RFC 3501 §6.4.7, UIDPLUS COPYUID): the mailbox actor copies by
+// reference; copies into the selected folder are added to the view (no event for our own).
+import type { ImapCommand } from '../../protocols/imap/types.js';
+import type { CopyReply } from '../../mailbox/imap-messages.js';
+import { resolveSet, sequenceSetOutOfRange } from '../view.js';
+import { currentQuota } from './append.js';
+import {
+  bad, commandOf, failed, folderName, no, ok, selectedFolder, SELECTED,
+  type CommandSpec, type Completion, type ImapContext,
+} from './command.js';
+
+export const copy: CommandSpec = {
+  name: 'COPY',
+  states: SELECTED,
+  handle: (ctx, command) => copyMessages(ctx, command, false),
+};
+
+/** COPY and MOVE; MOVE reports COPYUID untagged, then the expunges (RFC 6851 §4.3). */
+export async function copyMessages(ctx: ImapContext, command: ImapCommand, move: boolean): Promise<Completion> {
+  const cmd = commandOf(command, 'COPY', 'MOVE');
+  const folder = selectedFolder(ctx);
+  const verb = `${cmd.uid ? 'UID ' : ''}${cmd.name}`;
+  if (!cmd.uid && sequenceSetOutOfRange(folder, cmd.sequence)) return bad('Invalid sequence number');
+  if (move && folder.readOnly) return no('Mailbox is read-only', { code: 'READ-ONLY' });
+  const all = resolveSet(folder, cmd.sequence, cmd.uid);
+  const uids = all.filter((uid) => !folder.vanishing.has(uid));
+  if (uids.length < all.length) return no('Some messages were expunged by another session', { code: 'EXPUNGEISSUED' });
+  if (uids.length === 0) return ok(`${verb} completed`);
+  const to = folderName(cmd.mailbox);
+  const reply = await ctx.ask<CopyReply>((replyTo) => ({
+    type: 'copy', from: folder.name, to, session: ctx.id, uids, move, quota: currentQuota(ctx), replyTo,
+  }));
+  if (!reply.ok) return failed(reply);
+  const code = { code: 'COPYUID' as const, uidValidity: reply.uidValidity, sourceUids: reply.sourceUids, destinationUids: reply.destUids };
+  if (to === folder.name) await addOwnCopies(ctx, reply);
+  if (!move) return ok(`${verb} completed`, code);
+  await ctx.send({ type: 'untagged', status: 'OK', code, text: 'Moved' });
+  await ctx.reportExpunged(reply.sourceUids);
+  return ok(`${verb} completed`);
+}
+
+async function addOwnCopies(ctx: ImapContext, reply: Extract<CopyReply, { ok: true }>): Promise<void> {
+  const folder = selectedFolder(ctx);
+  const fresh = (reply.messages ?? []).filter((m) => !folder.messages.has(m.uid)).sort((a, b) => a.uid - b.uid);
+  if (fresh.length === 0) return;
+  await ctx.announceKeywords(fresh);
+  for (const message of fresh) {
+    folder.uids.push(message.uid);
+    folder.messages.set(message.uid, message);
+    folder.uidNext = Math.max(folder.uidNext, message.uid + 1);
+  }
+  await ctx.send({ type: 'exists', count: folder.uids.length });
+  await ctx.send({ type: 'recent', count: folder.recent.size });
+}

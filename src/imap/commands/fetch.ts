@@ -1,0 +1,121 @@
+// FETCH and UID FETCH (RFC 3501 §6.4.5) with CHANGEDSINCE and VANISHED (RFC 7162).
+// BODY[...] without PEEK sets \Seen through a store request first. Messages expunged
+// by another session and not yet reported are skipped with NO [EXPUNGEISSUED] (RFC 2180 §4.1.2).
+import type { StoreReply } from '../../mailbox/imap-messages.js';
+import { sequenceSetContains } from '../../protocols/imap/sequence-set.js';
+import { applyFlagUpdates, resolveSet, sequenceOf, sequenceSetOutOfRange, visibleFlags } from '../view.js';
+import {
+  contentNeeded, loadMessageContent, loadRendered, renderFetchItems, setsSeen, unsupportedItem, type MessageContent, type RenderedItem,
+} from '../fetch-items.js';
+import { vanishedSince } from './select.js';
+import {
+  bad, commandOf, no, ok, selectedFolder, SELECTED,
+  type CommandSpec, type Completion, type ImapContext, type SelectedFolder,
+} from './command.js';
+
+export const fetch: CommandSpec = {
+  name: 'FETCH',
+  states: SELECTED,
+  async handle(ctx, command) {
+    const cmd = commandOf(command, 'FETCH');
+    const folder = selectedFolder(ctx);
+    if (!cmd.uid && sequenceSetOutOfRange(folder, cmd.sequence)) return bad('Invalid sequence number');
+    const unsupported = unsupportedItem(cmd.items);
+    if (unsupported !== null) return bad(`${unsupported} is not supported`);
+    if (cmd.vanished && (!cmd.uid || cmd.changedSince === undefined || !ctx.enabled.has('QRESYNC'))) {
+      return bad('VANISHED needs UID FETCH, CHANGEDSINCE and QRESYNC enabled');
+    }
+    if (cmd.changedSince !== undefined) ctx.enabled.add('CONDSTORE');
+    let uids = resolveSet(folder, cmd.sequence, cmd.uid);
+    if (cmd.vanished) await reportVanished(ctx, folder, cmd.sequence, Number(cmd.changedSince));
+    if (cmd.changedSince !== undefined) {
+      const since = Number(cmd.changedSince);
+      uids = uids.filter((uid) => folder.messages.get(uid)!.modseq > since);
+    }
+    const live = uids.filter((uid) => !folder.vanishing.has(uid));
+    const marked = setsSeen(cmd.items) && !folder.readOnly ? await markSeen(ctx, folder, live) : new Set<number>();
+    if (marked === null) return no('Could not set \\Seen');
+    const missing = uids.length - live.length + (await sendAnswers(ctx, folder, live, cmd, marked));
+    if (missing > 0) return no('Some messages were expunged by another session', { code: 'EXPUNGEISSUED' });
+    return ok(`${cmd.uid ? 'UID FETCH' : 'FETCH'} completed`);
+  },
+};
+
+type FetchCommand = ReturnType<typeof commandOf<'FETCH'>>;
+
+/** Sends one FETCH answer per message; returns how many could not be read (expunged meanwhile). */
+async function sendAnswers(ctx: ImapContext, folder: SelectedFolder, uids: number[], cmd: FetchCommand, marked: Set<number>): Promise<number> {
+  const needed = contentNeeded(cmd.items);
+  const includeModseq = cmd.changedSince !== undefined || (ctx.enabled.has('CONDSTORE') && cmd.items.some((i) => i.name === 'FLAGS'));
+  let missing = 0;
+  for (const uid of uids) {
+    const message = folder.messages.get(uid);
+    if (message === undefined) {
+      missing++;
+      continue;
+    }
+    let content: MessageContent | null = null;
+    let rendered: Map<RenderedItem, Buffer> | undefined;
+    if (needed === 'raw') {
+      content = await loadOrNull(ctx, message.blob, true);
+      if (content === null) {
+        missing++;
+        continue;
+      }
+    } else if (needed === 'structure') {
+      rendered = await renderedOrNull(ctx, message.blob, cmd.items);
+      if (rendered === undefined) {
+        missing++;
+        continue;
+      }
+    }
+    const items = renderFetchItems(message, cmd.items, content, {
+      includeUid: cmd.uid, includeModseq, flags: visibleFlags(folder, message), flagsChanged: marked.has(uid),
+    }, rendered);
+    await ctx.send({ type: 'fetch', seq: sequenceOf(folder, uid), items });
+  }
+  return missing;
+}
+
+async function renderedOrNull(ctx: ImapContext, blob: string, items: FetchCommand['items']): Promise<Map<RenderedItem, Buffer> | undefined> {
+  try {
+    return await loadRendered(ctx.messageReader(), blob, items);
+  } catch (err) {
+    ctx.deps.log.debug({ err, blob }, 'message structure gone (expunged by another session)');
+    return undefined;
+  }
+}
+
+async function loadOrNull(ctx: ImapContext, blob: string, withRaw: boolean): Promise<MessageContent | null> {
+  try {
+    return await loadMessageContent(ctx.messageReader(), blob, withRaw);
+  } catch (err) {
+    ctx.deps.log.debug({ err, blob }, 'message body gone (expunged by another session)');
+    return null;
+  }
+}
+
+/** Sets \Seen on the unseen ones; returns the UIDs whose flags changed, or null on failure. */
+async function markSeen(ctx: ImapContext, folder: SelectedFolder, uids: number[]): Promise<Set<number> | null> {
+  const unseen = uids.filter((uid) => !folder.messages.get(uid)!.flags.includes('\\Seen'));
+  if (unseen.length === 0) return new Set();
+  const reply = await ctx.ask<StoreReply>((replyTo) => ({
+    type: 'store', name: folder.name, session: ctx.id, uids: unseen, operation: 'add', flags: ['\\Seen'], replyTo,
+  }));
+  if (!reply.ok) {
+    ctx.deps.log.warn({ error: reply.error }, 'setting \\Seen failed');
+    return null;
+  }
+  applyFlagUpdates(folder, reply.updated, reply.highestModseq);
+  return new Set(reply.updated.map((m) => m.uid));
+}
+
+/** `* VANISHED (EARLIER)` for the UID FETCH (CHANGEDSINCE m VANISHED) range (RFC 7162 §3.2.6). */
+async function reportVanished(ctx: ImapContext, folder: SelectedFolder, set: FetchCommand['sequence'], since: number): Promise<void> {
+  const largest = Math.max(folder.uidNext - 1, 1);
+  const uids = await vanishedSince(ctx, folder, since, { knownUids: set });
+  const inRange = uids.filter((uid) => sequenceSetContains(set, uid, largest));
+  if (inRange.length > 0) await ctx.send({ type: 'vanished', earlier: true, uids: inRange });
+}
+
+export type { Completion };

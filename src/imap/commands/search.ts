@@ -1,0 +1,60 @@
+// SEARCH and UID SEARCH (RFC 3501 §6.4.4) with ESEARCH RETURN (MIN MAX ALL COUNT) (RFC 4731),
+// SAVE into `$` (RFC 5182) and the MODSEQ answer (RFC 7162). CHARSET is checked by the parser;
+// the number of keys is bounded (imapMaxSearchKeys), each costing a pass over every message.
+import type { ImapResponse, SearchReturnOption } from '../../protocols/imap/types.js';
+import { countSearchKeys, searchFolder, usesModseq, type SearchMatch } from '../search-matcher.js';
+import { bad, commandOf, ok, selectedFolder, SELECTED, type CommandSpec, type ImapContext } from './command.js';
+
+export const search: CommandSpec = {
+  name: 'SEARCH',
+  states: SELECTED,
+  async handle(ctx, command) {
+    const cmd = commandOf(command, 'SEARCH');
+    const folder = selectedFolder(ctx);
+    const limit = ctx.deps.limits.maxSearchKeys;
+    if (countSearchKeys(cmd.criteria) > limit) return bad(`Too many search keys (limit ${limit})`, { code: 'LIMIT' });
+    const withModseq = usesModseq(cmd.criteria);
+    if (withModseq) ctx.enabled.add('CONDSTORE');
+    const matches = await searchFolder(folder, cmd.criteria, ctx.messageReader());
+    const ids = matches.map((m) => (cmd.uid ? m.uid : m.seq));
+    const highest = withModseq && matches.length > 0 ? Math.max(...matches.map((m) => m.modseq)) : undefined;
+    const verb = cmd.uid ? 'UID SEARCH' : 'SEARCH';
+    if (cmd.returnOptions === undefined) {
+      await ctx.send({ type: 'search', ids, ...(highest !== undefined ? { modSeq: highest } : {}) });
+      return ok(`${verb} completed`);
+    }
+    await answerExtended(ctx, cmd.tag, cmd.uid, cmd.returnOptions, matches, ids, highest);
+    return ok(`${verb} completed`);
+  },
+};
+
+async function answerExtended(
+  ctx: ImapContext, tag: string, uid: boolean, options: SearchReturnOption[],
+  matches: SearchMatch[], ids: number[], highest: number | undefined,
+): Promise<void> {
+  const wanted: SearchReturnOption[] = options.length === 0 ? ['ALL'] : options;
+  if (wanted.includes('SAVE')) saveResult(ctx, wanted, matches);
+  const reported = wanted.filter((option) => option !== 'SAVE');
+  if (reported.length === 0) return;
+  const response: Extract<ImapResponse, { type: 'esearch' }> = { type: 'esearch', tag, uid };
+  if (reported.includes('MIN') && ids.length > 0) response.min = Math.min(...ids);
+  if (reported.includes('MAX') && ids.length > 0) response.max = Math.max(...ids);
+  if (reported.includes('COUNT')) response.count = ids.length;
+  if (reported.includes('ALL')) response.all = ids;
+  if (highest !== undefined) response.modSeq = highest;
+  await ctx.send(response);
+}
+
+/** RFC 5182 §2.4: with MIN or MAX only those are saved, otherwise every match. */
+function saveResult(ctx: ImapContext, options: SearchReturnOption[], matches: SearchMatch[]): void {
+  const folder = selectedFolder(ctx);
+  const uids = matches.map((m) => m.uid);
+  if (!options.includes('MIN') && !options.includes('MAX')) {
+    folder.savedUids = uids;
+    return;
+  }
+  const saved = new Set<number>();
+  if (options.includes('MIN') && uids.length > 0) saved.add(uids[0]!);
+  if (options.includes('MAX') && uids.length > 0) saved.add(uids[uids.length - 1]!);
+  folder.savedUids = [...saved].sort((a, b) => a - b);
+}

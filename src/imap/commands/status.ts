@@ -1,0 +1,34 @@
+// STATUS (RFC 3501 §6.3.10) with HIGHESTMODSEQ (RFC 7162), SIZE (RFC 8438) and DELETED.
+import type { StatusItem } from '../../protocols/imap/types.js';
+import type { FolderInfo, FolderReply } from '../../mailbox/imap-messages.js';
+import { AUTHENTICATED, commandOf, failed, folderName, ok, type CommandSpec } from './command.js';
+
+export const status: CommandSpec = {
+  name: 'STATUS',
+  states: AUTHENTICATED,
+  async handle(ctx, command) {
+    const { mailbox, items } = commandOf(command, 'STATUS');
+    const name = folderName(mailbox);
+    const reply = await ctx.ask<FolderReply>((replyTo) => ({ type: 'folder-status', name, replyTo }));
+    if (!reply.ok) return failed(reply);
+    await ctx.send({ type: 'status', mailbox: name, items: statusItems(reply.folder, items) });
+    return ok('STATUS completed');
+  },
+};
+
+export function statusItems(folder: FolderInfo, items: StatusItem[]): Array<[StatusItem, number]> {
+  return items.map((item): [StatusItem, number] => [item, statusValue(folder, item)]);
+}
+
+function statusValue(folder: FolderInfo, item: StatusItem): number {
+  switch (item) {
+    case 'MESSAGES': return folder.messages;
+    case 'RECENT': return folder.recent;
+    case 'UIDNEXT': return folder.uidNext;
+    case 'UIDVALIDITY': return folder.uidValidity;
+    case 'UNSEEN': return folder.unseen;
+    case 'HIGHESTMODSEQ': return folder.highestModseq;
+    case 'SIZE': return folder.bytes;
+    case 'DELETED': return folder.deleted;
+  }
+}

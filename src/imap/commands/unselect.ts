@@ -1,0 +1,13 @@
+// UNSELECT (RFC 3691): leave the selected folder without expunging.
+import type { ImapDoneReply } from '../../mailbox/imap-messages.js';
+import { failed, ok, SELECTED, type CommandSpec } from './command.js';
+
+export const unselect: CommandSpec = {
+  name: 'UNSELECT',
+  states: SELECTED,
+  async handle(ctx) {
+    const reply = await ctx.ask<ImapDoneReply>((replyTo) => ({ type: 'unselect', session: ctx.id, replyTo }));
+    ctx.unselect();
+    return reply.ok ? ok('UNSELECT completed') : failed(reply);
+  },
+};

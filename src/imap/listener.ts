@@ -1,0 +1,150 @@
+// The IMAP listener: plain (with STARTTLS when a certificate is configured) or implicit
+// TLS (IMAPS); per-address connection limits; one session actor per connection, whose
+// crash closes only that connection. close() sends `* BYE server shutting down`.
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Ref } from 'nact';
+import type { ServerConfig } from '../config/config.js';
+import { ImapSession, type SessionMessage } from './session.js';
+import { IMAP_LIMITS, type ImapSessionDeps } from './deps.js';
+import { dispatch, spawn, stop } from '../core/supervision.js';
+import type { RunningListener } from '../smtp/listener.js';
+import type { HandoffState } from '../transport/handoff.js';
+import { literalBudgetOf } from './literal-budget.js';
+import type { TlsSource } from '../net/tls-material.js';
+
+export interface ImapListenerOptions {
+  port: number;
+  implicitTls: boolean;
+}
+
+export type ImapListenerDeps = Omit<ImapSessionDeps, 'limits' | 'allowPlaintextAuth' | 'secureContext' | 'literalBudget'>;
+
+const SHUTDOWN_GRACE_MS = 2000;
+
+export async function startImapListener(
+  options: ImapListenerOptions, config: ServerConfig, parent: Ref<unknown>, deps: ImapListenerDeps,
+  tlsSource: TlsSource | null = null,
+): Promise<RunningListener> {
+  if (options.implicitTls && !tlsSource) throw new Error('imaps: implicit TLS needs tls.key and tls.cert');
+  const sessionDeps: ImapSessionDeps = {
+    ...deps,
+    limits: {
+      ...IMAP_LIMITS,
+      idleTimeoutMs: config.imapIdleTimeout * 1000,
+      loginTimeoutMs: config.imapLoginTimeout * 1000,
+      maxSearchKeys: config.imapMaxSearchKeys,
+      outputBufferBytes: config.imapOutputBuffer,
+      outputStallMs: config.imapOutputStall * 1000,
+      maxLineLength: config.imapMaxLineLength,
+      maxLiteralSize: config.imapMaxLiteralSize,
+      maxAppendSize: config.maxMessageSize,
+    },
+    allowPlaintextAuth: config.allowPlaintextAuth,
+    literalBudget: literalBudgetOf(config),
+  };
+  // STARTTLS reads the context when a client asks, so it is always the current one.
+  if (tlsSource && !options.implicitTls) Object.defineProperty(sessionDeps, 'secureContext', { get: () => tlsSource.context, enumerable: true });
+  const sessions = new Map<ImapSession, Ref<SessionMessage>>();
+  let count = 0;
+  let closing = false;
+  const log = deps.log;
+
+  const accept = (socket: net.Socket): void => {
+    const address = socket.remoteAddress ?? 'unknown';
+    socket.on('error', () => undefined);
+    if (closing) {
+      socket.end('* BYE server shutting down\r\n');
+      return;
+    }
+    const refusal = deps.limiter.acquire(address, 'imap');
+    if (refusal !== null) {
+      log.warn({ remoteAddress: address, refusal }, 'imap connection refused: too many connections');
+      socket.end(refusal === 'total' ? '* BYE Too many connections\r\n' : '* BYE Too many connections from your address\r\n');
+      return;
+    }
+    const { session, ref } = serve(socket, address);
+    session.attach(ref);
+  };
+
+  /** A logged-in connection another worker handed off: continues without a greeting. */
+  const adopt = (socket: net.Socket, state: HandoffState): string | null => {
+    if (closing) return 'imap listener closing';
+    const user = deps.directory.cache.user(state.user);
+    if (user === undefined) return `unknown user ${state.user}`;
+    const refusal = deps.limiter.acquire(state.remoteAddress, 'imap');
+    if (refusal !== null) return refusal === 'total' ? 'too many imap connections' : 'too many connections from this address';
+    socket.on('error', () => undefined);
+    const { session, ref } = serve(socket, state.remoteAddress);
+    session.attachHandedOff(ref, user, Buffer.from(state.pending, 'base64'));
+    return null;
+  };
+
+  /** A session actor for a connection whose limiter slot is taken; the slot is freed when it ends. */
+  const serve = (socket: net.Socket, address: string): { session: ImapSession; ref: Ref<SessionMessage> } => {
+    socket.setNoDelay(true);
+    const session = new ImapSession(socket, sessionDeps);
+    const ref = spawnSessionActor(parent, `imap-${options.implicitTls ? 's' : ''}${++count}`, session);
+    sessions.set(session, ref);
+    void session.closed.then(() => {
+      sessions.delete(session);
+      deps.limiter.release(address, 'imap');
+      stop(ref);
+    });
+    return { session, ref };
+  };
+
+  const server = options.implicitTls && tlsSource
+    ? implicitTlsServer(tlsSource, accept, log)
+    : net.createServer(accept);
+  server.on('error', (err) => log.error({ err }, 'imap listener error'));
+  const port = await listen(server, options.port, config.bind);
+  log.info({ port, implicitTls: options.implicitTls }, 'imap listening');
+
+  return {
+    port,
+    sessions: () => sessions.size,
+    adopt,
+    async close() {
+      closing = true;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const ref of sessions.values()) dispatch(ref, { type: 'shutdown' });
+      await Promise.race([
+        Promise.all([...sessions.keys()].map((session) => session.closed)),
+        new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref()),
+      ]);
+      for (const session of sessions.keys()) session.destroy();
+      await stopped;
+    },
+  };
+}
+
+function spawnSessionActor(parent: Ref<unknown>, name: string, session: ImapSession): Ref<SessionMessage> {
+  return spawn(parent, async (state: undefined, message: SessionMessage) => {
+    await session.handle(message);
+    return state;
+  }, name, {
+    onCrash: (_message, err, ctx) => {
+      session.abort(err);
+      return ctx.stop;
+    },
+  }) as Ref<SessionMessage>;
+}
+
+function listen(server: net.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as net.AddressInfo).port);
+    });
+  });
+}
+
+/** IMAPS: new handshakes use the current certificate once it is reloaded; open sessions keep theirs. */
+function implicitTlsServer(source: TlsSource, accept: (socket: net.Socket) => void, log: ImapListenerDeps['log']): tls.Server {
+  const server = tls.createServer({ ...source.options }, accept);
+  server.on('tlsClientError', (err) => log.debug({ err }, 'imaps handshake failed'));
+  source.onReload(() => server.setSecureContext({ ...source.options }));
+  return server;
+}

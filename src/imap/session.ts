@@ -1,0 +1,791 @@
+// One IMAP connection's session: the state machine (NOT AUTHENTICATED → AUTHENTICATED →
+// SELECTED → LOGOUT), the selected folder's view, and the FolderEvents the mailbox actor
+// pushes, reported with correct sequence numbers where RFC 3501 §7.4.1 allows.
+import type net from 'node:net';
+import tls from 'node:tls';
+import zlib from 'node:zlib';
+import { randomUUID } from 'node:crypto';
+import type { Ref } from 'nact';
+import type { Logger } from '../core/logger.js';
+import type { UserRecord } from '../directory/records.js';
+import { ImapParser } from '../protocols/imap/parser.js';
+import { writeResponse, fetchFlags, fetchModSeq, fetchNumber } from '../protocols/imap/writer.js';
+import type {
+  ContinuationEvent, FetchResponseItem, ImapCommand, ImapParserEvent, ImapResponse, ParseErrorEvent,
+} from '../protocols/imap/types.js';
+import type { FolderEvent, FolderEventMessage, ImapDoneReply, MailboxImapRequest, MessageView } from '../mailbox/imap-messages.js';
+import type { MailboxRequest } from '../mailbox/messages.js';
+import {
+  commandFailure, type AwaitLine, type CommandResult, type Completion, type ImapContext, type SelectedFolder, type SessionState,
+} from './commands/command.js';
+import { COMMANDS } from './commands/index.js';
+import type { ImapSessionDeps } from './deps.js';
+import type { MessageReader } from './fetch-items.js';
+import { dispatch as dispatchMessage } from '../core/supervision.js';
+import { holdWritesUntilIdle } from '../core/write-batching.js';
+import { sequenceOf, unannouncedKeywords, visibleFlags } from './view.js';
+
+export type SessionMessage =
+  | { type: 'start' }
+  /** The next chunk of the inbox is ready. */
+  | { type: 'input' }
+  | FolderEventMessage
+  | { type: 'idle-check' }
+  | { type: 'shutdown' }
+  | { type: 'socket-closed' };
+
+/** Thrown to unwind a command when the connection is gone. */
+export class SessionClosedError extends Error {
+  constructor() {
+    super('IMAP session closed');
+  }
+}
+
+const BASE_CAPABILITIES = [
+  'IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'MOVE',
+  'CHILDREN', 'LIST-EXTENDED', 'LIST-STATUS', 'SPECIAL-USE', 'CONDSTORE', 'QRESYNC', 'ESEARCH', 'SEARCHRES',
+  'QUOTA', 'QUOTA=RES-STORAGE', 'STATUS=SIZE', 'COMPRESS=DEFLATE',
+];
+
+const NO_EXPUNGE_DURING = new Set(['FETCH', 'STORE', 'SEARCH']);
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+interface LineWaiter {
+  command: ImapCommand;
+  handler: AwaitLine['awaitLine'];
+}
+
+const COMMAND_CORK_BYTES = 256 * 1024;
+/** Input read and dropped after the session closed, before the socket is no longer read. */
+const DISCARD_AFTER_CLOSE_BYTES = 64 * 1024;
+
+export class ImapSession implements ImapContext {
+  readonly id = randomUUID();
+  state: SessionState = 'not-authenticated';
+  user: UserRecord | null = null;
+  selected: SelectedFolder | null = null;
+  readonly enabled = new Set<string>();
+  tlsActive: boolean;
+  readonly remoteAddress: string;
+  eventRef!: Ref<unknown>;
+  /** Resolves once the connection is closed and the session cleaned up. */
+  readonly closed: Promise<void>;
+
+  private socket: net.Socket;
+  /** Where input comes from: the socket, or the inflater under COMPRESS; paused when too much waits. */
+  private inputSource: NodeJS.ReadableStream;
+  /** COMPRESS=DEFLATE (RFC 4978): responses go through this stream into the socket. */
+  private deflate: zlib.DeflateRaw | null = null;
+  /** COMPRESS: the client's compressed input is inflated here, paused while its output waits. */
+  private inflate: zlib.InflateRaw | null = null;
+  /** COMPRESS: a flush of the compressor is scheduled for when the event loop is idle. */
+  private flushPending = false;
+  /** The socket corked for the command being run (see holdOutputForCommand). */
+  private commandCork: net.Socket | null = null;
+  private parser: ImapParser;
+  private pendingEvents: FolderEvent[] = [];
+  private lineWaiter: LineWaiter | null = null;
+  private idling = false;
+  private finished = false;
+  private utf8 = false;
+  /** Chunks received and not yet handled by the actor, oldest first (one 'input' message each). */
+  private readonly inbox: Buffer[] = [];
+  private queuedInput = 0;
+  /** Bytes of the current command's literals, taken from the process's literal budget. */
+  private literalBytesHeld = 0;
+  private bytesAfterClose = 0;
+  private lastInput = Date.now();
+  private readonly startedAt = Date.now();
+  private idleTimer: NodeJS.Timeout | undefined;
+  private resolveClosed!: () => void;
+  private sessionLog: Logger | null = null;
+
+  constructor(socket: net.Socket, readonly deps: ImapSessionDeps) {
+    this.socket = socket;
+    this.inputSource = socket;
+    this.tlsActive = socket instanceof tls.TLSSocket;
+    this.remoteAddress = socket.remoteAddress ?? 'unknown';
+    this.parser = this.newParser();
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+  }
+
+  /** Made on first use: most idle sessions never log, and a child logger per connection costs memory. */
+  private get log(): Logger {
+    this.sessionLog ??= this.deps.log.child({ session: this.id, remoteAddress: this.remoteAddress });
+    return this.sessionLog;
+  }
+
+  get canStartTls(): boolean {
+    return !this.tlsActive && this.deps.secureContext !== undefined;
+  }
+
+  get plaintextAuthAllowed(): boolean {
+    return this.tlsActive || isLoopback(this.remoteAddress) || this.deps.allowPlaintextAuth;
+  }
+
+  private newParser(): ImapParser {
+    const { maxLineLength, maxLiteralSize, maxAppendSize } = this.deps.limits;
+    return new ImapParser({ maxLineLength, maxLiteralSize, maxAppendSize, utf8Accept: this.utf8, reportNonSynchronizing: true });
+  }
+
+  // ---------------------------------------------------------------- actor side
+
+  /** Connects the socket to the session actor `ref` and greets the client. */
+  attach(ref: Ref<SessionMessage>): void {
+    this.connect(ref);
+    this.dispatchTo({ type: 'start' });
+  }
+
+  /**
+   * Continues a session another worker handed off after LOGIN: already authenticated,
+   * its tagged OK (with the capabilities) already sent there. `pending` is what the
+   * client sent after that the other worker did not process; it is handled first.
+   */
+  attachHandedOff(ref: Ref<SessionMessage>, user: UserRecord, pending: Buffer): void {
+    this.loggedIn(user);
+    this.connect(ref);
+    // Socket data only arrives on a later turn of the event loop: these bytes come first.
+    if (pending.length > 0) this.receive(pending);
+  }
+
+  private connect(ref: Ref<SessionMessage>): void {
+    this.eventRef = ref as Ref<unknown>;
+    this.listenTo(this.socket, ref);
+    const { idleTimeoutMs, loginTimeoutMs, literalStallMs } = this.deps.limits;
+    const shortest = Math.min(idleTimeoutMs, loginTimeoutMs, literalStallMs);
+    const every = Math.max(50, Math.min(30_000, Math.floor(shortest / 4)));
+    this.idleTimer = setInterval(() => this.dispatchTo({ type: 'idle-check' }), every);
+    this.idleTimer.unref();
+  }
+
+  private dispatchTo(message: SessionMessage): void {
+    if (this.finished) return;
+    dispatchMessage(this.eventRef as Ref<SessionMessage>, message);
+  }
+
+  private listenTo(socket: net.Socket, ref: Ref<SessionMessage>): void {
+    this.inputSource = socket;
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('close', () => dispatchMessage(ref, { type: 'socket-closed' }));
+    socket.on('error', (err) => this.log.debug({ err }, 'imap socket error'));
+  }
+
+  /** Queues client bytes for the actor; the input source pauses while too much waits. */
+  private receive(chunk: Buffer): void {
+    if (this.finished) {
+      this.discardAfterClose(chunk.length);
+      return;
+    }
+    this.inbox.push(chunk);
+    this.queuedInput += chunk.length;
+    if (this.queuedInput > this.deps.limits.inputQueueBytes) this.inputSource.pause();
+    dispatchMessage(this.eventRef as Ref<SessionMessage>, { type: 'input' });
+  }
+
+  /**
+   * A closing session reads on only to see the client's FIN; a client still sending
+   * (the rest of a refused literal) is no longer read at all.
+   */
+  private discardAfterClose(bytes: number): void {
+    this.bytesAfterClose += bytes;
+    if (this.bytesAfterClose > DISCARD_AFTER_CLOSE_BYTES) this.inputSource.pause();
+  }
+
+  /** The session actor's handler: one message at a time. */
+  async handle(message: SessionMessage): Promise<void> {
+    try {
+      await this.handleMessage(message);
+    } catch (err) {
+      if (err instanceof SessionClosedError) return;
+      throw err;
+    }
+  }
+
+  private async handleMessage(message: SessionMessage): Promise<void> {
+    if (this.finished) return;
+    switch (message.type) {
+      case 'start':
+        return this.send({ type: 'untagged', status: 'OK', code: { code: 'CAPABILITY', capabilities: this.capabilities() }, text: 'ternmail IMAP ready' });
+      case 'input':
+        return this.onInput();
+      case 'folder-event':
+        return this.onFolderEvent(message.event);
+      case 'idle-check':
+        return this.checkIdle();
+      case 'shutdown':
+        return this.bye('server shutting down');
+      case 'socket-closed':
+        return this.cleanup();
+    }
+  }
+
+  /** After a crash of the session actor: tell the client and drop the connection. */
+  abort(err: unknown): void {
+    this.log.error({ err }, 'imap session crashed');
+    if (!this.finished && this.socket.writable) this.socket.write('* BYE Internal server error\r\n');
+    this.socket.destroy();
+    void this.cleanup();
+  }
+
+  /** Drops the connection without a goodbye (shutdown grace period over). */
+  destroy(): void {
+    this.socket.destroy();
+    void this.cleanup();
+  }
+
+  /**
+   * Before login the short login timeout counts from the connection's start (RFC 9051 §5.4
+   * allows a shorter one there; a client sending a byte now and then must not hold the
+   * connection), after it the idle timeout counts from the last input.
+   */
+  private async checkIdle(): Promise<void> {
+    if (this.state === 'not-authenticated' ? this.loginTimedOut() : this.idleTimedOut()) {
+      this.log.info({ user: this.user?.address, state: this.state }, 'imap autologout after idle timeout');
+      await this.bye('Autologout; idle for too long');
+    }
+  }
+
+  private loginTimedOut(): boolean {
+    return Date.now() - this.startedAt >= this.deps.limits.loginTimeoutMs;
+  }
+
+  /** Between messages, held literal bytes mean a literal is being received: it may stall less long. */
+  private idleTimedOut(): boolean {
+    const { idleTimeoutMs, literalStallMs } = this.deps.limits;
+    const allowed = this.literalBytesHeld > 0 ? Math.min(idleTimeoutMs, literalStallMs) : idleTimeoutMs;
+    return Date.now() - this.lastInput >= allowed;
+  }
+
+  private async bye(text: string): Promise<void> {
+    try {
+      await this.send({ type: 'untagged', status: 'BYE', text });
+    } finally {
+      this.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- input
+
+  private async onInput(): Promise<void> {
+    const chunk = this.inbox.shift();
+    if (chunk === undefined) return;
+    this.queuedInput -= chunk.length;
+    if (this.inputSource.isPaused() && this.queuedInput < this.deps.limits.inputQueueBytes / 4) this.inputSource.resume();
+    this.lastInput = Date.now();
+    this.parser.push(chunk);
+    for (;;) {
+      if (this.finished) return;
+      const event = this.parser.next();
+      if (event === undefined) return;
+      await this.onParserEvent(event);
+    }
+  }
+
+  private async onParserEvent(event: ImapParserEvent): Promise<void> {
+    switch (event.type) {
+      case 'command':
+        try {
+          return await this.runCommand(event.command);
+        } finally {
+          this.releaseLiterals();
+        }
+      case 'continuation':
+        return this.onLiteralAnnounced(event);
+      case 'error':
+        this.releaseLiterals();
+        return this.onParseError(event);
+      case 'line':
+        return this.onLine(event.line);
+    }
+  }
+
+  /**
+   * A literal is admitted before any of its bytes is buffered: before login only small
+   * ones (LOGIN, AUTHENTICATE), and only while the process's literal budget allows. A
+   * refused LITERAL+ is already on its way and nothing after it can be trusted: the
+   * connection is closed.
+   */
+  private async onLiteralAnnounced(event: ContinuationEvent): Promise<void> {
+    const refusal = this.literalRefusal(event.size);
+    if (refusal === null) {
+      if (event.nonSynchronizing !== true) await this.send({ type: 'continuation', text: 'Ready for literal data' });
+      return;
+    }
+    this.releaseLiterals();
+    this.log.warn({ size: event.size, command: event.command, state: this.state, refusal }, 'imap literal refused');
+    if (event.nonSynchronizing === true) {
+      await this.send({ type: 'tagged', tag: event.tag, status: 'BAD', code: { code: refusal === 'budget' ? 'LIMIT' : 'TOOBIG' }, text: 'Literal refused' });
+      await this.bye('Literal refused; closing connection');
+      return;
+    }
+    this.parser.abortCommand();
+    const answer = refusal === 'budget'
+      ? { code: { code: 'LIMIT' as const }, text: 'Server busy, literal refused; try again later' }
+      : { code: { code: 'TOOBIG' as const }, text: 'Literal too big before authentication' };
+    await this.send({ type: 'tagged', tag: event.tag, status: 'NO', ...answer });
+  }
+
+  /** Why a literal of `size` bytes cannot be taken now, or null once its bytes are reserved. */
+  private literalRefusal(size: number): 'pre-auth' | 'budget' | null {
+    if (this.state === 'not-authenticated' && this.literalBytesHeld + size > this.deps.limits.maxPreAuthLiteral) return 'pre-auth';
+    const budget = this.deps.literalBudget;
+    if (budget !== undefined && !budget.tryReserve(size)) return 'budget';
+    this.literalBytesHeld += size;
+    return null;
+  }
+
+  /** The current command's literals are no longer held (it ran, failed to parse, or was refused). */
+  private releaseLiterals(): void {
+    if (this.literalBytesHeld === 0) return;
+    this.deps.literalBudget?.release(this.literalBytesHeld);
+    this.literalBytesHeld = 0;
+  }
+
+  private async onParseError(event: ParseErrorEvent): Promise<void> {
+    if (this.lineWaiter !== null) this.endLineWait();
+    const code = event.code === undefined ? undefined : event.code === 'BADCHARSET'
+      ? { code: 'BADCHARSET' as const, charsets: ['UTF-8', 'US-ASCII'] } : { code: event.code };
+    if (event.tag === null) {
+      await this.send({ type: 'untagged', status: 'BAD', ...(code ? { code } : {}), text: event.text });
+    } else {
+      await this.send({ type: 'tagged', tag: event.tag, status: event.response, ...(code ? { code } : {}), text: event.text });
+    }
+    if (this.isDecompressionBomb(event)) await this.bye('Compressed input too large; closing connection');
+  }
+
+  /**
+   * Under COMPRESS an over-long line or literal costs the client a few bytes and us the
+   * inflating of all of it: rather than skip it, the connection is closed.
+   */
+  private isDecompressionBomb(event: ParseErrorEvent): boolean {
+    return this.inflate !== null && (event.code === 'LIMIT' || event.code === 'TOOBIG') && !this.finished;
+  }
+
+  private endLineWait(): void {
+    this.lineWaiter = null;
+    this.idling = false;
+  }
+
+  private async onLine(line: string): Promise<void> {
+    const waiter = this.lineWaiter;
+    this.lineWaiter = null;
+    if (waiter === null) return;
+    const result = await this.guarded(() => waiter.handler(line));
+    await this.complete(waiter.command, result);
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  private async runCommand(command: ImapCommand): Promise<void> {
+    const spec = COMMANDS.get(command.name);
+    if (spec === undefined) {
+      await this.send({ type: 'tagged', tag: command.tag, status: 'BAD', text: `${command.name} is not supported` });
+      return;
+    }
+    if (!spec.states.includes(this.state)) {
+      const text = `${command.name} is not valid in the ${this.state} state`;
+      await this.send({ type: 'tagged', tag: command.tag, status: 'BAD', text });
+      return;
+    }
+    this.holdOutputForCommand();
+    try {
+      const result = await this.guarded(() => spec.handle(this, command));
+      await this.complete(command, result);
+    } finally {
+      this.releaseCommandOutput();
+    }
+  }
+
+  /**
+   * A command's responses (a FETCH of 500 messages) leave in as few sends as possible:
+   * the socket stays corked until the command completes, or until a quarter MiB waits.
+   */
+  private holdOutputForCommand(): void {
+    if (this.commandCork !== null || this.deflate !== null) return;
+    this.commandCork = this.socket;
+    this.socket.cork();
+  }
+
+  private releaseCommandOutput(): void {
+    const socket = this.commandCork;
+    this.commandCork = null;
+    socket?.uncork();
+  }
+
+  private flushLargeCommandOutput(): void {
+    const socket = this.commandCork;
+    if (socket === null || socket.writableLength < COMMAND_CORK_BYTES) return;
+    socket.uncork();
+    socket.cork();
+  }
+
+  private async guarded(run: () => Promise<CommandResult>): Promise<CommandResult> {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof SessionClosedError) throw err;
+      this.log.error({ err }, 'imap command failed');
+      return commandFailure(err);
+    }
+  }
+
+  private async complete(command: ImapCommand, result: CommandResult): Promise<void> {
+    if ('awaitLine' in result) {
+      this.lineWaiter = { command, handler: result.awaitLine };
+      this.parser.expectRawLine();
+      return;
+    }
+    await this.finish(command, result);
+  }
+
+  private async finish(command: ImapCommand, completion: Completion): Promise<void> {
+    if (this.state === 'selected') await this.flushEvents(this.expungeAllowedAfter(command));
+    const { status, text, code } = completion;
+    await this.send({ type: 'tagged', tag: command.tag, status, text, ...(code ? { code } : {}) });
+    if (completion.after) await completion.after();
+  }
+
+  private expungeAllowedAfter(command: ImapCommand): boolean {
+    if (!NO_EXPUNGE_DURING.has(command.name)) return true;
+    return 'uid' in command && command.uid;
+  }
+
+  // ---------------------------------------------------------------- output
+
+  async send(response: ImapResponse): Promise<void> {
+    if (this.finished || this.socket.destroyed) throw new SessionClosedError();
+    const bytes = writeResponse(response, { utf8: this.utf8 });
+    if (this.commandCork === null) this.holdOutputUntilIdle();
+    if (this.deflate === null) this.socket.write(bytes);
+    else this.deflate.write(bytes);
+    this.flushLargeCommandOutput();
+    if (this.bufferedOutput() > this.deps.limits.outputBufferBytes) await this.waitForDrain();
+  }
+
+  /**
+   * The responses written while handling one event (a FETCH of 500 messages) leave in
+   * as few sends as possible: the socket is corked (or the compressor not flushed)
+   * until the event loop is idle.
+   */
+  private holdOutputUntilIdle(): void {
+    const deflate = this.deflate;
+    if (deflate === null) {
+      holdWritesUntilIdle(this.socket);
+      return;
+    }
+    if (this.flushPending) return;
+    this.flushPending = true;
+    setImmediate(() => {
+      this.flushPending = false;
+      if (!deflate.destroyed) deflate.flush(zlib.constants.Z_SYNC_FLUSH);
+    });
+  }
+
+  private bufferedOutput(): number {
+    const compressing = this.deflate === null ? 0 : this.deflate.writableLength + this.deflate.readableLength;
+    return this.socket.writableLength + compressing;
+  }
+
+  /** Bounded output: a client that stops reading is disconnected, never buffered for. */
+  private waitForDrain(): Promise<void> {
+    const socket = this.socket;
+    const output: NodeJS.EventEmitter = this.deflate ?? socket;
+    return new Promise<void>((resolve, reject) => {
+      const done = (error?: Error): void => {
+        clearTimeout(timer);
+        output.off('drain', onDrain);
+        socket.off('close', onClose);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onDrain = (): void => done();
+      const onClose = (): void => done(new SessionClosedError());
+      const timer = setTimeout(() => {
+        this.log.warn({ buffered: this.bufferedOutput(), user: this.user?.address }, 'imap client is not reading; closing');
+        socket.destroy();
+        void this.cleanup();
+        done(new SessionClosedError());
+      }, this.deps.limits.outputStallMs);
+      output.on('drain', onDrain);
+      socket.on('close', onClose);
+    });
+  }
+
+  // ---------------------------------------------------------------- context for commands
+
+  capabilities(): string[] {
+    const caps = [...BASE_CAPABILITIES];
+    if (this.state !== 'not-authenticated') return caps;
+    if (this.canStartTls) caps.push('STARTTLS');
+    if (this.plaintextAuthAllowed) caps.push('AUTH=PLAIN');
+    else caps.push('LOGINDISABLED');
+    return caps;
+  }
+
+  ask<R>(build: (replyTo: Ref<R>) => MailboxImapRequest): Promise<R> {
+    if (this.user === null) throw new Error('mailbox request before login');
+    const asRequest = build as unknown as (replyTo: Ref<R>) => MailboxRequest;
+    return this.deps.mailboxes.ask<R>(this.user.mailboxId, asRequest, this.deps.limits.mailboxAskMs);
+  }
+
+  messageReader(): MessageReader {
+    if (this.user === null) throw new Error('message read before login');
+    const { mailboxId } = this.user;
+    const { mailboxes } = this.deps;
+    return {
+      readAll: (sha) => mailboxes.readAll(mailboxId, sha),
+      structure: (sha) => mailboxes.structure(mailboxId, sha),
+    };
+  }
+
+  loggedIn(user: UserRecord): void {
+    this.user = user;
+    this.state = 'authenticated';
+    this.deps.mailboxes.pin(user.mailboxId);
+  }
+
+  /**
+   * Right after login: passes a plain connection to the worker holding the mailbox, if
+   * that is another one. Once it took over, this session ends without writing anything
+   * more (the client never notices); otherwise it goes on here.
+   */
+  async handOffToOwner(): Promise<void> {
+    const handoff = this.deps.handoff;
+    const user = this.user;
+    if (handoff === undefined || user === null || this.tlsActive || this.deflate !== null) return;
+    this.releaseCommandOutput();
+    const moved = await handoff.offer({
+      protocol: 'imap', socket: this.socket, user: user.address, mailboxId: user.mailboxId, remoteAddress: this.remoteAddress,
+      unread: () => this.unreadInput(),
+    });
+    if (!moved) return;
+    await this.cleanup();
+    // Only this process's descriptor: the connection lives on in the other worker.
+    this.socket.destroy();
+  }
+
+  /** What the client sent that this session has not processed, or null mid-command. */
+  private unreadInput(): Buffer | null {
+    const unparsed = this.parser.unconsumed();
+    return unparsed === null ? null : Buffer.concat([unparsed, ...this.inbox]);
+  }
+
+  select(folder: SelectedFolder): void {
+    this.selected = folder;
+    this.pendingEvents = [];
+    this.state = 'selected';
+  }
+
+  unselect(): void {
+    this.selected = null;
+    this.pendingEvents = [];
+    this.state = 'authenticated';
+  }
+
+  async flushEvents(allowExpunge: boolean): Promise<void> {
+    while (this.pendingEvents.length > 0 && this.selected !== null) {
+      const event = this.pendingEvents[0]!;
+      if (event.kind === 'expunged' && !allowExpunge) return;
+      this.pendingEvents.shift();
+      await this.applyEvent(this.selected, event);
+    }
+  }
+
+  async announceKeywords(messages: MessageView[]): Promise<void> {
+    const folder = this.selected;
+    if (folder === null) return;
+    const fresh = unannouncedKeywords(folder, messages);
+    if (fresh.length === 0) return;
+    folder.flagList = [...folder.flagList, ...fresh.sort()];
+    await this.send({ type: 'flags', flags: folder.flagList });
+    const permanent = folder.readOnly ? [] : [...folder.flagList, '\\*'];
+    await this.send({ type: 'untagged', status: 'OK', code: { code: 'PERMANENTFLAGS', flags: permanent }, text: 'Flags permitted' });
+  }
+
+  async reportExpunged(uids: number[]): Promise<void> {
+    const folder = this.selected;
+    if (folder === null) return;
+    const present = [...new Set(uids)].filter((uid) => folder.messages.has(uid)).sort((a, b) => a - b);
+    if (present.length === 0) return;
+    if (this.enabled.has('QRESYNC')) {
+      for (const uid of present) this.forget(folder, uid, sequenceOf(folder, uid));
+      await this.send({ type: 'vanished', earlier: false, uids: present });
+      return;
+    }
+    for (const uid of present) {
+      const seq = sequenceOf(folder, uid);
+      this.forget(folder, uid, seq);
+      await this.send({ type: 'expunge', seq });
+    }
+  }
+
+  private forget(folder: SelectedFolder, uid: number, seq: number): void {
+    folder.uids.splice(seq - 1, 1);
+    folder.messages.delete(uid);
+    folder.recent.delete(uid);
+    folder.vanishing.delete(uid);
+  }
+
+  async startTls(): Promise<void> {
+    const secureContext = this.deps.secureContext;
+    if (secureContext === undefined) throw new Error('STARTTLS without a certificate');
+    const plain = this.socket;
+    plain.removeAllListeners('data');
+    const secure = new tls.TLSSocket(plain, { isServer: true, secureContext });
+    this.socket = secure;
+    this.tlsActive = true;
+    // Anything pipelined after STARTTLS arrived in plaintext: an injection, dropped (RFC 3501 §6.2.1).
+    this.discardPendingInput('STARTTLS');
+    this.listenTo(secure, this.eventRef as Ref<SessionMessage>);
+  }
+
+  get compressionActive(): boolean {
+    return this.deflate !== null;
+  }
+
+  /**
+   * From now on both directions are raw DEFLATE streams (RFC 4978 §3). Inflating is paced
+   * by the session: the inflater pauses while its output waits, so a small compressed
+   * bomb never expands beyond the input queue bound, and its lines meet the line limit.
+   */
+  startCompression(): void {
+    const socket = this.socket;
+    socket.removeAllListeners('data');
+    // The client must wait for the tagged OK (RFC 4978 §3): bytes sent before it are dropped.
+    this.discardPendingInput('COMPRESS');
+    const inflate = zlib.createInflateRaw();
+    const deflate = zlib.createDeflateRaw();
+    socket.on('data', (chunk: Buffer) => {
+      if (!inflate.write(chunk)) socket.pause();
+    });
+    inflate.on('drain', () => socket.resume());
+    inflate.on('data', (chunk: Buffer) => this.receive(chunk));
+    inflate.on('error', (err) => {
+      this.log.info({ err }, 'invalid compressed input; closing');
+      socket.destroy();
+    });
+    deflate.pipe(socket);
+    this.deflate = deflate;
+    this.inflate = inflate;
+    this.inputSource = inflate;
+    if (socket.isPaused()) socket.resume();
+  }
+
+  /** Drops input received and not yet run: it was sent before a STARTTLS or COMPRESS took effect. */
+  private discardPendingInput(reason: 'STARTTLS' | 'COMPRESS'): void {
+    const dropped = this.parser.bufferedBytes + this.queuedInput;
+    this.inbox.length = 0;
+    this.queuedInput = 0;
+    this.parser = this.newParser();
+    if (dropped > 0) this.log.warn({ dropped, reason, remoteAddress: this.remoteAddress }, `imap input sent after ${reason} and before it took effect dropped`);
+  }
+
+  enableUtf8(): void {
+    this.utf8 = true;
+    this.parser.utf8Accept = true;
+  }
+
+  beginIdle(): void {
+    this.idling = true;
+  }
+
+  endIdle(): void {
+    this.idling = false;
+  }
+
+  /** Ends the connection after the last response (LOGOUT, BYE). */
+  close(): void {
+    if (this.finished) return;
+    this.state = 'logout';
+    if (this.deflate !== null) this.deflate.end();
+    else this.socket.end();
+    const socket = this.socket;
+    setTimeout(() => socket.destroy(), 2000).unref();
+    void this.cleanup();
+  }
+
+  private async cleanup(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    clearInterval(this.idleTimer);
+    this.releaseLiterals();
+    this.inflate?.destroy();
+    const user = this.user;
+    try {
+      if (user !== null && this.selected !== null) {
+        await this.deps.mailboxes.ask<ImapDoneReply>(user.mailboxId, ((replyTo: Ref<ImapDoneReply>) => ({
+          type: 'unselect', session: this.id, replyTo,
+        })) as never, this.deps.limits.mailboxAskMs);
+      }
+    } catch (err) {
+      this.log.debug({ err }, 'unselect at logout failed');
+    } finally {
+      if (user !== null) this.deps.mailboxes.unpin(user.mailboxId);
+      this.selected = null;
+      this.resolveClosed();
+    }
+  }
+
+  // ---------------------------------------------------------------- folder events
+
+  private async onFolderEvent(event: FolderEvent): Promise<void> {
+    const folder = this.selected;
+    if (folder === null || event.folder !== folder.name) return;
+    if (event.kind === 'expunged') for (const uid of event.uids) if (folder.messages.has(uid)) folder.vanishing.add(uid);
+    this.pendingEvents.push(event);
+    if (this.idling) await this.flushEvents(true);
+  }
+
+  /** Applies one event to the view and tells the client; replays of what SELECT already saw are ignored. */
+  private async applyEvent(folder: SelectedFolder, event: FolderEvent): Promise<void> {
+    switch (event.kind) {
+      case 'added':
+        return this.applyAdded(folder, event);
+      case 'flags':
+        folder.highestModseq = Math.max(folder.highestModseq, event.highestModseq);
+        await this.announceKeywords(event.messages);
+        for (const message of event.messages) await this.applyFlags(folder, message);
+        return;
+      case 'expunged':
+        folder.highestModseq = Math.max(folder.highestModseq, event.highestModseq);
+        return this.reportExpunged(event.uids);
+      case 'gone':
+        // Dovecot does the same: the client's view cannot be kept consistent.
+        return this.bye('Selected mailbox was deleted or renamed');
+    }
+  }
+
+  private async applyAdded(folder: SelectedFolder, event: Extract<FolderEvent, { kind: 'added' }>): Promise<void> {
+    const last = folder.uids.length > 0 ? folder.uids[folder.uids.length - 1]! : 0;
+    const fresh = event.messages.filter((m) => m.uid > last).sort((a, b) => a.uid - b.uid);
+    folder.uidNext = Math.max(folder.uidNext, event.uidNext);
+    folder.highestModseq = Math.max(folder.highestModseq, event.highestModseq);
+    if (fresh.length === 0) return;
+    await this.announceKeywords(fresh);
+    for (const message of fresh) {
+      folder.uids.push(message.uid);
+      folder.messages.set(message.uid, message);
+      if (event.recentTo === this.id) folder.recent.add(message.uid);
+    }
+    await this.send({ type: 'exists', count: folder.uids.length });
+    await this.send({ type: 'recent', count: folder.recent.size });
+  }
+
+  private async applyFlags(folder: SelectedFolder, update: MessageView): Promise<void> {
+    const known = folder.messages.get(update.uid);
+    if (known === undefined || folder.vanishing.has(update.uid) || update.modseq <= known.modseq) return;
+    const message = { ...known, flags: update.flags, modseq: update.modseq };
+    folder.messages.set(update.uid, message);
+    await this.send({ type: 'fetch', seq: sequenceOf(folder, update.uid), items: this.flagItems(folder, message) });
+  }
+
+  /** `UID n FLAGS (...) [MODSEQ (m)]` of an unsolicited or STORE FETCH response. */
+  flagItems(folder: SelectedFolder, message: MessageView): FetchResponseItem[] {
+    const items = [fetchNumber('UID', message.uid), fetchFlags(visibleFlags(folder, message))];
+    if (this.enabled.has('CONDSTORE')) items.push(fetchModSeq(message.modseq));
+    return items;
+  }
+}

@@ -1,0 +1,172 @@
+// Finds or starts the mailbox actor for a mailbox id, and stops actors that have
+// been idle (no request in flight, no session holding them) for a while. With a
+// placement (several node processes), requests for mailboxes held by another node
+// go there; message bodies are read from the node that holds the mailbox.
+import type { Ref } from 'nact';
+import type { MessageStructure } from '../mime/types.js';
+import { ask, spawn, stop, resetOnCrash } from '../core/supervision.js';
+import { mailboxBehaviour } from './mailbox.js';
+import type { MailboxDeps } from './state.js';
+import type { MailboxRequest } from './messages.js';
+
+interface Entry {
+  ref: Ref<MailboxRequest>;
+  inFlight: number;
+  pins: number;
+  lastUsed: number;
+}
+
+/** Where mailboxes live when this process is one node of several. */
+export interface MailboxPlacement {
+  self: number;
+  /** The owner if this node already knows it (no round trip). */
+  ownerKnown(mailboxId: string): number | undefined;
+  /** The owner, asking the router to place the mailbox if it has no node yet. */
+  owner(mailboxId: string): Promise<number>;
+  remote: RemoteMailboxPort;
+}
+
+/** How requests and bodies reach a mailbox held by another node (src/cluster/remote-mailboxes.ts). */
+export interface RemoteMailboxPort {
+  /** Rejects with NodeUnavailableError when the owner does not answer. */
+  ask<Res>(owner: number, mailboxId: string, build: (replyTo: Ref<Res>) => unknown, bodyBytes?: Buffer): Promise<Res>;
+  readAll(owner: number, sha: string): Promise<Buffer>;
+  structure(owner: number, sha: string): Promise<MessageStructure>;
+  /** Keeps the owner's actor for this mailbox alive while a session here uses it. */
+  pin(owner: number, mailboxId: string, delta: 1 | -1): void;
+}
+
+/** The node holding a mailbox did not answer (down, restarting, or gone mid-request). */
+export class NodeUnavailableError extends Error {
+  constructor(readonly node: number, cause: Error) {
+    super(`node ${node} unavailable: ${cause.message}`);
+  }
+}
+
+export class MailboxRegistry {
+  private readonly entries = new Map<string, Entry>();
+  private readonly sweeper: NodeJS.Timeout;
+  private placement: MailboxPlacement | null = null;
+
+  constructor(
+    private readonly parent: Ref<unknown>,
+    private readonly deps: MailboxDeps,
+    private readonly idleMs: number,
+  ) {
+    this.sweeper = setInterval(() => this.stopIdle(), Math.max(1000, Math.floor(idleMs / 2)));
+    this.sweeper.unref();
+  }
+
+  get active(): number {
+    return this.entries.size;
+  }
+
+  private entry(mailboxId: string): Entry {
+    let entry = this.entries.get(mailboxId);
+    if (!entry) {
+      const ref = spawn(this.parent, mailboxBehaviour(mailboxId, this.deps), `mailbox-${mailboxId}`, {
+        onCrash: resetOnCrash(this.deps.log, `mailbox ${mailboxId}`),
+      }) as Ref<MailboxRequest>;
+      entry = { ref, inFlight: 0, pins: 0, lastUsed: Date.now() };
+      this.entries.set(mailboxId, entry);
+    }
+    return entry;
+  }
+
+  usePlacement(placement: MailboxPlacement): void {
+    this.placement = placement;
+  }
+
+  /** The node holding the mailbox, or null when it is this one. */
+  async remoteOwner(mailboxId: string): Promise<number | null> {
+    if (!this.placement) return null;
+    const owner = await this.placement.owner(mailboxId);
+    return owner === this.placement.self ? null : owner;
+  }
+
+  /** Sends a request to the mailbox's actor (here or on its node) and waits for its answer. */
+  async ask<Res>(mailboxId: string, build: (replyTo: Ref<Res>) => MailboxRequest, timeoutMs?: number): Promise<Res> {
+    const owner = await this.remoteOwner(mailboxId);
+    if (owner !== null) return this.placement!.remote.ask<Res>(owner, mailboxId, build);
+    return this.askLocal(mailboxId, build, timeoutMs);
+  }
+
+  /** The whole body of a message of this mailbox. */
+  async readAll(mailboxId: string, sha: string): Promise<Buffer> {
+    const owner = await this.remoteOwner(mailboxId);
+    return owner === null ? this.deps.blobs.readAll(sha) : this.placement!.remote.readAll(owner, sha);
+  }
+
+  /** The body in chunks (streamed from the local store; in one piece from another node). */
+  async *read(mailboxId: string, sha: string): AsyncGenerator<Buffer> {
+    const owner = await this.remoteOwner(mailboxId);
+    if (owner === null) {
+      yield* this.deps.blobs.read(sha);
+      return;
+    }
+    yield await this.placement!.remote.readAll(owner, sha);
+  }
+
+  async structure(mailboxId: string, sha: string): Promise<MessageStructure> {
+    const owner = await this.remoteOwner(mailboxId);
+    return owner === null ? this.deps.blobs.structure(sha) : this.placement!.remote.structure(owner, sha);
+  }
+
+  /** A request for a mailbox of this node. */
+  async askLocal<Res>(mailboxId: string, build: (replyTo: Ref<Res>) => MailboxRequest, timeoutMs?: number): Promise<Res> {
+    const entry = this.entry(mailboxId);
+    entry.inFlight += 1;
+    try {
+      return await ask<MailboxRequest, Res>(entry.ref, build, timeoutMs);
+    } finally {
+      entry.inFlight -= 1;
+      entry.lastUsed = Date.now();
+    }
+  }
+
+  /** Keeps the actor alive while a session holds state in it (POP3 lock, IMAP selection). */
+  pin(mailboxId: string): void {
+    this.pinWhere(mailboxId, 1);
+  }
+
+  unpin(mailboxId: string): void {
+    this.pinWhere(mailboxId, -1);
+  }
+
+  private pinWhere(mailboxId: string, delta: 1 | -1): void {
+    const owner = this.placement?.ownerKnown(mailboxId);
+    if (owner !== undefined && owner !== this.placement!.self) {
+      this.placement!.remote.pin(owner, mailboxId, delta);
+      return;
+    }
+    this.pinLocal(mailboxId, delta);
+  }
+
+  pinLocal(mailboxId: string, delta: 1 | -1): void {
+    if (delta === 1) {
+      this.entry(mailboxId).pins += 1;
+      return;
+    }
+    const entry = this.entries.get(mailboxId);
+    if (entry && entry.pins > 0) {
+      entry.pins -= 1;
+      entry.lastUsed = Date.now();
+    }
+  }
+
+  private stopIdle(): void {
+    const cutoff = Date.now() - this.idleMs;
+    for (const [id, entry] of this.entries) {
+      if (entry.inFlight === 0 && entry.pins === 0 && entry.lastUsed < cutoff) {
+        this.entries.delete(id);
+        stop(entry.ref);
+      }
+    }
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+    for (const entry of this.entries.values()) stop(entry.ref);
+    this.entries.clear();
+  }
+}

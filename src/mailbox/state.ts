@@ -1,0 +1,205 @@
+// A mailbox actor's state and the operations on it that both of its request
+// handlers share (deliveries and POP3 in mailbox.ts, IMAP folders in
+// imap-requests.ts): counters, write ops, recent flags, and folder events.
+// Handlers change folder and account records in memory, then commit; if the commit
+// throws, the actor is reset and the records are reloaded from disk, so memory never
+// stays ahead of disk. Selection indexes and events change only after the commit.
+import type { Ref } from 'nact';
+import type { Database, WriteOp } from '../store/database.js';
+import type { BlobStore } from '../store/blob-store.js';
+import { messageHolder, type AccountRecord, type FolderRecord, type MailboxStore, type MessageRecord } from '../store/mailbox-store.js';
+import type { Logger } from '../core/logger.js';
+import { dispatch } from '../core/supervision.js';
+import type { MailboxRequest } from './messages.js';
+import type { FolderEvent, FolderEventMessage, MessageView } from './imap-messages.js';
+
+export interface MailboxDeps {
+  db: Database;
+  blobs: BlobStore;
+  mailboxes: MailboxStore;
+  log: Logger;
+  testFaults: boolean;
+  /** Sends a request to the node a moved mailbox now lives on, answering its replyTo. */
+  forward?: (node: number, mailboxId: string, msg: MailboxRequest) => void;
+}
+
+/** A session that has a folder selected. */
+export interface SelectingSession {
+  listener: Ref<FolderEventMessage>;
+  readOnly: boolean;
+}
+
+/** A folder some session has selected: its messages in memory, and who to tell about changes. */
+export interface Selection {
+  /** uid → record; UIDs only grow, so insertion order is UID order. */
+  messages: Map<number, MessageRecord>;
+  sessions: Map<string, SelectingSession>;
+}
+
+export interface MailboxState {
+  account: AccountRecord;
+  folders: Map<number, FolderRecord>;
+  popSession: string | null;
+  /** By folder id; only folders with at least one selecting session. */
+  selections: Map<number, Selection>;
+  /** Session id → id of the folder it has selected. */
+  selectedBy: Map<string, number>;
+  /** While the mailbox is being moved: requests waiting for the outcome. */
+  parked: MailboxRequest[] | null;
+  /** The node the mailbox moved to: every request goes there. */
+  movedTo: number | null;
+}
+
+export function folderByName(state: MailboxState, name: string): FolderRecord | undefined {
+  for (const folder of state.folders.values()) if (folder.name === name) return folder;
+  return undefined;
+}
+
+/** Adjusts the folder's and account's counters for a message arriving (+1) or leaving (-1). */
+export function countMessage(state: MailboxState, folder: FolderRecord, record: MessageRecord, sign: 1 | -1): void {
+  folder.messages += sign;
+  folder.bytes += sign * record.size;
+  if (!record.flags.includes('\\Seen')) folder.unseen += sign;
+  if (record.flags.includes('\\Deleted')) folder.deleted += sign;
+  state.account.messages += sign;
+  state.account.bytes += sign * record.size;
+}
+
+export function countFlagChange(folder: FolderRecord, before: readonly string[], after: readonly string[]): void {
+  folder.unseen += Number(!after.includes('\\Seen')) - Number(!before.includes('\\Seen'));
+  folder.deleted += Number(after.includes('\\Deleted')) - Number(before.includes('\\Deleted'));
+}
+
+/** Ops storing a new message (its record, its blob reference, its delivery id); updates counters. */
+export function addMessageOps(state: MailboxState, folder: FolderRecord, record: MessageRecord, deps: MailboxDeps, ops: WriteOp[]): void {
+  const mailboxId = state.account.mailboxId;
+  ops.push(deps.mailboxes.messageOp(mailboxId, folder.id, record));
+  ops.push(deps.blobs.addRefOp(record.blob, messageHolder(mailboxId, folder.id, record.uid)));
+  if (record.deliveryId) ops.push(deps.mailboxes.deliveryOp(mailboxId, record.deliveryId, folder.id, record.uid));
+  folder.uidNext = Math.max(folder.uidNext, record.uid + 1);
+  countMessage(state, folder, record, 1);
+}
+
+/** After adding messages with `modseq`: the folder's HIGHESTMODSEQ, and \Recent given away or not. */
+export function finishAdding(folder: FolderRecord, modseq: number, recentTo: string | null): void {
+  folder.highestModseq = Math.max(folder.highestModseq, modseq);
+  if (recentTo !== null) folder.firstRecentUid = folder.uidNext;
+}
+
+/**
+ * Ops removing messages (record, blob reference, delivery id) and leaving a tombstone
+ * at `modseq` for each; updates counters. Returns the blobs to collect after the commit.
+ */
+export function removeMessageOps(
+  state: MailboxState, folder: FolderRecord, records: MessageRecord[], modseq: number, deps: MailboxDeps, ops: WriteOp[],
+): string[] {
+  const mailboxId = state.account.mailboxId;
+  for (const record of records) {
+    ops.push(deps.mailboxes.deleteMessageOp(mailboxId, folder.id, record.uid));
+    ops.push(deps.blobs.unrefOp(record.blob, messageHolder(mailboxId, folder.id, record.uid)));
+    ops.push(deps.mailboxes.tombstoneOp(mailboxId, folder.id, modseq, record.uid));
+    if (record.deliveryId) ops.push(deps.mailboxes.deleteDeliveryOp(mailboxId, record.deliveryId));
+    countMessage(state, folder, record, -1);
+  }
+  if (records.length > 0) folder.highestModseq = Math.max(folder.highestModseq, modseq);
+  return records.map((r) => r.blob);
+}
+
+/** Removes messages in one synced batch, tells the folder's other sessions; returns blobs to collect. */
+export async function expungeRecords(
+  state: MailboxState, folder: FolderRecord, records: MessageRecord[], session: string | null, deps: MailboxDeps,
+): Promise<string[]> {
+  if (records.length === 0) return [];
+  const ops: WriteOp[] = [];
+  const blobs = removeMessageOps(state, folder, records, folder.highestModseq + 1, deps, ops);
+  ops.push(deps.mailboxes.folderOp(state.account.mailboxId, folder), deps.mailboxes.accountOp(state.account));
+  await deps.db.commit(ops);
+  publishExpunged(state, folder, records.map((r) => r.uid), session);
+  return blobs;
+}
+
+export async function collectBlobs(blobs: string[], deps: MailboxDeps): Promise<void> {
+  for (const sha of new Set(blobs)) {
+    try {
+      await deps.blobs.collect(sha);
+    } catch (err) {
+      deps.log.error({ err, blob: sha }, 'blob collection failed; it will be retried at the next release');
+    }
+  }
+}
+
+// ---- selections and folder events ----
+
+export function toView(record: MessageRecord): MessageView {
+  return {
+    uid: record.uid, flags: [...record.flags], modseq: record.modseq, size: record.size,
+    internalDate: record.internalDate, blob: record.blob,
+  };
+}
+
+/**
+ * The read-write session (other than `except`) that gets \Recent for messages being
+ * added to the folder now, or null: then they stay \Recent for the next read-write SELECT.
+ */
+export function takeRecent(state: MailboxState, folder: FolderRecord, except: string | null): string | null {
+  const selection = state.selections.get(folder.id);
+  if (!selection) return null;
+  for (const [session, selecting] of selection.sessions) {
+    if (!selecting.readOnly && session !== except) return session;
+  }
+  return null;
+}
+
+function tell(state: MailboxState, folderId: number, except: string | null, event: FolderEvent): void {
+  const selection = state.selections.get(folderId);
+  if (!selection) return;
+  for (const [session, selecting] of selection.sessions) {
+    if (session !== except) dispatch(selecting.listener, { type: 'folder-event', event });
+  }
+}
+
+export function publishAdded(
+  state: MailboxState, folder: FolderRecord, records: MessageRecord[], recentTo: string | null, except: string | null,
+): void {
+  const selection = state.selections.get(folder.id);
+  if (!selection || records.length === 0) return;
+  for (const record of records) selection.messages.set(record.uid, record);
+  tell(state, folder.id, except, {
+    kind: 'added', folder: folder.name, messages: records.map(toView),
+    highestModseq: folder.highestModseq, uidNext: folder.uidNext, recentTo,
+  });
+}
+
+export function publishFlags(state: MailboxState, folder: FolderRecord, records: MessageRecord[], except: string | null): void {
+  const selection = state.selections.get(folder.id);
+  if (!selection || records.length === 0) return;
+  for (const record of records) selection.messages.set(record.uid, record);
+  tell(state, folder.id, except, { kind: 'flags', folder: folder.name, messages: records.map(toView), highestModseq: folder.highestModseq });
+}
+
+export function publishExpunged(state: MailboxState, folder: FolderRecord, uids: number[], except: string | null): void {
+  const selection = state.selections.get(folder.id);
+  if (!selection || uids.length === 0) return;
+  for (const uid of uids) selection.messages.delete(uid);
+  tell(state, folder.id, except, { kind: 'expunged', folder: folder.name, uids, highestModseq: folder.highestModseq });
+}
+
+/** The folder was deleted or renamed: its sessions are told and lose their selection. */
+export function publishGone(state: MailboxState, folderId: number, name: string): void {
+  const selection = state.selections.get(folderId);
+  if (!selection) return;
+  tell(state, folderId, null, { kind: 'gone', folder: name });
+  for (const session of selection.sessions.keys()) state.selectedBy.delete(session);
+  state.selections.delete(folderId);
+}
+
+/** Ends a session's selection, if any; the folder's index goes when its last session leaves. */
+export function leaveSelection(state: MailboxState, session: string): void {
+  const folderId = state.selectedBy.get(session);
+  if (folderId === undefined) return;
+  state.selectedBy.delete(session);
+  const selection = state.selections.get(folderId);
+  if (!selection) return;
+  selection.sessions.delete(session);
+  if (selection.sessions.size === 0) state.selections.delete(folderId);
+}

@@ -1,0 +1,137 @@
+// The POP3 listener: the protocol layer (src/protocols/pop3) over the mailbox actors.
+// Each connection's session runs inside its own actor; a crash there closes that
+// connection with -ERR and leaves the rest of the process alone.
+import { randomUUID } from 'node:crypto';
+import type { Ref } from 'nact';
+import type { Logger } from '../core/logger.js';
+import type { ServerConfig } from '../config/config.js';
+import type { BlobStore } from '../store/blob-store.js';
+import { createPop3Server, type Pop3ServerOptions } from '../protocols/pop3/server.js';
+import type { TlsSource } from '../net/tls-material.js';
+import type { Maildrop, Pop3Backend } from '../protocols/pop3/backend.js';
+import type { Directory } from '../directory/directory.js';
+import type { MailboxRegistry } from '../mailbox/registry.js';
+import type { DoneReply, PopOpenReply } from '../mailbox/messages.js';
+import type { ConnectionLimiter } from '../net/connection-limiter.js';
+import type { AuthGate } from '../net/auth-guard.js';
+import { checkLogin } from '../directory/guarded-login.js';
+import type { ConnectionHandoff } from '../transport/handoff.js';
+import { dispatch, spawn, stop } from '../core/supervision.js';
+import type { RunningListener } from '../smtp/listener.js';
+
+export interface Pop3Deps {
+  directory: Directory;
+  mailboxes: MailboxRegistry;
+  blobs: BlobStore;
+  limiter: ConnectionLimiter;
+  /** Failed-login limits per address and per account. */
+  auth: AuthGate;
+  log: Logger;
+  /** In a cluster: moves the connection after login to the worker holding the mailbox. */
+  handoff?: ConnectionHandoff;
+}
+
+function mailboxBackend(deps: Pop3Deps): Pop3Backend {
+  return {
+    async authenticate(user, password, remoteAddress) {
+      const verdict = await checkLogin(deps.auth, deps.directory, remoteAddress, user, password);
+      if (verdict.kind === 'refused') return { ok: false, reason: 'locked' };
+      if (verdict.kind === 'bad-credentials') return { ok: false, reason: 'bad-credentials' };
+      return { ok: true, userId: verdict.user.address };
+    },
+    async openMaildrop(userId) {
+      const user = deps.directory.cache.user(userId);
+      if (!user) throw new Error(`user ${userId} disappeared`);
+      return openMaildrop(user.mailboxId, deps);
+    },
+    async handOff(userId, connection) {
+      const user = deps.directory.cache.user(userId);
+      if (!deps.handoff || !user) return false;
+      return deps.handoff.offer({ protocol: 'pop3', user: user.address, mailboxId: user.mailboxId, ...connection });
+    },
+  };
+}
+
+async function openMaildrop(mailboxId: string, deps: Pop3Deps): Promise<Maildrop | 'in-use'> {
+  const session = randomUUID();
+  deps.mailboxes.pin(mailboxId);
+  let reply: PopOpenReply;
+  try {
+    reply = await deps.mailboxes.ask<PopOpenReply>(mailboxId, (replyTo) => ({ type: 'pop-open', session, replyTo }));
+  } catch (err) {
+    deps.mailboxes.unpin(mailboxId);
+    throw err;
+  }
+  if (!reply.ok) {
+    deps.mailboxes.unpin(mailboxId);
+    if (reply.error === 'in-use') return 'in-use';
+    throw new Error(reply.error);
+  }
+  const { messages, uidValidity } = reply;
+  let open = true;
+  const finish = async (type: 'pop-commit' | 'pop-release', uids: number[]) => {
+    if (!open) return;
+    const answer = await deps.mailboxes.ask<DoneReply>(mailboxId, (replyTo) =>
+      type === 'pop-commit' ? { type, session, uids, replyTo } : { type, session, replyTo });
+    if (!answer.ok) throw new Error(answer.error);
+    open = false;
+    deps.mailboxes.unpin(mailboxId);
+  };
+  return {
+    messages: messages.map((m) => ({ uid: `${uidValidity}.${m.uid}`, size: m.size })),
+    read: (index) => deps.mailboxes.read(mailboxId, messages[index].blob),
+    commit: (deleted) => finish('pop-commit', deleted.map((i) => messages[i].uid)),
+    release: () => finish('pop-release', []),
+  };
+}
+
+/** Runs one connection's session inside its own actor; resolves or rejects with it. */
+function runInSessionActor(parent: Ref<unknown>, name: string, run: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const ref = spawn(parent, async (state: undefined) => {
+      await run();
+      resolve();
+      stop(ref);
+      return state;
+    }, name, {
+      onCrash: (_msg, err, ctx) => {
+        reject(err ?? new Error(`${name} crashed`));
+        return ctx.stop;
+      },
+    });
+    dispatch(ref, { type: 'run' });
+  });
+}
+
+/** POP3 counts its connections with SMTP's and IMAP's: one per-address limit for all. */
+function sharedConnectionSlots(limiter: ConnectionLimiter): NonNullable<Pop3ServerOptions['connections']> {
+  return {
+    acquire(address) {
+      const refusal = limiter.acquire(address, 'pop3');
+      if (refusal === null) return undefined;
+      return refusal === 'total' ? 'Too many connections' : 'too many connections from your address';
+    },
+    release: (address) => limiter.release(address, 'pop3'),
+  };
+}
+
+export async function startPop3Listener(
+  options: { port: number; implicitTls: boolean }, config: ServerConfig, parent: Ref<unknown>, deps: Pop3Deps,
+  tlsSource: TlsSource | null = null,
+): Promise<RunningListener> {
+  let sessionCount = 0;
+  const server = createPop3Server({
+    tlsSource: tlsSource ?? undefined, implicitTls: options.implicitTls, allowPlaintextAuth: config.allowPlaintextAuth,
+    shutdownGraceMs: 2000, connections: sharedConnectionSlots(deps.limiter),
+    loginTimeoutMs: config.pop3LoginTimeout * 1000,
+    runSession: (session) => runInSessionActor(parent, `pop3-${options.implicitTls ? 's' : ''}${++sessionCount}`, () => session.run()),
+  }, mailboxBackend(deps), deps.log);
+  const { port } = await server.listen(options.port, config.bind);
+  return {
+    port, close: () => server.close(), sessions: () => server.sessionCount,
+    adopt: (socket, state) => {
+      if (!deps.directory.cache.user(state.user)) return `unknown user ${state.user}`;
+      return server.adopt(socket, state.user, state.remoteAddress, Buffer.from(state.pending, 'base64'));
+    },
+  };
+}

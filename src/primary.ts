@@ -1,0 +1,297 @@
+// The primary of a cluster on one machine: holds the authoritative directory and its
+// change feed, runs the router that places mailboxes on store nodes, serves the admin
+// API (fanning out to workers), and supervises the worker processes: a worker that
+// dies is restarted within seconds; one that keeps dying is backed off and reported.
+import cluster, { type Worker } from 'node:cluster';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { ServerConfig } from './config/config.js';
+import type { Logger } from './core/logger.js';
+import { Database } from './store/database.js';
+import { DirectoryStore } from './directory/directory-store.js';
+import { Directory } from './directory/directory.js';
+import { resetOnCrash, spawn, start, stop, type Ref } from './core/supervision.js';
+import { startAdminApi, type AdminBackend } from './admin/admin-api.js';
+import { writeAdminFile } from './server.js';
+import { prepareDataFolder, removePidFile, storeOpenFailure, writePidFile } from './store/data-folder.js';
+import { UnixSocketTransport } from './transport/transport.js';
+import { directoryDataPath, nodeSocketPath } from './transport/paths.js';
+import type { NodeRequest, NodeStats } from './cluster/protocol.js';
+import type { DirectoryChange } from './directory/records.js';
+import type { QueueListing } from './queue/queue.js';
+import { initialRouterState, placeMailbox, routerBehaviour, type RouterMessage } from './cluster/router.js';
+import { Rebalancer } from './cluster/rebalance.js';
+import { HandoffRelay } from './transport/handoff.js';
+import { AuthGuard, authLimitsOf } from './net/auth-guard.js';
+import { answerAuthRequest } from './cluster/auth-sharing.js';
+
+const RESTART_WINDOW_MS = 60_000;
+const CRASH_LOOP_RESTARTS = 5;
+const MAX_BACKOFF_MS = 60_000;
+
+export interface WorkerStatus {
+  node: number;
+  pid: number | null;
+  roles: string[];
+  state: 'starting' | 'running' | 'backoff' | 'stopped';
+  startedAt: number;
+  restarts: number;
+  stats: NodeStats | null;
+  /** Delivered counts seen in heartbeats over the last minute: [time, delivered]. */
+  history: Array<[number, number]>;
+}
+
+export interface PrimaryOptions {
+  workers: number;
+  roles: (node: number) => string[];
+}
+
+export async function runPrimary(config: ServerConfig, log: Logger, options: PrimaryOptions): Promise<{ stop(): Promise<void> }> {
+  prepareDataFolder(config.data, log);
+  mkdirSync(path.join(config.data, 'run'), { recursive: true });
+  const db = new Database(directoryDataPath(config.data));
+  await db.open().catch((err: unknown) => {
+    throw storeOpenFailure(err, config.data, directoryDataPath(config.data));
+  });
+  writePidFile(config.data);
+  const system = start();
+  const directory = new Directory(new DirectoryStore(db), log.child({ actor: 'directory' }), {
+    passwordCost: config.passwordCost, defaultQuota: config.defaultQuota,
+  });
+  await directory.start(system);
+
+  const workers = new Map<number, WorkerStatus>();
+  const processes = new Map<number, Worker>();
+  const restartTimes = new Map<number, number[]>();
+  const router = spawn(system, routerBehaviour(directory, () => [...workers.values()].filter((w) => w.roles.includes('store'))), 'router', {
+    initialStateFunc: initialRouterState, onCrash: resetOnCrash(log.child({ actor: 'router' }), 'router'),
+  }) as Ref<RouterMessage>;
+  let stopping = false;
+  const authGuard = new AuthGuard(authLimitsOf(config), log.child({ component: 'auth-guard' }));
+
+  const transport = new UnixSocketTransport(0, (n) => nodeSocketPath(config.data, n), async (body) => {
+    const request = body as NodeRequest;
+    switch (request.kind) {
+      case 'dir-snapshot': return directory.snapshot();
+      case 'dir-since': return directory.changesSince(request.seq);
+      case 'dir-request': return directory.request((replyTo) => ({ ...request.message, replyTo }) as never);
+      case 'place': return placeMailbox(router, request.mailboxId);
+      case 'auth-reserve':
+      case 'auth-settle': return answerAuthRequest(authGuard, request);
+      case 'move-placement': {
+        const reply = await directory.request((replyTo) => ({ type: 'set-placement', mailboxId: request.mailboxId, node: request.node, force: true, replyTo }));
+        if (!reply.ok) throw new Error(reply.error);
+        return null;
+      }
+      case 'heartbeat': {
+        const status = workers.get(request.stats.node);
+        if (status) {
+          status.stats = request.stats;
+          status.state = 'running';
+          status.history.push([Date.now(), request.stats.delivered]);
+          while (status.history.length > 0 && status.history[0][0] < Date.now() - 60_000) status.history.shift();
+        }
+        return { appliedSeq: directory.cache.appliedSeq, donor: donorFor(request.stats) };
+      }
+      default:
+        throw new Error(`the primary does not serve ${request.kind}`);
+    }
+  });
+  await transport.listen();
+
+  /** For an idle worker: the running worker with the longest delivery backlog, if long enough to share. */
+  function donorFor(stats: NodeStats): number | null {
+    if (stats.ready > 0 || stats.idleWorkers === 0) return null;
+    let best: WorkerStatus | null = null;
+    for (const w of workers.values()) {
+      if (w.node === stats.node || w.state !== 'running' || !w.stats) continue;
+      if (w.stats.ready >= config.lendThreshold && (!best || w.stats.ready > best.stats!.ready)) best = w;
+    }
+    return best?.node ?? null;
+  }
+
+  // The change feed: every change goes to every worker, batched per tick.
+  let pendingChanges: DirectoryChange[] = [];
+  directory.cache.onChange((change) => {
+    if (pendingChanges.length === 0) setImmediate(broadcastChanges);
+    pendingChanges.push(change);
+  });
+  function broadcastChanges(): void {
+    const changes = pendingChanges;
+    pendingChanges = [];
+    for (const node of workers.keys()) {
+      if (workers.get(node)?.state !== 'running') continue;
+      transport.request(node, { kind: 'dir-changes', changes } satisfies NodeRequest, 10_000)
+        .catch((err) => log.warn({ err, node }, 'change feed not delivered; the worker catches up at its next heartbeat'));
+    }
+  }
+
+  const handoffs = new HandoffRelay(
+    (node) => (workers.get(node)?.state === 'running' ? processes.get(node) : undefined),
+    (node) => processes.get(node),
+    log.child({ component: 'handoff' }),
+  );
+
+  cluster.setupPrimary({ exec: process.argv[1], args: process.argv.slice(2), silent: false });
+  const fork = (node: number) => {
+    const status = workers.get(node)!;
+    status.state = 'starting';
+    status.startedAt = Date.now();
+    const worker = cluster.fork({ TERNMAIL_NODE_ID: String(node), TERNMAIL_NODE_ROLES: status.roles.join(',') });
+    status.pid = worker.process.pid ?? null;
+    processes.set(node, worker);
+    worker.on('message', (msg: { type?: string }, handle: unknown) => {
+      if (handoffs.handle(msg, handle)) return;
+      if (msg?.type === 'ternmail-worker-ready') {
+        status.state = 'running';
+        log.info({ node, pid: status.pid }, 'worker running');
+        announceNodeUp(node);
+      }
+    });
+    worker.on('exit', (code, signal) => {
+      processes.delete(node);
+      handoffs.nodeExited(node);
+      if (stopping) {
+        status.state = 'stopped';
+        return;
+      }
+      scheduleRestart(node, code, signal);
+    });
+  };
+
+  /** Tells the other running workers that `node` is up: their deliveries that waited for it go now. */
+  const announceNodeUp = (node: number) => {
+    for (const [other, status] of workers) {
+      if (other === node || status.state !== 'running') continue;
+      transport.request(other, { kind: 'node-up', node } satisfies NodeRequest, 10_000)
+        .catch((err) => log.warn({ err, node: other, up: node }, 'node-up not delivered; its deliveries wait for their next retry'));
+    }
+  };
+
+  const scheduleRestart = (node: number, code: number | null, signal: string | null) => {
+    const status = workers.get(node)!;
+    const now = Date.now();
+    const recent = (restartTimes.get(node) ?? []).filter((t) => t > now - RESTART_WINDOW_MS);
+    recent.push(now);
+    restartTimes.set(node, recent);
+    status.restarts += 1;
+    const crashLoop = recent.length > CRASH_LOOP_RESTARTS;
+    const delay = crashLoop ? Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (recent.length - CRASH_LOOP_RESTARTS)) : 200;
+    status.state = crashLoop ? 'backoff' : 'starting';
+    status.pid = null;
+    (crashLoop ? log.error.bind(log) : log.warn.bind(log))({ node, code, signal, restartIn: delay, crashLoop }, 'worker exited; restarting');
+    setTimeout(() => {
+      if (!stopping) fork(node);
+    }, delay).unref();
+  };
+
+  for (let node = 1; node <= options.workers; node++) {
+    workers.set(node, { node, pid: null, roles: options.roles(node), state: 'starting', startedAt: Date.now(), restarts: 0, stats: null, history: [] });
+    fork(node);
+  }
+
+  const ask = <T>(node: number, request: NodeRequest) => transport.request<T>(node, request, 30_000);
+  const rebalancer = new Rebalancer(directory, transport, () => [...workers.values()].filter((w) => w.roles.includes('store') && w.state === 'running').map((w) => w.node));
+  const running = () => [...workers.values()].filter((w) => w.state === 'running').map((w) => w.node);
+  const backend: AdminBackend = {
+    directory, passwordCost: config.passwordCost, importPasswordCost: config.importPasswordCost,
+    auth: authGuard,
+    async stats() {
+      const all = await Promise.all(running().map((n) => ask<Record<string, number>>(n, { kind: 'stats' }).catch(() => null)));
+      const totals: Record<string, number> = { users: directory.cache.users.size, domains: directory.cache.domains.size, workers: options.workers, workersRunning: running().length };
+      for (const stats of all) {
+        if (!stats) continue;
+        for (const [key, value] of Object.entries(stats)) if (typeof value === 'number') totals[key] = (totals[key] ?? 0) + value;
+      }
+      return totals;
+    },
+    async queueList() {
+      const lists = await Promise.all(running().map((n) => ask<QueueListing[]>(n, { kind: 'queue-list' }).catch(() => [])));
+      return lists.flat().sort((a, b) => a.arrived - b.arrived);
+    },
+    queueFlush(domain) {
+      for (const n of running()) void ask(n, { kind: 'queue-flush', domain }).catch(() => undefined);
+    },
+    async queueControl(action, queueId) {
+      for (const n of running()) {
+        const reply = await ask<{ ok: boolean; error?: string }>(n, { kind: 'queue-control', action, queueId }).catch(() => null);
+        if (reply?.ok) return { ok: true };
+      }
+      return { ok: false, error: `unknown queue id: ${queueId}` };
+    },
+    async injectFault(address) {
+      const user = directory.cache.user(address);
+      if (!user) return { ok: false, error: `unknown user: ${address}` };
+      const node = await placeMailbox(router, user.mailboxId);
+      return ask<{ ok: boolean; error?: string }>(node, { kind: 'inject-fault', mailboxId: user.mailboxId });
+    },
+    clusterStatus: () => clusterStatus([...workers.values()], directory.cache.mailboxesPerNode()),
+    rebalance: {
+      start: () => rebalancer.start(),
+      status: () => rebalancer.status(),
+      stop: () => rebalancer.stop(),
+    },
+  };
+  const token = randomBytes(24).toString('hex');
+  const admin = await startAdminApi(backend, token, config.adminBind, config.adminPort, log.child({ listener: 'admin' }));
+  const adminUrl = `http://${config.adminBind.includes(':') ? `[${config.adminBind}]` : config.adminBind}:${admin.port}`;
+  writeAdminFile(config.data, adminUrl, token);
+  log.info({ workers: options.workers, admin: adminUrl }, 'ternmail cluster started');
+
+  return {
+    async stop() {
+      stopping = true;
+      await admin.close();
+      await Promise.all([...processes.values()].map((worker) => new Promise<void>((resolve) => {
+        const timer = setTimeout(() => worker.kill('SIGKILL'), 15_000);
+        worker.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        worker.kill('SIGTERM');
+      })));
+      await transport.close();
+      authGuard.close();
+      await directory.drain();
+      stop(system);
+      await db.close();
+      removePidFile(config.data);
+      log.info('cluster stopped');
+    },
+  };
+}
+
+export interface ClusterStatusRow {
+  node: number;
+  pid: number | null;
+  roles: string[];
+  state: WorkerStatus['state'];
+  uptime: number;
+  restarts: number;
+  mailboxes: number;
+  storedBytes: number;
+  queueDepth: number;
+  sessions: number;
+  messagesPerSecond: number;
+  /** Deliveries done for other workers (work sharing). */
+  borrowed: number;
+}
+
+function clusterStatus(workers: WorkerStatus[], mailboxesPerNode: ReadonlyMap<number, number>): { workers: ClusterStatusRow[]; totals: Omit<ClusterStatusRow, 'node' | 'pid' | 'roles' | 'state' | 'uptime' | 'borrowed'> } {
+  const rows = workers.map((w): ClusterStatusRow => {
+    const first = w.history[0];
+    const last = w.history[w.history.length - 1];
+    const rate = first && last && last[0] > first[0] ? (last[1] - first[1]) / ((last[0] - first[0]) / 1000) : 0;
+    return {
+      node: w.node, pid: w.pid, roles: w.roles, state: w.state, uptime: w.state === 'running' ? Math.round((Date.now() - w.startedAt) / 1000) : 0,
+      restarts: w.restarts, mailboxes: mailboxesPerNode.get(w.node) ?? 0, storedBytes: w.stats?.blobBytes ?? 0, queueDepth: w.stats?.queued ?? 0,
+      sessions: w.stats?.sessions ?? 0, messagesPerSecond: Math.round(rate * 10) / 10, borrowed: w.stats?.borrowed ?? 0,
+    };
+  });
+  const sum = (key: 'restarts' | 'mailboxes' | 'storedBytes' | 'queueDepth' | 'sessions' | 'messagesPerSecond') => rows.reduce((n, r) => n + r[key], 0);
+  return {
+    workers: rows,
+    totals: { restarts: sum('restarts'), mailboxes: sum('mailboxes'), storedBytes: sum('storedBytes'), queueDepth: sum('queueDepth'), sessions: sum('sessions'), messagesPerSecond: sum('messagesPerSecond') },
+  };
+}

@@ -1,0 +1,192 @@
+// SMTP listeners (MX on the smtp port, submission with AUTH, optional SMTPS) built on
+// smtp-server; each connection gets its own session actor under the listener.
+import type net from 'node:net';
+import { holdWritesUntilIdle } from '../core/write-batching.js';
+import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
+import type { Ref } from 'nact';
+import type { Logger } from '../core/logger.js';
+import type { ServerConfig } from '../config/config.js';
+import { spawn, dispatch, stop } from '../core/supervision.js';
+import {
+  initialSmtpSessionState, smtpError, smtpSessionBehaviour,
+  type SmtpSessionDeps, type SmtpSessionMessage,
+} from './session.js';
+import type { Directory } from '../directory/directory.js';
+import type { ConnectionLimiter } from '../net/connection-limiter.js';
+import type { AuthGate } from '../net/auth-guard.js';
+import { checkLogin } from '../directory/guarded-login.js';
+import { FreeSpaceGuard } from '../store/free-space.js';
+import type { Adopter } from '../transport/handoff.js';
+import type { TlsSource } from '../net/tls-material.js';
+
+export interface SmtpListenerOptions {
+  kind: 'mx' | 'submission' | 'smtps';
+  port: number;
+}
+
+export interface RunningListener {
+  port: number;
+  close(): Promise<void>;
+  /** Sessions open right now. */
+  sessions?(): number;
+  /** Takes over a connection another worker handed off after login: null, or why not (IMAP, POP3). */
+  adopt?: Adopter;
+}
+
+function isLoopback(address: string): boolean {
+  return address === '127.0.0.1' || address === '::1' || address.startsWith('127.') || address === '::ffff:127.0.0.1';
+}
+
+/** Passwords in the clear only over TLS, from loopback, or where the operator allows it. */
+export function plaintextAuthAllowed(secure: boolean, remoteAddress: string, allowPlaintextAuth: boolean): boolean {
+  return secure || isLoopback(remoteAddress) || allowPlaintextAuth;
+}
+
+/**
+ * smtp-server writes every reply on its own; a pipelined MAIL/RCPT/DATA gets three
+ * sends. Replies written while handling one chunk of input leave together.
+ */
+function coalesceWrites(socket: net.Socket): void {
+  const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+  socket.write = ((...args: unknown[]) => {
+    holdWritesUntilIdle(socket);
+    return write(...args);
+  }) as typeof socket.write;
+}
+
+export async function startSmtpListener(
+  options: SmtpListenerOptions, config: ServerConfig, parent: Ref<unknown>,
+  deps: Omit<SmtpSessionDeps, 'submission'>, directory: Directory, limiter: ConnectionLimiter, log: Logger,
+  authGate: AuthGate,
+  tlsSource: TlsSource | null = null,
+): Promise<RunningListener> {
+  const submission = options.kind !== 'mx';
+  const sessionDeps: SmtpSessionDeps = { ...deps, submission, freeSpace: new FreeSpaceGuard(config.data, config.minFreeSpace) };
+  const sessions = new Map<string, Ref<SmtpSessionMessage>>();
+  // smtp-server's own default would allow TLS 1.0; the shared options set the minimum.
+  const tls = tlsSource ? { ...tlsSource.options } : {};
+
+  const sessionRef = (session: SMTPServerSession): Ref<SmtpSessionMessage> | undefined => sessions.get(session.id);
+
+  const serverOptions: SMTPServerOptions = {
+    ...tls,
+    secure: options.kind === 'smtps',
+    name: config.hostname,
+    banner: 'ternmail ESMTP',
+    size: config.maxMessageSize,
+    authMethods: ['PLAIN', 'LOGIN'],
+    authOptional: !submission,
+    disabledCommands: submission ? [] : ['AUTH'],
+    hideSTARTTLS: !tlsSource,
+    allowInsecureAuth: true,
+    disableReverseLookup: true,
+    maxRecipients: config.maxRecipients,
+    maxCommandLength: config.maxLineLength,
+    logger: false,
+    closeTimeout: 1000,
+    onConnect(session, callback) {
+      const refusal = limiter.acquire(session.remoteAddress, 'smtp');
+      if (refusal === 'total') return callback(smtpError(421, '4.7.0 Too many connections'));
+      if (refusal === 'address') return callback(smtpError(421, '4.7.0 Too many connections from your address'));
+      const ref = spawn(parent, smtpSessionBehaviour(sessionDeps), `smtp-${options.kind}-${session.id}`, {
+        initialStateFunc: initialSmtpSessionState,
+        onCrash: (msg: SmtpSessionMessage | undefined, err: Error | undefined, ctx) => {
+          log.error({ err, session: session.id }, 'smtp session actor crashed');
+          msg?.callback(smtpError(451, '4.3.0 Internal error; please try again later'));
+          return ctx.resume;
+        },
+      }) as Ref<SmtpSessionMessage>;
+      sessions.set(session.id, ref);
+      callback();
+    },
+    onClose(session) {
+      const ref = sessions.get(session.id);
+      if (ref) {
+        sessions.delete(session.id);
+        limiter.release(session.remoteAddress, 'smtp');
+        stop(ref);
+      }
+    },
+    onAuth(auth, session, callback) {
+      if (!plaintextAuthAllowed(session.secure, session.remoteAddress, config.allowPlaintextAuth)) {
+        return callback(smtpError(538, '5.7.11 Encryption required for requested authentication mechanism'));
+      }
+      const username = auth.username ?? '';
+      const context = { user: username, client: session.remoteAddress, proto: 'smtp' };
+      checkLogin(authGate, directory, session.remoteAddress, username, auth.password ?? '').then((verdict) => {
+        if (verdict.kind === 'refused' && verdict.reason === 'address') {
+          return callback(smtpError(421, '4.7.0 Too many failed authentications from your address'));
+        }
+        if (verdict.kind === 'refused') {
+          log.info({ ...context, event: 'smtp.auth-locked' }, 'authentication refused: account locked');
+          return callback(smtpError(454, '4.7.0 Too many failed logins, try again later'));
+        }
+        if (verdict.kind === 'bad-credentials') {
+          log.warn(context, 'authentication failed');
+          return callback(smtpError(535, '5.7.8 Authentication credentials invalid'));
+        }
+        log.info({ ...context, user: verdict.user.address }, 'authenticated');
+        callback(null, { user: verdict.user.address });
+      }, (err) => {
+        log.error({ err }, 'authentication error');
+        callback(smtpError(454, '4.7.0 Temporary authentication failure'));
+      });
+    },
+    onMailFrom(address, session, callback) {
+      const ref = sessionRef(session);
+      if (!ref) return callback(smtpError(421, '4.3.0 Session not available'));
+      dispatch(ref, { type: 'mail-from', address, session, callback });
+    },
+    onRcptTo(address, session, callback) {
+      const ref = sessionRef(session);
+      if (!ref) return callback(smtpError(421, '4.3.0 Session not available'));
+      dispatch(ref, { type: 'rcpt-to', address, session, callback });
+    },
+    onData(stream, session, callback) {
+      const ref = sessionRef(session);
+      if (!ref) {
+        stream.resume();
+        return stream.on('end', () => callback(smtpError(421, '4.3.0 Session not available')));
+      }
+      const deadline = setTimeout(() => dropSlowData(session), config.smtpDataTimeout * 1000);
+      stream.once('close', () => clearTimeout(deadline));
+      const answer = (err?: Error | null, message?: string) => {
+        clearTimeout(deadline);
+        callback(err, message);
+      };
+      dispatch(ref, { type: 'data', stream, session, callback: answer });
+    },
+  };
+
+  /**
+   * The idle timeout restarts with every byte, so a client dripping one byte a minute
+   * would hold a session (and its upload) for ever: DATA as a whole has a deadline.
+   * The 421 closes the connection, which ends the data stream; the session drops the upload.
+   */
+  const dropSlowData = (session: SMTPServerSession) => {
+    for (const connection of server.connections) {
+      if (connection.id !== session.id) continue;
+      log.info({ session: session.id, client: session.remoteAddress, limit: config.smtpDataTimeout }, 'smtp DATA deadline passed');
+      connection.send(421, '4.4.2 Timeout during DATA; closing connection', false);
+    }
+  };
+
+  const server = new SMTPServer(serverOptions);
+  // STARTTLS and SMTPS alike take the server's current context at each upgrade.
+  tlsSource?.onReload(() => server.updateSecureContext({ ...tlsSource.options }));
+  server.on('error', (err) => log.warn({ err, listener: options.kind }, 'smtp connection error'));
+  if (options.kind !== 'smtps') server.server.on('connection', coalesceWrites);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.listen(options.port, config.bind, () => {
+      const address = server.server.address();
+      resolve(typeof address === 'object' && address ? address.port : options.port);
+    });
+  });
+  log.info({ listener: options.kind, port, bind: config.bind }, 'smtp listener started');
+  return {
+    port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    sessions: () => sessions.size,
+  };
+}
