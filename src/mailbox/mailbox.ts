@@ -32,14 +32,15 @@ export function mailboxBehaviour(mailboxId: string, deps: MailboxDeps) {
 }
 
 /**
- * A write the disk refused: the request is answered "insufficient storage" (temporary,
- * IMAP NO [UNAVAILABLE], a deferred delivery) before the crash policy resets the actor,
+ * A write the disk refused: the request is answered "insufficient storage" (temporary:
+ * IMAP NO [OVERQUOTA] for a full disk as Dovecot answers, [UNAVAILABLE] for other
+ * refused writes; a deferred delivery) before the crash policy resets the actor,
  * whose state reloads from disk, where the refused change never was.
  */
 function answerStorageError(err: unknown, msg: MailboxRequest): void {
   if (!isStorageError(err)) return;
   const replyTo = (msg as { replyTo?: Ref<unknown> }).replyTo;
-  if (replyTo) dispatch(replyTo, failure(`insufficient system storage (${err.code})`, true));
+  if (replyTo) dispatch(replyTo, failure(`insufficient system storage (${err.code})`, true, err.code === 'ENOSPC' ? 'OVERQUOTA' : undefined));
 }
 
 function handleRequest(mailboxId: string, deps: MailboxDeps) {

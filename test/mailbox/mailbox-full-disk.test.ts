@@ -71,7 +71,7 @@ describe.skipIf(skip !== '')('mailbox actor on a full disk', () => {
     small.fill();
     await useLogSlack(db);
     const refused = await ask<DeliverReply>(deliver);
-    expect(refused).toMatchObject({ ok: false, temporary: true });
+    expect(refused).toMatchObject({ ok: false, temporary: true, code: 'OVERQUOTA' });
     expect((refused as { error: string }).error).toMatch(/insufficient system storage \(ENOSPC\)/);
 
     small.free();
