@@ -89,9 +89,7 @@ export function fuzzConnection(port: number, batch: SmtpBatch, tally: FuzzTally)
       tally.record(CONNECTION_TIMEOUT_MS, show, new Error('connection neither answered nor closed'));
       socket.destroy();
     }, CONNECTION_TIMEOUT_MS);
-    socket.on('connect', () => {
-      for (const chunk of chunksOf(batchBytes(batch), batch.splits)) socket.write(chunk);
-    });
+    let greeted = false;
     socket.on('data', (chunk: Buffer) => {
       pending += chunk.toString('latin1');
       for (let lf = pending.indexOf('\n'); lf >= 0; lf = pending.indexOf('\n')) {
@@ -99,6 +97,13 @@ export function fuzzConnection(port: number, batch: SmtpBatch, tally: FuzzTally)
         pending = pending.slice(lf + 1);
         if (!/^\d{3}( |$)/.test(reply)) continue;
         const now = performance.now();
+        if (!greeted) {
+          // smtp-server refuses clients that talk before its greeting ("421 You talk too soon").
+          greeted = true;
+          last = now;
+          for (const part of chunksOf(batchBytes(batch), batch.splits)) socket.write(part);
+          continue;
+        }
         tally.record(now - last, show, reply.startsWith('451 4.3.0') ? new Error(`server replied ${reply}`) : undefined);
         last = now;
       }
@@ -140,5 +145,5 @@ export async function runSmtpTarget(count: number, seed: number, onProgress?: (t
 async function expectServerAnswers(port: number, tally: FuzzTally): Promise<void> {
   const probe = new FuzzTally('probe');
   await fuzzConnection(port, { lines: [Buffer.from('EHLO probe.test\r\n')], splits: [] }, probe);
-  if (probe.inputs < 3) tally.record(0, () => 'EHLO after the run', new Error('server no longer answers'));
+  if (probe.inputs < 2) tally.record(0, () => 'EHLO after the run', new Error('server no longer answers'));
 }
