@@ -26,7 +26,7 @@ const SMTP_SEEDS = [
 /** Lines per connection; the server closes early after ten unrecognized commands, so most lines stay valid. */
 const LINES_PER_CONNECTION = 200;
 const CONNECTION_TIMEOUT_MS = 30_000;
-const CONCURRENT_CONNECTIONS = 4;
+const CONCURRENT_CONNECTIONS = 16;
 
 export interface SmtpBatch {
   lines: Buffer[];
@@ -40,7 +40,7 @@ const smtpLine: fc.Arbitrary<Buffer> = fc.oneof(
 );
 
 export const smtpBatch: fc.Arbitrary<SmtpBatch> = fc.record({
-  lines: fc.array(smtpLine, { minLength: 1, maxLength: LINES_PER_CONNECTION }),
+  lines: fc.array(smtpLine, { minLength: 1, maxLength: LINES_PER_CONNECTION, size: 'max' }),
   splits: splitPoints,
 });
 
@@ -97,6 +97,12 @@ export function fuzzConnection(port: number, batch: SmtpBatch, tally: FuzzTally)
         pending = pending.slice(lf + 1);
         if (!/^\d{3}( |$)/.test(reply)) continue;
         const now = performance.now();
+        if (greeted && reply.startsWith('220 ')) {
+          // STARTTLS accepted: a real client would now start TLS, so this batch is over.
+          tally.record(now - last, show);
+          socket.destroy();
+          return;
+        }
         if (!greeted) {
           // smtp-server refuses clients that talk before its greeting ("421 You talk too soon").
           greeted = true;
