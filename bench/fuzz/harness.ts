@@ -12,6 +12,8 @@ export interface FuzzReport {
   hangs: number;
   maxMs: number;
   maxFirstMs: number;
+  /** Socket targets: the longest the event loop was blocked (timer probe). */
+  maxLoopDelayMs?: number;
   maxHeapMiB: number;
   seconds: number;
   /** The first few crashing (or hanging) inputs with what happened. */
@@ -55,6 +57,17 @@ export class FuzzTally {
     if (this.inputs % HEAP_SAMPLE_EVERY === 0) this.sampleHeap();
   }
 
+  maxLoopDelayMs: number | undefined;
+
+  /** The event loop was blocked `ms` (socket targets): over the threshold it counts as a hang. */
+  recordLoopDelay(ms: number): void {
+    this.maxLoopDelayMs = Math.max(this.maxLoopDelayMs ?? 0, ms);
+    if (ms > HANG_MS) {
+      this.hangs += 1;
+      if (this.failures.length < FAILURES_KEPT) this.failures.push({ input: 'in-flight batches', error: `took ${ms.toFixed(1)} ms: event loop blocked` });
+    }
+  }
+
   noteFirstTiming(ms: number): void {
     if (ms > this.maxFirstMs) this.maxFirstMs = ms;
   }
@@ -66,7 +79,7 @@ export class FuzzTally {
   report(): FuzzReport {
     this.sampleHeap();
     return {
-      target: this.target, inputs: this.inputs, crashes: this.crashes, hangs: this.hangs, maxMs: this.maxMs, maxFirstMs: Math.max(this.maxFirstMs, this.maxMs),
+      target: this.target, inputs: this.inputs, crashes: this.crashes, hangs: this.hangs, maxMs: this.maxMs, maxFirstMs: Math.max(this.maxFirstMs, this.maxMs), maxLoopDelayMs: this.maxLoopDelayMs,
       maxHeapMiB: this.maxHeapMiB, seconds: (performance.now() - this.started) / 1000, failures: this.failures,
     };
   }
@@ -120,4 +133,27 @@ function runOne<T>(target: SyncTarget<T>, input: T, tally: FuzzTally): void {
     ms = Math.min(ms, timedRun(target, input).ms);
   }
   tally.record(ms, () => target.show(input), first.error);
+}
+
+export interface EventLoopProbe {
+  /** The harness itself is about to block the loop (generating inputs): skip this period. */
+  excuseThisPeriod(): void;
+  stop(): void;
+}
+
+/** Measures how late a 10 ms timer fires: the time the event loop was blocked. */
+export function probeEventLoop(onDelay: (ms: number) => void): EventLoopProbe {
+  const periodMs = 10;
+  let expected = performance.now() + periodMs;
+  let excused = false;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    if (!excused) onDelay(Math.max(0, now - expected));
+    excused = false;
+    expected = now + periodMs;
+  }, periodMs);
+  return {
+    excuseThisPeriod: () => { excused = true; },
+    stop: () => clearInterval(timer),
+  };
 }

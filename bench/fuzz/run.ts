@@ -47,6 +47,7 @@ function printReport(report: FuzzReport, seed: number): void {
     `hangs>100ms=${report.hangs}`, `max_ms=${report.maxMs.toFixed(2)}`, `max_first_ms=${report.maxFirstMs.toFixed(2)}`, `max_heap_MiB=${report.maxHeapMiB.toFixed(1)}`,
     `seconds=${report.seconds.toFixed(1)}`,
   ];
+  if (report.maxLoopDelayMs !== undefined) figures.splice(7, 0, `max_loop_block_ms=${report.maxLoopDelayMs.toFixed(2)}`);
   process.stdout.write(`${figures.join(' ')}\n`);
   report.failures.forEach((failure, index) => {
     const file = path.join(tmpdir(), `ternmail-fuzz-${report.target}-${seed}-${index}.txt`);

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { loadConfig } from '../../src/config/config.js';
 import { silentLogger } from '../../src/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
-import { FuzzTally, type FuzzReport } from './harness.js';
+import { FuzzTally, probeEventLoop, type FuzzReport } from './harness.js';
 import { chunksOf, lines, mutated, rawBytes, splitPoints } from './mutations.js';
 
 export const SMTP_TARGET_NAME = 'smtp-socket';
@@ -125,11 +125,15 @@ export function fuzzConnection(port: number, batch: SmtpBatch, tally: FuzzTally)
 /** Runs batches over a few concurrent connections until `count` replies were received. */
 export async function runSmtpTarget(count: number, seed: number, onProgress?: (tally: FuzzTally) => void): Promise<FuzzReport> {
   const { server, destroy } = await startFuzzServer();
-  const tally = new FuzzTally(SMTP_TARGET_NAME);
+  // A reply may wait on a synced write or on 15 other connections: for this target a
+  // hang is the event loop blocked over 100 ms, or a connection stuck (a crash).
+  const tally = new FuzzTally(SMTP_TARGET_NAME, CONNECTION_TIMEOUT_MS);
+  const probe = probeEventLoop((ms) => tally.recordLoopDelay(ms));
   let batchIndex = 0;
   let nextProgress = 100_000;
   const worker = async () => {
     while (tally.inputs < count) {
+      probe.excuseThisPeriod();
       const [batch] = fc.sample(smtpBatch, { seed: seed + batchIndex++, numRuns: 1 });
       await fuzzConnection(server.ports.smtp, batch!, tally);
       if (onProgress && tally.inputs >= nextProgress) {
@@ -142,6 +146,7 @@ export async function runSmtpTarget(count: number, seed: number, onProgress?: (t
     await Promise.all(Array.from({ length: CONCURRENT_CONNECTIONS }, worker));
     await expectServerAnswers(server.ports.smtp, tally);
   } finally {
+    probe.stop();
     await destroy();
   }
   return tally.report();
