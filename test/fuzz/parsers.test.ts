@@ -30,7 +30,7 @@ describe('parser fuzzing', () => {
 
     it(`${target.name}: ${RANDOM_RUNS} inputs from a random seed never crash or hang`, () => {
       const seed = Math.floor(Math.random() * 2 ** 31);
-      console.info(`fuzz ${target.name}: random seed ${seed} (replay: node build/bench/fuzz/run.js --target ${target.name} --seed ${seed})`);
+      console.info(`fuzz ${target.name}: random seed ${seed} (on failure fast-check prints the seed, path and shrunk input)`);
       fuzz(target, seed, RANDOM_RUNS);
     });
   }
