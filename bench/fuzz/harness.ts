@@ -60,11 +60,11 @@ export class FuzzTally {
   maxLoopDelayMs: number | undefined;
 
   /** The event loop was blocked `ms` (socket targets): over the threshold it counts as a hang. */
-  recordLoopDelay(ms: number): void {
+  recordLoopDelay(ms: number, show: () => string): void {
     this.maxLoopDelayMs = Math.max(this.maxLoopDelayMs ?? 0, ms);
     if (ms > HANG_MS) {
       this.hangs += 1;
-      if (this.failures.length < FAILURES_KEPT) this.failures.push({ input: 'in-flight batches', error: `took ${ms.toFixed(1)} ms: event loop blocked` });
+      if (this.failures.length < FAILURES_KEPT) this.failures.push({ input: show(), error: `took ${ms.toFixed(1)} ms: event loop blocked` });
     }
   }
 

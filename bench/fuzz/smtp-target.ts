@@ -4,6 +4,7 @@
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -128,14 +129,20 @@ export async function runSmtpTarget(count: number, seed: number, onProgress?: (t
   // A reply may wait on a synced write or on 15 other connections: for this target a
   // hang is the event loop blocked over 100 ms, or a connection stuck (a crash).
   const tally = new FuzzTally(SMTP_TARGET_NAME, CONNECTION_TIMEOUT_MS);
-  const probe = probeEventLoop((ms) => tally.recordLoopDelay(ms));
+  const inFlight = new Set<SmtpBatch>();
+  const gcPauses = watchGcPauses();
+  const probe = probeEventLoop((ms) => {
+    tally.recordLoopDelay(ms, () => inFlightText(inFlight, gcPauses.overlapping(performance.now() - ms - 10, performance.now())));
+  });
   let batchIndex = 0;
   let nextProgress = 100_000;
   const worker = async () => {
     while (tally.inputs < count) {
       probe.excuseThisPeriod();
       const [batch] = fc.sample(smtpBatch, { seed: seed + batchIndex++, numRuns: 1 });
+      inFlight.add(batch!);
       await fuzzConnection(server.ports.smtp, batch!, tally);
+      inFlight.delete(batch!);
       if (onProgress && tally.inputs >= nextProgress) {
         nextProgress += 100_000;
         onProgress(tally);
@@ -147,6 +154,7 @@ export async function runSmtpTarget(count: number, seed: number, onProgress?: (t
     await expectServerAnswers(server.ports.smtp, tally);
   } finally {
     probe.stop();
+    gcPauses.stop();
     await destroy();
   }
   return tally.report();
@@ -157,4 +165,25 @@ async function expectServerAnswers(port: number, tally: FuzzTally): Promise<void
   const probe = new FuzzTally('probe');
   await fuzzConnection(port, { lines: [Buffer.from('EHLO probe.test\r\n')], splits: [] }, probe);
   if (probe.inputs < 2) tally.record(0, () => 'EHLO after the run', new Error('server no longer answers'));
+}
+
+/** The batches on the wire when the event loop blocked, and the GC pauses seen so far around then. */
+function inFlightText(inFlight: Set<SmtpBatch>, pauses: PerformanceEntry[]): string {
+  const gc = pauses.map((entry) => `${entry.duration.toFixed(1)} ms`).join(', ') || 'none reported yet';
+  const batches = [...inFlight].map((batch) => batchBytes(batch).toString('base64'));
+  return JSON.stringify({ gcPausesNearby: gc, inFlightBatches: batches });
+}
+
+/** GC pauses as perf_hooks reports them (entries arrive a little after the pause). */
+function watchGcPauses(): { overlapping(from: number, to: number): PerformanceEntry[]; stop(): void } {
+  const entries: PerformanceEntry[] = [];
+  const observer = new PerformanceObserver((list) => {
+    entries.push(...list.getEntries().filter((entry) => entry.duration > 10));
+    if (entries.length > 1000) entries.splice(0, entries.length - 1000);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    overlapping: (from, to) => entries.filter((entry) => entry.startTime + entry.duration >= from && entry.startTime <= to),
+    stop: () => observer.disconnect(),
+  };
 }
