@@ -131,8 +131,10 @@ export async function runSmtpTarget(count: number, seed: number, onProgress?: (t
   const tally = new FuzzTally(SMTP_TARGET_NAME, CONNECTION_TIMEOUT_MS);
   const inFlight = new Set<SmtpBatch>();
   const gcPauses = watchGcPauses();
+  const blocks: Array<{ from: number; to: number }> = [];
   const probe = probeEventLoop((ms) => {
-    tally.recordLoopDelay(ms, () => inFlightText(inFlight, gcPauses.overlapping(performance.now() - ms - 10, performance.now())));
+    if (ms > 100) blocks.push({ from: performance.now() - ms - 10, to: performance.now() });
+    tally.recordLoopDelay(ms, () => inFlightText(inFlight));
   });
   let batchIndex = 0;
   let nextProgress = 100_000;
@@ -154,6 +156,11 @@ export async function runSmtpTarget(count: number, seed: number, onProgress?: (t
     await expectServerAnswers(server.ports.smtp, tally);
   } finally {
     probe.stop();
+    // GC entries arrive after the pause: match them to the blocks once the run is over.
+    for (const block of blocks) {
+      const pauses = gcPauses.overlapping(block.from, block.to).map((entry) => `${entry.duration.toFixed(1)} ms`);
+      process.stderr.write(`event loop blocked ${(block.to - block.from - 10).toFixed(1)} ms; GC pauses in that time: ${pauses.join(', ') || 'none'}\n`);
+    }
     gcPauses.stop();
     await destroy();
   }
@@ -167,11 +174,9 @@ async function expectServerAnswers(port: number, tally: FuzzTally): Promise<void
   if (probe.inputs < 2) tally.record(0, () => 'EHLO after the run', new Error('server no longer answers'));
 }
 
-/** The batches on the wire when the event loop blocked, and the GC pauses seen so far around then. */
-function inFlightText(inFlight: Set<SmtpBatch>, pauses: PerformanceEntry[]): string {
-  const gc = pauses.map((entry) => `${entry.duration.toFixed(1)} ms`).join(', ') || 'none reported yet';
-  const batches = [...inFlight].map((batch) => batchBytes(batch).toString('base64'));
-  return JSON.stringify({ gcPausesNearby: gc, inFlightBatches: batches });
+/** The batches on the wire when the event loop blocked. */
+function inFlightText(inFlight: Set<SmtpBatch>): string {
+  return JSON.stringify({ inFlightBatches: [...inFlight].map((batch) => batchBytes(batch).toString('base64')) });
 }
 
 /** GC pauses as perf_hooks reports them (entries arrive a little after the pause). */
