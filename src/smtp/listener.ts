@@ -76,7 +76,8 @@ export async function startSmtpListener(
     size: config.maxMessageSize,
     authMethods: ['PLAIN', 'LOGIN'],
     authOptional: !submission,
-    disabledCommands: submission ? [] : ['AUTH'],
+    // Without a certificate smtp-server would run STARTTLS with its own built-in one.
+    disabledCommands: [...(submission ? [] : ['AUTH']), ...(tlsSource ? [] : ['STARTTLS'])],
     hideSTARTTLS: !tlsSource,
     allowInsecureAuth: true,
     disableReverseLookup: true,
