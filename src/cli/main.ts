@@ -105,8 +105,6 @@ Commands:
   stats                        counters as one line of JSON
   cluster status               one row per worker process and the totals (with --workers N)
   cluster rebalance            even out mailboxes across the store workers, with progress
-  const layoutRefusal = layoutProblem(config.server.data, config.cluster.workers);
-  if (layoutRefusal) throw new CliError(layoutRefusal);
   auth blocked                 addresses and accounts refused after failed logins, with time left
   auth unblock ADDRESS|IP      lift such a block now
 
