@@ -24,7 +24,7 @@ export function renderHelp(sections: readonly Section[], extra: Array<[string, s
     for (const def of Object.values(section.settings)) {
       const [flag, second] = flagsOf(def);
       rows.push([flag, `${def.describe} (default ${showValue(def.kind, def.default)})`]);
-      if (second) rows.push([second, `with the flag above: the certificate (PEM) to the key`]);
+      if (second) rows.push([second, `the certificate (PEM file) that goes with ${flag.split(' ')[0]}`]);
     }
   }
   const width = Math.max(...rows.map((r) => (typeof r === 'string' ? 0 : r[0].length))) + 4;

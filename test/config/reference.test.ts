@@ -2,12 +2,13 @@
 // every setting appears in both with its flag and default, and the committed docs file is
 // exactly what `npm run docs:config` prints (regenerate it when a setting changes).
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flagName, showValue } from '../../src/config/config.js';
 import { configurationReference, sections } from '../../src/settings.js';
 import { cli } from '../support/process.js';
+import { tempDir } from '../support/server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -42,5 +43,11 @@ describe('settings reference', () => {
     const bad = await cli(['start', '--max-recipients', 'many']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('invalid setting maxRecipients (from --max-recipients)');
+    // The TLS pair as two flags, like TERNMAIL_TLS_KEY / TERNMAIL_TLS_CERT: read at start.
+    const data = tempDir();
+    const tls = await cli(['start', '--data', data, '--tls-key', path.join(data, 'no-key.pem'), '--tls-cert', path.join(data, 'no-cert.pem')]);
+    expect(tls.code).not.toBe(0);
+    expect(tls.stderr).toContain(path.join(data, 'no-key.pem'));
+    rmSync(data, { recursive: true, force: true });
   });
 });
