@@ -6,7 +6,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { ServerConfig } from './config/config.js';
+import type { ServerConfig } from './settings.js';
 import type { Logger } from './core/logger.js';
 import { Database } from './store/database.js';
 import { DirectoryStore } from './directory/directory-store.js';
@@ -48,16 +48,16 @@ export interface PrimaryOptions {
 }
 
 export async function runPrimary(config: ServerConfig, log: Logger, options: PrimaryOptions): Promise<{ stop(): Promise<void> }> {
-  prepareDataFolder(config.data, log);
-  mkdirSync(path.join(config.data, 'run'), { recursive: true });
-  const db = new Database(directoryDataPath(config.data));
+  prepareDataFolder(config.server.data, log);
+  mkdirSync(path.join(config.server.data, 'run'), { recursive: true });
+  const db = new Database(directoryDataPath(config.server.data));
   await db.open().catch((err: unknown) => {
-    throw storeOpenFailure(err, config.data, directoryDataPath(config.data));
+    throw storeOpenFailure(err, config.server.data, directoryDataPath(config.server.data));
   });
-  writePidFile(config.data);
+  writePidFile(config.server.data);
   const system = start();
   const directory = new Directory(new DirectoryStore(db), log.child({ actor: 'directory' }), {
-    passwordCost: config.passwordCost, defaultQuota: config.defaultQuota,
+    passwordCost: config.directory.passwordCost, defaultQuota: config.mailbox.defaultQuota,
   });
   await directory.start(system);
 
@@ -68,9 +68,9 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
     initialStateFunc: initialRouterState, onCrash: resetOnCrash(log.child({ actor: 'router' }), 'router'),
   }) as Ref<RouterMessage>;
   let stopping = false;
-  const authGuard = new AuthGuard(authLimitsOf(config), log.child({ component: 'auth-guard' }));
+  const authGuard = new AuthGuard(authLimitsOf(config.net), log.child({ component: 'auth-guard' }));
 
-  const transport = new UnixSocketTransport(0, (n) => nodeSocketPath(config.data, n), async (body) => {
+  const transport = new UnixSocketTransport(0, (n) => nodeSocketPath(config.server.data, n), async (body) => {
     const request = body as NodeRequest;
     switch (request.kind) {
       case 'dir-snapshot': return directory.snapshot();
@@ -106,7 +106,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
     let best: WorkerStatus | null = null;
     for (const w of workers.values()) {
       if (w.node === stats.node || w.state !== 'running' || !w.stats) continue;
-      if (w.stats.ready >= config.lendThreshold && (!best || w.stats.ready > best.stats!.ready)) best = w;
+      if (w.stats.ready >= config.cluster.lendThreshold && (!best || w.stats.ready > best.stats!.ready)) best = w;
     }
     return best?.node ?? null;
   }
@@ -195,7 +195,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
   const rebalancer = new Rebalancer(directory, transport, () => [...workers.values()].filter((w) => w.roles.includes('store') && w.state === 'running').map((w) => w.node));
   const running = () => [...workers.values()].filter((w) => w.state === 'running').map((w) => w.node);
   const backend: AdminBackend = {
-    directory, passwordCost: config.passwordCost, importPasswordCost: config.importPasswordCost,
+    directory, passwordCost: config.directory.passwordCost, importPasswordCost: config.directory.importPasswordCost,
     auth: authGuard,
     async stats() {
       const all = await Promise.all(running().map((n) => ask<Record<string, number>>(n, { kind: 'stats' }).catch(() => null)));
@@ -234,9 +234,9 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
     },
   };
   const token = randomBytes(24).toString('hex');
-  const admin = await startAdminApi(backend, token, config.adminBind, config.adminPort, log.child({ listener: 'admin' }));
-  const adminUrl = `http://${config.adminBind.includes(':') ? `[${config.adminBind}]` : config.adminBind}:${admin.port}`;
-  writeAdminFile(config.data, adminUrl, token);
+  const admin = await startAdminApi(backend, token, config.admin.bind, config.admin.port, log.child({ listener: 'admin' }));
+  const adminUrl = `http://${config.admin.bind.includes(':') ? `[${config.admin.bind}]` : config.admin.bind}:${admin.port}`;
+  writeAdminFile(config.server.data, adminUrl, token);
   log.info({ workers: options.workers, admin: adminUrl }, 'ternmail cluster started');
 
   return {
@@ -256,7 +256,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
       await directory.drain();
       stop(system);
       await db.close();
-      removePidFile(config.data);
+      removePidFile(config.server.data);
       log.info('cluster stopped');
     },
   };

@@ -5,7 +5,7 @@ import { writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Ref } from 'nact';
-import { rolesOf, type ServerConfig } from './config/config.js';
+import { rolesOf, type ServerConfig } from './settings.js';
 import type { Logger } from './core/logger.js';
 import { Database } from './store/database.js';
 import { BlobStore } from './store/blob-store.js';
@@ -80,23 +80,23 @@ export interface StartOptions {
 export const ADMIN_FILE = 'admin.json';
 
 export async function startServer(config: ServerConfig, log: Logger, options: StartOptions = {}): Promise<RunningServer> {
-  prepareDataFolder(config.data, log);
-  const tlsMaterial = config.tls ? TlsMaterial.load(config.tls) : null;
-  const storePath = path.join(config.data, 'store');
+  prepareDataFolder(config.server.data, log);
+  const tlsMaterial = config.net.tls ? TlsMaterial.load(config.net.tls) : null;
+  const storePath = path.join(config.server.data, 'store');
   const db = new Database(storePath);
   try {
     await db.open();
   } catch (err) {
-    throw storeOpenFailure(err, config.data, storePath);
+    throw storeOpenFailure(err, config.server.data, storePath);
   }
-  writePidFile(config.data);
-  const blobs = new BlobStore(db, { maxParts: config.mimeMaxParts, maxDepth: config.mimeMaxDepth, maxHeaders: config.mimeMaxHeaders });
+  writePidFile(config.server.data);
+  const blobs = new BlobStore(db, { maxParts: config.store.mimeMaxParts, maxDepth: config.store.mimeMaxDepth, maxHeaders: config.store.mimeMaxHeaders });
   const mailboxStore = new MailboxStore(db);
-  const queueStore = new QueueStore(db, config.queuePartitions);
+  const queueStore = new QueueStore(db, config.queue.partitions);
   const system = start();
 
   const directory = options.cluster?.directory ?? new Directory(new DirectoryStore(db), log.child({ actor: 'directory' }), {
-    passwordCost: config.passwordCost, defaultQuota: config.defaultQuota,
+    passwordCost: config.directory.passwordCost, defaultQuota: config.mailbox.defaultQuota,
   });
   if (!options.cluster) await directory.start(system);
 
@@ -104,7 +104,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   const mailboxes = new MailboxRegistry(storeParent, {
     db, blobs, mailboxes: mailboxStore, log: log.child({ actor: 'mailbox' }), testFaults: options.testFaults ?? false,
     forward: (node, mailboxId, msg) => forwardToNode(node, mailboxId, msg),
-  }, config.mailboxIdleMs);
+  }, config.mailbox.idleMs);
   /** A request for a mailbox that moved away: sent to its new node, the answer back to the asker. */
   const forwardToNode = (node: number, mailboxId: string, msg: MailboxRequest) => {
     const remote = options.cluster?.remote;
@@ -135,10 +135,10 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   const spoolDeps = { db, blobs, queue: queueStore, directory: directory.cache };
   const journal = new QueueJournal(db, (err) => queueLog.error({ err }, 'queue state write failed'));
   queueActor = spawn(system, queueBehaviour({
-    db, journal, blobs, queue: queueStore, log: queueLog, retrySchedule: config.retrySchedule, maxQueueLifetime: config.maxQueueLifetime,
-    delayWarning: config.delayWarning, domainQueue: domains,
+    db, journal, blobs, queue: queueStore, log: queueLog, retrySchedule: config.queue.retrySchedule, maxQueueLifetime: config.queue.maxLifetime,
+    delayWarning: config.queue.delayWarning, domainQueue: domains,
     notify: async (entry, kind, recipients) => {
-      const bounce = await sendNotification(spoolDeps, config.hostname, entry, kind, recipients);
+      const bounce = await sendNotification(spoolDeps, config.server.hostname, entry, kind, recipients);
       if (bounce) dispatch(queueActor, { type: 'queued', entry: bounce });
     },
   }), 'queue', { initialStateFunc: initialQueueState, onCrash: resumeOnCrash(queueLog, 'queue') }) as Ref<QueueMessage>;
@@ -147,7 +147,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   const borrower = options.cluster?.remote
     ? new Borrower({ transport: options.cluster.transport, mailboxes, remote: options.cluster.remote, blobs, worker: workerDeps, log: log.child({ component: 'work-sharing' }) })
     : null;
-  for (let i = 0; i < config.localDeliveryConcurrency; i++) {
+  for (let i = 0; i < config.queue.localDeliveryConcurrency; i++) {
     const worker = spawn(queueActor, deliveryWorkerBehaviour(workerDeps), `worker-${i}`, {
       onCrash: resumeOnCrash(workerDeps.log, 'delivery worker'),
     }) as Ref<WorkerMessage>;
@@ -156,12 +156,12 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   for await (const entry of queueStore.entries()) dispatch(queueActor, { type: 'queued', entry: { ...entry, recovered: true } });
 
   const limiter = new ConnectionLimiter(connectionCapsOf(config, options.cluster !== undefined));
-  const authGuard = new AuthGuard(authLimitsOf(config), log.child({ component: 'auth-guard' }));
+  const authGuard = new AuthGuard(authLimitsOf(config.net), log.child({ component: 'auth-guard' }));
   const auth = options.cluster?.auth ?? authGuard;
   const listeners = spawn(system, (s: undefined) => s, 'listeners');
   const smtpDeps = {
     db, blobs, queue: queueStore, queueActor: () => queueActor, directory, mailboxes, log: log.child({ listener: 'smtp' }),
-    hostname: config.hostname, maxMessageSize: config.maxMessageSize, maxRecipients: config.maxRecipients, maxReceivedHeaders: config.maxReceivedHeaders,
+    hostname: config.server.hostname, maxMessageSize: config.store.maxMessageSize, maxRecipients: config.smtp.maxRecipients, maxReceivedHeaders: config.smtp.maxReceivedHeaders,
     forwarder: options.cluster
       ? mailForwarder(options.cluster.nodeId, options.cluster.transport, (address) => directory.cache.nodeOfUser(address))
       : undefined,
@@ -170,13 +170,13 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   const popDeps = { directory, mailboxes, blobs, limiter, auth, handoff, log: log.child({ listener: 'pop3' }) };
   const imapDeps = { directory, mailboxes, blobs, limiter, auth, handoff, log: log.child({ listener: 'imap' }) };
   const listenerSpecs: Array<{ name: keyof RunningServer['ports']; role: string; port: number; start: (port: number) => Promise<RunningListener> }> = [
-    { name: 'smtp', role: 'mta', port: config.smtpPort, start: (port) => startSmtpListener({ kind: 'mx', port }, config, listeners, smtpDeps, directory, limiter, log, auth, tlsMaterial) },
-    { name: 'submission', role: 'mta', port: config.submissionPort, start: (port) => startSmtpListener({ kind: 'submission', port }, config, listeners, smtpDeps, directory, limiter, log, auth, tlsMaterial) },
-    { name: 'smtps', role: 'mta', port: config.smtpsPort, start: (port) => startSmtpListener({ kind: 'smtps', port }, config, listeners, smtpDeps, directory, limiter, log, auth, tlsMaterial) },
-    { name: 'pop3', role: 'access', port: config.pop3Port, start: (port) => startPop3Listener({ port, implicitTls: false }, config, listeners, popDeps, tlsMaterial) },
-    { name: 'pop3s', role: 'access', port: config.pop3sPort, start: (port) => startPop3Listener({ port, implicitTls: true }, config, listeners, popDeps, tlsMaterial) },
-    { name: 'imap', role: 'access', port: config.imapPort, start: (port) => startImapListener({ port, implicitTls: false }, config, listeners, imapDeps, tlsMaterial) },
-    { name: 'imaps', role: 'access', port: config.imapsPort, start: (port) => startImapListener({ port, implicitTls: true }, config, listeners, imapDeps, tlsMaterial) },
+    { name: 'smtp', role: 'mta', port: config.smtp.port, start: (port) => startSmtpListener({ kind: 'mx', port }, config, listeners, smtpDeps, directory, limiter, log, auth, tlsMaterial) },
+    { name: 'submission', role: 'mta', port: config.smtp.submissionPort, start: (port) => startSmtpListener({ kind: 'submission', port }, config, listeners, smtpDeps, directory, limiter, log, auth, tlsMaterial) },
+    { name: 'smtps', role: 'mta', port: config.smtp.tlsPort, start: (port) => startSmtpListener({ kind: 'smtps', port }, config, listeners, smtpDeps, directory, limiter, log, auth, tlsMaterial) },
+    { name: 'pop3', role: 'access', port: config.pop3.port, start: (port) => startPop3Listener({ port, implicitTls: false }, config, listeners, popDeps, tlsMaterial) },
+    { name: 'pop3s', role: 'access', port: config.pop3.tlsPort, start: (port) => startPop3Listener({ port, implicitTls: true }, config, listeners, popDeps, tlsMaterial) },
+    { name: 'imap', role: 'access', port: config.imap.port, start: (port) => startImapListener({ port, implicitTls: false }, config, listeners, imapDeps, tlsMaterial) },
+    { name: 'imaps', role: 'access', port: config.imap.tlsPort, start: (port) => startImapListener({ port, implicitTls: true }, config, listeners, imapDeps, tlsMaterial) },
   ];
   const implicitTls = new Set(['smtps', 'pop3s', 'imaps']);
   const running: RunningListener[] = [];
@@ -187,7 +187,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     stop(system);
     await journal.drain();
     await db.close();
-    removePidFile(config.data);
+    removePidFile(config.server.data);
   };
   const ports: RunningServer['ports'] = { smtp: 0, submission: 0, pop3: 0, imap: 0, admin: 0 };
   for (const spec of listenerSpecs) {
@@ -255,17 +255,17 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   let adminUrl = '';
   const token = randomBytes(24).toString('hex');
   if (!options.cluster) {
-    admin = await startAdminApi(singleNodeAdmin(config, directory, services, mailboxes, authGuard), token, config.adminBind, config.adminPort, log.child({ listener: 'admin' }))
+    admin = await startAdminApi(singleNodeAdmin(config, directory, services, mailboxes, authGuard), token, config.admin.bind, config.admin.port, log.child({ listener: 'admin' }))
       .catch(async (err: unknown) => {
         await abandon();
-        throw listenFailure(err, config.adminPort, 'adminPort');
+        throw listenFailure(err, config.admin.port, 'adminPort');
       });
-    adminUrl = `http://${config.adminBind.includes(':') ? `[${config.adminBind}]` : config.adminBind}:${admin.port}`;
-    writeAdminFile(config.data, adminUrl, token);
+    adminUrl = `http://${config.admin.bind.includes(':') ? `[${config.admin.bind}]` : config.admin.bind}:${admin.port}`;
+    writeAdminFile(config.server.data, adminUrl, token);
   }
 
   ports.admin = admin?.port ?? 0;
-  log.info({ ports, data: config.data }, 'ternmail started');
+  log.info({ ports, data: config.server.data }, 'ternmail started');
 
   let stopped = false;
   return {
@@ -287,7 +287,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       stop(system);
       await journal.drain();
       await db.close();
-      removePidFile(config.data);
+      removePidFile(config.server.data);
       log.info('stopped');
     },
   };
@@ -311,7 +311,7 @@ function reloadTls(material: TlsMaterial | null, log: Logger): void {
 /** The admin API's view of a single-process server. */
 function singleNodeAdmin(config: ServerConfig, directory: Directory, services: NodeServices, mailboxes: MailboxRegistry, auth: AuthGuard): AdminBackend {
   return {
-    directory, passwordCost: config.passwordCost, importPasswordCost: config.importPasswordCost, auth,
+    directory, passwordCost: config.directory.passwordCost, importPasswordCost: config.directory.importPasswordCost, auth,
     stats: async () => ({ ...(await services.stats()), users: directory.cache.users.size, domains: directory.cache.domains.size }),
     queueList: () => services.queueList(),
     queueFlush: (domain) => services.queueFlush(domain),
@@ -340,12 +340,12 @@ function connectionCapsOf(config: ServerConfig, inCluster: boolean): ConnectionC
   const workersWith = (...roles: string[]): number => {
     if (!inCluster) return 1;
     let count = 0;
-    for (let node = 1; node <= config.workers; node++) if (rolesOf(config, node).some((r) => roles.includes(r))) count++;
+    for (let node = 1; node <= config.cluster.workers; node++) if (rolesOf(config.cluster, node).some((r) => roles.includes(r))) count++;
     return Math.max(1, count);
   };
   const share = (cap: number, ...roles: string[]): number => Math.ceil(cap / workersWith(...roles));
   return {
-    perIp: share(config.maxConnectionsPerIp, 'mta', 'access'),
-    total: { smtp: share(config.smtpMaxConnections, 'mta'), imap: share(config.imapMaxConnections, 'access'), pop3: share(config.pop3MaxConnections, 'access') },
+    perIp: share(config.net.maxConnectionsPerIp, 'mta', 'access'),
+    total: { smtp: share(config.smtp.maxConnections, 'mta'), imap: share(config.imap.maxConnections, 'access'), pop3: share(config.pop3.maxConnections, 'access') },
   };
 }

@@ -3,7 +3,7 @@
 // access) on its own store shard. It exits when the primary goes away.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { rolesOf, type ServerConfig } from './config/config.js';
+import { rolesOf, type ServerConfig } from './settings.js';
 import type { Logger } from './core/logger.js';
 import { Directory } from './directory/directory.js';
 import { startServer, type RunningServer } from './server.js';
@@ -18,10 +18,10 @@ import { AuthGuard, authLimitsOf } from './net/auth-guard.js';
 const PRIMARY = 0;
 
 export async function runWorker(config: ServerConfig, log: Logger, nodeId: number, roles: string[]): Promise<void> {
-  mkdirSync(path.join(config.data, 'run'), { recursive: true });
+  mkdirSync(path.join(config.server.data, 'run'), { recursive: true });
   let server: RunningServer | null = null;
   const early: NodeRequest[] = [];
-  const transport = new UnixSocketTransport(nodeId, (n) => nodeSocketPath(config.data, n), async (body) => {
+  const transport = new UnixSocketTransport(nodeId, (n) => nodeSocketPath(config.server.data, n), async (body) => {
     const request = body as NodeRequest;
     if (server) return server.handleNodeRequest(request);
     if (request.kind === 'dir-changes') {
@@ -32,7 +32,7 @@ export async function runWorker(config: ServerConfig, log: Logger, nodeId: numbe
   });
   await transport.listen();
 
-  const directory = new Directory(null, log.child({ actor: 'directory-replica' }), { passwordCost: config.passwordCost, defaultQuota: config.defaultQuota });
+  const directory = new Directory(null, log.child({ actor: 'directory-replica' }), { passwordCost: config.directory.passwordCost, defaultQuota: config.mailbox.defaultQuota });
   const snapshot = await transport.request<DirSnapshot>(PRIMARY, { kind: 'dir-snapshot' } satisfies NodeRequest);
   directory.startReplica({ request: (message) => transport.request(PRIMARY, { kind: 'dir-request', message } satisfies NodeRequest) }, snapshot);
   const catchUp = async () => {
@@ -42,14 +42,14 @@ export async function runWorker(config: ServerConfig, log: Logger, nodeId: numbe
   for (const request of early) if (request.kind === 'dir-changes' && !directory.applyChanges(request.changes)) await catchUp();
 
   const accessNodes = new Set<number>();
-  for (let node = 1; node <= config.workers; node++) if (rolesOf(config, node).includes('access')) accessNodes.add(node);
+  for (let node = 1; node <= config.cluster.workers; node++) if (rolesOf(config.cluster, node).includes('access')) accessNodes.add(node);
   const handoff = new SessionHandoff(nodeId, accessNodes, (mailboxId) => directory.cache.nodeOf(mailboxId), log.child({ component: 'handoff' }));
 
   const authLog = log.child({ component: 'auth-guard' });
-  const auth = new PrimaryAuthGate(transport, new AuthGuard(authLimitsOf(config), authLog), authLog);
+  const auth = new PrimaryAuthGate(transport, new AuthGuard(authLimitsOf(config.net), authLog), authLog);
 
   const startedAt = Date.now();
-  server = await startServer({ ...config, data: nodeDataPath(config.data, nodeId) }, log, {
+  server = await startServer({ ...config, server: { ...config.server, data: nodeDataPath(config.server.data, nodeId) } }, log, {
     roles,
     cluster: {
       nodeId, transport, directory, handoff, auth,
@@ -68,7 +68,7 @@ export async function runWorker(config: ServerConfig, log: Logger, nodeId: numbe
     } catch (err) {
       log.warn({ err }, 'heartbeat to the primary failed');
     }
-  }, config.heartbeatInterval);
+  }, config.cluster.heartbeatInterval);
   heartbeat.unref();
 
   let stopping = false;

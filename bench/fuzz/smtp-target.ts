@@ -8,7 +8,7 @@ import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/settings.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { FuzzTally, probeEventLoop, type FuzzReport } from './harness.js';

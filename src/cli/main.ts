@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { callAdmin, CliError, findAdmin, type AdminTarget } from './admin-client.js';
 import { importUsers } from './import-users.js';
-import { ConfigError, defaultConfig, loadConfig, rolesOf } from '../config/config.js';
+import { ConfigError, flagName } from '../config/config.js';
+import { defaultConfig, loadSettings, rolesOf, sections, startHelp } from '../settings.js';
 import { createLogger } from '../core/logger.js';
 import { startServer } from '../server.js';
 import { installProcessPolicy } from '../core/process-policy.js';
@@ -46,26 +47,38 @@ const adminHelp = `  --data DIR        data folder of the running server (defaul
   --admin URL       admin API address, instead of --data
   --token TOKEN     admin token (with --admin; or TERNMAIL_ADMIN_TOKEN)`;
 
-const startFlags = [
-  ['data', 'DIR', `data folder (default ${defaultConfig.data})`],
-  ['hostname', 'NAME', 'host name in greetings and Received headers'],
-  ['bind', 'ADDR', `listen address (default ${defaultConfig.bind})`],
-  ['smtp-port', 'N', `inbound SMTP (MX) port (default ${defaultConfig.smtpPort})`],
-  ['submission-port', 'N', `submission port, AUTH required (default ${defaultConfig.submissionPort})`],
-  ['pop3-port', 'N', `POP3 port (default ${defaultConfig.pop3Port})`],
-  ['imap-port', 'N', `IMAP port (default ${defaultConfig.imapPort})`],
-  ['admin-port', 'N', `admin HTTP API port (default ${defaultConfig.adminPort})`],
-  ['admin-bind', 'ADDR', `admin HTTP API address, apart from --bind (default ${defaultConfig.adminBind})`],
-  ['config', 'FILE', 'JSON config file (flags > TERNMAIL_* env > file > defaults)'],
-  ['workers', 'N|auto', 'worker processes (default 1: one process; auto = one per core)'],
-  ['roles', 'LIST', 'worker roles mta,store,access (default all); ";" gives each worker its own list'],
-  ['log-level', 'LEVEL', 'trace|debug|info|warn|error|silent (default info)'],
-  ['min-free-space', 'BYTES', 'refuse new mail (452) below this much free disk; 256M, 1G, 0 = off (default 256M)'],
-  ['smtp-data-timeout', 'SECS', `longest SMTP DATA in seconds, however slow (default ${defaultConfig.smtpDataTimeout})`],
-  ['mime-max-parts', 'N', `MIME parts analysed per message; past it one opaque part (default ${defaultConfig.mimeMaxParts})`],
-  ['mime-max-depth', 'N', `MIME nesting analysed (default ${defaultConfig.mimeMaxDepth})`],
-  ['mime-max-headers', 'N', `header fields analysed per part (default ${defaultConfig.mimeMaxHeaders})`],
-] as const;
+/** Every flag of `ternmail start`, from the section declarations: --smtp-port N, --tls-key PATH ... */
+function startOptions(): ParseArgsConfig['options'] {
+  const options: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' }, config: { type: 'string' } };
+  for (const section of sections) {
+    for (const def of Object.values(section.settings)) {
+      const flag = flagName(def.legacy);
+      if (def.kind === 'tls') {
+        options[`${flag}-key`] = { type: 'string' };
+        options[`${flag}-cert`] = { type: 'string' };
+      } else {
+        options[flag] = { type: 'string' };
+      }
+    }
+  }
+  return options;
+}
+
+/** Parsed flags keyed by legacy name (smtpPort), as loadSettings takes them. */
+function startFlagValues(values: Record<string, unknown>): Record<string, unknown> {
+  const flags: Record<string, unknown> = {};
+  for (const section of sections) {
+    for (const def of Object.values(section.settings)) {
+      const flag = flagName(def.legacy);
+      if (def.kind !== 'tls') {
+        flags[def.legacy] = values[flag];
+      } else if (values[`${flag}-key`] !== undefined || values[`${flag}-cert`] !== undefined) {
+        flags[def.legacy] = { key: values[`${flag}-key`], cert: values[`${flag}-cert`] };
+      }
+    }
+  }
+  return flags;
+}
 
 const help: Record<string, string> = {
   main: `ternmail ${version()}: an ISP-scale mail system (SMTP, POP3, IMAP) on supervised actors
@@ -92,18 +105,16 @@ Commands:
   stats                        counters as one line of JSON
   cluster status               one row per worker process and the totals (with --workers N)
   cluster rebalance            even out mailboxes across the store workers, with progress
-  const layoutRefusal = layoutProblem(config.data, config.workers);
-  if (layoutRefusal) throw new CliError(layoutRefusal);
   auth blocked                 addresses and accounts refused after failed logins, with time left
   auth unblock ADDRESS|IP      lift such a block now
 
 Run 'ternmail COMMAND --help' for a command's options. 'ternmail --version' prints the version.`,
   start: `Usage: ternmail start [options]
 
-${startFlags.map(([f, a, d]) => `  --${f} ${a}`.padEnd(28) + d).join('\n')}
+${startHelp()}
 
 Every setting also reads TERNMAIL_<NAME> from the environment (e.g. TERNMAIL_SMTP_PORT)
-and the config file's camelCase keys (e.g. "smtpPort", "tls": {"key": ..., "cert": ...}).`,
+and the config file's sections (e.g. {"smtp": {"port": 2525}}); docs/configuration.md lists them all.`,
   domain: `Usage: ternmail domain add NAME | remove NAME | list\n\n${adminHelp}`,
   user: `Usage:
   ternmail user add EMAIL (--password-stdin | --password P) [--quota BYTES]
@@ -192,30 +203,25 @@ async function password(values: Record<string, unknown>): Promise<string> {
 }
 
 async function runStart(args: string[]): Promise<void> {
-  const options: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' } };
-  for (const [flag] of startFlags) options[flag] = { type: 'string' };
-  const { values } = parse(args, options);
+  const { values } = parse(args, startOptions());
   if (values.help) return out(help.start);
-  const flags: Record<string, unknown> = {};
-  for (const [flag] of startFlags) {
-    if (flag === 'config') continue;
-    const key = flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-    flags[key] = values[flag];
-  }
   // Everything the server creates (store, pid and admin files) is for its owner only.
   process.umask(0o077);
-  const config = loadConfig({ flags, env: process.env, configFile: values.config as string | undefined ?? process.env.TERNMAIL_CONFIG });
-  const log = createLogger(config.logLevel);
+  const configFile = values.config as string | undefined ?? process.env.TERNMAIL_CONFIG;
+  const { config, deprecations } = loadSettings({ flags: startFlagValues(values), env: process.env, configFile });
+  const log = createLogger(config.log.level);
   installProcessPolicy(log);
   if (cluster.isWorker) {
     const node = Number(process.env.TERNMAIL_NODE_ID);
-    await runWorker(config, log, node, rolesOf(config, node));
+    await runWorker(config, log, node, rolesOf(config.cluster, node));
     return;
   }
-  const layoutRefusal = layoutProblem(config.data, config.workers);
+  // Once per start: workers read the same file, the primary (or the single process) speaks for it.
+  for (const line of deprecations) log.warn(line);
+  const layoutRefusal = layoutProblem(config.server.data, config.cluster.workers);
   if (layoutRefusal) throw new CliError(layoutRefusal);
-  const server = await (config.workers > 1
-    ? runPrimary(config, log, { workers: config.workers, roles: (node) => rolesOf(config, node) })
+  const server = await (config.cluster.workers > 1
+    ? runPrimary(config, log, { workers: config.cluster.workers, roles: (node) => rolesOf(config.cluster, node) })
     : startServer(config, log)
   ).catch((err: unknown) => {
     log.debug({ err }, 'start failed');
@@ -432,7 +438,7 @@ async function runMigrate(args: string[]): Promise<void> {
   if (values.workers === undefined) throw new CliError('migrate needs --workers N (the number of processes the folder will run with)');
   const workers = Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new CliError(`--workers: expected a number of workers 1-64, got ${JSON.stringify(values.workers)}`);
-  const data = path.resolve((values.data as string | undefined) ?? process.env.TERNMAIL_DATA ?? defaultConfig.data);
+  const data = path.resolve((values.data as string | undefined) ?? process.env.TERNMAIL_DATA ?? defaultConfig.server.data);
   try {
     for (const line of await migrateDataFolder(data, workers)) out(line);
   } catch (err) {

@@ -4,7 +4,9 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Ref } from 'nact';
-import type { ServerConfig } from '../config/config.js';
+import type { NetSettings } from '../net/settings.js';
+import type { StoreSettings } from '../store/settings.js';
+import type { ImapSettings } from './settings.js';
 import { ImapSession, type SessionMessage } from './session.js';
 import { IMAP_LIMITS, type ImapSessionDeps } from './deps.js';
 import { dispatch, spawn, stop } from '../core/supervision.js';
@@ -22,8 +24,11 @@ export type ImapListenerDeps = Omit<ImapSessionDeps, 'limits' | 'allowPlaintextA
 
 const SHUTDOWN_GRACE_MS = 2000;
 
+/** The sections an IMAP listener reads. */
+export interface ImapListenerConfig { imap: ImapSettings; net: NetSettings; store: StoreSettings }
+
 export async function startImapListener(
-  options: ImapListenerOptions, config: ServerConfig, parent: Ref<unknown>, deps: ImapListenerDeps,
+  options: ImapListenerOptions, config: ImapListenerConfig, parent: Ref<unknown>, deps: ImapListenerDeps,
   tlsSource: TlsSource | null = null,
 ): Promise<RunningListener> {
   if (options.implicitTls && !tlsSource) throw new Error('imaps: implicit TLS needs tls.key and tls.cert');
@@ -31,17 +36,17 @@ export async function startImapListener(
     ...deps,
     limits: {
       ...IMAP_LIMITS,
-      idleTimeoutMs: config.imapIdleTimeout * 1000,
-      loginTimeoutMs: config.imapLoginTimeout * 1000,
-      maxSearchKeys: config.imapMaxSearchKeys,
-      outputBufferBytes: config.imapOutputBuffer,
-      outputStallMs: config.imapOutputStall * 1000,
-      maxLineLength: config.imapMaxLineLength,
-      maxLiteralSize: config.imapMaxLiteralSize,
-      maxAppendSize: config.maxMessageSize,
+      idleTimeoutMs: config.imap.idleTimeout * 1000,
+      loginTimeoutMs: config.imap.loginTimeout * 1000,
+      maxSearchKeys: config.imap.maxSearchKeys,
+      outputBufferBytes: config.imap.outputBuffer,
+      outputStallMs: config.imap.outputStall * 1000,
+      maxLineLength: config.imap.maxLineLength,
+      maxLiteralSize: config.imap.maxLiteralSize,
+      maxAppendSize: config.store.maxMessageSize,
     },
-    allowPlaintextAuth: config.allowPlaintextAuth,
-    literalBudget: literalBudgetOf(config),
+    allowPlaintextAuth: config.net.allowPlaintextAuth,
+    literalBudget: literalBudgetOf(config.imap),
   };
   // STARTTLS reads the context when a client asks, so it is always the current one.
   if (tlsSource && !options.implicitTls) Object.defineProperty(sessionDeps, 'secureContext', { get: () => tlsSource.context, enumerable: true });
@@ -98,7 +103,7 @@ export async function startImapListener(
     ? implicitTlsServer(tlsSource, accept, log)
     : net.createServer(accept);
   server.on('error', (err) => log.error({ err }, 'imap listener error'));
-  const port = await listen(server, options.port, config.bind);
+  const port = await listen(server, options.port, config.net.bind);
   log.info({ port, implicitTls: options.implicitTls }, 'imap listening');
 
   return {

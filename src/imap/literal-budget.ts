@@ -1,7 +1,7 @@
 // The bytes all IMAP connections of one server process hold in literals at once (APPEND
 // bodies, LOGIN strings): a literal that would pass the budget is refused before a byte of
 // it is buffered, so many clients each announcing a big APPEND cannot exhaust memory together.
-import type { ServerConfig } from '../config/config.js';
+import type { ImapSettings } from './settings.js';
 
 export class LiteralBudget {
   private held = 0;
@@ -24,14 +24,14 @@ export class LiteralBudget {
   }
 }
 
-/** One budget per server configuration: the IMAP and IMAPS listeners of a process share it. */
-const budgets = new WeakMap<ServerConfig, LiteralBudget>();
+/** One budget per IMAP section of a configuration: the IMAP and IMAPS listeners of a process share it. */
+const budgets = new WeakMap<ImapSettings, LiteralBudget>();
 
-export function literalBudgetOf(config: ServerConfig): LiteralBudget {
-  let budget = budgets.get(config);
+export function literalBudgetOf(imap: ImapSettings): LiteralBudget {
+  let budget = budgets.get(imap);
   if (budget === undefined) {
-    budget = new LiteralBudget(config.imapLiteralBudget);
-    budgets.set(config, budget);
+    budget = new LiteralBudget(imap.literalBudget);
+    budgets.set(imap, budget);
   }
   return budget;
 }

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../core/logger.js';
-import type { ServerConfig } from '../config/config.js';
+import type { NetSettings } from './settings.js';
 
 export interface AuthLimits {
   /** Failed (or in-flight) attempts from one address within the window before it is refused. */
@@ -271,11 +271,11 @@ function accountKey(account: string): string {
 }
 
 /** The guard's limits from the server settings. */
-export function authLimitsOf(config: ServerConfig): AuthLimits {
+export function authLimitsOf(net: NetSettings): AuthLimits {
   return {
-    maxFailuresPerIp: config.maxAuthFailuresPerIp,
-    maxFailuresPerAccount: config.maxAuthFailuresPerAccount,
-    delayAfter: config.authDelayAfter,
-    lockSeconds: config.authLockSeconds,
+    maxFailuresPerIp: net.maxAuthFailuresPerIp,
+    maxFailuresPerAccount: net.maxAuthFailuresPerAccount,
+    delayAfter: net.authDelayAfter,
+    lockSeconds: net.authLockSeconds,
   };
 }

@@ -1,7 +1,8 @@
 // Starts DomainQueue actors on demand, one per destination domain, under a parent
 // that receives no messages itself (nact copies a parent's children map per message).
 import type { Ref } from 'nact';
-import type { ServerConfig } from '../config/config.js';
+import type { ServerSettings } from '../core/server-settings.js';
+import type { OutboundSettings } from './settings.js';
 import type { Logger } from '../core/logger.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { DirectoryCache } from '../directory/cache.js';
@@ -16,20 +17,23 @@ export interface OutboundDeps {
   report: (results: RemoteResults) => void;
 }
 
-export function startDomainQueues(system: Ref<unknown>, config: ServerConfig, deps: OutboundDeps): (domain: string) => Ref<DomainMessage> {
+/** The sections outbound delivery reads; the queue's retry schedule paces a destination's backoff. */
+export interface OutboundConfig { server: ServerSettings; outbound: OutboundSettings; queue: { retrySchedule: number[] } }
+
+export function startDomainQueues(system: Ref<unknown>, config: OutboundConfig, deps: OutboundDeps): (domain: string) => Ref<DomainMessage> {
   const parent = spawn(system, (s: undefined) => s, 'domains');
   const queues = new Map<string, Ref<DomainMessage>>();
   const domainDeps = {
     ...deps,
-    routing: { smarthost: config.smarthost ? parseHostPort(config.smarthost, 25) : null, smtpPort: config.outboundPort },
+    routing: { smarthost: config.outbound.smarthost ? parseHostPort(config.outbound.smarthost, 25) : null, smtpPort: config.outbound.port },
     client: {
-      heloName: config.hostname, verifyCertificates: config.verifyCertificates,
-      connectTimeoutMs: config.outboundTimeout * 1000, socketTimeoutMs: config.outboundTimeout * 1000 * 5,
+      heloName: config.server.hostname, verifyCertificates: config.outbound.verifyCertificates,
+      connectTimeoutMs: config.outbound.timeout * 1000, socketTimeoutMs: config.outbound.timeout * 1000 * 5,
     },
-    concurrency: config.outboundConcurrency,
-    messagesPerConnection: config.messagesPerConnection,
-    backoffAfterFailures: config.domainBackoffAfter,
-    backoffSchedule: config.retrySchedule,
+    concurrency: config.outbound.concurrency,
+    messagesPerConnection: config.outbound.messagesPerConnection,
+    backoffAfterFailures: config.outbound.domainBackoffAfter,
+    backoffSchedule: config.queue.retrySchedule,
   };
   return (domain) => {
     let ref = queues.get(domain);

@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Ref } from 'nact';
 import type { Logger } from '../core/logger.js';
-import type { ServerConfig } from '../config/config.js';
+import type { NetSettings } from '../net/settings.js';
+import type { Pop3Settings } from './settings.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { createPop3Server, type Pop3ServerOptions } from '../protocols/pop3/server.js';
 import type { TlsSource } from '../net/tls-material.js';
@@ -115,18 +116,21 @@ function sharedConnectionSlots(limiter: ConnectionLimiter): NonNullable<Pop3Serv
   };
 }
 
+/** The sections a POP3 listener reads. */
+export interface Pop3ListenerConfig { pop3: Pop3Settings; net: NetSettings }
+
 export async function startPop3Listener(
-  options: { port: number; implicitTls: boolean }, config: ServerConfig, parent: Ref<unknown>, deps: Pop3Deps,
+  options: { port: number; implicitTls: boolean }, config: Pop3ListenerConfig, parent: Ref<unknown>, deps: Pop3Deps,
   tlsSource: TlsSource | null = null,
 ): Promise<RunningListener> {
   let sessionCount = 0;
   const server = createPop3Server({
-    tlsSource: tlsSource ?? undefined, implicitTls: options.implicitTls, allowPlaintextAuth: config.allowPlaintextAuth,
+    tlsSource: tlsSource ?? undefined, implicitTls: options.implicitTls, allowPlaintextAuth: config.net.allowPlaintextAuth,
     shutdownGraceMs: 2000, connections: sharedConnectionSlots(deps.limiter),
-    loginTimeoutMs: config.pop3LoginTimeout * 1000,
+    loginTimeoutMs: config.pop3.loginTimeout * 1000,
     runSession: (session) => runInSessionActor(parent, `pop3-${options.implicitTls ? 's' : ''}${++sessionCount}`, () => session.run()),
   }, mailboxBackend(deps), deps.log);
-  const { port } = await server.listen(options.port, config.bind);
+  const { port } = await server.listen(options.port, config.net.bind);
   return {
     port, close: () => server.close(), sessions: () => server.sessionCount,
     adopt: (socket, state) => {

@@ -5,7 +5,10 @@ import { holdWritesUntilIdle } from '../core/write-batching.js';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import type { Ref } from 'nact';
 import type { Logger } from '../core/logger.js';
-import type { ServerConfig } from '../config/config.js';
+import type { ServerSettings } from '../core/server-settings.js';
+import type { NetSettings } from '../net/settings.js';
+import type { StoreSettings } from '../store/settings.js';
+import type { SmtpSettings } from './settings.js';
 import { spawn, dispatch, stop } from '../core/supervision.js';
 import {
   initialSmtpSessionState, smtpError, smtpSessionBehaviour,
@@ -54,14 +57,17 @@ function coalesceWrites(socket: net.Socket): void {
   }) as typeof socket.write;
 }
 
+/** The sections an SMTP listener reads. */
+export interface SmtpListenerConfig { server: ServerSettings; net: NetSettings; smtp: SmtpSettings; store: StoreSettings }
+
 export async function startSmtpListener(
-  options: SmtpListenerOptions, config: ServerConfig, parent: Ref<unknown>,
+  options: SmtpListenerOptions, config: SmtpListenerConfig, parent: Ref<unknown>,
   deps: Omit<SmtpSessionDeps, 'submission'>, directory: Directory, limiter: ConnectionLimiter, log: Logger,
   authGate: AuthGate,
   tlsSource: TlsSource | null = null,
 ): Promise<RunningListener> {
   const submission = options.kind !== 'mx';
-  const sessionDeps: SmtpSessionDeps = { ...deps, submission, freeSpace: new FreeSpaceGuard(config.data, config.minFreeSpace) };
+  const sessionDeps: SmtpSessionDeps = { ...deps, submission, freeSpace: new FreeSpaceGuard(config.server.data, config.store.minFreeSpace) };
   const sessions = new Map<string, Ref<SmtpSessionMessage>>();
   // smtp-server's own default would allow TLS 1.0; the shared options set the minimum.
   const tls = tlsSource ? { ...tlsSource.options } : {};
@@ -71,9 +77,9 @@ export async function startSmtpListener(
   const serverOptions: SMTPServerOptions = {
     ...tls,
     secure: options.kind === 'smtps',
-    name: config.hostname,
+    name: config.server.hostname,
     banner: 'ternmail ESMTP',
-    size: config.maxMessageSize,
+    size: config.store.maxMessageSize,
     authMethods: ['PLAIN', 'LOGIN'],
     authOptional: !submission,
     // Without a certificate smtp-server would run STARTTLS with its own built-in one.
@@ -81,8 +87,8 @@ export async function startSmtpListener(
     hideSTARTTLS: !tlsSource,
     allowInsecureAuth: true,
     disableReverseLookup: true,
-    maxRecipients: config.maxRecipients,
-    maxCommandLength: config.maxLineLength,
+    maxRecipients: config.smtp.maxRecipients,
+    maxCommandLength: config.smtp.maxLineLength,
     logger: false,
     closeTimeout: 1000,
     onConnect(session, callback) {
@@ -109,7 +115,7 @@ export async function startSmtpListener(
       }
     },
     onAuth(auth, session, callback) {
-      if (!plaintextAuthAllowed(session.secure, session.remoteAddress, config.allowPlaintextAuth)) {
+      if (!plaintextAuthAllowed(session.secure, session.remoteAddress, config.net.allowPlaintextAuth)) {
         return callback(smtpError(538, '5.7.11 Encryption required for requested authentication mechanism'));
       }
       const username = auth.username ?? '';
@@ -149,7 +155,7 @@ export async function startSmtpListener(
         stream.resume();
         return stream.on('end', () => callback(smtpError(421, '4.3.0 Session not available')));
       }
-      const deadline = setTimeout(() => dropSlowData(session), config.smtpDataTimeout * 1000);
+      const deadline = setTimeout(() => dropSlowData(session), config.smtp.dataTimeout * 1000);
       stream.once('close', () => clearTimeout(deadline));
       const answer = (err?: Error | null, message?: string) => {
         clearTimeout(deadline);
@@ -167,7 +173,7 @@ export async function startSmtpListener(
   const dropSlowData = (session: SMTPServerSession) => {
     for (const connection of server.connections) {
       if (connection.id !== session.id) continue;
-      log.info({ session: session.id, client: session.remoteAddress, limit: config.smtpDataTimeout }, 'smtp DATA deadline passed');
+      log.info({ session: session.id, client: session.remoteAddress, limit: config.smtp.dataTimeout }, 'smtp DATA deadline passed');
       connection.send(421, '4.4.2 Timeout during DATA; closing connection', false);
     }
   };
@@ -179,12 +185,12 @@ export async function startSmtpListener(
   if (options.kind !== 'smtps') server.server.on('connection', coalesceWrites);
   const port = await new Promise<number>((resolve, reject) => {
     server.server.once('error', reject);
-    server.listen(options.port, config.bind, () => {
+    server.listen(options.port, config.net.bind, () => {
       const address = server.server.address();
       resolve(typeof address === 'object' && address ? address.port : options.port);
     });
   });
-  log.info({ listener: options.kind, port, bind: config.bind }, 'smtp listener started');
+  log.info({ listener: options.kind, port, bind: config.net.bind }, 'smtp listener started');
   return {
     port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

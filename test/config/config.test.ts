@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, defaultConfig, loadConfig } from '../../src/config/config.js';
+import { ConfigError, defaultConfig, loadConfig } from '../../src/settings.js';
 import { tempDir } from '../support/server.js';
 
 function configFile(content: unknown): string {
@@ -15,9 +15,9 @@ function configFile(content: unknown): string {
 describe('loadConfig', () => {
   it('uses the documented defaults', () => {
     const config = loadConfig({});
-    expect([config.data, config.smtpPort, config.submissionPort, config.pop3Port, config.imapPort, config.adminPort])
+    expect([config.server.data, config.smtp.port, config.smtp.submissionPort, config.pop3.port, config.imap.port, config.admin.port])
       .toEqual(['./data', 2525, 2587, 1110, 1143, 8025]);
-    expect(config.maxMessageSize).toBe(50 * 1024 * 1024);
+    expect(config.store.maxMessageSize).toBe(50 * 1024 * 1024);
     expect(config).toEqual(defaultConfig);
   });
 
@@ -28,13 +28,13 @@ describe('loadConfig', () => {
       env: { TERNMAIL_POP3_PORT: '2001', TERNMAIL_IMAP_PORT: '2002' },
       flags: { imapPort: '3002' },
     });
-    expect([config.smtpPort, config.pop3Port, config.imapPort]).toEqual([1000, 2001, 3002]);
+    expect([config.smtp.port, config.pop3.port, config.imap.port]).toEqual([1000, 2001, 3002]);
   });
 
   it('resolves TLS paths in the config file relative to the file', () => {
     const file = configFile({ tls: { key: 'k.pem', cert: 'c.pem' } });
     const config = loadConfig({ configFile: file });
-    expect(config.tls).toEqual({ key: path.join(path.dirname(file), 'k.pem'), cert: path.join(path.dirname(file), 'c.pem') });
+    expect(config.net.tls).toEqual({ key: path.join(path.dirname(file), 'k.pem'), cert: path.join(path.dirname(file), 'c.pem') });
   });
 
   it('names the bad setting and where it came from', () => {
@@ -47,10 +47,10 @@ describe('loadConfig', () => {
   });
 
   it('keeps the admin API on loopback unless adminBind says otherwise, whatever bind is', () => {
-    expect(loadConfig({ flags: { bind: '0.0.0.0' } }).adminBind).toBe('127.0.0.1');
-    expect(loadConfig({ configFile: configFile({ adminBind: '10.0.0.1' }) }).adminBind).toBe('10.0.0.1');
-    expect(loadConfig({ configFile: configFile({ adminBind: '10.0.0.1' }), env: { TERNMAIL_ADMIN_BIND: '10.0.0.2' } }).adminBind).toBe('10.0.0.2');
-    expect(loadConfig({ env: { TERNMAIL_ADMIN_BIND: '10.0.0.2' }, flags: { adminBind: '::1' } }).adminBind).toBe('::1');
+    expect(loadConfig({ flags: { bind: '0.0.0.0' } }).admin.bind).toBe('127.0.0.1');
+    expect(loadConfig({ configFile: configFile({ adminBind: '10.0.0.1' }) }).admin.bind).toBe('10.0.0.1');
+    expect(loadConfig({ configFile: configFile({ adminBind: '10.0.0.1' }), env: { TERNMAIL_ADMIN_BIND: '10.0.0.2' } }).admin.bind).toBe('10.0.0.2');
+    expect(loadConfig({ env: { TERNMAIL_ADMIN_BIND: '10.0.0.2' }, flags: { adminBind: '::1' } }).admin.bind).toBe('::1');
     expect(() => loadConfig({ flags: { adminBind: '' } })).toThrow(/adminBind \(from --admin-bind\)/);
   });
 });

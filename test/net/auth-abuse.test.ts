@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LineClient } from '../support/clients.js';
 import { imapLogin, pop3Login, smtpAuth } from '../support/logins.js';
 import { provision, startTestServer, type TestServer } from '../support/server.js';
-import type { ServerConfig } from '../../src/config/config.js';
+import type { FlatSettings } from '../../src/settings.js';
 
 let server: TestServer | null = null;
 
@@ -15,7 +15,7 @@ afterEach(async () => {
 });
 
 /** A server with one user (alice@auth.test, password "right"); no brakes unless the test sets them. */
-async function serverWith(overrides: Partial<ServerConfig>): Promise<TestServer> {
+async function serverWith(overrides: Partial<FlatSettings>): Promise<TestServer> {
   server = await startTestServer({
     maxAuthFailuresPerIp: 1000, maxAuthFailuresPerAccount: 1000, authDelayAfter: 1000, ...overrides,
   });

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig, type ServerConfig } from '../../src/config/config.js';
+import { loadConfig, type FlatSettings } from '../../src/settings.js';
 import { silentLogger, createLogger } from '../../src/core/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 
@@ -27,7 +27,7 @@ export function tempDir(prefix = 'ternmail-test-'): string {
   return dir;
 }
 
-export async function startTestServer(overrides: Partial<ServerConfig> = {}, options: { testFaults?: boolean; keepData?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<FlatSettings> = {}, options: { testFaults?: boolean; keepData?: boolean } = {}): Promise<TestServer> {
   const dataDir = overrides.data ?? tempDir();
   const config = loadConfig({
     flags: {
