@@ -197,7 +197,7 @@ describe('SEARCH', () => {
       clearInterval(probe);
     }
     // Generous bound for a shared machine: one key over the text takes a millisecond or so.
-    expect(longestGap).toBeLessThan(200);
+    expect(longestGap).toBeLessThan(500); // 2.15 s before SEARCH yielded; scheduling noise alone reaches ~150 ms
     raw.close();
   }, 90_000);
 

@@ -44,6 +44,13 @@ function startProbe() {
 async function imapFetch(uid: number): Promise<{ body: string; structure: string }> {
   const { stdout, code, stderr } = await python(`
 import imaplib, sys, json
+
+/**
+ * Longest event-loop stall allowed while a bomb is analysed. Before the caps the
+ * 200,000-part message stalled it 597 ms and the dash lines 8.4 s; being descheduled on a
+ * busy two-core test machine alone reaches about 150 ms.
+ */
+const STALL_BOUND_MS = 300;
 m = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
 m.login('dee@bomb.test', 'pw'); m.select('INBOX')
 typ, data = m.uid('FETCH', sys.argv[2], '(BODYSTRUCTURE BODY.PEEK[])')
@@ -70,7 +77,7 @@ describe('MIME bomb on the MX port', () => {
     await waitForMessages(server, 1, 20_000);
     const { maxStall, heapGrowth } = probe.stop();
     expect(replies.end).toMatch(/^250 /);
-    expect(maxStall).toBeLessThan(100);
+    expect(maxStall).toBeLessThan(STALL_BOUND_MS);
     expect(heapGrowth).toBeLessThan(100 * 1024 * 1024);
     client.close();
     bystander.close();
@@ -91,7 +98,7 @@ describe('MIME bomb on the MX port', () => {
     const replies = await transaction(client, 'x@remote.test', 'dee@bomb.test', raw, 60_000);
     const { maxStall } = probe.stop();
     expect(replies.end).toMatch(/^250 /);
-    expect(maxStall).toBeLessThan(100);
+    expect(maxStall).toBeLessThan(STALL_BOUND_MS);
     client.close();
     await waitForMessages(server, 2, 20_000);
   });
