@@ -12,9 +12,7 @@ import { decideRestart, type RestartLimit } from './restart-policy.js';
 import { failure } from './supervision.js';
 
 /** What a crash does to the actor, and how often it may happen before the actor is stopped. */
-export interface ActorRestart extends RestartLimit {
-  strategy: 'reset' | 'resume' | 'stop';
-}
+export type ActorRestart = ({ strategy: 'reset' | 'resume' } & RestartLimit) | { strategy: 'stop' };
 
 export type ActorHandler<Msg, State> = (state: State, msg: Msg, ctx: ActorContext<Msg, Ref<unknown>>) => State | Promise<State>;
 
@@ -26,10 +24,11 @@ export interface ActorDefinition<Msg, State> {
   initialState?: (ctx: ActorContext<Msg, Ref<unknown>>) => State;
   restart: ActorRestart;
   /**
-   * Answers the message whose handling crashed. Default: a temporary Failure to its
-   * `replyTo`, if it has one.
+   * Tells whoever must know about the crash: the sender of the message whose handling
+   * crashed (`msg`, when there is one), the actor's owner. Default: a temporary
+   * Failure to the message's `replyTo`, if it has one.
    */
-  answerCrashed?: (msg: Msg) => void;
+  reportCrash?: (msg: Msg | undefined, self: Ref<Msg>, err: Error | undefined) => void;
 }
 
 /** Restarts without limit: for actors whose owner keeps their ref and would not notice a stop. */
@@ -54,10 +53,10 @@ export function spawnGroup(parent: Ref<unknown>, name: string): Ref<never> {
 
 function crashHandler<Msg, State>(definition: ActorDefinition<Msg, State>, log: Logger): SupervisionActorFunc<Msg, Ref<unknown>, Ref<unknown>> {
   const { what, restart } = definition;
-  const answer = definition.answerCrashed ?? ((msg: Msg) => answerReplyTo(msg, what));
+  const report = definition.reportCrash ?? ((msg: Msg | undefined) => answerReplyTo(msg, what));
   let restarts: number[] = [];
   return (msg, err, ctx) => {
-    if (msg !== undefined) answer(msg);
+    report(msg, ctx.self, err);
     if (restart.strategy === 'stop') {
       log.error({ err, actor: ctx.name, what }, 'actor crashed; stopping it');
       return ctx.stop;
@@ -76,6 +75,6 @@ function crashHandler<Msg, State>(definition: ActorDefinition<Msg, State>, log: 
 }
 
 function answerReplyTo(msg: unknown, what: string): void {
-  const replyTo = (msg as { replyTo?: Ref<unknown> } | null)?.replyTo;
+  const replyTo = (msg as { replyTo?: Ref<unknown> } | null | undefined)?.replyTo;
   if (replyTo) nact.dispatch(replyTo, failure(`internal error in ${what}`));
 }

@@ -70,7 +70,7 @@ export class ImapSession implements ImapContext {
   readonly enabled = new Set<string>();
   tlsActive: boolean;
   readonly remoteAddress: string;
-  eventRef!: Ref<unknown>;
+  eventRef!: Ref<SessionMessage>;
   /** Resolves once the connection is closed and the session cleaned up. */
   readonly closed: Promise<void>;
 
@@ -152,7 +152,7 @@ export class ImapSession implements ImapContext {
   }
 
   private connect(ref: Ref<SessionMessage>): void {
-    this.eventRef = ref as Ref<unknown>;
+    this.eventRef = ref;
     this.listenTo(this.socket, ref);
     const { idleTimeoutMs, loginTimeoutMs, literalStallMs } = this.deps.limits;
     const shortest = Math.min(idleTimeoutMs, loginTimeoutMs, literalStallMs);
@@ -163,7 +163,7 @@ export class ImapSession implements ImapContext {
 
   private dispatchTo(message: SessionMessage): void {
     if (this.finished) return;
-    dispatchMessage(this.eventRef as Ref<SessionMessage>, message);
+    dispatchMessage(this.eventRef, message);
   }
 
   private listenTo(socket: net.Socket, ref: Ref<SessionMessage>): void {
@@ -182,7 +182,7 @@ export class ImapSession implements ImapContext {
     this.inbox.push(chunk);
     this.queuedInput += chunk.length;
     if (this.queuedInput > this.deps.limits.inputQueueBytes) this.inputSource.pause();
-    dispatchMessage(this.eventRef as Ref<SessionMessage>, { type: 'input' });
+    dispatchMessage(this.eventRef, { type: 'input' });
   }
 
   /**
@@ -639,7 +639,7 @@ export class ImapSession implements ImapContext {
     this.tlsActive = true;
     // Anything pipelined after STARTTLS arrived in plaintext: an injection, dropped (RFC 3501 §6.2.1).
     this.discardPendingInput('STARTTLS');
-    this.listenTo(secure, this.eventRef as Ref<SessionMessage>);
+    this.listenTo(secure, this.eventRef);
   }
 
   get compressionActive(): boolean {

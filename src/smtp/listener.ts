@@ -6,7 +6,8 @@ import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp
 import type { Ref } from 'nact';
 import type { Logger } from '../core/logger.js';
 import type { ServerConfig } from '../config/config.js';
-import { spawn, dispatch, stop } from '../core/supervision.js';
+import { dispatch, stop } from '../core/supervision.js';
+import { defineActor, spawnActor, UNLIMITED } from '../core/actor.js';
 import {
   initialSmtpSessionState, smtpError, smtpSessionBehaviour,
   type SmtpSessionDeps, type SmtpSessionMessage,
@@ -88,14 +89,13 @@ export async function startSmtpListener(
       const refusal = limiter.acquire(session.remoteAddress, 'smtp');
       if (refusal === 'total') return callback(smtpError(421, '4.7.0 Too many connections'));
       if (refusal === 'address') return callback(smtpError(421, '4.7.0 Too many connections from your address'));
-      const ref = spawn(parent, smtpSessionBehaviour(sessionDeps), `smtp-${options.kind}-${session.id}`, {
-        initialStateFunc: initialSmtpSessionState,
-        onCrash: (msg: SmtpSessionMessage | undefined, err: Error | undefined, ctx) => {
-          log.error({ err, session: session.id }, 'smtp session actor crashed');
-          msg?.callback(smtpError(451, '4.3.0 Internal error; please try again later'));
-          return ctx.resume;
-        },
-      }) as Ref<SmtpSessionMessage>;
+      // Resume: the failed command got its 451 and the client may go on; the session lives as long as its connection.
+      const sessionActor = defineActor({
+        what: `smtp session ${session.id}`, handle: smtpSessionBehaviour(sessionDeps), initialState: initialSmtpSessionState,
+        restart: { strategy: 'resume', intensity: UNLIMITED, period: 60 },
+        reportCrash: (msg) => msg?.callback(smtpError(451, '4.3.0 Internal error; please try again later')),
+      });
+      const ref = spawnActor(parent, sessionActor, `smtp-${options.kind}-${session.id}`, log);
       sessions.set(session.id, ref);
       callback();
     },

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
-import { defineActor, spawnActor } from '../../src/core/actor.js';
+import { defineActor, spawnActor, type ActorRestart } from '../../src/core/actor.js';
 import { ask, dispatch, start, stop, type Failure, type Ref } from '../../src/core/supervision.js';
 
 type Msg = { type: 'add'; n: number; replyTo: Ref<number | Failure> } | { type: 'crash'; replyTo: Ref<number | Failure> };
@@ -20,11 +20,11 @@ function capturingLogger() {
   return { log: pino({ level: 'info' }, sink), lines };
 }
 
-function counter(strategy: 'reset' | 'resume' | 'stop', intensity: number, period: number) {
+function counter(restart: ActorRestart) {
   return defineActor<Msg, number>({
     what: 'counter',
     initialState: () => 0,
-    restart: { strategy, intensity, period },
+    restart,
     handle: (state, msg) => {
       if (msg.type === 'crash') throw new Error('asked to crash');
       dispatch(msg.replyTo, state + msg.n);
@@ -46,7 +46,7 @@ describe('spawnActor', () => {
   it('answers the crashed request with a failure and resets the state when the policy says reset', async () => {
     system = start();
     const { log } = capturingLogger();
-    const ref = spawnActor(system, counter('reset', 5, 10), 'counter', log);
+    const ref = spawnActor(system, counter({ strategy: 'reset', intensity: 5, period: 10 }), 'counter', log);
     expect(await add(ref, 2)).toBe(2);
     expect(await crash(ref)).toMatchObject({ ok: false, error: 'internal error in counter', temporary: true });
     expect(await add(ref, 3)).toBe(3);
@@ -55,7 +55,7 @@ describe('spawnActor', () => {
   it('keeps the state when the policy says resume', async () => {
     system = start();
     const { log } = capturingLogger();
-    const ref = spawnActor(system, counter('resume', 5, 10), 'counter', log);
+    const ref = spawnActor(system, counter({ strategy: 'resume', intensity: 5, period: 10 }), 'counter', log);
     expect(await add(ref, 2)).toBe(2);
     await crash(ref);
     expect(await add(ref, 3)).toBe(5);
@@ -64,7 +64,7 @@ describe('spawnActor', () => {
   it('restarts up to intensity times within the period, then stops the actor and logs it', async () => {
     system = start();
     const { log, lines } = capturingLogger();
-    const ref = spawnActor(system, counter('reset', 3, 60), 'counter', log);
+    const ref = spawnActor(system, counter({ strategy: 'reset', intensity: 3, period: 60 }), 'counter', log);
     for (let i = 0; i < 3; i++) {
       expect(await crash(ref)).toMatchObject({ ok: false });
       expect(await add(ref, 1)).toBe(1);
@@ -79,7 +79,7 @@ describe('spawnActor', () => {
   it('allows intensity crashes again once earlier ones are older than the period', async () => {
     system = start();
     const { log, lines } = capturingLogger();
-    const ref = spawnActor(system, counter('resume', 1, 0.2), 'counter', log);
+    const ref = spawnActor(system, counter({ strategy: 'resume', intensity: 1, period: 0.2 }), 'counter', log);
     await crash(ref);
     await new Promise((resolve) => setTimeout(resolve, 300));
     await crash(ref);
@@ -90,7 +90,7 @@ describe('spawnActor', () => {
   it('stops at the first crash when the policy says stop', async () => {
     system = start();
     const { log, lines } = capturingLogger();
-    const ref = spawnActor(system, counter('stop', 0, 1), 'counter', log);
+    const ref = spawnActor(system, counter({ strategy: 'stop' }), 'counter', log);
     expect(await crash(ref)).toMatchObject({ ok: false });
     expect(lines.at(-1)).toMatchObject({ msg: 'actor crashed; stopping it' });
     await expect(add(ref, 1)).rejects.toThrow();

@@ -2,6 +2,7 @@
 // restarts in `period` seconds, then back off (if the policy says how) or give up.
 import { describe, expect, it } from 'vitest';
 import { decideRestart, type RestartPolicy } from '../../src/core/restart-policy.js';
+import { WORKER_RESTART } from '../../src/primary.js';
 
 function run(policy: RestartPolicy, times: number[]) {
   let history: number[] = [];
@@ -25,9 +26,8 @@ describe('decideRestart', () => {
     expect(decisions.map((d) => d.action)).toEqual(['restart', 'restart', 'restart', 'restart']);
   });
 
-  it('backs off exponentially up to the maximum when the policy has a backoff', () => {
-    const worker: RestartPolicy = { intensity: 5, period: 60, delayMs: 200, backoff: { baseMs: 1000, maxMs: 60_000 } };
-    const decisions = run(worker, Array.from({ length: 12 }, (_, i) => i * 100));
+  it('restarts a worker process after 200 ms, and past 5 restarts a minute backs off from 2 s up to a minute', () => {
+    const decisions = run(WORKER_RESTART, Array.from({ length: 12 }, (_, i) => i * 100));
     expect(decisions.slice(0, 5)).toEqual(Array(5).fill({ action: 'restart', delayMs: 200 }));
     expect(decisions.slice(5).map((d) => (d as { delayMs: number }).delayMs)).toEqual([2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000]);
     expect(decisions.slice(5).every((d) => d.action === 'backoff')).toBe(true);
