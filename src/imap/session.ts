@@ -22,6 +22,7 @@ import { COMMANDS } from './commands/index.js';
 import type { ImapSessionDeps } from './deps.js';
 import type { MessageReader } from './fetch-items.js';
 import { dispatch as dispatchMessage } from '../core/supervision.js';
+import { plaintextAuthAllowed } from '../net/plaintext-policy.js';
 import { holdWritesUntilIdle } from '../core/write-batching.js';
 import { sequenceOf, unannouncedKeywords, visibleFlags } from './view.js';
 
@@ -48,10 +49,6 @@ const BASE_CAPABILITIES = [
 ];
 
 const NO_EXPUNGE_DURING = new Set(['FETCH', 'STORE', 'SEARCH']);
-
-function isLoopback(address: string): boolean {
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-}
 
 interface LineWaiter {
   command: ImapCommand;
@@ -123,7 +120,7 @@ export class ImapSession implements ImapContext {
   }
 
   get plaintextAuthAllowed(): boolean {
-    return this.tlsActive || isLoopback(this.remoteAddress) || this.deps.allowPlaintextAuth;
+    return plaintextAuthAllowed(this.tlsActive, this.remoteAddress, this.deps.allowPlaintextAuth);
   }
 
   private newParser(): ImapParser {

@@ -19,6 +19,7 @@ import { checkLogin } from '../directory/guarded-login.js';
 import { FreeSpaceGuard } from '../store/free-space.js';
 import type { Adopter } from '../transport/handoff.js';
 import type { TlsSource } from '../net/tls-material.js';
+import { plaintextAuthAllowed } from '../net/plaintext-policy.js';
 
 export interface SmtpListenerOptions {
   kind: 'mx' | 'submission' | 'smtps';
@@ -34,14 +35,8 @@ export interface RunningListener {
   adopt?: Adopter;
 }
 
-function isLoopback(address: string): boolean {
-  return address === '127.0.0.1' || address === '::1' || address.startsWith('127.') || address === '::ffff:127.0.0.1';
-}
-
-/** Passwords in the clear only over TLS, from loopback, or where the operator allows it. */
-export function plaintextAuthAllowed(secure: boolean, remoteAddress: string, allowPlaintextAuth: boolean): boolean {
-  return secure || isLoopback(remoteAddress) || allowPlaintextAuth;
-}
+/** Passwords in the clear only over TLS, from loopback, or where the operator allows it (one rule for all listeners). */
+export { plaintextAuthAllowed };
 
 /**
  * smtp-server writes every reply on its own; a pipelined MAIL/RCPT/DATA gets three
