@@ -11,7 +11,9 @@ import type { Logger } from './core/logger.js';
 import { Database } from './store/database.js';
 import { DirectoryStore } from './directory/directory-store.js';
 import { Directory } from './directory/directory.js';
-import { resetOnCrash, spawn, start, stop, type Ref } from './core/supervision.js';
+import { start, stop } from './core/supervision.js';
+import { defineActor, spawnActor, UNLIMITED } from './core/actor.js';
+import { decideRestart, type RestartPolicy } from './core/restart-policy.js';
 import { startAdminApi, type AdminBackend } from './admin/admin-api.js';
 import { writeAdminFile } from './server.js';
 import { prepareDataFolder, removePidFile, storeOpenFailure, writePidFile } from './store/data-folder.js';
@@ -20,15 +22,18 @@ import { directoryDataPath, nodeSocketPath } from './transport/paths.js';
 import type { NodeRequest, NodeStats } from './cluster/protocol.js';
 import type { DirectoryChange } from './directory/records.js';
 import type { QueueListing } from './queue/queue.js';
-import { initialRouterState, placeMailbox, routerBehaviour, type RouterMessage } from './cluster/router.js';
+import { initialRouterState, placeMailbox, routerBehaviour } from './cluster/router.js';
 import { Rebalancer } from './cluster/rebalance.js';
 import { HandoffRelay } from './transport/handoff.js';
 import { AuthGuard, authLimitsOf } from './net/auth-guard.js';
 import { answerAuthRequest } from './cluster/auth-sharing.js';
 
-const RESTART_WINDOW_MS = 60_000;
-const CRASH_LOOP_RESTARTS = 5;
-const MAX_BACKOFF_MS = 60_000;
+/**
+ * A worker that dies is restarted after 200 ms; past 5 restarts in a minute it is in a
+ * crash loop, and each further restart waits twice as long (2 s, 4 s, ... at most a
+ * minute), the worker shown as `backoff` meanwhile. The primary never gives up on it.
+ */
+export const WORKER_RESTART: RestartPolicy = { intensity: 5, period: 60, delayMs: 200, backoff: { baseMs: 1000, maxMs: 60_000 } };
 
 export interface WorkerStatus {
   node: number;
@@ -64,9 +69,11 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
   const workers = new Map<number, WorkerStatus>();
   const processes = new Map<number, Worker>();
   const restartTimes = new Map<number, number[]>();
-  const router = spawn(system, routerBehaviour(directory, () => [...workers.values()].filter((w) => w.roles.includes('store'))), 'router', {
-    initialStateFunc: initialRouterState, onCrash: resetOnCrash(log.child({ actor: 'router' }), 'router'),
-  }) as Ref<RouterMessage>;
+  const routerActor = defineActor({
+    what: 'router', handle: routerBehaviour(directory, () => [...workers.values()].filter((w) => w.roles.includes('store'))),
+    initialState: initialRouterState, restart: { strategy: 'reset', intensity: UNLIMITED, period: 60 },
+  });
+  const router = spawnActor(system, routerActor, 'router', log.child({ actor: 'router' }));
   let stopping = false;
   const authGuard = new AuthGuard(authLimitsOf(config.net), log.child({ component: 'auth-guard' }));
 
@@ -171,15 +178,18 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
 
   const scheduleRestart = (node: number, code: number | null, signal: string | null) => {
     const status = workers.get(node)!;
-    const now = Date.now();
-    const recent = (restartTimes.get(node) ?? []).filter((t) => t > now - RESTART_WINDOW_MS);
-    recent.push(now);
+    const { decision, recent } = decideRestart(restartTimes.get(node) ?? [], Date.now(), WORKER_RESTART);
     restartTimes.set(node, recent);
     status.restarts += 1;
-    const crashLoop = recent.length > CRASH_LOOP_RESTARTS;
-    const delay = crashLoop ? Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (recent.length - CRASH_LOOP_RESTARTS)) : 200;
-    status.state = crashLoop ? 'backoff' : 'starting';
     status.pid = null;
+    if (decision.action === 'give-up') {
+      status.state = 'stopped';
+      log.error({ node, code, signal, restarts: recent.length }, 'worker exited too often; not restarting it');
+      return;
+    }
+    const crashLoop = decision.action === 'backoff';
+    const delay = decision.delayMs;
+    status.state = crashLoop ? 'backoff' : 'starting';
     (crashLoop ? log.error.bind(log) : log.warn.bind(log))({ node, code, signal, restartIn: delay, crashLoop }, 'worker exited; restarting');
     setTimeout(() => {
       if (!stopping) fork(node);

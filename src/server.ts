@@ -14,8 +14,9 @@ import { QueueJournal, QueueStore } from './store/queue-store.js';
 import { DirectoryStore } from './directory/directory-store.js';
 import { Directory } from './directory/directory.js';
 import { MailboxRegistry } from './mailbox/registry.js';
-import { ask, dispatch, resumeOnCrash, spawn, start, stop, type Failure } from './core/supervision.js';
-import { initialQueueState, queueBehaviour, type ControlReply, type DeliveryTask, type QueueListing, type QueueMessage, type WorkerMessage } from './queue/queue.js';
+import { ask, dispatch, start, stop, type Failure } from './core/supervision.js';
+import { defineActor, spawnActor, spawnGroup, UNLIMITED } from './core/actor.js';
+import { initialQueueState, queueBehaviour, type ControlReply, type DeliveryTask, type QueueListing, type QueueMessage } from './queue/queue.js';
 import { deliveryWorkerBehaviour } from './queue/delivery-worker.js';
 import { startSmtpListener, type RunningListener } from './smtp/listener.js';
 import { ConnectionLimiter, type ConnectionCaps } from './net/connection-limiter.js';
@@ -100,7 +101,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   });
   if (!options.cluster) await directory.start(system);
 
-  const storeParent = spawn(system, (s: undefined) => s, 'store');
+  const storeParent = spawnGroup(system, 'store');
   const mailboxes = new MailboxRegistry(storeParent, {
     db, blobs, mailboxes: mailboxStore, log: log.child({ actor: 'mailbox' }), testFaults: options.testFaults ?? false,
     forward: (node, mailboxId, msg) => forwardToNode(node, mailboxId, msg),
@@ -117,7 +118,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   };
   if (options.cluster) {
     const membership = options.cluster;
-    membership.remote = new RemoteMailboxes(membership.nodeId, membership.transport, blobs, spawn(system, (s: undefined) => s, 'remote-listeners'), log.child({ component: 'remote-mailboxes' }));
+    membership.remote = new RemoteMailboxes(membership.nodeId, membership.transport, blobs, spawnGroup(system, 'remote-listeners'), log.child({ component: 'remote-mailboxes' }));
     mailboxes.usePlacement({
       self: membership.nodeId,
       remote: membership.remote,
@@ -134,23 +135,26 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   });
   const spoolDeps = { db, blobs, queue: queueStore, directory: directory.cache };
   const journal = new QueueJournal(db, (err) => queueLog.error({ err }, 'queue state write failed'));
-  queueActor = spawn(system, queueBehaviour({
+  // Resume: the queue's state is the spool in memory; a crash in one message must not drop it.
+  const queue = defineActor({ what: 'queue', initialState: initialQueueState, restart: { strategy: 'resume', intensity: UNLIMITED, period: 60 }, handle: queueBehaviour({
     db, journal, blobs, queue: queueStore, log: queueLog, retrySchedule: config.queue.retrySchedule, maxQueueLifetime: config.queue.maxLifetime,
     delayWarning: config.queue.delayWarning, domainQueue: domains,
     notify: async (entry, kind, recipients) => {
       const bounce = await sendNotification(spoolDeps, config.server.hostname, entry, kind, recipients);
       if (bounce) dispatch(queueActor, { type: 'queued', entry: bounce });
     },
-  }), 'queue', { initialStateFunc: initialQueueState, onCrash: resumeOnCrash(queueLog, 'queue') }) as Ref<QueueMessage>;
+  }) });
+  queueActor = spawnActor(system, queue, 'queue', queueLog);
 
   const workerDeps = { directory, mailboxes, queue: () => queueActor, log: log.child({ actor: 'delivery' }), delivered: deliveredCount };
   const borrower = options.cluster?.remote
     ? new Borrower({ transport: options.cluster.transport, mailboxes, remote: options.cluster.remote, blobs, worker: workerDeps, log: log.child({ component: 'work-sharing' }) })
     : null;
   for (let i = 0; i < config.queue.localDeliveryConcurrency; i++) {
-    const worker = spawn(queueActor, deliveryWorkerBehaviour(workerDeps), `worker-${i}`, {
-      onCrash: resumeOnCrash(workerDeps.log, 'delivery worker'),
-    }) as Ref<WorkerMessage>;
+    const deliveryWorker = defineActor({
+      what: 'delivery worker', handle: deliveryWorkerBehaviour(workerDeps), restart: { strategy: 'resume', intensity: UNLIMITED, period: 60 },
+    });
+    const worker = spawnActor(queueActor, deliveryWorker, `worker-${i}`, workerDeps.log);
     dispatch(queueActor, { type: 'worker-ready', worker });
   }
   for await (const entry of queueStore.entries()) dispatch(queueActor, { type: 'queued', entry: { ...entry, recovered: true } });
@@ -158,7 +162,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   const limiter = new ConnectionLimiter(connectionCapsOf(config, options.cluster !== undefined));
   const authGuard = new AuthGuard(authLimitsOf(config.net), log.child({ component: 'auth-guard' }));
   const auth = options.cluster?.auth ?? authGuard;
-  const listeners = spawn(system, (s: undefined) => s, 'listeners');
+  const listeners = spawnGroup(system, 'listeners');
   const smtpDeps = {
     db, blobs, queue: queueStore, queueActor: () => queueActor, directory, mailboxes, log: log.child({ listener: 'smtp' }),
     hostname: config.server.hostname, maxMessageSize: config.store.maxMessageSize, maxRecipients: config.smtp.maxRecipients, maxReceivedHeaders: config.smtp.maxReceivedHeaders,

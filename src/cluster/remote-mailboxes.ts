@@ -9,7 +9,8 @@ import type { MessageStructure } from '../mime/types.js';
 import { TransportError, type NodeTransport } from '../transport/transport.js';
 import type { MailboxRequestBody, NodeRequest } from './protocol.js';
 import type { FolderEventMessage } from '../mailbox/imap-messages.js';
-import { dispatch, spawn, stop } from '../core/supervision.js';
+import { dispatch, isActorRef, nobody, stop } from '../core/supervision.js';
+import { defineActor, spawnActor } from '../core/actor.js';
 import { NodeUnavailableError, type RemoteMailboxPort } from '../mailbox/registry.js';
 
 /** What the owning node needs from its local registry. */
@@ -36,10 +37,10 @@ export class RemoteMailboxes implements RemoteMailboxPort {
 
   /** Sends a mailbox request to its owner and waits for the reply. */
   async ask<Res>(owner: number, mailboxId: string, build: (replyTo: Ref<Res>) => unknown, bodyBytes?: Buffer): Promise<Res> {
-    const { replyTo: _replyTo, ...request } = build(null as unknown as Ref<Res>) as MailboxRequestBody & { replyTo?: unknown };
+    const { replyTo: _replyTo, ...request } = build(nobody()) as MailboxRequestBody & { replyTo?: unknown };
     let body: Buffer | undefined;
     if (request.type === 'select') {
-      this.sessionListeners.set(request.session as string, request.listener as Ref<FolderEventMessage>);
+      if (isActorRef<FolderEventMessage>(request.listener)) this.sessionListeners.set(request.session as string, request.listener);
       delete request.listener;
     }
     if (request.type === 'deliver' || request.type === 'append') body = bodyBytes ?? await this.blobs.readAll(request.blob as string);
@@ -106,11 +107,12 @@ export class RemoteMailboxes implements RemoteMailboxPort {
 
   private proxyFor(session: string, origin: number): Ref<FolderEventMessage> {
     this.dropProxy(session);
-    const proxy = spawn(this.proxyParent, (state: undefined, msg: FolderEventMessage) => {
+    const listener = defineActor({ what: `folder event proxy ${session}`, restart: { strategy: 'stop' }, handle: (state: undefined, msg: FolderEventMessage) => {
       this.transport.request(origin, { kind: 'folder-event', session, event: msg.event } satisfies NodeRequest, REMOTE_TIMEOUT)
         .catch((err) => this.log.warn({ err, session, origin }, 'folder event not forwarded'));
       return state;
-    }, `listener-${session.replace(/[^A-Za-z0-9_-]/g, '_')}-${Date.now().toString(36)}`) as Ref<FolderEventMessage>;
+    } });
+    const proxy = spawnActor(this.proxyParent, listener, `listener-${session.replace(/[^A-Za-z0-9_-]/g, '_')}-${Date.now().toString(36)}`, this.log);
     this.proxies.set(session, proxy);
     return proxy;
   }

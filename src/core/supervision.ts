@@ -1,8 +1,8 @@
-// The small layer over nact that every actor uses: typed ask (query with a timeout),
-// and the crash policies (log, answer the failed request, restart from disk state).
+// The small layer over nact that every actor uses: typed ask (query with a timeout) and
+// the Failure answer every request type can carry. Actors are defined and started with
+// src/core/actor.ts; `spawn` stays exported for tests that run a behaviour bare.
 import nact from 'nact';
-import type { Ref, SupervisionActorFunc } from 'nact';
-import type { Logger } from './logger.js';
+import type { Ref } from 'nact';
 
 export const { spawn, dispatch, query, stop, start } = nact;
 export type { Ref };
@@ -25,31 +25,21 @@ export function failure(error: string, temporary = true, code?: FailureCode): Fa
   return code === undefined ? { ok: false, error, temporary } : { ok: false, error, temporary, code };
 }
 
+/**
+ * A replyTo for a request that is only built to be sent on (to another process, which
+ * adds its own replyTo): anything dispatched to it goes nowhere.
+ */
+export function nobody<T>(): Ref<T> {
+  return new nact.Nobody();
+}
+
+/** True for a reference to a live actor (not a query's temporary reply reference, not nobody). */
+export function isActorRef<T>(value: unknown): value is Ref<T> {
+  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'actor';
+}
+
 export async function ask<Req, Res>(
   ref: Ref<Req>, build: (replyTo: Ref<Res>) => Req, timeoutMs = DEFAULT_ASK_TIMEOUT,
 ): Promise<Res> {
   return (await query(ref, build as never, timeoutMs)) as Res;
-}
-
-/**
- * onCrash policy for actors whose state can be rebuilt from disk: log the error,
- * tell the waiting caller (if the failed message had a replyTo), and reset.
- */
-export function resetOnCrash<Msg>(log: Logger, what: string): SupervisionActorFunc<Msg, Ref<unknown>, Ref<unknown>> {
-  return (msg, err, ctx) => {
-    log.error({ err, actor: ctx.name, what }, 'actor crashed; restarting it');
-    const replyTo = (msg as { replyTo?: Ref<unknown> } | undefined)?.replyTo;
-    if (replyTo) dispatch(replyTo, failure(`internal error in ${what}`));
-    return ctx.reset;
-  };
-}
-
-/** onCrash policy for actors that keep no state worth rebuilding: log and go on. */
-export function resumeOnCrash<Msg>(log: Logger, what: string): SupervisionActorFunc<Msg, Ref<unknown>, Ref<unknown>> {
-  return (msg, err, ctx) => {
-    log.error({ err, actor: ctx.name, what }, 'actor crashed; resuming it');
-    const replyTo = (msg as { replyTo?: Ref<unknown> } | undefined)?.replyTo;
-    if (replyTo) dispatch(replyTo, failure(`internal error in ${what}`));
-    return ctx.resume;
-  };
 }

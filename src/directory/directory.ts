@@ -12,7 +12,8 @@ import {
   domainOf, isValidAddress, isValidDomain, normalizeAddress,
   type AliasRecord, type DirectoryChange, type DirectoryEntry, type DomainRecord, type PlacementRecord, type RouteRecord, type UserRecord,
 } from './records.js';
-import { ask, dispatch, resumeOnCrash, spawn, type Failure, failure } from '../core/supervision.js';
+import { ask, dispatch, nobody, type Failure, failure } from '../core/supervision.js';
+import { defineActor, spawnActor, UNLIMITED } from '../core/actor.js';
 
 export type AdminReply<T = unknown> = { ok: true; value: T } | Failure;
 
@@ -80,7 +81,8 @@ export class Directory {
     await this.store.open();
     const snapshot = await this.store.snapshot();
     this.loadSnapshot(snapshot.entries, snapshot.seq);
-    this.ref = spawn(parent, this.behaviour(), 'directory', { onCrash: resumeOnCrash(this.log, 'directory') }) as Ref<DirectoryRequest>;
+    const directory = defineActor({ what: 'directory', handle: this.behaviour(), restart: { strategy: 'resume', intensity: UNLIMITED, period: 60 } });
+    this.ref = spawnActor(parent, directory, 'directory', this.log);
   }
 
   private loadSnapshot(entries: DirectoryEntry[], seq: number): void {
@@ -120,7 +122,7 @@ export class Directory {
 
   request<T>(build: (replyTo: Ref<AdminReply<T>>) => DirectoryRequest, timeoutMs = 120_000): Promise<AdminReply<T>> {
     if (this.authority) {
-      const { replyTo: _ignored, ...message } = build(null as unknown as Ref<AdminReply<T>>) as DirectoryRequest & { replyTo: unknown };
+      const { replyTo: _ignored, ...message } = build(nobody()) as DirectoryRequest & { replyTo: unknown };
       return this.authority.request(message as DirectoryRequestBody) as Promise<AdminReply<T>>;
     }
     return ask<DirectoryRequest, AdminReply<T>>(this.ref, build, timeoutMs);
@@ -180,10 +182,10 @@ export class Directory {
     return async (state: undefined, msg: DirectoryRequest): Promise<undefined> => {
       try {
         const value = await this.handle(msg);
-        dispatch(msg.replyTo as Ref<AdminReply>, { ok: true, value });
+        dispatch<AdminReply>(msg.replyTo, { ok: true, value });
       } catch (err) {
         if (!(err instanceof AdminError)) throw err;
-        dispatch(msg.replyTo as Ref<AdminReply>, failure(err.message, false));
+        dispatch<AdminReply>(msg.replyTo, failure(err.message, false));
       }
       return state;
     };

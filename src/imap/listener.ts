@@ -9,7 +9,8 @@ import type { StoreSettings } from '../store/settings.js';
 import type { ImapSettings } from './settings.js';
 import { ImapSession, type SessionMessage } from './session.js';
 import { IMAP_LIMITS, type ImapSessionDeps } from './deps.js';
-import { dispatch, spawn, stop } from '../core/supervision.js';
+import { dispatch, stop } from '../core/supervision.js';
+import { defineActor, spawnActor } from '../core/actor.js';
 import type { RunningListener } from '../smtp/listener.js';
 import type { HandoffState } from '../transport/handoff.js';
 import { literalBudgetOf } from './literal-budget.js';
@@ -89,7 +90,7 @@ export async function startImapListener(
   const serve = (socket: net.Socket, address: string): { session: ImapSession; ref: Ref<SessionMessage> } => {
     socket.setNoDelay(true);
     const session = new ImapSession(socket, sessionDeps);
-    const ref = spawnSessionActor(parent, `imap-${options.implicitTls ? 's' : ''}${++count}`, session);
+    const ref = spawnSessionActor(parent, `imap-${options.implicitTls ? 's' : ''}${++count}`, session, log);
     sessions.set(session, ref);
     void session.closed.then(() => {
       sessions.delete(session);
@@ -124,16 +125,17 @@ export async function startImapListener(
   };
 }
 
-function spawnSessionActor(parent: Ref<unknown>, name: string, session: ImapSession): Ref<SessionMessage> {
-  return spawn(parent, async (state: undefined, message: SessionMessage) => {
-    await session.handle(message);
-    return state;
-  }, name, {
-    onCrash: (_message, err, ctx) => {
-      session.abort(err);
-      return ctx.stop;
+function spawnSessionActor(parent: Ref<unknown>, name: string, session: ImapSession, log: ImapListenerDeps['log']): Ref<SessionMessage> {
+  const sessionActor = defineActor({
+    what: 'imap session',
+    handle: async (state: undefined, message: SessionMessage) => {
+      await session.handle(message);
+      return state;
     },
-  }) as Ref<SessionMessage>;
+    restart: { strategy: 'stop' },
+    reportCrash: (_message, _self, err) => session.abort(err),
+  });
+  return spawnActor(parent, sessionActor, name, log);
 }
 
 function listen(server: net.Server, port: number, host: string): Promise<number> {

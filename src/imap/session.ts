@@ -22,6 +22,7 @@ import { COMMANDS } from './commands/index.js';
 import type { ImapSessionDeps } from './deps.js';
 import type { MessageReader } from './fetch-items.js';
 import { dispatch as dispatchMessage } from '../core/supervision.js';
+import { plaintextAuthAllowed } from '../net/plaintext-policy.js';
 import { holdWritesUntilIdle } from '../core/write-batching.js';
 import { sequenceOf, unannouncedKeywords, visibleFlags } from './view.js';
 
@@ -49,10 +50,6 @@ const BASE_CAPABILITIES = [
 
 const NO_EXPUNGE_DURING = new Set(['FETCH', 'STORE', 'SEARCH']);
 
-function isLoopback(address: string): boolean {
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-}
-
 interface LineWaiter {
   command: ImapCommand;
   handler: AwaitLine['awaitLine'];
@@ -70,7 +67,7 @@ export class ImapSession implements ImapContext {
   readonly enabled = new Set<string>();
   tlsActive: boolean;
   readonly remoteAddress: string;
-  eventRef!: Ref<unknown>;
+  eventRef!: Ref<SessionMessage>;
   /** Resolves once the connection is closed and the session cleaned up. */
   readonly closed: Promise<void>;
 
@@ -123,7 +120,7 @@ export class ImapSession implements ImapContext {
   }
 
   get plaintextAuthAllowed(): boolean {
-    return this.tlsActive || isLoopback(this.remoteAddress) || this.deps.allowPlaintextAuth;
+    return plaintextAuthAllowed(this.tlsActive, this.remoteAddress, this.deps.allowPlaintextAuth);
   }
 
   private newParser(): ImapParser {
@@ -152,7 +149,7 @@ export class ImapSession implements ImapContext {
   }
 
   private connect(ref: Ref<SessionMessage>): void {
-    this.eventRef = ref as Ref<unknown>;
+    this.eventRef = ref;
     this.listenTo(this.socket, ref);
     const { idleTimeoutMs, loginTimeoutMs, literalStallMs } = this.deps.limits;
     const shortest = Math.min(idleTimeoutMs, loginTimeoutMs, literalStallMs);
@@ -163,7 +160,7 @@ export class ImapSession implements ImapContext {
 
   private dispatchTo(message: SessionMessage): void {
     if (this.finished) return;
-    dispatchMessage(this.eventRef as Ref<SessionMessage>, message);
+    dispatchMessage(this.eventRef, message);
   }
 
   private listenTo(socket: net.Socket, ref: Ref<SessionMessage>): void {
@@ -182,7 +179,7 @@ export class ImapSession implements ImapContext {
     this.inbox.push(chunk);
     this.queuedInput += chunk.length;
     if (this.queuedInput > this.deps.limits.inputQueueBytes) this.inputSource.pause();
-    dispatchMessage(this.eventRef as Ref<SessionMessage>, { type: 'input' });
+    dispatchMessage(this.eventRef, { type: 'input' });
   }
 
   /**
@@ -639,7 +636,7 @@ export class ImapSession implements ImapContext {
     this.tlsActive = true;
     // Anything pipelined after STARTTLS arrived in plaintext: an injection, dropped (RFC 3501 §6.2.1).
     this.discardPendingInput('STARTTLS');
-    this.listenTo(secure, this.eventRef as Ref<SessionMessage>);
+    this.listenTo(secure, this.eventRef);
   }
 
   get compressionActive(): boolean {

@@ -10,6 +10,7 @@ import {
 import { dispatch, failure } from '../core/supervision.js';
 import type { FolderInfo, MailboxImapRequest } from './imap-messages.js';
 import type { MailboxRequest } from './messages.js';
+import { exceedsQuota } from './quota.js';
 import {
   addMessageOps, collectBlobs, countFlagChange, countMessage, expungeRecords, finishAdding, folderByName,
   leaveSelection, publishAdded, publishExpunged, publishFlags, publishGone, removeMessageOps, takeRecent, toView,
@@ -291,7 +292,7 @@ async function allMessages(state: MailboxState, folder: FolderRecord, deps: Mail
 }
 
 function overQuota(state: MailboxState, quota: number, adding: number): boolean {
-  return quota > 0 && adding > 0 && state.account.bytes + adding > quota;
+  return exceedsQuota(state.account.bytes, adding, quota);
 }
 
 async function append(state: MailboxState, msg: Req<'append'>, deps: MailboxDeps) {

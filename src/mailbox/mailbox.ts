@@ -11,6 +11,7 @@ import { dispatch, failure } from '../core/supervision.js';
 import { isStorageError } from '../store/storage-error.js';
 import type { MailboxRequest } from './messages.js';
 import { handleImapRequest, isImapRequest } from './imap-requests.js';
+import { exceedsQuota } from './quota.js';
 import { exportMailbox, removalOps } from '../store/mailbox-transfer.js';
 import {
   addMessageOps, collectBlobs, expungeRecords, finishAdding, folderByName, publishAdded, takeRecent,
@@ -170,7 +171,7 @@ async function deliver(state: MailboxState, msg: Extract<MailboxRequest, { type:
     dispatch(msg.replyTo, { ok: true, uid: earlier.uid, duplicate: true });
     return state;
   }
-  if (msg.quota > 0 && state.account.bytes + msg.size > msg.quota) {
+  if (exceedsQuota(state.account.bytes, msg.size, msg.quota)) {
     dispatch(msg.replyTo, failure('mailbox over quota', true));
     return state;
   }

@@ -4,7 +4,8 @@
 // go there; message bodies are read from the node that holds the mailbox.
 import type { Ref } from 'nact';
 import type { MessageStructure } from '../mime/types.js';
-import { ask, spawn, stop, resetOnCrash } from '../core/supervision.js';
+import { ask, stop } from '../core/supervision.js';
+import { defineActor, spawnActor, UNLIMITED } from '../core/actor.js';
 import { mailboxBehaviour } from './mailbox.js';
 import type { MailboxDeps } from './state.js';
 import type { MailboxRequest } from './messages.js';
@@ -64,9 +65,11 @@ export class MailboxRegistry {
   private entry(mailboxId: string): Entry {
     let entry = this.entries.get(mailboxId);
     if (!entry) {
-      const ref = spawn(this.parent, mailboxBehaviour(mailboxId, this.deps), `mailbox-${mailboxId}`, {
-        onCrash: resetOnCrash(this.deps.log, `mailbox ${mailboxId}`),
-      }) as Ref<MailboxRequest>;
+      // Reset rebuilds the mailbox from disk; without limit, because this entry keeps the ref.
+      const mailbox = defineActor({
+        what: `mailbox ${mailboxId}`, handle: mailboxBehaviour(mailboxId, this.deps), restart: { strategy: 'reset', intensity: UNLIMITED, period: 60 },
+      });
+      const ref = spawnActor(this.parent, mailbox, `mailbox-${mailboxId}`, this.deps.log);
       entry = { ref, inFlight: 0, pins: 0, lastUsed: Date.now() };
       this.entries.set(mailboxId, entry);
     }

@@ -8,7 +8,8 @@ import type { BlobStore } from '../store/blob-store.js';
 import type { DirectoryCache } from '../directory/cache.js';
 import { routeDomain, type RoutingOptions } from './routing.js';
 import { ConnectionError, OutboundConnection, type ClientOptions, type RecipientOutcome } from './smtp-client.js';
-import { ask, dispatch, spawn, stop } from '../core/supervision.js';
+import { ask, dispatch, stop } from '../core/supervision.js';
+import { defineActor, spawnActor } from '../core/actor.js';
 
 export interface RemoteTask {
   queueId: string;
@@ -81,13 +82,11 @@ export function domainQueueBehaviour(domain: string, deps: DomainQueueDeps) {
     while (state.workers < deps.concurrency && state.tasks.length > state.workers) {
       state.workers += 1;
       const name = `connection-${++state.spawned}`;
-      const worker = spawn(self, connectionBehaviour(domain, self, deps, log), name, {
-        onCrash: (_msg, err, ctx) => {
-          log.error({ err }, 'outbound connection crashed');
-          dispatch(self, { type: 'worker-exit', worker: ctx.self as Ref<ConnectionMessage> });
-          return ctx.stop;
-        },
-      }) as Ref<ConnectionMessage>;
+      const connection = defineActor({
+        what: 'outbound connection', handle: connectionBehaviour(domain, self, deps, log), restart: { strategy: 'stop' },
+        reportCrash: (_msg, worker) => dispatch(self, { type: 'worker-exit', worker }),
+      });
+      const worker = spawnActor(self, connection, name, log);
       dispatch(worker, { type: 'run' });
     }
   };

@@ -7,7 +7,7 @@ import type { Logger } from '../core/logger.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { DirectoryCache } from '../directory/cache.js';
 import { parseHostPort } from './routing.js';
-import { spawn, resetOnCrash } from '../core/supervision.js';
+import { defineActor, spawnActor, spawnGroup, UNLIMITED } from '../core/actor.js';
 import { domainQueueBehaviour, initialDomainQueueState, type DomainMessage, type RemoteResults } from './domain-queue.js';
 
 export interface OutboundDeps {
@@ -21,7 +21,7 @@ export interface OutboundDeps {
 export interface OutboundConfig { server: ServerSettings; outbound: OutboundSettings; queue: { retrySchedule: number[] } }
 
 export function startDomainQueues(system: Ref<unknown>, config: OutboundConfig, deps: OutboundDeps): (domain: string) => Ref<DomainMessage> {
-  const parent = spawn(system, (s: undefined) => s, 'domains');
+  const parent = spawnGroup(system, 'domains');
   const queues = new Map<string, Ref<DomainMessage>>();
   const domainDeps = {
     ...deps,
@@ -38,9 +38,12 @@ export function startDomainQueues(system: Ref<unknown>, config: OutboundConfig, 
   return (domain) => {
     let ref = queues.get(domain);
     if (!ref) {
-      ref = spawn(parent, domainQueueBehaviour(domain, domainDeps), `domain-${domain}`, {
-        initialStateFunc: initialDomainQueueState, onCrash: resetOnCrash(deps.log, `domain queue ${domain}`),
-      }) as Ref<DomainMessage>;
+      // Reset: the queue actor hands its tasks back on restart; without limit, because `queues` keeps the ref.
+      const domainQueue = defineActor({
+        what: `domain queue ${domain}`, handle: domainQueueBehaviour(domain, domainDeps), initialState: initialDomainQueueState,
+        restart: { strategy: 'reset', intensity: UNLIMITED, period: 60 },
+      });
+      ref = spawnActor(parent, domainQueue, `domain-${domain}`, deps.log);
       queues.set(domain, ref);
     }
     return ref;

@@ -17,7 +17,8 @@ import type { ConnectionLimiter } from '../net/connection-limiter.js';
 import type { AuthGate } from '../net/auth-guard.js';
 import { checkLogin } from '../directory/guarded-login.js';
 import type { ConnectionHandoff } from '../transport/handoff.js';
-import { dispatch, spawn, stop } from '../core/supervision.js';
+import { dispatch, stop } from '../core/supervision.js';
+import { defineActor, spawnActor } from '../core/actor.js';
 import type { RunningListener } from '../smtp/listener.js';
 
 export interface Pop3Deps {
@@ -87,19 +88,20 @@ async function openMaildrop(mailboxId: string, deps: Pop3Deps): Promise<Maildrop
 }
 
 /** Runs one connection's session inside its own actor; resolves or rejects with it. */
-function runInSessionActor(parent: Ref<unknown>, name: string, run: () => Promise<void>): Promise<void> {
+function runInSessionActor(parent: Ref<unknown>, name: string, run: () => Promise<void>, log: Logger): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const ref = spawn(parent, async (state: undefined) => {
-      await run();
-      resolve();
-      stop(ref);
-      return state;
-    }, name, {
-      onCrash: (_msg, err, ctx) => {
-        reject(err ?? new Error(`${name} crashed`));
-        return ctx.stop;
+    const sessionActor = defineActor({
+      what: 'pop3 session',
+      handle: async (state: undefined, _msg: { type: 'run' }) => {
+        await run();
+        resolve();
+        stop(ref);
+        return state;
       },
+      restart: { strategy: 'stop' },
+      reportCrash: (_msg, _self, err) => reject(err ?? new Error(`${name} crashed`)),
     });
+    const ref = spawnActor(parent, sessionActor, name, log);
     dispatch(ref, { type: 'run' });
   });
 }
@@ -128,7 +130,7 @@ export async function startPop3Listener(
     tlsSource: tlsSource ?? undefined, implicitTls: options.implicitTls, allowPlaintextAuth: config.net.allowPlaintextAuth,
     shutdownGraceMs: 2000, connections: sharedConnectionSlots(deps.limiter),
     loginTimeoutMs: config.pop3.loginTimeout * 1000,
-    runSession: (session) => runInSessionActor(parent, `pop3-${options.implicitTls ? 's' : ''}${++sessionCount}`, () => session.run()),
+    runSession: (session) => runInSessionActor(parent, `pop3-${options.implicitTls ? 's' : ''}${++sessionCount}`, () => session.run(), deps.log),
   }, mailboxBackend(deps), deps.log);
   const { port } = await server.listen(options.port, config.net.bind);
   return {

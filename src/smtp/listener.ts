@@ -9,7 +9,8 @@ import type { ServerSettings } from '../core/server-settings.js';
 import type { NetSettings } from '../net/settings.js';
 import type { StoreSettings } from '../store/settings.js';
 import type { SmtpSettings } from './settings.js';
-import { spawn, dispatch, stop } from '../core/supervision.js';
+import { dispatch, stop } from '../core/supervision.js';
+import { defineActor, spawnActor, UNLIMITED } from '../core/actor.js';
 import {
   initialSmtpSessionState, smtpError, smtpSessionBehaviour,
   type SmtpSessionDeps, type SmtpSessionMessage,
@@ -21,6 +22,7 @@ import { checkLogin } from '../directory/guarded-login.js';
 import { FreeSpaceGuard } from '../store/free-space.js';
 import type { Adopter } from '../transport/handoff.js';
 import type { TlsSource } from '../net/tls-material.js';
+import { plaintextAuthAllowed } from '../net/plaintext-policy.js';
 
 export interface SmtpListenerOptions {
   kind: 'mx' | 'submission' | 'smtps';
@@ -36,14 +38,8 @@ export interface RunningListener {
   adopt?: Adopter;
 }
 
-function isLoopback(address: string): boolean {
-  return address === '127.0.0.1' || address === '::1' || address.startsWith('127.') || address === '::ffff:127.0.0.1';
-}
-
-/** Passwords in the clear only over TLS, from loopback, or where the operator allows it. */
-export function plaintextAuthAllowed(secure: boolean, remoteAddress: string, allowPlaintextAuth: boolean): boolean {
-  return secure || isLoopback(remoteAddress) || allowPlaintextAuth;
-}
+/** Passwords in the clear only over TLS, from loopback, or where the operator allows it (one rule for all listeners). */
+export { plaintextAuthAllowed };
 
 /**
  * smtp-server writes every reply on its own; a pipelined MAIL/RCPT/DATA gets three
@@ -95,14 +91,13 @@ export async function startSmtpListener(
       const refusal = limiter.acquire(session.remoteAddress, 'smtp');
       if (refusal === 'total') return callback(smtpError(421, '4.7.0 Too many connections'));
       if (refusal === 'address') return callback(smtpError(421, '4.7.0 Too many connections from your address'));
-      const ref = spawn(parent, smtpSessionBehaviour(sessionDeps), `smtp-${options.kind}-${session.id}`, {
-        initialStateFunc: initialSmtpSessionState,
-        onCrash: (msg: SmtpSessionMessage | undefined, err: Error | undefined, ctx) => {
-          log.error({ err, session: session.id }, 'smtp session actor crashed');
-          msg?.callback(smtpError(451, '4.3.0 Internal error; please try again later'));
-          return ctx.resume;
-        },
-      }) as Ref<SmtpSessionMessage>;
+      // Resume: the failed command got its 451 and the client may go on; the session lives as long as its connection.
+      const sessionActor = defineActor({
+        what: `smtp session ${session.id}`, handle: smtpSessionBehaviour(sessionDeps), initialState: initialSmtpSessionState,
+        restart: { strategy: 'resume', intensity: UNLIMITED, period: 60 },
+        reportCrash: (msg) => msg?.callback(smtpError(451, '4.3.0 Internal error; please try again later')),
+      });
+      const ref = spawnActor(parent, sessionActor, `smtp-${options.kind}-${session.id}`, log);
       sessions.set(session.id, ref);
       callback();
     },

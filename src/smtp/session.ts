@@ -18,6 +18,7 @@ import type { MailboxStatsReply } from '../mailbox/messages.js';
 import type { QueueMessage } from '../queue/queue.js';
 import { FORWARD_MAX_BYTES, partId, type MailForwarder, type RecipientSplit } from './forwarding.js';
 import { queueBody, queueUpload } from '../queue/queue-body.js';
+import { quotaFull } from '../mailbox/quota.js';
 
 export type Callback = (err?: Error | null, message?: string) => void;
 
@@ -105,7 +106,7 @@ async function overQuota(recipients: Recipient[], deps: SmtpSessionDeps): Promis
   for (const r of recipients) {
     if (r.kind !== 'local' || r.user.quota <= 0) continue;
     const usage = await deps.mailboxes.ask<MailboxStatsReply>(r.user.mailboxId, (replyTo) => ({ type: 'stats', replyTo }));
-    if (usage.ok && usage.bytes >= r.user.quota) return r.address;
+    if (usage.ok && quotaFull(usage.bytes, r.user.quota)) return r.address;
   }
   return null;
 }

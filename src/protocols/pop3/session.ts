@@ -16,6 +16,7 @@ import { DotStuffer, TopLimiter } from './message-stream.js';
 import { capabilities, err, ok, renderContinuation, renderResponse, type Pop3Response } from './responses.js';
 import { decodePlainResponse } from './sasl-plain.js';
 import { ConnectionLostError, SocketWriter } from './socket-writer.js';
+import { plaintextAuthAllowed } from '../../net/plaintext-policy.js';
 
 export type SessionState = 'AUTHORIZATION' | 'TRANSACTION' | 'UPDATE';
 
@@ -309,7 +310,7 @@ export class Pop3Session {
   }
 
   private plaintextAuthAllowed(): boolean {
-    return this.tlsActive || this.limits.allowPlaintextAuth || isLoopback(this.remoteAddress);
+    return plaintextAuthAllowed(this.tlsActive, this.remoteAddress, this.limits.allowPlaintextAuth);
   }
 
   private refusePlaintext(): Promise<void> {
@@ -686,10 +687,6 @@ export class Pop3Session {
     socket.resume();
     socket.end();
   }
-}
-
-function isLoopback(address: string): boolean {
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
 function delay(ms: number): Promise<void> {
