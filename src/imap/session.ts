@@ -14,11 +14,11 @@ import type {
   ContinuationEvent, FetchResponseItem, ImapCommand, ImapParserEvent, ImapResponse, ParseErrorEvent,
 } from '../protocols/imap/types.js';
 import type { FolderEvent, FolderEventMessage, ImapDoneReply, MailboxImapRequest, MessageView } from '../mailbox/imap-messages.js';
-import type { MailboxRequest } from '../mailbox/messages.js';
 import {
   commandFailure, type AwaitLine, type CommandResult, type Completion, type ImapContext, type SelectedFolder, type SessionState,
 } from './commands/command.js';
 import { COMMANDS } from './commands/index.js';
+import { admit, afterCompletion, expungeAllowedAfter, type AfterCommand, type BeforeCommand, type CommandHooks } from './command-rules.js';
 import type { ImapSessionDeps } from './deps.js';
 import type { MessageReader } from './fetch-items.js';
 import { dispatch as dispatchMessage } from '../core/supervision.js';
@@ -47,8 +47,6 @@ const BASE_CAPABILITIES = [
   'QUOTA', 'QUOTA=RES-STORAGE', 'STATUS=SIZE', 'COMPRESS=DEFLATE',
 ];
 
-const NO_EXPUNGE_DURING = new Set(['FETCH', 'STORE', 'SEARCH']);
-
 function isLoopback(address: string): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
@@ -62,8 +60,11 @@ const COMMAND_CORK_BYTES = 256 * 1024;
 /** Input read and dropped after the session closed, before the socket is no longer read. */
 const DISCARD_AFTER_CLOSE_BYTES = 64 * 1024;
 
-export class ImapSession implements ImapContext {
+export class ImapSession implements ImapContext, CommandHooks {
   readonly id = randomUUID();
+  /** The one hook point around commands (command-rules.ts): before may refuse, after observes. */
+  readonly beforeCommand: BeforeCommand[] = [];
+  readonly afterCommand: AfterCommand[] = [];
   state: SessionState = 'not-authenticated';
   user: UserRecord | null = null;
   selected: SelectedFolder | null = null;
@@ -379,15 +380,17 @@ export class ImapSession implements ImapContext {
 
   // ---------------------------------------------------------------- commands
 
-  private async runCommand(command: ImapCommand): Promise<void> {
+  /** Runs one parsed command through the table's rules, the hooks and its handler. */
+  async runCommand(command: ImapCommand): Promise<void> {
     const spec = COMMANDS.get(command.name);
     if (spec === undefined) {
       await this.send({ type: 'tagged', tag: command.tag, status: 'BAD', text: `${command.name} is not supported` });
       return;
     }
-    if (!spec.states.includes(this.state)) {
-      const text = `${command.name} is not valid in the ${this.state} state`;
-      await this.send({ type: 'tagged', tag: command.tag, status: 'BAD', text });
+    const refused = await admit(this, this, spec, command);
+    if (refused !== null) {
+      const { status, text, code } = refused;
+      await this.send({ type: 'tagged', tag: command.tag, status, text, ...(code ? { code } : {}) });
       return;
     }
     this.holdOutputForCommand();
@@ -442,15 +445,12 @@ export class ImapSession implements ImapContext {
   }
 
   private async finish(command: ImapCommand, completion: Completion): Promise<void> {
-    if (this.state === 'selected') await this.flushEvents(this.expungeAllowedAfter(command));
+    const spec = COMMANDS.get(command.name);
+    if (this.state === 'selected') await this.flushEvents(expungeAllowedAfter(spec, command));
     const { status, text, code } = completion;
     await this.send({ type: 'tagged', tag: command.tag, status, text, ...(code ? { code } : {}) });
+    await afterCompletion(this, this, spec, command, completion);
     if (completion.after) await completion.after();
-  }
-
-  private expungeAllowedAfter(command: ImapCommand): boolean {
-    if (!NO_EXPUNGE_DURING.has(command.name)) return true;
-    return 'uid' in command && command.uid;
   }
 
   // ---------------------------------------------------------------- output
@@ -527,24 +527,18 @@ export class ImapSession implements ImapContext {
 
   ask<R>(build: (replyTo: Ref<R>) => MailboxImapRequest): Promise<R> {
     if (this.user === null) throw new Error('mailbox request before login');
-    const asRequest = build as unknown as (replyTo: Ref<R>) => MailboxRequest;
-    return this.deps.mailboxes.ask<R>(this.user.mailboxId, asRequest, this.deps.limits.mailboxAskMs);
+    return this.deps.backend.request<R>(this.user, build, this.deps.limits.mailboxAskMs);
   }
 
   messageReader(): MessageReader {
     if (this.user === null) throw new Error('message read before login');
-    const { mailboxId } = this.user;
-    const { mailboxes } = this.deps;
-    return {
-      readAll: (sha) => mailboxes.readAll(mailboxId, sha),
-      structure: (sha) => mailboxes.structure(mailboxId, sha),
-    };
+    return this.deps.backend.reader(this.user);
   }
 
   loggedIn(user: UserRecord): void {
     this.user = user;
     this.state = 'authenticated';
-    this.deps.mailboxes.pin(user.mailboxId);
+    this.deps.backend.retain(user);
   }
 
   /**
@@ -716,14 +710,14 @@ export class ImapSession implements ImapContext {
     const user = this.user;
     try {
       if (user !== null && this.selected !== null) {
-        await this.deps.mailboxes.ask<ImapDoneReply>(user.mailboxId, ((replyTo: Ref<ImapDoneReply>) => ({
+        await this.deps.backend.request<ImapDoneReply>(user, (replyTo) => ({
           type: 'unselect', session: this.id, replyTo,
-        })) as never, this.deps.limits.mailboxAskMs);
+        }), this.deps.limits.mailboxAskMs);
       }
     } catch (err) {
       this.log.debug({ err }, 'unselect at logout failed');
     } finally {
-      if (user !== null) this.deps.mailboxes.unpin(user.mailboxId);
+      if (user !== null) this.deps.backend.release(user);
       this.selected = null;
       this.resolveClosed();
     }
