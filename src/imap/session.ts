@@ -22,7 +22,7 @@ import { admit, afterCompletion, expungeAllowedAfter, type AfterCommand, type Be
 import type { ImapSessionDeps } from './deps.js';
 import type { MessageReader } from './fetch-items.js';
 import { dispatch as dispatchMessage } from '../core/supervision.js';
-import { holdWritesUntilIdle } from '../core/write-batching.js';
+import { ImapOutput, SessionClosedError } from './session-output.js';
 import { sequenceOf, unannouncedKeywords, visibleFlags } from './view.js';
 
 export type SessionMessage =
@@ -34,12 +34,7 @@ export type SessionMessage =
   | { type: 'shutdown' }
   | { type: 'socket-closed' };
 
-/** Thrown to unwind a command when the connection is gone. */
-export class SessionClosedError extends Error {
-  constructor() {
-    super('IMAP session closed');
-  }
-}
+export { SessionClosedError };
 
 const BASE_CAPABILITIES = [
   'IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'MOVE',
@@ -56,7 +51,6 @@ interface LineWaiter {
   handler: AwaitLine['awaitLine'];
 }
 
-const COMMAND_CORK_BYTES = 256 * 1024;
 /** Input read and dropped after the session closed, before the socket is no longer read. */
 const DISCARD_AFTER_CLOSE_BYTES = 64 * 1024;
 
@@ -76,16 +70,12 @@ export class ImapSession implements ImapContext, CommandHooks {
   readonly closed: Promise<void>;
 
   private socket: net.Socket;
+  /** Responses out: batching, COMPRESS, the stall bound (session-output.ts). */
+  private readonly output: ImapOutput;
   /** Where input comes from: the socket, or the inflater under COMPRESS; paused when too much waits. */
   private inputSource: NodeJS.ReadableStream;
-  /** COMPRESS=DEFLATE (RFC 4978): responses go through this stream into the socket. */
-  private deflate: zlib.DeflateRaw | null = null;
   /** COMPRESS: the client's compressed input is inflated here, paused while its output waits. */
   private inflate: zlib.InflateRaw | null = null;
-  /** COMPRESS: a flush of the compressor is scheduled for when the event loop is idle. */
-  private flushPending = false;
-  /** The socket corked for the command being run (see holdOutputForCommand). */
-  private commandCork: net.Socket | null = null;
   private parser: ImapParser;
   private pendingEvents: FolderEvent[] = [];
   private lineWaiter: LineWaiter | null = null;
@@ -107,6 +97,11 @@ export class ImapSession implements ImapContext, CommandHooks {
   constructor(socket: net.Socket, readonly deps: ImapSessionDeps) {
     this.socket = socket;
     this.inputSource = socket;
+    this.output = new ImapOutput(socket, deps.limits, (buffered) => {
+      this.log.warn({ buffered, user: this.user?.address }, 'imap client is not reading; closing');
+      this.socket.destroy();
+      void this.cleanup();
+    });
     this.tlsActive = socket instanceof tls.TLSSocket;
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
     this.parser = this.newParser();
@@ -393,36 +388,13 @@ export class ImapSession implements ImapContext, CommandHooks {
       await this.send({ type: 'tagged', tag: command.tag, status, text, ...(code ? { code } : {}) });
       return;
     }
-    this.holdOutputForCommand();
+    this.output.holdForCommand();
     try {
       const result = await this.guarded(() => spec.handle(this, command));
       await this.complete(command, result);
     } finally {
-      this.releaseCommandOutput();
+      this.output.releaseCommand();
     }
-  }
-
-  /**
-   * A command's responses (a FETCH of 500 messages) leave in as few sends as possible:
-   * the socket stays corked until the command completes, or until a quarter MiB waits.
-   */
-  private holdOutputForCommand(): void {
-    if (this.commandCork !== null || this.deflate !== null) return;
-    this.commandCork = this.socket;
-    this.socket.cork();
-  }
-
-  private releaseCommandOutput(): void {
-    const socket = this.commandCork;
-    this.commandCork = null;
-    socket?.uncork();
-  }
-
-  private flushLargeCommandOutput(): void {
-    const socket = this.commandCork;
-    if (socket === null || socket.writableLength < COMMAND_CORK_BYTES) return;
-    socket.uncork();
-    socket.cork();
   }
 
   private async guarded(run: () => Promise<CommandResult>): Promise<CommandResult> {
@@ -457,61 +429,7 @@ export class ImapSession implements ImapContext, CommandHooks {
 
   async send(response: ImapResponse): Promise<void> {
     if (this.finished || this.socket.destroyed) throw new SessionClosedError();
-    const bytes = writeResponse(response, { utf8: this.utf8 });
-    if (this.commandCork === null) this.holdOutputUntilIdle();
-    if (this.deflate === null) this.socket.write(bytes);
-    else this.deflate.write(bytes);
-    this.flushLargeCommandOutput();
-    if (this.bufferedOutput() > this.deps.limits.outputBufferBytes) await this.waitForDrain();
-  }
-
-  /**
-   * The responses written while handling one event (a FETCH of 500 messages) leave in
-   * as few sends as possible: the socket is corked (or the compressor not flushed)
-   * until the event loop is idle.
-   */
-  private holdOutputUntilIdle(): void {
-    const deflate = this.deflate;
-    if (deflate === null) {
-      holdWritesUntilIdle(this.socket);
-      return;
-    }
-    if (this.flushPending) return;
-    this.flushPending = true;
-    setImmediate(() => {
-      this.flushPending = false;
-      if (!deflate.destroyed) deflate.flush(zlib.constants.Z_SYNC_FLUSH);
-    });
-  }
-
-  private bufferedOutput(): number {
-    const compressing = this.deflate === null ? 0 : this.deflate.writableLength + this.deflate.readableLength;
-    return this.socket.writableLength + compressing;
-  }
-
-  /** Bounded output: a client that stops reading is disconnected, never buffered for. */
-  private waitForDrain(): Promise<void> {
-    const socket = this.socket;
-    const output: NodeJS.EventEmitter = this.deflate ?? socket;
-    return new Promise<void>((resolve, reject) => {
-      const done = (error?: Error): void => {
-        clearTimeout(timer);
-        output.off('drain', onDrain);
-        socket.off('close', onClose);
-        if (error) reject(error);
-        else resolve();
-      };
-      const onDrain = (): void => done();
-      const onClose = (): void => done(new SessionClosedError());
-      const timer = setTimeout(() => {
-        this.log.warn({ buffered: this.bufferedOutput(), user: this.user?.address }, 'imap client is not reading; closing');
-        socket.destroy();
-        void this.cleanup();
-        done(new SessionClosedError());
-      }, this.deps.limits.outputStallMs);
-      output.on('drain', onDrain);
-      socket.on('close', onClose);
-    });
+    await this.output.write(writeResponse(response, { utf8: this.utf8 }));
   }
 
   // ---------------------------------------------------------------- context for commands
@@ -549,8 +467,8 @@ export class ImapSession implements ImapContext, CommandHooks {
   async handOffToOwner(): Promise<void> {
     const handoff = this.deps.handoff;
     const user = this.user;
-    if (handoff === undefined || user === null || this.tlsActive || this.deflate !== null) return;
-    this.releaseCommandOutput();
+    if (handoff === undefined || user === null || this.tlsActive || this.output.compressing) return;
+    this.output.releaseCommand();
     const moved = await handoff.offer({
       protocol: 'imap', socket: this.socket, user: user.address, mailboxId: user.mailboxId, remoteAddress: this.remoteAddress,
       unread: () => this.unreadInput(),
@@ -630,6 +548,7 @@ export class ImapSession implements ImapContext, CommandHooks {
     plain.removeAllListeners('data');
     const secure = new tls.TLSSocket(plain, { isServer: true, secureContext });
     this.socket = secure;
+    this.output.useSocket(secure);
     this.tlsActive = true;
     // Anything pipelined after STARTTLS arrived in plaintext: an injection, dropped (RFC 3501 §6.2.1).
     this.discardPendingInput('STARTTLS');
@@ -637,7 +556,7 @@ export class ImapSession implements ImapContext, CommandHooks {
   }
 
   get compressionActive(): boolean {
-    return this.deflate !== null;
+    return this.output.compressing;
   }
 
   /**
@@ -661,8 +580,7 @@ export class ImapSession implements ImapContext, CommandHooks {
       this.log.info({ err }, 'invalid compressed input; closing');
       socket.destroy();
     });
-    deflate.pipe(socket);
-    this.deflate = deflate;
+    this.output.compress(deflate);
     this.inflate = inflate;
     this.inputSource = inflate;
     if (socket.isPaused()) socket.resume();
@@ -694,8 +612,7 @@ export class ImapSession implements ImapContext, CommandHooks {
   close(): void {
     if (this.finished) return;
     this.state = 'logout';
-    if (this.deflate !== null) this.deflate.end();
-    else this.socket.end();
+    this.output.end();
     const socket = this.socket;
     setTimeout(() => socket.destroy(), 2000).unref();
     void this.cleanup();
