@@ -23,6 +23,7 @@ import type { ImapSessionDeps } from './deps.js';
 import type { MessageReader } from './fetch-items.js';
 import { dispatch as dispatchMessage } from '../core/supervision.js';
 import { ImapOutput, SessionClosedError } from './session-output.js';
+import { ImapInput } from './session-input.js';
 import { sequenceOf, unannouncedKeywords, visibleFlags } from './view.js';
 
 export type SessionMessage =
@@ -51,8 +52,6 @@ interface LineWaiter {
   handler: AwaitLine['awaitLine'];
 }
 
-/** Input read and dropped after the session closed, before the socket is no longer read. */
-const DISCARD_AFTER_CLOSE_BYTES = 64 * 1024;
 
 export class ImapSession implements ImapContext, CommandHooks {
   readonly id = randomUUID();
@@ -70,24 +69,18 @@ export class ImapSession implements ImapContext, CommandHooks {
   readonly closed: Promise<void>;
 
   private socket: net.Socket;
+  /** Client bytes waiting for the actor, bounded; COMPRESS inflation (session-input.ts). */
+  private readonly input: ImapInput;
   /** Responses out: batching, COMPRESS, the stall bound (session-output.ts). */
   private readonly output: ImapOutput;
-  /** Where input comes from: the socket, or the inflater under COMPRESS; paused when too much waits. */
-  private inputSource: NodeJS.ReadableStream;
-  /** COMPRESS: the client's compressed input is inflated here, paused while its output waits. */
-  private inflate: zlib.InflateRaw | null = null;
   private parser: ImapParser;
   private pendingEvents: FolderEvent[] = [];
   private lineWaiter: LineWaiter | null = null;
   private idling = false;
   private finished = false;
   private utf8 = false;
-  /** Chunks received and not yet handled by the actor, oldest first (one 'input' message each). */
-  private readonly inbox: Buffer[] = [];
-  private queuedInput = 0;
   /** Bytes of the current command's literals, taken from the process's literal budget. */
   private literalBytesHeld = 0;
-  private bytesAfterClose = 0;
   private lastInput = Date.now();
   private readonly startedAt = Date.now();
   private idleTimer: NodeJS.Timeout | undefined;
@@ -96,7 +89,7 @@ export class ImapSession implements ImapContext, CommandHooks {
 
   constructor(socket: net.Socket, readonly deps: ImapSessionDeps) {
     this.socket = socket;
-    this.inputSource = socket;
+    this.input = new ImapInput(socket, deps.limits.inputQueueBytes);
     this.output = new ImapOutput(socket, deps.limits, (buffered) => {
       this.log.warn({ buffered, user: this.user?.address }, 'imap client is not reading; closing');
       this.socket.destroy();
@@ -163,7 +156,7 @@ export class ImapSession implements ImapContext, CommandHooks {
   }
 
   private listenTo(socket: net.Socket, ref: Ref<SessionMessage>): void {
-    this.inputSource = socket;
+    this.input.readFrom(socket);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('close', () => dispatchMessage(ref, { type: 'socket-closed' }));
     socket.on('error', (err) => this.log.debug({ err }, 'imap socket error'));
@@ -172,22 +165,11 @@ export class ImapSession implements ImapContext, CommandHooks {
   /** Queues client bytes for the actor; the input source pauses while too much waits. */
   private receive(chunk: Buffer): void {
     if (this.finished) {
-      this.discardAfterClose(chunk.length);
+      this.input.discardAfterClose(chunk.length);
       return;
     }
-    this.inbox.push(chunk);
-    this.queuedInput += chunk.length;
-    if (this.queuedInput > this.deps.limits.inputQueueBytes) this.inputSource.pause();
+    this.input.push(chunk);
     dispatchMessage(this.eventRef as Ref<SessionMessage>, { type: 'input' });
-  }
-
-  /**
-   * A closing session reads on only to see the client's FIN; a client still sending
-   * (the rest of a refused literal) is no longer read at all.
-   */
-  private discardAfterClose(bytes: number): void {
-    this.bytesAfterClose += bytes;
-    if (this.bytesAfterClose > DISCARD_AFTER_CLOSE_BYTES) this.inputSource.pause();
   }
 
   /** The session actor's handler: one message at a time. */
@@ -266,10 +248,8 @@ export class ImapSession implements ImapContext, CommandHooks {
   // ---------------------------------------------------------------- input
 
   private async onInput(): Promise<void> {
-    const chunk = this.inbox.shift();
+    const chunk = this.input.next();
     if (chunk === undefined) return;
-    this.queuedInput -= chunk.length;
-    if (this.inputSource.isPaused() && this.queuedInput < this.deps.limits.inputQueueBytes / 4) this.inputSource.resume();
     this.lastInput = Date.now();
     this.parser.push(chunk);
     for (;;) {
@@ -357,7 +337,7 @@ export class ImapSession implements ImapContext, CommandHooks {
    * inflating of all of it: rather than skip it, the connection is closed.
    */
   private isDecompressionBomb(event: ParseErrorEvent): boolean {
-    return this.inflate !== null && (event.code === 'LIMIT' || event.code === 'TOOBIG') && !this.finished;
+    return this.input.compressed && (event.code === 'LIMIT' || event.code === 'TOOBIG') && !this.finished;
   }
 
   private endLineWait(): void {
@@ -482,7 +462,7 @@ export class ImapSession implements ImapContext, CommandHooks {
   /** What the client sent that this session has not processed, or null mid-command. */
   private unreadInput(): Buffer | null {
     const unparsed = this.parser.unconsumed();
-    return unparsed === null ? null : Buffer.concat([unparsed, ...this.inbox]);
+    return unparsed === null ? null : Buffer.concat([unparsed, ...this.input.pending()]);
   }
 
   select(folder: SelectedFolder): void {
@@ -569,28 +549,17 @@ export class ImapSession implements ImapContext, CommandHooks {
     socket.removeAllListeners('data');
     // The client must wait for the tagged OK (RFC 4978 §3): bytes sent before it are dropped.
     this.discardPendingInput('COMPRESS');
-    const inflate = zlib.createInflateRaw();
-    const deflate = zlib.createDeflateRaw();
-    socket.on('data', (chunk: Buffer) => {
-      if (!inflate.write(chunk)) socket.pause();
-    });
-    inflate.on('drain', () => socket.resume());
-    inflate.on('data', (chunk: Buffer) => this.receive(chunk));
-    inflate.on('error', (err) => {
+    this.input.decompress(socket, (chunk) => this.receive(chunk), (err) => {
       this.log.info({ err }, 'invalid compressed input; closing');
       socket.destroy();
     });
-    this.output.compress(deflate);
-    this.inflate = inflate;
-    this.inputSource = inflate;
+    this.output.compress(zlib.createDeflateRaw());
     if (socket.isPaused()) socket.resume();
   }
 
   /** Drops input received and not yet run: it was sent before a STARTTLS or COMPRESS took effect. */
   private discardPendingInput(reason: 'STARTTLS' | 'COMPRESS'): void {
-    const dropped = this.parser.bufferedBytes + this.queuedInput;
-    this.inbox.length = 0;
-    this.queuedInput = 0;
+    const dropped = this.parser.bufferedBytes + this.input.drop();
     this.parser = this.newParser();
     if (dropped > 0) this.log.warn({ dropped, reason, remoteAddress: this.remoteAddress }, `imap input sent after ${reason} and before it took effect dropped`);
   }
@@ -623,7 +592,7 @@ export class ImapSession implements ImapContext, CommandHooks {
     this.finished = true;
     clearInterval(this.idleTimer);
     this.releaseLiterals();
-    this.inflate?.destroy();
+    this.input.close();
     const user = this.user;
     try {
       if (user !== null && this.selected !== null) {
