@@ -1,15 +1,12 @@
-// What an IMAP session is given when it starts: its limits and the services it
-// reaches (directory, mailboxes, bodies, connection and login policy). Commands see
-// these through the session's context; this file is the port's one definition.
+// What an IMAP session is given when it starts: its limits, the backend it reaches
+// everything below through (backend.ts: logins, mailboxes, bodies), and connection
+// policy. Commands see these through the session's context.
 import type tls from 'node:tls';
 import type { Logger } from '../core/logger.js';
-import type { BlobStore } from '../store/blob-store.js';
-import type { Directory } from '../directory/directory.js';
-import type { MailboxRegistry } from '../mailbox/registry.js';
 import type { ConnectionLimiter } from '../net/connection-limiter.js';
-import type { AuthGate } from '../net/auth-guard.js';
 import type { ConnectionHandoff } from '../transport/handoff.js';
 import type { LiteralBudget } from './literal-budget.js';
+import type { ImapBackend } from './backend.js';
 
 /** Limits and timeouts of IMAP sessions. Tests lower the timeouts before starting a server. */
 export interface ImapLimits {
@@ -55,12 +52,9 @@ export const IMAP_LIMITS: ImapLimits = {
 };
 
 export interface ImapSessionDeps {
-  directory: Directory;
-  mailboxes: MailboxRegistry;
-  blobs: BlobStore;
+  /** Logins, the mailbox actor, bodies: the only way down (mailbox-backend.ts in the server). */
+  backend: ImapBackend;
   limiter: ConnectionLimiter;
-  /** Failed-login limits per address and per account. */
-  auth: AuthGate;
   log: Logger;
   limits: ImapLimits;
   allowPlaintextAuth: boolean;

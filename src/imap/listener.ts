@@ -14,6 +14,7 @@ import { defineActor, spawnActor } from '../core/actor.js';
 import type { RunningListener } from '../smtp/listener.js';
 import type { HandoffState } from '../transport/handoff.js';
 import { literalBudgetOf } from './literal-budget.js';
+import { MailboxBackend, type MailboxBackendServices } from './mailbox-backend.js';
 import type { TlsSource } from '../net/tls-material.js';
 
 export interface ImapListenerOptions {
@@ -21,7 +22,9 @@ export interface ImapListenerOptions {
   implicitTls: boolean;
 }
 
-export type ImapListenerDeps = Omit<ImapSessionDeps, 'limits' | 'allowPlaintextAuth' | 'secureContext' | 'literalBudget'>;
+/** What the server gives the listener: the services the backend is built over, and connection policy. */
+export type ImapListenerDeps = MailboxBackendServices
+  & Omit<ImapSessionDeps, 'backend' | 'limits' | 'allowPlaintextAuth' | 'secureContext' | 'literalBudget'>;
 
 const SHUTDOWN_GRACE_MS = 2000;
 
@@ -34,7 +37,10 @@ export async function startImapListener(
 ): Promise<RunningListener> {
   if (options.implicitTls && !tlsSource) throw new Error('imaps: implicit TLS needs tls.key and tls.cert');
   const sessionDeps: ImapSessionDeps = {
-    ...deps,
+    backend: new MailboxBackend(deps),
+    limiter: deps.limiter,
+    log: deps.log,
+    ...(deps.handoff ? { handoff: deps.handoff } : {}),
     limits: {
       ...IMAP_LIMITS,
       idleTimeoutMs: config.imap.idleTimeout * 1000,

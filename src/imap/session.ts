@@ -14,16 +14,17 @@ import type {
   ContinuationEvent, FetchResponseItem, ImapCommand, ImapParserEvent, ImapResponse, ParseErrorEvent,
 } from '../protocols/imap/types.js';
 import type { FolderEvent, FolderEventMessage, ImapDoneReply, MailboxImapRequest, MessageView } from '../mailbox/imap-messages.js';
-import type { MailboxRequest } from '../mailbox/messages.js';
 import {
   commandFailure, type AwaitLine, type CommandResult, type Completion, type ImapContext, type SelectedFolder, type SessionState,
 } from './commands/command.js';
 import { COMMANDS } from './commands/index.js';
+import { admit, afterCompletion, expungeAllowedAfter, type AfterCommand, type BeforeCommand, type CommandHooks } from './command-rules.js';
 import type { ImapSessionDeps } from './deps.js';
 import type { MessageReader } from './fetch-items.js';
 import { dispatch as dispatchMessage } from '../core/supervision.js';
 import { plaintextAuthAllowed } from '../net/plaintext-policy.js';
-import { holdWritesUntilIdle } from '../core/write-batching.js';
+import { ImapOutput, SessionClosedError } from './session-output.js';
+import { ImapInput } from './session-input.js';
 import { sequenceOf, unannouncedKeywords, visibleFlags } from './view.js';
 
 export type SessionMessage =
@@ -35,12 +36,7 @@ export type SessionMessage =
   | { type: 'shutdown' }
   | { type: 'socket-closed' };
 
-/** Thrown to unwind a command when the connection is gone. */
-export class SessionClosedError extends Error {
-  constructor() {
-    super('IMAP session closed');
-  }
-}
+export { SessionClosedError };
 
 const BASE_CAPABILITIES = [
   'IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'MOVE',
@@ -48,19 +44,18 @@ const BASE_CAPABILITIES = [
   'QUOTA', 'QUOTA=RES-STORAGE', 'STATUS=SIZE', 'COMPRESS=DEFLATE',
 ];
 
-const NO_EXPUNGE_DURING = new Set(['FETCH', 'STORE', 'SEARCH']);
 
 interface LineWaiter {
   command: ImapCommand;
   handler: AwaitLine['awaitLine'];
 }
 
-const COMMAND_CORK_BYTES = 256 * 1024;
-/** Input read and dropped after the session closed, before the socket is no longer read. */
-const DISCARD_AFTER_CLOSE_BYTES = 64 * 1024;
 
-export class ImapSession implements ImapContext {
+export class ImapSession implements ImapContext, CommandHooks {
   readonly id = randomUUID();
+  /** The one hook point around commands (command-rules.ts): before may refuse, after observes. */
+  readonly beforeCommand: BeforeCommand[] = [];
+  readonly afterCommand: AfterCommand[] = [];
   state: SessionState = 'not-authenticated';
   user: UserRecord | null = null;
   selected: SelectedFolder | null = null;
@@ -72,28 +67,18 @@ export class ImapSession implements ImapContext {
   readonly closed: Promise<void>;
 
   private socket: net.Socket;
-  /** Where input comes from: the socket, or the inflater under COMPRESS; paused when too much waits. */
-  private inputSource: NodeJS.ReadableStream;
-  /** COMPRESS=DEFLATE (RFC 4978): responses go through this stream into the socket. */
-  private deflate: zlib.DeflateRaw | null = null;
-  /** COMPRESS: the client's compressed input is inflated here, paused while its output waits. */
-  private inflate: zlib.InflateRaw | null = null;
-  /** COMPRESS: a flush of the compressor is scheduled for when the event loop is idle. */
-  private flushPending = false;
-  /** The socket corked for the command being run (see holdOutputForCommand). */
-  private commandCork: net.Socket | null = null;
+  /** Client bytes waiting for the actor, bounded; COMPRESS inflation (session-input.ts). */
+  private readonly input: ImapInput;
+  /** Responses out: batching, COMPRESS, the stall bound (session-output.ts). */
+  private readonly output: ImapOutput;
   private parser: ImapParser;
   private pendingEvents: FolderEvent[] = [];
   private lineWaiter: LineWaiter | null = null;
   private idling = false;
   private finished = false;
   private utf8 = false;
-  /** Chunks received and not yet handled by the actor, oldest first (one 'input' message each). */
-  private readonly inbox: Buffer[] = [];
-  private queuedInput = 0;
   /** Bytes of the current command's literals, taken from the process's literal budget. */
   private literalBytesHeld = 0;
-  private bytesAfterClose = 0;
   private lastInput = Date.now();
   private readonly startedAt = Date.now();
   private idleTimer: NodeJS.Timeout | undefined;
@@ -102,7 +87,12 @@ export class ImapSession implements ImapContext {
 
   constructor(socket: net.Socket, readonly deps: ImapSessionDeps) {
     this.socket = socket;
-    this.inputSource = socket;
+    this.input = new ImapInput(socket, deps.limits.inputQueueBytes);
+    this.output = new ImapOutput(socket, deps.limits, (buffered) => {
+      this.log.warn({ buffered, user: this.user?.address }, 'imap client is not reading; closing');
+      this.socket.destroy();
+      void this.cleanup();
+    });
     this.tlsActive = socket instanceof tls.TLSSocket;
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
     this.parser = this.newParser();
@@ -164,7 +154,7 @@ export class ImapSession implements ImapContext {
   }
 
   private listenTo(socket: net.Socket, ref: Ref<SessionMessage>): void {
-    this.inputSource = socket;
+    this.input.readFrom(socket);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('close', () => dispatchMessage(ref, { type: 'socket-closed' }));
     socket.on('error', (err) => this.log.debug({ err }, 'imap socket error'));
@@ -173,22 +163,11 @@ export class ImapSession implements ImapContext {
   /** Queues client bytes for the actor; the input source pauses while too much waits. */
   private receive(chunk: Buffer): void {
     if (this.finished) {
-      this.discardAfterClose(chunk.length);
+      this.input.discardAfterClose(chunk.length);
       return;
     }
-    this.inbox.push(chunk);
-    this.queuedInput += chunk.length;
-    if (this.queuedInput > this.deps.limits.inputQueueBytes) this.inputSource.pause();
+    this.input.push(chunk);
     dispatchMessage(this.eventRef, { type: 'input' });
-  }
-
-  /**
-   * A closing session reads on only to see the client's FIN; a client still sending
-   * (the rest of a refused literal) is no longer read at all.
-   */
-  private discardAfterClose(bytes: number): void {
-    this.bytesAfterClose += bytes;
-    if (this.bytesAfterClose > DISCARD_AFTER_CLOSE_BYTES) this.inputSource.pause();
   }
 
   /** The session actor's handler: one message at a time. */
@@ -267,10 +246,8 @@ export class ImapSession implements ImapContext {
   // ---------------------------------------------------------------- input
 
   private async onInput(): Promise<void> {
-    const chunk = this.inbox.shift();
+    const chunk = this.input.next();
     if (chunk === undefined) return;
-    this.queuedInput -= chunk.length;
-    if (this.inputSource.isPaused() && this.queuedInput < this.deps.limits.inputQueueBytes / 4) this.inputSource.resume();
     this.lastInput = Date.now();
     this.parser.push(chunk);
     for (;;) {
@@ -358,7 +335,7 @@ export class ImapSession implements ImapContext {
    * inflating of all of it: rather than skip it, the connection is closed.
    */
   private isDecompressionBomb(event: ParseErrorEvent): boolean {
-    return this.inflate !== null && (event.code === 'LIMIT' || event.code === 'TOOBIG') && !this.finished;
+    return this.input.compressed && (event.code === 'LIMIT' || event.code === 'TOOBIG') && !this.finished;
   }
 
   private endLineWait(): void {
@@ -376,47 +353,26 @@ export class ImapSession implements ImapContext {
 
   // ---------------------------------------------------------------- commands
 
-  private async runCommand(command: ImapCommand): Promise<void> {
+  /** Runs one parsed command through the table's rules, the hooks and its handler. */
+  async runCommand(command: ImapCommand): Promise<void> {
     const spec = COMMANDS.get(command.name);
     if (spec === undefined) {
       await this.send({ type: 'tagged', tag: command.tag, status: 'BAD', text: `${command.name} is not supported` });
       return;
     }
-    if (!spec.states.includes(this.state)) {
-      const text = `${command.name} is not valid in the ${this.state} state`;
-      await this.send({ type: 'tagged', tag: command.tag, status: 'BAD', text });
+    const refused = await admit(this, this, spec, command);
+    if (refused !== null) {
+      const { status, text, code } = refused;
+      await this.send({ type: 'tagged', tag: command.tag, status, text, ...(code ? { code } : {}) });
       return;
     }
-    this.holdOutputForCommand();
+    this.output.holdForCommand();
     try {
       const result = await this.guarded(() => spec.handle(this, command));
       await this.complete(command, result);
     } finally {
-      this.releaseCommandOutput();
+      this.output.releaseCommand();
     }
-  }
-
-  /**
-   * A command's responses (a FETCH of 500 messages) leave in as few sends as possible:
-   * the socket stays corked until the command completes, or until a quarter MiB waits.
-   */
-  private holdOutputForCommand(): void {
-    if (this.commandCork !== null || this.deflate !== null) return;
-    this.commandCork = this.socket;
-    this.socket.cork();
-  }
-
-  private releaseCommandOutput(): void {
-    const socket = this.commandCork;
-    this.commandCork = null;
-    socket?.uncork();
-  }
-
-  private flushLargeCommandOutput(): void {
-    const socket = this.commandCork;
-    if (socket === null || socket.writableLength < COMMAND_CORK_BYTES) return;
-    socket.uncork();
-    socket.cork();
   }
 
   private async guarded(run: () => Promise<CommandResult>): Promise<CommandResult> {
@@ -439,76 +395,19 @@ export class ImapSession implements ImapContext {
   }
 
   private async finish(command: ImapCommand, completion: Completion): Promise<void> {
-    if (this.state === 'selected') await this.flushEvents(this.expungeAllowedAfter(command));
+    const spec = COMMANDS.get(command.name);
+    if (this.state === 'selected') await this.flushEvents(expungeAllowedAfter(spec, command));
     const { status, text, code } = completion;
     await this.send({ type: 'tagged', tag: command.tag, status, text, ...(code ? { code } : {}) });
+    await afterCompletion(this, this, spec, command, completion);
     if (completion.after) await completion.after();
-  }
-
-  private expungeAllowedAfter(command: ImapCommand): boolean {
-    if (!NO_EXPUNGE_DURING.has(command.name)) return true;
-    return 'uid' in command && command.uid;
   }
 
   // ---------------------------------------------------------------- output
 
   async send(response: ImapResponse): Promise<void> {
     if (this.finished || this.socket.destroyed) throw new SessionClosedError();
-    const bytes = writeResponse(response, { utf8: this.utf8 });
-    if (this.commandCork === null) this.holdOutputUntilIdle();
-    if (this.deflate === null) this.socket.write(bytes);
-    else this.deflate.write(bytes);
-    this.flushLargeCommandOutput();
-    if (this.bufferedOutput() > this.deps.limits.outputBufferBytes) await this.waitForDrain();
-  }
-
-  /**
-   * The responses written while handling one event (a FETCH of 500 messages) leave in
-   * as few sends as possible: the socket is corked (or the compressor not flushed)
-   * until the event loop is idle.
-   */
-  private holdOutputUntilIdle(): void {
-    const deflate = this.deflate;
-    if (deflate === null) {
-      holdWritesUntilIdle(this.socket);
-      return;
-    }
-    if (this.flushPending) return;
-    this.flushPending = true;
-    setImmediate(() => {
-      this.flushPending = false;
-      if (!deflate.destroyed) deflate.flush(zlib.constants.Z_SYNC_FLUSH);
-    });
-  }
-
-  private bufferedOutput(): number {
-    const compressing = this.deflate === null ? 0 : this.deflate.writableLength + this.deflate.readableLength;
-    return this.socket.writableLength + compressing;
-  }
-
-  /** Bounded output: a client that stops reading is disconnected, never buffered for. */
-  private waitForDrain(): Promise<void> {
-    const socket = this.socket;
-    const output: NodeJS.EventEmitter = this.deflate ?? socket;
-    return new Promise<void>((resolve, reject) => {
-      const done = (error?: Error): void => {
-        clearTimeout(timer);
-        output.off('drain', onDrain);
-        socket.off('close', onClose);
-        if (error) reject(error);
-        else resolve();
-      };
-      const onDrain = (): void => done();
-      const onClose = (): void => done(new SessionClosedError());
-      const timer = setTimeout(() => {
-        this.log.warn({ buffered: this.bufferedOutput(), user: this.user?.address }, 'imap client is not reading; closing');
-        socket.destroy();
-        void this.cleanup();
-        done(new SessionClosedError());
-      }, this.deps.limits.outputStallMs);
-      output.on('drain', onDrain);
-      socket.on('close', onClose);
-    });
+    await this.output.write(writeResponse(response, { utf8: this.utf8 }));
   }
 
   // ---------------------------------------------------------------- context for commands
@@ -524,24 +423,18 @@ export class ImapSession implements ImapContext {
 
   ask<R>(build: (replyTo: Ref<R>) => MailboxImapRequest): Promise<R> {
     if (this.user === null) throw new Error('mailbox request before login');
-    const asRequest = build as unknown as (replyTo: Ref<R>) => MailboxRequest;
-    return this.deps.mailboxes.ask<R>(this.user.mailboxId, asRequest, this.deps.limits.mailboxAskMs);
+    return this.deps.backend.request<R>(this.user, build, this.deps.limits.mailboxAskMs);
   }
 
   messageReader(): MessageReader {
     if (this.user === null) throw new Error('message read before login');
-    const { mailboxId } = this.user;
-    const { mailboxes } = this.deps;
-    return {
-      readAll: (sha) => mailboxes.readAll(mailboxId, sha),
-      structure: (sha) => mailboxes.structure(mailboxId, sha),
-    };
+    return this.deps.backend.reader(this.user);
   }
 
   loggedIn(user: UserRecord): void {
     this.user = user;
     this.state = 'authenticated';
-    this.deps.mailboxes.pin(user.mailboxId);
+    this.deps.backend.retain(user);
   }
 
   /**
@@ -552,8 +445,8 @@ export class ImapSession implements ImapContext {
   async handOffToOwner(): Promise<void> {
     const handoff = this.deps.handoff;
     const user = this.user;
-    if (handoff === undefined || user === null || this.tlsActive || this.deflate !== null) return;
-    this.releaseCommandOutput();
+    if (handoff === undefined || user === null || this.tlsActive || this.output.compressing) return;
+    this.output.releaseCommand();
     const moved = await handoff.offer({
       protocol: 'imap', socket: this.socket, user: user.address, mailboxId: user.mailboxId, remoteAddress: this.remoteAddress,
       unread: () => this.unreadInput(),
@@ -567,7 +460,7 @@ export class ImapSession implements ImapContext {
   /** What the client sent that this session has not processed, or null mid-command. */
   private unreadInput(): Buffer | null {
     const unparsed = this.parser.unconsumed();
-    return unparsed === null ? null : Buffer.concat([unparsed, ...this.inbox]);
+    return unparsed === null ? null : Buffer.concat([unparsed, ...this.input.pending()]);
   }
 
   select(folder: SelectedFolder): void {
@@ -633,6 +526,7 @@ export class ImapSession implements ImapContext {
     plain.removeAllListeners('data');
     const secure = new tls.TLSSocket(plain, { isServer: true, secureContext });
     this.socket = secure;
+    this.output.useSocket(secure);
     this.tlsActive = true;
     // Anything pipelined after STARTTLS arrived in plaintext: an injection, dropped (RFC 3501 §6.2.1).
     this.discardPendingInput('STARTTLS');
@@ -640,7 +534,7 @@ export class ImapSession implements ImapContext {
   }
 
   get compressionActive(): boolean {
-    return this.deflate !== null;
+    return this.output.compressing;
   }
 
   /**
@@ -653,29 +547,17 @@ export class ImapSession implements ImapContext {
     socket.removeAllListeners('data');
     // The client must wait for the tagged OK (RFC 4978 §3): bytes sent before it are dropped.
     this.discardPendingInput('COMPRESS');
-    const inflate = zlib.createInflateRaw();
-    const deflate = zlib.createDeflateRaw();
-    socket.on('data', (chunk: Buffer) => {
-      if (!inflate.write(chunk)) socket.pause();
-    });
-    inflate.on('drain', () => socket.resume());
-    inflate.on('data', (chunk: Buffer) => this.receive(chunk));
-    inflate.on('error', (err) => {
+    this.input.decompress(socket, (chunk) => this.receive(chunk), (err) => {
       this.log.info({ err }, 'invalid compressed input; closing');
       socket.destroy();
     });
-    deflate.pipe(socket);
-    this.deflate = deflate;
-    this.inflate = inflate;
-    this.inputSource = inflate;
+    this.output.compress(zlib.createDeflateRaw());
     if (socket.isPaused()) socket.resume();
   }
 
   /** Drops input received and not yet run: it was sent before a STARTTLS or COMPRESS took effect. */
   private discardPendingInput(reason: 'STARTTLS' | 'COMPRESS'): void {
-    const dropped = this.parser.bufferedBytes + this.queuedInput;
-    this.inbox.length = 0;
-    this.queuedInput = 0;
+    const dropped = this.parser.bufferedBytes + this.input.drop();
     this.parser = this.newParser();
     if (dropped > 0) this.log.warn({ dropped, reason, remoteAddress: this.remoteAddress }, `imap input sent after ${reason} and before it took effect dropped`);
   }
@@ -697,8 +579,7 @@ export class ImapSession implements ImapContext {
   close(): void {
     if (this.finished) return;
     this.state = 'logout';
-    if (this.deflate !== null) this.deflate.end();
-    else this.socket.end();
+    this.output.end();
     const socket = this.socket;
     setTimeout(() => socket.destroy(), 2000).unref();
     void this.cleanup();
@@ -709,18 +590,18 @@ export class ImapSession implements ImapContext {
     this.finished = true;
     clearInterval(this.idleTimer);
     this.releaseLiterals();
-    this.inflate?.destroy();
+    this.input.close();
     const user = this.user;
     try {
       if (user !== null && this.selected !== null) {
-        await this.deps.mailboxes.ask<ImapDoneReply>(user.mailboxId, ((replyTo: Ref<ImapDoneReply>) => ({
+        await this.deps.backend.request<ImapDoneReply>(user, (replyTo) => ({
           type: 'unselect', session: this.id, replyTo,
-        })) as never, this.deps.limits.mailboxAskMs);
+        }), this.deps.limits.mailboxAskMs);
       }
     } catch (err) {
       this.log.debug({ err }, 'unselect at logout failed');
     } finally {
-      if (user !== null) this.deps.mailboxes.unpin(user.mailboxId);
+      if (user !== null) this.deps.backend.release(user);
       this.selected = null;
       this.resolveClosed();
     }

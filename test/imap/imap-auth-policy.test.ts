@@ -9,18 +9,23 @@ import { ImapSession } from '../../src/imap/session.js';
 import { IMAP_LIMITS, type ImapSessionDeps } from '../../src/imap/deps.js';
 import { ConnectionLimiter } from '../../src/net/connection-limiter.js';
 import { AuthGuard } from '../../src/net/auth-guard.js';
+import { MailboxBackend, type MailboxBackendServices } from '../../src/imap/mailbox-backend.js';
 import { login } from '../../src/imap/commands/login.js';
 import { authenticate } from '../../src/imap/commands/authenticate.js';
 import type { Completion } from '../../src/imap/commands/command.js';
 
 function sessionFor(allowPlaintextAuth: boolean, lines: string[]): ImapSession {
   const sink = new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done(); } });
-  const deps = {
+  const backend = new MailboxBackend({
     directory: { authenticate: async () => null, cache: { user: () => undefined } },
-    mailboxes: {}, blobs: {}, limiter: new ConnectionLimiter({ perIp: 10, total: { smtp: 10, imap: 10, pop3: 10 } }),
+    mailboxes: {}, blobs: {},
     auth: new AuthGuard({ maxFailuresPerIp: 10, maxFailuresPerAccount: 10, delayAfter: 10, lockSeconds: 60 }, pino({ level: 'silent' })),
+    log: pino({ level: 'silent' }),
+  } as unknown as MailboxBackendServices);
+  const deps: ImapSessionDeps = {
+    backend, limiter: new ConnectionLimiter({ perIp: 10, total: { smtp: 10, imap: 10, pop3: 10 } }),
     log: pino({ level: 'info' }, sink), limits: IMAP_LIMITS, allowPlaintextAuth,
-  } as unknown as ImapSessionDeps;
+  };
   // An unconnected socket has no loopback address: it stands for a remote client.
   return new ImapSession(new net.Socket(), deps);
 }

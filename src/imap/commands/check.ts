@@ -4,6 +4,7 @@ import { ok, SELECTED, type CommandSpec } from './command.js';
 export const check: CommandSpec = {
   name: 'CHECK',
   states: SELECTED,
+  needsSelected: true,
   async handle() {
     return ok('CHECK completed');
   },

@@ -5,6 +5,7 @@ import { failed, ok, selectedFolder, SELECTED, type CommandSpec } from './comman
 export const close: CommandSpec = {
   name: 'CLOSE',
   states: SELECTED,
+  needsSelected: true,
   async handle(ctx) {
     const folder = selectedFolder(ctx);
     if (!folder.readOnly) {

@@ -90,9 +90,22 @@ export interface ImapContext {
   close(): void;
 }
 
+/**
+ * One command's entry in the table: its rules are data the session applies in one
+ * place (command-rules.ts) before the handler runs, never name checks in the session.
+ */
 export interface CommandSpec {
   name: ImapCommandName;
+  /** The session states the command is valid in; anything else is a tagged BAD. */
   states: SessionState[];
+  /** The handler reads the selected folder (`selectedFolder(ctx)`): refused without one. */
+  needsSelected?: boolean;
+  /**
+   * Whether untagged EXPUNGE may be sent when the command completes (RFC 3501 §7.4.1):
+   * true (the default), or 'uid' for FETCH, STORE and SEARCH, which allow it only in
+   * their UID form because sequence numbers must stay stable for the client.
+   */
+  allowExpungeDuring?: true | 'uid';
   handle(ctx: ImapContext, command: ImapCommand): Promise<CommandResult>;
 }
 

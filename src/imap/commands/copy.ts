@@ -12,6 +12,7 @@ import {
 export const copy: CommandSpec = {
   name: 'COPY',
   states: SELECTED,
+  needsSelected: true,
   handle: (ctx, command) => copyMessages(ctx, command, false),
 };
 

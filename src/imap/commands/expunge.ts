@@ -7,6 +7,7 @@ import { commandOf, failed, no, ok, selectedFolder, SELECTED, type CommandSpec }
 export const expunge: CommandSpec = {
   name: 'EXPUNGE',
   states: SELECTED,
+  needsSelected: true,
   async handle(ctx, command) {
     const { uid, uids: set } = commandOf(command, 'EXPUNGE');
     const folder = selectedFolder(ctx);

@@ -16,6 +16,8 @@ import {
 export const fetch: CommandSpec = {
   name: 'FETCH',
   states: SELECTED,
+  needsSelected: true,
+  allowExpungeDuring: 'uid',
   async handle(ctx, command) {
     const cmd = commandOf(command, 'FETCH');
     const folder = selectedFolder(ctx);

@@ -1,7 +1,6 @@
 // LOGIN (RFC 3501 §6.2.3), refused without TLS unless on loopback or allowed by
 // configuration; one log line per success or failure (never the password).
 import type { UserRecord } from '../../directory/records.js';
-import { checkLogin } from '../../directory/guarded-login.js';
 import { commandOf, no, ok, type CommandSpec, type Completion, type ImapContext } from './command.js';
 
 export const login: CommandSpec = {
@@ -16,9 +15,9 @@ export const login: CommandSpec = {
 
 /** Checks the credentials through the auth guard (address and account limits) and logs in. */
 export async function authenticateUser(ctx: ImapContext, username: string, password: string, method: string): Promise<Completion> {
-  const { auth, directory, log } = ctx.deps;
+  const { backend, log } = ctx.deps;
   const context = { user: username, remoteAddress: ctx.remoteAddress, method };
-  const verdict = await checkLogin(auth, directory, ctx.remoteAddress, username, password);
+  const verdict = await backend.login(ctx.remoteAddress, username, password);
   if (verdict.kind === 'refused') {
     log.info({ ...context, reason: verdict.reason, event: 'imap.login-refused' }, 'imap login refused: too many failed logins');
     return no('Too many failed logins, try again later', { code: 'UNAVAILABLE' });

@@ -5,5 +5,6 @@ import { SELECTED, type CommandSpec } from './command.js';
 export const move: CommandSpec = {
   name: 'MOVE',
   states: SELECTED,
+  needsSelected: true,
   handle: (ctx, command) => copyMessages(ctx, command, true),
 };

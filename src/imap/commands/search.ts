@@ -8,6 +8,8 @@ import { bad, commandOf, ok, selectedFolder, SELECTED, type CommandSpec, type Im
 export const search: CommandSpec = {
   name: 'SEARCH',
   states: SELECTED,
+  needsSelected: true,
+  allowExpungeDuring: 'uid',
   async handle(ctx, command) {
     const cmd = commandOf(command, 'SEARCH');
     const folder = selectedFolder(ctx);

@@ -7,6 +7,8 @@ import { bad, commandOf, failed, no, ok, selectedFolder, SELECTED, type CommandS
 export const store: CommandSpec = {
   name: 'STORE',
   states: SELECTED,
+  needsSelected: true,
+  allowExpungeDuring: 'uid',
   async handle(ctx, command) {
     const cmd = commandOf(command, 'STORE');
     const folder = selectedFolder(ctx);

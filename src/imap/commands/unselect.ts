@@ -5,6 +5,7 @@ import { failed, ok, SELECTED, type CommandSpec } from './command.js';
 export const unselect: CommandSpec = {
   name: 'UNSELECT',
   states: SELECTED,
+  needsSelected: true,
   async handle(ctx) {
     const reply = await ctx.ask<ImapDoneReply>((replyTo) => ({ type: 'unselect', session: ctx.id, replyTo }));
     ctx.unselect();
