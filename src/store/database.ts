@@ -24,6 +24,9 @@ interface PendingCommit {
 }
 
 export class Database {
+  /** Memtable size (bytes) unless the constructor is given one; TERNMAIL_DB_WRITE_BUFFER overrides. */
+  static readonly defaultWriteBufferSize =
+    Number(process.env.TERNMAIL_DB_WRITE_BUFFER) > 0 ? Number(process.env.TERNMAIL_DB_WRITE_BUFFER) : 64 * 1024 * 1024;
   readonly level: Level<string, Buffer>;
   private readonly spaces = new Map<KeySpace, Space>();
   private pending: PendingCommit[] = [];
@@ -32,8 +35,15 @@ export class Database {
   readonly commitStats = { batches: 0, commits: 0 };
   private readonly commitListeners: Array<(ops: WriteOp[]) => void> = [];
 
-  constructor(readonly location: string) {
-    this.level = new Level<string, Buffer>(location, { valueEncoding: 'buffer' });
+  constructor(readonly location: string, options: { writeBufferSize?: number } = {}) {
+    // A bigger memtable than LevelDB's 4 MiB default: small records (queue entries, brefs,
+    // journal deletes) mostly cancel out in memory before a flush, so far less is compacted
+    // (profile item 1: the compaction thread was ~0.19 ms of 0.83 ms per W1 message).
+    // Durability is unchanged: every synced batch is in the write-ahead log before it resolves.
+    this.level = new Level<string, Buffer>(location, {
+      valueEncoding: 'buffer',
+      writeBufferSize: options.writeBufferSize ?? Database.defaultWriteBufferSize,
+    });
     for (const name of keySpaces) {
       this.spaces.set(name, this.level.sublevel<string, Buffer>(name, { valueEncoding: 'buffer' }) as Space);
     }
