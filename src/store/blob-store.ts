@@ -377,6 +377,18 @@ export class BlobStore {
   }
 
   /**
+   * Collects every stored body that no reference holds any more: bodies whose last
+   * reference went without a collect after it (the queue skips collect when a mailbox
+   * here holds the body, and that reference may go first). Each body is checked under
+   * its lock, as collect does, so a body being referenced is never deleted.
+   */
+  async sweep(): Promise<number> {
+    let collected = 0;
+    for await (const sha of this.db.scanKeys('blob', '')) if (await this.collect(sha)) collected += 1;
+    return collected;
+  }
+
+  /**
    * Distinct stored bodies and their bytes: counted once from disk, then kept current
    * from committed batches (new blob records) and from collect (deleted ones).
    */

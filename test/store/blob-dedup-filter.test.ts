@@ -65,3 +65,19 @@ it('counts blob bytes without decoding records it built', async () => {
   await store(blobs, body(7), 'q');
   expect(await blobs.stats()).toEqual({ blobs: 1, blobBytes: body(7).length });
 });
+
+it('sweep collects bodies whose last reference went without a collect, and keeps referenced ones (item 3)', async () => {
+  const blobs = new BlobStore(db);
+  const kept = await store(blobs, body(1), 'queue:a');
+  const leaked = await store(blobs, body(2), 'queue:b');
+  await db.commit([blobs.addRefOp(leaked.sha, 'mbox:1')]);
+  // The queue dropped its reference and skipped collect; then the mailbox expunged without a collect finding it free.
+  await db.commit([blobs.unrefOp(leaked.sha, 'queue:b')]);
+  await db.commit([blobs.unrefOp(leaked.sha, 'mbox:1')]);
+  expect(await blobs.has(leaked.sha)).toBe(true);
+  expect(await blobs.sweep()).toBe(1);
+  expect(await blobs.has(leaked.sha)).toBe(false);
+  expect(await blobs.has(kept.sha)).toBe(true);
+  expect((await blobs.readAll(kept.sha)).equals(body(1))).toBe(true);
+  expect(await blobs.sweep()).toBe(0);
+});
