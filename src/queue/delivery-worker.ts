@@ -50,7 +50,9 @@ export async function deliverLocal(task: DeliveryTask, deps: WorkerDeps, askMail
   if (reply.ok) {
     if (deps.delivered) deps.delivered.value += 1;
     deps.log.info({ queueId: task.queueId, rcpt: task.address, uid: reply.uid, size: task.size, duplicate: reply.duplicate }, 'delivered');
-    return { status: 'done' };
+    // Our own mailbox just committed a fresh reference to the body in this node's store.
+    const mailboxHoldsRef = askMailbox === undefined && !reply.duplicate && (await deps.mailboxes.remoteOwner(user.mailboxId)) === null;
+    return mailboxHoldsRef ? { status: 'done', mailboxHoldsRef } : { status: 'done' };
   }
   return reply.temporary ? { status: 'deferred', error: `4.2.2 ${reply.error}` } : { status: 'failed', error: `5.2.0 ${reply.error}` };
 }

@@ -28,7 +28,8 @@ export interface DeliveryTask {
 }
 
 export type DeliveryResult =
-  | { status: 'done' }
+  /** `mailboxHoldsRef`: a mailbox on this node committed its own reference to the body (the queue's removal need not try to collect it). */
+  | { status: 'done'; mailboxHoldsRef?: boolean }
   /** `node`: the delivery waited for that cluster node, which did not answer; retried as soon as it is back. */
   | { status: 'deferred'; error: string; node?: number }
   | { status: 'failed'; error: string };
@@ -113,8 +114,24 @@ function domainOfAddress(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1);
 }
 
+/** When the unreferenced-body sweep runs: shortly after start, then every 6 hours. */
+export const BLOB_SWEEP_FIRST_MS = 30_000;
+export const BLOB_SWEEP_EVERY_MS = 6 * 3600_000;
+
 export function queueBehaviour(deps: QueueDeps) {
   const now = deps.now ?? Date.now;
+
+  // Bodies left unreferenced when collect was skipped (see remove): reclaimed after start and then every few hours.
+  if (typeof deps.blobs.sweep === 'function') {
+    const sweep = () => {
+      deps.blobs.sweep().then(
+        (n) => n > 0 && deps.log.info({ collected: n }, 'unreferenced bodies collected'),
+        (err: unknown) => deps.log.warn({ err }, 'body sweep failed'),
+      );
+    };
+    setTimeout(sweep, BLOB_SWEEP_FIRST_MS).unref();
+    setInterval(sweep, BLOB_SWEEP_EVERY_MS).unref();
+  }
 
   const persist = (_state: QueueState, ops: WriteOp[], after?: () => Promise<void>) => deps.journal.add(ops, after);
 
@@ -249,9 +266,13 @@ export function queueBehaviour(deps: QueueDeps) {
   const remove = (state: QueueState, entry: QueueEntry) => {
     if (state.entries.delete(entry.id)) state.waiting -= waitingIn(entry);
     entry.recipients.forEach((_, i) => state.early.delete(`${entry.id}.${i}`));
-    persist(state, [deps.queue.deleteOp(entry), deps.blobs.unrefOp(entry.blob, queueHolder(entry.id))], async () => {
+    // A mailbox here holds the body (profile item 3): collect would only find its reference.
+    // If that reference goes first (an expunge racing this removal), the body is reclaimed
+    // by BlobStore.sweep (at start and every few hours), never deleted while referenced.
+    const collect = entry.mailboxHoldsRef ? undefined : async () => {
       await deps.blobs.collect(entry.blob);
-    });
+    };
+    persist(state, [deps.queue.deleteOp(entry), deps.blobs.unrefOp(entry.blob, queueHolder(entry.id))], collect);
   };
 
   /**
@@ -300,6 +321,7 @@ export function queueBehaviour(deps: QueueDeps) {
     rcpt.attempts += 1;
     rcpt.waitingFor = undefined;
     if (result.status === 'done') {
+      if (result.mailboxHoldsRef) entry.mailboxHoldsRef = true;
       state.waiting -= 1;
       rcpt.state = 'done';
       rcpt.lastError = null;
@@ -420,7 +442,8 @@ export function queueBehaviour(deps: QueueDeps) {
           if (!state.lent.delete(key)) continue;
           const entry = state.entries.get(task.queueId);
           if (!entry) continue;
-          record(state, entry, task.recipient, result);
+          // A borrower's mailbox holds its reference on its own node, never on ours.
+          record(state, entry, task.recipient, result.status === 'done' ? { status: 'done' } : result);
           finishIfDone(state, entry, result.status !== 'done');
         }
         break;

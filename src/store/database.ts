@@ -24,18 +24,32 @@ interface PendingCommit {
 }
 
 export class Database {
+  /** Memtable size (bytes) unless the constructor is given one; TERNMAIL_DB_WRITE_BUFFER overrides. */
+  static readonly defaultWriteBufferSize =
+    Number(process.env.TERNMAIL_DB_WRITE_BUFFER) > 0 ? Number(process.env.TERNMAIL_DB_WRITE_BUFFER) : 64 * 1024 * 1024;
   readonly level: Level<string, Buffer>;
   private readonly spaces = new Map<KeySpace, Space>();
+  /** One options object per key space, reused for every chained-batch op. */
+  private readonly opOptions = new Map<KeySpace, { sublevel: Space }>();
   private pending: PendingCommit[] = [];
   private writing = false;
   /** Counters for benchmarks and stats: how many synced batches carried how many commits. */
   readonly commitStats = { batches: 0, commits: 0 };
   private readonly commitListeners: Array<(ops: WriteOp[]) => void> = [];
 
-  constructor(readonly location: string) {
-    this.level = new Level<string, Buffer>(location, { valueEncoding: 'buffer' });
+  constructor(readonly location: string, options: { writeBufferSize?: number } = {}) {
+    // A bigger memtable than LevelDB's 4 MiB default: small records (queue entries, brefs,
+    // journal deletes) mostly cancel out in memory before a flush, so far less is compacted
+    // (profile item 1: the compaction thread was ~0.19 ms of 0.83 ms per W1 message).
+    // Durability is unchanged: every synced batch is in the write-ahead log before it resolves.
+    this.level = new Level<string, Buffer>(location, {
+      valueEncoding: 'buffer',
+      writeBufferSize: options.writeBufferSize ?? Database.defaultWriteBufferSize,
+    });
     for (const name of keySpaces) {
-      this.spaces.set(name, this.level.sublevel<string, Buffer>(name, { valueEncoding: 'buffer' }) as Space);
+      const space = this.level.sublevel<string, Buffer>(name, { valueEncoding: 'buffer' }) as Space;
+      this.spaces.set(name, space);
+      this.opOptions.set(name, { sublevel: space });
     }
   }
 
@@ -75,7 +89,7 @@ export class Database {
   async write(ops: WriteOp[]): Promise<void> {
     if (ops.length === 0) return;
     try {
-      await this.level.batch(this.toBatch(ops), { sync: false });
+      await this.toBatch(ops).write({ sync: false });
     } catch (err) {
       throw new StorageError(err, 'write refused');
     }
@@ -117,7 +131,7 @@ export class Database {
       this.pending = [];
       const ops = group.length === 1 ? group[0].ops : group.flatMap((c) => c.ops);
       try {
-        if (ops.length > 0) await this.level.batch(this.toBatch(ops), { sync: true });
+        if (ops.length > 0) await this.toBatch(ops).write({ sync: true });
         this.commitStats.batches += 1;
         this.commitStats.commits += group.length;
         for (const listener of this.commitListeners) listener(ops);
@@ -130,12 +144,20 @@ export class Database {
     this.writing = false;
   }
 
+  /**
+   * A chained batch: one monomorphic put/del call per op, instead of abstract-level's array
+   * batch, which clones every op into a new object of varying shape (IC misses: profile item 2).
+   */
   private toBatch(ops: WriteOp[]) {
-    return ops.map((op) =>
-      op.type === 'put'
-        ? { type: 'put' as const, sublevel: this.space(op.space), key: op.key, value: op.value }
-        : { type: 'del' as const, sublevel: this.space(op.space), key: op.key },
-    );
+    const batch = this.level.batch();
+    const opts = this.opOptions;
+    for (const op of ops) {
+      const o = opts.get(op.space);
+      if (!o) throw new Error(`unknown key space ${op.space}`);
+      if (op.type === 'put') batch.put(op.key, op.value, o);
+      else batch.del(op.key, o);
+    }
+    return batch;
   }
 }
 

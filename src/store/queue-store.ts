@@ -34,6 +34,8 @@ export interface QueueEntry {
   client: string;
   recipients: QueueRecipient[];
   held: boolean;
+  /** Set in memory once a mailbox on this node stored its own reference to the body. */
+  mailboxHoldsRef?: boolean;
   /** A delay warning was sent for this message. */
   delayNotified?: boolean;
   /** Loaded from disk at start: deliveries may have happened before the restart. */

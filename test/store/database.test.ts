@@ -3,7 +3,7 @@
 // database holds every committed op.
 import { afterEach, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
-import { Database, put } from '../../src/store/database.js';
+import { Database, del, put } from '../../src/store/database.js';
 import { tempDir } from '../support/server.js';
 
 const dirs: string[] = [];
@@ -41,5 +41,35 @@ describe('Database.commit (group commit)', () => {
     await db.open();
     await db.close();
     await expect(db.commit([put('meta', 'late', Buffer.from('x'))])).rejects.toThrow();
+  });
+});
+
+describe('Database batches (chained, per key space) and the memtable size', () => {
+  it('writes puts and deletes into their own key spaces, synced and unsynced, with a small or default memtable', async () => {
+    for (const writeBufferSize of [undefined, 64 * 1024]) {
+      const dir = tempDir('ternmail-db-');
+      dirs.push(dir);
+      let db = new Database(dir, { writeBufferSize });
+      await db.open();
+      const value = Buffer.alloc(4096, 7);
+      for (let i = 0; i < 200; i++) {
+        await db.commit([put('blob', `k${i}`, value), put('bref', `k${i}:q`, Buffer.alloc(0)), put('queue', `k${i}`, Buffer.from(String(i)))]);
+      }
+      await db.write(Array.from({ length: 100 }, (_, i) => del('queue', `k${i}`)));
+      await db.commit([del('bref', 'k0:q'), put('meta', 'm', Buffer.from('x'))]);
+      await db.close();
+      db = new Database(dir, { writeBufferSize });
+      await db.open();
+      expect((await db.get('blob', 'k199'))?.equals(value)).toBe(true);
+      expect(await db.get('blob', 'k0:q')).toBeUndefined(); // key spaces stay apart
+      expect(await db.get('bref', 'k0:q')).toBeUndefined();
+      expect(await db.get('bref', 'k1:q')).toEqual(Buffer.alloc(0));
+      expect(await db.get('queue', 'k99')).toBeUndefined();
+      expect((await db.get('queue', 'k100'))?.toString()).toBe('100');
+      const keys: string[] = [];
+      for await (const k of db.scanKeys('queue', '')) keys.push(k);
+      expect(keys.length).toBe(100);
+      await db.close();
+    }
   });
 });
