@@ -84,7 +84,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   prepareDataFolder(config.server.data, log);
   const tlsMaterial = config.net.tls ? TlsMaterial.load(config.net.tls) : null;
   const storePath = path.join(config.server.data, 'store');
-  const db = new Database(storePath);
+  const db = new Database(storePath, { writeBufferSize: config.store.writeBuffer });
   try {
     await db.open();
   } catch (err) {

@@ -24,9 +24,8 @@ interface PendingCommit {
 }
 
 export class Database {
-  /** Memtable size (bytes) unless the constructor is given one; TERNMAIL_DB_WRITE_BUFFER overrides. */
-  static readonly defaultWriteBufferSize =
-    Number(process.env.TERNMAIL_DB_WRITE_BUFFER) > 0 ? Number(process.env.TERNMAIL_DB_WRITE_BUFFER) : 64 * 1024 * 1024;
+  /** Memtable size (bytes) unless the constructor is given one (the store.writeBuffer setting). */
+  static readonly defaultWriteBufferSize = 64 * 1024 * 1024;
   readonly level: Level<string, Buffer>;
   private readonly spaces = new Map<KeySpace, Space>();
   /** One options object per key space, reused for every chained-batch op. */

@@ -12,6 +12,7 @@ export const storeSection = defineSection({
     mimeMaxParts: { kind: 'posint', default: 1000, legacy: 'mimeMaxParts', describe: 'MIME parts analysed per message; past it one opaque part' },
     mimeMaxDepth: { kind: 'posint', default: 32, legacy: 'mimeMaxDepth', describe: 'MIME nesting analysed' },
     mimeMaxHeaders: { kind: 'posint', default: 1000, legacy: 'mimeMaxHeaders', describe: 'header fields analysed per part' },
+    writeBuffer: { kind: 'size', default: 64 * 1024 * 1024, legacy: 'dbWriteBuffer', describe: 'LevelDB memtable of the store: larger means less compaction work per message, more memory' },
   },
 });
 
