@@ -10,7 +10,7 @@ describe('the answer to a command that threw', () => {
     const enospc = Object.assign(new Error('write failed'), { code: 'ENOSPC' });
     const full = Object.assign(new Error('disk full'), { name: 'StorageFullError' });
     for (const err of [enospc, full, new Error('batch failed', { cause: new Error('io', { cause: enospc }) })]) {
-      expect(commandFailure(err)).toEqual({ status: 'NO', code: { code: 'LIMIT' }, text: 'Server storage full, try again later' });
+      expect(commandFailure(err)).toEqual({ status: 'NO', code: { code: 'OVERQUOTA' }, text: 'Not enough disk space, try again later' });
     }
   });
 

@@ -137,7 +137,7 @@ export function failed(failure: Failure): Completion {
  * anything else is our bug. The session goes on either way.
  */
 export function commandFailure(err: unknown): Completion {
-  if (isStorageFull(err)) return no('Server storage full, try again later', { code: 'LIMIT' });
+  if (isStorageFull(err)) return no('Not enough disk space, try again later', { code: 'OVERQUOTA' });
   return no('Internal error; try again later', { code: 'SERVERBUG' });
 }
 
