@@ -9,17 +9,9 @@ import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { python } from '../support/clients.js';
 import { tempDir } from '../support/server.js';
-import { cli, cliPath, freePorts, startProcess, type ServerProcess } from '../support/process.js';
+import { cli, killAfterEach, cliPath, freePorts, startProcess, type ServerProcess } from '../support/process.js';
 
-const running: ServerProcess[] = [];
-
-afterEach(async () => {
-  for (const server of running.splice(0)) {
-    if (server.child.exitCode !== null) continue;
-    server.child.kill('SIGKILL');
-    await server.exited;
-  }
-});
+const running = killAfterEach(afterEach);
 
 async function start(data: string, args: string[] = []): Promise<ServerProcess> {
   const server = await startProcess(data, args);

@@ -8,18 +8,10 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { selfSignedCertificate } from '../support/certificates.js';
 import { tempDir, waitFor } from '../support/server.js';
-import { cli, freePorts, startProcess, type ServerProcess } from '../support/process.js';
+import { cli, killAfterEach, freePorts, startProcess, type ServerProcess } from '../support/process.js';
 import { probeTls, TLS12 } from '../support/tls-probe.js';
 
-const running: ServerProcess[] = [];
-
-afterEach(async () => {
-  for (const server of running.splice(0)) {
-    if (server.child.exitCode !== null) continue;
-    server.child.kill('SIGKILL');
-    await server.exited;
-  }
-});
+const running = killAfterEach(afterEach);
 
 function fingerprint(certFile: string): string {
   return new X509Certificate(readFileSync(certFile)).fingerprint256;
@@ -63,15 +55,21 @@ async function sighupAndWait(server: ServerProcess, line: RegExp): Promise<void>
   await waitFor(async () => (server.output().match(new RegExp(line, 'g')) ?? []).length > seen, 5000, `${line} in ${server.output()}`);
 }
 
+/** Two certificates, A and B, and the paths the server reads, holding A for now. */
+function liveCertificates() {
+  const [a, b] = [selfSignedCertificate(), selfSignedCertificate()];
+  const live = path.join(tempDir(), 'tls');
+  mkdirSync(live);
+  const key = path.join(live, 'key.pem');
+  const cert = path.join(live, 'cert.pem');
+  copyFileSync(a.key, key);
+  copyFileSync(a.cert, cert);
+  return { a, b, key, cert };
+}
+
 describe('SIGHUP', () => {
   it('reloads the certificate for new connections and keeps open sessions', async () => {
-    const [a, b] = [selfSignedCertificate(), selfSignedCertificate()];
-    const live = path.join(tempDir(), 'tls');
-    mkdirSync(live);
-    const key = path.join(live, 'key.pem');
-    const cert = path.join(live, 'cert.pem');
-    copyFileSync(a.key, key);
-    copyFileSync(a.cert, cert);
+    const { a, b, key, cert } = liveCertificates();
     const [imapsPort] = await freePorts(1);
     const data = tempDir();
     const server = await startProcess(data, [], { TERNMAIL_TLS_KEY: key, TERNMAIL_TLS_CERT: cert, TERNMAIL_IMAPS_PORT: String(imapsPort) });
@@ -102,13 +100,7 @@ describe('SIGHUP', () => {
   });
 
   it('reaches every worker of a cluster through the primary', async () => {
-    const [a, b] = [selfSignedCertificate(), selfSignedCertificate()];
-    const live = path.join(tempDir(), 'tls');
-    mkdirSync(live);
-    const key = path.join(live, 'key.pem');
-    const cert = path.join(live, 'cert.pem');
-    copyFileSync(a.key, key);
-    copyFileSync(a.cert, cert);
+    const { a, b, key, cert } = liveCertificates();
     const [imapsPort] = await freePorts(1);
     const server = await startProcess(tempDir(), ['--workers', '2'], { TERNMAIL_TLS_KEY: key, TERNMAIL_TLS_CERT: cert, TERNMAIL_IMAPS_PORT: String(imapsPort) });
     running.push(server);

@@ -300,21 +300,27 @@ async function pipelineAfterCompress(pipeline: (raw: RawImap) => Promise<void>):
   return answers;
 }
 
+/** Sends compressed bytes after COMPRESS and returns the server's inflated replies once it closes. */
+async function sendUntilClosed(raw: RawImap, bomb: Buffer): Promise<string> {
+  const replies = zlib.createInflateRaw();
+  let text = '';
+  replies.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+  replies.on('error', () => undefined);
+  raw.line.socket.removeAllListeners('data');
+  raw.line.socket.on('data', (chunk: string) => replies.write(Buffer.from(chunk, 'latin1')));
+  raw.line.socket.write(bomb);
+  await raw.line.waitClosed(20_000);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return text;
+}
+
 describe('IMAP COMPRESS against a deflate bomb', () => {
   it('closes the connection on a bomb hidden in an oversized LITERAL+ too', async () => {
     const raw = await RawImap.open(server, 'ann@hard.test');
     raw.line.send('z COMPRESS DEFLATE\r\n');
     await raw.line.expect(/z OK [^\r]*\r\n/);
     const bomb = await deflateBomb(100 * MiB, 'x LOGIN {999999999999+}\r\n');
-    const replies = zlib.createInflateRaw();
-    let text = '';
-    replies.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
-    replies.on('error', () => undefined);
-    raw.line.socket.removeAllListeners('data');
-    raw.line.socket.on('data', (chunk: string) => replies.write(Buffer.from(chunk, 'latin1')));
-    raw.line.socket.write(bomb);
-    await raw.line.waitClosed(20_000);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const text = await sendUntilClosed(raw, bomb);
     expect(text).toMatch(/x BAD \[TOOBIG\]/);
     expect(text).toContain('* BYE');
   }, 30_000);
@@ -326,15 +332,7 @@ describe('IMAP COMPRESS against a deflate bomb', () => {
     const bomb = await deflateBomb(100 * MiB);
     expect(bomb.length).toBeLessThan(MiB);
     const before = externalMemory();
-    const replies = zlib.createInflateRaw();
-    let text = '';
-    replies.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
-    replies.on('error', () => undefined);
-    raw.line.socket.removeAllListeners('data');
-    raw.line.socket.on('data', (chunk: string) => replies.write(Buffer.from(chunk, 'latin1')));
-    raw.line.socket.write(bomb);
-    await raw.line.waitClosed(20_000);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const text = await sendUntilClosed(raw, bomb);
     expect(text).toMatch(/BAD \[LIMIT\] Command line too long/);
     expect(text).toContain('* BYE');
     expect(externalMemory() - before).toBeLessThan(20 * MiB);

@@ -71,3 +71,19 @@ export async function startProcess(data: string, extraArgs: string[] = [], env: 
 export function cli(args: string[], input?: string, env?: NodeJS.ProcessEnv) {
   return run(process.execPath, [cliPath, ...args], input, env ? { ...process.env, ...env } : undefined);
 }
+
+/**
+ * Servers a test file starts, killed (SIGKILL) after each test: call once at the top
+ * of the file and push every started server into the returned list.
+ */
+export function killAfterEach(afterEachHook: (fn: () => Promise<void>) => void): ServerProcess[] {
+  const running: ServerProcess[] = [];
+  afterEachHook(async () => {
+    for (const server of running.splice(0)) {
+      if (server.child.exitCode !== null) continue;
+      server.child.kill('SIGKILL');
+      await server.exited;
+    }
+  });
+  return running;
+}
