@@ -2,23 +2,12 @@
 // waiting caller at once, resets or resumes as declared, and an actor that keeps
 // crashing is stopped after `intensity` restarts within `period`, with a log line saying so.
 import { afterEach, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
-import { Writable } from 'node:stream';
+import { capturingLogger } from '../support/log-capture.js';
 import { defineActor, spawnActor, type ActorRestart } from '../../src/core/actor.js';
 import { ask, dispatch, start, stop, type Failure, type Ref } from '../../src/core/supervision.js';
 
 type Msg = { type: 'add'; n: number; replyTo: Ref<number | Failure> } | { type: 'crash'; replyTo: Ref<number | Failure> };
 
-function capturingLogger() {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(JSON.parse(String(chunk)));
-      done();
-    },
-  });
-  return { log: pino({ level: 'info' }, sink), lines };
-}
 
 function counter(restart: ActorRestart) {
   return defineActor<Msg, number>({

@@ -1,23 +1,11 @@
 // The auth guard's own bookkeeping: bounded maps whatever the number of addresses and
 // accounts tried, expiry of old failures, and one warning per lockout.
 import { describe, expect, it } from 'vitest';
-import { pino } from 'pino';
-import { Writable } from 'node:stream';
+import { capturingLogger } from '../support/log-capture.js';
 import { AuthGuard } from '../../src/net/auth-guard.js';
 import { silentLogger } from '../../src/core/logger.js';
 
 const limits = { maxFailuresPerIp: 5, maxFailuresPerAccount: 3, delayAfter: 100, lockSeconds: 60 };
-
-function capturingLogger(): { log: pino.Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(JSON.parse(String(chunk)));
-      done();
-    },
-  });
-  return { log: pino({ level: 'info' }, sink), lines };
-}
 
 describe('AuthGuard', () => {
   it('keeps at most maxEntries addresses and accounts however many are tried', () => {
