@@ -12,7 +12,8 @@ import { Database } from './store/database.js';
 import { DirectoryStore } from './directory/directory-store.js';
 import { Directory } from './directory/directory.js';
 import { start, stop } from './core/supervision.js';
-import { defineActor, spawnActor, UNLIMITED } from './core/actor.js';
+import { defineActor, LONG_LIVED, spawnActor } from './core/actor.js';
+import { escalate } from './core/process-policy.js';
 import { decideRestart, type RestartPolicy } from './core/restart-policy.js';
 import { startAdminApi, type AdminBackend } from './admin/admin-api.js';
 import { writeAdminFile } from './server.js';
@@ -71,7 +72,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
   const restartTimes = new Map<number, number[]>();
   const routerActor = defineActor({
     what: 'router', handle: routerBehaviour(directory, () => [...workers.values()].filter((w) => w.roles.includes('store'))),
-    initialState: initialRouterState, restart: { strategy: 'reset', intensity: UNLIMITED, period: 60 },
+    initialState: initialRouterState, restart: { strategy: 'reset', ...LONG_LIVED }, onGiveUp: escalate(log, 'router'),
   });
   const router = spawnActor(system, routerActor, 'router', log.child({ actor: 'router' }));
   let stopping = false;

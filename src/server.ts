@@ -15,7 +15,8 @@ import { DirectoryStore } from './directory/directory-store.js';
 import { Directory } from './directory/directory.js';
 import { MailboxRegistry } from './mailbox/registry.js';
 import { ask, dispatch, start, stop, type Failure } from './core/supervision.js';
-import { defineActor, spawnActor, spawnGroup, UNLIMITED } from './core/actor.js';
+import { defineActor, LONG_LIVED, spawnActor, spawnGroup } from './core/actor.js';
+import { escalate } from './core/process-policy.js';
 import { initialQueueState, queueBehaviour, type ControlReply, type DeliveryTask, type QueueListing, type QueueMessage } from './queue/queue.js';
 import { deliveryWorkerBehaviour } from './queue/delivery-worker.js';
 import { startSmtpListener, type RunningListener } from './smtp/listener.js';
@@ -136,7 +137,8 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   const spoolDeps = { db, blobs, queue: queueStore, directory: directory.cache };
   const journal = new QueueJournal(db, (err) => queueLog.error({ err }, 'queue state write failed'));
   // Resume: the queue's state is the spool in memory; a crash in one message must not drop it.
-  const queue = defineActor({ what: 'queue', initialState: initialQueueState, restart: { strategy: 'resume', intensity: UNLIMITED, period: 60 }, handle: queueBehaviour({
+  // Past the limit the process exits and restarts from the spool on disk.
+  const queue = defineActor({ what: 'queue', initialState: initialQueueState, restart: { strategy: 'resume', ...LONG_LIVED }, onGiveUp: escalate(queueLog, 'queue'), handle: queueBehaviour({
     db, journal, blobs, queue: queueStore, log: queueLog, retrySchedule: config.queue.retrySchedule, maxQueueLifetime: config.queue.maxLifetime,
     delayWarning: config.queue.delayWarning, domainQueue: domains,
     notify: async (entry, kind, recipients) => {
@@ -152,7 +154,8 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     : null;
   for (let i = 0; i < config.queue.localDeliveryConcurrency; i++) {
     const deliveryWorker = defineActor({
-      what: 'delivery worker', handle: deliveryWorkerBehaviour(workerDeps), restart: { strategy: 'resume', intensity: UNLIMITED, period: 60 },
+      what: 'delivery worker', handle: deliveryWorkerBehaviour(workerDeps), restart: { strategy: 'resume', ...LONG_LIVED },
+      onGiveUp: escalate(workerDeps.log, 'delivery worker'),
     });
     const worker = spawnActor(queueActor, deliveryWorker, `worker-${i}`, workerDeps.log);
     dispatch(queueActor, { type: 'worker-ready', worker });

@@ -1,8 +1,10 @@
 // The one way to define and start an actor. A definition names the job, gives the
 // handler and, as data, what a crash does: `reset` (rebuild state, e.g. from disk),
 // `resume` (keep state, take the next message) or `stop`, at most `intensity` times in
-// `period` seconds (OTP's restart intensity). Past that the actor is stopped and the
-// log says why. Whatever the strategy, the caller waiting on the failed message gets an
+// `period` seconds (OTP's restart intensity). Past that the actor is stopped, the log
+// says why, and the owner's `onGiveUp` runs: an owner holding refs in a map drops the
+// stopped one (a fresh actor next time), a singleton escalates to the process, as an
+// OTP supervisor past its intensity fails its own supervisor. Whatever the strategy, the caller waiting on the failed message gets an
 // answer at once instead of a timeout. The one crash handler is built here from the
 // policy; spawnActor returns a typed ref, so call sites need no casts.
 import nact from 'nact';
@@ -29,10 +31,16 @@ export interface ActorDefinition<Msg, State> {
    * Failure to the message's `replyTo`, if it has one.
    */
   reportCrash?: (msg: Msg | undefined, self: Ref<Msg>, err: Error | undefined) => void;
+  /**
+   * The owner's part once the actor is stopped for crashing too often: drop its ref so
+   * the next use starts a fresh actor, or `escalate` (src/core/process-policy.ts).
+   * Without it nobody would notice, and messages to the stopped ref would go nowhere.
+   */
+  onGiveUp?: (self: Ref<Msg>) => void;
 }
 
-/** Restarts without limit: for actors whose owner keeps their ref and would not notice a stop. */
-export const UNLIMITED = Number.POSITIVE_INFINITY;
+/** The limit of the server's long-lived actors: ten crashes a minute means a fault restarts won't cure. */
+export const LONG_LIVED: RestartLimit = { intensity: 10, period: 60 };
 
 export function defineActor<Msg, State = undefined>(definition: ActorDefinition<Msg, State>): ActorDefinition<Msg, State> {
   return definition;
@@ -59,6 +67,7 @@ function crashHandler<Msg, State>(definition: ActorDefinition<Msg, State>, log: 
     report(msg, ctx.self, err);
     if (restart.strategy === 'stop') {
       log.error({ err, actor: ctx.name, what }, 'actor crashed; stopping it');
+      definition.onGiveUp?.(ctx.self);
       return ctx.stop;
     }
     const verdict = decideRestart(restarts, Date.now(), restart);
@@ -66,6 +75,7 @@ function crashHandler<Msg, State>(definition: ActorDefinition<Msg, State>, log: 
     if (verdict.decision.action === 'give-up') {
       log.error({ err, actor: ctx.name, what, intensity: restart.intensity, period: restart.period },
         `actor crashed more than ${restart.intensity} times in ${restart.period} s; stopping it`);
+      definition.onGiveUp?.(ctx.self);
       return ctx.stop;
     }
     const reset = restart.strategy === 'reset';

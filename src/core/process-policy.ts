@@ -18,6 +18,20 @@ function logUnhandledRejection(log: Logger, reason: unknown): void {
   log.error({ err }, 'unhandled promise rejection (a bug); the server keeps serving');
 }
 
+/**
+ * For a singleton actor (queue, directory, router, delivery workers, …) that crashed
+ * past its restart limit: the process cannot serve without it, so it exits the way an
+ * uncaught exception does and its supervisor (the cluster primary, systemd) restarts it
+ * from disk.
+ */
+export function escalate(log: Logger, what: string): () => void {
+  return () => {
+    log.fatal({ what }, `${what} stopped after crashing too often; exiting so a supervisor restarts the server from disk`);
+    log.flush?.();
+    process.exit(UNCAUGHT_EXIT_CODE);
+  };
+}
+
 function exitAfterUncaught(log: Logger, err: Error, origin: string): void {
   log.fatal({ err, origin }, 'uncaught exception; exiting so a supervisor restarts the server from disk');
   log.flush?.();

@@ -13,7 +13,8 @@ import {
   type AliasRecord, type DirectoryChange, type DirectoryEntry, type DomainRecord, type PlacementRecord, type RouteRecord, type UserRecord,
 } from './records.js';
 import { ask, dispatch, nobody, type Failure, failure } from '../core/supervision.js';
-import { defineActor, spawnActor, UNLIMITED } from '../core/actor.js';
+import { defineActor, LONG_LIVED, spawnActor } from '../core/actor.js';
+import { escalate } from '../core/process-policy.js';
 
 export type AdminReply<T = unknown> = { ok: true; value: T } | Failure;
 
@@ -81,7 +82,9 @@ export class Directory {
     await this.store.open();
     const snapshot = await this.store.snapshot();
     this.loadSnapshot(snapshot.entries, snapshot.seq);
-    const directory = defineActor({ what: 'directory', handle: this.behaviour(), restart: { strategy: 'resume', intensity: UNLIMITED, period: 60 } });
+    const directory = defineActor({
+      what: 'directory', handle: this.behaviour(), restart: { strategy: 'resume', ...LONG_LIVED }, onGiveUp: escalate(this.log, 'directory'),
+    });
     this.ref = spawnActor(parent, directory, 'directory', this.log);
   }
 

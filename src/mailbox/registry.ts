@@ -5,7 +5,7 @@
 import type { Ref } from 'nact';
 import type { MessageStructure } from '../mime/types.js';
 import { ask, stop } from '../core/supervision.js';
-import { defineActor, spawnActor, UNLIMITED } from '../core/actor.js';
+import { defineActor, LONG_LIVED, spawnActor } from '../core/actor.js';
 import { mailboxBehaviour } from './mailbox.js';
 import type { MailboxDeps } from './state.js';
 import type { MailboxRequest } from './messages.js';
@@ -65,15 +65,21 @@ export class MailboxRegistry {
   private entry(mailboxId: string): Entry {
     let entry = this.entries.get(mailboxId);
     if (!entry) {
-      // Reset rebuilds the mailbox from disk; without limit, because this entry keeps the ref.
+      // Reset rebuilds the mailbox from disk. Past the limit the entry is dropped, so the
+      // next request starts a fresh actor instead of writing to a stopped one.
       const mailbox = defineActor({
-        what: `mailbox ${mailboxId}`, handle: mailboxBehaviour(mailboxId, this.deps), restart: { strategy: 'reset', intensity: UNLIMITED, period: 60 },
+        what: `mailbox ${mailboxId}`, handle: mailboxBehaviour(mailboxId, this.deps), restart: { strategy: 'reset', ...LONG_LIVED },
+        onGiveUp: (self) => this.forget(mailboxId, self),
       });
       const ref = spawnActor(this.parent, mailbox, `mailbox-${mailboxId}`, this.deps.log);
       entry = { ref, inFlight: 0, pins: 0, lastUsed: Date.now() };
       this.entries.set(mailboxId, entry);
     }
     return entry;
+  }
+
+  private forget(mailboxId: string, ref: Ref<MailboxRequest>): void {
+    if (this.entries.get(mailboxId)?.ref === ref) this.entries.delete(mailboxId);
   }
 
   usePlacement(placement: MailboxPlacement): void {

@@ -7,7 +7,7 @@ import type { Logger } from '../core/logger.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { DirectoryCache } from '../directory/cache.js';
 import { parseHostPort } from './routing.js';
-import { defineActor, spawnActor, spawnGroup, UNLIMITED } from '../core/actor.js';
+import { defineActor, LONG_LIVED, spawnActor, spawnGroup } from '../core/actor.js';
 import { domainQueueBehaviour, initialDomainQueueState, type DomainMessage, type RemoteResults } from './domain-queue.js';
 
 export interface OutboundDeps {
@@ -38,10 +38,12 @@ export function startDomainQueues(system: Ref<unknown>, config: OutboundConfig, 
   return (domain) => {
     let ref = queues.get(domain);
     if (!ref) {
-      // Reset: the queue actor hands its tasks back on restart; without limit, because `queues` keeps the ref.
+      // Reset: the queue actor hands its tasks back on restart. Past the limit `queues`
+      // forgets the ref, so the domain's next task starts a fresh actor.
       const domainQueue = defineActor({
         what: `domain queue ${domain}`, handle: domainQueueBehaviour(domain, domainDeps), initialState: initialDomainQueueState,
-        restart: { strategy: 'reset', intensity: UNLIMITED, period: 60 },
+        restart: { strategy: 'reset', ...LONG_LIVED },
+        onGiveUp: (self) => { if (queues.get(domain) === self) queues.delete(domain); },
       });
       ref = spawnActor(parent, domainQueue, `domain-${domain}`, deps.log);
       queues.set(domain, ref);

@@ -10,7 +10,7 @@ import type { NetSettings } from '../net/settings.js';
 import type { StoreSettings } from '../store/settings.js';
 import type { SmtpSettings } from './settings.js';
 import { dispatch, stop } from '../core/supervision.js';
-import { defineActor, spawnActor, UNLIMITED } from '../core/actor.js';
+import { defineActor, LONG_LIVED, spawnActor } from '../core/actor.js';
 import {
   initialSmtpSessionState, smtpError, smtpSessionBehaviour,
   type SmtpSessionDeps, type SmtpSessionMessage,
@@ -69,6 +69,11 @@ export async function startSmtpListener(
   const tls = tlsSource ? { ...tlsSource.options } : {};
 
   const sessionRef = (session: SMTPServerSession): Ref<SmtpSessionMessage> | undefined => sessions.get(session.id);
+  const forgetSession = (session: SMTPServerSession, ref: Ref<SmtpSessionMessage>) => {
+    if (sessions.get(session.id) !== ref) return;
+    sessions.delete(session.id);
+    limiter.release(session.remoteAddress, 'smtp');
+  };
 
   const serverOptions: SMTPServerOptions = {
     ...tls,
@@ -94,8 +99,10 @@ export async function startSmtpListener(
       // Resume: the failed command got its 451 and the client may go on; the session lives as long as its connection.
       const sessionActor = defineActor({
         what: `smtp session ${session.id}`, handle: smtpSessionBehaviour(sessionDeps), initialState: initialSmtpSessionState,
-        restart: { strategy: 'resume', intensity: UNLIMITED, period: 60 },
+        restart: { strategy: 'resume', ...LONG_LIVED },
         reportCrash: (msg) => msg?.callback(smtpError(451, '4.3.0 Internal error; please try again later')),
+        // Past the limit the session's commands get 421 "Session not available".
+        onGiveUp: (self) => forgetSession(session, self),
       });
       const ref = spawnActor(parent, sessionActor, `smtp-${options.kind}-${session.id}`, log);
       sessions.set(session.id, ref);

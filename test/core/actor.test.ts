@@ -1,6 +1,8 @@
 // Actors defined with defineActor, run in a real nact system: a crash answers the
 // waiting caller at once, resets or resumes as declared, and an actor that keeps
 // crashing is stopped after `intensity` restarts within `period`, with a log line saying so.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { capturingLogger } from '../support/log-capture.js';
 import { defineActor, spawnActor, type ActorRestart } from '../../src/core/actor.js';
@@ -63,6 +65,34 @@ describe('spawnActor', () => {
     expect(await crash(ref)).toMatchObject({ ok: false });
     expect(lines.at(-1)).toMatchObject({ msg: 'actor crashed more than 3 times in 60 s; stopping it', what: 'counter', intensity: 3, period: 60 });
     await expect(add(ref, 1)).rejects.toThrow();
+  });
+
+  it('hands the stopped ref to the owner once, when the limit is passed', async () => {
+    system = start();
+    const { log } = capturingLogger();
+    const stopped: Ref<Msg>[] = [];
+    const definition = { ...counter({ strategy: 'reset', intensity: 1, period: 60 }), onGiveUp: (self: Ref<Msg>) => stopped.push(self) };
+    const ref = spawnActor(system, definition, 'counter', log);
+    expect(await crash(ref)).toMatchObject({ ok: false });
+    expect(stopped).toHaveLength(0);
+    expect(await crash(ref)).toMatchObject({ ok: false });
+    expect(stopped).toEqual([ref]);
+  });
+
+  it('escalates to the process: a singleton past its limit makes the process exit 70', () => {
+    const script = `
+      import { defineActor, spawnActor } from ${JSON.stringify(path.resolve('build/src/core/actor.js'))};
+      import { escalate } from ${JSON.stringify(path.resolve('build/src/core/process-policy.js'))};
+      import { start, dispatch } from ${JSON.stringify(path.resolve('build/src/core/supervision.js'))};
+      import { silentLogger } from ${JSON.stringify(path.resolve('build/src/core/logger.js'))};
+      const log = silentLogger();
+      const ref = spawnActor(start(), defineActor({ what: 'queue', restart: { strategy: 'resume', intensity: 1, period: 60 },
+        onGiveUp: escalate(log, 'queue'), handle: () => { throw new Error('boom'); } }), 'queue', log);
+      dispatch(ref, {}); dispatch(ref, {});
+      setTimeout(() => process.exit(0), 5000);
+    `;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(run.status).toBe(70);
   });
 
   it('allows intensity crashes again once earlier ones are older than the period', async () => {

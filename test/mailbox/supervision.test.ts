@@ -3,6 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import nodemailer from 'nodemailer';
 import { LineClient } from '../support/clients.js';
+import { capturingLogger } from '../support/log-capture.js';
+import { LONG_LIVED } from '../../src/core/actor.js';
 import { provision, startTestServer, stats, waitForMessages, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -40,6 +42,26 @@ describe('mailbox actor supervision', () => {
     expect(after.messages).toBe(22);
     expect(after.queued).toBe(0);
     transport.close();
+  });
+
+  it('starts a fresh mailbox actor once one has crashed past its restart limit', async () => {
+    const { log, lines } = capturingLogger();
+    const own = await startTestServer({}, { testFaults: true, log });
+    await provision(own, 'limit.test', ['fragile']);
+    for (let i = 0; i <= LONG_LIVED.intensity; i++) {
+      await expect(own.admin('POST', '/v1/test/fault', { address: 'fragile@limit.test' })).rejects.toThrow(/internal error/);
+    }
+    expect(lines.some((l) => String(l.msg).startsWith(`actor crashed more than ${LONG_LIVED.intensity} times`) && String(l.what).startsWith('mailbox '))).toBe(true);
+
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: own.ports.smtp, ignoreTLS: true });
+    await transport.sendMail({ envelope: { from: 'x@remote.test', to: 'fragile@limit.test' }, raw: 'Subject: after\r\n\r\nbody\r\n' });
+    await waitForMessages(own, 1);
+    const pop = await LineClient.connect(own.ports.pop3);
+    await pop.expect(/^\+OK.*\r\n/);
+    pop.send('USER fragile@limit.test\r\nPASS pw\r\nSTAT\r\nQUIT\r\n');
+    await pop.expect(/\+OK.*\r\n\+OK.*\r\n\+OK 1 \d+\r\n\+OK.*\r\n/);
+    transport.close();
+    await own.destroy();
   });
 
   it('refuses fault injection when the server was not started for tests', async () => {

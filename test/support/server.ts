@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig, type FlatSettings } from '../../src/settings.js';
-import { silentLogger, createLogger } from '../../src/core/logger.js';
+import { silentLogger, createLogger, type Logger } from '../../src/core/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 
 export interface TestServer extends RunningServer {
@@ -27,7 +27,7 @@ export function tempDir(prefix = 'ternmail-test-'): string {
   return dir;
 }
 
-export async function startTestServer(overrides: Partial<FlatSettings> = {}, options: { testFaults?: boolean; keepData?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<FlatSettings> = {}, options: { testFaults?: boolean; keepData?: boolean; log?: Logger } = {}): Promise<TestServer> {
   const dataDir = overrides.data ?? tempDir();
   const config = loadConfig({
     flags: {
@@ -35,7 +35,7 @@ export async function startTestServer(overrides: Partial<FlatSettings> = {}, opt
       passwordCost: 10, importPasswordCost: 10, retrySchedule: [1], ...overrides,
     },
   });
-  const log = process.env.TERNMAIL_TEST_LOG ? createLogger(process.env.TERNMAIL_TEST_LOG) : silentLogger();
+  const log = options.log ?? (process.env.TERNMAIL_TEST_LOG ? createLogger(process.env.TERNMAIL_TEST_LOG) : silentLogger());
   const server = await startServer(config, log, { testFaults: options.testFaults });
   const admin = async <T,>(method: string, route: string, body?: unknown): Promise<T> => {
     const res = await fetch(server.adminUrl + route, {
