@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { callAdmin, CliError, findAdmin, type AdminTarget } from './admin-client.js';
 import { importUsers } from './import-users.js';
+import { runPlugins } from './plugins-command.js';
 import { ConfigError, flagName } from '../config/config.js';
 import { defaultConfig, loadSettings, rolesOf, sections, startHelp } from '../settings.js';
 import { createLogger } from '../core/logger.js';
@@ -107,6 +108,7 @@ Commands:
   cluster rebalance            even out mailboxes across the store workers, with progress
   auth blocked                 addresses and accounts refused after failed logins, with time left
   auth unblock ADDRESS|IP      lift such a block now
+  plugins [--json]             loaded plugins: hooks, calls, errors, time per call, backoff
 
 Run 'ternmail COMMAND --help' for a command's options. 'ternmail --version' prints the version.`,
   start: `Usage: ternmail start [options]
@@ -116,6 +118,7 @@ ${startHelp()}
 Every setting also reads TERNMAIL_<NAME> from the environment (e.g. TERNMAIL_SMTP_PORT)
 and the config file's sections (e.g. {"smtp": {"port": 2525}}); docs/configuration.md lists them all.`,
   domain: `Usage: ternmail domain add NAME | remove NAME | list\n\n${adminHelp}`,
+  plugins: `Usage: ternmail plugins [list] [--json]\n\nThe plugins the running server loaded (docs/plugins.md), with calls, errors and time per hook.\n\n  --json            one line of JSON\n${adminHelp}`,
   user: `Usage:
   ternmail user add EMAIL (--password-stdin | --password P) [--quota BYTES]
   ternmail user remove EMAIL
@@ -491,7 +494,7 @@ async function main(argv: string[]): Promise<void> {
   if (!(command in help)) throw new CliError(`unknown command: ${command} (see 'ternmail --help')`);
   const extra: ParseArgsConfig['options'] = command === 'user'
     ? { password: { type: 'string' }, 'password-stdin': { type: 'boolean' }, quota: { type: 'string' } }
-    : {};
+    : command === 'plugins' ? { json: { type: 'boolean' } } : {};
   const { values, positionals } = parse(rest, { ...adminOptions, ...extra });
   if (values.help) return out(help[command]);
   const admin = findAdmin(values as { data?: string; admin?: string; token?: string });
@@ -504,6 +507,7 @@ async function main(argv: string[]): Promise<void> {
     case 'cluster': return runCluster(positionals, admin);
     case 'auth': return runAuth(positionals, admin);
     case 'stats': return out(JSON.stringify(await callAdmin(admin, 'GET', '/v1/stats')));
+    case 'plugins': return (await runPlugins(positionals, admin, values.json === true)).forEach(out);
   }
 }
 
