@@ -8,6 +8,7 @@ import path from 'node:path';
 import { callAdmin, CliError, findAdmin, type AdminTarget } from './admin-client.js';
 import { importUsers } from './import-users.js';
 import { runPlugins } from './plugins-command.js';
+import { runDkim } from './dkim-command.js';
 import { ConfigError, flagName } from '../config/config.js';
 import { defaultConfig, loadSettings, rolesOf, sections, startHelp } from '../settings.js';
 import { createLogger } from '../core/logger.js';
@@ -109,6 +110,7 @@ Commands:
   auth blocked                 addresses and accounts refused after failed logins, with time left
   auth unblock ADDRESS|IP      lift such a block now
   plugins [--json]             loaded plugins: hooks, calls, errors, time per call, backoff
+  dkim keygen DOMAIN --selector S [--algorithm rsa|ed25519]   a DKIM key; prints the TXT record
 
 Run 'ternmail COMMAND --help' for a command's options. 'ternmail --version' prints the version.`,
   start: `Usage: ternmail start [options]
@@ -491,6 +493,11 @@ async function main(argv: string[]): Promise<void> {
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') return out(help.main);
   if (command === 'start') return runStart(rest);
   if (command === 'migrate') return runMigrate(rest);
+  if (command === 'dkim') {
+    const { values, positionals } = parse(rest, { data: { type: 'string' }, selector: { type: 'string' }, algorithm: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+    if (values.help) return out('Usage: ternmail dkim keygen DOMAIN --selector S [--algorithm rsa|ed25519] [--data DIR]\n\nStores the key in DIR/dkim (default ./data) and prints the TXT record to publish; see docs/plugins.md.');
+    return runDkim(positionals, values).forEach(out);
+  }
   if (!(command in help)) throw new CliError(`unknown command: ${command} (see 'ternmail --help')`);
   const extra: ParseArgsConfig['options'] = command === 'user'
     ? { password: { type: 'string' }, 'password-stdin': { type: 'boolean' }, quota: { type: 'string' } }

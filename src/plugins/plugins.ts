@@ -1,6 +1,7 @@
 // Starts the configured plugins of a node: loads the modules, spawns one supervised
 // actor per plugin under `plugins`, waits for their first setup, and returns the
 // PipelineHooks the services call (NO_HOOKS when none is configured) and their status.
+import { existsSync } from 'node:fs';
 import type { Ref } from 'nact';
 import type { Logger } from '../core/logger.js';
 import { spawnGroup } from '../core/actor.js';
@@ -11,6 +12,16 @@ import { loadPlugins, type LoadedPlugin } from './loader.js';
 import { PluginHost, type PluginStatus } from './plugin-host.js';
 import { HookChain } from './hook-chain.js';
 import { ConfigError } from '../config/config.js';
+import { dkimFolder } from './dkim-keys.js';
+import { DEFAULT_PLUGIN_TIMEOUT_MS } from './plugin-config.js';
+
+const DKIM_SIGNER = 'ternmail/plugins/dkim-sign';
+
+/** Keys made by `ternmail dkim keygen` are used with no other setting: their folder loads the signer. */
+function withDkimSigner(specs: PluginSpec[], dataDir: string): PluginSpec[] {
+  if (!existsSync(dkimFolder(dataDir)) || specs.some((s) => s.specifier === DKIM_SIGNER)) return specs;
+  return [...specs, { module: DKIM_SIGNER, specifier: DKIM_SIGNER, options: {}, timeoutMs: DEFAULT_PLUGIN_TIMEOUT_MS, onError: 'tempfail' }];
+}
 
 export interface RunningPlugins {
   hooks: PipelineHooks;
@@ -19,7 +30,8 @@ export interface RunningPlugins {
 
 export interface PluginNode { db: Database; hostname: string; dataDir: string }
 
-export async function startPlugins(specs: PluginSpec[], system: Ref<unknown>, node: PluginNode, log: Logger): Promise<RunningPlugins> {
+export async function startPlugins(configured: PluginSpec[], system: Ref<unknown>, node: PluginNode, log: Logger): Promise<RunningPlugins> {
+  const specs = withDkimSigner(configured, node.dataDir);
   if (specs.length === 0) return { hooks: NO_HOOKS, status: () => [] };
   const loaded = await loadPlugins(specs);
   const parent = spawnGroup(system, 'plugins');
