@@ -99,7 +99,9 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   const system = start();
   let plugins: RunningPlugins;
   try {
-    plugins = await startPlugins(config.plugins, system, { db, hostname: config.server.hostname, dataDir: config.server.data }, log);
+    plugins = await startPlugins(config.plugins, system, {
+      db, hostname: config.server.hostname, dataDir: config.server.data, isLocalDomain: (domain) => directory.cache.isLocalDomain(domain),
+    }, log);
   } catch (err) {
     stop(system);
     await db.close();

@@ -22,9 +22,10 @@ export async function sendWithHooks(
     const { code, text, temporary } = outcome.refusal;
     return recipients.map(() => ({ status: temporary ? 'deferred' : 'failed', error: `${code} ${text}` }));
   }
-  if (outcome.addHeaders.length === 0) return connection.send(task.from, recipients, task.size, body());
+  const from = outcome.mailFrom ?? task.from;
+  if (outcome.addHeaders.length === 0) return connection.send(from, recipients, task.size, body());
   const block = headerBlock(outcome.addHeaders);
-  return connection.send(task.from, recipients, task.size + block.length, withBlockOnTop(block, body()));
+  return connection.send(from, recipients, task.size + block.length, withBlockOnTop(block, body()));
 }
 
 async function* withBlockOnTop(block: Buffer, body: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {

@@ -34,6 +34,20 @@ export class HookChain implements PipelineHooks {
     return null;
   }
 
+  async unknownRecipient(event: HookEvents['rcptTo']): Promise<string[] | null> {
+    for (const { host } of this.byHook.rcptTo) {
+      const result = await host.call('rcptTo', event);
+      const wanted = result.ok ? (result.verdict as { redirect?: unknown } | undefined)?.redirect : undefined;
+      if (!Array.isArray(wanted)) continue;
+      const to = wanted.filter(isAddress);
+      if (to.length > 0) {
+        this.log.info({ plugin: host.name, rcpt: event.to, to }, 'unknown recipient redirected by plugin');
+        return to;
+      }
+    }
+    return null;
+  }
+
   data(event: HookEvents['data']): Promise<HeaderOutcome> {
     return this.headers('data', event);
   }
@@ -44,6 +58,7 @@ export class HookChain implements PipelineHooks {
 
   private async headers(hook: 'data' | 'beforeSend', event: unknown): Promise<HeaderOutcome> {
     const addHeaders: HeaderField[] = [];
+    let mailFrom: string | undefined;
     for (const { host } of this.byHook[hook]) {
       const result = await host.call(hook, event);
       if (!result.ok) {
@@ -52,7 +67,9 @@ export class HookChain implements PipelineHooks {
       }
       const refusal = this.refusalOf(result.verdict, host, hook);
       if (refusal) return { refusal };
-      const wanted = (result.verdict as { addHeaders?: unknown } | undefined)?.addHeaders;
+      const verdict = result.verdict as { addHeaders?: unknown; mailFrom?: unknown } | undefined;
+      if (hook === 'beforeSend' && mailFrom === undefined && typeof verdict?.mailFrom === 'string' && isAddress(verdict.mailFrom)) mailFrom = verdict.mailFrom;
+      const wanted = verdict?.addHeaders;
       if (wanted === undefined) continue;
       for (const field of Array.isArray(wanted) ? wanted : [wanted]) {
         const problem = headerFieldProblem(field);
@@ -60,7 +77,7 @@ export class HookChain implements PipelineHooks {
         else addHeaders.push(field as HeaderField);
       }
     }
-    return { refusal: null, addHeaders };
+    return mailFrom === undefined ? { refusal: null, addHeaders } : { refusal: null, addHeaders, mailFrom };
   }
 
   async beforeDelivery(event: HookEvents['beforeDelivery']): Promise<DeliveryOutcome> {
@@ -77,7 +94,7 @@ export class HookChain implements PipelineHooks {
       const verdict = (result.verdict ?? {}) as { folder?: unknown; flags?: unknown; discard?: unknown; redirect?: unknown };
       if (verdict.discard === true) return { kind: 'discard', by: host.name };
       if (Array.isArray(verdict.redirect)) {
-        const to = verdict.redirect.filter((a): a is string => typeof a === 'string' && /^[^\s<>@]+@[^\s<>@]+$/.test(a));
+        const to = verdict.redirect.filter(isAddress);
         if (to.length > 0) return { kind: 'redirect', to, by: host.name };
       }
       if (folder === undefined && typeof verdict.folder === 'string' && validFolder(verdict.folder)) folder = verdict.folder;
@@ -114,6 +131,10 @@ function reply(given: { code?: unknown; text?: unknown }, base: number, fallback
 
 function pluginFailure(host: PluginHost): Refusal {
   return { code: 451, text: `4.3.0 Temporary failure in plugin ${host.name}; try again later`, temporary: true };
+}
+
+function isAddress(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 320 && /^[^\s<>@]+@[^\s<>@]+$/.test(value);
 }
 
 function validFolder(name: string): boolean {

@@ -14,6 +14,7 @@ export interface ApiContext {
   log: Logger;
   hostname: string;
   dataDir: string;
+  isLocalDomain: (domain: string) => boolean;
 }
 
 /** The api for one incarnation of the plugin's actor (`self`): spawned actors are its children. */
@@ -24,6 +25,7 @@ export function pluginApi(context: ApiContext, self: Ref<unknown>): PluginApi {
     log: context.log,
     hostname: context.hostname,
     dataDir: context.dataDir,
+    isLocalDomain: context.isLocalDomain,
     store: (name) => pluginStore(context.db, context.name, name),
     spawn(name, initial, handle) {
       const actor = defineActor({

@@ -28,7 +28,7 @@ export interface RunningPlugins {
   status(): PluginStatus[];
 }
 
-export interface PluginNode { db: Database; hostname: string; dataDir: string }
+export interface PluginNode { db: Database; hostname: string; dataDir: string; isLocalDomain: (domain: string) => boolean }
 
 export async function startPlugins(configured: PluginSpec[], system: Ref<unknown>, node: PluginNode, log: Logger): Promise<RunningPlugins> {
   const specs = withDkimSigner(configured, node.dataDir);

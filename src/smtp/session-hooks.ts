@@ -51,7 +51,15 @@ export async function rcptToHook(
   hooks: PipelineHooks, address: SMTPServerAddress, session: SMTPServerSession, listener: SmtpSessionInfo['listener'],
 ): Promise<Error | null> {
   const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-  return asError(await hooks.gate('rcptTo', { session: sessionInfo(session, listener), from, to: address.address }));
+  return asError(await hooks.gate('rcptTo', { session: sessionInfo(session, listener), from, to: address.address, unknown: false }));
+}
+
+/** A recipient ternmail does not know: the addresses a plugin redirects it to (SRS bounces), or null for 550. */
+export function unknownRecipientHook(
+  hooks: PipelineHooks, address: SMTPServerAddress, session: SMTPServerSession, listener: SmtpSessionInfo['listener'],
+): Promise<string[] | null> {
+  const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+  return hooks.unknownRecipient({ session: sessionInfo(session, listener), from, to: address.address, unknown: true });
 }
 
 /** Runs the data hooks over the received message: a refusal, or the sink to queue (with added headers, if any). */

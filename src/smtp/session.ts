@@ -20,7 +20,7 @@ import { FORWARD_MAX_BYTES, partId, type MailForwarder, type RecipientSplit } fr
 import { queueBody, queueUpload } from '../queue/queue-body.js';
 import { quotaFull } from '../mailbox/quota.js';
 import type { PipelineHooks } from '../plugins/contract/pipeline-hooks.js';
-import { dataHooks, mailFromHooks, rcptToHook, smtpError, type HookableSink, type SessionHookState } from './session-hooks.js';
+import { dataHooks, mailFromHooks, rcptToHook, smtpError, unknownRecipientHook, type HookableSink, type SessionHookState } from './session-hooks.js';
 
 export { smtpError };
 
@@ -138,13 +138,29 @@ async function checkRecipient(
         return null;
       }
       return smtpError(554, `5.7.1 <${given}>: Relay access denied`);
-    case 'unknown-user':
+    case 'unknown-user': {
+      const redirected = deps.hooks?.on.rcptTo ? await unknownRecipientHook(deps.hooks, address, session, deps.listener ?? 'mx') : null;
+      const targets = redirected ? redirected.flatMap((to) => recipientsOf(to, deps)) : [];
+      if (targets.length > 0) {
+        state.recipients.set(given, targets);
+        return null;
+      }
       return smtpError(550, `5.1.1 <${given}>: Recipient address rejected: User unknown in virtual mailbox table`);
+    }
     case 'alias-loop':
       return smtpError(550, `5.4.6 <${given}>: Recipient address rejected: alias expansion loop`);
     case 'invalid-address':
       return smtpError(501, `5.1.3 <${given}>: Bad recipient address syntax`);
   }
+}
+
+/** Where a plugin's redirect of an unknown recipient goes: local mailboxes through aliases, other domains remote. */
+function recipientsOf(address: string, deps: SmtpSessionDeps): Recipient[] {
+  const resolution = deps.directory.cache.resolve(address);
+  if (resolution.ok) return resolution.recipients;
+  if (resolution.reason !== 'not-local') return [];
+  const norm = normalizeAddress(address);
+  return [{ kind: 'remote', address: norm, domain: domainOf(norm) }];
 }
 
 function receivedHeader(session: SMTPServerSession, hostname: string, queueId: string): Buffer {

@@ -27,7 +27,11 @@ export interface HeloEvent { session: SmtpSessionInfo; helo: string }
 /** After a successful login, in any protocol. */
 export interface AuthEvent { protocol: 'smtp' | 'imap' | 'pop3'; user: string; client: string }
 export interface MailFromEvent { session: SmtpSessionInfo; from: string }
-export interface RcptToEvent { session: SmtpSessionInfo; from: string; to: string }
+/**
+ * `unknown`: ternmail knows no such user or alias in this local domain and would answer
+ * 550; a `redirect` verdict accepts the recipient for other addresses (SRS bounces).
+ */
+export interface RcptToEvent { session: SmtpSessionInfo; from: string; to: string; unknown: boolean }
 
 /** The message at the end of DATA, before it is queued (nothing is acknowledged yet). */
 export interface DataEvent {

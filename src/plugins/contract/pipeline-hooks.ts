@@ -10,8 +10,8 @@ export interface Refusal { code: number; text: string; temporary: boolean }
 export type GateHook = 'connect' | 'helo' | 'auth' | 'mailFrom' | 'rcptTo';
 export type ObserverHook = 'queued' | 'delivered' | 'bounce' | 'mailboxEvent';
 
-/** data and beforeSend: refused, or headers to add on top of the message (possibly none). */
-export type HeaderOutcome = { refusal: Refusal } | { refusal: null; addHeaders: HeaderField[] };
+/** data and beforeSend: refused, or headers to add on top of the message (possibly none); at beforeSend maybe another MAIL FROM. */
+export type HeaderOutcome = { refusal: Refusal } | { refusal: null; addHeaders: HeaderField[]; mailFrom?: string };
 
 /** beforeDelivery, merged over the plugins. */
 export type DeliveryOutcome =
@@ -24,6 +24,8 @@ export interface PipelineHooks {
   /** True for each hook at least one plugin has. */
   readonly on: Readonly<Record<HookName, boolean>>;
   gate<H extends GateHook>(hook: H, event: HookEvents[H]): Promise<Refusal | null>;
+  /** rcptTo for a recipient ternmail does not know: the addresses a plugin redirects it to, or null. */
+  unknownRecipient(event: HookEvents['rcptTo']): Promise<string[] | null>;
   data(event: HookEvents['data']): Promise<HeaderOutcome>;
   beforeSend(event: HookEvents['beforeSend']): Promise<HeaderOutcome>;
   beforeDelivery(event: HookEvents['beforeDelivery']): Promise<DeliveryOutcome>;
@@ -40,6 +42,7 @@ const allOff: Record<HookName, boolean> = {
 export const NO_HOOKS: PipelineHooks = {
   on: allOff,
   gate: async () => null,
+  unknownRecipient: async () => null,
   data: async () => ({ refusal: null, addHeaders: [] }),
   beforeSend: async () => ({ refusal: null, addHeaders: [] }),
   beforeDelivery: async () => ({ kind: 'store' }),

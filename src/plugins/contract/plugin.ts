@@ -44,6 +44,8 @@ export interface PluginApi {
   hostname: string;
   /** The server's data folder (where a plugin may keep files such as keys). */
   dataDir: string;
+  /** True for a domain this server receives mail for. */
+  isLocalDomain(domain: string): boolean;
 }
 
 export type Hook<H extends HookName> = (event: HookEvents[H], api: PluginApi) => HookVerdicts[H] | Promise<HookVerdicts[H]>;

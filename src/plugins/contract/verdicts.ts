@@ -19,6 +19,8 @@ export type AddHeaders = { addHeaders: HeaderField[] };
 export type Placement = { folder?: string; flags?: string[] };
 export type Discard = { discard: true };
 export type Redirect = { redirect: string[] };
+/** At beforeSend: the envelope sender (MAIL FROM) of this transaction instead of the message's. */
+export type EnvelopeFrom = { mailFrom: string };
 
 /** The verdicts each hook may return. */
 export interface HookVerdicts {
@@ -26,12 +28,13 @@ export interface HookVerdicts {
   helo: Gate;
   auth: Gate;
   mailFrom: Gate;
-  rcptTo: Gate;
+  /** redirect only for an unknown recipient (event.unknown). */
+  rcptTo: Gate | Redirect;
   data: Gate | AddHeaders;
   queued: Continue;
   beforeDelivery: Gate | Placement | Discard | Redirect;
   delivered: Continue;
-  beforeSend: Gate | AddHeaders;
+  beforeSend: Gate | AddHeaders | EnvelopeFrom | (AddHeaders & EnvelopeFrom);
   bounce: Continue;
   mailboxEvent: Continue;
 }
