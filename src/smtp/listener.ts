@@ -66,6 +66,8 @@ export async function startSmtpListener(
   const submission = options.kind !== 'mx';
   const sessionDeps: SmtpSessionDeps = { ...deps, submission, listener: options.kind, freeSpace: new FreeSpaceGuard(config.server.data, config.store.minFreeSpace) };
   const sessions = new Map<string, Ref<SmtpSessionMessage>>();
+  /** Connections whose connect hooks are still running. */
+  const connecting = new Set<string>();
   // smtp-server's own default would allow TLS 1.0; the shared options set the minimum.
   const tls = tlsSource ? { ...tlsSource.options } : {};
 
@@ -104,13 +106,19 @@ export async function startSmtpListener(
       const refusal = limiter.acquire(session.remoteAddress, 'smtp');
       if (refusal === 'total') return callback(smtpError(421, '4.7.0 Too many connections'));
       if (refusal === 'address') return callback(smtpError(421, '4.7.0 Too many connections from your address'));
-      if (deps.hooks?.on.connect) return connectHook(deps.hooks, session, options.kind, () => openSession(session, callback), (err) => {
-        limiter.release(session.remoteAddress, 'smtp');
-        callback(err);
-      });
+      if (deps.hooks?.on.connect) {
+        // A connection that closes while its plugins decide is released by onClose, and not opened after.
+        connecting.add(session.id);
+        const settle = () => connecting.delete(session.id);
+        return connectHook(deps.hooks, session, options.kind, () => settle() && openSession(session, callback), (err) => {
+          if (settle()) limiter.release(session.remoteAddress, 'smtp');
+          callback(err);
+        });
+      }
       openSession(session, callback);
     },
     onClose(session) {
+      if (connecting.delete(session.id)) limiter.release(session.remoteAddress, 'smtp');
       const ref = sessions.get(session.id);
       if (ref) {
         sessions.delete(session.id);
