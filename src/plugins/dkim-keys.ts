@@ -2,7 +2,7 @@
 // algorithm, private key; readable only by the owner). `ternmail dkim keygen` writes
 // them; the dkim-sign plugin reads them. Also renders the TXT record to publish.
 import { generateKeyPairSync, createPublicKey } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, chmodSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync, chmodSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 export type DkimAlgorithm = 'rsa' | 'ed25519';
@@ -10,6 +10,16 @@ export type DkimAlgorithm = 'rsa' | 'ed25519';
 export interface DkimKey { domain: string; selector: string; algorithm: DkimAlgorithm; privateKey: string }
 
 export const dkimFolder = (dataDir: string): string => path.join(dataDir, 'dkim');
+
+/**
+ * Where a node finds the keys: its data folder's dkim/, or, for a worker of a cluster
+ * (whose data folder is DATA/node-N), the deployment's DATA/dkim where keygen put them.
+ */
+export function dkimFolderOf(dataDir: string): string {
+  const own = dkimFolder(dataDir);
+  if (existsSync(own) || !/^node-\d+$/.test(path.basename(dataDir))) return own;
+  return dkimFolder(path.dirname(dataDir));
+}
 
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/;
 const SELECTOR = /^[a-z0-9](?:[a-z0-9._-]{0,62})$/;
@@ -26,8 +36,11 @@ export function saveDkimKey(dataDir: string, key: DkimKey): string {
   const folder = dkimFolder(dataDir);
   mkdirSync(folder, { recursive: true, mode: 0o700 });
   const file = path.join(folder, `${key.domain}.json`);
-  writeFileSync(file, JSON.stringify(key, null, 2) + '\n', { mode: 0o600 });
-  chmodSync(file, 0o600);
+  // Written aside and renamed: never half a key, and the folder's mtime tells running servers.
+  const aside = `${file}.${process.pid}.tmp`;
+  writeFileSync(aside, JSON.stringify(key, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(aside, 0o600);
+  renameSync(aside, file);
   return file;
 }
 
@@ -53,7 +66,7 @@ export class DkimKeyring {
   }
 
   private refresh(): void {
-    const folder = dkimFolder(this.dataDir);
+    const folder = dkimFolderOf(this.dataDir);
     if (!existsSync(folder)) return;
     const mtime = statSync(folder).mtimeMs;
     if (mtime === this.seenMtime) return;

@@ -12,14 +12,14 @@ import { loadPlugins, type LoadedPlugin } from './loader.js';
 import { PluginHost, type PluginStatus } from './plugin-host.js';
 import { HookChain } from './hook-chain.js';
 import { ConfigError } from '../config/config.js';
-import { dkimFolder } from './dkim-keys.js';
+import { dkimFolderOf } from './dkim-keys.js';
 import { DEFAULT_PLUGIN_TIMEOUT_MS } from './plugin-config.js';
 
 const DKIM_SIGNER = 'ternmail/plugins/dkim-sign';
 
 /** Keys made by `ternmail dkim keygen` are used with no other setting: their folder loads the signer. */
 function withDkimSigner(specs: PluginSpec[], dataDir: string): PluginSpec[] {
-  if (!existsSync(dkimFolder(dataDir)) || specs.some((s) => s.specifier === DKIM_SIGNER)) return specs;
+  if (!existsSync(dkimFolderOf(dataDir)) || specs.some((s) => s.specifier === DKIM_SIGNER)) return specs;
   return [...specs, { module: DKIM_SIGNER, specifier: DKIM_SIGNER, options: {}, timeoutMs: DEFAULT_PLUGIN_TIMEOUT_MS, onError: 'tempfail' }];
 }
 
