@@ -268,6 +268,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       const reply = await ask<QueueMessage, ControlReply>(queueActor, (replyTo) => ({ type: 'control', action, queueId, replyTo }));
       return reply.ok ? { ok: true } : { ok: false, error: reply.error };
     },
+    plugins: () => plugins.status(),
     async injectFault(mailboxId) {
       const reply = await mailboxes.askLocal<DoneReply>(mailboxId, (replyTo) => ({ type: 'inject-fault', replyTo }));
       return reply.ok ? { ok: true } : { ok: false, error: reply.error };

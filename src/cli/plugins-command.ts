@@ -5,6 +5,8 @@
 import { callAdmin, type AdminTarget } from './admin-client.js';
 
 interface PluginRow {
+  /** In a cluster: the worker the row is from. */
+  node?: number;
   name: string;
   module: string;
   onError: string;
@@ -21,7 +23,7 @@ export function formatPlugins(rows: PluginRow[]): string[] {
   const lines: string[] = [];
   for (const p of rows) {
     const state = p.state === 'backoff' ? `backoff (${Math.ceil(p.backoffMs / 1000)} s left)` : 'running';
-    lines.push(`${p.name}  ${p.module}  ${state}  onError=${p.onError}  timeout=${p.timeoutMs / 1000}s  restarts=${p.restarts}`);
+    lines.push(`${p.node === undefined ? '' : `node ${p.node}  `}${p.name}  ${p.module}  ${state}  onError=${p.onError}  timeout=${p.timeoutMs / 1000}s  restarts=${p.restarts}`);
     if (p.lastError) lines.push(`  last error: ${p.lastError}`);
     lines.push(`  ${'hook'.padEnd(16)}${'calls'.padStart(8)}${'errors'.padStart(8)}${'skipped'.padStart(9)}${'ms/call'.padStart(10)}`);
     for (const h of p.hooks) {
