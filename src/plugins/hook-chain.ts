@@ -10,6 +10,9 @@ import type { DeliveryOutcome, GateHook, HeaderOutcome, ObserverHook, PipelineHo
 import { headerFieldProblem } from './contract/header-fields.js';
 import type { PluginHost } from './plugin-host.js';
 
+/** Header fields all plugins together may add to one message. */
+const MAX_ADDED_FIELDS = 100;
+
 export class HookChain implements PipelineHooks {
   readonly on: Readonly<Record<HookName, boolean>>;
   private readonly byHook: Record<HookName, Array<{ host: PluginHost }>>;
@@ -72,6 +75,10 @@ export class HookChain implements PipelineHooks {
       const wanted = verdict?.addHeaders;
       if (wanted === undefined) continue;
       for (const field of Array.isArray(wanted) ? wanted : [wanted]) {
+        if (addHeaders.length >= MAX_ADDED_FIELDS) {
+          this.log.warn({ plugin: host.name, hook, max: MAX_ADDED_FIELDS }, 'plugin headers past the limit ignored');
+          break;
+        }
         const problem = headerFieldProblem(field);
         if (problem) this.log.warn({ plugin: host.name, hook, problem }, 'plugin header ignored');
         else addHeaders.push(field as HeaderField);
