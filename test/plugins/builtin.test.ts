@@ -2,8 +2,9 @@
 // rate limiter and the delivery webhook (against a real HTTP server on loopback).
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { provision, waitFor, waitForMessages, type TestServer } from '../support/server.js';
+import { provision, tempDir, waitFor, waitForMessages, type TestServer } from '../support/server.js';
 import { startPluginServer } from './plugin-server.js';
+import { capturingLogger } from '../support/log-capture.js';
 import { sendFrom } from './smtp-client.js';
 
 let server: TestServer | null = null;
@@ -79,5 +80,35 @@ describe('ternmail/plugins/webhook', () => {
     expect(answered).toBe(2);
     expect(posts[0]).toMatchObject({ recipient: 'alice@example.test', folder: 'INBOX', messageId: '<hooked-1@client.test>', uid: 1 });
     expect(posts[0].size).toBeGreaterThan(message.length);
+  });
+});
+
+describe('ternmail/plugins/webhook across a restart', () => {
+  it('posts what was still pending when the server stopped, once it is back', async () => {
+    const posts: Array<Record<string, unknown>> = [];
+    const hook = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        posts.push(JSON.parse(body));
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    closers.push(() => hook.close());
+    const port = (hook.address() as { port: number }).port;
+    const data = tempDir();
+    // First run: the receiver is not reachable (a port nothing listens on), retried slowly.
+    const { log, lines } = capturingLogger();
+    server = await startPluginServer([{ module: 'ternmail/plugins/webhook', options: { url: 'http://127.0.0.1:9/x', backoff: 60 } }], { data }, log);
+    await provision(server, 'example.test', ['alice']);
+    expect(await sendFrom(server.ports.smtp, 'alice@example.test', { message: 'Subject: kept\r\nMessage-ID: <kept@client.test>\r\n\r\nhi\r\n' })).toMatch(/^250 /);
+    await waitForMessages(server, 1);
+    // The post is recorded before it is tried: once the first try failed, it waits in the store.
+    await waitFor(async () => lines.some((l) => l.msg === 'webhook post failed; will retry'), 10_000, 'the first try');
+    await server.destroy();
+    server = await startPluginServer([{ module: 'ternmail/plugins/webhook', options: { url: `http://127.0.0.1:${port}/x` } }], { data });
+    await waitFor(async () => posts.length === 1, 10_000, 'the pending post');
+    expect(posts[0]).toMatchObject({ recipient: 'alice@example.test', messageId: '<kept@client.test>' });
   });
 });
