@@ -6,6 +6,8 @@ const wanted = [
   { command: 'swaks', pkg: 'swaks' },
   { command: 'mbsync', pkg: 'isync' },
   { command: 'openssl', pkg: 'openssl' },
+  { command: 'dnsmasq', pkg: 'dnsmasq-base' },
+  { command: 'rspamd', pkg: 'rspamd' },
 ];
 
 const missing = wanted.filter(({ command }) => spawnSync('sh', ['-c', `command -v ${command}`]).status !== 0);

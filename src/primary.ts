@@ -237,6 +237,13 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
       const node = await placeMailbox(router, user.mailboxId);
       return ask<{ ok: boolean; error?: string }>(node, { kind: 'inject-fault', mailboxId: user.mailboxId });
     },
+    async plugins() {
+      const perNode = await Promise.all(running().map(async (node) => {
+        const rows = await ask<Array<Record<string, unknown>>>(node, { kind: 'plugins' }).catch(() => []);
+        return rows.map((row) => ({ node, ...row }));
+      }));
+      return perNode.flat();
+    },
     clusterStatus: () => clusterStatus([...workers.values()], directory.cache.mailboxesPerNode()),
     rebalance: {
       start: () => rebalancer.start(),

@@ -30,6 +30,7 @@ import { handleNodeRequest, type NodeServices } from './cluster/node-services.js
 import { Borrower } from './cluster/work-sharing.js';
 import { mailForwarder } from './cluster/mail-forwarding.js';
 import { queueBody } from './queue/queue-body.js';
+import { redirectMessage } from './queue/redirect.js';
 import type { DoneReply, MailboxRequest } from './mailbox/messages.js';
 import { startPop3Listener } from './pop3/listener.js';
 import { startImapListener } from './imap/listener.js';
@@ -39,6 +40,7 @@ import type { SessionHandoff } from './transport/handoff.js';
 import { TlsMaterial } from './net/tls-material.js';
 import { prepareDataFolder, removePidFile, storeOpenFailure, writePidFile } from './store/data-folder.js';
 import { listenFailure } from './core/startup-error.js';
+import { startPlugins, type RunningPlugins } from './plugins/plugins.js';
 
 export interface RunningServer {
   config: ServerConfig;
@@ -96,6 +98,18 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   const mailboxStore = new MailboxStore(db);
   const queueStore = new QueueStore(db, config.queue.partitions);
   const system = start();
+  let plugins: RunningPlugins;
+  try {
+    plugins = await startPlugins(config.plugins, system, {
+      db, hostname: config.server.hostname, dataDir: config.server.data, isLocalDomain: (domain) => directory.cache.isLocalDomain(domain),
+    }, log);
+  } catch (err) {
+    stop(system);
+    await db.close();
+    removePidFile(config.server.data);
+    throw err;
+  }
+  const hooks = plugins.hooks;
 
   const directory = options.cluster?.directory ?? new Directory(new DirectoryStore(db), log.child({ actor: 'directory' }), {
     passwordCost: config.directory.passwordCost, defaultQuota: config.mailbox.defaultQuota,
@@ -104,7 +118,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
 
   const storeParent = spawnGroup(system, 'store');
   const mailboxes = new MailboxRegistry(storeParent, {
-    db, blobs, mailboxes: mailboxStore, log: log.child({ actor: 'mailbox' }), testFaults: options.testFaults ?? false,
+    db, blobs, mailboxes: mailboxStore, log: log.child({ actor: 'mailbox' }), testFaults: options.testFaults ?? false, hooks,
     forward: (node, mailboxId, msg) => forwardToNode(node, mailboxId, msg),
   }, config.mailbox.idleMs);
   /** A request for a mailbox that moved away: sent to its new node, the answer back to the asker. */
@@ -132,7 +146,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   const queueLog = log.child({ actor: 'queue' });
   let queueActor: Ref<QueueMessage>;
   const domains = startDomainQueues(system, config, {
-    blobs, directory: directory.cache, log: log.child({ actor: 'outbound' }), report: (results) => dispatch(queueActor, results),
+    blobs, directory: directory.cache, log: log.child({ actor: 'outbound' }), report: (results) => dispatch(queueActor, results), hooks,
   });
   const spoolDeps = { db, blobs, queue: queueStore, directory: directory.cache };
   const journal = new QueueJournal(db, (err) => queueLog.error({ err }, 'queue state write failed'));
@@ -144,11 +158,16 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     notify: async (entry, kind, recipients) => {
       const bounce = await sendNotification(spoolDeps, config.server.hostname, entry, kind, recipients);
       if (bounce) dispatch(queueActor, { type: 'queued', entry: bounce });
+      if (bounce && hooks.on.bounce) hooks.observe('bounce', { queueId: entry.id, to: entry.from, kind, recipients: recipients.map((r) => ({ address: r.address, diagnostic: r.error })) });
     },
   }) });
   queueActor = spawnActor(system, queue, 'queue', queueLog);
 
-  const workerDeps = { directory, mailboxes, queue: () => queueActor, log: log.child({ actor: 'delivery' }), delivered: deliveredCount };
+  const workerDeps = {
+    directory, mailboxes, queue: () => queueActor, log: log.child({ actor: 'delivery' }), delivered: deliveredCount, hooks,
+    body: (blob: string) => blobs.read(blob),
+    redirect: (task: DeliveryTask, to: string[]) => redirectMessage({ blobs, queue: queueStore, queueActor: () => queueActor, directory: directory.cache }, task, to),
+  };
   const borrower = options.cluster?.remote
     ? new Borrower({ transport: options.cluster.transport, mailboxes, remote: options.cluster.remote, blobs, worker: workerDeps, log: log.child({ component: 'work-sharing' }) })
     : null;
@@ -168,14 +187,14 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   const listeners = spawnGroup(system, 'listeners');
   const smtpDeps = {
     db, blobs, queue: queueStore, queueActor: () => queueActor, directory, mailboxes, log: log.child({ listener: 'smtp' }),
-    hostname: config.server.hostname, maxMessageSize: config.store.maxMessageSize, maxRecipients: config.smtp.maxRecipients, maxReceivedHeaders: config.smtp.maxReceivedHeaders,
+    hooks, hostname: config.server.hostname, maxMessageSize: config.store.maxMessageSize, maxRecipients: config.smtp.maxRecipients, maxReceivedHeaders: config.smtp.maxReceivedHeaders,
     forwarder: options.cluster
       ? mailForwarder(options.cluster.nodeId, options.cluster.transport, (address) => directory.cache.nodeOfUser(address))
       : undefined,
   };
   const handoff = options.cluster?.handoff;
-  const popDeps = { directory, mailboxes, blobs, limiter, auth, handoff, log: log.child({ listener: 'pop3' }) };
-  const imapDeps = { directory, mailboxes, blobs, limiter, auth, handoff, log: log.child({ listener: 'imap' }) };
+  const popDeps = { directory, mailboxes, blobs, limiter, auth, handoff, hooks, log: log.child({ listener: 'pop3' }) };
+  const imapDeps = { directory, mailboxes, blobs, limiter, auth, handoff, hooks, log: log.child({ listener: 'imap' }) };
   const listenerSpecs: Array<{ name: keyof RunningServer['ports']; role: string; port: number; start: (port: number) => Promise<RunningListener> }> = [
     { name: 'smtp', role: 'mta', port: config.smtp.port, start: (port) => startSmtpListener({ kind: 'mx', port }, config, listeners, smtpDeps, directory, limiter, log, auth, tlsMaterial) },
     { name: 'submission', role: 'mta', port: config.smtp.submissionPort, start: (port) => startSmtpListener({ kind: 'submission', port }, config, listeners, smtpDeps, directory, limiter, log, auth, tlsMaterial) },
@@ -252,6 +271,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       const reply = await ask<QueueMessage, ControlReply>(queueActor, (replyTo) => ({ type: 'control', action, queueId, replyTo }));
       return reply.ok ? { ok: true } : { ok: false, error: reply.error };
     },
+    plugins: () => plugins.status(),
     async injectFault(mailboxId) {
       const reply = await mailboxes.askLocal<DoneReply>(mailboxId, (replyTo) => ({ type: 'inject-fault', replyTo }));
       return reply.ok ? { ok: true } : { ok: false, error: reply.error };
@@ -262,7 +282,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   let adminUrl = '';
   const token = randomBytes(24).toString('hex');
   if (!options.cluster) {
-    admin = await startAdminApi(singleNodeAdmin(config, directory, services, mailboxes, authGuard), token, config.admin.bind, config.admin.port, log.child({ listener: 'admin' }))
+    admin = await startAdminApi({ ...singleNodeAdmin(config, directory, services, mailboxes, authGuard), plugins: plugins.status }, token, config.admin.bind, config.admin.port, log.child({ listener: 'admin' }))
       .catch(async (err: unknown) => {
         await abandon();
         throw listenFailure(err, config.admin.port, 'adminPort');

@@ -16,6 +16,7 @@ import { imapSection, type ImapSettings } from './imap/settings.js';
 import { pop3Section, type Pop3Settings } from './pop3/settings.js';
 import { adminSection, type AdminSettings } from './admin/settings.js';
 import { clusterSection, type ClusterSettings } from './cluster/settings.js';
+import { readPluginSpecs, type PluginSpec } from './plugins/plugin-config.js';
 
 export { ConfigError, type ConfigSources } from './config/config.js';
 export { rolesOf } from './cluster/settings.js';
@@ -34,6 +35,8 @@ export interface ServerConfig {
   mailbox: MailboxSettings;
   directory: DirectorySettings;
   cluster: ClusterSettings;
+  /** The config file's `plugins` list, in order (src/plugins). */
+  plugins: PluginSpec[];
 }
 
 /** Every section, in the order help and docs list them. */
@@ -52,7 +55,7 @@ export type FlatSettings = LegacySettingsOf<typeof serverSection> & LegacySettin
 /** Resolves the configuration and the deprecation lines to log once a logger exists. */
 export function loadSettings(sources: ConfigSources): { config: ServerConfig; deprecations: string[] } {
   const { values, deprecations } = loadSections(sections, sources);
-  const config = values as unknown as ServerConfig;
+  const config = { ...values, plugins: readPluginSpecs(sources.configFile) } as unknown as ServerConfig;
   checkAcrossSections(config);
   return { config, deprecations };
 }

@@ -22,6 +22,8 @@ export interface AdminBackend {
   rebalance?: { start(): unknown; status(): unknown; stop(): unknown };
   /** The auth guard deciding for this server (the primary's in a cluster). */
   auth: { blocked(): BlockedEntry[]; unblock(target: string): boolean };
+  /** The plugins of this node with their counters (src/plugins); absent: none. */
+  plugins?: () => unknown[] | Promise<unknown[]>;
 }
 
 type Handler = (params: string[], body: unknown) => Promise<[number, unknown]>;
@@ -60,6 +62,7 @@ function clusterOnly<T>(value: T | undefined): T {
 function routes(backend: AdminBackend): Array<[string, RegExp, Handler]> {
   const dir = backend.directory;
   return [
+    ['GET', /^\/v1\/plugins$/, async () => [200, (await backend.plugins?.()) ?? []]],
     ['GET', /^\/v1\/domains$/, async () => [200, [...dir.cache.domains.values()].sort((a, b) => a.name.localeCompare(b.name))]],
     ['POST', /^\/v1\/domains$/, async (_, body) => fromReply(await dir.request((replyTo) => ({ type: 'add-domain', name: stringField(body, 'name'), replyTo })), 201)],
     ['DELETE', /^\/v1\/domains\/([^/]+)$/, async ([name]) => fromReply(await dir.request((replyTo) => ({ type: 'remove-domain', name, replyTo })))],

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { callAdmin, CliError, findAdmin, type AdminTarget } from './admin-client.js';
 import { importUsers } from './import-users.js';
+import { runPlugins } from './plugins-command.js';
+import { runDkim } from './dkim-command.js';
 import { ConfigError, flagName } from '../config/config.js';
 import { defaultConfig, loadSettings, rolesOf, sections, startHelp } from '../settings.js';
 import { createLogger } from '../core/logger.js';
@@ -107,6 +109,8 @@ Commands:
   cluster rebalance            even out mailboxes across the store workers, with progress
   auth blocked                 addresses and accounts refused after failed logins, with time left
   auth unblock ADDRESS|IP      lift such a block now
+  plugins [--json]             loaded plugins: hooks, calls, errors, time per call, backoff
+  dkim keygen DOMAIN --selector S [--algorithm rsa|ed25519]   a DKIM key; prints the TXT record
 
 Run 'ternmail COMMAND --help' for a command's options. 'ternmail --version' prints the version.`,
   start: `Usage: ternmail start [options]
@@ -116,6 +120,7 @@ ${startHelp()}
 Every setting also reads TERNMAIL_<NAME> from the environment (e.g. TERNMAIL_SMTP_PORT)
 and the config file's sections (e.g. {"smtp": {"port": 2525}}); docs/configuration.md lists them all.`,
   domain: `Usage: ternmail domain add NAME | remove NAME | list\n\n${adminHelp}`,
+  plugins: `Usage: ternmail plugins [list] [--json]\n\nThe plugins the running server loaded (docs/plugins.md), with calls, errors and time per hook.\n\n  --json            one line of JSON\n${adminHelp}`,
   user: `Usage:
   ternmail user add EMAIL (--password-stdin | --password P) [--quota BYTES]
   ternmail user remove EMAIL
@@ -488,10 +493,15 @@ async function main(argv: string[]): Promise<void> {
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') return out(help.main);
   if (command === 'start') return runStart(rest);
   if (command === 'migrate') return runMigrate(rest);
+  if (command === 'dkim') {
+    const { values, positionals } = parse(rest, { data: { type: 'string' }, selector: { type: 'string' }, algorithm: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+    if (values.help) return out('Usage: ternmail dkim keygen DOMAIN --selector S [--algorithm rsa|ed25519] [--data DIR]\n\nStores the key in DIR/dkim (default ./data) and prints the TXT record to publish; see docs/plugins.md.');
+    return runDkim(positionals, values).forEach(out);
+  }
   if (!(command in help)) throw new CliError(`unknown command: ${command} (see 'ternmail --help')`);
   const extra: ParseArgsConfig['options'] = command === 'user'
     ? { password: { type: 'string' }, 'password-stdin': { type: 'boolean' }, quota: { type: 'string' } }
-    : {};
+    : command === 'plugins' ? { json: { type: 'boolean' } } : {};
   const { values, positionals } = parse(rest, { ...adminOptions, ...extra });
   if (values.help) return out(help[command]);
   const admin = findAdmin(values as { data?: string; admin?: string; token?: string });
@@ -504,6 +514,7 @@ async function main(argv: string[]): Promise<void> {
     case 'cluster': return runCluster(positionals, admin);
     case 'auth': return runAuth(positionals, admin);
     case 'stats': return out(JSON.stringify(await callAdmin(admin, 'GET', '/v1/stats')));
+    case 'plugins': return (await runPlugins(positionals, admin, values.json === true)).forEach(out);
   }
 }
 

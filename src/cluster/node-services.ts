@@ -43,6 +43,8 @@ export interface NodeServices {
   lentResults(results: Array<{ task: DeliveryTask; result: DeliveryResult }>): void;
   /** Queues, durably, a message another node accepted for mailboxes of this node. */
   enqueueForwarded(entry: ForwardedEntry, body: Buffer): Promise<void>;
+  /** The plugins of this node with their counters (src/plugins). */
+  plugins?(): unknown[];
 }
 
 export interface NodeRequestContext {
@@ -94,6 +96,8 @@ export async function handleNodeRequest(request: NodeRequest, ctx: NodeRequestCo
       return { gap: false, appliedSeq: ctx.directory.cache.appliedSeq };
     case 'stats':
       return ctx.services.stats();
+    case 'plugins':
+      return ctx.services.plugins?.() ?? [];
     case 'queue-list':
       return ctx.services.queueList();
     case 'queue-flush':

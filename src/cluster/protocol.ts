@@ -46,6 +46,8 @@ export type NodeRequest =
   // from the primary to every worker
   | { kind: 'dir-changes'; changes: DirectoryChange[] }
   | { kind: 'stats' }
+  /** The node's plugins with their counters (`ternmail plugins`). */
+  | { kind: 'plugins' }
   | { kind: 'queue-list' }
   | { kind: 'queue-flush'; domain?: string }
   | { kind: 'node-up'; node: number }

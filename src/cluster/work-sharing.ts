@@ -59,7 +59,9 @@ export class Borrower {
     if (!bytes) return { status: 'deferred', error: '4.3.0 body not lent' };
     const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     try {
-      return await deliverLocal(task, this.deps.worker, (mailboxId, build) => this.ask(mailboxId, build, task, body));
+      // The body is not in this node's store yet: plugins at beforeDelivery read the lent bytes.
+      const worker = this.deps.worker.hooks?.on.beforeDelivery ? { ...this.deps.worker, body: () => lentBody(body) } : this.deps.worker;
+      return await deliverLocal(task, worker, (mailboxId, build) => this.ask(mailboxId, build, task, body));
     } catch (err) {
       return { status: 'deferred', error: `4.3.0 lent delivery failed: ${(err as Error).message}` };
     }
@@ -78,4 +80,8 @@ export class Borrower {
       await this.deps.blobs.collect(task.blob);
     }
   }
+}
+
+async function* lentBody(body: Buffer): AsyncGenerator<Buffer> {
+  yield body;
 }

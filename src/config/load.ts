@@ -60,6 +60,7 @@ function applyFile(sections: readonly Section[], byLegacy: Map<string, Slot>, fi
   const deprecations: string[] = [];
   const nested: Array<[Section, Record<string, unknown>]> = [];
   for (const [key, raw] of Object.entries(obj)) {
+    if (key === 'plugins') continue; // a list, not a section: read by src/plugins/plugin-config.ts
     const section = sections.find((s) => s.name === key);
     if (section && typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
       nested.push([section, raw as Record<string, unknown>]);

@@ -11,6 +11,8 @@ import type { BlobStore } from '../store/blob-store.js';
 import type { Directory } from '../directory/directory.js';
 import type { UserRecord } from '../directory/records.js';
 import { checkLogin } from '../directory/guarded-login.js';
+import { afterLogin } from '../directory/login-hook.js';
+import type { PipelineHooks } from '../plugins/contract/pipeline-hooks.js';
 import type { MailboxRegistry } from '../mailbox/registry.js';
 import type { MailboxRequest } from '../mailbox/messages.js';
 import type { AppendReply, MailboxImapRequest } from '../mailbox/imap-messages.js';
@@ -24,14 +26,17 @@ export interface MailboxBackendServices {
   blobs: BlobStore;
   auth: AuthGate;
   log: Logger;
+  /** Plugin hooks (auth, after a successful login). */
+  hooks?: PipelineHooks;
 }
 
 export class MailboxBackend implements ImapBackend {
   constructor(private readonly services: MailboxBackendServices) {}
 
   login(remoteAddress: string, username: string, password: string): Promise<ImapLoginResult> {
-    const { auth, directory } = this.services;
-    return checkLogin(auth, directory, remoteAddress, username, password);
+    const { auth, directory, hooks } = this.services;
+    const verdict = checkLogin(auth, directory, remoteAddress, username, password);
+    return hooks?.on.auth ? afterLogin(hooks, 'imap', remoteAddress, verdict) : verdict;
   }
 
   retain(user: UserRecord): void {

@@ -10,6 +10,7 @@ import {
 import { dispatch, failure } from '../core/supervision.js';
 import type { FolderInfo, MailboxImapRequest } from './imap-messages.js';
 import type { MailboxRequest } from './messages.js';
+import { tellPlugins } from './mailbox-events.js';
 import { exceedsQuota } from './quota.js';
 import {
   addMessageOps, collectBlobs, countFlagChange, countMessage, expungeRecords, finishAdding, folderByName,
@@ -144,6 +145,7 @@ async function createFolder(state: MailboxState, msg: Req<'folder-create'>, deps
   const created = plannedFolders(state, wanted);
   created[created.length - 1].specialUse = msg.specialUse;
   await commitFolders(state, created, deps);
+  if (deps.hooks?.on.mailboxEvent) tellPlugins(deps, state, { kind: 'folder-create', folder: name });
   dispatch(msg.replyTo, { ok: true });
 }
 
@@ -177,6 +179,7 @@ async function deleteFolder(state: MailboxState, msg: Req<'folder-delete'>, deps
   await deps.db.commit(ops);
   state.folders.delete(folder.id);
   publishGone(state, folder.id, folder.name);
+  if (deps.hooks?.on.mailboxEvent) tellPlugins(deps, state, { kind: 'folder-delete', folder: name });
   dispatch(msg.replyTo, { ok: true });
   await collectBlobs(records.map((r) => r.blob), deps);
 }
@@ -200,6 +203,7 @@ async function renameFolder(state: MailboxState, msg: Req<'folder-rename'>, deps
   const created = plannedFolders(state, parents);
   await commitFolders(state, [...created, ...renamed], deps);
   for (const folder of moving) publishGone(state, folder.id, folder.name);
+  if (deps.hooks?.on.mailboxEvent) tellPlugins(deps, state, { kind: 'folder-rename', folder: from, to });
   dispatch(msg.replyTo, { ok: true });
 }
 
@@ -224,6 +228,7 @@ async function renameInbox(state: MailboxState, inbox: FolderRecord, to: string,
   ops.push(deps.mailboxes.folderOp(state.account.mailboxId, inbox));
   await commitFolders(state, created, deps, ops);
   publishExpunged(state, inbox, records.map((r) => r.uid), null);
+  if (deps.hooks?.on.mailboxEvent) tellPlugins(deps, state, { kind: 'folder-rename', folder: INBOX, to });
   dispatch(msg.replyTo, { ok: true });
 }
 
@@ -319,6 +324,7 @@ async function append(state: MailboxState, msg: Req<'append'>, deps: MailboxDeps
   ops.push(deps.mailboxes.folderOp(state.account.mailboxId, folder), deps.mailboxes.accountOp(state.account));
   await deps.db.commit(ops);
   publishAdded(state, folder, [record], recentTo, null);
+  if (deps.hooks?.on.mailboxEvent) tellPlugins(deps, state, { kind: 'append', folder: folder.name, uids: [record.uid] });
   dispatch(msg.replyTo, { ok: true, uidValidity: folder.uidValidity, uid: record.uid });
 }
 
@@ -345,6 +351,7 @@ async function store(state: MailboxState, msg: Req<'store'>, deps: MailboxDeps) 
     const mailboxId = state.account.mailboxId;
     await deps.db.commit([...updated.map((r) => deps.mailboxes.messageOp(mailboxId, folder.id, r)), deps.mailboxes.folderOp(mailboxId, folder)]);
     publishFlags(state, folder, updated, msg.session);
+    if (deps.hooks?.on.mailboxEvent) tellPlugins(deps, state, { kind: 'flags', folder: folder.name, uids: updated.map((r) => r.uid) });
   }
   dispatch(msg.replyTo, { ok: true, updated: updated.map(toView), modified, highestModseq: folder.highestModseq });
 }
@@ -356,6 +363,7 @@ async function expunge(state: MailboxState, msg: Req<'expunge'>, deps: MailboxDe
   const doomed = (await allMessages(state, folder, deps))
     .filter((r) => r.flags.includes('\\Deleted') && (only === null || only.has(r.uid)));
   const released = await expungeRecords(state, folder, doomed, msg.session, deps);
+  if (deps.hooks?.on.mailboxEvent) tellPlugins(deps, state, { kind: 'expunge', folder: folder.name, uids: doomed.map((r) => r.uid) });
   dispatch(msg.replyTo, { ok: true, expunged: doomed.map((r) => r.uid), highestModseq: folder.highestModseq });
   await collectBlobs(released, deps);
 }
@@ -390,6 +398,8 @@ async function copy(state: MailboxState, msg: Req<'copy'>, deps: MailboxDeps) {
   await deps.db.commit(ops);
   if (msg.move) publishExpunged(state, source, records.map((r) => r.uid), msg.session);
   publishAdded(state, target, copies, recentTo, msg.session);
+  if (deps.hooks?.on.mailboxEvent) tellPlugins(deps, state, { kind: 'append', folder: target.name, uids: copies.map((r) => r.uid) });
+  if (msg.move && deps.hooks?.on.mailboxEvent) tellPlugins(deps, state, { kind: 'expunge', folder: source.name, uids: records.map((r) => r.uid) });
   dispatch(msg.replyTo, {
     ok: true, uidValidity: target.uidValidity, sourceUids: records.map((r) => r.uid),
     destUids: copies.map((r) => r.uid), messages: copies.map(toView),

@@ -13,6 +13,8 @@ import type { MailboxRequest } from './messages.js';
 import { handleImapRequest, isImapRequest } from './imap-requests.js';
 import { exceedsQuota } from './quota.js';
 import { exportMailbox, removalOps } from '../store/mailbox-transfer.js';
+import { deliveryFolder } from './delivery-folder.js';
+import { tellPlugins } from './mailbox-events.js';
 import {
   addMessageOps, collectBlobs, expungeRecords, finishAdding, folderByName, publishAdded, takeRecent,
   type MailboxDeps, type MailboxState,
@@ -175,10 +177,10 @@ async function deliver(state: MailboxState, msg: Extract<MailboxRequest, { type:
     dispatch(msg.replyTo, failure('mailbox over quota', true));
     return state;
   }
-  const inbox = inboxOf(state);
+  const inbox = msg.folder === undefined ? inboxOf(state) : deliveryFolder(state, msg.folder);
   const recentTo = takeRecent(state, inbox, null);
   const message: MessageRecord = {
-    uid: inbox.uidNext, blob: msg.blob, size: msg.size, flags: [], internalDate: msg.internalDate,
+    uid: inbox.uidNext, blob: msg.blob, size: msg.size, flags: msg.flags ?? [], internalDate: msg.internalDate,
     modseq: inbox.highestModseq + 1, deliveryId: msg.deliveryId,
   };
   const ops: WriteOp[] = [...(msg.blobOps ?? [])];
@@ -216,6 +218,7 @@ async function popCommit(state: MailboxState, msg: Extract<MailboxRequest, { typ
   const wanted = new Set(msg.uids);
   const records = (await deps.mailboxes.listMessages(state.account.mailboxId, inbox.id)).filter((r) => wanted.has(r.uid));
   const released = await expungeRecords(state, inbox, records, null, deps);
+  if (deps.hooks?.on.mailboxEvent) tellPlugins(deps, state, { kind: 'expunge', folder: INBOX, uids: records.map((r) => r.uid) });
   state.popSession = null;
   dispatch(msg.replyTo, { ok: true });
   await collectBlobs(released, deps);

@@ -24,6 +24,9 @@ export type MailboxRequest =
     type: 'deliver'; deliveryId: string; mayRepeat: boolean; blob: string; size: number; internalDate: number; quota: number;
     /** In-process only: ops creating the body (bytes that came from another node), committed with the message. */
     blobOps?: WriteOp[];
+    /** From a plugin's beforeDelivery verdict: the folder (created when missing; INBOX by default) and flags. */
+    folder?: string;
+    flags?: string[];
     replyTo: Ref<DeliverReply>;
   }
   | { type: 'pop-open'; session: string; replyTo: Ref<PopOpenReply> }

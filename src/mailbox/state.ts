@@ -4,6 +4,7 @@
 // Handlers change folder and account records in memory, then commit; if the commit
 // throws, the actor is reset and the records are reloaded from disk, so memory never
 // stays ahead of disk. Selection indexes and events change only after the commit.
+import type { PipelineHooks } from '../plugins/contract/pipeline-hooks.js';
 import type { Ref } from 'nact';
 import type { Database, WriteOp } from '../store/database.js';
 import type { BlobStore } from '../store/blob-store.js';
@@ -21,6 +22,8 @@ export interface MailboxDeps {
   testFaults: boolean;
   /** Sends a request to the node a moved mailbox now lives on, answering its replyTo. */
   forward?: (node: number, mailboxId: string, msg: MailboxRequest) => void;
+  /** Plugin hooks: mailboxEvent after each committed change. */
+  hooks?: PipelineHooks;
 }
 
 /** A session that has a folder selected. */

@@ -10,6 +10,8 @@ import { routeDomain, type RoutingOptions } from './routing.js';
 import { ConnectionError, OutboundConnection, type ClientOptions, type RecipientOutcome } from './smtp-client.js';
 import { ask, dispatch, stop } from '../core/supervision.js';
 import { defineActor, spawnActor } from '../core/actor.js';
+import type { PipelineHooks } from '../plugins/contract/pipeline-hooks.js';
+import { sendWithHooks } from './send-hooks.js';
 
 export interface RemoteTask {
   queueId: string;
@@ -50,6 +52,8 @@ export interface DomainQueueDeps {
   backoffAfterFailures: number;
   /** Backoff steps in seconds (the last one repeats). */
   backoffSchedule: number[];
+  /** Plugin hooks (beforeSend); switched off without plugins. */
+  hooks?: PipelineHooks;
 }
 
 export interface DomainQueueState {
@@ -182,7 +186,9 @@ function connectionBehaviour(domain: string, queue: Ref<DomainMessage>, deps: Do
         const current = task;
         let outcomes: RecipientOutcome[];
         try {
-          outcomes = await connection.send(current.from, current.recipients.map((r) => r.address), current.size, deps.blobs.read(current.blob));
+          outcomes = deps.hooks?.on.beforeSend
+            ? await sendWithHooks(deps.hooks, connection, current, domain, deps.blobs)
+            : await connection.send(current.from, current.recipients.map((r) => r.address), current.size, deps.blobs.read(current.blob));
         } catch (err) {
           log.error({ err, queueId: current.queueId }, 'outbound transaction failed');
           deferAll(current, `4.3.0 internal error: ${(err as Error).message}`, deps);

@@ -6,6 +6,7 @@ import type { OutboundSettings } from './settings.js';
 import type { Logger } from '../core/logger.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { DirectoryCache } from '../directory/cache.js';
+import type { PipelineHooks } from '../plugins/contract/pipeline-hooks.js';
 import { parseHostPort } from './routing.js';
 import { defineActor, LONG_LIVED, spawnActor, spawnGroup } from '../core/actor.js';
 import { domainQueueBehaviour, initialDomainQueueState, type DomainMessage, type RemoteResults } from './domain-queue.js';
@@ -15,6 +16,8 @@ export interface OutboundDeps {
   directory: DirectoryCache;
   log: Logger;
   report: (results: RemoteResults) => void;
+  /** Plugin hooks (beforeSend); switched off without plugins. */
+  hooks?: PipelineHooks;
 }
 
 /** The sections outbound delivery reads; the queue's retry schedule paces a destination's backoff. */

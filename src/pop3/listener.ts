@@ -16,6 +16,8 @@ import type { DoneReply, PopOpenReply } from '../mailbox/messages.js';
 import type { ConnectionLimiter } from '../net/connection-limiter.js';
 import type { AuthGate } from '../net/auth-guard.js';
 import { checkLogin } from '../directory/guarded-login.js';
+import { afterLogin } from '../directory/login-hook.js';
+import type { PipelineHooks } from '../plugins/contract/pipeline-hooks.js';
 import type { ConnectionHandoff } from '../transport/handoff.js';
 import { dispatch, stop } from '../core/supervision.js';
 import { defineActor, spawnActor } from '../core/actor.js';
@@ -31,12 +33,15 @@ export interface Pop3Deps {
   log: Logger;
   /** In a cluster: moves the connection after login to the worker holding the mailbox. */
   handoff?: ConnectionHandoff;
+  /** Plugin hooks (auth, after a successful login). */
+  hooks?: PipelineHooks;
 }
 
 function mailboxBackend(deps: Pop3Deps): Pop3Backend {
   return {
     async authenticate(user, password, remoteAddress) {
-      const verdict = await checkLogin(deps.auth, deps.directory, remoteAddress, user, password);
+      const checked = checkLogin(deps.auth, deps.directory, remoteAddress, user, password);
+      const verdict = await (deps.hooks?.on.auth ? afterLogin(deps.hooks, 'pop3', remoteAddress, checked) : checked);
       if (verdict.kind === 'refused') return { ok: false, reason: 'locked' };
       if (verdict.kind === 'bad-credentials') return { ok: false, reason: 'bad-credentials' };
       return { ok: true, userId: verdict.user.address };

@@ -8,6 +8,8 @@ import type { DeliverReply, MailboxRequest } from '../mailbox/messages.js';
 import { dispatch } from '../core/supervision.js';
 import { NodeUnavailableError } from '../mailbox/registry.js';
 import type { DeliveryResult, DeliveryTask, QueueMessage, WorkerMessage } from './queue.js';
+import type { PipelineHooks } from '../plugins/contract/pipeline-hooks.js';
+import { beforeDelivery, reportDelivered } from './delivery-hooks.js';
 
 export interface WorkerDeps {
   directory: Directory;
@@ -16,6 +18,12 @@ export interface WorkerDeps {
   log: Logger;
   /** Deliveries done by this node (for messages/s in cluster status). */
   delivered?: { value: number };
+  /** Plugin hooks (beforeDelivery, delivered); absent or switched off: nothing runs. */
+  hooks?: PipelineHooks;
+  /** Queues the task's message again for other addresses (a plugin's redirect verdict). */
+  redirect?: (task: DeliveryTask, to: string[]) => Promise<string | null>;
+  /** A queued body, for the hooks' events. */
+  body?: (blob: string) => AsyncIterable<Buffer>;
 }
 
 export function deliveryWorkerBehaviour(deps: WorkerDeps) {
@@ -42,14 +50,17 @@ export type DeliverAsk = (mailboxId: string, build: (replyTo: Ref<DeliverReply>)
 export async function deliverLocal(task: DeliveryTask, deps: WorkerDeps, askMailbox?: DeliverAsk): Promise<DeliveryResult> {
   const user = deps.directory.cache.user(task.address);
   if (!user) return { status: 'failed', error: '5.1.1 mailbox no longer exists' };
+  const placed = deps.hooks?.on.beforeDelivery ? await beforeDelivery(task, deps) : undefined;
+  if (placed && 'status' in placed) return placed;
   const deliveryId = `${task.queueId}.${task.recipient}`;
   const ask: DeliverAsk = askMailbox ?? ((mailboxId, build) => deps.mailboxes.ask<DeliverReply>(mailboxId, build));
   const reply = await ask(user.mailboxId, (replyTo) => ({
-    type: 'deliver', deliveryId, mayRepeat: task.mayRepeat, blob: task.blob, size: task.size, internalDate: task.arrived, quota: user.quota, replyTo,
+    type: 'deliver', deliveryId, mayRepeat: task.mayRepeat, blob: task.blob, size: task.size, internalDate: task.arrived, quota: user.quota, replyTo, ...placed,
   }));
   if (reply.ok) {
     if (deps.delivered) deps.delivered.value += 1;
     deps.log.info({ queueId: task.queueId, rcpt: task.address, uid: reply.uid, size: task.size, duplicate: reply.duplicate }, 'delivered');
+    if (deps.hooks?.on.delivered && !reply.duplicate) reportDelivered(task, user.mailboxId, reply.uid, placed?.folder, deps);
     // Our own mailbox just committed a fresh reference to the body in this node's store.
     const mailboxHoldsRef = askMailbox === undefined && !reply.duplicate && (await deps.mailboxes.remoteOwner(user.mailboxId)) === null;
     return mailboxHoldsRef ? { status: 'done', mailboxHoldsRef } : { status: 'done' };

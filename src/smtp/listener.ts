@@ -23,6 +23,7 @@ import { FreeSpaceGuard } from '../store/free-space.js';
 import type { Adopter } from '../transport/handoff.js';
 import type { TlsSource } from '../net/tls-material.js';
 import { plaintextAuthAllowed } from '../net/plaintext-policy.js';
+import { authHook, connectHook } from './listener-hooks.js';
 
 export interface SmtpListenerOptions {
   kind: 'mx' | 'submission' | 'smtps';
@@ -63,8 +64,10 @@ export async function startSmtpListener(
   tlsSource: TlsSource | null = null,
 ): Promise<RunningListener> {
   const submission = options.kind !== 'mx';
-  const sessionDeps: SmtpSessionDeps = { ...deps, submission, freeSpace: new FreeSpaceGuard(config.server.data, config.store.minFreeSpace) };
+  const sessionDeps: SmtpSessionDeps = { ...deps, submission, listener: options.kind, freeSpace: new FreeSpaceGuard(config.server.data, config.store.minFreeSpace) };
   const sessions = new Map<string, Ref<SmtpSessionMessage>>();
+  /** Connections whose connect hooks are still running. */
+  const connecting = new Set<string>();
   // smtp-server's own default would allow TLS 1.0; the shared options set the minimum.
   const tls = tlsSource ? { ...tlsSource.options } : {};
 
@@ -73,6 +76,20 @@ export async function startSmtpListener(
     if (sessions.get(session.id) !== ref) return;
     sessions.delete(session.id);
     limiter.release(session.remoteAddress, 'smtp');
+  };
+
+  const openSession = (session: SMTPServerSession, callback: (err?: Error | null) => void) => {
+    // Resume: the failed command got its 451 and the client may go on; the session lives as long as its connection.
+    const sessionActor = defineActor({
+      what: `smtp session ${session.id}`, handle: smtpSessionBehaviour(sessionDeps), initialState: initialSmtpSessionState,
+      restart: { strategy: 'resume', ...LONG_LIVED },
+      reportCrash: (msg) => msg?.callback(smtpError(451, '4.3.0 Internal error; please try again later')),
+      // Past the limit the session's commands get 421 "Session not available".
+      onGiveUp: (self) => forgetSession(session, self),
+    });
+    const ref = spawnActor(parent, sessionActor, `smtp-${options.kind}-${session.id}`, log);
+    sessions.set(session.id, ref);
+    callback();
   };
 
   const serverOptions: SMTPServerOptions = {
@@ -96,19 +113,19 @@ export async function startSmtpListener(
       const refusal = limiter.acquire(session.remoteAddress, 'smtp');
       if (refusal === 'total') return callback(smtpError(421, '4.7.0 Too many connections'));
       if (refusal === 'address') return callback(smtpError(421, '4.7.0 Too many connections from your address'));
-      // Resume: the failed command got its 451 and the client may go on; the session lives as long as its connection.
-      const sessionActor = defineActor({
-        what: `smtp session ${session.id}`, handle: smtpSessionBehaviour(sessionDeps), initialState: initialSmtpSessionState,
-        restart: { strategy: 'resume', ...LONG_LIVED },
-        reportCrash: (msg) => msg?.callback(smtpError(451, '4.3.0 Internal error; please try again later')),
-        // Past the limit the session's commands get 421 "Session not available".
-        onGiveUp: (self) => forgetSession(session, self),
-      });
-      const ref = spawnActor(parent, sessionActor, `smtp-${options.kind}-${session.id}`, log);
-      sessions.set(session.id, ref);
-      callback();
+      if (deps.hooks?.on.connect) {
+        // A connection that closes while its plugins decide is released by onClose, and not opened after.
+        connecting.add(session.id);
+        const settle = () => connecting.delete(session.id);
+        return connectHook(deps.hooks, session, options.kind, () => settle() && openSession(session, callback), (err) => {
+          if (settle()) limiter.release(session.remoteAddress, 'smtp');
+          callback(err);
+        });
+      }
+      openSession(session, callback);
     },
     onClose(session) {
+      if (connecting.delete(session.id)) limiter.release(session.remoteAddress, 'smtp');
       const ref = sessions.get(session.id);
       if (ref) {
         sessions.delete(session.id);
@@ -135,6 +152,7 @@ export async function startSmtpListener(
           return callback(smtpError(535, '5.7.8 Authentication credentials invalid'));
         }
         log.info({ ...context, user: verdict.user.address }, 'authenticated');
+        if (deps.hooks?.on.auth) return authHook(deps.hooks, verdict.user.address, session.remoteAddress, callback);
         callback(null, { user: verdict.user.address });
       }, (err) => {
         log.error({ err }, 'authentication error');

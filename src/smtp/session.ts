@@ -19,6 +19,10 @@ import type { QueueMessage } from '../queue/queue.js';
 import { FORWARD_MAX_BYTES, partId, type MailForwarder, type RecipientSplit } from './forwarding.js';
 import { queueBody, queueUpload } from '../queue/queue-body.js';
 import { quotaFull } from '../mailbox/quota.js';
+import type { PipelineHooks } from '../plugins/contract/pipeline-hooks.js';
+import { dataHooks, mailFromHooks, rcptToHook, smtpError, unknownRecipientHook, type HookableSink, type SessionHookState } from './session-hooks.js';
+
+export { smtpError };
 
 export type Callback = (err?: Error | null, message?: string) => void;
 
@@ -44,21 +48,19 @@ export interface SmtpSessionDeps {
   forwarder?: MailForwarder;
   /** Refuses new mail below the free-space watermark. */
   freeSpace?: FreeSpaceGuard;
+  /** Plugin hooks (helo, mailFrom, rcptTo, data, queued); switched off without plugins. */
+  hooks?: PipelineHooks;
+  /** Which listener: told to plugins. */
+  listener?: 'mx' | 'submission' | 'smtps';
 }
 
-interface SmtpSessionState {
+interface SmtpSessionState extends SessionHookState {
   /** Recipients accepted so far in this transaction, keyed by the address given at RCPT. */
   recipients: Map<string, Recipient[]>;
 }
 
-export function smtpError(code: number, text: string): Error {
-  const err = new Error(text) as Error & { responseCode: number };
-  err.responseCode = code;
-  return err;
-}
-
 export function initialSmtpSessionState(): SmtpSessionState {
-  return { recipients: new Map() };
+  return { recipients: new Map(), heloPassed: null };
 }
 
 export function smtpSessionBehaviour(deps: SmtpSessionDeps) {
@@ -66,11 +68,16 @@ export function smtpSessionBehaviour(deps: SmtpSessionDeps) {
     switch (msg.type) {
       case 'mail-from':
         state.recipients.clear();
-        msg.callback(await checkMailFrom(msg.address, msg.session, deps));
+        msg.callback(await checkMailFrom(msg.address, msg.session, deps)
+          ?? (deps.hooks?.on.helo || deps.hooks?.on.mailFrom ? await mailFromHooks(deps.hooks, msg.address, msg.session, deps.listener ?? 'mx', state) : null));
         return state;
-      case 'rcpt-to':
-        msg.callback(await checkRecipient(msg.address, msg.session, state, deps));
+      case 'rcpt-to': {
+        const refusal = await checkRecipient(msg.address, msg.session, state, deps)
+          ?? (deps.hooks?.on.rcptTo ? await rcptToHook(deps.hooks, msg.address, msg.session, deps.listener ?? 'mx') : null);
+        if (refusal && deps.hooks?.on.rcptTo) state.recipients.delete(msg.address.address);
+        msg.callback(refusal);
         return state;
+      }
       case 'data':
         await receiveData(msg, state, deps);
         state.recipients.clear();
@@ -131,13 +138,29 @@ async function checkRecipient(
         return null;
       }
       return smtpError(554, `5.7.1 <${given}>: Relay access denied`);
-    case 'unknown-user':
+    case 'unknown-user': {
+      const redirected = deps.hooks?.on.rcptTo ? await unknownRecipientHook(deps.hooks, address, session, deps.listener ?? 'mx') : null;
+      const targets = redirected ? redirected.flatMap((to) => recipientsOf(to, deps)) : [];
+      if (targets.length > 0) {
+        state.recipients.set(given, targets);
+        return null;
+      }
       return smtpError(550, `5.1.1 <${given}>: Recipient address rejected: User unknown in virtual mailbox table`);
+    }
     case 'alias-loop':
       return smtpError(550, `5.4.6 <${given}>: Recipient address rejected: alias expansion loop`);
     case 'invalid-address':
       return smtpError(501, `5.1.3 <${given}>: Bad recipient address syntax`);
   }
+}
+
+/** Where a plugin's redirect of an unknown recipient goes: local mailboxes through aliases, other domains remote. */
+function recipientsOf(address: string, deps: SmtpSessionDeps): Recipient[] {
+  const resolution = deps.directory.cache.resolve(address);
+  if (resolution.ok) return resolution.recipients;
+  if (resolution.reason !== 'not-local') return [];
+  const norm = normalizeAddress(address);
+  return [{ kind: 'remote', address: norm, domain: domainOf(norm) }];
 }
 
 function receivedHeader(session: SMTPServerSession, hostname: string, queueId: string): Buffer {
@@ -161,7 +184,7 @@ async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, s
   const base = { queueId, client: session.remoteAddress, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '' };
   const recipients = queueRecipients(session, state);
   const split = deps.forwarder?.split(recipients) ?? null;
-  const sink = new DataSink(deps.blobs, split !== null);
+  let sink = new DataSink(deps.blobs, split !== null);
   sink.write(receivedHeader(session, deps.hostname, queueId));
   const completer = deps.submission && authenticatedUser(session) ? new SubmissionHeaders(deps.hostname, queueId) : null;
   const received = await receiveBody(stream, sink, completer).catch(async (err: unknown) => {
@@ -181,6 +204,16 @@ async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, s
     msg.callback(refusal);
     return;
   }
+  if (deps.hooks?.on.data) {
+    const hooked = await dataHooks(deps.hooks, sink, session, deps.listener ?? 'mx', recipients.map((r) => r.address));
+    if ('refusal' in hooked) {
+      await abandon(sink, deps, queueId);
+      deps.log.info({ ...base, result: 'rejected', reason: hooked.refusal.message }, 'smtp transaction');
+      msg.callback(hooked.refusal);
+      return;
+    }
+    sink = hooked.sink as DataSink;
+  }
   try {
     await queueReceived(deps, sink, split, queueId, base, recipients);
   } catch (err) {
@@ -190,6 +223,7 @@ async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, s
     return;
   }
   msg.callback(null, `2.0.0 Ok: queued as ${queueId}`);
+  if (deps.hooks?.on.queued) deps.hooks.observe('queued', { queueId, from: base.from, recipients: recipients.map((r) => r.address), size: sink.size, client: base.client });
 }
 
 /**
@@ -290,7 +324,7 @@ async function queueSplit(
  * on other nodes, into memory (up to FORWARD_MAX_BYTES; a larger body falls back to an
  * upload here, and the whole message is queued here).
  */
-class DataSink {
+class DataSink implements HookableSink {
   upload: BlobUpload | null = null;
   size = 0;
   private chunks: Buffer[] = [];
@@ -324,6 +358,24 @@ class DataSink {
   async abort(): Promise<void> {
     this.chunks = [];
     await this.upload?.abort();
+  }
+
+  /** The bytes written so far, for the data hooks (may be read more than once). */
+  async *contents(): AsyncGenerator<Buffer> {
+    if (this.upload) yield* this.upload.contents();
+    else yield* this.chunks;
+  }
+
+  /** A plugin added header fields: the message again, with them on top, in a new sink; this one is dropped. */
+  async withHeadersOnTop(block: Buffer): Promise<DataSink> {
+    const next = new DataSink(this.blobs, this.upload === null);
+    next.write(block);
+    for await (const chunk of this.contents()) {
+      next.write(chunk);
+      await next.backpressure();
+    }
+    await this.abort();
+    return next;
   }
 }
 

@@ -167,6 +167,17 @@ export class BlobUpload {
     return put('bmeta', sha, encoded);
   }
 
+  /** The bytes written so far, in order: spilled chunks read back, then what is still in memory. */
+  async *contents(): AsyncGenerator<Buffer> {
+    await this.settleSpills();
+    for (let i = 0; i < this.spilled; i++) {
+      const chunk = await this.store.db.get('chunk', chunkKey(this.storageId, i));
+      if (!chunk) throw new Error(`upload ${this.storageId} chunk ${i} missing`);
+      yield chunk;
+    }
+    yield* this.buffered;
+  }
+
   /**
    * Drops what was spilled (message refused or connection lost). On a full disk the
    * delete may be refused too: it throws, and the chunks stay behind, unreferenced.
