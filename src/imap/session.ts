@@ -13,14 +13,14 @@ import { writeResponse, fetchFlags, fetchModSeq, fetchNumber } from '../protocol
 import type {
   ContinuationEvent, FetchResponseItem, ImapCommand, ImapParserEvent, ImapResponse, ParseErrorEvent,
 } from '../protocols/imap/types.js';
-import type { FolderEvent, FolderEventMessage, ImapDoneReply, MailboxImapRequest, MessageView } from '../mailbox/imap-messages.js';
+import type { FolderEvent, FolderEventMessage, MessageView } from '../mailbox/imap-messages.js';
 import {
   commandFailure, type AwaitLine, type CommandResult, type Completion, type ImapContext, type SelectedFolder, type SessionState,
 } from './commands/command.js';
 import { COMMANDS } from './commands/index.js';
 import { admit, afterCompletion, expungeAllowedAfter, type AfterCommand, type BeforeCommand, type CommandHooks } from './command-rules.js';
 import type { ImapSessionDeps } from './deps.js';
-import type { MessageReader } from './fetch-items.js';
+import type { UserMailbox } from './backend.js';
 import { dispatch as dispatchMessage } from '../core/supervision.js';
 import { plaintextAuthAllowed } from '../net/plaintext-policy.js';
 import { ImapOutput, SessionClosedError } from './session-output.js';
@@ -62,7 +62,10 @@ export class ImapSession implements ImapContext, CommandHooks {
   readonly enabled = new Set<string>();
   tlsActive: boolean;
   readonly remoteAddress: string;
-  eventRef!: Ref<SessionMessage>;
+  /** The session actor: socket input, timers and the mailbox's folder events arrive here. */
+  private eventRef!: Ref<SessionMessage>;
+  /** The user's mailbox port, made on first use after login. */
+  private userMailbox: UserMailbox | null = null;
   /** Resolves once the connection is closed and the session cleaned up. */
   readonly closed: Promise<void>;
 
@@ -421,14 +424,14 @@ export class ImapSession implements ImapContext, CommandHooks {
     return caps;
   }
 
-  ask<R>(build: (replyTo: Ref<R>) => MailboxImapRequest): Promise<R> {
-    if (this.user === null) throw new Error('mailbox request before login');
-    return this.deps.backend.request<R>(this.user, build, this.deps.limits.mailboxAskMs);
-  }
-
-  messageReader(): MessageReader {
-    if (this.user === null) throw new Error('message read before login');
-    return this.deps.backend.reader(this.user);
+  mailbox(): UserMailbox {
+    const user = this.user;
+    if (user === null) throw new Error('mailbox request before login');
+    // The session actor takes `folder-event` among its messages: it is the folder listener.
+    this.userMailbox ??= this.deps.backend.mailboxFor({
+      user, session: this.id, listener: this.eventRef, timeoutMs: this.deps.limits.mailboxAskMs,
+    });
+    return this.userMailbox;
   }
 
   loggedIn(user: UserRecord): void {
@@ -593,11 +596,7 @@ export class ImapSession implements ImapContext, CommandHooks {
     this.input.close();
     const user = this.user;
     try {
-      if (user !== null && this.selected !== null) {
-        await this.deps.backend.request<ImapDoneReply>(user, (replyTo) => ({
-          type: 'unselect', session: this.id, replyTo,
-        }), this.deps.limits.mailboxAskMs);
-      }
+      if (user !== null && this.selected !== null) await this.mailbox().unselect();
     } catch (err) {
       this.log.debug({ err }, 'unselect at logout failed');
     } finally {

@@ -2,7 +2,7 @@
 // stores it and files it in the folder (quota checked there: OVERQUOTA; missing folder:
 // TRYCREATE; another node's mailbox gets the bytes through the cluster layer).
 import { dateTimeToDate } from '../../protocols/imap/dates.js';
-import { AUTHENTICATED, commandOf, failed, folderName, no, ok, type CommandSpec, type ImapContext } from './command.js';
+import { AUTHENTICATED, commandOf, failed, folderName, no, ok, type CommandSpec } from './command.js';
 
 export const append: CommandSpec = {
   name: 'APPEND',
@@ -13,15 +13,8 @@ export const append: CommandSpec = {
     const name = folderName(cmd.mailbox);
     const flags = cmd.flags.filter((flag) => flag.toLowerCase() !== '\\recent');
     const internalDate = cmd.internalDate ? dateTimeToDate(cmd.internalDate).getTime() : Date.now();
-    const reply = await ctx.deps.backend.append(ctx.user!, {
-      name, message: cmd.message, flags, internalDate, session: ctx.id,
-    }, ctx.deps.limits.mailboxAskMs);
+    const reply = await ctx.mailbox().append({ name, message: cmd.message, flags, internalDate });
     if (!reply.ok) return failed(reply);
     return ok('APPEND completed', { code: 'APPENDUID', uidValidity: reply.uidValidity, uids: [reply.uid] });
   },
 };
-
-/** The user's quota as the directory has it now (an admin may have changed it since login). */
-export function currentQuota(ctx: ImapContext): number {
-  return ctx.deps.backend.quota(ctx.user!);
-}

@@ -1,13 +1,12 @@
 // What one IMAP command file declares (the states it is valid in and a handler) and
-// the narrow session interface a handler may use: send responses, ask the mailbox
-// actor, read or change the selected folder's view. Handlers never touch storage.
-import type { Ref } from 'nact';
+// the narrow session interface a handler may use: send responses, call the session's
+// mailbox port, read or change the selected folder's view. Handlers never touch storage.
 import type { FetchResponseItem, ImapCommand, ImapCommandName, ImapResponse, ResponseCode, ResponseStatus } from '../../protocols/imap/types.js';
 import type { UserRecord } from '../../directory/records.js';
-import type { MailboxImapRequest, MessageView } from '../../mailbox/imap-messages.js';
+import type { MessageView } from '../../mailbox/imap-messages.js';
 import type { Failure } from '../../core/supervision.js';
 import type { ImapSessionDeps } from '../deps.js';
-import type { MessageReader } from '../fetch-items.js';
+import type { UserMailbox } from '../backend.js';
 
 export type SessionState = 'not-authenticated' | 'authenticated' | 'selected' | 'logout';
 
@@ -60,14 +59,10 @@ export interface ImapContext {
   /** LOGIN / AUTHENTICATE allowed now (TLS, loopback, or configured). */
   readonly plaintextAuthAllowed: boolean;
   readonly remoteAddress: string;
-  /** The ref the mailbox actor sends FolderEvents to. */
-  readonly eventRef: Ref<unknown>;
   capabilities(): string[];
   send(response: ImapResponse): Promise<void>;
-  /** Bodies and structures of this user's messages, from the node that holds the mailbox. */
-  messageReader(): MessageReader;
-  /** Ask this user's mailbox actor. */
-  ask<R>(build: (replyTo: Ref<R>) => MailboxImapRequest): Promise<R>;
+  /** The logged-in user's mailbox, bound to this session (backend.ts); throws before login. */
+  mailbox(): UserMailbox;
   loggedIn(user: UserRecord): void;
   /** After login: the connection may move to the worker holding the mailbox (a cluster). */
   handOffToOwner(): Promise<void>;

@@ -3,7 +3,6 @@
 import type { ImapCommand } from '../../protocols/imap/types.js';
 import type { CopyReply } from '../../mailbox/imap-messages.js';
 import { resolveSet, sequenceSetOutOfRange } from '../view.js';
-import { currentQuota } from './append.js';
 import {
   bad, commandOf, failed, folderName, no, ok, selectedFolder, SELECTED,
   type CommandSpec, type Completion, type ImapContext,
@@ -28,9 +27,7 @@ export async function copyMessages(ctx: ImapContext, command: ImapCommand, move:
   if (uids.length < all.length) return no('Some messages were expunged by another session', { code: 'EXPUNGEISSUED' });
   if (uids.length === 0) return ok(`${verb} completed`);
   const to = folderName(cmd.mailbox);
-  const reply = await ctx.ask<CopyReply>((replyTo) => ({
-    type: 'copy', from: folder.name, to, session: ctx.id, uids, move, quota: currentQuota(ctx), replyTo,
-  }));
+  const reply = await ctx.mailbox().copy({ from: folder.name, to, uids, move });
   if (!reply.ok) return failed(reply);
   const code = { code: 'COPYUID' as const, uidValidity: reply.uidValidity, sourceUids: reply.sourceUids, destinationUids: reply.destUids };
   if (to === folder.name) await addOwnCopies(ctx, reply);

@@ -1,7 +1,6 @@
 // FETCH and UID FETCH (RFC 3501 §6.4.5) with CHANGEDSINCE and VANISHED (RFC 7162).
 // BODY[...] without PEEK sets \Seen through a store request first. Messages expunged
 // by another session and not yet reported are skipped with NO [EXPUNGEISSUED] (RFC 2180 §4.1.2).
-import type { StoreReply } from '../../mailbox/imap-messages.js';
 import { sequenceSetContains } from '../../protocols/imap/sequence-set.js';
 import { applyFlagUpdates, resolveSet, sequenceOf, sequenceSetOutOfRange, visibleFlags } from '../view.js';
 import {
@@ -81,7 +80,7 @@ async function sendAnswers(ctx: ImapContext, folder: SelectedFolder, uids: numbe
 
 async function renderedOrNull(ctx: ImapContext, blob: string, items: FetchCommand['items']): Promise<Map<RenderedItem, Buffer> | undefined> {
   try {
-    return await loadRendered(ctx.messageReader(), blob, items);
+    return await loadRendered(ctx.mailbox().reader, blob, items);
   } catch (err) {
     ctx.deps.log.debug({ err, blob }, 'message structure gone (expunged by another session)');
     return undefined;
@@ -90,7 +89,7 @@ async function renderedOrNull(ctx: ImapContext, blob: string, items: FetchComman
 
 async function loadOrNull(ctx: ImapContext, blob: string, withRaw: boolean): Promise<MessageContent | null> {
   try {
-    return await loadMessageContent(ctx.messageReader(), blob, withRaw);
+    return await loadMessageContent(ctx.mailbox().reader, blob, withRaw);
   } catch (err) {
     ctx.deps.log.debug({ err, blob }, 'message body gone (expunged by another session)');
     return null;
@@ -101,9 +100,7 @@ async function loadOrNull(ctx: ImapContext, blob: string, withRaw: boolean): Pro
 async function markSeen(ctx: ImapContext, folder: SelectedFolder, uids: number[]): Promise<Set<number> | null> {
   const unseen = uids.filter((uid) => !folder.messages.get(uid)!.flags.includes('\\Seen'));
   if (unseen.length === 0) return new Set();
-  const reply = await ctx.ask<StoreReply>((replyTo) => ({
-    type: 'store', name: folder.name, session: ctx.id, uids: unseen, operation: 'add', flags: ['\\Seen'], replyTo,
-  }));
+  const reply = await ctx.mailbox().store({ name: folder.name, uids: unseen, operation: 'add', flags: ['\\Seen'] });
   if (!reply.ok) {
     ctx.deps.log.warn({ error: reply.error }, 'setting \\Seen failed');
     return null;

@@ -1,7 +1,7 @@
 // LIST (RFC 3501 §6.3.8) with LIST-EXTENDED selection and return options (RFC 5258),
 // CHILDREN attributes (RFC 3348), SPECIAL-USE (RFC 6154) and LIST-STATUS (RFC 5819).
 import type { ListCommand } from '../../protocols/imap/types.js';
-import type { FolderInfo, FoldersReply } from '../../mailbox/imap-messages.js';
+import type { FolderInfo } from '../../mailbox/imap-messages.js';
 import { compilePattern, matchesPattern } from '../../protocols/imap/list-pattern.js';
 import { statusItems } from './status.js';
 import { AUTHENTICATED, commandOf, failed, ok, type CommandSpec, type ImapContext } from './command.js';
@@ -15,7 +15,7 @@ export const list: CommandSpec = {
       await ctx.send({ type: 'list', attributes: ['\\Noselect'], delimiter: '/', mailbox: '' });
       return ok('LIST completed');
     }
-    const reply = await ctx.ask<FoldersReply>((replyTo) => ({ type: 'folders', replyTo }));
+    const reply = await ctx.mailbox().folders();
     if (!reply.ok) return failed(reply);
     for (const entry of listEntries(reply.folders, cmd)) await sendEntry(ctx, cmd, entry);
     return ok('LIST completed');

@@ -1,5 +1,4 @@
 // LSUB (RFC 3501 §6.3.9): subscribed folders matching the pattern.
-import type { FoldersReply } from '../../mailbox/imap-messages.js';
 import { FolderTree, patternMatcher } from './list.js';
 import { AUTHENTICATED, commandOf, failed, ok, type CommandSpec } from './command.js';
 
@@ -8,7 +7,7 @@ export const lsub: CommandSpec = {
   states: AUTHENTICATED,
   async handle(ctx, command) {
     const { reference, pattern } = commandOf(command, 'LSUB');
-    const reply = await ctx.ask<FoldersReply>((replyTo) => ({ type: 'folders', replyTo }));
+    const reply = await ctx.mailbox().folders();
     if (!reply.ok) return failed(reply);
     const tree = new FolderTree(reply.folders);
     const matches = patternMatcher(reference, pattern);

@@ -17,7 +17,7 @@ export const search: CommandSpec = {
     if (countSearchKeys(cmd.criteria) > limit) return bad(`Too many search keys (limit ${limit})`, { code: 'LIMIT' });
     const withModseq = usesModseq(cmd.criteria);
     if (withModseq) ctx.enabled.add('CONDSTORE');
-    const matches = await searchFolder(folder, cmd.criteria, ctx.messageReader());
+    const matches = await searchFolder(folder, cmd.criteria, ctx.mailbox().reader);
     const ids = matches.map((m) => (cmd.uid ? m.uid : m.seq));
     const highest = withModseq && matches.length > 0 ? Math.max(...matches.map((m) => m.modseq)) : undefined;
     const verb = cmd.uid ? 'UID SEARCH' : 'SEARCH';

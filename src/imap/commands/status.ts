@@ -1,6 +1,6 @@
 // STATUS (RFC 3501 §6.3.10) with HIGHESTMODSEQ (RFC 7162), SIZE (RFC 8438) and DELETED.
 import type { StatusItem } from '../../protocols/imap/types.js';
-import type { FolderInfo, FolderReply } from '../../mailbox/imap-messages.js';
+import type { FolderInfo } from '../../mailbox/imap-messages.js';
 import { AUTHENTICATED, commandOf, failed, folderName, ok, type CommandSpec } from './command.js';
 
 export const status: CommandSpec = {
@@ -9,7 +9,7 @@ export const status: CommandSpec = {
   async handle(ctx, command) {
     const { mailbox, items } = commandOf(command, 'STATUS');
     const name = folderName(mailbox);
-    const reply = await ctx.ask<FolderReply>((replyTo) => ({ type: 'folder-status', name, replyTo }));
+    const reply = await ctx.mailbox().folderStatus(name);
     if (!reply.ok) return failed(reply);
     await ctx.send({ type: 'status', mailbox: name, items: statusItems(reply.folder, items) });
     return ok('STATUS completed');
