@@ -133,7 +133,7 @@ class SessionMailbox implements UserMailbox {
       // A refused append releases the upload's temporary reference itself (mailbox actor).
       return await this.ask<AppendReply>((replyTo) => ({
         type: 'append', name, blob: sha, size: message.length, flags, internalDate, uploadHolder: holder,
-        quota: this.quota(), replyTo,
+        quota: this.quota(), session: this.binding.session, replyTo,
       }));
     } catch (err) {
       await this.dropUpload(sha, holder);

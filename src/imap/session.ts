@@ -399,7 +399,7 @@ export class ImapSession implements ImapContext, CommandHooks {
 
   private async finish(command: ImapCommand, completion: Completion): Promise<void> {
     const spec = COMMANDS.get(command.name);
-    if (this.state === 'selected') await this.flushEvents(expungeAllowedAfter(spec, command));
+    if (this.state === 'selected' && spec?.reportsChanges !== false) await this.flushEvents(expungeAllowedAfter(spec, command));
     const { status, text, code } = completion;
     await this.send({ type: 'tagged', tag: command.tag, status, text, ...(code ? { code } : {}) });
     await afterCompletion(this, this, spec, command, completion);
@@ -422,6 +422,14 @@ export class ImapSession implements ImapContext, CommandHooks {
     if (this.plaintextAuthAllowed) caps.push('AUTH=PLAIN');
     else caps.push('LOGINDISABLED');
     return caps;
+  }
+
+  async enableCondstore(): Promise<void> {
+    if (this.enabled.has('CONDSTORE')) return;
+    this.enabled.add('CONDSTORE');
+    const folder = this.selected;
+    if (folder === null) return;
+    await this.send({ type: 'untagged', status: 'OK', code: { code: 'HIGHESTMODSEQ', value: folder.highestModseq }, text: 'Highest' });
   }
 
   mailbox(): UserMailbox {

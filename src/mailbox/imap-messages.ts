@@ -45,10 +45,22 @@ export interface FolderEventMessage {
   event: FolderEvent;
 }
 
-export type FoldersReply = { ok: true; folders: FolderInfo[] } | Failure;
+/** `subscriptions`: subscribed names with no folder (LSUB, LIST (SUBSCRIBED) shows them \NonExistent). */
+export type FoldersReply = { ok: true; folders: FolderInfo[]; subscriptions: string[] } | Failure;
 export type FolderReply = { ok: true; folder: FolderInfo } | Failure;
 export type SelectReply = { ok: true; folder: FolderInfo; messages: MessageView[]; recentUids: number[] } | Failure;
-export type AppendReply = { ok: true; uidValidity: number; uid: number } | Failure;
+export type AppendReply = {
+  ok: true;
+  uidValidity: number;
+  uid: number;
+  /**
+   * The new message and whether it is \Recent for the appending session. That session
+   * gets no `added` event for its own APPEND: it shows the message before its tagged OK
+   * when it has the folder selected (RFC 3501 §6.3.11).
+   */
+  message: MessageView;
+  recent: boolean;
+} | Failure;
 export type StoreReply = {
   ok: true;
   /** Messages whose flags changed (new flags and modseq). */
@@ -87,6 +99,7 @@ export type MailboxImapRequest =
   | { type: 'folder-delete'; name: string; replyTo: Ref<ImapDoneReply> }
   /** Renaming INBOX moves its messages to the new folder and leaves INBOX empty (RFC 3501 6.3.5); renames children too. */
   | { type: 'folder-rename'; from: string; to: string; replyTo: Ref<ImapDoneReply> }
+  /** Subscriptions are by name: a name with no folder may be subscribed, and a deleted folder stays subscribed. */
   | { type: 'folder-subscribe'; name: string; subscribed: boolean; replyTo: Ref<ImapDoneReply> }
   /**
    * Selects a folder for a session: answers the folder's state and its messages in
@@ -101,7 +114,7 @@ export type MailboxImapRequest =
    * a temporary reference `uploadHolder`; the append replaces it by the message's
    * own reference in the same batch. Checks the quota (`quota` bytes, 0 = none).
    */
-  | { type: 'append'; name: string; blob: string; size: number; flags: string[]; internalDate: number; uploadHolder: string; quota: number; replyTo: Ref<AppendReply> }
+  | { type: 'append'; name: string; blob: string; size: number; flags: string[]; internalDate: number; uploadHolder: string; quota: number; session?: string; replyTo: Ref<AppendReply> }
   /** Changes flags of the given UIDs (ignores UIDs that no longer exist). `session` gets no event for its own change. */
   | { type: 'store'; name: string; session: string; uids: number[]; operation: 'replace' | 'add' | 'remove'; flags: string[]; unchangedSince?: number; replyTo: Ref<StoreReply> }
   /** Removes \Deleted messages (only those among `uids` when given: UID EXPUNGE). */

@@ -98,7 +98,7 @@ function byListOrder(a: FolderRecord, b: FolderRecord): number {
 async function listFolders(state: MailboxState, msg: Req<'folders'>, deps: MailboxDeps) {
   const folders: FolderInfo[] = [];
   for (const folder of [...state.folders.values()].sort(byListOrder)) folders.push(await folderInfo(state, folder, deps));
-  dispatch(msg.replyTo, { ok: true, folders });
+  dispatch(msg.replyTo, { ok: true, folders, subscriptions: state.account.subscribedNames ?? [] });
 }
 
 async function folderStatus(state: MailboxState, msg: Req<'folder-status'>, deps: MailboxDeps) {
@@ -120,11 +120,19 @@ function plannedFolders(state: MailboxState, names: string[]): FolderRecord[] {
   for (const name of names) {
     if (folderByName(state, name) || out.some((f) => f.name === name)) continue;
     const folder = newFolder(state.account.nextFolderId, name, null);
-    folder.subscribed = false;
+    folder.subscribed = takeNameSubscription(state, name);
     state.account.nextFolderId += 1;
     out.push(folder);
   }
   return out;
+}
+
+/** A folder created under a subscribed name takes the subscription over (the account record is written with it). */
+function takeNameSubscription(state: MailboxState, name: string): boolean {
+  const names = state.account.subscribedNames;
+  if (names === undefined || !names.includes(name)) return false;
+  state.account.subscribedNames = names.filter((n) => n !== name);
+  return true;
 }
 
 function overFolderLimit(state: MailboxState, adding: number): boolean {
@@ -173,6 +181,8 @@ async function deleteFolder(state: MailboxState, msg: Req<'folder-delete'>, deps
     if (record.deliveryId) ops.push(deps.mailboxes.deleteDeliveryOp(mailboxId, record.deliveryId));
     countMessage(state, folder, record, -1);
   }
+  // The subscription outlives the folder (RFC 3501 §6.3.4: LSUB shows it until UNSUBSCRIBE).
+  if (folder.subscribed) state.account.subscribedNames = [...(state.account.subscribedNames ?? []), name];
   ops.push(deps.mailboxes.deleteFolderOp(mailboxId, folder.id), deps.mailboxes.accountOp(state.account));
   await deps.db.commit(ops);
   state.folders.delete(folder.id);
@@ -198,6 +208,7 @@ async function renameFolder(state: MailboxState, msg: Req<'folder-rename'>, deps
   const parents = ancestorNames(to).filter((n) => !folderByName(state, n));
   if (overFolderLimit(state, parents.length)) return dispatch(msg.replyTo, failure(`at most ${MAX_FOLDERS} folders`, false, 'LIMIT'));
   const created = plannedFolders(state, parents);
+  for (const folder of renamed) if (takeNameSubscription(state, folder.name)) folder.subscribed = true;
   await commitFolders(state, [...created, ...renamed], deps);
   for (const folder of moving) publishGone(state, folder.id, folder.name);
   dispatch(msg.replyTo, { ok: true });
@@ -229,11 +240,26 @@ async function renameInbox(state: MailboxState, inbox: FolderRecord, to: string,
 
 async function subscribeFolder(state: MailboxState, msg: Req<'folder-subscribe'>, deps: MailboxDeps) {
   const folder = findFolder(state, msg.name);
-  if (!folder) return dispatch(msg.replyTo, missing(msg.name));
+  if (!folder) return subscribeName(state, msg, deps);
   if (folder.subscribed !== msg.subscribed) {
     folder.subscribed = msg.subscribed;
     await deps.db.commit([deps.mailboxes.folderOp(state.account.mailboxId, folder)]);
   }
+  dispatch(msg.replyTo, { ok: true });
+}
+
+/** SUBSCRIBE of a name with no folder is allowed (RFC 3501 §6.3.6); UNSUBSCRIBE of one never subscribed is not. */
+async function subscribeName(state: MailboxState, msg: Req<'folder-subscribe'>, deps: MailboxDeps) {
+  const name = requestedName(msg.name);
+  const names = state.account.subscribedNames ?? [];
+  const problem = folderNameProblem(name);
+  if (problem) return dispatch(msg.replyTo, failure(problem, false, 'CANNOT'));
+  if (msg.subscribed === names.includes(name)) {
+    return dispatch(msg.replyTo, msg.subscribed ? { ok: true } : failure(`${name} is not subscribed`, false, 'NONEXISTENT'));
+  }
+  if (msg.subscribed && names.length >= MAX_FOLDERS) return dispatch(msg.replyTo, failure(`at most ${MAX_FOLDERS} subscriptions`, false, 'LIMIT'));
+  state.account.subscribedNames = msg.subscribed ? [...names, name] : names.filter((n) => n !== name);
+  await deps.db.commit([deps.mailboxes.accountOp(state.account)]);
   dispatch(msg.replyTo, { ok: true });
 }
 
@@ -318,8 +344,11 @@ async function append(state: MailboxState, msg: Req<'append'>, deps: MailboxDeps
   finishAdding(folder, record.modseq, recentTo);
   ops.push(deps.mailboxes.folderOp(state.account.mailboxId, folder), deps.mailboxes.accountOp(state.account));
   await deps.db.commit(ops);
-  publishAdded(state, folder, [record], recentTo, null);
-  dispatch(msg.replyTo, { ok: true, uidValidity: folder.uidValidity, uid: record.uid });
+  const session = msg.session ?? null;
+  publishAdded(state, folder, [record], recentTo, session);
+  dispatch(msg.replyTo, {
+    ok: true, uidValidity: folder.uidValidity, uid: record.uid, message: toView(record), recent: session !== null && recentTo === session,
+  });
 }
 
 async function store(state: MailboxState, msg: Req<'store'>, deps: MailboxDeps) {

@@ -11,6 +11,8 @@ export interface AccountRecord {
   nextFolderId: number;
   messages: number;
   bytes: number;
+  /** IMAP subscriptions of names with no folder (deleted since, or not created yet): they are by name (RFC 3501 §6.3.6). */
+  subscribedNames?: string[];
 }
 
 export interface FolderRecord {

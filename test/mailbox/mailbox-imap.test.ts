@@ -200,8 +200,42 @@ describe('folders', () => {
     expect(x).toMatchObject({ uidNext: 1, messages: 0, subscribed: false });
     ok(await request<ImapDoneReply>((replyTo) => ({ type: 'folder-subscribe', name: 'x', subscribed: true, replyTo })));
     expect((await status('x')).subscribed).toBe(true);
-    expect(await request<ImapDoneReply>((replyTo) => ({ type: 'folder-subscribe', name: 'nope', subscribed: true, replyTo })))
+    expect(await request<ImapDoneReply>((replyTo) => ({ type: 'folder-subscribe', name: 'nope', subscribed: false, replyTo })))
       .toMatchObject({ ok: false, code: 'NONEXISTENT' });
+  });
+
+  it('keeps subscriptions by name: of a name with no folder, through DELETE and a restart, taken over by CREATE', async () => {
+    const subscribe = (name: string, subscribed: boolean) =>
+      request<ImapDoneReply>((replyTo) => ({ type: 'folder-subscribe', name, subscribed, replyTo }));
+    const subscriptions = async () => ok(await request<FoldersReply>((replyTo) => ({ type: 'folders', replyTo }))).subscriptions;
+    ok(await subscribe('later', true));
+    ok(await create('gone'));
+    ok(await subscribe('gone', true));
+    ok(await remove('gone'));
+    expect(await subscriptions()).toEqual(['later', 'gone']);
+    await close(h);
+    h = await open(h.dir);
+    expect(await subscriptions()).toEqual(['later', 'gone']);
+    ok(await create('later'));
+    expect((await status('later')).subscribed).toBe(true);
+    expect(await subscriptions()).toEqual(['gone']);
+    ok(await subscribe('gone', false));
+    expect(await subscriptions()).toEqual([]);
+    expect(await subscribe('gone', false)).toMatchObject({ ok: false, code: 'NONEXISTENT' });
+  });
+
+  it('answers an APPEND with the new message, and sends the appending session no event for it', async () => {
+    const own = await select('INBOX', 'appender');
+    const other = await select('INBOX', 'other');
+    const body = await upload('Subject: a\r\n\r\nbody\r\n');
+    const reply = ok(await request<AppendReply>((replyTo) => ({
+      type: 'append', name: 'INBOX', blob: body.sha, size: body.size, flags: ['\\Seen'], internalDate: 1,
+      uploadHolder: body.holder, quota: 0, session: 'appender', replyTo,
+    })));
+    await settle();
+    expect(reply.message).toMatchObject({ uid: reply.uid, flags: ['\\Seen'] });
+    expect(own.events).toEqual([]);
+    expect(other.events).toMatchObject([{ kind: 'added', messages: [{ uid: reply.uid }] }]);
   });
 
   it('refuses to go past the folder limit with LIMIT', async () => {

@@ -2,6 +2,7 @@
 // stores it and files it in the folder (quota checked there: OVERQUOTA; missing folder:
 // TRYCREATE; another node's mailbox gets the bytes through the cluster layer).
 import { dateTimeToDate } from '../../protocols/imap/dates.js';
+import { showOwnAdditions } from './own-additions.js';
 import { AUTHENTICATED, commandOf, failed, folderName, no, ok, type CommandSpec } from './command.js';
 
 export const append: CommandSpec = {
@@ -15,6 +16,7 @@ export const append: CommandSpec = {
     const internalDate = cmd.internalDate ? dateTimeToDate(cmd.internalDate).getTime() : Date.now();
     const reply = await ctx.mailbox().append({ name, message: cmd.message, flags, internalDate });
     if (!reply.ok) return failed(reply);
+    if (ctx.selected?.name === name) await showOwnAdditions(ctx, [reply.message], reply.recent);
     return ok('APPEND completed', { code: 'APPENDUID', uidValidity: reply.uidValidity, uids: [reply.uid] });
   },
 };

@@ -60,6 +60,11 @@ export interface ImapContext {
   readonly plaintextAuthAllowed: boolean;
   readonly remoteAddress: string;
   capabilities(): string[];
+  /**
+   * Turns CONDSTORE on for the rest of the session (a CONDSTORE-enabling command, RFC 7162
+   * §3.1); the first time, with a folder selected, sends `* OK [HIGHESTMODSEQ n]`.
+   */
+  enableCondstore(): Promise<void>;
   send(response: ImapResponse): Promise<void>;
   /** The logged-in user's mailbox, bound to this session (backend.ts); throws before login. */
   mailbox(): UserMailbox;
@@ -101,6 +106,11 @@ export interface CommandSpec {
    * their UID form because sequence numbers must stay stable for the client.
    */
   allowExpungeDuring?: true | 'uid';
+  /**
+   * Whether pending folder changes are reported before the tagged response (the default).
+   * LOGOUT says false: nothing but its tagged OK may follow its `* BYE`.
+   */
+  reportsChanges?: boolean;
   handle(ctx: ImapContext, command: ImapCommand): Promise<CommandResult>;
 }
 

@@ -26,7 +26,8 @@ export const fetch: CommandSpec = {
     if (cmd.vanished && (!cmd.uid || cmd.changedSince === undefined || !ctx.enabled.has('QRESYNC'))) {
       return bad('VANISHED needs UID FETCH, CHANGEDSINCE and QRESYNC enabled');
     }
-    if (cmd.changedSince !== undefined) ctx.enabled.add('CONDSTORE');
+    // RFC 7162 §3.1: CHANGEDSINCE and the MODSEQ item are CONDSTORE-enabling.
+    if (cmd.changedSince !== undefined || cmd.items.some((i) => i.name === 'MODSEQ')) await ctx.enableCondstore();
     let uids = resolveSet(folder, cmd.sequence, cmd.uid);
     if (cmd.vanished) await reportVanished(ctx, folder, cmd.sequence, Number(cmd.changedSince));
     if (cmd.changedSince !== undefined) {

@@ -16,7 +16,7 @@ export const search: CommandSpec = {
     const limit = ctx.deps.limits.maxSearchKeys;
     if (countSearchKeys(cmd.criteria) > limit) return bad(`Too many search keys (limit ${limit})`, { code: 'LIMIT' });
     const withModseq = usesModseq(cmd.criteria);
-    if (withModseq) ctx.enabled.add('CONDSTORE');
+    if (withModseq) await ctx.enableCondstore();
     const matches = await searchFolder(folder, cmd.criteria, ctx.mailbox().reader);
     const ids = matches.map((m) => (cmd.uid ? m.uid : m.seq));
     const highest = withModseq && matches.length > 0 ? Math.max(...matches.map((m) => m.modseq)) : undefined;
@@ -43,8 +43,20 @@ async function answerExtended(
   if (reported.includes('MAX') && ids.length > 0) response.max = Math.max(...ids);
   if (reported.includes('COUNT')) response.count = ids.length;
   if (reported.includes('ALL')) response.all = ids;
-  if (highest !== undefined) response.modSeq = highest;
+  if (highest !== undefined) response.modSeq = reportedModseq(reported, matches, highest);
   await ctx.send(response);
+}
+
+/**
+ * RFC 4731 §3.2: with ALL or COUNT the highest mod-sequence of every match; with only MIN
+ * and/or MAX, the highest of the messages those return.
+ */
+function reportedModseq(reported: SearchReturnOption[], matches: SearchMatch[], highest: number): number {
+  if (reported.includes('ALL') || reported.includes('COUNT') || matches.length === 0) return highest;
+  const returned: SearchMatch[] = [];
+  if (reported.includes('MIN')) returned.push(matches[0]!);
+  if (reported.includes('MAX')) returned.push(matches[matches.length - 1]!);
+  return returned.length === 0 ? highest : Math.max(...returned.map((m) => m.modseq));
 }
 
 /** RFC 5182 §2.4: with MIN or MAX only those are saved, otherwise every match. */

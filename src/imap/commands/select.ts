@@ -24,7 +24,8 @@ export async function selectFolder(ctx: ImapContext, command: ImapCommand, readO
   const reply = await ctx.mailbox().select(name, readOnly);
   if (!reply.ok) return failed(reply);
   if (condstore || qresync !== undefined) ctx.enabled.add('CONDSTORE');
-  const folder = newSelectedFolder(name, readOnly, reply.folder, reply.messages, readOnly ? [] : reply.recentUids);
+  // EXAMINE reports the \Recent messages too; it only leaves them \Recent for the next SELECT (RFC 3501 §6.3.2).
+  const folder = newSelectedFolder(name, readOnly, reply.folder, reply.messages, reply.recentUids);
   ctx.select(folder);
   await announce(ctx, folder);
   if (qresync !== undefined && qresync.uidValidity === folder.uidValidity) await resynchronize(ctx, folder, qresync);

@@ -9,6 +9,7 @@ export const status: CommandSpec = {
   async handle(ctx, command) {
     const { mailbox, items } = commandOf(command, 'STATUS');
     const name = folderName(mailbox);
+    if (items.includes('HIGHESTMODSEQ')) await ctx.enableCondstore();
     const reply = await ctx.mailbox().folderStatus(name);
     if (!reply.ok) return failed(reply);
     await ctx.send({ type: 'status', mailbox: name, items: statusItems(reply.folder, items) });

@@ -13,7 +13,7 @@ export const store: CommandSpec = {
     const folder = selectedFolder(ctx);
     if (!cmd.uid && sequenceSetOutOfRange(folder, cmd.sequence)) return bad('Invalid sequence number');
     if (folder.readOnly) return no('Mailbox is read-only', { code: 'READ-ONLY' });
-    if (cmd.unchangedSince !== undefined) ctx.enabled.add('CONDSTORE');
+    if (cmd.unchangedSince !== undefined) await ctx.enableCondstore();
     const uids = resolveSet(folder, cmd.sequence, cmd.uid).filter((uid) => !folder.vanishing.has(uid));
     const flags = cmd.flags.filter((flag) => flag.toLowerCase() !== '\\recent');
     const name = cmd.uid ? 'UID STORE' : 'STORE';

@@ -3,7 +3,7 @@
 // LSUB, STATUS and APPEND (flags, date-time, literal or literal8).
 
 import {
-  decodeMailboxName,
+  decodeListPattern,
   readFlag,
   readFlagList,
   readMailbox,
@@ -112,14 +112,18 @@ export function readListArguments(reader: TokenReader, tag: string, context: Arg
     command.selection = readSelectionOptions(reader);
     reader.space();
   }
-  command.reference = decodeMailboxName(reader.readAstring('a reference name'), context);
+  const reference = decodeListPattern(reader.readAstring('a reference name'), context);
   reader.space();
+  let patterns: Array<string | null>;
   if (reader.peekChar() === '(') {
     command.extended = true;
-    command.patterns = reader.readList(() => decodeMailboxName(reader.readListMailbox(), context), false);
+    patterns = reader.readList(() => decodeListPattern(reader.readListMailbox(), context), false);
   } else {
-    command.patterns = [decodeMailboxName(reader.readListMailbox(), context)];
+    patterns = [decodeListPattern(reader.readListMailbox(), context)];
   }
+  // A reference or pattern that is not valid modified UTF-7 matches no mailbox: an empty answer, not an error.
+  command.reference = reference ?? '';
+  command.patterns = reference === null ? [] : patterns.filter((p): p is string => p !== null);
   if (reader.spaceFollows()) {
     if (reader.readKeyword('RETURN') !== 'RETURN') throw new CommandSyntaxError('Expected RETURN');
     reader.space();
@@ -136,7 +140,8 @@ function readSelectionOptions(reader: TokenReader): ListSelectionOption[] {
     if (!SELECTION_OPTIONS.has(option)) throw new CommandSyntaxError(`Unknown selection option ${option}`);
     return option as ListSelectionOption;
   });
-  if (options.includes('RECURSIVEMATCH') && options.length === 1) {
+  // RFC 5258 §3: REMOTE only widens the set; RECURSIVEMATCH needs an option that filters it.
+  if (options.includes('RECURSIVEMATCH') && !options.some((o) => o !== 'RECURSIVEMATCH' && o !== 'REMOTE')) {
     throw new CommandSyntaxError('RECURSIVEMATCH needs another selection option');
   }
   return options;
@@ -170,11 +175,11 @@ function readListReturnOptions(reader: TokenReader): ListReturnOptions {
 /** `LSUB reference pattern`. */
 export function readLsubArguments(reader: TokenReader, tag: string, context: ArgumentContext): LsubCommand {
   reader.space();
-  const reference = decodeMailboxName(reader.readAstring('a reference name'), context);
+  const reference = decodeListPattern(reader.readAstring('a reference name'), context);
   reader.space();
-  const pattern = decodeMailboxName(reader.readListMailbox(), context);
+  const pattern = decodeListPattern(reader.readListMailbox(), context);
   reader.expectEnd();
-  return { tag, name: 'LSUB', reference, pattern };
+  return { tag, name: 'LSUB', reference: reference ?? '', pattern: reference === null ? null : pattern };
 }
 
 /** `STATUS mailbox (items)`. */

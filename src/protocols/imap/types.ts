@@ -226,7 +226,8 @@ export interface ListCommand extends Tagged {
 export interface LsubCommand extends Tagged {
   name: 'LSUB';
   reference: string;
-  pattern: string;
+  /** Null when it was not valid modified UTF-7: it matches nothing. */
+  pattern: string | null;
 }
 
 export interface StatusCommand extends Tagged {

@@ -601,8 +601,15 @@ describe('mailbox names', () => {
     ['a shifted ASCII character', 'a SELECT &AGE-\r\n'],
     ['bad base64', 'a SELECT &U=BTFw-\r\n'],
     ['8-bit bytes', 'a SELECT "Café"\r\n'],
-  ])('rejects %s with BAD', (_name, line) => {
-    expect(errorOf(line)).toMatchObject({ tag: 'a', command: 'SELECT', response: 'BAD', text: expect.stringMatching(/UTF-7/) });
+  ])('answers NO to %s: a well-formed command naming no possible mailbox', (_name, line) => {
+    expect(errorOf(line)).toMatchObject({ tag: 'a', command: 'SELECT', response: 'NO', text: expect.stringMatching(/UTF-7/) });
+  });
+
+  it('a LIST or LSUB pattern that is not modified UTF-7 matches nothing (an empty OK, as Dovecot)', () => {
+    expect(parseCommand('a LIST "" ("&AGE-" %)\r\n')).toMatchObject({ patterns: ['%'] });
+    expect(parseCommand('a LIST "" !#$&\'+,-.0123456789:;<=>?@^_`|[}%*\r\n')).toMatchObject({ patterns: [] });
+    expect(parseCommand('a LIST "&U,BTFw" %\r\n')).toMatchObject({ patterns: [] });
+    expect(parseCommand('a LSUB "" "&AGE-"\r\n')).toMatchObject({ pattern: null });
   });
 
   it('accepts UTF-8 names as-is once UTF8=ACCEPT is on, switchable at runtime', () => {

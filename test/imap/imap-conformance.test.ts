@@ -1,0 +1,184 @@
+// What Dovecot's imaptest compliance suite found wrong (issue 14), each shown over a raw
+// socket the way imaptest sends it: APPEND's EXISTS, CONDSTORE turned on by use, ESEARCH
+// MIN/MAX MODSEQ, subscriptions by name (LSUB \Noselect parents, \NonExistent, CHILDINFO),
+// EXAMINE's RECENT, MOVE's order, addresses with comments, and nothing after LOGOUT's BYE.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { provision, startTestServer, type TestServer } from '../support/server.js';
+import { RawImap } from './imap-support.js';
+
+let server: TestServer;
+let users = 0;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  await provision(server, 'conf.test', Array.from({ length: 12 }, (_, i) => `u${i}`));
+});
+
+afterAll(async () => server.destroy());
+
+/** A fresh user per test: every test starts from the default folders. */
+async function login(): Promise<{ raw: RawImap; user: string }> {
+  const user = `u${users++}@conf.test`;
+  return { raw: await RawImap.open(server, user), user };
+}
+
+function appendCommand(folder: string, flags: string, body: string): string {
+  return `APPEND ${folder} ${flags} {${Buffer.byteLength(body)}+}\r\n${body}`;
+}
+
+const mail = (from = 'someone@remote.test') => `From: ${from}\r\nSubject: hi\r\n\r\nbody\r\n`;
+
+describe('IMAP conformance (imaptest)', () => {
+  it('APPEND into the selected folder sends EXISTS before its tagged OK, so FETCH n works at once', async () => {
+    const { raw } = await login();
+    await raw.run('SELECT INBOX');
+    const appended = await raw.run(appendCommand('INBOX', '(\\Seen \\Flagged)', mail()));
+    expect(appended).toMatch(/\* 1 EXISTS\r\n(.*\r\n)*t3 OK \[APPENDUID \d+ 1\]/);
+    const fetched = await raw.run('FETCH 1 (UID FLAGS)');
+    expect(fetched).toMatch(/\* 1 FETCH \(UID 1 FLAGS \(\\Seen \\Flagged/);
+    expect(fetched).toMatch(/^t4 OK /m);
+    // The message is announced once: NOOP brings no second EXISTS.
+    expect(await raw.run('NOOP')).not.toMatch(/EXISTS/);
+    raw.close();
+  });
+
+  it('FETCH MODSEQ turns CONDSTORE on with * OK [HIGHESTMODSEQ], and STORE answers then carry MODSEQ', async () => {
+    const { raw } = await login();
+    await raw.run(appendCommand('INBOX', '()', mail()));
+    await raw.run('SELECT INBOX');
+    expect(await raw.run('STORE 1 +FLAGS (\\Answered)')).not.toMatch(/MODSEQ/);
+    const enabling = await raw.run('FETCH 1 MODSEQ');
+    expect(enabling).toMatch(/\* OK \[HIGHESTMODSEQ \d+\]/);
+    expect(enabling).toMatch(/\* 1 FETCH \(MODSEQ \(\d+\)\)/);
+    expect(await raw.run('STORE 1 +FLAGS (\\Seen)')).toMatch(/\* 1 FETCH \(.*MODSEQ \(\d+\)/);
+    expect(await raw.run('FETCH 1 MODSEQ')).not.toMatch(/HIGHESTMODSEQ/);
+    raw.close();
+  });
+
+  it('STATUS (HIGHESTMODSEQ) turns CONDSTORE on for the folders selected after it', async () => {
+    const { raw } = await login();
+    await raw.run(appendCommand('INBOX', '()', mail()));
+    expect(await raw.run('STATUS INBOX (HIGHESTMODSEQ)')).toMatch(/\* STATUS "INBOX" \(HIGHESTMODSEQ \d+\)/);
+    await raw.run('SELECT INBOX');
+    expect(await raw.run('STORE 1 +FLAGS (\\Seen)')).toMatch(/MODSEQ \(\d+\)/);
+    raw.close();
+  });
+
+  it('ESEARCH with only MIN or MAX reports the MODSEQ of that message, not of every match', async () => {
+    const { raw } = await login();
+    for (let i = 0; i < 3; i++) await raw.run(appendCommand('INBOX', '()', mail()));
+    await raw.run('SELECT INBOX');
+    await raw.run('FETCH 1 MODSEQ');
+    const modseqs: number[] = [];
+    for (const seq of [1, 3, 2]) {
+      const answer = await raw.run(`STORE ${seq} +FLAGS (\\Seen)`);
+      modseqs[seq] = Number(/MODSEQ \((\d+)\)/.exec(answer)![1]);
+    }
+    expect(modseqs[2]).toBeGreaterThan(modseqs[3]!);
+    expect(await raw.run('SEARCH RETURN (MIN) 1:3 MODSEQ 1')).toMatch(new RegExp(`ESEARCH \\(TAG "t\\d+"\\) MIN 1 MODSEQ ${modseqs[1]}\\r`));
+    expect(await raw.run('SEARCH RETURN (MAX) 1:3 MODSEQ 1')).toMatch(new RegExp(`MAX 3 MODSEQ ${modseqs[3]}\\r`));
+    // The highest of the two returned (message 2's, the highest of all, is not among them).
+    expect(await raw.run('SEARCH RETURN (MIN MAX) 1:3 MODSEQ 1')).toMatch(new RegExp(`MIN 1 MAX 3 MODSEQ ${modseqs[3]}\\r`));
+    expect(await raw.run('SEARCH RETURN (ALL) 1:3 MODSEQ 1')).toMatch(new RegExp(`ALL 1:3 MODSEQ ${modseqs[2]}\\r`));
+    raw.close();
+  });
+
+  it('LSUB with % returns an unsubscribed parent of a subscribed folder as \\Noselect', async () => {
+    const { raw } = await login();
+    for (const name of ['top/a', 'top/b/c', 'top/d/e']) await raw.run(`CREATE ${name}`);
+    for (const name of ['top/a', 'top/b/c', 'top/d/e']) await raw.run(`SUBSCRIBE ${name}`);
+    const answer = await raw.run('LSUB "" top/%');
+    expect(answer).toMatch(/\* LSUB \(\) "\/" "top\/a"\r\n/);
+    expect(answer).toMatch(/\* LSUB \(\\Noselect\) "\/" "top\/b"\r\n/);
+    expect(answer).toMatch(/\* LSUB \(\\Noselect\) "\/" "top\/d"\r\n/);
+    expect(answer).not.toMatch(/top\/b\/c/);
+    const all = await raw.run('LSUB "" top/*');
+    expect(all).not.toMatch(/Noselect/);
+    expect(all).toMatch(/"top\/b\/c"\r\n/);
+    raw.close();
+  });
+
+  it('LIST (RECURSIVEMATCH REMOTE) is BAD: REMOTE does not filter', async () => {
+    const { raw } = await login();
+    expect(await raw.run('LIST (RECURSIVEMATCH REMOTE) "" ""')).toMatch(/^t2 BAD /m);
+    expect(await raw.run('LIST (REMOTE) "" %')).toMatch(/^t3 OK /m);
+    expect(await raw.run('LIST (RECURSIVEMATCH SUBSCRIBED) "" %')).toMatch(/^t4 OK /m);
+    raw.close();
+  });
+
+  it('subscriptions are by name: SUBSCRIBE of a missing name, DELETE keeps it (\\Subscribed \\NonExistent), CREATE takes it', async () => {
+    const { raw } = await login();
+    await raw.run('CREATE box/gone');
+    await raw.run('SUBSCRIBE box/gone');
+    expect(await raw.run('SUBSCRIBE box/later')).toMatch(/^t4 OK /m);
+    expect(await raw.run('DELETE box/gone')).toMatch(/^t5 OK /m);
+    const subscribed = await raw.run('LIST (SUBSCRIBED) "" box/*');
+    expect(subscribed).toMatch(/\* LIST \([^)]*\\NonExistent[^)]*\\Subscribed[^)]*\) "\/" "box\/gone"\r\n/);
+    expect(subscribed).toMatch(/\* LIST \([^)]*\\NonExistent[^)]*\\Subscribed[^)]*\) "\/" "box\/later"\r\n/);
+    expect(await raw.run('LSUB "" box/*')).toMatch(/\* LSUB \(\) "\/" "box\/gone"\r\n/);
+    expect(await raw.run('LIST "" box/*')).not.toMatch(/gone|later/);
+    await raw.run('CREATE box/later');
+    expect(await raw.run('LIST (SUBSCRIBED) "" box/later')).toMatch(/\* LIST \(\\HasNoChildren \\Subscribed\) "\/" "box\/later"\r\n/);
+    await raw.run('UNSUBSCRIBE box/gone');
+    expect(await raw.run('LSUB "" box/*')).not.toMatch(/gone/);
+    raw.close();
+  });
+
+  it('CHILDINFO marks a parent only when its subscribed child is not listed itself', async () => {
+    const { raw } = await login();
+    await raw.run('CREATE p/c');
+    await raw.run('SUBSCRIBE p/c');
+    expect(await raw.run('LIST (SUBSCRIBED RECURSIVEMATCH) "" (p)')).toMatch(/\* LIST \(\\HasChildren\) "\/" "p" \(\"CHILDINFO\" \(\"SUBSCRIBED\"\)\)/);
+    const both = await raw.run('LIST (SUBSCRIBED RECURSIVEMATCH) "" (p p/c)');
+    expect(both).not.toMatch(/"p" \(/);
+    expect(both).toMatch(/\\Subscribed\) "\/" "p\/c"\r\n/);
+    raw.close();
+  });
+
+  it('EXAMINE reports the \\Recent messages and leaves them \\Recent for the next SELECT', async () => {
+    const { raw } = await login();
+    await raw.run(appendCommand('INBOX', '()', mail()));
+    await raw.run(appendCommand('INBOX', '()', mail()));
+    expect(await raw.run('EXAMINE INBOX')).toMatch(/\* 2 RECENT\r\n/);
+    expect(await raw.run('FETCH 1 FLAGS')).toMatch(/\\Recent/);
+    await raw.run('CLOSE');
+    expect(await raw.run('SELECT INBOX')).toMatch(/\* 2 RECENT\r\n/);
+    await raw.run('CLOSE');
+    expect(await raw.run('STATUS INBOX (RECENT)')).toMatch(/RECENT 0\)/);
+    raw.close();
+  });
+
+  it('MOVE into the selected folder: COPYUID, the EXPUNGE, then the EXISTS of the moved message', async () => {
+    const { raw } = await login();
+    await raw.run(appendCommand('INBOX', '()', mail()));
+    await raw.run('SELECT INBOX');
+    const moved = await raw.run('MOVE 1 INBOX');
+    expect(moved).toMatch(/\* OK \[COPYUID \d+ 1 2\][^\r]*\r\n\* 1 EXPUNGE\r\n\* 1 EXISTS\r\n/);
+    expect(await raw.run('FETCH 1 UID')).toMatch(/\* 1 FETCH \(UID 2\)/);
+    raw.close();
+  });
+
+  it('SEARCH FROM finds an address written with comments inside it', async () => {
+    const { raw } = await login();
+    await raw.run(appendCommand('INBOX', '()', mail('<user-from (comment)@ (comment) domain.org>')));
+    await raw.run(appendCommand('INBOX', '()', mail('Real Name <user-from@domain.org>')));
+    await raw.run(appendCommand('INBOX', '()', mail('other@domain.org')));
+    await raw.run('SELECT INBOX');
+    expect(await raw.run('SEARCH FROM user-from@domain.org')).toMatch(/\* SEARCH 1 2\r\n/);
+    expect(await raw.run('SEARCH FROM "real name"')).toMatch(/\* SEARCH 2\r\n/);
+    raw.close();
+  });
+
+  it('LOGOUT: nothing but the tagged OK follows * BYE, even with a flag change pending', async () => {
+    const { raw, user } = await login();
+    await raw.run(appendCommand('INBOX', '()', mail()));
+    await raw.run('SELECT INBOX');
+    const other = await RawImap.open(server, user);
+    await other.run('SELECT INBOX');
+    await other.run('STORE 1 +FLAGS (\\Seen)');
+    other.close();
+    const answer = await raw.run('LOGOUT');
+    expect(answer).toMatch(/\* BYE [^\r]*\r\nt4 OK /);
+    raw.close();
+  });
+});
