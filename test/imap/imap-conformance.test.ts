@@ -11,7 +11,7 @@ let users = 0;
 
 beforeAll(async () => {
   server = await startTestServer();
-  await provision(server, 'conf.test', Array.from({ length: 12 }, (_, i) => `u${i}`));
+  await provision(server, 'conf.test', Array.from({ length: 40 }, (_, i) => `u${i}`));
 });
 
 afterAll(async () => server.destroy());
@@ -179,6 +179,26 @@ describe('IMAP conformance (imaptest)', () => {
     other.close();
     const answer = await raw.run('LOGOUT');
     expect(answer).toMatch(/\* BYE [^\r]*\r\nt4 OK /);
+    raw.close();
+  });
+
+  it('BODY[n] keeps a part\'s last blank line: only the CRLF right before the boundary belongs to it (RFC 2046 §5.1.1)', async () => {
+    const { raw } = await login();
+    const body = 'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
+      + '--b\r\nContent-Type: text/plain\r\n\r\nline\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsecond\r\n\r\n\r\n--b--\r\n';
+    await raw.run(appendCommand('INBOX', '()', body));
+    await raw.run('SELECT INBOX');
+    const answer = await raw.run('FETCH 1 (BODY.PEEK[1] BODY.PEEK[2])');
+    expect(answer).toContain('BODY[1] {6}\r\nline\r\n');
+    expect(answer).toContain('BODY[2] {10}\r\nsecond\r\n\r\n');
+    raw.close();
+  });
+
+  it('ENVELOPE writes MISSING_DOMAIN for an address without its domain, as Dovecot', async () => {
+    const { raw } = await login();
+    await raw.run(appendCommand('INBOX', '()', 'From: a@b\r\nTo: lonely, <angle>, "quoted"\r\nSubject: s\r\n\r\nbody\r\n'));
+    await raw.run('SELECT INBOX');
+    expect(await raw.run('FETCH 1 ENVELOPE')).toContain('((NIL NIL "lonely" "MISSING_DOMAIN")(NIL NIL "angle" "MISSING_DOMAIN")(NIL NIL "quoted" "MISSING_DOMAIN"))');
     raw.close();
   });
 });
