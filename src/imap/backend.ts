@@ -51,6 +51,8 @@ export interface AppendRequest {
   message: Buffer;
   flags: string[];
   internalDate: number;
+  /** With the folder selected: where the session's view ends, so the answer brings what it lacks. */
+  viewUidNext?: number;
 }
 
 export interface StoreRequest {
@@ -68,6 +70,8 @@ export interface CopyRequest {
   uids: number[];
   /** MOVE: the sources are expunged in the same step. */
   move: boolean;
+  /** With the destination selected: where the session's view of it ends. */
+  viewUidNext?: number;
 }
 
 /**

@@ -126,14 +126,14 @@ class SessionMailbox implements UserMailbox {
   }
 
   async append(request: AppendRequest): Promise<AppendReply> {
-    const { name, message, flags, internalDate } = request;
+    const { name, message, flags, internalDate, viewUidNext } = request;
     const holder = `imap-append:${this.binding.session}:${randomUUID()}`;
     const sha = await this.services.blobs.storeBody(message, holder);
     try {
       // A refused append releases the upload's temporary reference itself (mailbox actor).
       return await this.ask<AppendReply>((replyTo) => ({
         type: 'append', name, blob: sha, size: message.length, flags, internalDate, uploadHolder: holder,
-        quota: this.quota(), session: this.binding.session, replyTo,
+        quota: this.quota(), session: this.binding.session, ...(viewUidNext !== undefined ? { viewUidNext } : {}), replyTo,
       }));
     } catch (err) {
       await this.dropUpload(sha, holder);

@@ -54,11 +54,13 @@ export type AppendReply = {
   uidValidity: number;
   uid: number;
   /**
-   * The new message and whether it is \Recent for the appending session. That session
-   * gets no `added` event for its own APPEND: it shows the message before its tagged OK
-   * when it has the folder selected (RFC 3501 §6.3.11).
+   * What the appending session's view lacks, in UID order: the new message, and with
+   * `viewUidNext` every message of the folder from that UID on (added concurrently, their
+   * events still on the way). That session gets no `added` event for its own APPEND: it
+   * shows these before its tagged OK when it has the folder selected (RFC 3501 §6.3.11).
    */
-  message: MessageView;
+  messages: MessageView[];
+  /** The new message is \Recent for the appending session. */
   recent: boolean;
 } | Failure;
 export type StoreReply = {
@@ -76,9 +78,9 @@ export type CopyReply = {
   sourceUids: number[];
   destUids: number[];
   /**
-   * The new messages in the destination, in `destUids` order. The requesting session gets
-   * no `added` event for its own COPY/MOVE: this is how it learns them when it has the
-   * destination selected (COPY into the selected folder).
+   * The new messages in the destination, in `destUids` order, and with `viewUidNext` every
+   * message of it from that UID on. The requesting session gets no `added` event for its
+   * own COPY/MOVE: this is how it learns them when it has the destination selected.
    */
   messages?: MessageView[];
 } | Failure;
@@ -114,13 +116,15 @@ export type MailboxImapRequest =
    * a temporary reference `uploadHolder`; the append replaces it by the message's
    * own reference in the same batch. Checks the quota (`quota` bytes, 0 = none).
    */
-  | { type: 'append'; name: string; blob: string; size: number; flags: string[]; internalDate: number; uploadHolder: string; quota: number; session?: string; replyTo: Ref<AppendReply> }
+  | { type: 'append'; name: string; blob: string; size: number; flags: string[]; internalDate: number; uploadHolder: string; quota: number;
+      /** The appending session, and where its view of the folder ends when it has it selected. */
+      session?: string; viewUidNext?: number; replyTo: Ref<AppendReply> }
   /** Changes flags of the given UIDs (ignores UIDs that no longer exist). `session` gets no event for its own change. */
   | { type: 'store'; name: string; session: string; uids: number[]; operation: 'replace' | 'add' | 'remove'; flags: string[]; unchangedSince?: number; replyTo: Ref<StoreReply> }
   /** Removes \Deleted messages (only those among `uids` when given: UID EXPUNGE). */
   | { type: 'expunge'; name: string; session: string; uids?: number[]; replyTo: Ref<ExpungeReply> }
   /** COPY/MOVE within this mailbox; reuses blobs. TRYCREATE when `to` does not exist. MOVE expunges the sources. */
-  | { type: 'copy'; from: string; to: string; session: string; uids: number[]; move: boolean; quota: number; replyTo: Ref<CopyReply> }
+  | { type: 'copy'; from: string; to: string; session: string; uids: number[]; move: boolean; quota: number; viewUidNext?: number; replyTo: Ref<CopyReply> }
   /** UIDs expunged from the folder with a mod-sequence above `sinceModseq` (QRESYNC VANISHED (EARLIER)). */
   | { type: 'vanished'; name: string; sinceModseq: number; replyTo: Ref<VanishedReply> }
   /** Storage used by the whole mailbox (QUOTA). */

@@ -8,7 +8,7 @@ import {
   type FolderRecord, type MessageRecord,
 } from '../store/mailbox-store.js';
 import { dispatch, failure } from '../core/supervision.js';
-import type { FolderInfo, MailboxImapRequest } from './imap-messages.js';
+import type { FolderInfo, MailboxImapRequest, MessageView } from './imap-messages.js';
 import type { MailboxRequest } from './messages.js';
 import { exceedsQuota } from './quota.js';
 import {
@@ -347,7 +347,8 @@ async function append(state: MailboxState, msg: Req<'append'>, deps: MailboxDeps
   const session = msg.session ?? null;
   publishAdded(state, folder, [record], recentTo, session);
   dispatch(msg.replyTo, {
-    ok: true, uidValidity: folder.uidValidity, uid: record.uid, message: toView(record), recent: session !== null && recentTo === session,
+    ok: true, uidValidity: folder.uidValidity, uid: record.uid, messages: missedBy(state, folder, msg.viewUidNext, [record]),
+    recent: session !== null && recentTo === session,
   });
 }
 
@@ -421,8 +422,21 @@ async function copy(state: MailboxState, msg: Req<'copy'>, deps: MailboxDeps) {
   publishAdded(state, target, copies, recentTo, msg.session);
   dispatch(msg.replyTo, {
     ok: true, uidValidity: target.uidValidity, sourceUids: records.map((r) => r.uid),
-    destUids: copies.map((r) => r.uid), messages: copies.map(toView),
+    destUids: copies.map((r) => r.uid), messages: missedBy(state, target, msg.viewUidNext, copies),
   });
+}
+
+/**
+ * The messages a session's view of the folder lacks after its own APPEND/COPY: its own
+ * `added`, and with `viewUidNext` everything from there on (other additions whose events
+ * are queued behind the reply: the session must show them first, in UID order).
+ */
+function missedBy(state: MailboxState, folder: FolderRecord, viewUidNext: number | undefined, added: MessageRecord[]): MessageView[] {
+  const selection = state.selections.get(folder.id);
+  if (viewUidNext === undefined || !selection) return added.map(toView);
+  const out: MessageView[] = [];
+  for (const record of selection.messages.values()) if (record.uid >= viewUidNext) out.push(toView(record));
+  return out;
 }
 
 async function vanished(state: MailboxState, msg: Req<'vanished'>, deps: MailboxDeps) {

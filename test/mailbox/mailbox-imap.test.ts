@@ -233,9 +233,27 @@ describe('folders', () => {
       uploadHolder: body.holder, quota: 0, session: 'appender', replyTo,
     })));
     await settle();
-    expect(reply.message).toMatchObject({ uid: reply.uid, flags: ['\\Seen'] });
+    expect(reply.messages).toMatchObject([{ uid: reply.uid, flags: ['\\Seen'] }]);
+    expect(reply.recent).toBe(true);
     expect(own.events).toEqual([]);
     expect(other.events).toMatchObject([{ kind: 'added', messages: [{ uid: reply.uid }] }]);
+  });
+
+  it('brings an appending or copying session what its view lacks from viewUidNext on, in UID order', async () => {
+    const own = await select('INBOX', 'appender');
+    const delivered = await deliver('Subject: meanwhile\r\n\r\nx\r\n');
+    const body = await upload('Subject: mine\r\n\r\ny\r\n');
+    const reply = ok(await request<AppendReply>((replyTo) => ({
+      type: 'append', name: 'INBOX', blob: body.sha, size: body.size, flags: [], internalDate: 1,
+      uploadHolder: body.holder, quota: 0, session: 'appender', viewUidNext: 1, replyTo,
+    })));
+    expect(reply.messages.map((m) => m.uid)).toEqual([delivered, reply.uid]);
+    const copied = ok(await request<CopyReply>((replyTo) => ({
+      type: 'copy', from: 'INBOX', to: 'INBOX', session: 'appender', uids: [delivered], move: false, quota: 0, viewUidNext: reply.uid + 1, replyTo,
+    })));
+    expect(copied.messages?.map((m) => m.uid)).toEqual(copied.destUids);
+    await settle();
+    expect(own.events).toMatchObject([{ kind: 'added', messages: [{ uid: delivered }] }]);
   });
 
   it('refuses to go past the folder limit with LIMIT', async () => {

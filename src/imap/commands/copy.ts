@@ -2,7 +2,7 @@
 // reference; copies into the selected folder are added to the view (no event for our own).
 import type { ImapCommand } from '../../protocols/imap/types.js';
 import { resolveSet, sequenceSetOutOfRange } from '../view.js';
-import { showOwnAdditions } from './own-additions.js';
+import { showOwnAdditions, viewEnd } from './own-additions.js';
 import {
   bad, commandOf, failed, folderName, no, ok, selectedFolder, SELECTED,
   type CommandSpec, type Completion, type ImapContext,
@@ -27,17 +27,17 @@ export async function copyMessages(ctx: ImapContext, command: ImapCommand, move:
   if (uids.length < all.length) return no('Some messages were expunged by another session', { code: 'EXPUNGEISSUED' });
   if (uids.length === 0) return ok(`${verb} completed`);
   const to = folderName(cmd.mailbox);
-  const reply = await ctx.mailbox().copy({ from: folder.name, to, uids, move });
+  const intoSelected = to === folder.name;
+  const reply = await ctx.mailbox().copy({ from: folder.name, to, uids, move, ...(intoSelected ? { viewUidNext: viewEnd(folder) } : {}) });
   if (!reply.ok) return failed(reply);
   const code = { code: 'COPYUID' as const, uidValidity: reply.uidValidity, sourceUids: reply.sourceUids, destinationUids: reply.destUids };
-  const intoSelected = to === folder.name;
   if (!move) {
-    if (intoSelected) await showOwnAdditions(ctx, reply.messages ?? [], false);
+    if (intoSelected) await showOwnAdditions(ctx, reply.messages ?? [], []);
     return ok(`${verb} completed`, code);
   }
   // RFC 6851 §4.3: COPYUID, then the expunges; a move into the selected folder shows its new messages last.
   await ctx.send({ type: 'untagged', status: 'OK', code, text: 'Moved' });
   await ctx.reportExpunged(reply.sourceUids);
-  if (intoSelected) await showOwnAdditions(ctx, reply.messages ?? [], false);
+  if (intoSelected) await showOwnAdditions(ctx, reply.messages ?? [], []);
   return ok(`${verb} completed`);
 }
