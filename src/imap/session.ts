@@ -416,7 +416,8 @@ export class ImapSession implements ImapContext, CommandHooks {
   // ---------------------------------------------------------------- context for commands
 
   capabilities(): string[] {
-    const caps = [...BASE_CAPABILITIES];
+    // RFC 7889: one limit for every folder, the largest literal an APPEND may carry.
+    const caps = [...BASE_CAPABILITIES, `APPENDLIMIT=${this.deps.limits.maxAppendSize}`];
     if (this.state !== 'not-authenticated') return caps;
     if (this.canStartTls) caps.push('STARTTLS');
     if (this.plaintextAuthAllowed) caps.push('AUTH=PLAIN');

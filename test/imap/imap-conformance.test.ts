@@ -201,4 +201,15 @@ describe('IMAP conformance (imaptest)', () => {
     expect(await raw.run('FETCH 1 ENVELOPE')).toContain('((NIL NIL "lonely" "MISSING_DOMAIN")(NIL NIL "angle" "MISSING_DOMAIN")(NIL NIL "quoted" "MISSING_DOMAIN"))');
     raw.close();
   });
+
+  it('APPENDLIMIT: advertised, in STATUS, and a bigger APPEND is refused NO [TOOBIG] before its literal is sent', async () => {
+    const { raw } = await login();
+    const capability = await raw.run('CAPABILITY');
+    const limit = Number(/ APPENDLIMIT=(\d+)/.exec(capability)![1]);
+    expect(limit).toBeGreaterThan(0);
+    expect(await raw.run('STATUS INBOX (MESSAGES APPENDLIMIT)')).toContain(`(MESSAGES 0 APPENDLIMIT ${limit})`);
+    expect(await raw.run(`APPEND INBOX {${limit + 1}}`)).toMatch(/^t4 NO \[TOOBIG\]/m);
+    expect(await raw.run(appendCommand('INBOX', '()', mail()))).toMatch(/^t5 OK /m);
+    raw.close();
+  });
 });

@@ -126,6 +126,6 @@ async function sendEntry(ctx: ImapContext, cmd: ListCommand, entry: ListEntry): 
   });
   const wanted = cmd.returnOptions.status;
   if (wanted !== undefined && wanted.length > 0 && entry.folder !== null) {
-    await ctx.send({ type: 'status', mailbox: entry.name, items: statusItems(entry.folder, wanted) });
+    await ctx.send({ type: 'status', mailbox: entry.name, items: statusItems(entry.folder, wanted, ctx.deps.limits.maxAppendSize) });
   }
 }

@@ -107,6 +107,7 @@ const STATUS_ITEMS = new Set<string>([
   'HIGHESTMODSEQ',
   'SIZE',
   'DELETED',
+  'APPENDLIMIT',
 ]);
 
 /** `(` status-att *(SP status-att) `)`. */

@@ -38,7 +38,9 @@ export type StatusItem =
   | 'UNSEEN'
   | 'HIGHESTMODSEQ'
   | 'SIZE'
-  | 'DELETED';
+  | 'DELETED'
+  /** RFC 7889: the largest message APPEND accepts into the mailbox. */
+  | 'APPENDLIMIT';
 
 // ---------------------------------------------------------------- FETCH
 
