@@ -12,13 +12,13 @@
 import type { Ref } from 'nact';
 import type { UserRecord } from '../directory/records.js';
 import type {
-  AppendReply, CopyReply, ExpungeReply, FolderEventMessage, FolderReply, FoldersReply, ImapDoneReply, SelectReply,
+  AppendManyReply, AppendReply, CopyReply, ExpungeReply, FolderEventMessage, FolderReply, FoldersReply, ImapDoneReply, SelectReply,
   StoreReply, UsageReply, VanishedReply,
 } from '../mailbox/imap-messages.js';
 import type { MessageReader } from './fetch-items.js';
 
 export type {
-  AppendReply, CopyReply, ExpungeReply, FolderReply, FoldersReply, ImapDoneReply, SelectReply, StoreReply, UsageReply, VanishedReply,
+  AppendManyReply, AppendReply, CopyReply, ExpungeReply, FolderReply, FoldersReply, ImapDoneReply, SelectReply, StoreReply, UsageReply, VanishedReply,
 };
 
 /** The outcome of a LOGIN or AUTHENTICATE: refused means the password was not even checked. */
@@ -108,6 +108,11 @@ export interface UserMailbox {
   usage(): Promise<UsageReply>;
   /** Stores the body, then files it (quota checked: OVERQUOTA; missing folder: TRYCREATE). */
   append(request: AppendRequest): Promise<AppendReply>;
+  /**
+   * MULTIAPPEND: all the messages into one folder, or none. Not across nodes: a mailbox
+   * held by another node answers a temporary failure without storing anything.
+   */
+  appendMany(name: string, messages: Omit<AppendRequest, 'name' | 'viewUidNext'>[], viewUidNext?: number): Promise<AppendManyReply>;
   /** The user's quota in bytes as the directory has it now (an admin may have changed it since login). */
   quota(): number;
   /** Bodies and MIME structures of this user's messages, from the node that holds the mailbox. */

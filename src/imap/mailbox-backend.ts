@@ -15,8 +15,10 @@ import { checkLogin } from '../directory/guarded-login.js';
 import type { MailboxRegistry } from '../mailbox/registry.js';
 import type { MailboxImapRequest } from '../mailbox/imap-messages.js';
 import type { AuthGate } from '../net/auth-guard.js';
+import { failure } from '../core/supervision.js';
+import type { AppendItem } from '../mailbox/imap-messages.js';
 import type {
-  AppendReply, AppendRequest, CopyReply, CopyRequest, ExpungeReply, FolderReply, FoldersReply, ImapBackend, ImapDoneReply,
+  AppendManyReply, AppendReply, AppendRequest, CopyReply, CopyRequest, ExpungeReply, FolderReply, FoldersReply, ImapBackend, ImapDoneReply,
   ImapLoginResult, SelectReply, SessionBinding, StoreReply, StoreRequest, UsageReply, UserMailbox, VanishedReply,
 } from './backend.js';
 import type { MessageReader } from './fetch-items.js';
@@ -137,6 +139,28 @@ class SessionMailbox implements UserMailbox {
       }));
     } catch (err) {
       await this.dropUpload(sha, holder);
+      throw err;
+    }
+  }
+
+  async appendMany(name: string, messages: Omit<AppendRequest, 'name' | 'viewUidNext'>[], viewUidNext?: number): Promise<AppendManyReply> {
+    const { user, session } = this.binding;
+    // The cluster transport carries one body per request: several would need every one on the owner first.
+    if (await this.services.mailboxes.remoteOwner(user.mailboxId) !== null) {
+      return failure('MULTIAPPEND with several messages is not available for a mailbox held by another node');
+    }
+    const items: AppendItem[] = [];
+    try {
+      for (const { message, flags, internalDate } of messages) {
+        const holder = `imap-append:${session}:${randomUUID()}`;
+        items.push({ blob: await this.services.blobs.storeBody(message, holder), size: message.length, flags, internalDate, uploadHolder: holder });
+      }
+      // The mailbox actor releases every upload's temporary reference, whether it files them or not.
+      return await this.ask<AppendManyReply>((replyTo) => ({
+        type: 'append-many', name, items, quota: this.quota(), session, ...(viewUidNext !== undefined ? { viewUidNext } : {}), replyTo,
+      }));
+    } catch (err) {
+      for (const item of items) await this.dropUpload(item.blob, item.uploadHolder);
       throw err;
     }
   }

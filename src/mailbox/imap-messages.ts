@@ -63,6 +63,25 @@ export type AppendReply = {
   /** The new message is \Recent for the appending session. */
   recent: boolean;
 } | Failure;
+/** MULTIAPPEND's answer: the new UIDs in order, and what the session's view lacks (as AppendReply). */
+export type AppendManyReply = {
+  ok: true;
+  uidValidity: number;
+  uids: number[];
+  messages: MessageView[];
+  /** The new messages \Recent for the appending session. */
+  recentUids: number[];
+} | Failure;
+
+/** One message of a MULTIAPPEND, already in the blob store under the temporary reference `uploadHolder`. */
+export interface AppendItem {
+  blob: string;
+  size: number;
+  flags: string[];
+  internalDate: number;
+  uploadHolder: string;
+}
+
 export type StoreReply = {
   ok: true;
   /** Messages whose flags changed (new flags and modseq). */
@@ -119,6 +138,12 @@ export type MailboxImapRequest =
   | { type: 'append'; name: string; blob: string; size: number; flags: string[]; internalDate: number; uploadHolder: string; quota: number;
       /** The appending session, and where its view of the folder ends when it has it selected. */
       session?: string; viewUidNext?: number; replyTo: Ref<AppendReply> }
+  /**
+   * MULTIAPPEND (RFC 3502): every message in one synced batch, or none (each upload's
+   * temporary reference is released either way). In-process only: a node does not send
+   * these bodies to another one.
+   */
+  | { type: 'append-many'; name: string; items: AppendItem[]; quota: number; session?: string; viewUidNext?: number; replyTo: Ref<AppendManyReply> }
   /** Changes flags of the given UIDs (ignores UIDs that no longer exist). `session` gets no event for its own change. */
   | { type: 'store'; name: string; session: string; uids: number[]; operation: 'replace' | 'add' | 'remove'; flags: string[]; unchangedSince?: number; replyTo: Ref<StoreReply> }
   /** Removes \Deleted messages (only those among `uids` when given: UID EXPUNGE). */

@@ -21,7 +21,7 @@ type Req<T extends MailboxImapRequest['type']> = Extract<MailboxImapRequest, { t
 
 const imapTypes: ReadonlySet<string> = new Set<MailboxImapRequest['type']>([
   'folders', 'folder-status', 'folder-create', 'folder-delete', 'folder-rename', 'folder-subscribe',
-  'select', 'unselect', 'append', 'store', 'expunge', 'copy', 'vanished', 'usage',
+  'select', 'unselect', 'append', 'append-many', 'store', 'expunge', 'copy', 'vanished', 'usage',
 ]);
 
 /** Above this many UIDs, reading a whole unselected folder beats one get per UID. */
@@ -45,6 +45,7 @@ export async function handleImapRequest(state: MailboxState, msg: MailboxImapReq
       dispatch(msg.replyTo, { ok: true });
       break;
     case 'append': await append(state, msg, deps); break;
+    case 'append-many': await appendMany(state, msg, deps); break;
     case 'store': await store(state, msg, deps); break;
     case 'expunge': await expunge(state, msg, deps); break;
     case 'copy': await copy(state, msg, deps); break;
@@ -349,6 +350,43 @@ async function append(state: MailboxState, msg: Req<'append'>, deps: MailboxDeps
   dispatch(msg.replyTo, {
     ok: true, uidValidity: folder.uidValidity, uid: record.uid, messages: missedBy(state, folder, msg.viewUidNext, [record]),
     recent: session !== null && recentTo === session,
+  });
+}
+
+async function appendMany(state: MailboxState, msg: Req<'append-many'>, deps: MailboxDeps) {
+  const folder = findFolder(state, msg.name);
+  const total = msg.items.reduce((sum, item) => sum + item.size, 0);
+  const refused = !folder
+    ? failure(`no folder named ${msg.name}`, false, 'TRYCREATE')
+    : overQuota(state, msg.quota, total) ? failure('mailbox over quota', false, 'OVERQUOTA') : null;
+  const blobs = refused ? [] : await Promise.all(msg.items.map((item) => deps.blobs.record(item.blob)));
+  const releases = msg.items.map((item) => deps.blobs.unrefOp(item.blob, item.uploadHolder));
+  if (refused || !folder || blobs.some((blob) => !blob)) {
+    // None is filed: every upload's temporary reference goes, the client sends them all again.
+    await deps.db.commit(releases);
+    await collectBlobs(msg.items.map((item) => item.blob), deps);
+    dispatch(msg.replyTo, refused ?? failure('uploaded message body not found', true));
+    return;
+  }
+  const recentTo = takeRecent(state, folder, null);
+  const modseq = folder.highestModseq + 1;
+  const ops: WriteOp[] = releases;
+  const records = msg.items.map((item, i) => {
+    const record: MessageRecord = {
+      uid: folder.uidNext, blob: item.blob, size: blobs[i]!.size, flags: storedFlags(item.flags), internalDate: item.internalDate, modseq,
+    };
+    addMessageOps(state, folder, record, deps, ops);
+    return record;
+  });
+  finishAdding(folder, modseq, recentTo);
+  ops.push(deps.mailboxes.folderOp(state.account.mailboxId, folder), deps.mailboxes.accountOp(state.account));
+  await deps.db.commit(ops);
+  const session = msg.session ?? null;
+  publishAdded(state, folder, records, recentTo, session);
+  const uids = records.map((r) => r.uid);
+  dispatch(msg.replyTo, {
+    ok: true, uidValidity: folder.uidValidity, uids, messages: missedBy(state, folder, msg.viewUidNext, records),
+    recentUids: session !== null && recentTo === session ? uids : [],
   });
 }
 

@@ -212,4 +212,19 @@ describe('IMAP conformance (imaptest)', () => {
     expect(await raw.run(appendCommand('INBOX', '()', mail()))).toMatch(/^t5 OK /m);
     raw.close();
   });
+
+  it('MULTIAPPEND files every message in order with one APPENDUID, or none of them', async () => {
+    const { raw } = await login();
+    await raw.run('SELECT INBOX');
+    const two = `APPEND INBOX (\\Seen) {${mail().length}+}\r\n${mail()} (\\Flagged) {${mail('b@remote.test').length}+}\r\n${mail('b@remote.test')}`;
+    const answer = await raw.run(two);
+    expect(answer).toMatch(/\* 2 EXISTS\r\n(.*\r\n)*t3 OK \[APPENDUID \d+ 1:2\]/);
+    expect(await raw.run('FETCH 1:2 FLAGS')).toMatch(/\* 1 FETCH \(FLAGS \(\\Seen[^\r]*\r\n\* 2 FETCH \(FLAGS \(\\Flagged/);
+    const refused = `APPEND nosuch {${mail().length}+}\r\n${mail()} {${mail().length}+}\r\n${mail()}`;
+    expect(await raw.run(refused)).toMatch(/^t5 NO \[TRYCREATE\]/m);
+    const oneEmpty = `APPEND INBOX {${mail().length}+}\r\n${mail()} {0+}\r\n`;
+    expect(await raw.run(oneEmpty)).toMatch(/^t6 NO /m);
+    expect(await raw.run('STATUS INBOX (MESSAGES)')).toContain('(MESSAGES 2)');
+    raw.close();
+  });
 });

@@ -12,7 +12,7 @@ import { MailboxRegistry } from '../../src/mailbox/registry.js';
 import { ask, spawn, start, stop } from '../../src/core/supervision.js';
 import type { MailboxRequest } from '../../src/mailbox/messages.js';
 import type {
-  AppendReply, CopyReply, ExpungeReply, FolderEvent, FolderEventMessage, FolderInfo, FolderReply, FoldersReply,
+  AppendManyReply, AppendReply, CopyReply, ExpungeReply, FolderEvent, FolderEventMessage, FolderInfo, FolderReply, FoldersReply,
   ImapDoneReply, SelectReply, StoreReply, UsageReply, VanishedReply,
 } from '../../src/mailbox/imap-messages.js';
 import type { DeliverReply, DoneReply } from '../../src/mailbox/messages.js';
@@ -254,6 +254,25 @@ describe('folders', () => {
     expect(copied.messages?.map((m) => m.uid)).toEqual(copied.destUids);
     await settle();
     expect(own.events).toMatchObject([{ kind: 'added', messages: [{ uid: delivered }] }]);
+  });
+
+  it('MULTIAPPEND files all messages in one batch, or none, releasing every upload either way', async () => {
+    const items = async () => Promise.all(['one', 'two'].map(async (subject) => {
+      const body = await upload(`Subject: ${subject}\r\n\r\n${subject}\r\n`);
+      return { blob: body.sha, size: body.size, flags: [], internalDate: 1, uploadHolder: body.holder };
+    }));
+    const refused = await items();
+    expect(await request<AppendManyReply>((replyTo) => ({ type: 'append-many', name: 'INBOX', items: refused, quota: refused[0]!.size + 1, replyTo })))
+      .toMatchObject({ ok: false, code: 'OVERQUOTA' });
+    expect((await status('INBOX')).messages).toBe(0);
+    for (const item of refused) expect(await refsOf(item.blob)).toEqual([]);
+    const filed = await items();
+    const reply = ok(await request<AppendManyReply>((replyTo) => ({ type: 'append-many', name: 'INBOX', items: filed, quota: 0, replyTo })));
+    expect(reply.uids).toEqual([1, 2]);
+    await close(h);
+    h = await open(h.dir);
+    expect((await status('INBOX')).messages).toBe(2);
+    for (const item of filed) expect(await refsOf(item.blob)).not.toContain(item.uploadHolder);
   });
 
   it('refuses to go past the folder limit with LIMIT', async () => {

@@ -16,6 +16,7 @@ import { parseDateTime } from './dates.js';
 import { CommandSyntaxError, type TokenReader } from './tokens.js';
 import type {
   AppendCommand,
+  AppendMessage,
   CreateCommand,
   ListCommand,
   ListReturnOptions,
@@ -197,20 +198,29 @@ export function readAppendArguments(reader: TokenReader, tag: string, context: A
   reader.space();
   const mailbox = readMailbox(reader, context);
   reader.space();
+  const first = readAppendMessage(reader);
+  const more: AppendMessage[] = [];
+  // MULTIAPPEND (RFC 3502): further messages, each with its own flags and date.
+  while (reader.spaceFollows()) more.push(readAppendMessage(reader));
+  reader.expectEnd();
+  return { tag, name: 'APPEND', mailbox, ...first, ...(more.length > 0 ? { more } : {}) };
+}
+
+/** `[flag-list SP] [date-time SP] literal`. */
+function readAppendMessage(reader: TokenReader): AppendMessage {
   let flags: string[] = [];
   if (reader.peekChar() === '(') {
     flags = reader.readList(() => readFlag(reader));
     reader.space();
   }
-  const command: Omit<AppendCommand, 'message' | 'binary'> = { tag, name: 'APPEND', mailbox, flags };
+  const message: Omit<AppendMessage, 'message' | 'binary'> = { flags };
   if (reader.isQuotedAhead()) {
     const internalDate = parseDateTime(reader.readQuoted().toString('latin1'));
     if (internalDate === null) throw new CommandSyntaxError('Invalid date-time');
-    command.internalDate = internalDate;
+    message.internalDate = internalDate;
     reader.space();
   }
   if (!reader.isLiteralAhead()) throw new CommandSyntaxError('Expected the message as a literal');
   const { data, binary } = reader.readLiteral(true);
-  reader.expectEnd();
-  return { ...command, message: data, binary };
+  return { ...message, message: data, binary };
 }

@@ -238,14 +238,20 @@ export interface StatusCommand extends Tagged {
   items: StatusItem[];
 }
 
-export interface AppendCommand extends Tagged {
-  name: 'APPEND';
-  mailbox: string;
+/** One message of an APPEND: its flags, date and bytes. */
+export interface AppendMessage {
   flags: Flag[];
   internalDate?: ImapDateTime;
   message: Buffer;
   /** Sent as literal8 `~{n}` (RFC 3516 BINARY / RFC 6855 UTF8). */
   binary: boolean;
+}
+
+/** APPEND with its first message; MULTIAPPEND (RFC 3502) puts the others in `more`. */
+export interface AppendCommand extends Tagged, AppendMessage {
+  name: 'APPEND';
+  mailbox: string;
+  more?: AppendMessage[];
 }
 
 export interface ExpungeCommand extends Tagged {

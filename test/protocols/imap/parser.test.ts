@@ -219,6 +219,17 @@ describe('RFC 3501 command examples parse into typed commands', () => {
     ]);
   });
 
+  it('MULTIAPPEND: several messages, each with its own flags and date (RFC 3502)', () => {
+    expect(parseCommand('A1 APPEND INBOX (\\Seen) {1}\r\nx (\\Draft) " 7-Feb-1994 21:52:25 -0800" {2}\r\nyz {1+}\r\nw\r\n')).toMatchObject({
+      mailbox: 'INBOX', flags: ['\\Seen'], message: Buffer.from('x'),
+      more: [
+        { flags: ['\\Draft'], internalDate: { year: 1994 }, message: Buffer.from('yz') },
+        { flags: [], message: Buffer.from('w') },
+      ],
+    });
+    expect(errorOf('A1 APPEND INBOX {1}\r\nx (\\Seen)\r\n')).toMatchObject({ response: 'BAD' });
+  });
+
   it('APPEND with a date-time', () => {
     expect(parseCommand('A1 APPEND INBOX () " 7-Feb-1994 21:52:25 -0800" {1}\r\nx\r\n')).toEqual({
       tag: 'A1',
