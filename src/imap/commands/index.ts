@@ -29,6 +29,7 @@ import { rename } from './rename.js';
 import { search } from './search.js';
 import { select } from './select.js';
 import { setquota } from './setquota.js';
+import { sort } from './sort.js';
 import { starttls } from './starttls.js';
 import { status } from './status.js';
 import { store } from './store.js';
@@ -39,7 +40,7 @@ import { unsubscribe } from './unsubscribe.js';
 const ALL: CommandSpec[] = [
   append, authenticate, capability, check, close, compress, copy, create, deleteFolder, enable, examine, expunge, fetch,
   getquota, getquotaroot, id, idle, list, login, logout, lsub, move, namespace, noop, rename, search, select,
-  setquota, starttls, status, store, subscribe, unselect, unsubscribe,
+  setquota, sort, starttls, status, store, subscribe, unselect, unsubscribe,
 ];
 
 export const COMMANDS: ReadonlyMap<ImapCommandName, CommandSpec> = new Map(ALL.map((spec) => [spec.name, spec]));

@@ -15,6 +15,7 @@ import {
 } from './mailbox-grammar.js';
 import { readSearchArguments } from './search-grammar.js';
 import { CommandSyntaxError, isAstringChar, TokenReader } from './tokens.js';
+import { readSortArguments, readThreadArguments } from './sort-grammar.js';
 import type { ImapCommand, ImapParserEvent, NoArgumentCommandName, ParseErrorEvent } from './types.js';
 
 export interface ImapParserOptions {
@@ -170,6 +171,8 @@ const COMMAND_READERS: Record<string, CommandReader> = {
   APPEND: readAppendArguments,
   EXPUNGE: (reader, tag) => endOf(reader, { tag, name: 'EXPUNGE', uid: false }),
   SEARCH: (reader, tag) => readSearchArguments(reader, tag, false),
+  SORT: (reader, tag) => readSortArguments(reader, tag, false),
+  THREAD: (reader, tag) => readThreadArguments(reader, tag, false),
   FETCH: (reader, tag) => readFetchArguments(reader, tag, false),
   STORE: (reader, tag) => readStoreArguments(reader, tag, false),
   COPY: (reader, tag, context) => readCopyMove(reader, tag, 'COPY', false, context),
@@ -211,6 +214,10 @@ function readUidCommand(reader: TokenReader, tag: string, context: ArgumentConte
       return readFetchArguments(reader, tag, true);
     case 'SEARCH':
       return readSearchArguments(reader, tag, true);
+    case 'SORT':
+      return readSortArguments(reader, tag, true);
+    case 'THREAD':
+      return readThreadArguments(reader, tag, true);
     case 'STORE':
       return readStoreArguments(reader, tag, true);
     case 'COPY':

@@ -64,6 +64,24 @@ export function readSearchArguments(reader: TokenReader, tag: string, uid: boole
   return command;
 }
 
+/** `search-key *(SP search-key)` up to the end of the command (SORT, THREAD). */
+export function readSearchCriteria(reader: TokenReader): SearchKey {
+  const operands: SearchKey[] = [readSearchKey(reader, 0)];
+  while (reader.spaceFollows()) operands.push(readSearchKey(reader, 0));
+  reader.expectEnd();
+  return { key: 'AND', operands };
+}
+
+/** ESEARCH's `RETURN (...)` list, for ESORT too. */
+export function readSearchReturnOptions(reader: TokenReader): SearchReturnOption[] {
+  return readReturnOptions(reader);
+}
+
+/** A charset SORT, THREAD or SEARCH accepts; anything else is NO [BADCHARSET]. */
+export function readSearchCharset(reader: TokenReader): string {
+  return readCharset(reader);
+}
+
 function peekWord(reader: TokenReader): string {
   return reader.peekAtom().toUpperCase();
 }

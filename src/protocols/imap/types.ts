@@ -271,6 +271,44 @@ export interface SearchCommand extends Tagged {
   returnOptions?: SearchReturnOption[];
 }
 
+/** SORT keys (RFC 5256 §3, RFC 5957 DISPLAYFROM / DISPLAYTO). */
+export type SortKey = 'ARRIVAL' | 'CC' | 'DATE' | 'FROM' | 'SIZE' | 'SUBJECT' | 'TO' | 'DISPLAYFROM' | 'DISPLAYTO';
+
+export interface SortCriterion {
+  key: SortKey;
+  /** REVERSE before the key: this key only, descending. */
+  reverse: boolean;
+}
+
+/** `[UID] SORT [RETURN (...)] (criteria) charset search-criteria` (RFC 5256, ESORT RFC 5267). */
+export interface SortCommand extends Tagged {
+  name: 'SORT';
+  uid: boolean;
+  criteria: SortCriterion[];
+  charset: string;
+  search: SearchKey;
+  /** ESORT: answered with ESEARCH. */
+  returnOptions?: SearchReturnOption[];
+}
+
+export type ThreadAlgorithm = 'ORDEREDSUBJECT' | 'REFERENCES';
+
+/** `[UID] THREAD algorithm charset search-criteria` (RFC 5256). */
+export interface ThreadCommand extends Tagged {
+  name: 'THREAD';
+  uid: boolean;
+  algorithm: ThreadAlgorithm;
+  charset: string;
+  search: SearchKey;
+}
+
+/** A THREAD answer's tree: a message number and its children (several: a branch). */
+export interface ThreadNode {
+  /** 0 for a placeholder (a message not in the result whose children are). */
+  id: number;
+  children: ThreadNode[];
+}
+
 export interface FetchCommand extends Tagged {
   name: 'FETCH';
   uid: boolean;
@@ -347,6 +385,8 @@ export type ImapCommand =
   | AppendCommand
   | ExpungeCommand
   | SearchCommand
+  | SortCommand
+  | ThreadCommand
   | FetchCommand
   | StoreCommand
   | CopyMoveCommand
@@ -486,6 +526,8 @@ export type ImapResponse =
     }
   | { type: 'status'; mailbox: string; items: Array<[StatusItem, number | bigint]> }
   | { type: 'search'; ids: number[]; modSeq?: number | bigint }
+  | { type: 'sort'; ids: number[]; modSeq?: number | bigint }
+  | { type: 'thread'; threads: ThreadNode[] }
   | {
       type: 'esearch';
       tag?: string;

@@ -8,6 +8,7 @@ import { imapNString, imapString, literal, quoted } from './strings.js';
 import { encodeModifiedUtf7 } from './utf7.js';
 import type {
   BinaryFetch,
+  ThreadNode,
   BodySection,
   BodySectionFetch,
   FetchResponseItem,
@@ -64,6 +65,10 @@ function responseParts(response: ImapResponse, utf8: boolean): Buffer[] {
       return [text(searchLine(response.ids, response.modSeq))];
     case 'esearch':
       return [esearchLine(response)];
+    case 'sort':
+      return [text(searchLine(response.ids, response.modSeq).replace('* SEARCH', '* SORT'))];
+    case 'thread':
+      return [text(`* THREAD${response.threads.length > 0 ? ' ' : ''}${response.threads.map(threadText).join('')}`)];
     case 'vanished':
       return [text(`* VANISHED ${response.earlier ? '(EARLIER) ' : ''}${uidSet(response.uids)}`)];
     case 'namespace':
@@ -169,6 +174,28 @@ function listParts(response: ListResponse, utf8: boolean): Buffer[] {
   }
   if (extended.length > 0) parts.push(text(' ('), joinBuffers(extended, ' '), text(')'));
   return parts;
+}
+
+/**
+ * One thread as RFC 5256 §4 writes it: a chain of single children in one list
+ * `(1 2 3)`, a branch as one sub-list per child `(1 (2)(3 4))`.
+ */
+function threadText(node: ThreadNode): string {
+  return `(${threadBody(node)})`;
+}
+
+function threadBody(node: ThreadNode): string {
+  const words: string[] = [];
+  let current: ThreadNode = node;
+  for (;;) {
+    if (current.id !== 0) words.push(String(current.id));
+    if (current.children.length !== 1) break;
+    current = current.children[0]!;
+  }
+  const head = words.join(' ');
+  if (current.children.length === 0) return head;
+  const branches = current.children.map(threadText).join('');
+  return head === '' ? branches : `${head} ${branches}`;
 }
 
 function searchLine(ids: number[], modSeq: number | bigint | undefined): string {

@@ -1,0 +1,40 @@
+// SORT and THREAD as the parser reads them (RFC 5256 examples, ESORT's RETURN).
+import { describe, expect, it } from 'vitest';
+import { ImapParser } from '../../../src/protocols/imap/parser.js';
+
+function parse(line: string) {
+  const parser = new ImapParser();
+  parser.push(Buffer.from(line));
+  return parser.next();
+}
+
+describe('SORT and THREAD arguments', () => {
+  it('reads the RFC 5256 SORT examples', () => {
+    expect(parse('A282 SORT (SUBJECT) UTF-8 SINCE 1-Feb-1994\r\n')).toMatchObject({
+      type: 'command', command: { name: 'SORT', uid: false, charset: 'UTF-8', criteria: [{ key: 'SUBJECT', reverse: false }] },
+    });
+    expect(parse('A283 UID SORT (SUBJECT REVERSE DATE) UTF-8 ALL\r\n')).toMatchObject({
+      type: 'command', command: { name: 'SORT', uid: true, criteria: [{ key: 'SUBJECT', reverse: false }, { key: 'DATE', reverse: true }] },
+    });
+    expect(parse('a SORT RETURN (MIN COUNT) (DISPLAYFROM) US-ASCII ALL\r\n')).toMatchObject({
+      type: 'command', command: { returnOptions: ['MIN', 'COUNT'], criteria: [{ key: 'DISPLAYFROM' }] },
+    });
+  });
+
+  it('refuses unknown keys, an empty criteria list and unknown charsets', () => {
+    expect(parse('a SORT (COLOUR) UTF-8 ALL\r\n')).toMatchObject({ type: 'error', response: 'BAD' });
+    expect(parse('a SORT () UTF-8 ALL\r\n')).toMatchObject({ type: 'error', response: 'BAD' });
+    expect(parse('a SORT (REVERSE) UTF-8 ALL\r\n')).toMatchObject({ type: 'error', response: 'BAD' });
+    expect(parse('a SORT (DATE) KOI8-R ALL\r\n')).toMatchObject({ type: 'error', response: 'NO', code: 'BADCHARSET' });
+  });
+
+  it('reads THREAD with both algorithms', () => {
+    expect(parse('A283 THREAD ORDEREDSUBJECT UTF-8 SINCE 5-MAR-2000\r\n')).toMatchObject({
+      type: 'command', command: { name: 'THREAD', algorithm: 'ORDEREDSUBJECT', charset: 'UTF-8' },
+    });
+    expect(parse('A284 UID THREAD REFERENCES US-ASCII TEXT "gewp"\r\n')).toMatchObject({
+      type: 'command', command: { name: 'THREAD', uid: true, algorithm: 'REFERENCES' },
+    });
+    expect(parse('a THREAD SPAGHETTI UTF-8 ALL\r\n')).toMatchObject({ type: 'error', response: 'BAD' });
+  });
+});
