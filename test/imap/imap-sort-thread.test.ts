@@ -74,3 +74,32 @@ describe('SORT', () => {
     raw.close();
   });
 });
+
+describe('THREAD', () => {
+  const day = (n: number) => `Mon, ${String(n).padStart(2, '0')} Feb 2026 10:00:00 +0000`;
+  const mails: Mail[] = [
+    { subject: 'plans', from: 'a@x.test', date: day(1), extra: 'Message-ID: <1@x>\r\n' },
+    { subject: 'Re: plans', from: 'b@x.test', date: day(3), extra: 'Message-ID: <2@x>\r\nReferences: <1@x>\r\n' },
+    { subject: 'other', from: 'c@x.test', date: day(2), extra: 'Message-ID: <3@x>\r\n' },
+    { subject: 'Re: plans', from: 'd@x.test', date: day(4), extra: 'Message-ID: <4@x>\r\nIn-Reply-To: <1@x>\r\n' },
+    { subject: 'Re: plans', from: 'e@x.test', date: day(5), extra: 'Message-ID: <5@x>\r\nReferences: <1@x> <2@x>\r\n' },
+    // Its parent <9@x> is not in the mailbox: a placeholder, pruned away.
+    { subject: 'Re: lost', from: 'f@x.test', date: day(6), extra: 'Message-ID: <6@x>\r\nReferences: <9@x>\r\n' },
+    // No references, but the base subject of message 1: gathered under it.
+    { subject: 'Fwd: plans', from: 'g@x.test', date: day(7), extra: 'Message-ID: <7@x>\r\n' },
+  ];
+
+  it('REFERENCES links by References and In-Reply-To, prunes placeholders, merges by subject', async () => {
+    const raw = await mailbox(mails);
+    expect(untagged(await raw.run('THREAD REFERENCES UTF-8 ALL'), 'THREAD')).toBe('(1 (2 5)(4)(7))(3)(6)');
+    expect(untagged(await raw.run('UID THREAD REFERENCES UTF-8 NOT FROM c'), 'THREAD')).toBe('(1 (2 5)(4)(7))(6)');
+    raw.close();
+  });
+
+  it('ORDEREDSUBJECT groups by base subject under the earliest message, threads by root date', async () => {
+    const raw = await mailbox(mails);
+    expect(untagged(await raw.run('THREAD ORDEREDSUBJECT UTF-8 ALL'), 'THREAD')).toBe('(1 (2)(4)(5)(7))(3)(6)');
+    expect(untagged(await raw.run('THREAD ORDEREDSUBJECT UTF-8 FROM nobody'), 'THREAD')).toBe('');
+    raw.close();
+  });
+});

@@ -34,13 +34,14 @@ import { starttls } from './starttls.js';
 import { status } from './status.js';
 import { store } from './store.js';
 import { subscribe } from './subscribe.js';
+import { thread } from './thread.js';
 import { unselect } from './unselect.js';
 import { unsubscribe } from './unsubscribe.js';
 
 const ALL: CommandSpec[] = [
   append, authenticate, capability, check, close, compress, copy, create, deleteFolder, enable, examine, expunge, fetch,
   getquota, getquotaroot, id, idle, list, login, logout, lsub, move, namespace, noop, rename, search, select,
-  setquota, sort, starttls, status, store, subscribe, unselect, unsubscribe,
+  setquota, sort, starttls, status, store, subscribe, thread, unselect, unsubscribe,
 ];
 
 export const COMMANDS: ReadonlyMap<ImapCommandName, CommandSpec> = new Map(ALL.map((spec) => [spec.name, spec]));
