@@ -52,6 +52,29 @@ export async function referencesOf(reader: MessageReader, sha: string): Promise<
   return references;
 }
 
+/**
+ * Loads the keys (and References) of many bodies into the caches, a few reads at a time:
+ * the store answers reads from its thread pool, so overlapping them costs a fraction of
+ * reading one after another. A body gone meanwhile (expunged elsewhere) is skipped.
+ */
+export async function warmSortKeys(reader: MessageReader, shas: string[], withReferences: boolean): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < shas.length; i = next++) {
+      const sha = shas[i]!;
+      try {
+        if (!keysByBlob.has(sha)) await sortKeysOf(reader, sha);
+        if (withReferences && !referencesByBlob.has(sha)) await referencesOf(reader, sha);
+      } catch {
+        // Left out here; the caller meets the same error for this body and handles it.
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_READS, shas.length) }, worker));
+}
+
+const PARALLEL_READS = 32;
+
 function remember<T>(map: Map<string, T>, sha: string, value: T): void {
   if (map.size >= MAX_ENTRIES) map.delete(map.keys().next().value!);
   map.set(sha, value);

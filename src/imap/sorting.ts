@@ -5,7 +5,7 @@ import type { SortCriterion } from '../protocols/imap/types.js';
 import type { MessageView } from '../mailbox/imap-messages.js';
 import type { MessageReader } from './fetch-items.js';
 import type { SearchMatch } from './search-matcher.js';
-import { sortKeysOf, type SortKeys } from './sort-keys.js';
+import { sortKeysOf, warmSortKeys, type SortKeys } from './sort-keys.js';
 
 interface Sortable {
   match: SearchMatch;
@@ -20,6 +20,7 @@ export async function sortMatches(
   matches: SearchMatch[], messages: ReadonlyMap<number, MessageView>, criteria: SortCriterion[], reader: MessageReader,
 ): Promise<SearchMatch[]> {
   const needsKeys = criteria.some((c) => !NEEDS_NO_KEYS.has(c.key));
+  if (needsKeys) await warmSortKeys(reader, matches.map((m) => messages.get(m.uid)?.blob ?? ''), false);
   const items: Sortable[] = [];
   for (const match of matches) {
     const message = messages.get(match.uid);

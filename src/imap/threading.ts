@@ -138,15 +138,19 @@ function adopt(child: Container, parent: Container | null): Container {
 /** The date a container sorts by: its message's, or a placeholder's earliest child's. */
 function sortDate(container: Container): { date: number; seq: number } {
   if (container.message !== null) return container.message;
-  const first = [...container.children].sort((a, b) => byDate(sortDate(a), sortDate(b)))[0];
-  return first === undefined ? { date: 0, seq: 0 } : sortDate(first);
+  return earliestChild(container)?.message ?? { date: 0, seq: 0 };
 }
 
-/** A placeholder root's subject is its first child's (after ordering). */
+/** A placeholder root's subject is its earliest child's. */
 function subjectOf(container: Container): ThreadMessage | null {
-  if (container.message !== null) return container.message;
-  const first = [...container.children].sort((a, b) => byDate(sortDate(a), sortDate(b)))[0];
-  return first?.message ?? null;
+  return container.message ?? earliestChild(container)?.message ?? null;
+}
+
+/** Placeholders only have message children once pruned, except at the root: one level down is enough. */
+function earliestChild(container: Container): Container | null {
+  let best: Container | null = null;
+  for (const child of container.children) if (best === null || byDate(sortDate(child), sortDate(best)) < 0) best = child;
+  return best;
 }
 
 /** Steps 5 and 6: roots in date order, then roots of one base subject gathered. */
