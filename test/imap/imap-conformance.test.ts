@@ -227,4 +227,25 @@ describe('IMAP conformance (imaptest)', () => {
     expect(await raw.run('STATUS INBOX (MESSAGES)')).toContain('(MESSAGES 2)');
     raw.close();
   });
+
+  it('BINARY: decoded parts, BINARY.SIZE, partials, UNKNOWN-CTE, \\Seen without PEEK, binary APPEND stored in base64', async () => {
+    const { raw } = await login();
+    const message = 'Content-Type: multipart/mixed; boundary=b\r\n\r\n'
+      + '--b\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8gd29ybGQ=\r\n'
+      + '--b\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9 =\r\nau lait\r\n'
+      + '--b\r\nContent-Transfer-Encoding: x-unknown\r\n\r\n???\r\n--b--\r\n';
+    await raw.run(appendCommand('INBOX', '()', message));
+    await raw.run('SELECT INBOX');
+    const decoded = await raw.run('FETCH 1 (BINARY.PEEK[1] BINARY.SIZE[1] BINARY.PEEK[2] BINARY.PEEK[1]<6.5>)');
+    expect(decoded).toContain('BINARY[1] {11}\r\nhello world BINARY.SIZE[1] 11 BINARY[2] {13}\r\ncaf\xc3\xa9 au lait BINARY[1]<6> {5}\r\nworld');
+    expect(decoded).not.toMatch(/\\Seen/);
+    expect(await raw.run('FETCH 1 BINARY.PEEK[3]')).toMatch(/^t\d+ NO \[UNKNOWN-CTE\]/m);
+    expect(await raw.run('FETCH 1 BINARY[1]')).toMatch(/FLAGS \(\\Seen/);
+    const binary = 'Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n\x00-\xe4\r\n';
+    raw.line.send(Buffer.from(`bin APPEND INBOX ~{${binary.length}+}\r\n${binary}\r\n`, 'latin1'));
+    await raw.line.expect(/bin OK [^\r]*\r\n/);
+    expect(await raw.run('FETCH 2 BODY.PEEK[1]')).toContain('BODY[1] {10}\r\nAC3kDQo=\r\n');
+    expect(await raw.run('FETCH 2 BINARY.PEEK[1]')).toContain('BINARY[1] ~{5}\r\n\x00-\xe4\r\n');
+    raw.close();
+  });
 });

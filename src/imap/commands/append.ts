@@ -2,6 +2,11 @@
 // to the backend, which stores them and files them in the folder (quota checked there:
 // OVERQUOTA; missing folder: TRYCREATE; another node's mailbox gets a single message's
 // bytes through the cluster layer). Several messages are filed in one batch, or none.
+// A binary literal (`~{n}`, RFC 3516) holding NUL bytes is stored with those parts in
+// base64, so BODY[] stays a valid literal and BINARY[] gives the bytes back.
+import { encodeBinaryParts } from '../../mime/binary-to-base64.js';
+import { analyzeBody } from '../../mime/off-thread.js';
+import { defaultMimeLimits } from '../../mime/types.js';
 import { dateTimeToDate } from '../../protocols/imap/dates.js';
 import type { AppendMessage } from '../../protocols/imap/types.js';
 import { showOwnAdditions, viewEnd } from './own-additions.js';
@@ -16,6 +21,12 @@ export const append: CommandSpec = {
     if (all.some((m) => m.message.length === 0)) return no('Empty message');
     const name = folderName(cmd.mailbox);
     const messages = all.map(asRequest);
+    for (const [i, message] of all.entries()) {
+      if (!message.binary || !message.message.includes(0)) continue;
+      const storable = await storableBinary(message.message);
+      if (storable === null) return no('Binary message too complex to store');
+      messages[i]!.message = storable;
+    }
     const selected = ctx.selected?.name === name ? ctx.selected : null;
     const viewUidNext = selected !== null ? viewEnd(selected) : undefined;
     if (messages.length > 1) return appendMany(ctx, name, messages, viewUidNext);
@@ -30,6 +41,12 @@ function asRequest(message: AppendMessage): { message: Buffer; flags: string[]; 
   const flags = message.flags.filter((flag) => flag.toLowerCase() !== '\\recent');
   const internalDate = message.internalDate ? dateTimeToDate(message.internalDate).getTime() : Date.now();
   return { message: message.message, flags, internalDate };
+}
+
+/** The message with its NUL-holding parts in base64; null when its structure was too big to walk. */
+async function storableBinary(raw: Buffer): Promise<Buffer | null> {
+  const structure = await analyzeBody(raw, defaultMimeLimits);
+  return structure.limited === undefined ? encodeBinaryParts(raw, structure) : null;
 }
 
 async function appendMany(

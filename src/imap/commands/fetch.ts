@@ -4,7 +4,7 @@
 import { sequenceSetContains } from '../../protocols/imap/sequence-set.js';
 import { applyFlagUpdates, resolveSet, sequenceOf, sequenceSetOutOfRange, visibleFlags } from '../view.js';
 import {
-  contentNeeded, loadMessageContent, loadRendered, renderFetchItems, setsSeen, unsupportedItem, type MessageContent, type RenderedItem,
+  contentNeeded, loadMessageContent, UnknownTransferEncodingError, loadRendered, renderFetchItems, setsSeen, unsupportedItem, type MessageContent, type RenderedItem,
 } from '../fetch-items.js';
 import { vanishedSince } from './select.js';
 import {
@@ -37,7 +37,14 @@ export const fetch: CommandSpec = {
     const live = uids.filter((uid) => !folder.vanishing.has(uid));
     const marked = setsSeen(cmd.items) && !folder.readOnly ? await markSeen(ctx, folder, live) : new Set<number>();
     if (marked === null) return no('Could not set \\Seen');
-    const missing = uids.length - live.length + (await sendAnswers(ctx, folder, live, cmd, marked));
+    let answered: number;
+    try {
+      answered = await sendAnswers(ctx, folder, live, cmd, marked);
+    } catch (err) {
+      if (err instanceof UnknownTransferEncodingError) return no('Unknown Content-Transfer-Encoding', { code: 'UNKNOWN-CTE' });
+      throw err;
+    }
+    const missing = uids.length - live.length + answered;
     if (missing > 0) return no('Some messages were expunged by another session', { code: 'EXPUNGEISSUED' });
     return ok(`${cmd.uid ? 'UID FETCH' : 'FETCH'} completed`);
   },

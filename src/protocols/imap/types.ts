@@ -481,7 +481,8 @@ export type ResponseCode =
         | 'CORRUPTION'
         | 'COMPRESSIONACTIVE'
         | 'USEATTR'
-        | 'HASCHILDREN';
+        | 'HASCHILDREN'
+        | 'UNKNOWN-CTE';
     }
   | { code: 'UIDNEXT' | 'UIDVALIDITY' | 'UNSEEN' | 'HIGHESTMODSEQ'; value: number | bigint }
   | { code: 'PERMANENTFLAGS'; flags: Flag[] }
