@@ -26,6 +26,7 @@ import { plaintextAuthAllowed } from '../net/plaintext-policy.js';
 import { ImapOutput, SessionClosedError } from './session-output.js';
 import { ImapInput } from './session-input.js';
 import { sequenceOf, unannouncedKeywords, visibleFlags } from './view.js';
+import { refreshSearchUpdates, removeExpungedFromUpdates } from './search-updates.js';
 
 export type SessionMessage =
   | { type: 'start' }
@@ -41,7 +42,7 @@ export { SessionClosedError };
 const BASE_CAPABILITIES = [
   'IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'MOVE', 'MULTIAPPEND',
   'CHILDREN', 'LIST-EXTENDED', 'LIST-STATUS', 'SPECIAL-USE', 'CONDSTORE', 'QRESYNC', 'ESEARCH', 'SEARCHRES',
-  'QUOTA', 'QUOTA=RES-STORAGE', 'STATUS=SIZE', 'COMPRESS=DEFLATE', 'SORT', 'SORT=DISPLAY', 'ESORT', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', 'BINARY',
+  'QUOTA', 'QUOTA=RES-STORAGE', 'STATUS=SIZE', 'COMPRESS=DEFLATE', 'SORT', 'SORT=DISPLAY', 'ESORT', 'CONTEXT=SEARCH', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', 'BINARY',
 ];
 
 
@@ -399,7 +400,10 @@ export class ImapSession implements ImapContext, CommandHooks {
 
   private async finish(command: ImapCommand, completion: Completion): Promise<void> {
     const spec = COMMANDS.get(command.name);
-    if (this.state === 'selected' && spec?.reportsChanges !== false) await this.flushEvents(expungeAllowedAfter(spec, command));
+    if (this.state === 'selected' && spec?.reportsChanges !== false) {
+      await this.flushEvents(expungeAllowedAfter(spec, command));
+      if (this.selected !== null && this.selected.searchUpdates.length > 0) await refreshSearchUpdates(this, this.selected);
+    }
     const { status, text, code } = completion;
     await this.send({ type: 'tagged', tag: command.tag, status, text, ...(code ? { code } : {}) });
     await afterCompletion(this, this, spec, command, completion);
@@ -512,6 +516,7 @@ export class ImapSession implements ImapContext, CommandHooks {
     if (folder === null) return;
     const present = [...new Set(uids)].filter((uid) => folder.messages.has(uid)).sort((a, b) => a - b);
     if (present.length === 0) return;
+    await removeExpungedFromUpdates(this, folder, present);
     if (this.enabled.has('QRESYNC')) {
       for (const uid of present) this.forget(folder, uid, sequenceOf(folder, uid));
       await this.send({ type: 'vanished', earlier: false, uids: present });
@@ -622,7 +627,9 @@ export class ImapSession implements ImapContext, CommandHooks {
     if (folder === null || event.folder !== folder.name) return;
     if (event.kind === 'expunged') for (const uid of event.uids) if (folder.messages.has(uid)) folder.vanishing.add(uid);
     this.pendingEvents.push(event);
-    if (this.idling) await this.flushEvents(true);
+    if (!this.idling) return;
+    await this.flushEvents(true);
+    if (this.selected !== null && this.selected.searchUpdates.length > 0) await refreshSearchUpdates(this, this.selected);
   }
 
   /** Applies one event to the view and tells the client; replays of what SELECT already saw are ignored. */

@@ -248,4 +248,27 @@ describe('IMAP conformance (imaptest)', () => {
     expect(await raw.run('FETCH 2 BINARY.PEEK[1]')).toContain('BINARY[1] ~{5}\r\n\x00-\xe4\r\n');
     raw.close();
   });
+
+  it('CONTEXT=SEARCH: PARTIAL, and UPDATE kept current (ADDTO, REMOVEFROM before EXPUNGE) until CANCELUPDATE', async () => {
+    const { raw, user } = await login();
+    for (let i = 0; i < 4; i++) await raw.run(appendCommand('INBOX', '()', mail()));
+    await raw.run('SELECT INBOX');
+    expect(await raw.run('SEARCH RETURN (PARTIAL 2:3) ALL')).toMatch(/\* ESEARCH \(TAG "t\d+"\) PARTIAL \(2:3 2:3\)\r\n/);
+    expect(await raw.run('SEARCH RETURN (PARTIAL 9:10) ALL')).toMatch(/PARTIAL \(9:10 NIL\)\r\n/);
+    expect(await raw.run('SEARCH RETURN (UPDATE) SEEN')).toMatch(/\* ESEARCH \(TAG "t9"\)\r\n/);
+    expect(await raw.run('STORE 1,3 +FLAGS (\\Seen)')).toMatch(/\* ESEARCH \(TAG "t9"\) ADDTO \(1 1,3\)\r\n/);
+    const other = await RawImap.open(server, user);
+    await other.run('SELECT INBOX');
+    await other.run('STORE 4 +FLAGS (\\Seen)');
+    await other.run('STORE 1 -FLAGS (\\Seen)');
+    other.close();
+    const noop = await raw.run('NOOP');
+    expect(noop).toMatch(/\* ESEARCH \(TAG "t9"\) REMOVEFROM \(1 1\)\r\n/);
+    expect(noop).toMatch(/\* ESEARCH \(TAG "t9"\) ADDTO \(2 4\)\r\n/);
+    await raw.run('STORE 3 +FLAGS (\\Deleted)');
+    expect(await raw.run('EXPUNGE')).toMatch(/\* ESEARCH \(TAG "t9"\) REMOVEFROM \(1 3\)\r\n\* 3 EXPUNGE\r\n/);
+    await raw.run('CANCELUPDATE "t9"');
+    expect(await raw.run('STORE 1 +FLAGS (\\Seen)')).not.toMatch(/ESEARCH/);
+    raw.close();
+  });
 });

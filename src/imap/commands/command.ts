@@ -1,7 +1,9 @@
 // What one IMAP command file declares (the states it is valid in and a handler) and
 // the narrow session interface a handler may use: send responses, call the session's
 // mailbox port, read or change the selected folder's view. Handlers never touch storage.
-import type { FetchResponseItem, ImapCommand, ImapCommandName, ImapResponse, ResponseCode, ResponseStatus } from '../../protocols/imap/types.js';
+import type {
+  FetchResponseItem, ImapCommand, ImapCommandName, ImapResponse, ResponseCode, ResponseStatus, SearchKey,
+} from '../../protocols/imap/types.js';
 import type { UserRecord } from '../../directory/records.js';
 import type { MessageView } from '../../mailbox/imap-messages.js';
 import type { Failure } from '../../core/supervision.js';
@@ -43,6 +45,17 @@ export interface SelectedFolder {
   savedUids: number[];
   /** The flags last announced in `* FLAGS`. */
   flagList: string[];
+  /** CONTEXT=SEARCH: searches whose results this client keeps current (RFC 5267 §4.3). */
+  searchUpdates: SearchUpdate[];
+}
+
+/** One SEARCH RETURN (UPDATE): its criteria and the result the client was last told. */
+export interface SearchUpdate {
+  tag: string;
+  uid: boolean;
+  criteria: SearchKey;
+  /** The matching UIDs, ascending. */
+  uids: number[];
 }
 
 export interface ImapContext {

@@ -3,6 +3,7 @@ import type { ImapCommandName } from '../../protocols/imap/types.js';
 import type { CommandSpec } from './command.js';
 import { append } from './append.js';
 import { authenticate } from './authenticate.js';
+import { cancelupdate } from './cancelupdate.js';
 import { capability } from './capability.js';
 import { check } from './check.js';
 import { close } from './close.js';
@@ -39,7 +40,7 @@ import { unselect } from './unselect.js';
 import { unsubscribe } from './unsubscribe.js';
 
 const ALL: CommandSpec[] = [
-  append, authenticate, capability, check, close, compress, copy, create, deleteFolder, enable, examine, expunge, fetch,
+  append, authenticate, cancelupdate, capability, check, close, compress, copy, create, deleteFolder, enable, examine, expunge, fetch,
   getquota, getquotaroot, id, idle, list, login, logout, lsub, move, namespace, noop, rename, search, select,
   setquota, sort, starttls, status, store, subscribe, thread, unselect, unsubscribe,
 ];

@@ -15,7 +15,7 @@ export const sort: CommandSpec = {
   allowExpungeDuring: 'uid',
   async handle(ctx, command) {
     const cmd = commandOf(command, 'SORT');
-    if (cmd.returnOptions?.includes('SAVE')) return bad('SORT RETURN (SAVE) is not supported');
+    if (cmd.returnOptions?.includes('SAVE') || cmd.returnOptions?.includes('UPDATE')) return bad('SORT RETURN (SAVE/UPDATE) is not supported');
     const folder = selectedFolder(ctx);
     const limit = ctx.deps.limits.maxSearchKeys;
     if (countSearchKeys(cmd.search) > limit) return bad(`Too many search keys (limit ${limit})`, { code: 'LIMIT' });

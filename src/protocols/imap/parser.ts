@@ -173,6 +173,12 @@ const COMMAND_READERS: Record<string, CommandReader> = {
   SEARCH: (reader, tag) => readSearchArguments(reader, tag, false),
   SORT: (reader, tag) => readSortArguments(reader, tag, false),
   THREAD: (reader, tag) => readThreadArguments(reader, tag, false),
+  CANCELUPDATE: (reader, tag) => {
+    const tags: string[] = [];
+    while (reader.spaceFollows()) tags.push(reader.readString('a search tag').toString('latin1'));
+    if (tags.length === 0) throw new CommandSyntaxError('CANCELUPDATE needs a tag');
+    return endOf(reader, { tag, name: 'CANCELUPDATE', tags });
+  },
   FETCH: (reader, tag) => readFetchArguments(reader, tag, false),
   STORE: (reader, tag) => readStoreArguments(reader, tag, false),
   COPY: (reader, tag, context) => readCopyMove(reader, tag, 'COPY', false, context),

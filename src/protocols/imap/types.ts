@@ -134,7 +134,14 @@ export type SearchKey =
   | { key: 'MODSEQ'; modSeq: ModSeq; entry?: { name: string; type: 'priv' | 'shared' | 'all' } };
 
 /** ESEARCH RETURN options (RFC 4731) and SAVE (RFC 5182). */
-export type SearchReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE';
+/** ESEARCH RETURN options (RFC 4731, 5182; CONTEXT=SEARCH's UPDATE, RFC 5267; PARTIAL rides beside them). */
+export type SearchReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE' | 'UPDATE';
+
+/** RETURN (PARTIAL low:high): 1-based positions in the result, low <= high (RFC 5267 §4.4). */
+export interface SearchPartial {
+  low: number;
+  high: number;
+}
 
 // ---------------------------------------------------------------- LIST
 
@@ -269,6 +276,13 @@ export interface SearchCommand extends Tagged {
   criteria: SearchKey;
   /** Present for ESEARCH (`RETURN (...)`); `RETURN ()` means ['ALL']. */
   returnOptions?: SearchReturnOption[];
+  partial?: SearchPartial;
+}
+
+/** `CANCELUPDATE tag...` (RFC 5267 §4.3): stop the UPDATE searches started by these tags. */
+export interface CancelUpdateCommand extends Tagged {
+  name: 'CANCELUPDATE';
+  tags: string[];
 }
 
 /** SORT keys (RFC 5256 §3, RFC 5957 DISPLAYFROM / DISPLAYTO). */
@@ -387,6 +401,7 @@ export type ImapCommand =
   | SearchCommand
   | SortCommand
   | ThreadCommand
+  | CancelUpdateCommand
   | FetchCommand
   | StoreCommand
   | CopyMoveCommand
@@ -538,6 +553,11 @@ export type ImapResponse =
       all?: number[];
       count?: number;
       modSeq?: number | bigint;
+      /** PARTIAL (low:high set) — `ids` null: no message in that range. */
+      partial?: { low: number; high: number; ids: number[] | null };
+      /** CONTEXT=SEARCH updates: where in the result list, and which messages. */
+      addTo?: { position: number; ids: number[] };
+      removeFrom?: { position: number; ids: number[] };
     }
   | { type: 'vanished'; earlier: boolean; uids: number[] | string }
   | {

@@ -215,6 +215,12 @@ function esearchLine(response: EsearchResponse): Buffer {
   if (response.count !== undefined) parts.push(text(` COUNT ${response.count}`));
   if (response.all !== undefined && response.all.length > 0) parts.push(text(` ALL ${compressSequence(response.all)}`));
   if (response.modSeq !== undefined) parts.push(text(` MODSEQ ${response.modSeq}`));
+  if (response.partial !== undefined) {
+    const { low, high, ids } = response.partial;
+    parts.push(text(` PARTIAL (${low}:${high} ${ids === null || ids.length === 0 ? 'NIL' : compressSequence(ids)})`));
+  }
+  if (response.addTo !== undefined) parts.push(text(` ADDTO (${response.addTo.position} ${compressSequence(response.addTo.ids)})`));
+  if (response.removeFrom !== undefined) parts.push(text(` REMOVEFROM (${response.removeFrom.position} ${compressSequence(response.removeFrom.ids)})`));
   return Buffer.concat(parts);
 }
 

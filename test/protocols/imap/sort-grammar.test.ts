@@ -37,4 +37,16 @@ describe('SORT and THREAD arguments', () => {
     });
     expect(parse('a THREAD SPAGHETTI UTF-8 ALL\r\n')).toMatchObject({ type: 'error', response: 'BAD' });
   });
+
+  it('reads CONTEXT=SEARCH: RETURN (PARTIAL n:m UPDATE) and CANCELUPDATE', () => {
+    expect(parse('a SEARCH RETURN (UPDATE PARTIAL 4:2 COUNT) SEEN\r\n')).toMatchObject({
+      type: 'command', command: { name: 'SEARCH', returnOptions: ['UPDATE', 'COUNT'], partial: { low: 2, high: 4 } },
+    });
+    expect(parse('a SEARCH RETURN (PARTIAL 1:1) ALL\r\n')).toMatchObject({ type: 'command', command: { returnOptions: [], partial: { low: 1, high: 1 } } });
+    for (const range of ['1', '1:*', '*:1', '0:3']) {
+      expect(parse(`a SEARCH RETURN (PARTIAL ${range}) ALL\r\n`)).toMatchObject({ type: 'error', response: 'BAD' });
+    }
+    expect(parse('a CANCELUPDATE "t1" "t2"\r\n')).toMatchObject({ type: 'command', command: { name: 'CANCELUPDATE', tags: ['t1', 't2'] } });
+    expect(parse('a CANCELUPDATE\r\n')).toMatchObject({ type: 'error', response: 'BAD' });
+  });
 });
