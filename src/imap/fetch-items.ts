@@ -9,6 +9,7 @@ import {
 } from '../protocols/imap/writer.js';
 import type { FetchItem, FetchResponseItem } from '../protocols/imap/types.js';
 import type { MessageView } from '../mailbox/imap-messages.js';
+import { emailObjectId } from './object-ids.js';
 
 /** Where message bodies and their MIME structures come from (the blob store, or later the owning node). */
 export interface MessageReader {
@@ -164,6 +165,10 @@ function renderItem(message: MessageView, item: FetchItem, content: MessageConte
       return fetchNumber('RFC822.SIZE', message.size);
     case 'MODSEQ':
       return fetchModSeq(message.modseq);
+    case 'EMAILID':
+      return { name: 'EMAILID', value: Buffer.from(`(${emailObjectId(message.blob)})`, 'latin1') };
+    case 'THREADID':
+      return { name: 'THREADID', value: Buffer.from('NIL', 'latin1') };
     default:
       return renderContentItem(item, required(content));
   }

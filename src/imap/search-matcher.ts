@@ -7,6 +7,7 @@ import type { SearchKey, SequenceSet } from '../protocols/imap/types.js';
 import type { MessageView } from '../mailbox/imap-messages.js';
 import type { SelectedFolder } from './commands/command.js';
 import { loadMessageContent, type MessageReader } from './fetch-items.js';
+import { emailObjectId } from './object-ids.js';
 import { dayNumber, MessageTexts, textQueryOf, type SearchContent } from './search-texts.js';
 
 export interface SearchMatch {
@@ -135,6 +136,9 @@ function matchesKey(folder: SelectedFolder, candidate: Candidate, key: SearchKey
     case 'LARGER': return message.size > key.size;
     case 'SMALLER': return message.size < key.size;
     case 'MODSEQ': return BigInt(message.modseq) >= key.modSeq;
+    case 'EMAILID': return emailObjectId(message.blob) === key.id;
+    // No thread ids are kept (THREADID NIL): none matches.
+    case 'THREADID': return false;
     case 'BEFORE': return internalDay(message) < dayNumber(key.date);
     case 'ON': return internalDay(message) === dayNumber(key.date);
     case 'SINCE': return internalDay(message) >= dayNumber(key.date);

@@ -18,6 +18,8 @@ export interface MessageView {
 }
 
 export interface FolderInfo {
+  /** The folder's record id in the account: never reused, kept by RENAME. */
+  id: number;
   name: string;
   specialUse: string | null;
   subscribed: boolean;

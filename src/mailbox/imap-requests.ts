@@ -69,7 +69,7 @@ function findFolder(state: MailboxState, name: string): FolderRecord | undefined
 
 async function folderInfo(state: MailboxState, folder: FolderRecord, deps: MailboxDeps): Promise<FolderInfo> {
   return {
-    name: folder.name, specialUse: folder.specialUse, subscribed: folder.subscribed,
+    id: folder.id, name: folder.name, specialUse: folder.specialUse, subscribed: folder.subscribed,
     uidValidity: folder.uidValidity, uidNext: folder.uidNext, highestModseq: folder.highestModseq,
     messages: folder.messages, unseen: folder.unseen, recent: await recentCount(state, folder, deps),
     deleted: folder.deleted, bytes: folder.bytes,

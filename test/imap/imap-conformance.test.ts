@@ -271,4 +271,25 @@ describe('IMAP conformance (imaptest)', () => {
     expect(await raw.run('STORE 1 +FLAGS (\\Seen)')).not.toMatch(/ESEARCH/);
     raw.close();
   });
+
+  it('OBJECTID: MAILBOXID from CREATE and STATUS kept by RENAME, EMAILID kept by COPY and searchable, THREADID NIL', async () => {
+    const { raw } = await login();
+    const created = /\[MAILBOXID \(([A-Za-z0-9_-]+)\)\] CREATE/.exec(await raw.run('CREATE objects'))![1]!;
+    await raw.run('RENAME objects renamed');
+    expect(await raw.run('STATUS renamed (MESSAGES MAILBOXID)')).toContain(`(MESSAGES 0 MAILBOXID (${created}))`);
+    await raw.run('CREATE objects');
+    expect(await raw.run('STATUS objects (MAILBOXID)')).not.toContain(`(${created})`);
+    await raw.run(appendCommand('INBOX', '()', mail()));
+    await raw.run(appendCommand('INBOX', '()', mail('other@remote.test')));
+    await raw.run('SELECT INBOX');
+    const fetched = await raw.run('FETCH 1 (EMAILID THREADID)');
+    const emailId = /EMAILID \(([A-Za-z0-9_-]+)\) THREADID NIL/.exec(fetched)![1]!;
+    await raw.run('COPY 1 renamed');
+    expect(await raw.run(`SEARCH EMAILID ${emailId}`)).toMatch(/\* SEARCH 1\r\n/);
+    await raw.run('SELECT renamed');
+    expect(await raw.run('FETCH 1 EMAILID')).toContain(`EMAILID (${emailId})`);
+    expect(await raw.run('SEARCH THREADID T1')).toMatch(/\* SEARCH\r\n/);
+    expect(await raw.run('SEARCH EMAILID "bad id!"')).toMatch(/^t\d+ BAD /m);
+    raw.close();
+  });
 });

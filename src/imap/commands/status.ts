@@ -2,6 +2,7 @@
 // APPENDLIMIT (RFC 7889: the same limit for every folder, the one in CAPABILITY).
 import type { StatusItem } from '../../protocols/imap/types.js';
 import type { FolderInfo } from '../../mailbox/imap-messages.js';
+import { mailboxObjectId } from '../object-ids.js';
 import { AUTHENTICATED, commandOf, failed, folderName, ok, type CommandSpec } from './command.js';
 
 export const status: CommandSpec = {
@@ -18,11 +19,11 @@ export const status: CommandSpec = {
   },
 };
 
-export function statusItems(folder: FolderInfo, items: StatusItem[], appendLimit: number): Array<[StatusItem, number]> {
-  return items.map((item): [StatusItem, number] => [item, statusValue(folder, item, appendLimit)]);
+export function statusItems(folder: FolderInfo, items: StatusItem[], appendLimit: number): Array<[StatusItem, number | string]> {
+  return items.map((item): [StatusItem, number | string] => [item, statusValue(folder, item, appendLimit)]);
 }
 
-function statusValue(folder: FolderInfo, item: StatusItem, appendLimit: number): number {
+function statusValue(folder: FolderInfo, item: StatusItem, appendLimit: number): number | string {
   switch (item) {
     case 'MESSAGES': return folder.messages;
     case 'RECENT': return folder.recent;
@@ -33,5 +34,6 @@ function statusValue(folder: FolderInfo, item: StatusItem, appendLimit: number):
     case 'SIZE': return folder.bytes;
     case 'DELETED': return folder.deleted;
     case 'APPENDLIMIT': return appendLimit;
+    case 'MAILBOXID': return mailboxObjectId(folder);
   }
 }

@@ -108,6 +108,7 @@ const STATUS_ITEMS = new Set<string>([
   'SIZE',
   'DELETED',
   'APPENDLIMIT',
+  'MAILBOXID',
 ]);
 
 /** `(` status-att *(SP status-att) `)`. */

@@ -167,6 +167,12 @@ function readKeyWithArguments(reader: TokenReader, key: string, depth: number): 
     }
     case 'MODSEQ':
       return readModSeqKey(reader);
+    case 'EMAILID':
+    case 'THREADID': {
+      const id = reader.readAtom('an object id');
+      if (!/^[A-Za-z0-9_-]{1,255}$/.test(id)) throw new CommandSyntaxError('Invalid object id');
+      return { key, id };
+    }
     default:
       throw new CommandSyntaxError(`Unknown search key ${key}`);
   }

@@ -40,7 +40,9 @@ export type StatusItem =
   | 'SIZE'
   | 'DELETED'
   /** RFC 7889: the largest message APPEND accepts into the mailbox. */
-  | 'APPENDLIMIT';
+  | 'APPENDLIMIT'
+  /** OBJECTID (RFC 8474): the folder's MAILBOXID. */
+  | 'MAILBOXID';
 
 // ---------------------------------------------------------------- FETCH
 
@@ -70,7 +72,10 @@ export type SimpleFetchAttribute =
   | 'MODSEQ'
   | 'RFC822'
   | 'RFC822.HEADER'
-  | 'RFC822.TEXT';
+  | 'RFC822.TEXT'
+  /** OBJECTID (RFC 8474). */
+  | 'EMAILID'
+  | 'THREADID';
 
 export interface BodySectionFetch {
   name: 'BODY[]';
@@ -131,7 +136,9 @@ export type SearchKey =
   | { key: 'NOT'; operand: SearchKey }
   | { key: 'OR'; left: SearchKey; right: SearchKey }
   | { key: 'AND'; operands: SearchKey[] }
-  | { key: 'MODSEQ'; modSeq: ModSeq; entry?: { name: string; type: 'priv' | 'shared' | 'all' } };
+  | { key: 'MODSEQ'; modSeq: ModSeq; entry?: { name: string; type: 'priv' | 'shared' | 'all' } }
+  /** OBJECTID (RFC 8474 §6). */
+  | { key: 'EMAILID' | 'THREADID'; id: string };
 
 /** ESEARCH RETURN options (RFC 4731) and SAVE (RFC 5182). */
 /** ESEARCH RETURN options (RFC 4731, 5182; CONTEXT=SEARCH's UPDATE, RFC 5267; PARTIAL rides beside them). */
@@ -506,7 +513,8 @@ export type ResponseCode =
   /** UIDs may be a list (compressed by the writer) or an already formatted set. */
   | { code: 'APPENDUID'; uidValidity: number; uids: number[] | string }
   | { code: 'COPYUID'; uidValidity: number; sourceUids: number[] | string; destinationUids: number[] | string }
-  | { code: 'MODIFIED'; set: number[] | string };
+  | { code: 'MODIFIED'; set: number[] | string }
+  | { code: 'MAILBOXID'; id: string };
 
 export type ResponseStatus = 'OK' | 'NO' | 'BAD';
 
@@ -540,7 +548,8 @@ export type ImapResponse =
       /** LIST-EXTENDED OLDNAME after a RENAME. */
       oldName?: string;
     }
-  | { type: 'status'; mailbox: string; items: Array<[StatusItem, number | bigint]> }
+  /** A string value is an object id, written in parentheses: `MAILBOXID (F1-9)`. */
+  | { type: 'status'; mailbox: string; items: Array<[StatusItem, number | bigint | string]> }
   | { type: 'search'; ids: number[]; modSeq?: number | bigint }
   | { type: 'sort'; ids: number[]; modSeq?: number | bigint }
   | { type: 'thread'; threads: ThreadNode[] }

@@ -59,7 +59,7 @@ function responseParts(response: ImapResponse, utf8: boolean): Buffer[] {
       return [
         text('* STATUS '),
         mailboxName(response.mailbox, utf8),
-        text(` (${response.items.map(([item, value]) => `${item} ${value}`).join(' ')})`),
+        text(` (${response.items.map(([item, value]) => `${item} ${typeof value === 'string' ? `(${value})` : value}`).join(' ')})`),
       ];
     case 'search':
       return [text(searchLine(response.ids, response.modSeq))];
@@ -127,6 +127,8 @@ export function formatResponseCode(code: ResponseCode): string {
       return `${code.code} ${code.value}`;
     case 'PERMANENTFLAGS':
       return `PERMANENTFLAGS (${code.flags.join(' ')})`;
+    case 'MAILBOXID':
+      return `MAILBOXID (${code.id})`;
     case 'BADCHARSET':
       return code.charsets && code.charsets.length > 0 ? `BADCHARSET (${code.charsets.join(' ')})` : 'BADCHARSET';
     case 'CAPABILITY':
