@@ -292,4 +292,21 @@ describe('IMAP conformance (imaptest)', () => {
     expect(await raw.run('SEARCH EMAILID "bad id!"')).toMatch(/^t\d+ BAD /m);
     raw.close();
   });
+
+  it('UTF8=ACCEPT: once enabled, names go both ways in UTF-8 and APPEND takes UTF8 (literal8)', async () => {
+    const { raw } = await login();
+    const send = async (tag: string, line: string) => {
+      raw.line.send(Buffer.from(`${tag} ${line}\r\n`, 'utf8'));
+      return raw.line.expect(new RegExp(`${tag} (OK|NO|BAD)[^\\r]*\\r\\n`));
+    };
+    expect(await send('u1', 'CREATE "Caf\u00e9"')).toMatch(/u1 NO /);
+    expect(await send('u2', 'ENABLE UTF8=ACCEPT')).toMatch(/\* ENABLED UTF8=ACCEPT\r\nu2 OK/);
+    expect(await send('u3', 'CREATE "Caf\u00e9"')).toMatch(/u3 OK/);
+    // The test client reads latin1: the UTF-8 bytes of é are C3 A9.
+    expect(await send('u4', 'LIST "" "Caf*"')).toContain('"/" "Caf\u00c3\u00a9"');
+    const body = 'Subject: caf\u00e9\r\n\r\nbody\r\n';
+    expect(await send('u5', `APPEND "Caf\u00e9" UTF8 (~{${Buffer.byteLength(body)}+}\r\n${body})`)).toMatch(/u5 OK \[APPENDUID/);
+    expect(await send('u6', 'STATUS "Caf\u00e9" (MESSAGES)')).toContain('(MESSAGES 1)');
+    raw.close();
+  });
 });

@@ -220,6 +220,16 @@ function readAppendMessage(reader: TokenReader): AppendMessage {
     message.internalDate = internalDate;
     reader.space();
   }
+  // RFC 6855 §4: `UTF8 (literal8)` carries a message with UTF-8 headers.
+  if (!reader.isLiteralAhead() && reader.peekAtom().toUpperCase() === 'UTF8') {
+    reader.readKeyword();
+    reader.space();
+    reader.expect('(');
+    if (!reader.isLiteralAhead()) throw new CommandSyntaxError('Expected the message as a literal8');
+    const { data, binary } = reader.readLiteral(true);
+    reader.expect(')');
+    return { ...message, message: data, binary };
+  }
   if (!reader.isLiteralAhead()) throw new CommandSyntaxError('Expected the message as a literal');
   const { data, binary } = reader.readLiteral(true);
   return { ...message, message: data, binary };
