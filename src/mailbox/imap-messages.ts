@@ -106,6 +106,8 @@ export type CopyReply = {
   messages?: MessageView[];
 } | Failure;
 export type VanishedReply = { ok: true; uids: number[] } | Failure;
+/** One message of a folder by UID (CATENATE's URLs): the folder's UIDVALIDITY and the body's hash. */
+export type MessageByUidReply = { ok: true; uidValidity: number; blob: string } | Failure;
 export type UsageReply = { ok: true; messages: number; bytes: number } | Failure;
 export type ImapDoneReply = { ok: true } | Failure;
 
@@ -154,5 +156,7 @@ export type MailboxImapRequest =
   | { type: 'copy'; from: string; to: string; session: string; uids: number[]; move: boolean; quota: number; viewUidNext?: number; replyTo: Ref<CopyReply> }
   /** UIDs expunged from the folder with a mod-sequence above `sinceModseq` (QRESYNC VANISHED (EARLIER)). */
   | { type: 'vanished'; name: string; sinceModseq: number; replyTo: Ref<VanishedReply> }
+  /** The message with this UID in the folder: NONEXISTENT when either is missing. */
+  | { type: 'message-by-uid'; name: string; uid: number; replyTo: Ref<MessageByUidReply> }
   /** Storage used by the whole mailbox (QUOTA). */
   | { type: 'usage'; replyTo: Ref<UsageReply> };

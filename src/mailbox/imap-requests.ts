@@ -21,7 +21,7 @@ type Req<T extends MailboxImapRequest['type']> = Extract<MailboxImapRequest, { t
 
 const imapTypes: ReadonlySet<string> = new Set<MailboxImapRequest['type']>([
   'folders', 'folder-status', 'folder-create', 'folder-delete', 'folder-rename', 'folder-subscribe',
-  'select', 'unselect', 'append', 'append-many', 'store', 'expunge', 'copy', 'vanished', 'usage',
+  'select', 'unselect', 'append', 'append-many', 'message-by-uid', 'store', 'expunge', 'copy', 'vanished', 'usage',
 ]);
 
 /** Above this many UIDs, reading a whole unselected folder beats one get per UID. */
@@ -50,6 +50,7 @@ export async function handleImapRequest(state: MailboxState, msg: MailboxImapReq
     case 'expunge': await expunge(state, msg, deps); break;
     case 'copy': await copy(state, msg, deps); break;
     case 'vanished': await vanished(state, msg, deps); break;
+    case 'message-by-uid': await messageByUid(state, msg, deps); break;
     case 'usage':
       dispatch(msg.replyTo, { ok: true, messages: state.account.messages, bytes: state.account.bytes });
       break;
@@ -475,6 +476,14 @@ function missedBy(state: MailboxState, folder: FolderRecord, viewUidNext: number
   const out: MessageView[] = [];
   for (const record of selection.messages.values()) if (record.uid >= viewUidNext) out.push(toView(record));
   return out;
+}
+
+async function messageByUid(state: MailboxState, msg: Req<'message-by-uid'>, deps: MailboxDeps) {
+  const folder = findFolder(state, msg.name);
+  if (!folder) return dispatch(msg.replyTo, missing(msg.name));
+  const [record] = await readMessages(state, folder, [msg.uid], deps);
+  if (!record) return dispatch(msg.replyTo, failure(`no message with UID ${msg.uid} in ${msg.name}`, false, 'NONEXISTENT'));
+  dispatch(msg.replyTo, { ok: true, uidValidity: folder.uidValidity, blob: record.blob });
 }
 
 async function vanished(state: MailboxState, msg: Req<'vanished'>, deps: MailboxDeps) {

@@ -309,4 +309,21 @@ describe('IMAP conformance (imaptest)', () => {
     expect(await send('u6', 'STATUS "Caf\u00e9" (MESSAGES)')).toContain('(MESSAGES 1)');
     raw.close();
   });
+
+  it('CATENATE builds a message from TEXT and URLs of stored parts; a bad URL is NO [BADURL], a missing folder TRYCREATE', async () => {
+    const { raw } = await login();
+    const source = 'From: a@remote.test\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\npart one\r\n--b--\r\n';
+    await raw.run(appendCommand('INBOX', '()', source));
+    const validity = /UIDVALIDITY (\d+)/.exec(await raw.run('STATUS INBOX (UIDVALIDITY)'))![1];
+    const text = (data: string) => `TEXT {${data.length}+}\r\n${data}`;
+    const built = await raw.run(`APPEND INBOX CATENATE (URL "/INBOX;UIDVALIDITY=${validity}/;UID=1/;SECTION=HEADER" ${text('new body: ')} URL "/INBOX/;uid=1/;section=1")`);
+    expect(built).toMatch(/^t\d+ OK \[APPENDUID \d+ 2\]/m);
+    await raw.run('SELECT INBOX');
+    expect(await raw.run('FETCH 2 BODY.PEEK[TEXT]')).toContain('BODY[TEXT] {18}\r\nnew body: part one');
+    expect(await raw.run(`APPEND INBOX CATENATE (${text('x: y\r\n\r\n')} URL "/INBOX;UIDVALIDITY=1/;UID=1")`)).toMatch(/^t\d+ NO \[BADURL \/INBOX;UIDVALIDITY=1\/;UID=1\]/m);
+    expect(await raw.run(`APPEND INBOX CATENATE (URL "/INBOX/;UID=99")`)).toMatch(/^t\d+ NO \[BADURL/m);
+    expect(await raw.run(`APPEND nosuch CATENATE (URL "/INBOX;UIDVALIDITY=1/;UID=1")`)).toMatch(/^t\d+ NO \[TRYCREATE\]/m);
+    expect(await raw.run('STATUS INBOX (MESSAGES)')).toContain('(MESSAGES 2)');
+    raw.close();
+  });
 });

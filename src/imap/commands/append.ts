@@ -9,6 +9,7 @@ import { analyzeBody } from '../../mime/off-thread.js';
 import { defaultMimeLimits } from '../../mime/types.js';
 import { dateTimeToDate } from '../../protocols/imap/dates.js';
 import type { AppendMessage } from '../../protocols/imap/types.js';
+import { catenate } from '../catenate.js';
 import { showOwnAdditions, viewEnd } from './own-additions.js';
 import { AUTHENTICATED, commandOf, failed, folderName, no, ok, type CommandSpec, type Completion, type ImapContext } from './command.js';
 
@@ -18,9 +19,21 @@ export const append: CommandSpec = {
   async handle(ctx, command) {
     const cmd = commandOf(command, 'APPEND');
     const all = [cmd, ...(cmd.more ?? [])];
-    if (all.some((m) => m.message.length === 0)) return no('Empty message');
     const name = folderName(cmd.mailbox);
+    const catenating = all.some((m) => m.catenate !== undefined);
+    // CATENATE: a missing destination is TRYCREATE before any URL is looked at (RFC 4469 §5).
+    if (catenating) {
+      const destination = await ctx.mailbox().folderStatus(name);
+      if (!destination.ok) return failed(destination.code === 'NONEXISTENT' ? { ...destination, code: 'TRYCREATE' } : destination);
+    }
     const messages = all.map(asRequest);
+    for (const [i, message] of all.entries()) {
+      if (message.catenate === undefined) continue;
+      const built = await catenate(ctx.mailbox(), message.catenate, ctx.deps.limits.maxAppendSize);
+      if (!built.ok) return 'badUrl' in built ? no('Bad URL', { code: 'BADURL', url: built.badUrl }) : no('Message too big', { code: 'TOOBIG' });
+      messages[i]!.message = built.message;
+    }
+    if (messages.some((m) => m.message.length === 0)) return no('Empty message');
     for (const [i, message] of all.entries()) {
       if (!message.binary || !message.message.includes(0)) continue;
       const storable = await storableBinary(message.message);

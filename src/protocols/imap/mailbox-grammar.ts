@@ -17,6 +17,7 @@ import { CommandSyntaxError, type TokenReader } from './tokens.js';
 import type {
   AppendCommand,
   AppendMessage,
+  CatenatePart,
   CreateCommand,
   ListCommand,
   ListReturnOptions,
@@ -206,6 +207,20 @@ export function readAppendArguments(reader: TokenReader, tag: string, context: A
   return { tag, name: 'APPEND', mailbox, ...first, ...(more.length > 0 ? { more } : {}) };
 }
 
+/** `(` ("TEXT" SP literal / "URL" SP astring) *(SP ...) `)` (RFC 4469). */
+function readCatenateParts(reader: TokenReader): CatenatePart[] {
+  return reader.readList((): CatenatePart => {
+    const kind = reader.readKeyword('TEXT or URL');
+    reader.space();
+    if (kind === 'TEXT') {
+      if (!reader.isLiteralAhead()) throw new CommandSyntaxError('Expected a literal after TEXT');
+      return { kind: 'text', data: reader.readLiteral(true).data };
+    }
+    if (kind === 'URL') return { kind: 'url', url: reader.readAstring('a URL').toString('latin1') };
+    throw new CommandSyntaxError(`Unknown CATENATE part ${kind}`);
+  }, false);
+}
+
 /** `[flag-list SP] [date-time SP] literal`. */
 function readAppendMessage(reader: TokenReader): AppendMessage {
   let flags: string[] = [];
@@ -219,6 +234,11 @@ function readAppendMessage(reader: TokenReader): AppendMessage {
     if (internalDate === null) throw new CommandSyntaxError('Invalid date-time');
     message.internalDate = internalDate;
     reader.space();
+  }
+  if (!reader.isLiteralAhead() && reader.peekAtom().toUpperCase() === 'CATENATE') {
+    reader.readKeyword();
+    reader.space();
+    return { ...message, message: Buffer.alloc(0), binary: false, catenate: readCatenateParts(reader) };
   }
   // RFC 6855 §4: `UTF8 (literal8)` carries a message with UTF-8 headers.
   if (!reader.isLiteralAhead() && reader.peekAtom().toUpperCase() === 'UTF8') {

@@ -252,11 +252,16 @@ export interface StatusCommand extends Tagged {
   items: StatusItem[];
 }
 
+/** One piece of a CATENATE message (RFC 4469): literal bytes, or an IMAP URL of a stored message or part. */
+export type CatenatePart = { kind: 'text'; data: Buffer } | { kind: 'url'; url: string };
+
 /** One message of an APPEND: its flags, date and bytes. */
 export interface AppendMessage {
   flags: Flag[];
   internalDate?: ImapDateTime;
+  /** Empty when the message is built from `catenate`. */
   message: Buffer;
+  catenate?: CatenatePart[];
   /** Sent as literal8 `~{n}` (RFC 3516 BINARY / RFC 6855 UTF8). */
   binary: boolean;
 }
@@ -514,7 +519,8 @@ export type ResponseCode =
   | { code: 'APPENDUID'; uidValidity: number; uids: number[] | string }
   | { code: 'COPYUID'; uidValidity: number; sourceUids: number[] | string; destinationUids: number[] | string }
   | { code: 'MODIFIED'; set: number[] | string }
-  | { code: 'MAILBOXID'; id: string };
+  | { code: 'MAILBOXID'; id: string }
+  | { code: 'BADURL'; url: string };
 
 export type ResponseStatus = 'OK' | 'NO' | 'BAD';
 

@@ -129,6 +129,8 @@ export function formatResponseCode(code: ResponseCode): string {
       return `PERMANENTFLAGS (${code.flags.join(' ')})`;
     case 'MAILBOXID':
       return `MAILBOXID (${code.id})`;
+    case 'BADURL':
+      return `BADURL ${code.url.replace(/[\]\r\n]/g, '')}`;
     case 'BADCHARSET':
       return code.charsets && code.charsets.length > 0 ? `BADCHARSET (${code.charsets.join(' ')})` : 'BADCHARSET';
     case 'CAPABILITY':
