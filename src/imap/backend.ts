@@ -12,13 +12,13 @@
 import type { Ref } from 'nact';
 import type { UserRecord } from '../directory/records.js';
 import type {
-  AppendManyReply, AppendReply, CopyReply, ExpungeReply, FolderEventMessage, MessageByUidReply, FolderReply, FoldersReply, ImapDoneReply, SelectReply,
+  AppendManyReply, AppendReply, CopyReply, ExpungeReply, FolderEventMessage, MessageByUidReply, MetadataReply, FolderReply, FoldersReply, ImapDoneReply, SelectReply,
   StoreReply, UsageReply, VanishedReply,
 } from '../mailbox/imap-messages.js';
 import type { MessageReader } from './fetch-items.js';
 
 export type {
-  MessageByUidReply, AppendManyReply, AppendReply, CopyReply, ExpungeReply, FolderReply, FoldersReply, ImapDoneReply, SelectReply, StoreReply, UsageReply, VanishedReply,
+  MetadataReply, MessageByUidReply, AppendManyReply, AppendReply, CopyReply, ExpungeReply, FolderReply, FoldersReply, ImapDoneReply, SelectReply, StoreReply, UsageReply, VanishedReply,
 };
 
 /** The outcome of a LOGIN or AUTHENTICATE: refused means the password was not even checked. */
@@ -106,6 +106,10 @@ export interface UserMailbox {
   vanished(name: string, sinceModseq: number): Promise<VanishedReply>;
   /** Storage used by the whole mailbox (QUOTA). */
   usage(): Promise<UsageReply>;
+  /** METADATA entries (RFC 5464) of a folder, or the server's (the account's) for the name "". */
+  metadata(name: string): Promise<MetadataReply>;
+  /** Sets or (null) removes entries in one synced write; LIMIT past `maxEntries`. Values are byte strings. */
+  setMetadata(name: string, entries: Array<[string, string | null]>, maxEntries: number): Promise<ImapDoneReply>;
   /** A message of any folder by UID, for CATENATE's URLs: its folder's UIDVALIDITY and body hash. */
   messageByUid(name: string, uid: number): Promise<MessageByUidReply>;
   /** Stores the body, then files it (quota checked: OVERQUOTA; missing folder: TRYCREATE). */

@@ -18,7 +18,7 @@ import type { AuthGate } from '../net/auth-guard.js';
 import { failure } from '../core/supervision.js';
 import type { AppendItem } from '../mailbox/imap-messages.js';
 import type {
-  AppendManyReply, AppendReply, AppendRequest, MessageByUidReply, CopyReply, CopyRequest, ExpungeReply, FolderReply, FoldersReply, ImapBackend, ImapDoneReply,
+  AppendManyReply, AppendReply, AppendRequest, MessageByUidReply, MetadataReply, CopyReply, CopyRequest, ExpungeReply, FolderReply, FoldersReply, ImapBackend, ImapDoneReply,
   ImapLoginResult, SelectReply, SessionBinding, StoreReply, StoreRequest, UsageReply, UserMailbox, VanishedReply,
 } from './backend.js';
 import type { MessageReader } from './fetch-items.js';
@@ -120,6 +120,14 @@ class SessionMailbox implements UserMailbox {
 
   usage(): Promise<UsageReply> {
     return this.ask((replyTo) => ({ type: 'usage', replyTo }));
+  }
+
+  metadata(name: string): Promise<MetadataReply> {
+    return this.ask((replyTo) => ({ type: 'metadata-get', name, replyTo }));
+  }
+
+  setMetadata(name: string, entries: Array<[string, string | null]>, maxEntries: number): Promise<ImapDoneReply> {
+    return this.ask((replyTo) => ({ type: 'metadata-set', name, entries, maxEntries, replyTo }));
   }
 
   messageByUid(name: string, uid: number): Promise<MessageByUidReply> {

@@ -106,6 +106,8 @@ export type CopyReply = {
   messages?: MessageView[];
 } | Failure;
 export type VanishedReply = { ok: true; uids: number[] } | Failure;
+/** METADATA entries (RFC 5464) of a folder or, for the name "", of the account: name → byte string. */
+export type MetadataReply = { ok: true; entries: Record<string, string> } | Failure;
 /** One message of a folder by UID (CATENATE's URLs): the folder's UIDVALIDITY and the body's hash. */
 export type MessageByUidReply = { ok: true; uidValidity: number; blob: string } | Failure;
 export type UsageReply = { ok: true; messages: number; bytes: number } | Failure;
@@ -158,5 +160,9 @@ export type MailboxImapRequest =
   | { type: 'vanished'; name: string; sinceModseq: number; replyTo: Ref<VanishedReply> }
   /** The message with this UID in the folder: NONEXISTENT when either is missing. */
   | { type: 'message-by-uid'; name: string; uid: number; replyTo: Ref<MessageByUidReply> }
+  /** METADATA entries of a folder, or of the account for the name "". */
+  | { type: 'metadata-get'; name: string; replyTo: Ref<MetadataReply> }
+  /** Sets (or, with null, removes) entries in one synced write; LIMIT past `maxEntries` entries. */
+  | { type: 'metadata-set'; name: string; entries: Array<[string, string | null]>; maxEntries: number; replyTo: Ref<ImapDoneReply> }
   /** Storage used by the whole mailbox (QUOTA). */
   | { type: 'usage'; replyTo: Ref<UsageReply> };

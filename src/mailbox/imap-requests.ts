@@ -21,7 +21,7 @@ type Req<T extends MailboxImapRequest['type']> = Extract<MailboxImapRequest, { t
 
 const imapTypes: ReadonlySet<string> = new Set<MailboxImapRequest['type']>([
   'folders', 'folder-status', 'folder-create', 'folder-delete', 'folder-rename', 'folder-subscribe',
-  'select', 'unselect', 'append', 'append-many', 'message-by-uid', 'store', 'expunge', 'copy', 'vanished', 'usage',
+  'select', 'unselect', 'append', 'append-many', 'message-by-uid', 'metadata-get', 'metadata-set', 'store', 'expunge', 'copy', 'vanished', 'usage',
 ]);
 
 /** Above this many UIDs, reading a whole unselected folder beats one get per UID. */
@@ -51,6 +51,8 @@ export async function handleImapRequest(state: MailboxState, msg: MailboxImapReq
     case 'copy': await copy(state, msg, deps); break;
     case 'vanished': await vanished(state, msg, deps); break;
     case 'message-by-uid': await messageByUid(state, msg, deps); break;
+    case 'metadata-get': getMetadata(state, msg); break;
+    case 'metadata-set': await setMetadata(state, msg, deps); break;
     case 'usage':
       dispatch(msg.replyTo, { ok: true, messages: state.account.messages, bytes: state.account.bytes });
       break;
@@ -484,6 +486,33 @@ async function messageByUid(state: MailboxState, msg: Req<'message-by-uid'>, dep
   const [record] = await readMessages(state, folder, [msg.uid], deps);
   if (!record) return dispatch(msg.replyTo, failure(`no message with UID ${msg.uid} in ${msg.name}`, false, 'NONEXISTENT'));
   dispatch(msg.replyTo, { ok: true, uidValidity: folder.uidValidity, blob: record.blob });
+}
+
+function getMetadata(state: MailboxState, msg: Req<'metadata-get'>) {
+  if (msg.name === '') return dispatch(msg.replyTo, { ok: true, entries: state.account.metadata ?? {} });
+  const folder = findFolder(state, msg.name);
+  if (!folder) return dispatch(msg.replyTo, missing(msg.name));
+  dispatch(msg.replyTo, { ok: true, entries: folder.metadata ?? {} });
+}
+
+async function setMetadata(state: MailboxState, msg: Req<'metadata-set'>, deps: MailboxDeps) {
+  const folder = msg.name === '' ? null : findFolder(state, msg.name);
+  if (msg.name !== '' && !folder) return dispatch(msg.replyTo, missing(msg.name));
+  const entries = { ...((folder ?? state.account).metadata ?? {}) };
+  for (const [name, value] of msg.entries) {
+    if (value === null) delete entries[name];
+    else entries[name] = value;
+  }
+  if (Object.keys(entries).length > msg.maxEntries) return dispatch(msg.replyTo, failure(`at most ${msg.maxEntries} entries`, false, 'LIMIT'));
+  const mailboxId = state.account.mailboxId;
+  if (folder) {
+    folder.metadata = entries;
+    await deps.db.commit([deps.mailboxes.folderOp(mailboxId, folder)]);
+  } else {
+    state.account.metadata = entries;
+    await deps.db.commit([deps.mailboxes.accountOp(state.account)]);
+  }
+  dispatch(msg.replyTo, { ok: true });
 }
 
 async function vanished(state: MailboxState, msg: Req<'vanished'>, deps: MailboxDeps) {

@@ -13,6 +13,8 @@ export interface AccountRecord {
   bytes: number;
   /** IMAP subscriptions of names with no folder (deleted since, or not created yet): they are by name (RFC 3501 §6.3.6). */
   subscribedNames?: string[];
+  /** IMAP METADATA server entries (RFC 5464): entry name → value as a byte string. */
+  metadata?: Record<string, string>;
 }
 
 export interface FolderRecord {
@@ -31,6 +33,8 @@ export interface FolderRecord {
   firstRecentUid: number;
   subscribed: boolean;
   specialUse: string | null;
+  /** IMAP METADATA entries of the folder (RFC 5464): entry name → value as a byte string. */
+  metadata?: Record<string, string>;
 }
 
 export interface MessageRecord {

@@ -326,4 +326,25 @@ describe('IMAP conformance (imaptest)', () => {
     expect(await raw.run('STATUS INBOX (MESSAGES)')).toContain('(MESSAGES 2)');
     raw.close();
   });
+
+  it('METADATA: folder and server entries set, read by depth and size, removed with NIL, kept across RENAME', async () => {
+    const { raw } = await login();
+    await raw.run('CREATE notes');
+    expect(await raw.run('SETMETADATA notes (/private/comment "my notes" /shared/comment "team" /private/comment/sub {3+}\r\nx\r\n)')).toMatch(/^t\d+ OK /m);
+    expect(await raw.run('SETMETADATA "" (/shared/admin "mailto:admin@conf.test")')).toMatch(/^t\d+ OK /m);
+    expect(await raw.run('GETMETADATA notes /private/comment')).toContain('* METADATA "notes" ("/private/comment" "my notes")\r\n');
+    expect(await raw.run('GETMETADATA (DEPTH 1) notes (/private/comment /shared/missing)'))
+      .toContain('* METADATA "notes" ("/private/comment" "my notes" "/private/comment/sub" {3}\r\nx\r\n "/shared/missing" NIL)\r\n');
+    const limited = await raw.run('GETMETADATA (MAXSIZE 3) notes (/private/comment /shared/comment)');
+    expect(limited).not.toContain('my notes');
+    expect(limited).toMatch(/^t\d+ OK \[METADATA LONGENTRIES 8\]/m);
+    expect(await raw.run('GETMETADATA "" /shared/admin')).toContain('* METADATA "" ("/shared/admin" "mailto:admin@conf.test")');
+    await raw.run('RENAME notes kept');
+    await raw.run('SETMETADATA kept (/shared/comment NIL)');
+    const after = await raw.run('GETMETADATA kept (/private/comment /shared/comment)');
+    expect(after).toContain('("/private/comment" "my notes" "/shared/comment" NIL)');
+    expect(await raw.run('SETMETADATA kept (/other/x "y")')).toMatch(/^t\d+ BAD /m);
+    expect(await raw.run('SETMETADATA nosuch (/private/x "y")')).toMatch(/^t\d+ NO \[NONEXISTENT\]/m);
+    raw.close();
+  });
 });

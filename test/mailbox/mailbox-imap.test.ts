@@ -12,7 +12,7 @@ import { MailboxRegistry } from '../../src/mailbox/registry.js';
 import { ask, spawn, start, stop } from '../../src/core/supervision.js';
 import type { MailboxRequest } from '../../src/mailbox/messages.js';
 import type {
-  AppendManyReply, AppendReply, CopyReply, ExpungeReply, FolderEvent, FolderEventMessage, FolderInfo, FolderReply, FoldersReply,
+  AppendManyReply, MetadataReply, AppendReply, CopyReply, ExpungeReply, FolderEvent, FolderEventMessage, FolderInfo, FolderReply, FoldersReply,
   ImapDoneReply, SelectReply, StoreReply, UsageReply, VanishedReply,
 } from '../../src/mailbox/imap-messages.js';
 import type { DeliverReply, DoneReply } from '../../src/mailbox/messages.js';
@@ -273,6 +273,21 @@ describe('folders', () => {
     h = await open(h.dir);
     expect((await status('INBOX')).messages).toBe(2);
     for (const item of filed) expect(await refsOf(item.blob)).not.toContain(item.uploadHolder);
+  });
+
+  it('keeps METADATA entries of folders and of the account across a restart, and bounds their number', async () => {
+    const set = (name: string, entries: Array<[string, string | null]>, maxEntries = 10) =>
+      request<ImapDoneReply>((replyTo) => ({ type: 'metadata-set', name, entries, maxEntries, replyTo }));
+    const get = async (name: string) => ok(await request<MetadataReply>((replyTo) => ({ type: 'metadata-get', name, replyTo }))).entries;
+    ok(await set('INBOX', [['/private/a', '1'], ['/shared/b', '2']]));
+    ok(await set('', [['/shared/admin', 'x']]));
+    ok(await set('INBOX', [['/shared/b', null]]));
+    expect(await set('INBOX', [['/private/c', '3'], ['/private/d', '4']], 2)).toMatchObject({ ok: false, code: 'LIMIT' });
+    await close(h);
+    h = await open(h.dir);
+    expect(await get('INBOX')).toEqual({ '/private/a': '1' });
+    expect(await get('')).toEqual({ '/shared/admin': 'x' });
+    expect(await request<MetadataReply>((replyTo) => ({ type: 'metadata-get', name: 'nosuch', replyTo }))).toMatchObject({ ok: false, code: 'NONEXISTENT' });
   });
 
   it('refuses to go past the folder limit with LIMIT', async () => {

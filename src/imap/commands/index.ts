@@ -21,6 +21,7 @@ import { id } from './id.js';
 import { idle } from './idle.js';
 import { list } from './list.js';
 import { login } from './login.js';
+import { getmetadata, setmetadata } from './metadata.js';
 import { logout } from './logout.js';
 import { lsub } from './lsub.js';
 import { move } from './move.js';
@@ -41,8 +42,8 @@ import { unsubscribe } from './unsubscribe.js';
 
 const ALL: CommandSpec[] = [
   append, authenticate, cancelupdate, capability, check, close, compress, copy, create, deleteFolder, enable, examine, expunge, fetch,
-  getquota, getquotaroot, id, idle, list, login, logout, lsub, move, namespace, noop, rename, search, select,
-  setquota, sort, starttls, status, store, subscribe, thread, unselect, unsubscribe,
+  getmetadata, getquota, getquotaroot, id, idle, list, login, logout, lsub, move, namespace, noop, rename, search, select,
+  setmetadata, setquota, sort, starttls, status, store, subscribe, thread, unselect, unsubscribe,
 ];
 
 export const COMMANDS: ReadonlyMap<ImapCommandName, CommandSpec> = new Map(ALL.map((spec) => [spec.name, spec]));

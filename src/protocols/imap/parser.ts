@@ -16,6 +16,7 @@ import {
 import { readSearchArguments } from './search-grammar.js';
 import { CommandSyntaxError, isAstringChar, TokenReader } from './tokens.js';
 import { readSortArguments, readThreadArguments } from './sort-grammar.js';
+import { readGetMetadataArguments, readSetMetadataArguments } from './metadata-grammar.js';
 import type { ImapCommand, ImapParserEvent, NoArgumentCommandName, ParseErrorEvent } from './types.js';
 
 export interface ImapParserOptions {
@@ -192,6 +193,8 @@ const COMMAND_READERS: Record<string, CommandReader> = {
     return endOf(reader, { tag, name: 'GETQUOTAROOT', mailbox: readMailbox(reader, context) });
   },
   SETQUOTA: readSetQuota,
+  GETMETADATA: readGetMetadataArguments,
+  SETMETADATA: readSetMetadataArguments,
   COMPRESS: (reader, tag) => {
     reader.space();
     return endOf(reader, { tag, name: 'COMPRESS', mechanism: reader.readKeyword('a compression mechanism') });

@@ -291,6 +291,25 @@ export interface SearchCommand extends Tagged {
   partial?: SearchPartial;
 }
 
+export type MetadataDepth = '0' | '1' | 'infinity';
+
+/** `GETMETADATA [(MAXSIZE n DEPTH d)] mailbox entries` (RFC 5464 §4.2); mailbox "" is the server. */
+export interface GetMetadataCommand extends Tagged {
+  name: 'GETMETADATA';
+  mailbox: string;
+  /** Lower-cased entry names. */
+  entries: string[];
+  depth: MetadataDepth;
+  maxSize?: number;
+}
+
+/** `SETMETADATA mailbox (entry value ...)` (RFC 5464 §4.3); a null value removes the entry. */
+export interface SetMetadataCommand extends Tagged {
+  name: 'SETMETADATA';
+  mailbox: string;
+  entries: Array<[string, Buffer | null]>;
+}
+
 /** `CANCELUPDATE tag...` (RFC 5267 §4.3): stop the UPDATE searches started by these tags. */
 export interface CancelUpdateCommand extends Tagged {
   name: 'CANCELUPDATE';
@@ -414,6 +433,8 @@ export type ImapCommand =
   | SortCommand
   | ThreadCommand
   | CancelUpdateCommand
+  | GetMetadataCommand
+  | SetMetadataCommand
   | FetchCommand
   | StoreCommand
   | CopyMoveCommand
@@ -520,7 +541,9 @@ export type ResponseCode =
   | { code: 'COPYUID'; uidValidity: number; sourceUids: number[] | string; destinationUids: number[] | string }
   | { code: 'MODIFIED'; set: number[] | string }
   | { code: 'MAILBOXID'; id: string }
-  | { code: 'BADURL'; url: string };
+  | { code: 'BADURL'; url: string }
+  /** RFC 5464 §4.2.1, §4.3: LONGENTRIES n, MAXSIZE n, TOOMANY, NOPRIVATE. */
+  | { code: 'METADATA'; problem: 'LONGENTRIES' | 'MAXSIZE' | 'TOOMANY' | 'NOPRIVATE'; value?: number };
 
 export type ResponseStatus = 'OK' | 'NO' | 'BAD';
 
@@ -558,6 +581,7 @@ export type ImapResponse =
   | { type: 'status'; mailbox: string; items: Array<[StatusItem, number | bigint | string]> }
   | { type: 'search'; ids: number[]; modSeq?: number | bigint }
   | { type: 'sort'; ids: number[]; modSeq?: number | bigint }
+  | { type: 'metadata'; mailbox: string; entries: Array<[string, Buffer | null]> }
   | { type: 'thread'; threads: ThreadNode[] }
   | {
       type: 'esearch';

@@ -65,6 +65,16 @@ function responseParts(response: ImapResponse, utf8: boolean): Buffer[] {
       return [text(searchLine(response.ids, response.modSeq))];
     case 'esearch':
       return [esearchLine(response)];
+    case 'metadata':
+      return [
+        text('* METADATA '),
+        mailboxName(response.mailbox, utf8),
+        text(' ('),
+        ...response.entries.flatMap(([entry, value], i) => [
+          text(i > 0 ? ' ' : ''), imapString(entry), text(' '), value === null ? text('NIL') : metadataValue(value),
+        ]),
+        text(')'),
+      ];
     case 'sort':
       return [text(searchLine(response.ids, response.modSeq).replace('* SEARCH', '* SORT'))];
     case 'thread':
@@ -129,6 +139,8 @@ export function formatResponseCode(code: ResponseCode): string {
       return `PERMANENTFLAGS (${code.flags.join(' ')})`;
     case 'MAILBOXID':
       return `MAILBOXID (${code.id})`;
+    case 'METADATA':
+      return `METADATA ${code.problem}${code.value !== undefined ? ` ${code.value}` : ''}`;
     case 'BADURL':
       return `BADURL ${code.url.replace(/[\]\r\n]/g, '')}`;
     case 'BADCHARSET':
@@ -178,6 +190,11 @@ function listParts(response: ListResponse, utf8: boolean): Buffer[] {
   }
   if (extended.length > 0) parts.push(text(' ('), joinBuffers(extended, ' '), text(')'));
   return parts;
+}
+
+/** A METADATA value: a string when it can be one, a literal8 when it holds NUL bytes (RFC 5464 §5). */
+function metadataValue(value: Buffer): Buffer {
+  return value.includes(0) ? Buffer.concat([text(`~{${value.length}}\r\n`), value]) : imapString(value);
 }
 
 /**

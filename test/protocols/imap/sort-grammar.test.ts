@@ -49,4 +49,16 @@ describe('SORT and THREAD arguments', () => {
     expect(parse('a CANCELUPDATE "t1" "t2"\r\n')).toMatchObject({ type: 'command', command: { name: 'CANCELUPDATE', tags: ['t1', 't2'] } });
     expect(parse('a CANCELUPDATE\r\n')).toMatchObject({ type: 'error', response: 'BAD' });
   });
+
+  it('reads GETMETADATA and SETMETADATA (RFC 5464 examples)', () => {
+    expect(parse('a GETMETADATA (MAXSIZE 1024 DEPTH infinity) "INBOX" (/shared/Comment /private/comment)\r\n')).toMatchObject({
+      type: 'command', command: { name: 'GETMETADATA', mailbox: 'INBOX', entries: ['/shared/comment', '/private/comment'], depth: 'infinity', maxSize: 1024 },
+    });
+    expect(parse('a GETMETADATA "" /shared/admin\r\n')).toMatchObject({ type: 'command', command: { mailbox: '', entries: ['/shared/admin'], depth: '0' } });
+    expect(parse('a SETMETADATA INBOX (/private/comment "My comment" /shared/x NIL)\r\n')).toMatchObject({
+      type: 'command', command: { name: 'SETMETADATA', entries: [['/private/comment', Buffer.from('My comment')], ['/shared/x', null]] },
+    });
+    expect(parse('a GETMETADATA (DEPTH 2) INBOX /private/x\r\n')).toMatchObject({ type: 'error', response: 'BAD' });
+    expect(parse('a SETMETADATA INBOX ()\r\n')).toMatchObject({ type: 'error', response: 'BAD' });
+  });
 });
