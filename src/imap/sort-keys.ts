@@ -27,8 +27,12 @@ export interface SortKeys {
   inReplyTo: string | null;
 }
 
-/** Entries kept: a few hundred bytes each. */
-const MAX_ENTRIES = 200_000;
+/** Entries kept per cache: a few hundred bytes each, since every string below is capped. */
+const MAX_ENTRIES = 100_000;
+/** Characters of a subject or address kept for comparing: beyond them, hostile headers only cost memory. */
+const MAX_KEY_CHARS = 512;
+/** References kept per message: the last ones (the parent is the last). */
+const MAX_REFERENCES = 64;
 const keysByBlob = new Map<string, SortKeys>();
 const referencesByBlob = new Map<string, string[]>();
 
@@ -47,7 +51,7 @@ export async function referencesOf(reader: MessageReader, sha: string): Promise<
   if (cached !== undefined) return cached;
   const structure = await reader.structure(sha);
   const field = structure.headers.find((f) => f.name === 'references');
-  const references = field === undefined ? [] : messageIds(unfoldedValue(await reader.readAll(sha), field));
+  const references = field === undefined ? [] : messageIds(unfoldedValue(await reader.readAll(sha), field)).slice(-MAX_REFERENCES);
   remember(referencesByBlob, sha, references);
   return references;
 }
@@ -82,7 +86,7 @@ function remember<T>(map: Map<string, T>, sha: string, value: T): void {
 
 function keysFromStructure(structure: MessageStructure): SortKeys {
   const envelope = structure.envelope;
-  const subject = baseSubject(envelope.subject === null ? '' : decodeHeaderValue(envelope.subject));
+  const subject = baseSubject(envelope.subject === null ? '' : decodeHeaderValue(envelope.subject.slice(0, 8 * MAX_KEY_CHARS)));
   const from = firstAddress(envelope.from);
   const to = firstAddress(envelope.to);
   return {
@@ -94,8 +98,8 @@ function keysFromStructure(structure: MessageStructure): SortKeys {
     cc: foldAscii(firstAddress(envelope.cc)?.mailbox ?? ''),
     displayFrom: foldAscii(displayName(from)),
     displayTo: foldAscii(displayName(to)),
-    messageId: envelope.messageId === null ? null : messageIds(envelope.messageId)[0] ?? null,
-    inReplyTo: envelope.inReplyTo === null ? null : messageIds(envelope.inReplyTo)[0] ?? null,
+    messageId: envelope.messageId === null ? null : capped(messageIds(envelope.messageId)[0]),
+    inReplyTo: envelope.inReplyTo === null ? null : capped(messageIds(envelope.inReplyTo)[0]),
   };
 }
 
@@ -114,7 +118,11 @@ function displayName(address: EnvelopeAddress | null): string {
 
 /** i;ascii-casemap: ASCII letters compare without case, everything else as is. */
 export function foldAscii(text: string): string {
-  return text.replace(/[a-z]+/g, (letters) => letters.toUpperCase());
+  return text.slice(0, MAX_KEY_CHARS).replace(/[a-z]+/g, (letters) => letters.toUpperCase());
+}
+
+function capped(id: string | undefined): string | null {
+  return id === undefined ? null : id.slice(0, MAX_KEY_CHARS);
 }
 
 /** The `<...>` message ids of a header value, comments and spaces dropped. */

@@ -102,9 +102,11 @@ function unlink(child: Container): void {
   child.parent = null;
 }
 
-/** True when `ancestor` is `node` or above it. */
+/** True when `ancestor` is `node` or above it; a container without children is above nothing (the common case, no walk). */
 function isAncestor(ancestor: Container, node: Container): boolean {
-  for (let at: Container | null = node; at !== null; at = at.parent) if (at === ancestor) return true;
+  if (ancestor === node) return true;
+  if (ancestor.children.length === 0) return false;
+  for (let at: Container | null = node.parent; at !== null; at = at.parent) if (at === ancestor) return true;
   return false;
 }
 
@@ -120,12 +122,39 @@ function pruneRoots(roots: Container[]): Container[] {
   return out;
 }
 
+/**
+ * Below the root, a placeholder hands its (already pruned) children to its parent. Done
+ * bottom-up without recursion: a reply chain can be as deep as the folder is large.
+ */
 function pruneChildren(children: Container[], parent: Container): Container[] {
+  for (const container of postOrder(children)) {
+    const kept: Container[] = [];
+    for (const child of container.children) {
+      if (child.message !== null) kept.push(child);
+      else for (const grandchild of child.children) kept.push(adopt(grandchild, container));
+    }
+    container.children = kept;
+  }
   const out: Container[] = [];
   for (const child of children) {
-    child.children = pruneChildren(child.children, child);
     if (child.message !== null) out.push(child);
     else for (const grandchild of child.children) out.push(adopt(grandchild, parent));
+  }
+  return out;
+}
+
+/** Every container below `roots` (roots included), children before their parent. */
+function postOrder(roots: Container[]): Container[] {
+  const out: Container[] = [];
+  const stack: Array<{ container: Container; expanded: boolean }> = roots.map((container) => ({ container, expanded: false }));
+  while (stack.length > 0) {
+    const top = stack.pop()!;
+    if (top.expanded) {
+      out.push(top.container);
+      continue;
+    }
+    stack.push({ container: top.container, expanded: true });
+    for (const child of top.container.children) stack.push({ container: child, expanded: false });
   }
   return out;
 }
@@ -212,12 +241,17 @@ function mergeRoots(held: Container, other: Container): Container {
   return placeholder;
 }
 
-/** Step 7: every sibling set by sent date, ties by sequence number. */
+/** Step 7: every sibling set by sent date, ties by sequence number (children first). */
 function sortSiblings(containers: Container[]): void {
-  for (const container of containers) sortSiblings(container.children);
+  for (const container of postOrder(containers)) container.children.sort((a, b) => byDate(sortDate(a), sortDate(b)));
   containers.sort((a, b) => byDate(sortDate(a), sortDate(b)));
 }
 
-function toNode(container: Container): ThreadNode {
-  return { id: container.message?.id ?? 0, children: container.children.map(toNode) };
+/** The answer's tree, built without recursion. */
+function toNode(root: Container): ThreadNode {
+  const nodes = new Map<Container, ThreadNode>();
+  for (const container of postOrder([root])) {
+    nodes.set(container, { id: container.message?.id ?? 0, children: container.children.map((child) => nodes.get(child)!) });
+  }
+  return nodes.get(root)!;
 }

@@ -32,4 +32,12 @@ describe('REFERENCES threading on hostile input', () => {
       { id: 0, children: [{ id: 1, children: [] }, { id: 2, children: [] }] },
     ]);
   });
+
+  it('threads a reply chain as deep as a large folder without running out of stack', () => {
+    const chain = Array.from({ length: 30_000 }, (_, i) => message(i + 1, `<${i + 1}>`, i === 0 ? [] : [`<${i}>`]));
+    const [root] = referenceThreads(chain);
+    let depth = 0;
+    for (let node = root; node !== undefined; node = node.children[0]) depth++;
+    expect(depth).toBe(30_000);
+  });
 });

@@ -199,24 +199,32 @@ function metadataValue(value: Buffer): Buffer {
 
 /**
  * One thread as RFC 5256 §4 writes it: a chain of single children in one list
- * `(1 2 3)`, a branch as one sub-list per child `(1 (2)(3 4))`.
+ * `(1 2 3)`, a branch as one sub-list per child `(1 (2)(3 4))`. Written with an explicit
+ * stack: a thread may nest as deep as the folder is large.
  */
-function threadText(node: ThreadNode): string {
-  return `(${threadBody(node)})`;
-}
-
-function threadBody(node: ThreadNode): string {
-  const words: string[] = [];
-  let current: ThreadNode = node;
-  for (;;) {
-    if (current.id !== 0) words.push(String(current.id));
-    if (current.children.length !== 1) break;
-    current = current.children[0]!;
+function threadText(root: ThreadNode): string {
+  const out: string[] = [];
+  const stack: Array<ThreadNode | ')'> = [root];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (item === ')') {
+      out.push(')');
+      continue;
+    }
+    out.push('(');
+    const words: string[] = [];
+    let current: ThreadNode = item;
+    for (;;) {
+      if (current.id !== 0) words.push(String(current.id));
+      if (current.children.length !== 1) break;
+      current = current.children[0]!;
+    }
+    out.push(words.join(' '));
+    if (current.children.length > 0 && words.length > 0) out.push(' ');
+    stack.push(')');
+    for (let i = current.children.length - 1; i >= 0; i--) stack.push(current.children[i]!);
   }
-  const head = words.join(' ');
-  if (current.children.length === 0) return head;
-  const branches = current.children.map(threadText).join('');
-  return head === '' ? branches : `${head} ${branches}`;
+  return out.join('');
 }
 
 function searchLine(ids: number[], modSeq: number | bigint | undefined): string {
