@@ -106,6 +106,8 @@ export interface UserMailbox {
   vanished(name: string, sinceModseq: number): Promise<VanishedReply>;
   /** Storage used by the whole mailbox (QUOTA). */
   usage(): Promise<UsageReply>;
+  /** NOTIFY: from now on (or no longer) the session's listener gets every folder's changes. */
+  watch(on: boolean): Promise<ImapDoneReply>;
   /** METADATA entries (RFC 5464) of a folder, or the server's (the account's) for the name "". */
   metadata(name: string): Promise<MetadataReply>;
   /** Sets or (null) removes entries in one synced write; LIMIT past `maxEntries`. Values are byte strings. */

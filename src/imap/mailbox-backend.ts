@@ -122,6 +122,11 @@ class SessionMailbox implements UserMailbox {
     return this.ask((replyTo) => ({ type: 'usage', replyTo }));
   }
 
+  watch(on: boolean): Promise<ImapDoneReply> {
+    const { session, listener } = this.binding;
+    return this.ask((replyTo) => ({ type: 'watch', session, listener, watch: on, replyTo }));
+  }
+
   metadata(name: string): Promise<MetadataReply> {
     return this.ask((replyTo) => ({ type: 'metadata-get', name, replyTo }));
   }

@@ -11,7 +11,7 @@ import type { UserRecord } from '../directory/records.js';
 import { ImapParser } from '../protocols/imap/parser.js';
 import { writeResponse, fetchFlags, fetchModSeq, fetchNumber } from '../protocols/imap/writer.js';
 import type {
-  ContinuationEvent, FetchResponseItem, ImapCommand, ImapParserEvent, ImapResponse, ParseErrorEvent,
+  ContinuationEvent, FetchResponseItem, ImapCommand, ImapParserEvent, ImapResponse, NotifyEventGroup, ParseErrorEvent,
 } from '../protocols/imap/types.js';
 import type { FolderEvent, FolderEventMessage, MessageView } from '../mailbox/imap-messages.js';
 import {
@@ -27,6 +27,7 @@ import { ImapOutput, SessionClosedError } from './session-output.js';
 import { ImapInput } from './session-input.js';
 import { sequenceOf, unannouncedKeywords, visibleFlags } from './view.js';
 import { refreshSearchUpdates, removeExpungedFromUpdates } from './search-updates.js';
+import { notificationOf } from './notify.js';
 
 export type SessionMessage =
   | { type: 'start' }
@@ -42,7 +43,7 @@ export { SessionClosedError };
 const BASE_CAPABILITIES = [
   'IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'MOVE', 'MULTIAPPEND',
   'CHILDREN', 'LIST-EXTENDED', 'LIST-STATUS', 'SPECIAL-USE', 'CONDSTORE', 'QRESYNC', 'ESEARCH', 'SEARCHRES',
-  'QUOTA', 'QUOTA=RES-STORAGE', 'STATUS=SIZE', 'COMPRESS=DEFLATE', 'SORT', 'SORT=DISPLAY', 'ESORT', 'CONTEXT=SEARCH', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', 'BINARY', 'OBJECTID', 'UTF8=ACCEPT', 'CATENATE', 'METADATA',
+  'QUOTA', 'QUOTA=RES-STORAGE', 'STATUS=SIZE', 'COMPRESS=DEFLATE', 'SORT', 'SORT=DISPLAY', 'ESORT', 'CONTEXT=SEARCH', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', 'BINARY', 'OBJECTID', 'UTF8=ACCEPT', 'CATENATE', 'METADATA', 'NOTIFY',
 ];
 
 
@@ -65,6 +66,8 @@ export class ImapSession implements ImapContext, CommandHooks {
   readonly remoteAddress: string;
   /** The session actor: socket input, timers and the mailbox's folder events arrive here. */
   private eventRef!: Ref<SessionMessage>;
+  /** NOTIFY SET's groups: changes of folders not selected are reported as they come. */
+  private notifyGroups: NotifyEventGroup[] | null = null;
   /** The user's mailbox port, made on first use after login. */
   private userMailbox: UserMailbox | null = null;
   /** Resolves once the connection is closed and the session cleaned up. */
@@ -429,6 +432,10 @@ export class ImapSession implements ImapContext, CommandHooks {
     return caps;
   }
 
+  setNotify(groups: NotifyEventGroup[] | null): void {
+    this.notifyGroups = groups;
+  }
+
   async enableCondstore(): Promise<void> {
     if (this.enabled.has('CONDSTORE')) return;
     this.enabled.add('CONDSTORE');
@@ -611,6 +618,7 @@ export class ImapSession implements ImapContext, CommandHooks {
     const user = this.user;
     try {
       if (user !== null && this.selected !== null) await this.mailbox().unselect();
+      if (user !== null && this.notifyGroups !== null) await this.mailbox().watch(false);
     } catch (err) {
       this.log.debug({ err }, 'unselect at logout failed');
     } finally {
@@ -623,6 +631,7 @@ export class ImapSession implements ImapContext, CommandHooks {
   // ---------------------------------------------------------------- folder events
 
   private async onFolderEvent(event: FolderEvent): Promise<void> {
+    if (event.kind === 'status' || event.kind === 'mailbox') return this.onWatchedChange(event);
     const folder = this.selected;
     if (folder === null || event.folder !== folder.name) return;
     if (event.kind === 'expunged') for (const uid of event.uids) if (folder.messages.has(uid)) folder.vanishing.add(uid);
@@ -630,6 +639,14 @@ export class ImapSession implements ImapContext, CommandHooks {
     if (!this.idling) return;
     await this.flushEvents(true);
     if (this.selected !== null && this.selected.searchUpdates.length > 0) await refreshSearchUpdates(this, this.selected);
+  }
+
+  /** NOTIFY: a change in a folder this session has not selected, sent as it comes (RFC 5465 §5). */
+  private async onWatchedChange(event: FolderEvent): Promise<void> {
+    if (this.notifyGroups === null || this.state === 'logout') return;
+    if (event.kind === 'status' && event.folder === this.selected?.name) return;
+    const response = notificationOf(this.notifyGroups, event);
+    if (response !== null) await this.send(response);
   }
 
   /** Applies one event to the view and tells the client; replays of what SELECT already saw are ignored. */

@@ -40,7 +40,21 @@ export type FolderEvent =
   | { kind: 'flags'; folder: string; messages: MessageView[]; highestModseq: number }
   | { kind: 'expunged'; folder: string; uids: number[]; highestModseq: number }
   /** The folder was deleted or renamed away: the session must drop its selection (RFC 3501 leaves the reaction open; we send BYE-free NO on next use). */
-  | { kind: 'gone'; folder: string };
+  | { kind: 'gone'; folder: string }
+  /** To watching sessions (NOTIFY): a folder's messages changed; its counters now. */
+  | { kind: 'status'; folder: string; change: 'new' | 'expunge' | 'flags'; status: FolderCounters }
+  /** To watching sessions (NOTIFY): a folder was created, deleted, renamed (from `from`) or (un)subscribed. */
+  | { kind: 'mailbox'; folder: string; change: 'created' | 'deleted' | 'renamed' | 'subscription'; from?: string; subscribed: boolean };
+
+/** What NOTIFY's STATUS answers report of a folder. */
+export interface FolderCounters {
+  messages: number;
+  uidNext: number;
+  uidValidity: number;
+  highestModseq: number;
+  unseen: number;
+  subscribed: boolean;
+}
 
 export interface FolderEventMessage {
   type: 'folder-event';
@@ -160,6 +174,8 @@ export type MailboxImapRequest =
   | { type: 'vanished'; name: string; sinceModseq: number; replyTo: Ref<VanishedReply> }
   /** The message with this UID in the folder: NONEXISTENT when either is missing. */
   | { type: 'message-by-uid'; name: string; uid: number; replyTo: Ref<MessageByUidReply> }
+  /** NOTIFY: `listener` gets `status` and `mailbox` events of every folder until `watch: false` (or its session's end). */
+  | { type: 'watch'; session: string; listener: Ref<FolderEventMessage>; watch: boolean; replyTo: Ref<ImapDoneReply> }
   /** METADATA entries of a folder, or of the account for the name "". */
   | { type: 'metadata-get'; name: string; replyTo: Ref<MetadataReply> }
   /** Sets (or, with null, removes) entries in one synced write; LIMIT past `maxEntries` entries. */

@@ -8,7 +8,7 @@ import {
   type FolderRecord, type MessageRecord,
 } from '../store/mailbox-store.js';
 import { dispatch, failure } from '../core/supervision.js';
-import type { FolderInfo, MailboxImapRequest, MessageView } from './imap-messages.js';
+import type { FolderEvent, FolderInfo, MailboxImapRequest, MessageView } from './imap-messages.js';
 import type { MailboxRequest } from './messages.js';
 import { exceedsQuota } from './quota.js';
 import {
@@ -21,7 +21,7 @@ type Req<T extends MailboxImapRequest['type']> = Extract<MailboxImapRequest, { t
 
 const imapTypes: ReadonlySet<string> = new Set<MailboxImapRequest['type']>([
   'folders', 'folder-status', 'folder-create', 'folder-delete', 'folder-rename', 'folder-subscribe',
-  'select', 'unselect', 'append', 'append-many', 'message-by-uid', 'metadata-get', 'metadata-set', 'store', 'expunge', 'copy', 'vanished', 'usage',
+  'select', 'unselect', 'append', 'append-many', 'message-by-uid', 'metadata-get', 'metadata-set', 'watch', 'store', 'expunge', 'copy', 'vanished', 'usage',
 ]);
 
 /** Above this many UIDs, reading a whole unselected folder beats one get per UID. */
@@ -52,12 +52,23 @@ export async function handleImapRequest(state: MailboxState, msg: MailboxImapReq
     case 'vanished': await vanished(state, msg, deps); break;
     case 'message-by-uid': await messageByUid(state, msg, deps); break;
     case 'metadata-get': getMetadata(state, msg); break;
+    case 'watch':
+      state.watchers ??= new Map();
+      if (msg.watch) state.watchers.set(msg.session, msg.listener);
+      else state.watchers.delete(msg.session);
+      dispatch(msg.replyTo, { ok: true });
+      break;
     case 'metadata-set': await setMetadata(state, msg, deps); break;
     case 'usage':
       dispatch(msg.replyTo, { ok: true, messages: state.account.messages, bytes: state.account.bytes });
       break;
   }
   return state;
+}
+
+/** NOTIFY watchers learn that a folder came, went, moved or changed subscription. */
+function tellMailboxChange(state: MailboxState, event: Extract<FolderEvent, { kind: 'mailbox' }>): void {
+  for (const listener of state.watchers?.values() ?? []) dispatch(listener, { type: 'folder-event', event });
 }
 
 function missing(name: string) {
@@ -156,6 +167,7 @@ async function createFolder(state: MailboxState, msg: Req<'folder-create'>, deps
   const created = plannedFolders(state, wanted);
   created[created.length - 1].specialUse = msg.specialUse;
   await commitFolders(state, created, deps);
+  for (const folder of created) tellMailboxChange(state, { kind: 'mailbox', folder: folder.name, change: 'created', subscribed: folder.subscribed });
   dispatch(msg.replyTo, { ok: true });
 }
 
@@ -191,6 +203,7 @@ async function deleteFolder(state: MailboxState, msg: Req<'folder-delete'>, deps
   await deps.db.commit(ops);
   state.folders.delete(folder.id);
   publishGone(state, folder.id, folder.name);
+  tellMailboxChange(state, { kind: 'mailbox', folder: folder.name, change: 'deleted', subscribed: folder.subscribed });
   dispatch(msg.replyTo, { ok: true });
   await collectBlobs(records.map((r) => r.blob), deps);
 }
@@ -215,6 +228,9 @@ async function renameFolder(state: MailboxState, msg: Req<'folder-rename'>, deps
   for (const folder of renamed) if (takeNameSubscription(state, folder.name)) folder.subscribed = true;
   await commitFolders(state, [...created, ...renamed], deps);
   for (const folder of moving) publishGone(state, folder.id, folder.name);
+  for (const [i, folder] of renamed.entries()) {
+    tellMailboxChange(state, { kind: 'mailbox', folder: folder.name, change: 'renamed', from: moving[i]!.name, subscribed: folder.subscribed });
+  }
   dispatch(msg.replyTo, { ok: true });
 }
 
@@ -248,6 +264,7 @@ async function subscribeFolder(state: MailboxState, msg: Req<'folder-subscribe'>
   if (folder.subscribed !== msg.subscribed) {
     folder.subscribed = msg.subscribed;
     await deps.db.commit([deps.mailboxes.folderOp(state.account.mailboxId, folder)]);
+    tellMailboxChange(state, { kind: 'mailbox', folder: folder.name, change: 'subscription', subscribed: folder.subscribed });
   }
   dispatch(msg.replyTo, { ok: true });
 }

@@ -347,4 +347,36 @@ describe('IMAP conformance (imaptest)', () => {
     expect(await raw.run('SETMETADATA nosuch (/private/x "y")')).toMatch(/^t\d+ NO \[NONEXISTENT\]/m);
     raw.close();
   });
+
+  it('NOTIFY: STATUS and LIST for other folders as they change, not for the selected one; BADEVENT; NONE stops', async () => {
+    const { raw, user } = await login();
+    await raw.run('CREATE watched');
+    await raw.run(appendCommand('watched', '()', mail()));
+    expect(await raw.run('NOTIFY SET (PERSONAL (AnnotationChange))')).toMatch(/^t\d+ NO \[BADEVENT \(MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange\)\]/m);
+    const initial = await raw.run('NOTIFY SET STATUS (MAILBOXES watched (MessageNew MessageExpunge)) (PERSONAL (MailboxName SubscriptionChange))');
+    expect(initial).toMatch(/\* STATUS "watched" \(MESSAGES 1 UIDNEXT 2 UIDVALIDITY \d+\)\r\n/);
+    await raw.run('SELECT INBOX');
+    const other = await RawImap.open(server, user);
+    await other.run(appendCommand('watched', '()', mail()));
+    await raw.line.expect(/\* STATUS "watched" \(MESSAGES 2 UIDNEXT 3 UIDVALIDITY \d+\)\r\n/);
+    await other.run('CREATE fresh');
+    await raw.line.expect(/\* LIST \(\) "\/" "fresh"\r\n/);
+    await other.run('RENAME fresh renamed');
+    await raw.line.expect(/\* LIST \(\) "\/" "renamed" \("OLDNAME" \("fresh"\)\)\r\n/);
+    await other.run('SUBSCRIBE renamed');
+    await raw.line.expect(/\* LIST \(\\Subscribed\) "\/" "renamed"\r\n/);
+    await other.run('DELETE renamed');
+    await raw.line.expect(/\* LIST \(\\NonExistent\) "\/" "renamed"\r\n/);
+    // The selected folder reports as always (EXISTS), not with STATUS.
+    await other.run(appendCommand('INBOX', '()', mail()));
+    const noop = await raw.run('NOOP');
+    expect(noop).toMatch(/\* 1 EXISTS/);
+    expect(noop).not.toMatch(/STATUS "INBOX"/);
+    await raw.run('NOTIFY NONE');
+    await other.run(appendCommand('watched', '()', mail()));
+    await other.run('NOOP');
+    expect(await raw.run('NOOP')).not.toMatch(/STATUS/);
+    other.close();
+    raw.close();
+  });
 });

@@ -2,7 +2,7 @@
 // the narrow session interface a handler may use: send responses, call the session's
 // mailbox port, read or change the selected folder's view. Handlers never touch storage.
 import type {
-  FetchResponseItem, ImapCommand, ImapCommandName, ImapResponse, ResponseCode, ResponseStatus, SearchKey,
+  FetchResponseItem, ImapCommand, ImapCommandName, ImapResponse, NotifyEventGroup, ResponseCode, ResponseStatus, SearchKey,
 } from '../../protocols/imap/types.js';
 import type { UserRecord } from '../../directory/records.js';
 import type { MessageView } from '../../mailbox/imap-messages.js';
@@ -78,6 +78,8 @@ export interface ImapContext {
    * §3.1); the first time, with a folder selected, sends `* OK [HIGHESTMODSEQ n]`.
    */
   enableCondstore(): Promise<void>;
+  /** NOTIFY SET's event groups, or null (NONE, or never set): changes of other folders are then not reported. */
+  setNotify(groups: NotifyEventGroup[] | null): void;
   send(response: ImapResponse): Promise<void>;
   /** The logged-in user's mailbox, bound to this session (backend.ts); throws before login. */
   mailbox(): UserMailbox;

@@ -27,6 +27,7 @@ import { lsub } from './lsub.js';
 import { move } from './move.js';
 import { namespace } from './namespace.js';
 import { noop } from './noop.js';
+import { notify } from './notify.js';
 import { rename } from './rename.js';
 import { search } from './search.js';
 import { select } from './select.js';
@@ -42,7 +43,7 @@ import { unsubscribe } from './unsubscribe.js';
 
 const ALL: CommandSpec[] = [
   append, authenticate, cancelupdate, capability, check, close, compress, copy, create, deleteFolder, enable, examine, expunge, fetch,
-  getmetadata, getquota, getquotaroot, id, idle, list, login, logout, lsub, move, namespace, noop, rename, search, select,
+  getmetadata, getquota, getquotaroot, id, idle, list, login, logout, lsub, move, namespace, noop, notify, rename, search, select,
   setmetadata, setquota, sort, starttls, status, store, subscribe, thread, unselect, unsubscribe,
 ];
 

@@ -17,6 +17,7 @@ import { readSearchArguments } from './search-grammar.js';
 import { CommandSyntaxError, isAstringChar, TokenReader } from './tokens.js';
 import { readSortArguments, readThreadArguments } from './sort-grammar.js';
 import { readGetMetadataArguments, readSetMetadataArguments } from './metadata-grammar.js';
+import { readNotifyArguments } from './notify-grammar.js';
 import type { ImapCommand, ImapParserEvent, NoArgumentCommandName, ParseErrorEvent } from './types.js';
 
 export interface ImapParserOptions {
@@ -194,6 +195,7 @@ const COMMAND_READERS: Record<string, CommandReader> = {
   },
   SETQUOTA: readSetQuota,
   GETMETADATA: readGetMetadataArguments,
+  NOTIFY: readNotifyArguments,
   SETMETADATA: readSetMetadataArguments,
   COMPRESS: (reader, tag) => {
     reader.space();

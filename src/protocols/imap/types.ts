@@ -291,6 +291,23 @@ export interface SearchCommand extends Tagged {
   partial?: SearchPartial;
 }
 
+export type NotifyFilter =
+  | { kind: 'SELECTED' | 'SELECTED-DELAYED' | 'INBOXES' | 'PERSONAL' | 'SUBSCRIBED' }
+  | { kind: 'SUBTREE' | 'MAILBOXES'; mailboxes: string[] };
+
+export interface NotifyEventGroup {
+  filter: NotifyFilter;
+  /** Event names as RFC 5465 spells them; empty for NONE. */
+  events: string[];
+}
+
+/** `NOTIFY NONE` (groups null) or `NOTIFY SET [STATUS] groups` (RFC 5465). */
+export interface NotifyCommand extends Tagged {
+  name: 'NOTIFY';
+  groups: NotifyEventGroup[] | null;
+  status: boolean;
+}
+
 export type MetadataDepth = '0' | '1' | 'infinity';
 
 /** `GETMETADATA [(MAXSIZE n DEPTH d)] mailbox entries` (RFC 5464 §4.2); mailbox "" is the server. */
@@ -435,6 +452,7 @@ export type ImapCommand =
   | CancelUpdateCommand
   | GetMetadataCommand
   | SetMetadataCommand
+  | NotifyCommand
   | FetchCommand
   | StoreCommand
   | CopyMoveCommand
@@ -542,6 +560,7 @@ export type ResponseCode =
   | { code: 'MODIFIED'; set: number[] | string }
   | { code: 'MAILBOXID'; id: string }
   | { code: 'BADURL'; url: string }
+  | { code: 'BADEVENT'; events: string[] }
   /** RFC 5464 §4.2.1, §4.3: LONGENTRIES n, MAXSIZE n, TOOMANY, NOPRIVATE. */
   | { code: 'METADATA'; problem: 'LONGENTRIES' | 'MAXSIZE' | 'TOOMANY' | 'NOPRIVATE'; value?: number };
 

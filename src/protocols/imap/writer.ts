@@ -141,6 +141,8 @@ export function formatResponseCode(code: ResponseCode): string {
       return `MAILBOXID (${code.id})`;
     case 'METADATA':
       return `METADATA ${code.problem}${code.value !== undefined ? ` ${code.value}` : ''}`;
+    case 'BADEVENT':
+      return `BADEVENT (${code.events.join(' ')})`;
     case 'BADURL':
       return `BADURL ${code.url.replace(/[\]\r\n]/g, '')}`;
     case 'BADCHARSET':

@@ -61,4 +61,21 @@ describe('SORT and THREAD arguments', () => {
     expect(parse('a GETMETADATA (DEPTH 2) INBOX /private/x\r\n')).toMatchObject({ type: 'error', response: 'BAD' });
     expect(parse('a SETMETADATA INBOX ()\r\n')).toMatchObject({ type: 'error', response: 'BAD' });
   });
+
+  it('reads NOTIFY (RFC 5465 examples)', () => {
+    expect(parse('a NOTIFY SET STATUS (selected (MessageNew (uid body.peek[header.fields (from to subject)]) MessageExpunge))\r\n'))
+      .toMatchObject({ type: 'error', response: 'BAD' });
+    expect(parse('a NOTIFY SET (selected MessageNew (uid)) (mailboxes INBOX (messagenew messageexpunge))\r\n')).toMatchObject({ type: 'error' });
+    expect(parse('a NOTIFY SET STATUS (inboxes (MessageNew MessageExpunge)) (subtree (Lists "Other") (MailboxName)) (selected NONE)\r\n')).toMatchObject({
+      type: 'command', command: {
+        name: 'NOTIFY', status: true, groups: [
+          { filter: { kind: 'INBOXES' }, events: ['MessageNew', 'MessageExpunge'] },
+          { filter: { kind: 'SUBTREE', mailboxes: ['Lists', 'Other'] }, events: ['MailboxName'] },
+          { filter: { kind: 'SELECTED' }, events: [] },
+        ],
+      },
+    });
+    expect(parse('a NOTIFY NONE\r\n')).toMatchObject({ type: 'command', command: { name: 'NOTIFY', groups: null } });
+    expect(parse('a NOTIFY SET (everything (MessageNew))\r\n')).toMatchObject({ type: 'error', response: 'BAD' });
+  });
 });
