@@ -7,7 +7,7 @@ import {
   folderNameProblem, isDescendant, messageHolder, newFolder, sameFlags, storedFlags,
   type FolderRecord, type MessageRecord,
 } from '../store/mailbox-store.js';
-import { dispatch, failure } from '../core/supervision.js';
+import { dispatch, failure, isActorRef } from '../core/supervision.js';
 import type { FolderEvent, FolderInfo, MailboxImapRequest, MessageView } from './imap-messages.js';
 import type { MailboxRequest } from './messages.js';
 import { exceedsQuota } from './quota.js';
@@ -52,18 +52,22 @@ export async function handleImapRequest(state: MailboxState, msg: MailboxImapReq
     case 'vanished': await vanished(state, msg, deps); break;
     case 'message-by-uid': await messageByUid(state, msg, deps); break;
     case 'metadata-get': getMetadata(state, msg); break;
-    case 'watch':
-      state.watchers ??= new Map();
-      if (msg.watch) state.watchers.set(msg.session, msg.listener);
-      else state.watchers.delete(msg.session);
-      dispatch(msg.replyTo, { ok: true });
-      break;
+    case 'watch': watch(state, msg); break;
     case 'metadata-set': await setMetadata(state, msg, deps); break;
     case 'usage':
       dispatch(msg.replyTo, { ok: true, messages: state.account.messages, bytes: state.account.bytes });
       break;
   }
   return state;
+}
+
+function watch(state: MailboxState, msg: Req<'watch'>) {
+  state.watchers ??= new Map();
+  // Across nodes the listener does not travel with the request (only SELECT's is proxied): no watch then.
+  if (msg.watch && !isActorRef(msg.listener)) return dispatch(msg.replyTo, failure('NOTIFY is not available for a mailbox held by another node', true));
+  if (msg.watch) state.watchers.set(msg.session, msg.listener);
+  else state.watchers.delete(msg.session);
+  dispatch(msg.replyTo, { ok: true });
 }
 
 /** NOTIFY watchers learn that a folder came, went, moved or changed subscription. */
