@@ -169,6 +169,8 @@ function renderItem(message: MessageView, item: FetchItem, content: MessageConte
       return { name: 'EMAILID', value: Buffer.from(`(${emailObjectId(message.blob)})`, 'latin1') };
     case 'THREADID':
       return { name: 'THREADID', value: Buffer.from('NIL', 'latin1') };
+    case 'SAVEDATE':
+      return { ...internalDate(message.savedAt), name: 'SAVEDATE' };
     default:
       return renderContentItem(item, required(content));
   }

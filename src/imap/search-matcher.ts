@@ -142,6 +142,9 @@ function matchesKey(folder: SelectedFolder, candidate: Candidate, key: SearchKey
     case 'BEFORE': return internalDay(message) < dayNumber(key.date);
     case 'ON': return internalDay(message) === dayNumber(key.date);
     case 'SINCE': return internalDay(message) >= dayNumber(key.date);
+    case 'SAVEDBEFORE': return utcDay(message.savedAt) < dayNumber(key.date);
+    case 'SAVEDON': return utcDay(message.savedAt) === dayNumber(key.date);
+    case 'SAVEDSINCE': return utcDay(message.savedAt) >= dayNumber(key.date);
     case 'SENTBEFORE': return textsOf(candidate).sentDayNumber() < dayNumber(key.date);
     case 'SENTON': return textsOf(candidate).sentDayNumber() === dayNumber(key.date);
     case 'SENTSINCE': return textsOf(candidate).sentDayNumber() >= dayNumber(key.date);
@@ -155,6 +158,7 @@ function matchesFlagKey(folder: SelectedFolder, message: MessageView, key: strin
   const recent = folder.recent.has(message.uid);
   switch (key) {
     case 'ALL': return true;
+    case 'SAVEDATESUPPORTED': return true;
     case 'ANSWERED': return hasFlag(message, '\\Answered');
     case 'UNANSWERED': return !hasFlag(message, '\\Answered');
     case 'DELETED': return hasFlag(message, '\\Deleted');
@@ -188,6 +192,10 @@ function lastUid(folder: SelectedFolder): number {
 
 /** Internal dates compare by their UTC day. */
 function internalDay(message: MessageView): number {
-  const date = new Date(message.internalDate);
+  return utcDay(message.internalDate);
+}
+
+function utcDay(millis: number): number {
+  const date = new Date(millis);
   return dayNumber({ year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() });
 }

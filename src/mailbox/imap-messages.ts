@@ -15,6 +15,8 @@ export interface MessageView {
   internalDate: number;
   /** SHA-256 of the body in the blob store. */
   blob: string;
+  /** When it was filed in this folder (SAVEDATE, RFC 8514), milliseconds since the epoch. */
+  savedAt: number;
 }
 
 export interface FolderInfo {

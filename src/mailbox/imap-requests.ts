@@ -362,7 +362,7 @@ async function append(state: MailboxState, msg: Req<'append'>, deps: MailboxDeps
   const recentTo = takeRecent(state, folder, null);
   const record: MessageRecord = {
     uid: folder.uidNext, blob: msg.blob, size: blob.size, flags: storedFlags(msg.flags),
-    internalDate: msg.internalDate, modseq: folder.highestModseq + 1,
+    internalDate: msg.internalDate, modseq: folder.highestModseq + 1, savedAt: Date.now(),
   };
   const ops: WriteOp[] = [deps.blobs.unrefOp(msg.blob, msg.uploadHolder)];
   addMessageOps(state, folder, record, deps, ops);
@@ -398,6 +398,7 @@ async function appendMany(state: MailboxState, msg: Req<'append-many'>, deps: Ma
   const records = msg.items.map((item, i) => {
     const record: MessageRecord = {
       uid: folder.uidNext, blob: item.blob, size: blobs[i]!.size, flags: storedFlags(item.flags), internalDate: item.internalDate, modseq,
+      savedAt: Date.now(),
     };
     addMessageOps(state, folder, record, deps, ops);
     return record;
@@ -470,7 +471,7 @@ async function copy(state: MailboxState, msg: Req<'copy'>, deps: MailboxDeps) {
   const recentTo = takeRecent(state, target, msg.session);
   const modseq = target.highestModseq + 1;
   const copies = records.map((r) => {
-    const copied: MessageRecord = { ...r, uid: target.uidNext, modseq, deliveryId: msg.move ? r.deliveryId : undefined };
+    const copied: MessageRecord = { ...r, uid: target.uidNext, modseq, deliveryId: msg.move ? r.deliveryId : undefined, savedAt: Date.now() };
     if (copied.deliveryId === undefined) delete copied.deliveryId;
     addMessageOps(state, target, copied, deps, ops);
     return copied;

@@ -136,6 +136,8 @@ export function toView(record: MessageRecord): MessageView {
   return {
     uid: record.uid, flags: [...record.flags], modseq: record.modseq, size: record.size,
     internalDate: record.internalDate, blob: record.blob,
+    // A delivery is filed when it arrives: its internal date is its save date.
+    savedAt: record.savedAt ?? record.internalDate,
   };
 }
 

@@ -46,6 +46,8 @@ export interface MessageRecord {
   modseq: number;
   /** Queue delivery that created it (queue id + recipient), for exactly-once delivery. */
   deliveryId?: string;
+  /** When it was filed in this folder (IMAP SAVEDATE), when that differs from internalDate (APPEND with a date, COPY, MOVE). */
+  savedAt?: number;
 }
 
 export const INBOX = 'INBOX';

@@ -379,4 +379,21 @@ describe('IMAP conformance (imaptest)', () => {
     other.close();
     raw.close();
   });
+
+  it('SAVEDATE: when a message was filed here, not its internal date; SEARCH SAVEDON/SAVEDBEFORE/SAVEDATESUPPORTED', async () => {
+    const { raw } = await login();
+    await raw.run(`APPEND INBOX () "01-Jan-2001 10:00:00 +0000" {${mail().length}+}\r\n${mail()}`);
+    await raw.run('SELECT INBOX');
+    const now = new Date();
+    const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+    const today = `${String(now.getUTCDate()).padStart(2, '0')}-${months[now.getUTCMonth()]}-${now.getUTCFullYear()}`;
+    const fetched = await raw.run('FETCH 1 (INTERNALDATE SAVEDATE)');
+    expect(fetched).toContain('INTERNALDATE "01-Jan-2001 10:00:00 +0000"');
+    expect(fetched).toContain(`SAVEDATE "${today}`);
+    expect(await raw.run(`SEARCH SAVEDON ${today}`)).toMatch(/\* SEARCH 1\r\n/);
+    expect(await raw.run(`SEARCH SAVEDBEFORE ${today}`)).toMatch(/\* SEARCH\r\n/);
+    expect(await raw.run('SEARCH SAVEDATESUPPORTED')).toMatch(/\* SEARCH 1\r\n/);
+    expect(await raw.run('SEARCH ON 1-Jan-2001')).toMatch(/\* SEARCH 1\r\n/);
+    raw.close();
+  });
 });

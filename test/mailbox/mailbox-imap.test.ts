@@ -290,6 +290,21 @@ describe('folders', () => {
     expect(await request<MetadataReply>((replyTo) => ({ type: 'metadata-get', name: 'nosuch', replyTo }))).toMatchObject({ ok: false, code: 'NONEXISTENT' });
   });
 
+  it('keeps the save date of an APPEND apart from its internal date, across a restart; a delivery saves at arrival', async () => {
+    const before = Date.now();
+    const appended = ok(await append('INBOX', 'Subject: old\r\n\r\nx\r\n'));
+    const delivered = await deliver('Subject: new\r\n\r\ny\r\n');
+    await close(h);
+    h = await open(h.dir);
+    const { reply } = await select('INBOX', 'saver', true);
+    const messages = ok(reply).messages;
+    const saved = messages.find((m) => m.uid === appended.uid)!;
+    expect(saved.internalDate).toBe(1_700_000_000_000);
+    expect(saved.savedAt).toBeGreaterThanOrEqual(before);
+    const arrived = messages.find((m) => m.uid === delivered)!;
+    expect(arrived.savedAt).toBe(arrived.internalDate);
+  });
+
   it('refuses to go past the folder limit with LIMIT', async () => {
     const deep = (i: number) => [`l${i}`, ...Array.from({ length: 99 }, (_, j) => String(j))].join('/');
     let i = 0;

@@ -20,6 +20,7 @@ const SIMPLE_ATTRIBUTES = new Set<string>([
   'RFC822.TEXT',
   'EMAILID',
   'THREADID',
+  'SAVEDATE',
 ]);
 
 const MACROS: Record<string, SimpleFetchAttribute[]> = {

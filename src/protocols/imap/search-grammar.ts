@@ -16,6 +16,7 @@ import type {
 
 const FLAG_KEYS = new Set<string>([
   'ALL',
+  'SAVEDATESUPPORTED',
   'ANSWERED',
   'DELETED',
   'DRAFT',
@@ -31,7 +32,7 @@ const FLAG_KEYS = new Set<string>([
   'UNSEEN',
 ]);
 const TEXT_KEYS = new Set<string>(['BCC', 'BODY', 'CC', 'FROM', 'SUBJECT', 'TEXT', 'TO']);
-const DATE_KEYS = new Set<string>(['BEFORE', 'ON', 'SINCE', 'SENTBEFORE', 'SENTON', 'SENTSINCE']);
+const DATE_KEYS = new Set<string>(['BEFORE', 'ON', 'SINCE', 'SENTBEFORE', 'SENTON', 'SENTSINCE', 'SAVEDBEFORE', 'SAVEDON', 'SAVEDSINCE']);
 const RETURN_OPTIONS = new Set<string>(['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE', 'UPDATE']);
 const SUPPORTED_CHARSETS = new Set(['US-ASCII', 'UTF-8']);
 const ENTRY_TYPES = new Set(['priv', 'shared', 'all']);

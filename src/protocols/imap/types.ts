@@ -75,7 +75,9 @@ export type SimpleFetchAttribute =
   | 'RFC822.TEXT'
   /** OBJECTID (RFC 8474). */
   | 'EMAILID'
-  | 'THREADID';
+  | 'THREADID'
+  /** RFC 8514. */
+  | 'SAVEDATE';
 
 export interface BodySectionFetch {
   name: 'BODY[]';
@@ -105,6 +107,8 @@ export type FetchItem = { name: SimpleFetchAttribute } | BodySectionFetch | Bina
 
 export type SearchFlagKey =
   | 'ALL'
+  /** RFC 8514: every message of a folder that keeps save dates (all of ours do). */
+  | 'SAVEDATESUPPORTED'
   | 'ANSWERED'
   | 'DELETED'
   | 'DRAFT'
@@ -121,7 +125,7 @@ export type SearchFlagKey =
 
 export type SearchTextKey = 'BCC' | 'BODY' | 'CC' | 'FROM' | 'SUBJECT' | 'TEXT' | 'TO';
 /** BEFORE/ON/SINCE use the internal date; SENT* use the Date: header. */
-export type SearchDateKey = 'BEFORE' | 'ON' | 'SINCE' | 'SENTBEFORE' | 'SENTON' | 'SENTSINCE';
+export type SearchDateKey = 'BEFORE' | 'ON' | 'SINCE' | 'SENTBEFORE' | 'SENTON' | 'SENTSINCE' | 'SAVEDBEFORE' | 'SAVEDON' | 'SAVEDSINCE';
 
 /** A search criterion; a command's criteria are one AND node. */
 export type SearchKey =
