@@ -3,12 +3,13 @@
 // bytes and MIME structure read from the blob store.
 import type { MessageStructure } from '../mime/types.js';
 import { renderBodyStructure, renderEnvelope } from '../protocols/imap/render-structure.js';
-import { extractRfc822, extractSection } from '../protocols/imap/sections.js';
+import { cutPartial, extractBinary, extractRfc822, extractSection } from '../protocols/imap/sections.js';
 import {
-  fetchBodySection, fetchFlags, fetchInternalDate, fetchLiteral, fetchModSeq, fetchNumber, fetchRendered,
+  fetchBinarySection, fetchBinarySize, fetchBodySection, fetchFlags, fetchInternalDate, fetchLiteral, fetchModSeq, fetchNumber, fetchRendered,
 } from '../protocols/imap/writer.js';
 import type { FetchItem, FetchResponseItem } from '../protocols/imap/types.js';
 import type { MessageView } from '../mailbox/imap-messages.js';
+import { emailObjectId } from './object-ids.js';
 
 /** Where message bodies and their MIME structures come from (the blob store, or later the owning node). */
 export interface MessageReader {
@@ -91,7 +92,7 @@ export async function loadRendered(reader: MessageReader, sha: string, items: re
 }
 
 const STRUCTURE_ITEMS = new Set<string>(['ENVELOPE', 'BODY', 'BODYSTRUCTURE']);
-const RAW_ITEMS = new Set(['RFC822', 'RFC822.HEADER', 'RFC822.TEXT', 'BODY[]']);
+const RAW_ITEMS = new Set(['RFC822', 'RFC822.HEADER', 'RFC822.TEXT', 'BODY[]', 'BINARY[]', 'BINARY.SIZE']);
 
 /** What the items need beyond the MessageView: nothing, the structure, or the structure and the bytes. */
 export function contentNeeded(items: readonly FetchItem[]): 'none' | 'structure' | 'raw' {
@@ -103,12 +104,20 @@ export function contentNeeded(items: readonly FetchItem[]): 'none' | 'structure'
 /** True when fetching the items sets \Seen (RFC 3501 §6.4.5: BODY[...] without PEEK, RFC822, RFC822.TEXT). */
 export function setsSeen(items: readonly FetchItem[]): boolean {
   return items.some((item) =>
-    (item.name === 'BODY[]' && !item.peek) || item.name === 'RFC822' || item.name === 'RFC822.TEXT');
+    ((item.name === 'BODY[]' || item.name === 'BINARY[]') && !item.peek) || item.name === 'RFC822' || item.name === 'RFC822.TEXT');
 }
 
-export function unsupportedItem(items: readonly FetchItem[]): string | null {
-  const item = items.find((i) => i.name === 'BINARY[]' || i.name === 'BINARY.SIZE');
-  return item ? item.name : null;
+/** Every item the parser reads is served. */
+export function unsupportedItem(_items: readonly FetchItem[]): string | null {
+  return null;
+}
+
+/** BINARY of a part whose Content-Transfer-Encoding is not known: the FETCH answers NO [UNKNOWN-CTE] (RFC 3516 §4.3). */
+export class UnknownTransferEncodingError extends Error {
+  constructor() {
+    super('Unknown Content-Transfer-Encoding');
+    this.name = 'UnknownTransferEncodingError';
+  }
 }
 
 export interface FetchRenderOptions {
@@ -156,6 +165,12 @@ function renderItem(message: MessageView, item: FetchItem, content: MessageConte
       return fetchNumber('RFC822.SIZE', message.size);
     case 'MODSEQ':
       return fetchModSeq(message.modseq);
+    case 'EMAILID':
+      return { name: 'EMAILID', value: Buffer.from(`(${emailObjectId(message.blob)})`, 'latin1') };
+    case 'THREADID':
+      return { name: 'THREADID', value: Buffer.from('NIL', 'latin1') };
+    case 'SAVEDATE':
+      return { ...internalDate(message.savedAt), name: 'SAVEDATE' };
     default:
       return renderContentItem(item, required(content));
   }
@@ -176,6 +191,10 @@ function renderContentItem(item: FetchItem, content: MessageContent): FetchRespo
       return fetchLiteral(item.name, extractRfc822(rawOf(content), structure, item.name));
     case 'BODY[]':
       return fetchBodySection(item, extractSection(rawOf(content), structure, item.section, item.partial));
+    case 'BINARY[]':
+      return fetchBinarySection(item, cutPartial(decodedOrThrow(rawOf(content), structure, item.part), item.partial));
+    case 'BINARY.SIZE':
+      return fetchBinarySize(item.part, decodedOrThrow(rawOf(content), structure, item.part).length);
     default:
       throw new Error(`FETCH item ${item.name} is not supported`);
   }
@@ -189,6 +208,12 @@ function internalDate(millis: number): FetchResponseItem {
   const item = fetchInternalDate(new Date(millis), 0);
   const text = item.value.toString('latin1').replace(/^" /, '"0');
   return { name: 'INTERNALDATE', value: Buffer.from(text, 'latin1') };
+}
+
+function decodedOrThrow(raw: Buffer, structure: MessageStructure, part: number[]): Buffer {
+  const decoded = extractBinary(raw, structure, part);
+  if (decoded === null) throw new UnknownTransferEncodingError();
+  return decoded;
 }
 
 function rawOf(content: MessageContent): Buffer {

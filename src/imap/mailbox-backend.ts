@@ -1,9 +1,10 @@
 // The IMAP backend over this server's services: logins through the auth guard and the
-// directory, requests to the user's mailbox actor through the registry (which forwards
-// to the owning node in a cluster), bodies from the blob store. It is the only IMAP file
-// that knows those services; APPEND's upload (the body stored under a temporary
-// reference the mailbox actor then takes over, or released when it never answers)
-// lives here rather than in the command.
+// directory, each session's `UserMailbox` as requests to the user's mailbox actor through
+// the registry (which forwards to the owning node in a cluster), bodies from the blob
+// store. It is the only IMAP file that knows those services and the mailbox actor's
+// message protocol; APPEND's upload (the body stored under a temporary reference the
+// mailbox actor then takes over, or released when it never answers) lives here rather
+// than in the command.
 import { randomUUID } from 'node:crypto';
 import type { Ref } from 'nact';
 import type { Logger } from '../core/logger.js';
@@ -14,10 +15,14 @@ import { checkLogin } from '../directory/guarded-login.js';
 import { afterLogin } from '../directory/login-hook.js';
 import type { PipelineHooks } from '../plugins/contract/pipeline-hooks.js';
 import type { MailboxRegistry } from '../mailbox/registry.js';
-import type { MailboxRequest } from '../mailbox/messages.js';
-import type { AppendReply, MailboxImapRequest } from '../mailbox/imap-messages.js';
+import type { MailboxImapRequest } from '../mailbox/imap-messages.js';
 import type { AuthGate } from '../net/auth-guard.js';
-import type { AppendRequest, ImapBackend, ImapLoginResult } from './backend.js';
+import { failure } from '../core/supervision.js';
+import type { AppendItem } from '../mailbox/imap-messages.js';
+import type {
+  AppendManyReply, AppendReply, AppendRequest, MessageByUidReply, MetadataReply, CopyReply, CopyRequest, ExpungeReply, FolderReply, FoldersReply, ImapBackend, ImapDoneReply,
+  ImapLoginResult, SelectReply, SessionBinding, StoreReply, StoreRequest, UsageReply, UserMailbox, VanishedReply,
+} from './backend.js';
 import type { MessageReader } from './fetch-items.js';
 
 export interface MailboxBackendServices {
@@ -47,39 +52,145 @@ export class MailboxBackend implements ImapBackend {
     this.services.mailboxes.unpin(user.mailboxId);
   }
 
-  request<R>(user: UserRecord, build: (replyTo: Ref<R>) => MailboxImapRequest, timeoutMs: number): Promise<R> {
-    // The IMAP requests are a part of the mailbox actor's protocol.
-    const asRequest = build as unknown as (replyTo: Ref<R>) => MailboxRequest;
-    return this.services.mailboxes.ask<R>(user.mailboxId, asRequest, timeoutMs);
+  mailboxFor(binding: SessionBinding): UserMailbox {
+    return new SessionMailbox(this.services, binding);
   }
+}
 
-  reader(user: UserRecord): MessageReader {
-    const { mailboxId } = user;
-    const { mailboxes } = this.services;
-    return {
+/** One session's requests to its user's mailbox actor. */
+class SessionMailbox implements UserMailbox {
+  readonly reader: MessageReader;
+
+  constructor(private readonly services: MailboxBackendServices, private readonly binding: SessionBinding) {
+    const { mailboxId } = binding.user;
+    const { mailboxes } = services;
+    this.reader = {
       readAll: (sha) => mailboxes.readAll(mailboxId, sha),
       structure: (sha) => mailboxes.structure(mailboxId, sha),
     };
   }
 
-  quota(user: UserRecord): number {
+  folders(): Promise<FoldersReply> {
+    return this.ask((replyTo) => ({ type: 'folders', replyTo }));
+  }
+
+  folderStatus(name: string): Promise<FolderReply> {
+    return this.ask((replyTo) => ({ type: 'folder-status', name, replyTo }));
+  }
+
+  createFolder(name: string, specialUse: string | null): Promise<ImapDoneReply> {
+    return this.ask((replyTo) => ({ type: 'folder-create', name, specialUse, replyTo }));
+  }
+
+  deleteFolder(name: string): Promise<ImapDoneReply> {
+    return this.ask((replyTo) => ({ type: 'folder-delete', name, replyTo }));
+  }
+
+  renameFolder(from: string, to: string): Promise<ImapDoneReply> {
+    return this.ask((replyTo) => ({ type: 'folder-rename', from, to, replyTo }));
+  }
+
+  subscribe(name: string, subscribed: boolean): Promise<ImapDoneReply> {
+    return this.ask((replyTo) => ({ type: 'folder-subscribe', name, subscribed, replyTo }));
+  }
+
+  select(name: string, readOnly: boolean): Promise<SelectReply> {
+    const { session, listener } = this.binding;
+    return this.ask((replyTo) => ({ type: 'select', name, session, readOnly, listener, replyTo }));
+  }
+
+  unselect(): Promise<ImapDoneReply> {
+    const { session } = this.binding;
+    return this.ask((replyTo) => ({ type: 'unselect', session, replyTo }));
+  }
+
+  store(request: StoreRequest): Promise<StoreReply> {
+    const { session } = this.binding;
+    return this.ask((replyTo) => ({ type: 'store', ...request, session, replyTo }));
+  }
+
+  expunge(name: string, uids?: number[]): Promise<ExpungeReply> {
+    const { session } = this.binding;
+    return this.ask((replyTo) => ({ type: 'expunge', name, session, ...(uids !== undefined ? { uids } : {}), replyTo }));
+  }
+
+  copy(request: CopyRequest): Promise<CopyReply> {
+    const { session } = this.binding;
+    return this.ask((replyTo) => ({ type: 'copy', ...request, session, quota: this.quota(), replyTo }));
+  }
+
+  vanished(name: string, sinceModseq: number): Promise<VanishedReply> {
+    return this.ask((replyTo) => ({ type: 'vanished', name, sinceModseq, replyTo }));
+  }
+
+  usage(): Promise<UsageReply> {
+    return this.ask((replyTo) => ({ type: 'usage', replyTo }));
+  }
+
+  watch(on: boolean): Promise<ImapDoneReply> {
+    const { session, listener } = this.binding;
+    return this.ask((replyTo) => ({ type: 'watch', session, listener, watch: on, replyTo }));
+  }
+
+  metadata(name: string): Promise<MetadataReply> {
+    return this.ask((replyTo) => ({ type: 'metadata-get', name, replyTo }));
+  }
+
+  setMetadata(name: string, entries: Array<[string, string | null]>, maxEntries: number): Promise<ImapDoneReply> {
+    return this.ask((replyTo) => ({ type: 'metadata-set', name, entries, maxEntries, replyTo }));
+  }
+
+  messageByUid(name: string, uid: number): Promise<MessageByUidReply> {
+    return this.ask((replyTo) => ({ type: 'message-by-uid', name, uid, replyTo }));
+  }
+
+  quota(): number {
+    const { user } = this.binding;
     return this.services.directory.cache.user(user.address)?.quota ?? user.quota;
   }
 
-  async append(user: UserRecord, request: AppendRequest, timeoutMs: number): Promise<AppendReply> {
-    const { name, message, flags, internalDate } = request;
-    const holder = `imap-append:${request.session}:${randomUUID()}`;
+  async append(request: AppendRequest): Promise<AppendReply> {
+    const { name, message, flags, internalDate, viewUidNext } = request;
+    const holder = `imap-append:${this.binding.session}:${randomUUID()}`;
     const sha = await this.services.blobs.storeBody(message, holder);
     try {
       // A refused append releases the upload's temporary reference itself (mailbox actor).
-      return await this.request<AppendReply>(user, (replyTo) => ({
+      return await this.ask<AppendReply>((replyTo) => ({
         type: 'append', name, blob: sha, size: message.length, flags, internalDate, uploadHolder: holder,
-        quota: this.quota(user), replyTo,
-      }), timeoutMs);
+        quota: this.quota(), session: this.binding.session, ...(viewUidNext !== undefined ? { viewUidNext } : {}), replyTo,
+      }));
     } catch (err) {
       await this.dropUpload(sha, holder);
       throw err;
     }
+  }
+
+  async appendMany(name: string, messages: Omit<AppendRequest, 'name' | 'viewUidNext'>[], viewUidNext?: number): Promise<AppendManyReply> {
+    const { user, session } = this.binding;
+    // The cluster transport carries one body per request: several would need every one on the owner first.
+    if (await this.services.mailboxes.remoteOwner(user.mailboxId) !== null) {
+      return failure('MULTIAPPEND with several messages is not available for a mailbox held by another node');
+    }
+    const items: AppendItem[] = [];
+    try {
+      for (const { message, flags, internalDate } of messages) {
+        const holder = `imap-append:${session}:${randomUUID()}`;
+        items.push({ blob: await this.services.blobs.storeBody(message, holder), size: message.length, flags, internalDate, uploadHolder: holder });
+      }
+      // The mailbox actor releases every upload's temporary reference, whether it files them or not.
+      return await this.ask<AppendManyReply>((replyTo) => ({
+        type: 'append-many', name, items, quota: this.quota(), session, ...(viewUidNext !== undefined ? { viewUidNext } : {}), replyTo,
+      }));
+    } catch (err) {
+      for (const item of items) await this.dropUpload(item.blob, item.uploadHolder);
+      throw err;
+    }
+  }
+
+  /** One request of the mailbox actor's IMAP protocol, wherever the mailbox lives. */
+  private ask<R>(build: (replyTo: Ref<R>) => MailboxImapRequest): Promise<R> {
+    const { user, timeoutMs } = this.binding;
+    return this.services.mailboxes.ask<R>(user.mailboxId, build, timeoutMs);
   }
 
   /** Releases the temporary reference of an upload the mailbox never answered for. */

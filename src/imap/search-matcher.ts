@@ -7,6 +7,7 @@ import type { SearchKey, SequenceSet } from '../protocols/imap/types.js';
 import type { MessageView } from '../mailbox/imap-messages.js';
 import type { SelectedFolder } from './commands/command.js';
 import { loadMessageContent, type MessageReader } from './fetch-items.js';
+import { emailObjectId } from './object-ids.js';
 import { dayNumber, MessageTexts, textQueryOf, type SearchContent } from './search-texts.js';
 
 export interface SearchMatch {
@@ -135,9 +136,15 @@ function matchesKey(folder: SelectedFolder, candidate: Candidate, key: SearchKey
     case 'LARGER': return message.size > key.size;
     case 'SMALLER': return message.size < key.size;
     case 'MODSEQ': return BigInt(message.modseq) >= key.modSeq;
+    case 'EMAILID': return emailObjectId(message.blob) === key.id;
+    // No thread ids are kept (THREADID NIL): none matches.
+    case 'THREADID': return false;
     case 'BEFORE': return internalDay(message) < dayNumber(key.date);
     case 'ON': return internalDay(message) === dayNumber(key.date);
     case 'SINCE': return internalDay(message) >= dayNumber(key.date);
+    case 'SAVEDBEFORE': return utcDay(message.savedAt) < dayNumber(key.date);
+    case 'SAVEDON': return utcDay(message.savedAt) === dayNumber(key.date);
+    case 'SAVEDSINCE': return utcDay(message.savedAt) >= dayNumber(key.date);
     case 'SENTBEFORE': return textsOf(candidate).sentDayNumber() < dayNumber(key.date);
     case 'SENTON': return textsOf(candidate).sentDayNumber() === dayNumber(key.date);
     case 'SENTSINCE': return textsOf(candidate).sentDayNumber() >= dayNumber(key.date);
@@ -151,6 +158,7 @@ function matchesFlagKey(folder: SelectedFolder, message: MessageView, key: strin
   const recent = folder.recent.has(message.uid);
   switch (key) {
     case 'ALL': return true;
+    case 'SAVEDATESUPPORTED': return true;
     case 'ANSWERED': return hasFlag(message, '\\Answered');
     case 'UNANSWERED': return !hasFlag(message, '\\Answered');
     case 'DELETED': return hasFlag(message, '\\Deleted');
@@ -184,6 +192,10 @@ function lastUid(folder: SelectedFolder): number {
 
 /** Internal dates compare by their UTC day. */
 function internalDay(message: MessageView): number {
-  const date = new Date(message.internalDate);
+  return utcDay(message.internalDate);
+}
+
+function utcDay(millis: number): number {
+  const date = new Date(millis);
   return dayNumber({ year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() });
 }

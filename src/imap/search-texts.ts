@@ -2,6 +2,7 @@
 // and case-folded once per command on first use, and each substring key answered once:
 // a command repeating TEXT keys costs one decode per message, not one per key.
 import { bodyTexts, decodedHeaderValues, foldCase, fullTexts, hasHeader, sentDay } from '../mime/search-text.js';
+import { parseAddressList } from '../mime/addresses.js';
 import type { ImapDate, SearchKey } from '../protocols/imap/types.js';
 import type { MessageContent } from './fetch-items.js';
 
@@ -12,8 +13,9 @@ export interface SearchContent {
 
 /** A substring key (BODY, TEXT, a header key) as the text it searches and the string it looks for. */
 export interface TextQuery {
-  source: 'body' | 'full' | 'header';
-  /** Header field name for `header`; '' otherwise. */
+  /** `address`: an address field, searched as written and as parsed (comments and spaces dropped). */
+  source: 'body' | 'full' | 'header' | 'address';
+  /** Header field name for `header` and `address`; '' otherwise. */
   field: string;
   value: string;
 }
@@ -27,7 +29,8 @@ export function textQueryOf(key: SearchKey): TextQuery | null {
     case 'BODY': return { source: 'body', field: '', value: key.value };
     case 'TEXT': return { source: 'full', field: '', value: key.value };
     case 'HEADER': return { source: 'header', field: key.field.toLowerCase(), value: key.value };
-    case 'BCC': case 'CC': case 'FROM': case 'SUBJECT': case 'TO': return { source: 'header', field: key.key.toLowerCase(), value: key.value };
+    case 'BCC': case 'CC': case 'FROM': case 'TO': return { source: 'address', field: key.key.toLowerCase(), value: key.value };
+    case 'SUBJECT': return { source: 'header', field: 'subject', value: key.value };
     default: return null;
   }
 }
@@ -57,7 +60,7 @@ export class MessageTexts {
     if (query.source === 'body') return anyContains(this.bodyTexts(), query.value);
     if (query.source === 'full') return anyContains(this.fullTexts(), query.value);
     // A `HEADER name ""` matches any message that has the field (RFC 3501 §6.4.4).
-    const values = this.headerValues(query.field);
+    const values = query.source === 'address' ? this.addressTexts(query.field) : this.headerValues(query.field);
     return values.length > 0 && anyContains(values, query.value);
   }
 
@@ -83,6 +86,25 @@ export class MessageTexts {
     return values;
   }
 
+  /**
+   * An address field's decoded values, and each address as `name <mailbox@domain>`: a
+   * FROM key finds `<user (comment)@ (comment) domain>` by its address, as Dovecot does.
+   */
+  addressTexts(field: string): string[] {
+    const key = `address:${field}`;
+    let texts = this.headers.get(key);
+    if (texts === undefined) {
+      const { raw, structure } = this.content;
+      const decoded = hasHeader(structure, field) ? decodedHeaderValues(raw, structure, field) : [];
+      texts = decoded.map(foldCase);
+      for (const value of decoded) {
+        for (const address of parseAddressList(value) ?? []) texts.push(foldCase(addressText(address)));
+      }
+      this.headers.set(key, texts);
+    }
+    return texts;
+  }
+
   /** The Date header's day; a missing or unparsable header counts as 1 Jan 1970 (as Dovecot). */
   sentDayNumber(): number {
     if (this.sent === undefined) {
@@ -91,6 +113,11 @@ export class MessageTexts {
     }
     return this.sent;
   }
+}
+
+function addressText(address: { name: string | null; mailbox: string | null; domain: string | null }): string {
+  const spec = address.domain === null ? address.mailbox ?? '' : `${address.mailbox ?? ''}@${address.domain}`;
+  return address.name === null ? spec : `${address.name} <${spec}>`;
 }
 
 /** Substring match over texts already case-folded (search-text.ts containsText's rule). */

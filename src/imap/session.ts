@@ -11,21 +11,23 @@ import type { UserRecord } from '../directory/records.js';
 import { ImapParser } from '../protocols/imap/parser.js';
 import { writeResponse, fetchFlags, fetchModSeq, fetchNumber } from '../protocols/imap/writer.js';
 import type {
-  ContinuationEvent, FetchResponseItem, ImapCommand, ImapParserEvent, ImapResponse, ParseErrorEvent,
+  ContinuationEvent, FetchResponseItem, ImapCommand, ImapParserEvent, ImapResponse, NotifyEventGroup, ParseErrorEvent,
 } from '../protocols/imap/types.js';
-import type { FolderEvent, FolderEventMessage, ImapDoneReply, MailboxImapRequest, MessageView } from '../mailbox/imap-messages.js';
+import type { FolderEvent, FolderEventMessage, MessageView } from '../mailbox/imap-messages.js';
 import {
   commandFailure, type AwaitLine, type CommandResult, type Completion, type ImapContext, type SelectedFolder, type SessionState,
 } from './commands/command.js';
 import { COMMANDS } from './commands/index.js';
 import { admit, afterCompletion, expungeAllowedAfter, type AfterCommand, type BeforeCommand, type CommandHooks } from './command-rules.js';
 import type { ImapSessionDeps } from './deps.js';
-import type { MessageReader } from './fetch-items.js';
+import type { UserMailbox } from './backend.js';
 import { dispatch as dispatchMessage } from '../core/supervision.js';
 import { plaintextAuthAllowed } from '../net/plaintext-policy.js';
 import { ImapOutput, SessionClosedError } from './session-output.js';
 import { ImapInput } from './session-input.js';
 import { sequenceOf, unannouncedKeywords, visibleFlags } from './view.js';
+import { refreshSearchUpdates, removeExpungedFromUpdates } from './search-updates.js';
+import { notificationOf } from './notify.js';
 
 export type SessionMessage =
   | { type: 'start' }
@@ -39,9 +41,9 @@ export type SessionMessage =
 export { SessionClosedError };
 
 const BASE_CAPABILITIES = [
-  'IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'MOVE',
+  'IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'MOVE', 'MULTIAPPEND',
   'CHILDREN', 'LIST-EXTENDED', 'LIST-STATUS', 'SPECIAL-USE', 'CONDSTORE', 'QRESYNC', 'ESEARCH', 'SEARCHRES',
-  'QUOTA', 'QUOTA=RES-STORAGE', 'STATUS=SIZE', 'COMPRESS=DEFLATE',
+  'QUOTA', 'QUOTA=RES-STORAGE', 'STATUS=SIZE', 'COMPRESS=DEFLATE', 'SORT', 'SORT=DISPLAY', 'ESORT', 'CONTEXT=SEARCH', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', 'BINARY', 'OBJECTID', 'UTF8=ACCEPT', 'CATENATE', 'METADATA', 'NOTIFY', 'SAVEDATE',
 ];
 
 
@@ -62,7 +64,12 @@ export class ImapSession implements ImapContext, CommandHooks {
   readonly enabled = new Set<string>();
   tlsActive: boolean;
   readonly remoteAddress: string;
-  eventRef!: Ref<SessionMessage>;
+  /** The session actor: socket input, timers and the mailbox's folder events arrive here. */
+  private eventRef!: Ref<SessionMessage>;
+  /** NOTIFY SET's groups: changes of folders not selected are reported as they come. */
+  private notifyGroups: NotifyEventGroup[] | null = null;
+  /** The user's mailbox port, made on first use after login. */
+  private userMailbox: UserMailbox | null = null;
   /** Resolves once the connection is closed and the session cleaned up. */
   readonly closed: Promise<void>;
 
@@ -396,7 +403,10 @@ export class ImapSession implements ImapContext, CommandHooks {
 
   private async finish(command: ImapCommand, completion: Completion): Promise<void> {
     const spec = COMMANDS.get(command.name);
-    if (this.state === 'selected') await this.flushEvents(expungeAllowedAfter(spec, command));
+    if (this.state === 'selected' && spec?.reportsChanges !== false) {
+      await this.flushEvents(expungeAllowedAfter(spec, command));
+      if (this.selected !== null && this.selected.searchUpdates.length > 0) await refreshSearchUpdates(this, this.selected);
+    }
     const { status, text, code } = completion;
     await this.send({ type: 'tagged', tag: command.tag, status, text, ...(code ? { code } : {}) });
     await afterCompletion(this, this, spec, command, completion);
@@ -413,7 +423,8 @@ export class ImapSession implements ImapContext, CommandHooks {
   // ---------------------------------------------------------------- context for commands
 
   capabilities(): string[] {
-    const caps = [...BASE_CAPABILITIES];
+    // RFC 7889: one limit for every folder, the largest literal an APPEND may carry.
+    const caps = [...BASE_CAPABILITIES, `APPENDLIMIT=${this.deps.limits.maxAppendSize}`];
     if (this.state !== 'not-authenticated') return caps;
     if (this.canStartTls) caps.push('STARTTLS');
     if (this.plaintextAuthAllowed) caps.push('AUTH=PLAIN');
@@ -421,14 +432,26 @@ export class ImapSession implements ImapContext, CommandHooks {
     return caps;
   }
 
-  ask<R>(build: (replyTo: Ref<R>) => MailboxImapRequest): Promise<R> {
-    if (this.user === null) throw new Error('mailbox request before login');
-    return this.deps.backend.request<R>(this.user, build, this.deps.limits.mailboxAskMs);
+  setNotify(groups: NotifyEventGroup[] | null): void {
+    this.notifyGroups = groups;
   }
 
-  messageReader(): MessageReader {
-    if (this.user === null) throw new Error('message read before login');
-    return this.deps.backend.reader(this.user);
+  async enableCondstore(): Promise<void> {
+    if (this.enabled.has('CONDSTORE')) return;
+    this.enabled.add('CONDSTORE');
+    const folder = this.selected;
+    if (folder === null) return;
+    await this.send({ type: 'untagged', status: 'OK', code: { code: 'HIGHESTMODSEQ', value: folder.highestModseq }, text: 'Highest' });
+  }
+
+  mailbox(): UserMailbox {
+    const user = this.user;
+    if (user === null) throw new Error('mailbox request before login');
+    // The session actor takes `folder-event` among its messages: it is the folder listener.
+    this.userMailbox ??= this.deps.backend.mailboxFor({
+      user, session: this.id, listener: this.eventRef, timeoutMs: this.deps.limits.mailboxAskMs,
+    });
+    return this.userMailbox;
   }
 
   loggedIn(user: UserRecord): void {
@@ -500,6 +523,7 @@ export class ImapSession implements ImapContext, CommandHooks {
     if (folder === null) return;
     const present = [...new Set(uids)].filter((uid) => folder.messages.has(uid)).sort((a, b) => a - b);
     if (present.length === 0) return;
+    await removeExpungedFromUpdates(this, folder, present);
     if (this.enabled.has('QRESYNC')) {
       for (const uid of present) this.forget(folder, uid, sequenceOf(folder, uid));
       await this.send({ type: 'vanished', earlier: false, uids: present });
@@ -593,11 +617,8 @@ export class ImapSession implements ImapContext, CommandHooks {
     this.input.close();
     const user = this.user;
     try {
-      if (user !== null && this.selected !== null) {
-        await this.deps.backend.request<ImapDoneReply>(user, (replyTo) => ({
-          type: 'unselect', session: this.id, replyTo,
-        }), this.deps.limits.mailboxAskMs);
-      }
+      if (user !== null && this.selected !== null) await this.mailbox().unselect();
+      if (user !== null && this.notifyGroups !== null) await this.mailbox().watch(false);
     } catch (err) {
       this.log.debug({ err }, 'unselect at logout failed');
     } finally {
@@ -610,11 +631,22 @@ export class ImapSession implements ImapContext, CommandHooks {
   // ---------------------------------------------------------------- folder events
 
   private async onFolderEvent(event: FolderEvent): Promise<void> {
+    if (event.kind === 'status' || event.kind === 'mailbox') return this.onWatchedChange(event);
     const folder = this.selected;
     if (folder === null || event.folder !== folder.name) return;
     if (event.kind === 'expunged') for (const uid of event.uids) if (folder.messages.has(uid)) folder.vanishing.add(uid);
     this.pendingEvents.push(event);
-    if (this.idling) await this.flushEvents(true);
+    if (!this.idling) return;
+    await this.flushEvents(true);
+    if (this.selected !== null && this.selected.searchUpdates.length > 0) await refreshSearchUpdates(this, this.selected);
+  }
+
+  /** NOTIFY: a change in a folder this session has not selected, sent as it comes (RFC 5465 §5). */
+  private async onWatchedChange(event: FolderEvent): Promise<void> {
+    if (this.notifyGroups === null || this.state === 'logout') return;
+    if (event.kind === 'status' && event.folder === this.selected?.name) return;
+    const response = notificationOf(this.notifyGroups, event);
+    if (response !== null) await this.send(response);
   }
 
   /** Applies one event to the view and tells the client; replays of what SELECT already saw are ignored. */

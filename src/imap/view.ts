@@ -54,7 +54,7 @@ export function newSelectedFolder(
   return {
     name, readOnly, uidValidity: info.uidValidity, uidNext: info.uidNext, highestModseq: info.highestModseq,
     uids: sorted.map((m) => m.uid), messages: new Map(sorted.map((m) => [m.uid, m])),
-    recent: new Set(recentUids), vanishing: new Set(), savedUids: [], flagList: flagsInUse(sorted),
+    recent: new Set(recentUids), vanishing: new Set(), savedUids: [], flagList: flagsInUse(sorted), searchUpdates: [],
   };
 }
 

@@ -7,8 +7,8 @@ import {
   folderNameProblem, isDescendant, messageHolder, newFolder, sameFlags, storedFlags,
   type FolderRecord, type MessageRecord,
 } from '../store/mailbox-store.js';
-import { dispatch, failure } from '../core/supervision.js';
-import type { FolderInfo, MailboxImapRequest } from './imap-messages.js';
+import { dispatch, failure, isActorRef } from '../core/supervision.js';
+import type { FolderEvent, FolderInfo, MailboxImapRequest, MessageView } from './imap-messages.js';
 import type { MailboxRequest } from './messages.js';
 import { tellPlugins } from './mailbox-events.js';
 import { exceedsQuota } from './quota.js';
@@ -22,7 +22,7 @@ type Req<T extends MailboxImapRequest['type']> = Extract<MailboxImapRequest, { t
 
 const imapTypes: ReadonlySet<string> = new Set<MailboxImapRequest['type']>([
   'folders', 'folder-status', 'folder-create', 'folder-delete', 'folder-rename', 'folder-subscribe',
-  'select', 'unselect', 'append', 'store', 'expunge', 'copy', 'vanished', 'usage',
+  'select', 'unselect', 'append', 'append-many', 'message-by-uid', 'metadata-get', 'metadata-set', 'watch', 'store', 'expunge', 'copy', 'vanished', 'usage',
 ]);
 
 /** Above this many UIDs, reading a whole unselected folder beats one get per UID. */
@@ -46,15 +46,34 @@ export async function handleImapRequest(state: MailboxState, msg: MailboxImapReq
       dispatch(msg.replyTo, { ok: true });
       break;
     case 'append': await append(state, msg, deps); break;
+    case 'append-many': await appendMany(state, msg, deps); break;
     case 'store': await store(state, msg, deps); break;
     case 'expunge': await expunge(state, msg, deps); break;
     case 'copy': await copy(state, msg, deps); break;
     case 'vanished': await vanished(state, msg, deps); break;
+    case 'message-by-uid': await messageByUid(state, msg, deps); break;
+    case 'metadata-get': getMetadata(state, msg); break;
+    case 'watch': watch(state, msg); break;
+    case 'metadata-set': await setMetadata(state, msg, deps); break;
     case 'usage':
       dispatch(msg.replyTo, { ok: true, messages: state.account.messages, bytes: state.account.bytes });
       break;
   }
   return state;
+}
+
+function watch(state: MailboxState, msg: Req<'watch'>) {
+  state.watchers ??= new Map();
+  // Across nodes the listener does not travel with the request (only SELECT's is proxied): no watch then.
+  if (msg.watch && !isActorRef(msg.listener)) return dispatch(msg.replyTo, failure('NOTIFY is not available for a mailbox held by another node', true));
+  if (msg.watch) state.watchers.set(msg.session, msg.listener);
+  else state.watchers.delete(msg.session);
+  dispatch(msg.replyTo, { ok: true });
+}
+
+/** NOTIFY watchers learn that a folder came, went, moved or changed subscription. */
+function tellMailboxChange(state: MailboxState, event: Extract<FolderEvent, { kind: 'mailbox' }>): void {
+  for (const listener of state.watchers?.values() ?? []) dispatch(listener, { type: 'folder-event', event });
 }
 
 function missing(name: string) {
@@ -69,7 +88,7 @@ function findFolder(state: MailboxState, name: string): FolderRecord | undefined
 
 async function folderInfo(state: MailboxState, folder: FolderRecord, deps: MailboxDeps): Promise<FolderInfo> {
   return {
-    name: folder.name, specialUse: folder.specialUse, subscribed: folder.subscribed,
+    id: folder.id, name: folder.name, specialUse: folder.specialUse, subscribed: folder.subscribed,
     uidValidity: folder.uidValidity, uidNext: folder.uidNext, highestModseq: folder.highestModseq,
     messages: folder.messages, unseen: folder.unseen, recent: await recentCount(state, folder, deps),
     deleted: folder.deleted, bytes: folder.bytes,
@@ -99,7 +118,7 @@ function byListOrder(a: FolderRecord, b: FolderRecord): number {
 async function listFolders(state: MailboxState, msg: Req<'folders'>, deps: MailboxDeps) {
   const folders: FolderInfo[] = [];
   for (const folder of [...state.folders.values()].sort(byListOrder)) folders.push(await folderInfo(state, folder, deps));
-  dispatch(msg.replyTo, { ok: true, folders });
+  dispatch(msg.replyTo, { ok: true, folders, subscriptions: state.account.subscribedNames ?? [] });
 }
 
 async function folderStatus(state: MailboxState, msg: Req<'folder-status'>, deps: MailboxDeps) {
@@ -121,11 +140,19 @@ function plannedFolders(state: MailboxState, names: string[]): FolderRecord[] {
   for (const name of names) {
     if (folderByName(state, name) || out.some((f) => f.name === name)) continue;
     const folder = newFolder(state.account.nextFolderId, name, null);
-    folder.subscribed = false;
+    folder.subscribed = takeNameSubscription(state, name);
     state.account.nextFolderId += 1;
     out.push(folder);
   }
   return out;
+}
+
+/** A folder created under a subscribed name takes the subscription over (the account record is written with it). */
+function takeNameSubscription(state: MailboxState, name: string): boolean {
+  const names = state.account.subscribedNames;
+  if (names === undefined || !names.includes(name)) return false;
+  state.account.subscribedNames = names.filter((n) => n !== name);
+  return true;
 }
 
 function overFolderLimit(state: MailboxState, adding: number): boolean {
@@ -146,6 +173,7 @@ async function createFolder(state: MailboxState, msg: Req<'folder-create'>, deps
   created[created.length - 1].specialUse = msg.specialUse;
   await commitFolders(state, created, deps);
   if (deps.hooks?.on.mailboxEvent) tellPlugins(deps, state, { kind: 'folder-create', folder: name });
+  for (const folder of created) tellMailboxChange(state, { kind: 'mailbox', folder: folder.name, change: 'created', subscribed: folder.subscribed });
   dispatch(msg.replyTo, { ok: true });
 }
 
@@ -175,11 +203,14 @@ async function deleteFolder(state: MailboxState, msg: Req<'folder-delete'>, deps
     if (record.deliveryId) ops.push(deps.mailboxes.deleteDeliveryOp(mailboxId, record.deliveryId));
     countMessage(state, folder, record, -1);
   }
+  // The subscription outlives the folder (RFC 3501 §6.3.4: LSUB shows it until UNSUBSCRIBE).
+  if (folder.subscribed) state.account.subscribedNames = [...(state.account.subscribedNames ?? []), name];
   ops.push(deps.mailboxes.deleteFolderOp(mailboxId, folder.id), deps.mailboxes.accountOp(state.account));
   await deps.db.commit(ops);
   state.folders.delete(folder.id);
   publishGone(state, folder.id, folder.name);
   if (deps.hooks?.on.mailboxEvent) tellPlugins(deps, state, { kind: 'folder-delete', folder: name });
+  tellMailboxChange(state, { kind: 'mailbox', folder: folder.name, change: 'deleted', subscribed: folder.subscribed });
   dispatch(msg.replyTo, { ok: true });
   await collectBlobs(records.map((r) => r.blob), deps);
 }
@@ -201,9 +232,13 @@ async function renameFolder(state: MailboxState, msg: Req<'folder-rename'>, deps
   const parents = ancestorNames(to).filter((n) => !folderByName(state, n));
   if (overFolderLimit(state, parents.length)) return dispatch(msg.replyTo, failure(`at most ${MAX_FOLDERS} folders`, false, 'LIMIT'));
   const created = plannedFolders(state, parents);
+  for (const folder of renamed) if (takeNameSubscription(state, folder.name)) folder.subscribed = true;
   await commitFolders(state, [...created, ...renamed], deps);
   for (const folder of moving) publishGone(state, folder.id, folder.name);
   if (deps.hooks?.on.mailboxEvent) tellPlugins(deps, state, { kind: 'folder-rename', folder: from, to });
+  for (const [i, folder] of renamed.entries()) {
+    tellMailboxChange(state, { kind: 'mailbox', folder: folder.name, change: 'renamed', from: moving[i]!.name, subscribed: folder.subscribed });
+  }
   dispatch(msg.replyTo, { ok: true });
 }
 
@@ -234,11 +269,27 @@ async function renameInbox(state: MailboxState, inbox: FolderRecord, to: string,
 
 async function subscribeFolder(state: MailboxState, msg: Req<'folder-subscribe'>, deps: MailboxDeps) {
   const folder = findFolder(state, msg.name);
-  if (!folder) return dispatch(msg.replyTo, missing(msg.name));
+  if (!folder) return subscribeName(state, msg, deps);
   if (folder.subscribed !== msg.subscribed) {
     folder.subscribed = msg.subscribed;
     await deps.db.commit([deps.mailboxes.folderOp(state.account.mailboxId, folder)]);
+    tellMailboxChange(state, { kind: 'mailbox', folder: folder.name, change: 'subscription', subscribed: folder.subscribed });
   }
+  dispatch(msg.replyTo, { ok: true });
+}
+
+/** SUBSCRIBE of a name with no folder is allowed (RFC 3501 §6.3.6); UNSUBSCRIBE of one never subscribed is not. */
+async function subscribeName(state: MailboxState, msg: Req<'folder-subscribe'>, deps: MailboxDeps) {
+  const name = requestedName(msg.name);
+  const names = state.account.subscribedNames ?? [];
+  const problem = folderNameProblem(name);
+  if (problem) return dispatch(msg.replyTo, failure(problem, false, 'CANNOT'));
+  if (msg.subscribed === names.includes(name)) {
+    return dispatch(msg.replyTo, msg.subscribed ? { ok: true } : failure(`${name} is not subscribed`, false, 'NONEXISTENT'));
+  }
+  if (msg.subscribed && names.length >= MAX_FOLDERS) return dispatch(msg.replyTo, failure(`at most ${MAX_FOLDERS} subscriptions`, false, 'LIMIT'));
+  state.account.subscribedNames = msg.subscribed ? [...names, name] : names.filter((n) => n !== name);
+  await deps.db.commit([deps.mailboxes.accountOp(state.account)]);
   dispatch(msg.replyTo, { ok: true });
 }
 
@@ -316,16 +367,59 @@ async function append(state: MailboxState, msg: Req<'append'>, deps: MailboxDeps
   const recentTo = takeRecent(state, folder, null);
   const record: MessageRecord = {
     uid: folder.uidNext, blob: msg.blob, size: blob.size, flags: storedFlags(msg.flags),
-    internalDate: msg.internalDate, modseq: folder.highestModseq + 1,
+    internalDate: msg.internalDate, modseq: folder.highestModseq + 1, savedAt: Date.now(),
   };
   const ops: WriteOp[] = [deps.blobs.unrefOp(msg.blob, msg.uploadHolder)];
   addMessageOps(state, folder, record, deps, ops);
   finishAdding(folder, record.modseq, recentTo);
   ops.push(deps.mailboxes.folderOp(state.account.mailboxId, folder), deps.mailboxes.accountOp(state.account));
   await deps.db.commit(ops);
-  publishAdded(state, folder, [record], recentTo, null);
+  const session = msg.session ?? null;
+  publishAdded(state, folder, [record], recentTo, session);
   if (deps.hooks?.on.mailboxEvent) tellPlugins(deps, state, { kind: 'append', folder: folder.name, uids: [record.uid] });
-  dispatch(msg.replyTo, { ok: true, uidValidity: folder.uidValidity, uid: record.uid });
+  dispatch(msg.replyTo, {
+    ok: true, uidValidity: folder.uidValidity, uid: record.uid, messages: missedBy(state, folder, msg.viewUidNext, [record]),
+    recent: session !== null && recentTo === session,
+  });
+}
+
+async function appendMany(state: MailboxState, msg: Req<'append-many'>, deps: MailboxDeps) {
+  const folder = findFolder(state, msg.name);
+  const total = msg.items.reduce((sum, item) => sum + item.size, 0);
+  const refused = !folder
+    ? failure(`no folder named ${msg.name}`, false, 'TRYCREATE')
+    : overQuota(state, msg.quota, total) ? failure('mailbox over quota', false, 'OVERQUOTA') : null;
+  const blobs = refused ? [] : await Promise.all(msg.items.map((item) => deps.blobs.record(item.blob)));
+  const releases = msg.items.map((item) => deps.blobs.unrefOp(item.blob, item.uploadHolder));
+  if (refused || !folder || blobs.some((blob) => !blob)) {
+    // None is filed: every upload's temporary reference goes, the client sends them all again.
+    await deps.db.commit(releases);
+    await collectBlobs(msg.items.map((item) => item.blob), deps);
+    dispatch(msg.replyTo, refused ?? failure('uploaded message body not found', true));
+    return;
+  }
+  const recentTo = takeRecent(state, folder, null);
+  const modseq = folder.highestModseq + 1;
+  const ops: WriteOp[] = releases;
+  const records = msg.items.map((item, i) => {
+    const record: MessageRecord = {
+      uid: folder.uidNext, blob: item.blob, size: blobs[i]!.size, flags: storedFlags(item.flags), internalDate: item.internalDate, modseq,
+      savedAt: Date.now(),
+    };
+    addMessageOps(state, folder, record, deps, ops);
+    return record;
+  });
+  finishAdding(folder, modseq, recentTo);
+  ops.push(deps.mailboxes.folderOp(state.account.mailboxId, folder), deps.mailboxes.accountOp(state.account));
+  await deps.db.commit(ops);
+  const session = msg.session ?? null;
+  publishAdded(state, folder, records, recentTo, session);
+  const uids = records.map((r) => r.uid);
+  if (deps.hooks?.on.mailboxEvent) tellPlugins(deps, state, { kind: 'append', folder: folder.name, uids });
+  dispatch(msg.replyTo, {
+    ok: true, uidValidity: folder.uidValidity, uids, messages: missedBy(state, folder, msg.viewUidNext, records),
+    recentUids: session !== null && recentTo === session ? uids : [],
+  });
 }
 
 async function store(state: MailboxState, msg: Req<'store'>, deps: MailboxDeps) {
@@ -386,7 +480,7 @@ async function copy(state: MailboxState, msg: Req<'copy'>, deps: MailboxDeps) {
   const recentTo = takeRecent(state, target, msg.session);
   const modseq = target.highestModseq + 1;
   const copies = records.map((r) => {
-    const copied: MessageRecord = { ...r, uid: target.uidNext, modseq, deliveryId: msg.move ? r.deliveryId : undefined };
+    const copied: MessageRecord = { ...r, uid: target.uidNext, modseq, deliveryId: msg.move ? r.deliveryId : undefined, savedAt: Date.now() };
     if (copied.deliveryId === undefined) delete copied.deliveryId;
     addMessageOps(state, target, copied, deps, ops);
     return copied;
@@ -402,8 +496,56 @@ async function copy(state: MailboxState, msg: Req<'copy'>, deps: MailboxDeps) {
   if (msg.move && deps.hooks?.on.mailboxEvent) tellPlugins(deps, state, { kind: 'expunge', folder: source.name, uids: records.map((r) => r.uid) });
   dispatch(msg.replyTo, {
     ok: true, uidValidity: target.uidValidity, sourceUids: records.map((r) => r.uid),
-    destUids: copies.map((r) => r.uid), messages: copies.map(toView),
+    destUids: copies.map((r) => r.uid), messages: missedBy(state, target, msg.viewUidNext, copies),
   });
+}
+
+/**
+ * The messages a session's view of the folder lacks after its own APPEND/COPY: its own
+ * `added`, and with `viewUidNext` everything from there on (other additions whose events
+ * are queued behind the reply: the session must show them first, in UID order).
+ */
+function missedBy(state: MailboxState, folder: FolderRecord, viewUidNext: number | undefined, added: MessageRecord[]): MessageView[] {
+  const selection = state.selections.get(folder.id);
+  if (viewUidNext === undefined || !selection) return added.map(toView);
+  const out: MessageView[] = [];
+  for (const record of selection.messages.values()) if (record.uid >= viewUidNext) out.push(toView(record));
+  return out;
+}
+
+async function messageByUid(state: MailboxState, msg: Req<'message-by-uid'>, deps: MailboxDeps) {
+  const folder = findFolder(state, msg.name);
+  if (!folder) return dispatch(msg.replyTo, missing(msg.name));
+  const [record] = await readMessages(state, folder, [msg.uid], deps);
+  if (!record) return dispatch(msg.replyTo, failure(`no message with UID ${msg.uid} in ${msg.name}`, false, 'NONEXISTENT'));
+  dispatch(msg.replyTo, { ok: true, uidValidity: folder.uidValidity, blob: record.blob });
+}
+
+function getMetadata(state: MailboxState, msg: Req<'metadata-get'>) {
+  if (msg.name === '') return dispatch(msg.replyTo, { ok: true, entries: state.account.metadata ?? {} });
+  const folder = findFolder(state, msg.name);
+  if (!folder) return dispatch(msg.replyTo, missing(msg.name));
+  dispatch(msg.replyTo, { ok: true, entries: folder.metadata ?? {} });
+}
+
+async function setMetadata(state: MailboxState, msg: Req<'metadata-set'>, deps: MailboxDeps) {
+  const folder = msg.name === '' ? null : findFolder(state, msg.name);
+  if (msg.name !== '' && !folder) return dispatch(msg.replyTo, missing(msg.name));
+  const entries = { ...((folder ?? state.account).metadata ?? {}) };
+  for (const [name, value] of msg.entries) {
+    if (value === null) delete entries[name];
+    else entries[name] = value;
+  }
+  if (Object.keys(entries).length > msg.maxEntries) return dispatch(msg.replyTo, failure(`at most ${msg.maxEntries} entries`, false, 'LIMIT'));
+  const mailboxId = state.account.mailboxId;
+  if (folder) {
+    folder.metadata = entries;
+    await deps.db.commit([deps.mailboxes.folderOp(mailboxId, folder)]);
+  } else {
+    state.account.metadata = entries;
+    await deps.db.commit([deps.mailboxes.accountOp(state.account)]);
+  }
+  dispatch(msg.replyTo, { ok: true });
 }
 
 async function vanished(state: MailboxState, msg: Req<'vanished'>, deps: MailboxDeps) {

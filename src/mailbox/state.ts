@@ -47,6 +47,8 @@ export interface MailboxState {
   selections: Map<number, Selection>;
   /** Session id → id of the folder it has selected. */
   selectedBy: Map<string, number>;
+  /** NOTIFY: sessions told of every folder's changes (made on first use). */
+  watchers?: Map<string, Ref<FolderEventMessage>>;
   /** While the mailbox is being moved: requests waiting for the outcome. */
   parked: MailboxRequest[] | null;
   /** The node the mailbox moved to: every request goes there. */
@@ -137,6 +139,8 @@ export function toView(record: MessageRecord): MessageView {
   return {
     uid: record.uid, flags: [...record.flags], modseq: record.modseq, size: record.size,
     internalDate: record.internalDate, blob: record.blob,
+    // A delivery is filed when it arrives: its internal date is its save date.
+    savedAt: record.savedAt ?? record.internalDate,
   };
 }
 
@@ -161,9 +165,22 @@ function tell(state: MailboxState, folderId: number, except: string | null, even
   }
 }
 
+/** NOTIFY watchers (but `except`) learn a folder's new counters. */
+export function tellWatchers(state: MailboxState, folder: FolderRecord, change: 'new' | 'expunge' | 'flags', except: string | null): void {
+  if (state.watchers === undefined || state.watchers.size === 0) return;
+  const status = {
+    messages: folder.messages, uidNext: folder.uidNext, uidValidity: folder.uidValidity, highestModseq: folder.highestModseq,
+    unseen: folder.unseen, subscribed: folder.subscribed,
+  };
+  for (const [session, listener] of state.watchers) {
+    if (session !== except) dispatch(listener, { type: 'folder-event', event: { kind: 'status', folder: folder.name, change, status } });
+  }
+}
+
 export function publishAdded(
   state: MailboxState, folder: FolderRecord, records: MessageRecord[], recentTo: string | null, except: string | null,
 ): void {
+  if (records.length > 0) tellWatchers(state, folder, 'new', except);
   const selection = state.selections.get(folder.id);
   if (!selection || records.length === 0) return;
   for (const record of records) selection.messages.set(record.uid, record);
@@ -174,6 +191,7 @@ export function publishAdded(
 }
 
 export function publishFlags(state: MailboxState, folder: FolderRecord, records: MessageRecord[], except: string | null): void {
+  if (records.length > 0) tellWatchers(state, folder, 'flags', except);
   const selection = state.selections.get(folder.id);
   if (!selection || records.length === 0) return;
   for (const record of records) selection.messages.set(record.uid, record);
@@ -181,6 +199,7 @@ export function publishFlags(state: MailboxState, folder: FolderRecord, records:
 }
 
 export function publishExpunged(state: MailboxState, folder: FolderRecord, uids: number[], except: string | null): void {
+  if (uids.length > 0) tellWatchers(state, folder, 'expunge', except);
   const selection = state.selections.get(folder.id);
   if (!selection || uids.length === 0) return;
   for (const uid of uids) selection.messages.delete(uid);

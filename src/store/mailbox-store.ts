@@ -11,6 +11,10 @@ export interface AccountRecord {
   nextFolderId: number;
   messages: number;
   bytes: number;
+  /** IMAP subscriptions of names with no folder (deleted since, or not created yet): they are by name (RFC 3501 §6.3.6). */
+  subscribedNames?: string[];
+  /** IMAP METADATA server entries (RFC 5464): entry name → value as a byte string. */
+  metadata?: Record<string, string>;
 }
 
 export interface FolderRecord {
@@ -29,6 +33,8 @@ export interface FolderRecord {
   firstRecentUid: number;
   subscribed: boolean;
   specialUse: string | null;
+  /** IMAP METADATA entries of the folder (RFC 5464): entry name → value as a byte string. */
+  metadata?: Record<string, string>;
 }
 
 export interface MessageRecord {
@@ -40,6 +46,8 @@ export interface MessageRecord {
   modseq: number;
   /** Queue delivery that created it (queue id + recipient), for exactly-once delivery. */
   deliveryId?: string;
+  /** When it was filed in this folder (IMAP SAVEDATE), when that differs from internalDate (APPEND with a date, COPY, MOVE). */
+  savedAt?: number;
 }
 
 export const INBOX = 'INBOX';

@@ -12,7 +12,7 @@ import { MailboxRegistry } from '../../src/mailbox/registry.js';
 import { ask, spawn, start, stop } from '../../src/core/supervision.js';
 import type { MailboxRequest } from '../../src/mailbox/messages.js';
 import type {
-  AppendReply, CopyReply, ExpungeReply, FolderEvent, FolderEventMessage, FolderInfo, FolderReply, FoldersReply,
+  AppendManyReply, MetadataReply, AppendReply, CopyReply, ExpungeReply, FolderEvent, FolderEventMessage, FolderInfo, FolderReply, FoldersReply,
   ImapDoneReply, SelectReply, StoreReply, UsageReply, VanishedReply,
 } from '../../src/mailbox/imap-messages.js';
 import type { DeliverReply, DoneReply } from '../../src/mailbox/messages.js';
@@ -200,8 +200,109 @@ describe('folders', () => {
     expect(x).toMatchObject({ uidNext: 1, messages: 0, subscribed: false });
     ok(await request<ImapDoneReply>((replyTo) => ({ type: 'folder-subscribe', name: 'x', subscribed: true, replyTo })));
     expect((await status('x')).subscribed).toBe(true);
-    expect(await request<ImapDoneReply>((replyTo) => ({ type: 'folder-subscribe', name: 'nope', subscribed: true, replyTo })))
+    expect(await request<ImapDoneReply>((replyTo) => ({ type: 'folder-subscribe', name: 'nope', subscribed: false, replyTo })))
       .toMatchObject({ ok: false, code: 'NONEXISTENT' });
+  });
+
+  it('keeps subscriptions by name: of a name with no folder, through DELETE and a restart, taken over by CREATE', async () => {
+    const subscribe = (name: string, subscribed: boolean) =>
+      request<ImapDoneReply>((replyTo) => ({ type: 'folder-subscribe', name, subscribed, replyTo }));
+    const subscriptions = async () => ok(await request<FoldersReply>((replyTo) => ({ type: 'folders', replyTo }))).subscriptions;
+    ok(await subscribe('later', true));
+    ok(await create('gone'));
+    ok(await subscribe('gone', true));
+    ok(await remove('gone'));
+    expect(await subscriptions()).toEqual(['later', 'gone']);
+    await close(h);
+    h = await open(h.dir);
+    expect(await subscriptions()).toEqual(['later', 'gone']);
+    ok(await create('later'));
+    expect((await status('later')).subscribed).toBe(true);
+    expect(await subscriptions()).toEqual(['gone']);
+    ok(await subscribe('gone', false));
+    expect(await subscriptions()).toEqual([]);
+    expect(await subscribe('gone', false)).toMatchObject({ ok: false, code: 'NONEXISTENT' });
+  });
+
+  it('answers an APPEND with the new message, and sends the appending session no event for it', async () => {
+    const own = await select('INBOX', 'appender');
+    const other = await select('INBOX', 'other');
+    const body = await upload('Subject: a\r\n\r\nbody\r\n');
+    const reply = ok(await request<AppendReply>((replyTo) => ({
+      type: 'append', name: 'INBOX', blob: body.sha, size: body.size, flags: ['\\Seen'], internalDate: 1,
+      uploadHolder: body.holder, quota: 0, session: 'appender', replyTo,
+    })));
+    await settle();
+    expect(reply.messages).toMatchObject([{ uid: reply.uid, flags: ['\\Seen'] }]);
+    expect(reply.recent).toBe(true);
+    expect(own.events).toEqual([]);
+    expect(other.events).toMatchObject([{ kind: 'added', messages: [{ uid: reply.uid }] }]);
+  });
+
+  it('brings an appending or copying session what its view lacks from viewUidNext on, in UID order', async () => {
+    const own = await select('INBOX', 'appender');
+    const delivered = await deliver('Subject: meanwhile\r\n\r\nx\r\n');
+    const body = await upload('Subject: mine\r\n\r\ny\r\n');
+    const reply = ok(await request<AppendReply>((replyTo) => ({
+      type: 'append', name: 'INBOX', blob: body.sha, size: body.size, flags: [], internalDate: 1,
+      uploadHolder: body.holder, quota: 0, session: 'appender', viewUidNext: 1, replyTo,
+    })));
+    expect(reply.messages.map((m) => m.uid)).toEqual([delivered, reply.uid]);
+    const copied = ok(await request<CopyReply>((replyTo) => ({
+      type: 'copy', from: 'INBOX', to: 'INBOX', session: 'appender', uids: [delivered], move: false, quota: 0, viewUidNext: reply.uid + 1, replyTo,
+    })));
+    expect(copied.messages?.map((m) => m.uid)).toEqual(copied.destUids);
+    await settle();
+    expect(own.events).toMatchObject([{ kind: 'added', messages: [{ uid: delivered }] }]);
+  });
+
+  it('MULTIAPPEND files all messages in one batch, or none, releasing every upload either way', async () => {
+    const items = async () => Promise.all(['one', 'two'].map(async (subject) => {
+      const body = await upload(`Subject: ${subject}\r\n\r\n${subject}\r\n`);
+      return { blob: body.sha, size: body.size, flags: [], internalDate: 1, uploadHolder: body.holder };
+    }));
+    const refused = await items();
+    expect(await request<AppendManyReply>((replyTo) => ({ type: 'append-many', name: 'INBOX', items: refused, quota: refused[0]!.size + 1, replyTo })))
+      .toMatchObject({ ok: false, code: 'OVERQUOTA' });
+    expect((await status('INBOX')).messages).toBe(0);
+    for (const item of refused) expect(await refsOf(item.blob)).toEqual([]);
+    const filed = await items();
+    const reply = ok(await request<AppendManyReply>((replyTo) => ({ type: 'append-many', name: 'INBOX', items: filed, quota: 0, replyTo })));
+    expect(reply.uids).toEqual([1, 2]);
+    await close(h);
+    h = await open(h.dir);
+    expect((await status('INBOX')).messages).toBe(2);
+    for (const item of filed) expect(await refsOf(item.blob)).not.toContain(item.uploadHolder);
+  });
+
+  it('keeps METADATA entries of folders and of the account across a restart, and bounds their number', async () => {
+    const set = (name: string, entries: Array<[string, string | null]>, maxEntries = 10) =>
+      request<ImapDoneReply>((replyTo) => ({ type: 'metadata-set', name, entries, maxEntries, replyTo }));
+    const get = async (name: string) => ok(await request<MetadataReply>((replyTo) => ({ type: 'metadata-get', name, replyTo }))).entries;
+    ok(await set('INBOX', [['/private/a', '1'], ['/shared/b', '2']]));
+    ok(await set('', [['/shared/admin', 'x']]));
+    ok(await set('INBOX', [['/shared/b', null]]));
+    expect(await set('INBOX', [['/private/c', '3'], ['/private/d', '4']], 2)).toMatchObject({ ok: false, code: 'LIMIT' });
+    await close(h);
+    h = await open(h.dir);
+    expect(await get('INBOX')).toEqual({ '/private/a': '1' });
+    expect(await get('')).toEqual({ '/shared/admin': 'x' });
+    expect(await request<MetadataReply>((replyTo) => ({ type: 'metadata-get', name: 'nosuch', replyTo }))).toMatchObject({ ok: false, code: 'NONEXISTENT' });
+  });
+
+  it('keeps the save date of an APPEND apart from its internal date, across a restart; a delivery saves at arrival', async () => {
+    const before = Date.now();
+    const appended = ok(await append('INBOX', 'Subject: old\r\n\r\nx\r\n'));
+    const delivered = await deliver('Subject: new\r\n\r\ny\r\n');
+    await close(h);
+    h = await open(h.dir);
+    const { reply } = await select('INBOX', 'saver', true);
+    const messages = ok(reply).messages;
+    const saved = messages.find((m) => m.uid === appended.uid)!;
+    expect(saved.internalDate).toBe(1_700_000_000_000);
+    expect(saved.savedAt).toBeGreaterThanOrEqual(before);
+    const arrived = messages.find((m) => m.uid === delivered)!;
+    expect(arrived.savedAt).toBe(arrived.internalDate);
   });
 
   it('refuses to go past the folder limit with LIMIT', async () => {

@@ -1,5 +1,4 @@
 // CLOSE (RFC 3501 §6.4.2): silently expunge \Deleted messages (read-write only), then unselect.
-import type { ExpungeReply, ImapDoneReply } from '../../mailbox/imap-messages.js';
 import { failed, ok, selectedFolder, SELECTED, type CommandSpec } from './command.js';
 
 export const close: CommandSpec = {
@@ -9,10 +8,10 @@ export const close: CommandSpec = {
   async handle(ctx) {
     const folder = selectedFolder(ctx);
     if (!folder.readOnly) {
-      const expunged = await ctx.ask<ExpungeReply>((replyTo) => ({ type: 'expunge', name: folder.name, session: ctx.id, replyTo }));
+      const expunged = await ctx.mailbox().expunge(folder.name);
       if (!expunged.ok) return failed(expunged);
     }
-    const reply = await ctx.ask<ImapDoneReply>((replyTo) => ({ type: 'unselect', session: ctx.id, replyTo }));
+    const reply = await ctx.mailbox().unselect();
     ctx.unselect();
     return reply.ok ? ok('CLOSE completed') : failed(reply);
   },

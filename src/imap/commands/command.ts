@@ -1,13 +1,14 @@
 // What one IMAP command file declares (the states it is valid in and a handler) and
-// the narrow session interface a handler may use: send responses, ask the mailbox
-// actor, read or change the selected folder's view. Handlers never touch storage.
-import type { Ref } from 'nact';
-import type { FetchResponseItem, ImapCommand, ImapCommandName, ImapResponse, ResponseCode, ResponseStatus } from '../../protocols/imap/types.js';
+// the narrow session interface a handler may use: send responses, call the session's
+// mailbox port, read or change the selected folder's view. Handlers never touch storage.
+import type {
+  FetchResponseItem, ImapCommand, ImapCommandName, ImapResponse, NotifyEventGroup, ResponseCode, ResponseStatus, SearchKey,
+} from '../../protocols/imap/types.js';
 import type { UserRecord } from '../../directory/records.js';
-import type { MailboxImapRequest, MessageView } from '../../mailbox/imap-messages.js';
+import type { MessageView } from '../../mailbox/imap-messages.js';
 import type { Failure } from '../../core/supervision.js';
 import type { ImapSessionDeps } from '../deps.js';
-import type { MessageReader } from '../fetch-items.js';
+import type { UserMailbox } from '../backend.js';
 
 export type SessionState = 'not-authenticated' | 'authenticated' | 'selected' | 'logout';
 
@@ -44,6 +45,17 @@ export interface SelectedFolder {
   savedUids: number[];
   /** The flags last announced in `* FLAGS`. */
   flagList: string[];
+  /** CONTEXT=SEARCH: searches whose results this client keeps current (RFC 5267 §4.3). */
+  searchUpdates: SearchUpdate[];
+}
+
+/** One SEARCH RETURN (UPDATE): its criteria and the result the client was last told. */
+export interface SearchUpdate {
+  tag: string;
+  uid: boolean;
+  criteria: SearchKey;
+  /** The matching UIDs, ascending. */
+  uids: number[];
 }
 
 export interface ImapContext {
@@ -60,14 +72,17 @@ export interface ImapContext {
   /** LOGIN / AUTHENTICATE allowed now (TLS, loopback, or configured). */
   readonly plaintextAuthAllowed: boolean;
   readonly remoteAddress: string;
-  /** The ref the mailbox actor sends FolderEvents to. */
-  readonly eventRef: Ref<unknown>;
   capabilities(): string[];
+  /**
+   * Turns CONDSTORE on for the rest of the session (a CONDSTORE-enabling command, RFC 7162
+   * §3.1); the first time, with a folder selected, sends `* OK [HIGHESTMODSEQ n]`.
+   */
+  enableCondstore(): Promise<void>;
+  /** NOTIFY SET's event groups, or null (NONE, or never set): changes of other folders are then not reported. */
+  setNotify(groups: NotifyEventGroup[] | null): void;
   send(response: ImapResponse): Promise<void>;
-  /** Bodies and structures of this user's messages, from the node that holds the mailbox. */
-  messageReader(): MessageReader;
-  /** Ask this user's mailbox actor. */
-  ask<R>(build: (replyTo: Ref<R>) => MailboxImapRequest): Promise<R>;
+  /** The logged-in user's mailbox, bound to this session (backend.ts); throws before login. */
+  mailbox(): UserMailbox;
   loggedIn(user: UserRecord): void;
   /** After login: the connection may move to the worker holding the mailbox (a cluster). */
   handOffToOwner(): Promise<void>;
@@ -106,6 +121,11 @@ export interface CommandSpec {
    * their UID form because sequence numbers must stay stable for the client.
    */
   allowExpungeDuring?: true | 'uid';
+  /**
+   * Whether pending folder changes are reported before the tagged response (the default).
+   * LOGOUT says false: nothing but its tagged OK may follow its `* BYE`.
+   */
+  reportsChanges?: boolean;
   handle(ctx: ImapContext, command: ImapCommand): Promise<CommandResult>;
 }
 

@@ -1,9 +1,8 @@
 // COPY and UID COPY (RFC 3501 §6.4.7, UIDPLUS COPYUID): the mailbox actor copies by
 // reference; copies into the selected folder are added to the view (no event for our own).
 import type { ImapCommand } from '../../protocols/imap/types.js';
-import type { CopyReply } from '../../mailbox/imap-messages.js';
 import { resolveSet, sequenceSetOutOfRange } from '../view.js';
-import { currentQuota } from './append.js';
+import { showOwnAdditions, viewEnd } from './own-additions.js';
 import {
   bad, commandOf, failed, folderName, no, ok, selectedFolder, SELECTED,
   type CommandSpec, type Completion, type ImapContext,
@@ -28,28 +27,17 @@ export async function copyMessages(ctx: ImapContext, command: ImapCommand, move:
   if (uids.length < all.length) return no('Some messages were expunged by another session', { code: 'EXPUNGEISSUED' });
   if (uids.length === 0) return ok(`${verb} completed`);
   const to = folderName(cmd.mailbox);
-  const reply = await ctx.ask<CopyReply>((replyTo) => ({
-    type: 'copy', from: folder.name, to, session: ctx.id, uids, move, quota: currentQuota(ctx), replyTo,
-  }));
+  const intoSelected = to === folder.name;
+  const reply = await ctx.mailbox().copy({ from: folder.name, to, uids, move, ...(intoSelected ? { viewUidNext: viewEnd(folder) } : {}) });
   if (!reply.ok) return failed(reply);
   const code = { code: 'COPYUID' as const, uidValidity: reply.uidValidity, sourceUids: reply.sourceUids, destinationUids: reply.destUids };
-  if (to === folder.name) await addOwnCopies(ctx, reply);
-  if (!move) return ok(`${verb} completed`, code);
+  if (!move) {
+    if (intoSelected) await showOwnAdditions(ctx, reply.messages ?? [], []);
+    return ok(`${verb} completed`, code);
+  }
+  // RFC 6851 §4.3: COPYUID, then the expunges; a move into the selected folder shows its new messages last.
   await ctx.send({ type: 'untagged', status: 'OK', code, text: 'Moved' });
   await ctx.reportExpunged(reply.sourceUids);
+  if (intoSelected) await showOwnAdditions(ctx, reply.messages ?? [], []);
   return ok(`${verb} completed`);
-}
-
-async function addOwnCopies(ctx: ImapContext, reply: Extract<CopyReply, { ok: true }>): Promise<void> {
-  const folder = selectedFolder(ctx);
-  const fresh = (reply.messages ?? []).filter((m) => !folder.messages.has(m.uid)).sort((a, b) => a.uid - b.uid);
-  if (fresh.length === 0) return;
-  await ctx.announceKeywords(fresh);
-  for (const message of fresh) {
-    folder.uids.push(message.uid);
-    folder.messages.set(message.uid, message);
-    folder.uidNext = Math.max(folder.uidNext, message.uid + 1);
-  }
-  await ctx.send({ type: 'exists', count: folder.uids.length });
-  await ctx.send({ type: 'recent', count: folder.recent.size });
 }

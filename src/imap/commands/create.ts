@@ -1,6 +1,6 @@
 // CREATE (RFC 3501 §6.3.3) with CREATE-SPECIAL-USE's USE attribute (RFC 6154);
 // a trailing separator is dropped, missing parents are created by the mailbox actor.
-import type { ImapDoneReply } from '../../mailbox/imap-messages.js';
+import { mailboxObjectId } from '../object-ids.js';
 import { AUTHENTICATED, commandOf, failed, folderName, no, ok, type CommandSpec } from './command.js';
 import { invalidFolderName } from './delete.js';
 
@@ -14,7 +14,10 @@ export const create: CommandSpec = {
     const problem = invalidFolderName(name);
     if (problem !== null) return no(problem, { code: 'CANNOT' });
     const use = specialUse?.[0] ?? null;
-    const reply = await ctx.ask<ImapDoneReply>((replyTo) => ({ type: 'folder-create', name, specialUse: use, replyTo }));
-    return reply.ok ? ok('CREATE completed') : failed(reply);
+    const reply = await ctx.mailbox().createFolder(name, use);
+    if (!reply.ok) return failed(reply);
+    // OBJECTID (RFC 8474 §4): the new folder's MAILBOXID in the tagged OK.
+    const created = await ctx.mailbox().folderStatus(name);
+    return created.ok ? ok('CREATE completed', { code: 'MAILBOXID', id: mailboxObjectId(created.folder) }) : ok('CREATE completed');
   },
 };

@@ -1,5 +1,4 @@
 // DELETE (RFC 3501 §6.3.4): the mailbox actor refuses INBOX; the folder's messages go with it.
-import type { ImapDoneReply } from '../../mailbox/imap-messages.js';
 import { AUTHENTICATED, commandOf, failed, folderName, no, ok, type CommandSpec } from './command.js';
 
 export const deleteFolder: CommandSpec = {
@@ -8,7 +7,7 @@ export const deleteFolder: CommandSpec = {
   async handle(ctx, command) {
     const name = folderName(commandOf(command, 'DELETE').mailbox);
     if (name === 'INBOX') return no('INBOX cannot be deleted', { code: 'CANNOT' });
-    const reply = await ctx.ask<ImapDoneReply>((replyTo) => ({ type: 'folder-delete', name, replyTo }));
+    const reply = await ctx.mailbox().deleteFolder(name);
     if (reply.ok && ctx.selected?.name === name) ctx.unselect();
     return reply.ok ? ok('DELETE completed') : failed(reply);
   },

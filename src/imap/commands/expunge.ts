@@ -1,6 +1,5 @@
 // EXPUNGE and UID EXPUNGE (RFC 3501 §6.4.3, RFC 4315): remove \Deleted messages and
 // report each with its sequence number at that moment (or VANISHED under QRESYNC).
-import type { ExpungeReply } from '../../mailbox/imap-messages.js';
 import { resolveSet } from '../view.js';
 import { commandOf, failed, no, ok, selectedFolder, SELECTED, type CommandSpec } from './command.js';
 
@@ -15,9 +14,7 @@ export const expunge: CommandSpec = {
     await ctx.flushEvents(true);
     const uids = uid && set !== undefined ? resolveSet(folder, set, true) : undefined;
     if (uids !== undefined && uids.length === 0) return ok('UID EXPUNGE completed');
-    const reply = await ctx.ask<ExpungeReply>((replyTo) => ({
-      type: 'expunge', name: folder.name, session: ctx.id, ...(uids !== undefined ? { uids } : {}), replyTo,
-    }));
+    const reply = await ctx.mailbox().expunge(folder.name, uids);
     if (!reply.ok) return failed(reply);
     folder.highestModseq = Math.max(folder.highestModseq, reply.highestModseq);
     await ctx.reportExpunged(reply.expunged);

@@ -1,11 +1,10 @@
 // FETCH and UID FETCH (RFC 3501 §6.4.5) with CHANGEDSINCE and VANISHED (RFC 7162).
 // BODY[...] without PEEK sets \Seen through a store request first. Messages expunged
 // by another session and not yet reported are skipped with NO [EXPUNGEISSUED] (RFC 2180 §4.1.2).
-import type { StoreReply } from '../../mailbox/imap-messages.js';
 import { sequenceSetContains } from '../../protocols/imap/sequence-set.js';
 import { applyFlagUpdates, resolveSet, sequenceOf, sequenceSetOutOfRange, visibleFlags } from '../view.js';
 import {
-  contentNeeded, loadMessageContent, loadRendered, renderFetchItems, setsSeen, unsupportedItem, type MessageContent, type RenderedItem,
+  contentNeeded, loadMessageContent, UnknownTransferEncodingError, loadRendered, renderFetchItems, setsSeen, unsupportedItem, type MessageContent, type RenderedItem,
 } from '../fetch-items.js';
 import { vanishedSince } from './select.js';
 import {
@@ -27,7 +26,8 @@ export const fetch: CommandSpec = {
     if (cmd.vanished && (!cmd.uid || cmd.changedSince === undefined || !ctx.enabled.has('QRESYNC'))) {
       return bad('VANISHED needs UID FETCH, CHANGEDSINCE and QRESYNC enabled');
     }
-    if (cmd.changedSince !== undefined) ctx.enabled.add('CONDSTORE');
+    // RFC 7162 §3.1: CHANGEDSINCE and the MODSEQ item are CONDSTORE-enabling.
+    if (cmd.changedSince !== undefined || cmd.items.some((i) => i.name === 'MODSEQ')) await ctx.enableCondstore();
     let uids = resolveSet(folder, cmd.sequence, cmd.uid);
     if (cmd.vanished) await reportVanished(ctx, folder, cmd.sequence, Number(cmd.changedSince));
     if (cmd.changedSince !== undefined) {
@@ -37,7 +37,14 @@ export const fetch: CommandSpec = {
     const live = uids.filter((uid) => !folder.vanishing.has(uid));
     const marked = setsSeen(cmd.items) && !folder.readOnly ? await markSeen(ctx, folder, live) : new Set<number>();
     if (marked === null) return no('Could not set \\Seen');
-    const missing = uids.length - live.length + (await sendAnswers(ctx, folder, live, cmd, marked));
+    let answered: number;
+    try {
+      answered = await sendAnswers(ctx, folder, live, cmd, marked);
+    } catch (err) {
+      if (err instanceof UnknownTransferEncodingError) return no('Unknown Content-Transfer-Encoding', { code: 'UNKNOWN-CTE' });
+      throw err;
+    }
+    const missing = uids.length - live.length + answered;
     if (missing > 0) return no('Some messages were expunged by another session', { code: 'EXPUNGEISSUED' });
     return ok(`${cmd.uid ? 'UID FETCH' : 'FETCH'} completed`);
   },
@@ -81,7 +88,7 @@ async function sendAnswers(ctx: ImapContext, folder: SelectedFolder, uids: numbe
 
 async function renderedOrNull(ctx: ImapContext, blob: string, items: FetchCommand['items']): Promise<Map<RenderedItem, Buffer> | undefined> {
   try {
-    return await loadRendered(ctx.messageReader(), blob, items);
+    return await loadRendered(ctx.mailbox().reader, blob, items);
   } catch (err) {
     ctx.deps.log.debug({ err, blob }, 'message structure gone (expunged by another session)');
     return undefined;
@@ -90,7 +97,7 @@ async function renderedOrNull(ctx: ImapContext, blob: string, items: FetchComman
 
 async function loadOrNull(ctx: ImapContext, blob: string, withRaw: boolean): Promise<MessageContent | null> {
   try {
-    return await loadMessageContent(ctx.messageReader(), blob, withRaw);
+    return await loadMessageContent(ctx.mailbox().reader, blob, withRaw);
   } catch (err) {
     ctx.deps.log.debug({ err, blob }, 'message body gone (expunged by another session)');
     return null;
@@ -101,9 +108,7 @@ async function loadOrNull(ctx: ImapContext, blob: string, withRaw: boolean): Pro
 async function markSeen(ctx: ImapContext, folder: SelectedFolder, uids: number[]): Promise<Set<number> | null> {
   const unseen = uids.filter((uid) => !folder.messages.get(uid)!.flags.includes('\\Seen'));
   if (unseen.length === 0) return new Set();
-  const reply = await ctx.ask<StoreReply>((replyTo) => ({
-    type: 'store', name: folder.name, session: ctx.id, uids: unseen, operation: 'add', flags: ['\\Seen'], replyTo,
-  }));
+  const reply = await ctx.mailbox().store({ name: folder.name, uids: unseen, operation: 'add', flags: ['\\Seen'] });
   if (!reply.ok) {
     ctx.deps.log.warn({ error: reply.error }, 'setting \\Seen failed');
     return null;

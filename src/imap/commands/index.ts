@@ -3,6 +3,7 @@ import type { ImapCommandName } from '../../protocols/imap/types.js';
 import type { CommandSpec } from './command.js';
 import { append } from './append.js';
 import { authenticate } from './authenticate.js';
+import { cancelupdate } from './cancelupdate.js';
 import { capability } from './capability.js';
 import { check } from './check.js';
 import { close } from './close.js';
@@ -20,26 +21,30 @@ import { id } from './id.js';
 import { idle } from './idle.js';
 import { list } from './list.js';
 import { login } from './login.js';
+import { getmetadata, setmetadata } from './metadata.js';
 import { logout } from './logout.js';
 import { lsub } from './lsub.js';
 import { move } from './move.js';
 import { namespace } from './namespace.js';
 import { noop } from './noop.js';
+import { notify } from './notify.js';
 import { rename } from './rename.js';
 import { search } from './search.js';
 import { select } from './select.js';
 import { setquota } from './setquota.js';
+import { sort } from './sort.js';
 import { starttls } from './starttls.js';
 import { status } from './status.js';
 import { store } from './store.js';
 import { subscribe } from './subscribe.js';
+import { thread } from './thread.js';
 import { unselect } from './unselect.js';
 import { unsubscribe } from './unsubscribe.js';
 
 const ALL: CommandSpec[] = [
-  append, authenticate, capability, check, close, compress, copy, create, deleteFolder, enable, examine, expunge, fetch,
-  getquota, getquotaroot, id, idle, list, login, logout, lsub, move, namespace, noop, rename, search, select,
-  setquota, starttls, status, store, subscribe, unselect, unsubscribe,
+  append, authenticate, cancelupdate, capability, check, close, compress, copy, create, deleteFolder, enable, examine, expunge, fetch,
+  getmetadata, getquota, getquotaroot, id, idle, list, login, logout, lsub, move, namespace, noop, notify, rename, search, select,
+  setmetadata, setquota, sort, starttls, status, store, subscribe, thread, unselect, unsubscribe,
 ];
 
 export const COMMANDS: ReadonlyMap<ImapCommandName, CommandSpec> = new Map(ALL.map((spec) => [spec.name, spec]));

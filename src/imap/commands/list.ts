@@ -1,7 +1,7 @@
 // LIST (RFC 3501 §6.3.8) with LIST-EXTENDED selection and return options (RFC 5258),
 // CHILDREN attributes (RFC 3348), SPECIAL-USE (RFC 6154) and LIST-STATUS (RFC 5819).
 import type { ListCommand } from '../../protocols/imap/types.js';
-import type { FolderInfo, FoldersReply } from '../../mailbox/imap-messages.js';
+import type { FolderInfo } from '../../mailbox/imap-messages.js';
 import { compilePattern, matchesPattern } from '../../protocols/imap/list-pattern.js';
 import { statusItems } from './status.js';
 import { AUTHENTICATED, commandOf, failed, ok, type CommandSpec, type ImapContext } from './command.js';
@@ -15,9 +15,10 @@ export const list: CommandSpec = {
       await ctx.send({ type: 'list', attributes: ['\\Noselect'], delimiter: '/', mailbox: '' });
       return ok('LIST completed');
     }
-    const reply = await ctx.ask<FoldersReply>((replyTo) => ({ type: 'folders', replyTo }));
+    const reply = await ctx.mailbox().folders();
     if (!reply.ok) return failed(reply);
-    for (const entry of listEntries(reply.folders, cmd)) await sendEntry(ctx, cmd, entry);
+    const tree = new FolderTree(reply.folders, reply.subscriptions);
+    for (const entry of listEntries(tree, cmd)) await sendEntry(ctx, cmd, entry);
     return ok('LIST completed');
   },
 };
@@ -29,29 +30,53 @@ interface ListEntry {
   folder: FolderInfo | null;
 }
 
-/** Folder tree facts: which names exist and which have children. */
+/**
+ * Folder tree facts: which names exist, which have children, which are subscribed.
+ * Subscriptions are by name, so a subscribed name may have no folder (deleted since).
+ */
 export class FolderTree {
   readonly byName = new Map<string, FolderInfo>();
   readonly parents = new Set<string>();
+  readonly subscribed = new Set<string>();
 
-  constructor(folders: FolderInfo[]) {
+  constructor(folders: FolderInfo[], subscriptions: string[] = []) {
     for (const folder of folders) {
       this.byName.set(folder.name, folder);
-      const levels = folder.name.split('/');
-      for (let i = 1; i < levels.length; i++) this.parents.add(levels.slice(0, i).join('/'));
+      if (folder.subscribed) this.subscribed.add(folder.name);
+      for (const ancestor of ancestorsOf(folder.name)) this.parents.add(ancestor);
     }
+    for (const name of subscriptions) this.subscribed.add(name);
   }
 
   /** Existing folders and the parents implied by them, sorted with INBOX first. */
   allNames(): string[] {
-    const names = new Set([...this.byName.keys(), ...this.parents]);
-    return [...names].sort((a, b) => (a === 'INBOX' ? -1 : b === 'INBOX' ? 1 : a < b ? -1 : a > b ? 1 : 0));
+    return sortedNames(new Set([...this.byName.keys(), ...this.parents]));
   }
 
-  hasSubscribedDescendant(name: string): boolean {
-    for (const folder of this.byName.values()) if (folder.subscribed && folder.name.startsWith(`${name}/`)) return true;
-    return false;
+  /** allNames, the subscribed names without a folder and their parents. */
+  namesWithSubscriptions(): string[] {
+    const names = new Set([...this.byName.keys(), ...this.parents]);
+    for (const name of this.subscribed) {
+      names.add(name);
+      for (const ancestor of ancestorsOf(name)) names.add(ancestor);
+    }
+    return sortedNames(names);
   }
+
+  subscribedDescendants(name: string): string[] {
+    return [...this.subscribed].filter((other) => other.startsWith(`${name}/`));
+  }
+}
+
+function ancestorsOf(name: string): string[] {
+  const levels = name.split('/');
+  const out: string[] = [];
+  for (let i = 1; i < levels.length; i++) out.push(levels.slice(0, i).join('/'));
+  return out;
+}
+
+function sortedNames(names: Set<string>): string[] {
+  return [...names].sort((a, b) => (a === 'INBOX' ? -1 : b === 'INBOX' ? 1 : a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** `%` and `*` wildcards (see list-pattern.ts); INBOX matches case-insensitively. */
@@ -62,20 +87,21 @@ export function patternMatcher(reference: string, pattern: string): (name: strin
   return (name) => matchesPattern(exact, name) || (name === 'INBOX' && matchesPattern(inbox, name));
 }
 
-function listEntries(folders: FolderInfo[], cmd: ListCommand): ListEntry[] {
-  const tree = new FolderTree(folders);
+function listEntries(tree: FolderTree, cmd: ListCommand): ListEntry[] {
   const matchers = cmd.patterns.map((pattern) => patternMatcher(cmd.reference, pattern));
+  const matchesAny = (name: string) => matchers.some((matches) => matches(name));
   const subscribedOnly = cmd.selection.includes('SUBSCRIBED');
   const specialUseOnly = cmd.selection.includes('SPECIAL-USE');
   const recursive = cmd.selection.includes('RECURSIVEMATCH');
   const entries: ListEntry[] = [];
-  for (const name of tree.allNames()) {
-    if (!matchers.some((matches) => matches(name))) continue;
+  for (const name of subscribedOnly ? tree.namesWithSubscriptions() : tree.allNames()) {
+    if (!matchesAny(name)) continue;
     const folder = tree.byName.get(name) ?? null;
     const entry: ListEntry = { name, attributes: attributesOf(name, folder, tree, cmd), folder };
     if (specialUseOnly && folder?.specialUse == null) continue;
-    if (subscribedOnly && !folder?.subscribed) {
-      if (!recursive || !tree.hasSubscribedDescendant(name)) continue;
+    if (subscribedOnly && !tree.subscribed.has(name)) {
+      // RFC 5258 §3.5: CHILDINFO for a parent whose subscribed descendant is not listed itself.
+      if (!recursive || tree.subscribedDescendants(name).every(matchesAny)) continue;
       entry.childInfo = ['SUBSCRIBED'];
     }
     entries.push(entry);
@@ -88,7 +114,7 @@ function attributesOf(name: string, folder: FolderInfo | null, tree: FolderTree,
   if (folder === null) attributes.push(cmd.extended ? '\\NonExistent' : '\\Noselect');
   attributes.push(tree.parents.has(name) ? '\\HasChildren' : '\\HasNoChildren');
   const wantsSubscribed = cmd.returnOptions.subscribed || cmd.selection.includes('SUBSCRIBED');
-  if (wantsSubscribed && folder?.subscribed) attributes.push('\\Subscribed');
+  if (wantsSubscribed && tree.subscribed.has(name)) attributes.push('\\Subscribed');
   if (folder?.specialUse) attributes.push(folder.specialUse);
   return attributes;
 }
@@ -100,6 +126,6 @@ async function sendEntry(ctx: ImapContext, cmd: ListCommand, entry: ListEntry): 
   });
   const wanted = cmd.returnOptions.status;
   if (wanted !== undefined && wanted.length > 0 && entry.folder !== null) {
-    await ctx.send({ type: 'status', mailbox: entry.name, items: statusItems(entry.folder, wanted) });
+    await ctx.send({ type: 'status', mailbox: entry.name, items: statusItems(entry.folder, wanted, ctx.deps.limits.maxAppendSize) });
   }
 }

@@ -4,6 +4,7 @@ import { ANY_STATE, ok, type CommandSpec } from './command.js';
 export const logout: CommandSpec = {
   name: 'LOGOUT',
   states: ANY_STATE,
+  reportsChanges: false,
   async handle(ctx) {
     await ctx.send({ type: 'untagged', status: 'BYE', text: 'Logging out' });
     return { ...ok('LOGOUT completed'), after: () => ctx.close() };

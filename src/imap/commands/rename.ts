@@ -1,7 +1,6 @@
 // RENAME (RFC 3501 §6.3.5): children move along; renaming INBOX moves its messages.
 // When this session's selected folder (or an ancestor) is renamed, it stays selected
 // under its new name: the folder keeps its UIDs and UIDVALIDITY.
-import type { ImapDoneReply, SelectReply } from '../../mailbox/imap-messages.js';
 import { AUTHENTICATED, commandOf, failed, folderName, no, ok, type CommandSpec, type ImapContext } from './command.js';
 import { invalidFolderName } from './delete.js';
 
@@ -15,7 +14,7 @@ export const rename: CommandSpec = {
     if (to === 'INBOX') return no('INBOX already exists', { code: 'ALREADYEXISTS' });
     const problem = invalidFolderName(to);
     if (problem !== null) return no(problem, { code: 'CANNOT' });
-    const reply = await ctx.ask<ImapDoneReply>((replyTo) => ({ type: 'folder-rename', from, to, replyTo }));
+    const reply = await ctx.mailbox().renameFolder(from, to);
     if (!reply.ok) return failed(reply);
     if (from !== 'INBOX') await followSelection(ctx, from, to);
     return ok('RENAME completed');
@@ -27,9 +26,7 @@ async function followSelection(ctx: ImapContext, from: string, to: string): Prom
   const folder = ctx.selected;
   if (folder === null || (folder.name !== from && !folder.name.startsWith(`${from}/`))) return;
   const name = to + folder.name.slice(from.length);
-  const reply = await ctx.ask<SelectReply>((replyTo) => ({
-    type: 'select', name, session: ctx.id, readOnly: folder.readOnly, listener: ctx.eventRef as never, replyTo,
-  }));
+  const reply = await ctx.mailbox().select(name, folder.readOnly);
   if (!reply.ok || reply.folder.uidValidity !== folder.uidValidity) {
     ctx.unselect();
     return;

@@ -3,7 +3,6 @@
 import { fetchFlags, fetchModSeq, fetchNumber } from '../../protocols/imap/writer.js';
 import { normalizeRanges, sequenceSetContains } from '../../protocols/imap/sequence-set.js';
 import type { ImapCommand, QresyncParameters } from '../../protocols/imap/types.js';
-import type { ImapDoneReply, SelectReply, VanishedReply } from '../../mailbox/imap-messages.js';
 import { newSelectedFolder, sequenceOf, visibleFlags } from '../view.js';
 import {
   AUTHENTICATED, bad, commandOf, failed, folderName, ok,
@@ -22,12 +21,11 @@ export async function selectFolder(ctx: ImapContext, command: ImapCommand, readO
   if (qresync !== undefined && !ctx.enabled.has('QRESYNC')) return bad('QRESYNC must be enabled first');
   if (ctx.selected !== null) await leaveSelected(ctx);
   const name = folderName(mailbox);
-  const reply = await ctx.ask<SelectReply>((replyTo) => ({
-    type: 'select', name, session: ctx.id, readOnly, listener: ctx.eventRef as never, replyTo,
-  }));
+  const reply = await ctx.mailbox().select(name, readOnly);
   if (!reply.ok) return failed(reply);
   if (condstore || qresync !== undefined) ctx.enabled.add('CONDSTORE');
-  const folder = newSelectedFolder(name, readOnly, reply.folder, reply.messages, readOnly ? [] : reply.recentUids);
+  // EXAMINE reports the \Recent messages too; it only leaves them \Recent for the next SELECT (RFC 3501 §6.3.2).
+  const folder = newSelectedFolder(name, readOnly, reply.folder, reply.messages, reply.recentUids);
   ctx.select(folder);
   await announce(ctx, folder);
   if (qresync !== undefined && qresync.uidValidity === folder.uidValidity) await resynchronize(ctx, folder, qresync);
@@ -36,7 +34,7 @@ export async function selectFolder(ctx: ImapContext, command: ImapCommand, readO
 
 /** Unselects the current folder before another SELECT; `[CLOSED]` tells a QRESYNC client where the old one ends. */
 async function leaveSelected(ctx: ImapContext): Promise<void> {
-  await ctx.ask<ImapDoneReply>((replyTo) => ({ type: 'unselect', session: ctx.id, replyTo }));
+  await ctx.mailbox().unselect();
   ctx.unselect();
   await ctx.send({ type: 'untagged', status: 'OK', code: { code: 'CLOSED' }, text: 'Previous mailbox closed' });
 }
@@ -76,7 +74,7 @@ export async function vanishedSince(
 ): Promise<number[]> {
   const largest = folder.uidNext - 1;
   const known = qresync.knownUids;
-  const reply = await ctx.ask<VanishedReply>((replyTo) => ({ type: 'vanished', name: folder.name, sinceModseq: since, replyTo }));
+  const reply = await ctx.mailbox().vanished(folder.name, since);
   if (reply.ok) {
     const uids = [...reply.uids].sort((a, b) => a - b);
     return known === undefined ? uids : uids.filter((uid) => sequenceSetContains(known, uid, largest));

@@ -1,6 +1,8 @@
-// STATUS (RFC 3501 §6.3.10) with HIGHESTMODSEQ (RFC 7162), SIZE (RFC 8438) and DELETED.
+// STATUS (RFC 3501 §6.3.10) with HIGHESTMODSEQ (RFC 7162), SIZE (RFC 8438), DELETED and
+// APPENDLIMIT (RFC 7889: the same limit for every folder, the one in CAPABILITY).
 import type { StatusItem } from '../../protocols/imap/types.js';
-import type { FolderInfo, FolderReply } from '../../mailbox/imap-messages.js';
+import type { FolderInfo } from '../../mailbox/imap-messages.js';
+import { mailboxObjectId } from '../object-ids.js';
 import { AUTHENTICATED, commandOf, failed, folderName, ok, type CommandSpec } from './command.js';
 
 export const status: CommandSpec = {
@@ -9,18 +11,19 @@ export const status: CommandSpec = {
   async handle(ctx, command) {
     const { mailbox, items } = commandOf(command, 'STATUS');
     const name = folderName(mailbox);
-    const reply = await ctx.ask<FolderReply>((replyTo) => ({ type: 'folder-status', name, replyTo }));
+    if (items.includes('HIGHESTMODSEQ')) await ctx.enableCondstore();
+    const reply = await ctx.mailbox().folderStatus(name);
     if (!reply.ok) return failed(reply);
-    await ctx.send({ type: 'status', mailbox: name, items: statusItems(reply.folder, items) });
+    await ctx.send({ type: 'status', mailbox: name, items: statusItems(reply.folder, items, ctx.deps.limits.maxAppendSize) });
     return ok('STATUS completed');
   },
 };
 
-export function statusItems(folder: FolderInfo, items: StatusItem[]): Array<[StatusItem, number]> {
-  return items.map((item): [StatusItem, number] => [item, statusValue(folder, item)]);
+export function statusItems(folder: FolderInfo, items: StatusItem[], appendLimit: number): Array<[StatusItem, number | string]> {
+  return items.map((item): [StatusItem, number | string] => [item, statusValue(folder, item, appendLimit)]);
 }
 
-function statusValue(folder: FolderInfo, item: StatusItem): number {
+function statusValue(folder: FolderInfo, item: StatusItem, appendLimit: number): number | string {
   switch (item) {
     case 'MESSAGES': return folder.messages;
     case 'RECENT': return folder.recent;
@@ -30,5 +33,7 @@ function statusValue(folder: FolderInfo, item: StatusItem): number {
     case 'HIGHESTMODSEQ': return folder.highestModseq;
     case 'SIZE': return folder.bytes;
     case 'DELETED': return folder.deleted;
+    case 'APPENDLIMIT': return appendLimit;
+    case 'MAILBOXID': return mailboxObjectId(folder);
   }
 }

@@ -1,6 +1,5 @@
 // STORE and UID STORE (RFC 3501 §6.4.6): +FLAGS/-FLAGS/FLAGS, .SILENT, and
 // UNCHANGEDSINCE with the [MODIFIED] answer (RFC 7162 §3.1.3).
-import type { StoreReply } from '../../mailbox/imap-messages.js';
 import { applyFlagUpdates, resolveSet, sequenceOf, sequenceSetOutOfRange } from '../view.js';
 import { bad, commandOf, failed, no, ok, selectedFolder, SELECTED, type CommandSpec } from './command.js';
 
@@ -14,15 +13,15 @@ export const store: CommandSpec = {
     const folder = selectedFolder(ctx);
     if (!cmd.uid && sequenceSetOutOfRange(folder, cmd.sequence)) return bad('Invalid sequence number');
     if (folder.readOnly) return no('Mailbox is read-only', { code: 'READ-ONLY' });
-    if (cmd.unchangedSince !== undefined) ctx.enabled.add('CONDSTORE');
+    if (cmd.unchangedSince !== undefined) await ctx.enableCondstore();
     const uids = resolveSet(folder, cmd.sequence, cmd.uid).filter((uid) => !folder.vanishing.has(uid));
     const flags = cmd.flags.filter((flag) => flag.toLowerCase() !== '\\recent');
     const name = cmd.uid ? 'UID STORE' : 'STORE';
     if (uids.length === 0) return ok(`${name} completed`);
-    const reply = await ctx.ask<StoreReply>((replyTo) => ({
-      type: 'store', name: folder.name, session: ctx.id, uids, operation: cmd.operation, flags,
-      ...(cmd.unchangedSince !== undefined ? { unchangedSince: Number(cmd.unchangedSince) } : {}), replyTo,
-    }));
+    const reply = await ctx.mailbox().store({
+      name: folder.name, uids, operation: cmd.operation, flags,
+      ...(cmd.unchangedSince !== undefined ? { unchangedSince: Number(cmd.unchangedSince) } : {}),
+    });
     if (!reply.ok) return failed(reply);
     applyFlagUpdates(folder, reply.updated, reply.highestModseq);
     await ctx.announceKeywords(reply.updated);

@@ -1,6 +1,5 @@
 // SUBSCRIBE (RFC 3501 §6.3.6): marks a folder subscribed (LSUB, LIST (SUBSCRIBED)).
 import type { ImapCommand } from '../../protocols/imap/types.js';
-import type { ImapDoneReply } from '../../mailbox/imap-messages.js';
 import { AUTHENTICATED, commandOf, failed, folderName, ok, type CommandSpec, type Completion, type ImapContext } from './command.js';
 
 export const subscribe: CommandSpec = {
@@ -11,6 +10,6 @@ export const subscribe: CommandSpec = {
 
 export async function setSubscribed(ctx: ImapContext, command: ImapCommand, subscribed: boolean): Promise<Completion> {
   const name = folderName(commandOf(command, 'SUBSCRIBE', 'UNSUBSCRIBE').mailbox);
-  const reply = await ctx.ask<ImapDoneReply>((replyTo) => ({ type: 'folder-subscribe', name, subscribed, replyTo }));
+  const reply = await ctx.mailbox().subscribe(name, subscribed);
   return reply.ok ? ok(`${subscribed ? 'SUBSCRIBE' : 'UNSUBSCRIBE'} completed`) : failed(reply);
 }

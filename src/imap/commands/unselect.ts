@@ -1,5 +1,4 @@
 // UNSELECT (RFC 3691): leave the selected folder without expunging.
-import type { ImapDoneReply } from '../../mailbox/imap-messages.js';
 import { failed, ok, SELECTED, type CommandSpec } from './command.js';
 
 export const unselect: CommandSpec = {
@@ -7,7 +6,7 @@ export const unselect: CommandSpec = {
   states: SELECTED,
   needsSelected: true,
   async handle(ctx) {
-    const reply = await ctx.ask<ImapDoneReply>((replyTo) => ({ type: 'unselect', session: ctx.id, replyTo }));
+    const reply = await ctx.mailbox().unselect();
     ctx.unselect();
     return reply.ok ? ok('UNSELECT completed') : failed(reply);
   },

@@ -29,8 +29,15 @@ export function decodeUtf8(bytes: Buffer, what: string): string {
 export function decodeMailboxName(raw: Buffer, context: ArgumentContext): string {
   if (context.utf8) return decodeUtf8(raw, 'mailbox name');
   const decoded = raw.some((byte) => byte >= 0x80) ? null : decodeModifiedUtf7(raw.toString('latin1'));
-  if (decoded === null) throw new CommandSyntaxError('Invalid modified UTF-7 mailbox name');
+  // The command is well formed; no mailbox can have this name (Dovecot answers NO too).
+  if (decoded === null) throw new CommandSyntaxError('Mailbox name is not valid mUTF-7', 'NO');
   return decoded;
+}
+
+/** A LIST/LSUB reference or pattern; null when it is not valid modified UTF-7: it matches nothing. */
+export function decodeListPattern(raw: Buffer, context: ArgumentContext): string | null {
+  if (context.utf8) return decodeUtf8(raw, 'mailbox pattern');
+  return raw.some((byte) => byte >= 0x80) ? null : decodeModifiedUtf7(raw.toString('latin1'));
 }
 
 /** `mailbox`: an astring; any case of INBOX becomes `INBOX`. */
@@ -100,6 +107,8 @@ const STATUS_ITEMS = new Set<string>([
   'HIGHESTMODSEQ',
   'SIZE',
   'DELETED',
+  'APPENDLIMIT',
+  'MAILBOXID',
 ]);
 
 /** `(` status-att *(SP status-att) `)`. */

@@ -18,6 +18,9 @@ const SIMPLE_ATTRIBUTES = new Set<string>([
   'RFC822',
   'RFC822.HEADER',
   'RFC822.TEXT',
+  'EMAILID',
+  'THREADID',
+  'SAVEDATE',
 ]);
 
 const MACROS: Record<string, SimpleFetchAttribute[]> = {

@@ -3,7 +3,7 @@
 // LSUB, STATUS and APPEND (flags, date-time, literal or literal8).
 
 import {
-  decodeMailboxName,
+  decodeListPattern,
   readFlag,
   readFlagList,
   readMailbox,
@@ -16,6 +16,8 @@ import { parseDateTime } from './dates.js';
 import { CommandSyntaxError, type TokenReader } from './tokens.js';
 import type {
   AppendCommand,
+  AppendMessage,
+  CatenatePart,
   CreateCommand,
   ListCommand,
   ListReturnOptions,
@@ -112,14 +114,18 @@ export function readListArguments(reader: TokenReader, tag: string, context: Arg
     command.selection = readSelectionOptions(reader);
     reader.space();
   }
-  command.reference = decodeMailboxName(reader.readAstring('a reference name'), context);
+  const reference = decodeListPattern(reader.readAstring('a reference name'), context);
   reader.space();
+  let patterns: Array<string | null>;
   if (reader.peekChar() === '(') {
     command.extended = true;
-    command.patterns = reader.readList(() => decodeMailboxName(reader.readListMailbox(), context), false);
+    patterns = reader.readList(() => decodeListPattern(reader.readListMailbox(), context), false);
   } else {
-    command.patterns = [decodeMailboxName(reader.readListMailbox(), context)];
+    patterns = [decodeListPattern(reader.readListMailbox(), context)];
   }
+  // A reference or pattern that is not valid modified UTF-7 matches no mailbox: an empty answer, not an error.
+  command.reference = reference ?? '';
+  command.patterns = reference === null ? [] : patterns.filter((p): p is string => p !== null);
   if (reader.spaceFollows()) {
     if (reader.readKeyword('RETURN') !== 'RETURN') throw new CommandSyntaxError('Expected RETURN');
     reader.space();
@@ -136,7 +142,8 @@ function readSelectionOptions(reader: TokenReader): ListSelectionOption[] {
     if (!SELECTION_OPTIONS.has(option)) throw new CommandSyntaxError(`Unknown selection option ${option}`);
     return option as ListSelectionOption;
   });
-  if (options.includes('RECURSIVEMATCH') && options.length === 1) {
+  // RFC 5258 §3: REMOTE only widens the set; RECURSIVEMATCH needs an option that filters it.
+  if (options.includes('RECURSIVEMATCH') && !options.some((o) => o !== 'RECURSIVEMATCH' && o !== 'REMOTE')) {
     throw new CommandSyntaxError('RECURSIVEMATCH needs another selection option');
   }
   return options;
@@ -170,11 +177,11 @@ function readListReturnOptions(reader: TokenReader): ListReturnOptions {
 /** `LSUB reference pattern`. */
 export function readLsubArguments(reader: TokenReader, tag: string, context: ArgumentContext): LsubCommand {
   reader.space();
-  const reference = decodeMailboxName(reader.readAstring('a reference name'), context);
+  const reference = decodeListPattern(reader.readAstring('a reference name'), context);
   reader.space();
-  const pattern = decodeMailboxName(reader.readListMailbox(), context);
+  const pattern = decodeListPattern(reader.readListMailbox(), context);
   reader.expectEnd();
-  return { tag, name: 'LSUB', reference, pattern };
+  return { tag, name: 'LSUB', reference: reference ?? '', pattern: reference === null ? null : pattern };
 }
 
 /** `STATUS mailbox (items)`. */
@@ -192,20 +199,58 @@ export function readAppendArguments(reader: TokenReader, tag: string, context: A
   reader.space();
   const mailbox = readMailbox(reader, context);
   reader.space();
+  const first = readAppendMessage(reader);
+  const more: AppendMessage[] = [];
+  // MULTIAPPEND (RFC 3502): further messages, each with its own flags and date.
+  while (reader.spaceFollows()) more.push(readAppendMessage(reader));
+  reader.expectEnd();
+  return { tag, name: 'APPEND', mailbox, ...first, ...(more.length > 0 ? { more } : {}) };
+}
+
+/** `(` ("TEXT" SP literal / "URL" SP astring) *(SP ...) `)` (RFC 4469). */
+function readCatenateParts(reader: TokenReader): CatenatePart[] {
+  return reader.readList((): CatenatePart => {
+    const kind = reader.readKeyword('TEXT or URL');
+    reader.space();
+    if (kind === 'TEXT') {
+      if (!reader.isLiteralAhead()) throw new CommandSyntaxError('Expected a literal after TEXT');
+      return { kind: 'text', data: reader.readLiteral(true).data };
+    }
+    if (kind === 'URL') return { kind: 'url', url: reader.readAstring('a URL').toString('latin1') };
+    throw new CommandSyntaxError(`Unknown CATENATE part ${kind}`);
+  }, false);
+}
+
+/** `[flag-list SP] [date-time SP] literal`. */
+function readAppendMessage(reader: TokenReader): AppendMessage {
   let flags: string[] = [];
   if (reader.peekChar() === '(') {
     flags = reader.readList(() => readFlag(reader));
     reader.space();
   }
-  const command: Omit<AppendCommand, 'message' | 'binary'> = { tag, name: 'APPEND', mailbox, flags };
+  const message: Omit<AppendMessage, 'message' | 'binary'> = { flags };
   if (reader.isQuotedAhead()) {
     const internalDate = parseDateTime(reader.readQuoted().toString('latin1'));
     if (internalDate === null) throw new CommandSyntaxError('Invalid date-time');
-    command.internalDate = internalDate;
+    message.internalDate = internalDate;
     reader.space();
+  }
+  if (!reader.isLiteralAhead() && reader.peekAtom().toUpperCase() === 'CATENATE') {
+    reader.readKeyword();
+    reader.space();
+    return { ...message, message: Buffer.alloc(0), binary: false, catenate: readCatenateParts(reader) };
+  }
+  // RFC 6855 §4: `UTF8 (literal8)` carries a message with UTF-8 headers.
+  if (!reader.isLiteralAhead() && reader.peekAtom().toUpperCase() === 'UTF8') {
+    reader.readKeyword();
+    reader.space();
+    reader.expect('(');
+    if (!reader.isLiteralAhead()) throw new CommandSyntaxError('Expected the message as a literal8');
+    const { data, binary } = reader.readLiteral(true);
+    reader.expect(')');
+    return { ...message, message: data, binary };
   }
   if (!reader.isLiteralAhead()) throw new CommandSyntaxError('Expected the message as a literal');
   const { data, binary } = reader.readLiteral(true);
-  reader.expectEnd();
-  return { ...command, message: data, binary };
+  return { ...message, message: data, binary };
 }

@@ -15,6 +15,9 @@ import {
 } from './mailbox-grammar.js';
 import { readSearchArguments } from './search-grammar.js';
 import { CommandSyntaxError, isAstringChar, TokenReader } from './tokens.js';
+import { readSortArguments, readThreadArguments } from './sort-grammar.js';
+import { readGetMetadataArguments, readSetMetadataArguments } from './metadata-grammar.js';
+import { readNotifyArguments } from './notify-grammar.js';
 import type { ImapCommand, ImapParserEvent, NoArgumentCommandName, ParseErrorEvent } from './types.js';
 
 export interface ImapParserOptions {
@@ -170,6 +173,14 @@ const COMMAND_READERS: Record<string, CommandReader> = {
   APPEND: readAppendArguments,
   EXPUNGE: (reader, tag) => endOf(reader, { tag, name: 'EXPUNGE', uid: false }),
   SEARCH: (reader, tag) => readSearchArguments(reader, tag, false),
+  SORT: (reader, tag) => readSortArguments(reader, tag, false),
+  THREAD: (reader, tag) => readThreadArguments(reader, tag, false),
+  CANCELUPDATE: (reader, tag) => {
+    const tags: string[] = [];
+    while (reader.spaceFollows()) tags.push(reader.readString('a search tag').toString('latin1'));
+    if (tags.length === 0) throw new CommandSyntaxError('CANCELUPDATE needs a tag');
+    return endOf(reader, { tag, name: 'CANCELUPDATE', tags });
+  },
   FETCH: (reader, tag) => readFetchArguments(reader, tag, false),
   STORE: (reader, tag) => readStoreArguments(reader, tag, false),
   COPY: (reader, tag, context) => readCopyMove(reader, tag, 'COPY', false, context),
@@ -183,6 +194,9 @@ const COMMAND_READERS: Record<string, CommandReader> = {
     return endOf(reader, { tag, name: 'GETQUOTAROOT', mailbox: readMailbox(reader, context) });
   },
   SETQUOTA: readSetQuota,
+  GETMETADATA: readGetMetadataArguments,
+  NOTIFY: readNotifyArguments,
+  SETMETADATA: readSetMetadataArguments,
   COMPRESS: (reader, tag) => {
     reader.space();
     return endOf(reader, { tag, name: 'COMPRESS', mechanism: reader.readKeyword('a compression mechanism') });
@@ -211,6 +225,10 @@ function readUidCommand(reader: TokenReader, tag: string, context: ArgumentConte
       return readFetchArguments(reader, tag, true);
     case 'SEARCH':
       return readSearchArguments(reader, tag, true);
+    case 'SORT':
+      return readSortArguments(reader, tag, true);
+    case 'THREAD':
+      return readThreadArguments(reader, tag, true);
     case 'STORE':
       return readStoreArguments(reader, tag, true);
     case 'COPY':

@@ -9,12 +9,14 @@ import type {
   SearchDateKey,
   SearchFlagKey,
   SearchKey,
+  SearchPartial,
   SearchReturnOption,
   SearchTextKey,
 } from './types.js';
 
 const FLAG_KEYS = new Set<string>([
   'ALL',
+  'SAVEDATESUPPORTED',
   'ANSWERED',
   'DELETED',
   'DRAFT',
@@ -30,8 +32,8 @@ const FLAG_KEYS = new Set<string>([
   'UNSEEN',
 ]);
 const TEXT_KEYS = new Set<string>(['BCC', 'BODY', 'CC', 'FROM', 'SUBJECT', 'TEXT', 'TO']);
-const DATE_KEYS = new Set<string>(['BEFORE', 'ON', 'SINCE', 'SENTBEFORE', 'SENTON', 'SENTSINCE']);
-const RETURN_OPTIONS = new Set<string>(['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE']);
+const DATE_KEYS = new Set<string>(['BEFORE', 'ON', 'SINCE', 'SENTBEFORE', 'SENTON', 'SENTSINCE', 'SAVEDBEFORE', 'SAVEDON', 'SAVEDSINCE']);
+const RETURN_OPTIONS = new Set<string>(['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE', 'UPDATE']);
 const SUPPORTED_CHARSETS = new Set(['US-ASCII', 'UTF-8']);
 const ENTRY_TYPES = new Set(['priv', 'shared', 'all']);
 
@@ -47,7 +49,9 @@ export function readSearchArguments(reader: TokenReader, tag: string, uid: boole
   if (word === 'RETURN') {
     reader.readKeyword();
     reader.space();
-    command.returnOptions = readReturnOptions(reader);
+    const { options, partial } = readReturnOptionsWithPartial(reader);
+    command.returnOptions = options;
+    if (partial !== undefined) command.partial = partial;
     reader.space();
     word = peekWord(reader);
   }
@@ -64,17 +68,58 @@ export function readSearchArguments(reader: TokenReader, tag: string, uid: boole
   return command;
 }
 
+/** `search-key *(SP search-key)` up to the end of the command (SORT, THREAD). */
+export function readSearchCriteria(reader: TokenReader): SearchKey {
+  const operands: SearchKey[] = [readSearchKey(reader, 0)];
+  while (reader.spaceFollows()) operands.push(readSearchKey(reader, 0));
+  reader.expectEnd();
+  return { key: 'AND', operands };
+}
+
+/** ESEARCH's `RETURN (...)` list, for ESORT too. */
+export function readSearchReturnOptions(reader: TokenReader): SearchReturnOption[] {
+  return readReturnOptions(reader);
+}
+
+/** A charset SORT, THREAD or SEARCH accepts; anything else is NO [BADCHARSET]. */
+export function readSearchCharset(reader: TokenReader): string {
+  return readCharset(reader);
+}
+
 function peekWord(reader: TokenReader): string {
   return reader.peekAtom().toUpperCase();
 }
 
 function readReturnOptions(reader: TokenReader): SearchReturnOption[] {
-  const options = reader.readList(() => {
+  const { options, partial } = readReturnOptionsWithPartial(reader);
+  if (partial !== undefined) throw new CommandSyntaxError('PARTIAL is not allowed here');
+  return options;
+}
+
+/** RETURN's list; PARTIAL low:high (RFC 5267 §4.4) comes back apart. `RETURN ()` is ALL. */
+function readReturnOptionsWithPartial(reader: TokenReader): { options: SearchReturnOption[]; partial?: SearchPartial } {
+  let partial: SearchPartial | undefined;
+  const options: SearchReturnOption[] = [];
+  reader.readList(() => {
     const option = reader.readKeyword('a RETURN option');
+    if (option === 'PARTIAL') {
+      reader.space();
+      partial = readPartialRange(reader);
+      return;
+    }
     if (!RETURN_OPTIONS.has(option)) throw new CommandSyntaxError(`Unknown RETURN option ${option}`);
-    return option as SearchReturnOption;
+    options.push(option as SearchReturnOption);
   });
-  return options.length === 0 ? ['ALL'] : options;
+  if (options.length === 0 && partial === undefined) options.push('ALL');
+  return partial === undefined ? { options } : { options, partial };
+}
+
+/** `n:m`, both positive numbers, no `*`; given either way round. */
+function readPartialRange(reader: TokenReader): SearchPartial {
+  const match = /^(\d{1,10}):(\d{1,10})$/.exec(reader.readAtom('a partial range'));
+  const [first, second] = match === null ? [0, 0] : [Number(match[1]), Number(match[2])];
+  if (first < 1 || second < 1 || first > 0xffffffff || second > 0xffffffff) throw new CommandSyntaxError('Invalid PARTIAL range');
+  return { low: Math.min(first, second), high: Math.max(first, second) };
 }
 
 function readCharset(reader: TokenReader): string {
@@ -123,6 +168,12 @@ function readKeyWithArguments(reader: TokenReader, key: string, depth: number): 
     }
     case 'MODSEQ':
       return readModSeqKey(reader);
+    case 'EMAILID':
+    case 'THREADID': {
+      const id = reader.readAtom('an object id');
+      if (!/^[A-Za-z0-9_-]{1,255}$/.test(id)) throw new CommandSyntaxError('Invalid object id');
+      return { key, id };
+    }
     default:
       throw new CommandSyntaxError(`Unknown search key ${key}`);
   }

@@ -4,6 +4,7 @@
 
 import { scanHeader, type RawField } from '../../mime/header-block.js';
 import type { MessageStructure, MimePart } from '../../mime/types.js';
+import { decodeTransferEncoding } from '../../mime/transfer-decoding.js';
 
 export type SectionText = 'HEADER' | 'HEADER.FIELDS' | 'HEADER.FIELDS.NOT' | 'TEXT' | 'MIME';
 
@@ -122,6 +123,25 @@ export function extractSection(raw: Buffer, structure: MessageStructure, section
   const part = findPart(structure.root, section.part);
   if (!part) return EMPTY;
   return applyPartial(partSection(raw, part, section), partial);
+}
+
+/**
+ * BINARY[part] (RFC 3516): the part's content with its transfer encoding undone; the
+ * whole message, a multipart and an encapsulated message as they are. Null when the
+ * encoding is unknown (NO [UNKNOWN-CTE]); empty for a part that does not exist.
+ */
+export function extractBinary(raw: Buffer, structure: MessageStructure, path: number[]): Buffer | null {
+  if (path.length === 0) return raw;
+  const part = findPart(structure.root, path);
+  if (!part) return EMPTY;
+  const body = bodyOf(raw, part);
+  if (part.kind === 'multipart' || part.kind === 'message') return body;
+  return decodeTransferEncoding(body, part.encoding);
+}
+
+/** `<offset.length>` applied to content already decoded. */
+export function cutPartial(data: Buffer, partial?: PartialRange): Buffer {
+  return applyPartial(data, partial);
 }
 
 /** RFC822, RFC822.HEADER and RFC822.TEXT (RFC 3501 §6.4.5): BODY[], BODY[HEADER], BODY[TEXT]. */

@@ -38,7 +38,11 @@ export type StatusItem =
   | 'UNSEEN'
   | 'HIGHESTMODSEQ'
   | 'SIZE'
-  | 'DELETED';
+  | 'DELETED'
+  /** RFC 7889: the largest message APPEND accepts into the mailbox. */
+  | 'APPENDLIMIT'
+  /** OBJECTID (RFC 8474): the folder's MAILBOXID. */
+  | 'MAILBOXID';
 
 // ---------------------------------------------------------------- FETCH
 
@@ -68,7 +72,12 @@ export type SimpleFetchAttribute =
   | 'MODSEQ'
   | 'RFC822'
   | 'RFC822.HEADER'
-  | 'RFC822.TEXT';
+  | 'RFC822.TEXT'
+  /** OBJECTID (RFC 8474). */
+  | 'EMAILID'
+  | 'THREADID'
+  /** RFC 8514. */
+  | 'SAVEDATE';
 
 export interface BodySectionFetch {
   name: 'BODY[]';
@@ -98,6 +107,8 @@ export type FetchItem = { name: SimpleFetchAttribute } | BodySectionFetch | Bina
 
 export type SearchFlagKey =
   | 'ALL'
+  /** RFC 8514: every message of a folder that keeps save dates (all of ours do). */
+  | 'SAVEDATESUPPORTED'
   | 'ANSWERED'
   | 'DELETED'
   | 'DRAFT'
@@ -114,7 +125,7 @@ export type SearchFlagKey =
 
 export type SearchTextKey = 'BCC' | 'BODY' | 'CC' | 'FROM' | 'SUBJECT' | 'TEXT' | 'TO';
 /** BEFORE/ON/SINCE use the internal date; SENT* use the Date: header. */
-export type SearchDateKey = 'BEFORE' | 'ON' | 'SINCE' | 'SENTBEFORE' | 'SENTON' | 'SENTSINCE';
+export type SearchDateKey = 'BEFORE' | 'ON' | 'SINCE' | 'SENTBEFORE' | 'SENTON' | 'SENTSINCE' | 'SAVEDBEFORE' | 'SAVEDON' | 'SAVEDSINCE';
 
 /** A search criterion; a command's criteria are one AND node. */
 export type SearchKey =
@@ -129,10 +140,19 @@ export type SearchKey =
   | { key: 'NOT'; operand: SearchKey }
   | { key: 'OR'; left: SearchKey; right: SearchKey }
   | { key: 'AND'; operands: SearchKey[] }
-  | { key: 'MODSEQ'; modSeq: ModSeq; entry?: { name: string; type: 'priv' | 'shared' | 'all' } };
+  | { key: 'MODSEQ'; modSeq: ModSeq; entry?: { name: string; type: 'priv' | 'shared' | 'all' } }
+  /** OBJECTID (RFC 8474 §6). */
+  | { key: 'EMAILID' | 'THREADID'; id: string };
 
 /** ESEARCH RETURN options (RFC 4731) and SAVE (RFC 5182). */
-export type SearchReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE';
+/** ESEARCH RETURN options (RFC 4731, 5182; CONTEXT=SEARCH's UPDATE, RFC 5267; PARTIAL rides beside them). */
+export type SearchReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE' | 'UPDATE';
+
+/** RETURN (PARTIAL low:high): 1-based positions in the result, low <= high (RFC 5267 §4.4). */
+export interface SearchPartial {
+  low: number;
+  high: number;
+}
 
 // ---------------------------------------------------------------- LIST
 
@@ -226,7 +246,8 @@ export interface ListCommand extends Tagged {
 export interface LsubCommand extends Tagged {
   name: 'LSUB';
   reference: string;
-  pattern: string;
+  /** Null when it was not valid modified UTF-7: it matches nothing. */
+  pattern: string | null;
 }
 
 export interface StatusCommand extends Tagged {
@@ -235,14 +256,25 @@ export interface StatusCommand extends Tagged {
   items: StatusItem[];
 }
 
-export interface AppendCommand extends Tagged {
-  name: 'APPEND';
-  mailbox: string;
+/** One piece of a CATENATE message (RFC 4469): literal bytes, or an IMAP URL of a stored message or part. */
+export type CatenatePart = { kind: 'text'; data: Buffer } | { kind: 'url'; url: string };
+
+/** One message of an APPEND: its flags, date and bytes. */
+export interface AppendMessage {
   flags: Flag[];
   internalDate?: ImapDateTime;
+  /** Empty when the message is built from `catenate`. */
   message: Buffer;
+  catenate?: CatenatePart[];
   /** Sent as literal8 `~{n}` (RFC 3516 BINARY / RFC 6855 UTF8). */
   binary: boolean;
+}
+
+/** APPEND with its first message; MULTIAPPEND (RFC 3502) puts the others in `more`. */
+export interface AppendCommand extends Tagged, AppendMessage {
+  name: 'APPEND';
+  mailbox: string;
+  more?: AppendMessage[];
 }
 
 export interface ExpungeCommand extends Tagged {
@@ -260,6 +292,87 @@ export interface SearchCommand extends Tagged {
   criteria: SearchKey;
   /** Present for ESEARCH (`RETURN (...)`); `RETURN ()` means ['ALL']. */
   returnOptions?: SearchReturnOption[];
+  partial?: SearchPartial;
+}
+
+export type NotifyFilter =
+  | { kind: 'SELECTED' | 'SELECTED-DELAYED' | 'INBOXES' | 'PERSONAL' | 'SUBSCRIBED' }
+  | { kind: 'SUBTREE' | 'MAILBOXES'; mailboxes: string[] };
+
+export interface NotifyEventGroup {
+  filter: NotifyFilter;
+  /** Event names as RFC 5465 spells them; empty for NONE. */
+  events: string[];
+}
+
+/** `NOTIFY NONE` (groups null) or `NOTIFY SET [STATUS] groups` (RFC 5465). */
+export interface NotifyCommand extends Tagged {
+  name: 'NOTIFY';
+  groups: NotifyEventGroup[] | null;
+  status: boolean;
+}
+
+export type MetadataDepth = '0' | '1' | 'infinity';
+
+/** `GETMETADATA [(MAXSIZE n DEPTH d)] mailbox entries` (RFC 5464 §4.2); mailbox "" is the server. */
+export interface GetMetadataCommand extends Tagged {
+  name: 'GETMETADATA';
+  mailbox: string;
+  /** Lower-cased entry names. */
+  entries: string[];
+  depth: MetadataDepth;
+  maxSize?: number;
+}
+
+/** `SETMETADATA mailbox (entry value ...)` (RFC 5464 §4.3); a null value removes the entry. */
+export interface SetMetadataCommand extends Tagged {
+  name: 'SETMETADATA';
+  mailbox: string;
+  entries: Array<[string, Buffer | null]>;
+}
+
+/** `CANCELUPDATE tag...` (RFC 5267 §4.3): stop the UPDATE searches started by these tags. */
+export interface CancelUpdateCommand extends Tagged {
+  name: 'CANCELUPDATE';
+  tags: string[];
+}
+
+/** SORT keys (RFC 5256 §3, RFC 5957 DISPLAYFROM / DISPLAYTO). */
+export type SortKey = 'ARRIVAL' | 'CC' | 'DATE' | 'FROM' | 'SIZE' | 'SUBJECT' | 'TO' | 'DISPLAYFROM' | 'DISPLAYTO';
+
+export interface SortCriterion {
+  key: SortKey;
+  /** REVERSE before the key: this key only, descending. */
+  reverse: boolean;
+}
+
+/** `[UID] SORT [RETURN (...)] (criteria) charset search-criteria` (RFC 5256, ESORT RFC 5267). */
+export interface SortCommand extends Tagged {
+  name: 'SORT';
+  uid: boolean;
+  criteria: SortCriterion[];
+  charset: string;
+  search: SearchKey;
+  /** ESORT: answered with ESEARCH. */
+  returnOptions?: SearchReturnOption[];
+}
+
+export type ThreadAlgorithm = 'ORDEREDSUBJECT' | 'REFERENCES';
+
+/** `[UID] THREAD algorithm charset search-criteria` (RFC 5256). */
+export interface ThreadCommand extends Tagged {
+  name: 'THREAD';
+  uid: boolean;
+  algorithm: ThreadAlgorithm;
+  charset: string;
+  search: SearchKey;
+}
+
+/** A THREAD answer's tree: a message number and its children (several: a branch). */
+export interface ThreadNode {
+  /** 0 for a placeholder (a message not in the result whose children are). */
+  id: number;
+  children: ThreadNode[];
 }
 
 export interface FetchCommand extends Tagged {
@@ -338,6 +451,12 @@ export type ImapCommand =
   | AppendCommand
   | ExpungeCommand
   | SearchCommand
+  | SortCommand
+  | ThreadCommand
+  | CancelUpdateCommand
+  | GetMetadataCommand
+  | SetMetadataCommand
+  | NotifyCommand
   | FetchCommand
   | StoreCommand
   | CopyMoveCommand
@@ -432,7 +551,8 @@ export type ResponseCode =
         | 'CORRUPTION'
         | 'COMPRESSIONACTIVE'
         | 'USEATTR'
-        | 'HASCHILDREN';
+        | 'HASCHILDREN'
+        | 'UNKNOWN-CTE';
     }
   | { code: 'UIDNEXT' | 'UIDVALIDITY' | 'UNSEEN' | 'HIGHESTMODSEQ'; value: number | bigint }
   | { code: 'PERMANENTFLAGS'; flags: Flag[] }
@@ -441,7 +561,12 @@ export type ResponseCode =
   /** UIDs may be a list (compressed by the writer) or an already formatted set. */
   | { code: 'APPENDUID'; uidValidity: number; uids: number[] | string }
   | { code: 'COPYUID'; uidValidity: number; sourceUids: number[] | string; destinationUids: number[] | string }
-  | { code: 'MODIFIED'; set: number[] | string };
+  | { code: 'MODIFIED'; set: number[] | string }
+  | { code: 'MAILBOXID'; id: string }
+  | { code: 'BADURL'; url: string }
+  | { code: 'BADEVENT'; events: string[] }
+  /** RFC 5464 §4.2.1, §4.3: LONGENTRIES n, MAXSIZE n, TOOMANY, NOPRIVATE. */
+  | { code: 'METADATA'; problem: 'LONGENTRIES' | 'MAXSIZE' | 'TOOMANY' | 'NOPRIVATE'; value?: number };
 
 export type ResponseStatus = 'OK' | 'NO' | 'BAD';
 
@@ -475,8 +600,12 @@ export type ImapResponse =
       /** LIST-EXTENDED OLDNAME after a RENAME. */
       oldName?: string;
     }
-  | { type: 'status'; mailbox: string; items: Array<[StatusItem, number | bigint]> }
+  /** A string value is an object id, written in parentheses: `MAILBOXID (F1-9)`. */
+  | { type: 'status'; mailbox: string; items: Array<[StatusItem, number | bigint | string]> }
   | { type: 'search'; ids: number[]; modSeq?: number | bigint }
+  | { type: 'sort'; ids: number[]; modSeq?: number | bigint }
+  | { type: 'metadata'; mailbox: string; entries: Array<[string, Buffer | null]> }
+  | { type: 'thread'; threads: ThreadNode[] }
   | {
       type: 'esearch';
       tag?: string;
@@ -486,6 +615,11 @@ export type ImapResponse =
       all?: number[];
       count?: number;
       modSeq?: number | bigint;
+      /** PARTIAL (low:high set) — `ids` null: no message in that range. */
+      partial?: { low: number; high: number; ids: number[] | null };
+      /** CONTEXT=SEARCH updates: where in the result list, and which messages. */
+      addTo?: { position: number; ids: number[] };
+      removeFrom?: { position: number; ids: number[] };
     }
   | { type: 'vanished'; earlier: boolean; uids: number[] | string }
   | {

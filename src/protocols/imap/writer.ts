@@ -8,6 +8,7 @@ import { imapNString, imapString, literal, quoted } from './strings.js';
 import { encodeModifiedUtf7 } from './utf7.js';
 import type {
   BinaryFetch,
+  ThreadNode,
   BodySection,
   BodySectionFetch,
   FetchResponseItem,
@@ -58,12 +59,26 @@ function responseParts(response: ImapResponse, utf8: boolean): Buffer[] {
       return [
         text('* STATUS '),
         mailboxName(response.mailbox, utf8),
-        text(` (${response.items.map(([item, value]) => `${item} ${value}`).join(' ')})`),
+        text(` (${response.items.map(([item, value]) => `${item} ${typeof value === 'string' ? `(${value})` : value}`).join(' ')})`),
       ];
     case 'search':
       return [text(searchLine(response.ids, response.modSeq))];
     case 'esearch':
       return [esearchLine(response)];
+    case 'metadata':
+      return [
+        text('* METADATA '),
+        mailboxName(response.mailbox, utf8),
+        text(' ('),
+        ...response.entries.flatMap(([entry, value], i) => [
+          text(i > 0 ? ' ' : ''), imapString(entry), text(' '), value === null ? text('NIL') : metadataValue(value),
+        ]),
+        text(')'),
+      ];
+    case 'sort':
+      return [text(searchLine(response.ids, response.modSeq).replace('* SEARCH', '* SORT'))];
+    case 'thread':
+      return [text(`* THREAD${response.threads.length > 0 ? ' ' : ''}${response.threads.map(threadText).join('')}`)];
     case 'vanished':
       return [text(`* VANISHED ${response.earlier ? '(EARLIER) ' : ''}${uidSet(response.uids)}`)];
     case 'namespace':
@@ -122,6 +137,14 @@ export function formatResponseCode(code: ResponseCode): string {
       return `${code.code} ${code.value}`;
     case 'PERMANENTFLAGS':
       return `PERMANENTFLAGS (${code.flags.join(' ')})`;
+    case 'MAILBOXID':
+      return `MAILBOXID (${code.id})`;
+    case 'METADATA':
+      return `METADATA ${code.problem}${code.value !== undefined ? ` ${code.value}` : ''}`;
+    case 'BADEVENT':
+      return `BADEVENT (${code.events.join(' ')})`;
+    case 'BADURL':
+      return `BADURL ${code.url.replace(/[\]\r\n]/g, '')}`;
     case 'BADCHARSET':
       return code.charsets && code.charsets.length > 0 ? `BADCHARSET (${code.charsets.join(' ')})` : 'BADCHARSET';
     case 'CAPABILITY':
@@ -171,6 +194,41 @@ function listParts(response: ListResponse, utf8: boolean): Buffer[] {
   return parts;
 }
 
+/** A METADATA value: a string when it can be one, a literal8 when it holds NUL bytes (RFC 5464 §5). */
+function metadataValue(value: Buffer): Buffer {
+  return value.includes(0) ? Buffer.concat([text(`~{${value.length}}\r\n`), value]) : imapString(value);
+}
+
+/**
+ * One thread as RFC 5256 §4 writes it: a chain of single children in one list
+ * `(1 2 3)`, a branch as one sub-list per child `(1 (2)(3 4))`. Written with an explicit
+ * stack: a thread may nest as deep as the folder is large.
+ */
+function threadText(root: ThreadNode): string {
+  const out: string[] = [];
+  const stack: Array<ThreadNode | ')'> = [root];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (item === ')') {
+      out.push(')');
+      continue;
+    }
+    out.push('(');
+    const words: string[] = [];
+    let current: ThreadNode = item;
+    for (;;) {
+      if (current.id !== 0) words.push(String(current.id));
+      if (current.children.length !== 1) break;
+      current = current.children[0]!;
+    }
+    out.push(words.join(' '));
+    if (current.children.length > 0 && words.length > 0) out.push(' ');
+    stack.push(')');
+    for (let i = current.children.length - 1; i >= 0; i--) stack.push(current.children[i]!);
+  }
+  return out.join('');
+}
+
 function searchLine(ids: number[], modSeq: number | bigint | undefined): string {
   const words = ['* SEARCH', ...ids.map(String)];
   if (modSeq !== undefined) words.push(`(MODSEQ ${modSeq})`);
@@ -188,6 +246,12 @@ function esearchLine(response: EsearchResponse): Buffer {
   if (response.count !== undefined) parts.push(text(` COUNT ${response.count}`));
   if (response.all !== undefined && response.all.length > 0) parts.push(text(` ALL ${compressSequence(response.all)}`));
   if (response.modSeq !== undefined) parts.push(text(` MODSEQ ${response.modSeq}`));
+  if (response.partial !== undefined) {
+    const { low, high, ids } = response.partial;
+    parts.push(text(` PARTIAL (${low}:${high} ${ids === null || ids.length === 0 ? 'NIL' : compressSequence(ids)})`));
+  }
+  if (response.addTo !== undefined) parts.push(text(` ADDTO (${response.addTo.position} ${compressSequence(response.addTo.ids)})`));
+  if (response.removeFrom !== undefined) parts.push(text(` REMOVEFROM (${response.removeFrom.position} ${compressSequence(response.removeFrom.ids)})`));
   return Buffer.concat(parts);
 }
 

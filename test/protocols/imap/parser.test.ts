@@ -219,6 +219,17 @@ describe('RFC 3501 command examples parse into typed commands', () => {
     ]);
   });
 
+  it('MULTIAPPEND: several messages, each with its own flags and date (RFC 3502)', () => {
+    expect(parseCommand('A1 APPEND INBOX (\\Seen) {1}\r\nx (\\Draft) " 7-Feb-1994 21:52:25 -0800" {2}\r\nyz {1+}\r\nw\r\n')).toMatchObject({
+      mailbox: 'INBOX', flags: ['\\Seen'], message: Buffer.from('x'),
+      more: [
+        { flags: ['\\Draft'], internalDate: { year: 1994 }, message: Buffer.from('yz') },
+        { flags: [], message: Buffer.from('w') },
+      ],
+    });
+    expect(errorOf('A1 APPEND INBOX {1}\r\nx (\\Seen)\r\n')).toMatchObject({ response: 'BAD' });
+  });
+
   it('APPEND with a date-time', () => {
     expect(parseCommand('A1 APPEND INBOX () " 7-Feb-1994 21:52:25 -0800" {1}\r\nx\r\n')).toEqual({
       tag: 'A1',
@@ -601,8 +612,15 @@ describe('mailbox names', () => {
     ['a shifted ASCII character', 'a SELECT &AGE-\r\n'],
     ['bad base64', 'a SELECT &U=BTFw-\r\n'],
     ['8-bit bytes', 'a SELECT "Café"\r\n'],
-  ])('rejects %s with BAD', (_name, line) => {
-    expect(errorOf(line)).toMatchObject({ tag: 'a', command: 'SELECT', response: 'BAD', text: expect.stringMatching(/UTF-7/) });
+  ])('answers NO to %s: a well-formed command naming no possible mailbox', (_name, line) => {
+    expect(errorOf(line)).toMatchObject({ tag: 'a', command: 'SELECT', response: 'NO', text: expect.stringMatching(/UTF-7/) });
+  });
+
+  it('a LIST or LSUB pattern that is not modified UTF-7 matches nothing (an empty OK, as Dovecot)', () => {
+    expect(parseCommand('a LIST "" ("&AGE-" %)\r\n')).toMatchObject({ patterns: ['%'] });
+    expect(parseCommand('a LIST "" !#$&\'+,-.0123456789:;<=>?@^_`|[}%*\r\n')).toMatchObject({ patterns: [] });
+    expect(parseCommand('a LIST "&U,BTFw" %\r\n')).toMatchObject({ patterns: [] });
+    expect(parseCommand('a LSUB "" "&AGE-"\r\n')).toMatchObject({ pattern: null });
   });
 
   it('accepts UTF-8 names as-is once UTF8=ACCEPT is on, switchable at runtime', () => {

@@ -1,0 +1,43 @@
+// THREAD=REFERENCES on hostile reference data: loops, duplicate and missing Message-IDs,
+// self references. Every message appears exactly once and nothing recurses forever.
+import { describe, expect, it } from 'vitest';
+import { referenceThreads, type ThreadMessage } from '../../src/imap/threading.js';
+import type { ThreadNode } from '../../src/protocols/imap/types.js';
+
+function message(id: number, messageId: string | null, references: string[], subject = `s${id}`): ThreadMessage {
+  return { id, seq: id, date: id * 1000, subject, replyOrForward: false, messageId, references };
+}
+
+function ids(nodes: ThreadNode[]): number[] {
+  return nodes.flatMap((node) => [...(node.id === 0 ? [] : [node.id]), ...ids(node.children)]);
+}
+
+describe('REFERENCES threading on hostile input', () => {
+  it('survives reference loops and self references', () => {
+    const threads = referenceThreads([
+      message(1, '<a>', ['<b>']),
+      message(2, '<b>', ['<a>']),
+      message(3, '<c>', ['<c>', '<c>']),
+    ]);
+    expect(ids(threads).sort()).toEqual([1, 2, 3]);
+  });
+
+  it('gives a repeated or missing Message-ID a thread node of its own', () => {
+    const threads = referenceThreads([message(1, '<a>', []), message(2, '<a>', []), message(3, null, ['<a>'])]);
+    expect(ids(threads).sort()).toEqual([1, 2, 3]);
+  });
+
+  it('keeps a placeholder root when several messages reference one missing message', () => {
+    expect(referenceThreads([message(1, '<x>', ['<gone>']), message(2, '<y>', ['<gone>'])])).toEqual([
+      { id: 0, children: [{ id: 1, children: [] }, { id: 2, children: [] }] },
+    ]);
+  });
+
+  it('threads a reply chain as deep as a large folder without running out of stack', () => {
+    const chain = Array.from({ length: 30_000 }, (_, i) => message(i + 1, `<${i + 1}>`, i === 0 ? [] : [`<${i}>`]));
+    const [root] = referenceThreads(chain);
+    let depth = 0;
+    for (let node = root; node !== undefined; node = node.children[0]) depth++;
+    expect(depth).toBe(30_000);
+  });
+});
