@@ -150,11 +150,13 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   const borrower = options.cluster?.remote
     ? new Borrower({ transport: options.cluster.transport, mailboxes, remote: options.cluster.remote, blobs, worker: workerDeps, log: log.child({ component: 'work-sharing' }) })
     : null;
+  // Not children of the queue: nact copies an actor's children map for every message it handles.
+  const deliveryWorkers = spawnGroup(system, 'delivery');
   for (let i = 0; i < config.queue.localDeliveryConcurrency; i++) {
     const deliveryWorker = defineActor({
       what: 'delivery worker', handle: deliveryWorkerBehaviour(workerDeps), restart: { strategy: 'resume', intensity: UNLIMITED, period: 60 },
     });
-    const worker = spawnActor(queueActor, deliveryWorker, `worker-${i}`, workerDeps.log);
+    const worker = spawnActor(deliveryWorkers, deliveryWorker, `worker-${i}`, workerDeps.log);
     dispatch(queueActor, { type: 'worker-ready', worker });
   }
   for await (const entry of queueStore.entries()) dispatch(queueActor, { type: 'queued', entry: { ...entry, recovered: true } });

@@ -1,5 +1,8 @@
-// A delivery worker: takes one task at a time from the queue actor, delivers the
-// recipient (local: into its mailbox actor), reports the result and so asks for more.
+// A delivery worker: takes the local recipients of one queue entry at a time from the
+// queue actor, delivers them into their mailbox actors side by side (their synced
+// commits meet in the Database's group commit), reports the results and so asks for
+// more. Workers live under their own group actor, not under the queue, so the queue's
+// messages do not pay for a copy of 256 children (nact copies them per message).
 import type { Ref } from 'nact';
 import type { Logger } from '../core/logger.js';
 import type { Directory } from '../directory/directory.js';
@@ -20,8 +23,8 @@ export interface WorkerDeps {
 
 export function deliveryWorkerBehaviour(deps: WorkerDeps) {
   return async (state: undefined, msg: WorkerMessage, ctx: { self: Ref<WorkerMessage> }): Promise<undefined> => {
-    const result = await deliverSafely(msg.task, deps);
-    dispatch(deps.queue(), { type: 'task-done', task: msg.task, result, worker: ctx.self });
+    const results = await Promise.all(msg.tasks.map(async (task) => ({ task, result: await deliverSafely(task, deps) })));
+    dispatch(deps.queue(), { type: 'tasks-done', results, worker: ctx.self });
     return state;
   };
 }
