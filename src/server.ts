@@ -146,7 +146,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   }) });
   queueActor = spawnActor(system, queue, 'queue', queueLog);
 
-  const workerDeps = { directory, mailboxes, queue: () => queueActor, log: log.child({ actor: 'delivery' }), delivered: deliveredCount };
+  const workerDeps = { directory, mailboxes, db, queue: () => queueActor, log: log.child({ actor: 'delivery' }), delivered: deliveredCount };
   const borrower = options.cluster?.remote
     ? new Borrower({ transport: options.cluster.transport, mailboxes, remote: options.cluster.remote, blobs, worker: workerDeps, log: log.child({ component: 'work-sharing' }) })
     : null;

@@ -4,6 +4,7 @@ import type { Ref } from 'nact';
 import type { Failure } from '../core/supervision.js';
 import type { MailboxExport } from '../store/mailbox-transfer.js';
 import type { WriteOp } from '../store/database.js';
+import type { SharedCommit } from '../store/shared-commit.js';
 import type { MailboxImapRequest } from './imap-messages.js';
 
 export interface PopMessage {
@@ -24,6 +25,8 @@ export type MailboxRequest =
     type: 'deliver'; deliveryId: string; mayRepeat: boolean; blob: string; size: number; internalDate: number; quota: number;
     /** In-process only: ops creating the body (bytes that came from another node), committed with the message. */
     blobOps?: WriteOp[];
+    /** In-process only: the synced batch shared with the other local recipients of the same queue entry. */
+    shared?: SharedCommit;
     replyTo: Ref<DeliverReply>;
   }
   | { type: 'pop-open'; session: string; replyTo: Ref<PopOpenReply> }
