@@ -2,7 +2,8 @@
 // one reference key per holder (queue entry or mailbox message) written in the same
 // atomic batch as the holder; a body is deleted when its last reference goes. Each
 // body's MIME structure is computed once, when it is first stored, and kept beside it.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomHex } from './random-hex.js';
 import { Database, del, put, type WriteOp } from './database.js';
 import { decodeRecord, encodeRecord } from './codec.js';
 import { KeyedLock } from './keyed-lock.js';
@@ -69,7 +70,7 @@ function chunkKey(storageId: string, index: number): string {
 /** A body being received: chunks are hashed as they come and spilled to disk past CHUNK_SIZE. */
 export class BlobUpload {
   private readonly hash = createHash('sha256');
-  private readonly storageId = randomBytes(12).toString('hex');
+  private readonly storageId = randomHex(12);
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
   private spilled = 0;
