@@ -138,14 +138,16 @@ export class BlobUpload {
         return { sha, size: this.size, deduplicated: true, ops, release, discardOps };
       }
       const inline = this.spilled === 0 && this.bufferedBytes <= INLINE_LIMIT;
-      const record: BlobRecord = inline
-        ? { size: this.size, chunks: 0, inline: Buffer.concat(this.buffered), storageId: this.storageId, created: Date.now() }
+      // A small body in one piece, made once: stored inline and analyzed from the same bytes.
+      const whole = inline ? (this.buffered.length === 1 ? this.buffered[0] : Buffer.concat(this.buffered, this.bufferedBytes)) : null;
+      const record: BlobRecord = whole
+        ? { size: this.size, chunks: 0, inline: whole, storageId: this.storageId, created: Date.now() }
         : { size: this.size, chunks: this.spilled + (this.bufferedBytes > 0 ? 1 : 0), storageId: this.storageId, created: Date.now() };
       if (!inline && this.bufferedBytes > 0) ops.push(put('chunk', chunkKey(this.storageId, this.spilled), Buffer.concat(this.buffered)));
       const encoded = encodeRecord(record);
       this.store.recordSizes.set(encoded, record.size);
       ops.push(put('blob', sha, encoded));
-      if (options.analyze !== false) ops.push(await this.structureOp(sha));
+      if (options.analyze !== false) ops.push(await this.structureOp(sha, whole));
       return { sha, size: this.size, deduplicated: false, ops, release, discardOps };
     } catch (err) {
       release();
@@ -153,8 +155,9 @@ export class BlobUpload {
     }
   }
 
-  /** Small bodies are still in memory; larger ones are read back once from their spilled chunks. */
-  private async structureOp(sha: string): Promise<WriteOp> {
+  /** Small bodies are still in memory (`whole`); larger ones are read back once from their spilled chunks. */
+  private async structureOp(sha: string, whole: Buffer | null): Promise<WriteOp> {
+    if (whole) return this.structurePut(sha, await analyzeBody(whole, this.store.mimeLimits));
     const parts: Buffer[] = [];
     for (let i = 0; i < this.spilled; i++) {
       const chunk = await this.store.db.get('chunk', chunkKey(this.storageId, i));
@@ -162,7 +165,10 @@ export class BlobUpload {
       parts.push(chunk);
     }
     parts.push(...this.buffered);
-    const structure = await analyzeBody(parts.length === 1 ? parts[0] : Buffer.concat(parts), this.store.mimeLimits);
+    return this.structurePut(sha, await analyzeBody(parts.length === 1 ? parts[0] : Buffer.concat(parts), this.store.mimeLimits));
+  }
+
+  private structurePut(sha: string, structure: unknown): WriteOp {
     const encoded = encodeRecord(structure);
     this.store.remember(sha, encoded);
     return put('bmeta', sha, encoded);
