@@ -1,7 +1,7 @@
 // A delivery worker: takes the local recipients of one queue entry at a time from the
-// queue actor, delivers them into their mailbox actors side by side (their synced
-// commits meet in the Database's group commit), reports the results and so asks for
-// more. Workers live under their own group actor, not under the queue, so the queue's
+// queue actor, delivers them into their mailbox actors side by side (the mailboxes
+// here commit in one synced batch, a SharedCommit), reports the results and so asks
+// for more. Workers live under their own group actor, not under the queue, so the queue's
 // messages do not pay for a copy of 256 children (nact copies them per message).
 import type { Ref } from 'nact';
 import type { Logger } from '../core/logger.js';
