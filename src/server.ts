@@ -164,19 +164,21 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   queueActor = spawnActor(system, queue, 'queue', queueLog);
 
   const workerDeps = {
-    directory, mailboxes, queue: () => queueActor, log: log.child({ actor: 'delivery' }), delivered: deliveredCount, hooks,
+    directory, mailboxes, db, queue: () => queueActor, log: log.child({ actor: 'delivery' }), delivered: deliveredCount, hooks,
     body: (blob: string) => blobs.read(blob),
     redirect: (task: DeliveryTask, to: string[]) => redirectMessage({ blobs, queue: queueStore, queueActor: () => queueActor, directory: directory.cache }, task, to),
   };
   const borrower = options.cluster?.remote
     ? new Borrower({ transport: options.cluster.transport, mailboxes, remote: options.cluster.remote, blobs, worker: workerDeps, log: log.child({ component: 'work-sharing' }) })
     : null;
+  // Not children of the queue: nact copies an actor's children map for every message it handles.
+  const deliveryWorkers = spawnGroup(system, 'delivery');
   for (let i = 0; i < config.queue.localDeliveryConcurrency; i++) {
     const deliveryWorker = defineActor({
       what: 'delivery worker', handle: deliveryWorkerBehaviour(workerDeps), restart: { strategy: 'resume', ...LONG_LIVED },
       onGiveUp: escalate(workerDeps.log, 'delivery worker'),
     });
-    const worker = spawnActor(queueActor, deliveryWorker, `worker-${i}`, workerDeps.log);
+    const worker = spawnActor(deliveryWorkers, deliveryWorker, `worker-${i}`, workerDeps.log);
     dispatch(queueActor, { type: 'worker-ready', worker });
   }
   for await (const entry of queueStore.entries()) dispatch(queueActor, { type: 'queued', entry: { ...entry, recovered: true } });

@@ -49,6 +49,7 @@ function answerStorageError(err: unknown, msg: MailboxRequest): void {
 function handleRequest(mailboxId: string, deps: MailboxDeps) {
   return async (state: MailboxState | undefined, msg: MailboxRequest, ctx: Ctx): Promise<MailboxState> => {
     const loaded = state ?? (await loadState(mailboxId, deps));
+    if (loaded.movedTo !== null || loaded.parked) msg = withoutSharedCommit(msg);
     if (loaded.movedTo !== null && deps.forward) {
       deps.forward(loaded.movedTo, mailboxId, msg);
       return loaded;
@@ -96,6 +97,14 @@ function newState(account: AccountRecord, folders: FolderRecord[]): MailboxState
     account, folders: new Map(folders.map((f) => [f.id, f])), popSession: null,
     selections: new Map(), selectedBy: new Map(), parked: null, movedTo: null,
   };
+}
+
+/** A delivery that will not be stored by this actor now (forwarded or parked) leaves its shared commit. */
+function withoutSharedCommit(msg: MailboxRequest): MailboxRequest {
+  if (msg.type !== 'deliver' || !msg.shared) return msg;
+  msg.shared.skip();
+  const { shared: _left, ...rest } = msg;
+  return rest;
 }
 
 type MoveMessage = Extract<MailboxRequest, { type: 'move-out' | 'move-done' | 'move-abort' }>;
@@ -170,10 +179,12 @@ async function deliver(state: MailboxState, msg: Extract<MailboxRequest, { type:
   const mailboxId = state.account.mailboxId;
   const earlier = msg.mayRepeat ? await deps.mailboxes.findDelivery(mailboxId, msg.deliveryId) : undefined;
   if (earlier) {
+    msg.shared?.skip();
     dispatch(msg.replyTo, { ok: true, uid: earlier.uid, duplicate: true });
     return state;
   }
   if (exceedsQuota(state.account.bytes, msg.size, msg.quota)) {
+    msg.shared?.skip();
     dispatch(msg.replyTo, failure('mailbox over quota', true));
     return state;
   }
@@ -187,7 +198,7 @@ async function deliver(state: MailboxState, msg: Extract<MailboxRequest, { type:
   addMessageOps(state, inbox, message, deps, ops);
   finishAdding(inbox, message.modseq, recentTo);
   ops.push(deps.mailboxes.folderOp(mailboxId, inbox), deps.mailboxes.accountOp(state.account));
-  await deps.db.commit(ops);
+  await (msg.shared ? msg.shared.commit(ops) : deps.db.commit(ops));
   publishAdded(state, inbox, [message], recentTo, null);
   deps.log.debug({ mailbox: mailboxId, uid: message.uid, delivery: msg.deliveryId }, 'stored');
   dispatch(msg.replyTo, { ok: true, uid: message.uid, duplicate: false });

@@ -4,6 +4,7 @@ import type { Ref } from 'nact';
 import type { Failure } from '../core/supervision.js';
 import type { MailboxExport } from '../store/mailbox-transfer.js';
 import type { WriteOp } from '../store/database.js';
+import type { SharedCommit } from '../store/shared-commit.js';
 import type { MailboxImapRequest } from './imap-messages.js';
 
 export interface PopMessage {
@@ -27,6 +28,8 @@ export type MailboxRequest =
     /** From a plugin's beforeDelivery verdict: the folder (created when missing; INBOX by default) and flags. */
     folder?: string;
     flags?: string[];
+    /** In-process only: the synced batch shared with the other local recipients of the same queue entry. */
+    shared?: SharedCommit;
     replyTo: Ref<DeliverReply>;
   }
   | { type: 'pop-open'; session: string; replyTo: Ref<PopOpenReply> }

@@ -4,7 +4,8 @@
 // go there; message bodies are read from the node that holds the mailbox.
 import type { Ref } from 'nact';
 import type { MessageStructure } from '../mime/types.js';
-import { ask, stop } from '../core/supervision.js';
+import { stop } from '../core/supervision.js';
+import { ReplySlots } from './reply-slots.js';
 import { defineActor, LONG_LIVED, spawnActor } from '../core/actor.js';
 import { mailboxBehaviour } from './mailbox.js';
 import type { MailboxDeps } from './state.js';
@@ -47,6 +48,8 @@ export class NodeUnavailableError extends Error {
 export class MailboxRegistry {
   private readonly entries = new Map<string, Entry>();
   private readonly sweeper: NodeJS.Timeout;
+  /** Answers from this node's mailbox actors (no per-request timer, unique reply ids). */
+  private readonly replies = new ReplySlots();
   private placement: MailboxPlacement | null = null;
 
   constructor(
@@ -126,7 +129,7 @@ export class MailboxRegistry {
     const entry = this.entry(mailboxId);
     entry.inFlight += 1;
     try {
-      return await ask<MailboxRequest, Res>(entry.ref, build, timeoutMs);
+      return await this.replies.ask<MailboxRequest, Res>(entry.ref, build, timeoutMs);
     } finally {
       entry.inFlight -= 1;
       entry.lastUsed = Date.now();
@@ -175,6 +178,7 @@ export class MailboxRegistry {
 
   close(): void {
     clearInterval(this.sweeper);
+    this.replies.close();
     for (const entry of this.entries.values()) stop(entry.ref);
     this.entries.clear();
   }

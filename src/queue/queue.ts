@@ -34,7 +34,11 @@ export type DeliveryResult =
   | { status: 'deferred'; error: string; node?: number }
   | { status: 'failed'; error: string };
 
-export type WorkerMessage = { type: 'task'; task: DeliveryTask };
+/** Local recipients of one queue entry, delivered together (one hop there and one back for all of them). */
+export type WorkerMessage = { type: 'tasks'; tasks: DeliveryTask[] };
+
+/** At most this many recipients of one entry go to one worker at a time (the rest to other idle workers). */
+export const MAX_TASKS_PER_WORKER = 100;
 
 export interface QueueListing {
   id: string;
@@ -52,6 +56,8 @@ export type QueueMessage =
   | { type: 'queued'; entry: QueueEntry }
   | { type: 'worker-ready'; worker: Ref<WorkerMessage> }
   | { type: 'task-done'; task: DeliveryTask; result: DeliveryResult; worker: Ref<WorkerMessage> }
+  /** A worker's results for the tasks of one `tasks` message; the worker is idle again. */
+  | { type: 'tasks-done'; results: Array<{ task: DeliveryTask; result: DeliveryResult }>; worker: Ref<WorkerMessage> }
   | RemoteResults
   | { type: 'notified'; queueId: string; kind: 'failure' | 'delay' }
   | { type: 'wake' }
@@ -159,15 +165,31 @@ export function queueBehaviour(deps: QueueDeps) {
     for (const [domain, task] of byDomain) dispatch(deps.domainQueue(domain), { type: 'task', task });
   };
 
+  /**
+   * Hands ready local recipients to idle workers: consecutive ready recipients of the same
+   * entry go to one worker in one message, so a message to 100 local users costs two hops
+   * through the queue, not 200, and its deliveries reach the mailboxes at once (their commits
+   * share synced batches in the Database's group commit).
+   */
   const assign = (state: QueueState) => {
-    while (state.idle.length > 0 && state.ready.length > 0) {
-      const next = state.ready.shift()!;
-      const entry = state.entries.get(next.id);
-      const rcpt = entry?.recipients[next.recipient];
-      if (!entry || !rcpt || entry.held || rcpt.state !== 'pending') continue;
-      const worker = state.idle.pop()!;
-      dispatch(worker, { type: 'task', task: { ...taskOf(entry, next.recipient), nodeUps: Object.fromEntries(state.nodeUps) } });
+    if (state.idle.length === 0 || state.ready.length === 0) return;
+    const nodeUps = state.nodeUps.size > 0 ? Object.fromEntries(state.nodeUps) : undefined;
+    let head = 0;
+    while (state.idle.length > 0 && head < state.ready.length) {
+      const entryId = state.ready[head].id;
+      const entry = state.entries.get(entryId);
+      const tasks: DeliveryTask[] = [];
+      while (head < state.ready.length && state.ready[head].id === entryId && tasks.length < MAX_TASKS_PER_WORKER) {
+        const index = state.ready[head++].recipient;
+        const rcpt = entry?.recipients[index];
+        if (!entry || !rcpt || entry.held || rcpt.state !== 'pending') continue;
+        const task = taskOf(entry, index);
+        if (nodeUps) task.nodeUps = nodeUps;
+        tasks.push(task);
+      }
+      if (tasks.length > 0) dispatch(state.idle.pop()!, { type: 'tasks', tasks });
     }
+    state.ready = head === state.ready.length ? [] : state.ready.slice(head);
   };
 
   /** Up to `max` ready local tasks for another node, each under a lease (only those whose recipient is `lendable`). */
@@ -392,6 +414,18 @@ export function queueBehaviour(deps: QueueDeps) {
         if (!entry) break;
         record(state, entry, msg.task.recipient, msg.result, undefined, msg.task);
         finishIfDone(state, entry, msg.result.status !== 'done');
+        break;
+      }
+      case 'tasks-done': {
+        state.idle.push(msg.worker);
+        const entry = state.entries.get(msg.results[0]?.task.queueId ?? '');
+        if (!entry) break;
+        let changed = false;
+        for (const { task, result } of msg.results) {
+          record(state, entry, task.recipient, result, undefined, task);
+          if (result.status !== 'done') changed = true;
+        }
+        finishIfDone(state, entry, changed);
         break;
       }
       case 'remote-results': {

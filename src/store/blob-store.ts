@@ -2,7 +2,8 @@
 // one reference key per holder (queue entry or mailbox message) written in the same
 // atomic batch as the holder; a body is deleted when its last reference goes. Each
 // body's MIME structure is computed once, when it is first stored, and kept beside it.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomHex } from './random-hex.js';
 import { Database, del, put, type WriteOp } from './database.js';
 import { decodeRecord, encodeRecord } from './codec.js';
 import { KeyedLock } from './keyed-lock.js';
@@ -69,7 +70,7 @@ function chunkKey(storageId: string, index: number): string {
 /** A body being received: chunks are hashed as they come and spilled to disk past CHUNK_SIZE. */
 export class BlobUpload {
   private readonly hash = createHash('sha256');
-  private readonly storageId = randomBytes(12).toString('hex');
+  private readonly storageId = randomHex(12);
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
   private spilled = 0;
@@ -137,14 +138,16 @@ export class BlobUpload {
         return { sha, size: this.size, deduplicated: true, ops, release, discardOps };
       }
       const inline = this.spilled === 0 && this.bufferedBytes <= INLINE_LIMIT;
-      const record: BlobRecord = inline
-        ? { size: this.size, chunks: 0, inline: Buffer.concat(this.buffered), storageId: this.storageId, created: Date.now() }
+      // A small body in one piece, made once: stored inline and analyzed from the same bytes.
+      const whole = inline ? (this.buffered.length === 1 ? this.buffered[0] : Buffer.concat(this.buffered, this.bufferedBytes)) : null;
+      const record: BlobRecord = whole
+        ? { size: this.size, chunks: 0, inline: whole, storageId: this.storageId, created: Date.now() }
         : { size: this.size, chunks: this.spilled + (this.bufferedBytes > 0 ? 1 : 0), storageId: this.storageId, created: Date.now() };
       if (!inline && this.bufferedBytes > 0) ops.push(put('chunk', chunkKey(this.storageId, this.spilled), Buffer.concat(this.buffered)));
       const encoded = encodeRecord(record);
       this.store.recordSizes.set(encoded, record.size);
       ops.push(put('blob', sha, encoded));
-      if (options.analyze !== false) ops.push(await this.structureOp(sha));
+      if (options.analyze !== false) ops.push(await this.structureOp(sha, whole));
       return { sha, size: this.size, deduplicated: false, ops, release, discardOps };
     } catch (err) {
       release();
@@ -152,8 +155,9 @@ export class BlobUpload {
     }
   }
 
-  /** Small bodies are still in memory; larger ones are read back once from their spilled chunks. */
-  private async structureOp(sha: string): Promise<WriteOp> {
+  /** Small bodies are still in memory (`whole`); larger ones are read back once from their spilled chunks. */
+  private async structureOp(sha: string, whole: Buffer | null): Promise<WriteOp> {
+    if (whole) return this.structurePut(sha, await analyzeBody(whole, this.store.mimeLimits));
     const parts: Buffer[] = [];
     for (let i = 0; i < this.spilled; i++) {
       const chunk = await this.store.db.get('chunk', chunkKey(this.storageId, i));
@@ -161,7 +165,10 @@ export class BlobUpload {
       parts.push(chunk);
     }
     parts.push(...this.buffered);
-    const structure = await analyzeBody(parts.length === 1 ? parts[0] : Buffer.concat(parts), this.store.mimeLimits);
+    return this.structurePut(sha, await analyzeBody(parts.length === 1 ? parts[0] : Buffer.concat(parts), this.store.mimeLimits));
+  }
+
+  private structurePut(sha: string, structure: unknown): WriteOp {
     const encoded = encodeRecord(structure);
     this.store.remember(sha, encoded);
     return put('bmeta', sha, encoded);

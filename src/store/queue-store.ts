@@ -1,9 +1,9 @@
 // The spool: accepted messages waiting for delivery, spread over P partitions so
 // that concurrent enqueues do not contend on one key range. Each entry keeps the
 // state of every recipient; it holds a reference on its blob until it is removed.
-import { randomBytes } from 'node:crypto';
 import { Database, del, put, type WriteOp } from './database.js';
 import { decodeRecord, encodeRecord } from './codec.js';
+import { randomHex } from './random-hex.js';
 import type { BlobUpload } from './blob-store.js';
 
 export type RecipientState = 'pending' | 'deferred' | 'done' | 'failed';
@@ -51,7 +51,7 @@ let sequence = 0;
 export function newQueueId(): string {
   sequence = (sequence + 1) % 1296;
   return Date.now().toString(36).toUpperCase() + sequence.toString(36).toUpperCase().padStart(2, '0') +
-    randomBytes(3).toString('hex').toUpperCase();
+    randomHex(3).toUpperCase();
 }
 
 export function queueHolder(id: string): string {

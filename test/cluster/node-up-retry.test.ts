@@ -19,9 +19,10 @@ describe('a cluster worker back after kill -9', () => {
     const acked = new Set<string>();
     const victim = (await cluster.workers())[1];
     const load = Promise.all([0, 1, 2, 3].map((w) => sendWithReconnect({
-      port: cluster.ports!.smtp, worker: w, recipients: (i) => users[(i + w) % users.length], acked, count: 100, deadline: Date.now() + 40_000,
+      port: cluster.ports!.smtp, worker: w, recipients: (i) => users[(i + w) % users.length], acked, count: 250, deadline: Date.now() + 40_000,
     })));
-    await new Promise((r) => setTimeout(r, 300));
+    // The kill lands while mail still flows (a fixed pause let a fast server finish first).
+    while (acked.size < 40) await new Promise((r) => setTimeout(r, 5));
     process.kill(victim.pid!, 'SIGKILL');
     await cluster.waitForWorkers((rows) => rows[1].state === 'running' && rows[1].pid !== victim.pid);
     const restartedAt = Date.now();
