@@ -6,6 +6,7 @@ const wanted = [
   { command: 'swaks', pkg: 'swaks' },
   { command: 'mbsync', pkg: 'isync' },
   { command: 'openssl', pkg: 'openssl' },
+  { command: 'nats-server', pkg: 'nats-server' },
 ];
 
 const missing = wanted.filter(({ command }) => spawnSync('sh', ['-c', `command -v ${command}`]).status !== 0);
