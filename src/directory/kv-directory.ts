@@ -18,9 +18,14 @@ const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 const KINDS: ReadonlySet<string> = new Set(['domain', 'user', 'alias', 'route', 'placement']);
 const CATCH_UP_MS = 10_000;
 const WATCH_RETRY_MS = 500;
+/** How often the watch is checked against the bucket's last revision; behind twice with no progress: restarted. */
+const WATCH_CHECK_MS = 2_000;
 
 /** A write refused because the record changed since this node's cache saw it. */
 export class DirectoryConflictError extends AdminError {}
+
+/** A write that did not reach the bucket (no JetStream leader right now, a lost connection). */
+export class DirectoryUnavailableError extends AdminError {}
 
 export function kvKeyOf(kind: DirectoryEntry['kind'], key: string): string {
   return `${kind}.${Buffer.from(key, 'utf8').toString('base64url') || '_'}`;
@@ -34,6 +39,10 @@ function entryOfKvKey(kvKey: string): { kind: DirectoryEntry['kind']; key: strin
   return { kind: kind as DirectoryEntry['kind'], key: encoded === '_' ? '' : Buffer.from(encoded, 'base64url').toString('utf8') };
 }
 
+function unavailable(err: Error): never {
+  throw new DirectoryUnavailableError(`written, but not yet seen by this node: ${err.message}`);
+}
+
 function isConflict(err: unknown): boolean {
   return /wrong last sequence|key exists/i.test((err as Error)?.message ?? '');
 }
@@ -44,6 +53,7 @@ export class KvDirectory implements SharedDirectoryWriter {
   private readonly waiters = new Set<() => void>();
   private stopped = false;
   private iterator: { stop(): void } | null = null;
+  private checker: NodeJS.Timeout | null = null;
 
   constructor(private readonly kv: KV, private readonly cache: DirectoryCache, private readonly log: Logger) {}
 
@@ -52,6 +62,8 @@ export class KvDirectory implements SharedDirectoryWriter {
     const status = await this.kv.status();
     const lastSeq = status.streamInfo.state.last_seq;
     void this.follow();
+    this.checker = setInterval(() => void this.checkWatch(), WATCH_CHECK_MS);
+    this.checker.unref();
     await this.waitFor(() => this.cache.appliedSeq >= lastSeq, 60_000, 'loading the directory');
     this.log.info({ revision: this.cache.appliedSeq, records: status.values }, 'directory loaded from the KV bucket');
   }
@@ -70,6 +82,29 @@ export class KvDirectory implements SharedDirectoryWriter {
       }
       if (!this.stopped) await new Promise((r) => setTimeout(r, WATCH_RETRY_MS));
     }
+  }
+
+  private lastCheck = { behind: false, applied: 0 };
+
+  /**
+   * A watch may stall without ending when the stream's leader moves to another server:
+   * one behind the bucket's last revision at two checks in a row, without progress, is
+   * restarted from the last revision applied.
+   */
+  private async checkWatch(): Promise<void> {
+    let last: number;
+    try {
+      last = (await this.kv.status()).streamInfo.state.last_seq;
+    } catch {
+      return;
+    }
+    const applied = this.cache.appliedSeq;
+    const stalled = this.lastCheck.behind && this.lastCheck.applied === applied && applied < last;
+    this.lastCheck = { behind: applied < last, applied };
+    if (!stalled || this.stopped) return;
+    this.log.warn({ appliedRevision: applied, lastRevision: last }, 'directory watch stalled; restarting it');
+    this.lastCheck = { behind: false, applied };
+    this.iterator?.stop();
   }
 
   private apply(entry: KvEntry): void {
@@ -121,15 +156,16 @@ export class KvDirectory implements SharedDirectoryWriter {
         if (entry.value === null) {
           if (revision === undefined) continue;
           await this.kv.delete(kvKey, { previousSeq: revision });
-          await this.waitFor(() => (this.revisions.get(kvKey) ?? 0) !== revision, CATCH_UP_MS, 'a directory write');
+          await this.waitFor(() => (this.revisions.get(kvKey) ?? 0) !== revision, CATCH_UP_MS, 'a directory write').catch(unavailable);
           continue;
         }
         const data = packr.pack(entry.value);
         const written = revision === undefined ? await this.kv.create(kvKey, data) : await this.kv.update(kvKey, data, revision);
-        await this.waitFor(() => this.cache.appliedSeq >= written, CATCH_UP_MS, 'a directory write');
+        await this.waitFor(() => this.cache.appliedSeq >= written, CATCH_UP_MS, 'a directory write').catch(unavailable);
       } catch (err) {
         if (isConflict(err)) throw new DirectoryConflictError(`${entry.kind} ${entry.key} was changed meanwhile (by another node?); try again`);
-        throw err;
+        if (err instanceof AdminError) throw err;
+        throw new DirectoryUnavailableError(`directory not written, try again: ${(err as Error).message}`);
       }
     }
   }
@@ -151,6 +187,7 @@ export class KvDirectory implements SharedDirectoryWriter {
 
   stop(): void {
     this.stopped = true;
+    if (this.checker) clearInterval(this.checker);
     this.iterator?.stop();
     for (const wake of this.waiters) wake();
   }
