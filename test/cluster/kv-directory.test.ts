@@ -2,7 +2,8 @@
 // directories see it (each with its own NATS connection, cache and directory actor):
 // writes are compare-and-set on the revision, so a write from a stale view is refused;
 // racing placements agree; a cache whose NATS server went away catches up from the
-// revision it had applied once reconnected, with the writes made meanwhile.
+// revision it had applied once reconnected (the client learns the other servers of
+// the cluster from the first), with the writes made meanwhile.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectToNats, openBucket } from '../../src/cluster/nats-connection.js';
@@ -82,7 +83,7 @@ describe('the directory in a JetStream KV bucket', () => {
     }
   }, 30_000);
 
-  it('catches a cache up from its last applied revision after its NATS server comes back, and keeps writes working on the others meanwhile', async () => {
+  it('catches a cache up from its last applied revision after its NATS server is killed (reconnected to another), and keeps writes working meanwhile', async () => {
     const cluster = await startNatsCluster(['127.0.0.18', '127.0.0.19', '127.0.0.20'], 45222, 45622);
     servers.push(...cluster);
     const a = await directoryNode([cluster[0].url, cluster[1].url], 3, 1);
@@ -99,7 +100,6 @@ describe('the directory in a JetStream KV bucket', () => {
       }, 40_000, 'a write while one NATS server is down');
       expect(reply.ok).toBe(true);
     }
-    expect(b.directory.cache.user('r1@resume.test')).toBeUndefined();
     await cluster[2].restart();
     await waitFor(async () => ['r1', 'r2', 'r3'].every((u) => b.directory.cache.user(`${u}@resume.test`)), 20_000, 'b caught up');
     expect(b.directory.cache.appliedSeq).toBeGreaterThan(before);
