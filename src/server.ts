@@ -68,6 +68,8 @@ export interface ClusterMembership {
   auth?: AuthGate;
   /** Asks the router for a mailbox's node. */
   place(mailboxId: string): Promise<number>;
+  /** Nodes on other machines: is this one's lease live? Mail for a node that is not is queued here. */
+  isLive?(node: number): boolean;
 }
 
 export interface StartOptions {
@@ -124,6 +126,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       remote: membership.remote,
       ownerKnown: (mailboxId) => directory.cache.nodeOf(mailboxId),
       owner: async (mailboxId) => directory.cache.nodeOf(mailboxId) ?? membership.place(mailboxId),
+      isLive: membership.isLive,
     });
   }
   const deliveredCount = { value: 0 };
@@ -167,7 +170,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     db, blobs, queue: queueStore, queueActor: () => queueActor, directory, mailboxes, log: log.child({ listener: 'smtp' }),
     hostname: config.server.hostname, maxMessageSize: config.store.maxMessageSize, maxRecipients: config.smtp.maxRecipients, maxReceivedHeaders: config.smtp.maxReceivedHeaders,
     forwarder: options.cluster
-      ? mailForwarder(options.cluster.nodeId, options.cluster.transport, (address) => directory.cache.nodeOfUser(address))
+      ? mailForwarder(options.cluster.nodeId, options.cluster.transport, liveOwnerOf(directory, options.cluster))
       : undefined,
   };
   const handoff = options.cluster?.handoff;
@@ -294,6 +297,14 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       removePidFile(config.server.data);
       log.info('stopped');
     },
+  };
+}
+
+/** The node holding a user's mailbox, if placed and (across machines) live: where its mail is queued. */
+function liveOwnerOf(directory: Directory, cluster: ClusterMembership): (address: string) => number | undefined {
+  return (address) => {
+    const node = directory.cache.nodeOfUser(address);
+    return node === undefined || !cluster.isLive || cluster.isLive(node) ? node : undefined;
   };
 }
 

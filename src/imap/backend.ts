@@ -14,7 +14,9 @@ import type { MessageReader } from './fetch-items.js';
 export type ImapLoginResult =
   | { kind: 'ok'; user: UserRecord }
   | { kind: 'bad-credentials' }
-  | { kind: 'refused'; reason: string };
+  | { kind: 'refused'; reason: string }
+  /** The password is right but the node holding the mailbox is down (a cluster of machines). */
+  | { kind: 'unavailable' };
 
 /** One APPEND: the backend stores the body, then files it in the folder. */
 export interface AppendRequest {

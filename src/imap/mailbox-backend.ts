@@ -11,7 +11,8 @@ import type { BlobStore } from '../store/blob-store.js';
 import type { Directory } from '../directory/directory.js';
 import type { UserRecord } from '../directory/records.js';
 import { checkLogin } from '../directory/guarded-login.js';
-import type { MailboxRegistry } from '../mailbox/registry.js';
+import { NodeUnavailableError, type MailboxRegistry } from '../mailbox/registry.js';
+import { failure } from '../core/supervision.js';
 import type { MailboxRequest } from '../mailbox/messages.js';
 import type { AppendReply, MailboxImapRequest } from '../mailbox/imap-messages.js';
 import type { AuthGate } from '../net/auth-guard.js';
@@ -29,9 +30,10 @@ export interface MailboxBackendServices {
 export class MailboxBackend implements ImapBackend {
   constructor(private readonly services: MailboxBackendServices) {}
 
-  login(remoteAddress: string, username: string, password: string): Promise<ImapLoginResult> {
-    const { auth, directory } = this.services;
-    return checkLogin(auth, directory, remoteAddress, username, password);
+  async login(remoteAddress: string, username: string, password: string): Promise<ImapLoginResult> {
+    const { auth, directory, mailboxes } = this.services;
+    const verdict = await checkLogin(auth, directory, remoteAddress, username, password);
+    return verdict.kind === 'ok' && mailboxes.ownerUnavailable(verdict.user.mailboxId) ? { kind: 'unavailable' } : verdict;
   }
 
   retain(user: UserRecord): void {
@@ -45,7 +47,11 @@ export class MailboxBackend implements ImapBackend {
   request<R>(user: UserRecord, build: (replyTo: Ref<R>) => MailboxImapRequest, timeoutMs: number): Promise<R> {
     // The IMAP requests are a part of the mailbox actor's protocol.
     const asRequest = build as unknown as (replyTo: Ref<R>) => MailboxRequest;
-    return this.services.mailboxes.ask<R>(user.mailboxId, asRequest, timeoutMs);
+    // The mailbox's node is down: the same temporary failure its actor would answer (NO [UNAVAILABLE]).
+    return this.services.mailboxes.ask<R>(user.mailboxId, asRequest, timeoutMs).catch((err: unknown) => {
+      if (err instanceof NodeUnavailableError) return failure(err.message, true) as R;
+      throw err;
+    });
   }
 
   reader(user: UserRecord): MessageReader {

@@ -25,6 +25,8 @@ export interface MailboxPlacement {
   /** The owner, asking the router to place the mailbox if it has no node yet. */
   owner(mailboxId: string): Promise<number>;
   remote: RemoteMailboxPort;
+  /** Across machines: whether a node's lease is live (absent: every node counts as live). */
+  isLive?(node: number): boolean;
 }
 
 /** How requests and bodies reach a mailbox held by another node (src/cluster/remote-mailboxes.ts). */
@@ -78,6 +80,14 @@ export class MailboxRegistry {
 
   usePlacement(placement: MailboxPlacement): void {
     this.placement = placement;
+  }
+
+  /** True when the mailbox is held by another node known to be down (its lease lapsed). */
+  ownerUnavailable(mailboxId: string): boolean {
+    const placement = this.placement;
+    if (!placement?.isLive) return false;
+    const owner = placement.ownerKnown(mailboxId);
+    return owner !== undefined && owner !== placement.self && !placement.isLive(owner);
   }
 
   /** The node holding the mailbox, or null when it is this one. */
