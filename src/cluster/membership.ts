@@ -69,7 +69,18 @@ export class Membership {
 
   /** Takes this node's lease and keeps it fresh: from now on it counts as up. */
   async announce(): Promise<void> {
-    await this.refresh();
+    // Right after the bucket is created its stream may still be electing a leader.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        await this.refresh();
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        this.options.log.debug({ err }, 'first lease not written yet; retrying');
+        await new Promise((r) => setTimeout(r, WATCH_RETRY_MS));
+      }
+    }
     this.timer = setInterval(() => {
       this.refresh().catch((err) => this.options.log.warn({ err }, 'lease refresh failed; retrying at the next interval'));
       this.reportLapses();

@@ -19,7 +19,7 @@ const KINDS: ReadonlySet<string> = new Set(['domain', 'user', 'alias', 'route', 
 const CATCH_UP_MS = 10_000;
 const WATCH_RETRY_MS = 500;
 /** How often the watch is checked against the bucket's last revision; behind twice with no progress: restarted. */
-const WATCH_CHECK_MS = 2_000;
+const WATCH_CHECK_MS = 1_000;
 
 /** A write refused because the record changed since this node's cache saw it. */
 export class DirectoryConflictError extends AdminError {}
