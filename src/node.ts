@@ -19,10 +19,19 @@ import type { QueueListing } from './queue/queue.js';
 import { connectToNats, natsServersOf, openBucket } from './cluster/nats-connection.js';
 import { Membership, NODES_BUCKET, type NodeLease, type NodeLoad } from './cluster/membership.js';
 import { choosePlacement } from './cluster/placement.js';
+import { Rebalancer } from './cluster/rebalance.js';
 import { startServer, writeAdminFile, type RunningServer } from './server.js';
 import { listenFailure } from './core/startup-error.js';
 
 const FAN_OUT_TIMEOUT_MS = 10_000;
+/** The primary's node number on one machine; its requests (a move's placement switch) go to any node here. */
+const PRIMARY = 0;
+
+async function movePlacement(directory: Directory, mailboxId: string, node: number): Promise<null> {
+  const reply = await directory.request((replyTo) => ({ type: 'set-placement', mailboxId, node, force: true, replyTo }));
+  if (!reply.ok) throw new Error(reply.error);
+  return null;
+}
 
 export async function runNode(config: ServerConfig, log: Logger): Promise<{ stop(): Promise<void>; reloadTls(): void }> {
   const self = config.cluster.nodeId;
@@ -42,10 +51,13 @@ export async function runNode(config: ServerConfig, log: Logger): Promise<{ stop
 
   let server: RunningServer | null = null;
   const transport = new NatsTransport(nc, self, async (body) => {
+    const request = body as NodeRequest;
+    // What the primary does on one machine, any node does here: a moved mailbox's new placement.
+    if (request.kind === 'move-placement') return movePlacement(directory, request.mailboxId, request.node);
     if (!server) throw new Error(`node ${self} is starting`);
-    return server.handleNodeRequest(body as NodeRequest);
+    return server.handleNodeRequest(request);
   });
-  transport.listen();
+  transport.listen(PRIMARY);
 
   const startedAt = Date.now();
   let adminUrl = '';
@@ -83,6 +95,8 @@ export async function runNode(config: ServerConfig, log: Logger): Promise<{ stop
   const loadTimer = setInterval(() => void refreshLoad().catch((err) => log.debug({ err }, 'load not measured')), config.cluster.leaseInterval);
   loadTimer.unref();
 
+  const rebalancer = new Rebalancer(directory, transport, () => membership.liveStoreNodes(),
+    () => membership.view().filter((v) => v.status === 'up' && !v.roles.includes('store')).map((v) => v.node));
   const live = () => membership.view().filter((v) => v.status === 'up').map((v) => v.node);
   const ask = <T>(node: number, request: NodeRequest) => transport.request<T>(node, request, FAN_OUT_TIMEOUT_MS);
   const backend: AdminBackend = {
@@ -114,6 +128,7 @@ export async function runNode(config: ServerConfig, log: Logger): Promise<{ stop
       if (!user) return { ok: false, error: `unknown user: ${address}` };
       return ask<{ ok: boolean; error?: string }>(await place(user.mailboxId), { kind: 'inject-fault', mailboxId: user.mailboxId });
     },
+    rebalance: { start: () => rebalancer.start(), status: () => rebalancer.status(), stop: () => rebalancer.stop() },
     clusterStatus: () => ({
       nodes: membership.view().map((v) => ({ ...v, load: { ...v.load, mailboxes: directory.cache.mailboxesPerNode().get(v.node) ?? 0 } })),
       self,

@@ -18,13 +18,22 @@ export function nodeSubject(node: number): string {
 }
 
 export class NatsTransport implements NodeTransport {
-  private subscription: Subscription | null = null;
+  private readonly subscriptions: Subscription[] = [];
 
   constructor(private readonly nc: NatsConnection, private readonly self: number, private readonly handler: RequestHandler) {}
 
-  /** Starts answering requests addressed to this node. */
-  listen(): void {
-    this.subscription = this.nc.subscribe(nodeSubject(this.self), {
+  /**
+   * Starts answering requests addressed to this node, and those addressed to `shared`
+   * (the primary's number, 0, on one machine): one node of the queue group answers each.
+   */
+  listen(shared?: number): void {
+    this.subscribe(nodeSubject(this.self));
+    if (shared !== undefined) this.subscribe(nodeSubject(shared), 'ternmail-nodes');
+  }
+
+  private subscribe(subject: string, queue?: string): void {
+    this.subscriptions.push(this.nc.subscribe(subject, {
+      queue,
       callback: (err, msg) => {
         if (err) return;
         let body: { from: number; body: unknown };
@@ -39,7 +48,7 @@ export class NatsTransport implements NodeTransport {
           (error: Error) => this.answer(msg, { ok: false, error: error.message }),
         );
       },
-    });
+    }));
   }
 
   private answer(msg: { respond(data: Uint8Array): boolean }, answer: Answer): void {
@@ -67,7 +76,6 @@ export class NatsTransport implements NodeTransport {
   }
 
   async close(): Promise<void> {
-    this.subscription?.unsubscribe();
-    this.subscription = null;
+    for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
   }
 }

@@ -120,6 +120,43 @@ describe('ternmail start --cluster nats://… --node-id N', () => {
     expect(rows.map((r) => [r.node, r.load.mailboxes])).toEqual([[1, 2], [2, 2], [3, 0]]);
   }, 90_000);
 
+  it('adds a store node and evens out mailboxes with cluster rebalance; drains a node restarted without the store role, mail intact', async () => {
+    const nats = await startNats(NATS_HOST, NATS_PORT);
+    servers.push(nats);
+    const one = new TestNode(1, HOSTS[0], [nats.url]);
+    nodes.push(one);
+    await one.start();
+    await one.cli(['domain', 'add', 'move.test']);
+    const users = ['m1', 'm2', 'm3', 'm4'].map((u) => `${u}@move.test`);
+    for (const user of users) await one.cli(['user', 'add', user, '--password', 'pw']);
+    await send(HOSTS[0], users.map((u) => [u, `kept ${u}`]));
+    for (const user of users) await waitForSubjects(HOSTS[0], user, [`kept ${user}`]);
+
+    const two = new TestNode(2, HOSTS[1], [nats.url]);
+    nodes.push(two);
+    await two.start();
+    await one.waitForNodes((r) => r.filter((n) => n.status === 'up').length === 2);
+    const rebalance = async (node: TestNode, expected: number[]) => {
+      const res = await node.cli(['cluster', 'rebalance']);
+      expect(res.code, res.stderr + res.stdout).toBe(0);
+      const rows = await node.waitForNodes((r) => r.length === 2 && r[0].load.mailboxes === expected[0] && r[1].load.mailboxes === expected[1]);
+      expect(rows.map((r) => r.load.mailboxes)).toEqual(expected);
+    };
+    await rebalance(two, [2, 2]);
+    for (const user of users) await waitForSubjects(HOSTS[1], user, [`kept ${user}`]);
+
+    // Drain node 1: restarted without the store role, its mailboxes move to node 2.
+    await one.kill('SIGTERM');
+    const drained = new TestNode(1, HOSTS[0], [nats.url], ['--roles', 'mta,access'], {}, one.data);
+    nodes.push(drained);
+    await drained.start();
+    await drained.waitForNodes((r) => r.filter((n) => n.status === 'up').length === 2 && r[0].roles.join(',') === 'mta,access');
+    await rebalance(drained, [0, 4]);
+    for (const user of users) await waitForSubjects(HOSTS[0], user, [`kept ${user}`]);
+    await send(HOSTS[0], users.map((u) => [u, `after ${u}`]));
+    for (const user of users) await waitForSubjects(HOSTS[1], user, [`kept ${user}`, `after ${user}`]);
+  }, 90_000);
+
   it('tells an IMAP session IDLE on one node of mail delivered into its mailbox on another', async () => {
     const [one, two] = await cluster(['mta,store,access', 'mta,store,access']);
     await one.cli(['domain', 'add', 'idle.test']);

@@ -127,11 +127,13 @@ export interface NodeRow {
  * --node-id N --bind HOST`), its data in a temp folder kept across restarts.
  */
 export class TestNode {
-  readonly data = tempDir('ternmail-node-');
   child: ChildProcess | null = null;
   output = '';
 
-  constructor(readonly id: number, readonly host: string, private readonly nats: string[], private readonly extra: string[] = [], private readonly env: NodeJS.ProcessEnv = {}) {}
+  constructor(
+    readonly id: number, readonly host: string, private readonly nats: string[], private readonly extra: string[] = [],
+    private readonly env: NodeJS.ProcessEnv = {}, readonly data = tempDir('ternmail-node-'),
+  ) {}
 
   async start(): Promise<void> {
     rmSync(path.join(this.data, 'admin.json'), { force: true });
