@@ -39,6 +39,11 @@ export async function runNode(config: ServerConfig, log: Logger): Promise<{ stop
   const servers = natsServersOf(config.cluster.nats);
   const nc = await connectToNats(servers, self, log.child({ component: 'nats' }));
   const replicas = Math.min(3, servers.length);
+  // Bodies cross nodes in one request (delivery, RETR, FETCH, a mailbox move's batches of 8 MiB).
+  const maxPayload = nc.info?.max_payload ?? 0;
+  if (maxPayload < config.store.maxMessageSize + 1024 * 1024) {
+    log.warn({ maxPayload, maxMessageSize: config.store.maxMessageSize }, 'NATS max_payload is below the largest message: larger bodies cannot cross nodes; set max_payload: 64MB on the NATS servers');
+  }
   const [directoryKv, nodesKv] = await Promise.all([
     openBucket(nc, DIRECTORY_BUCKET, replicas, log), openBucket(nc, NODES_BUCKET, replicas, log),
   ]);

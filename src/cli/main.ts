@@ -151,10 +151,14 @@ ${adminHelp}`,
   cluster: `Usage: ternmail cluster status | rebalance
 
   status     one row per worker: id, pid, roles, state, uptime, restarts, mailboxes,
-             stored bytes, queue depth, sessions, messages/s over the last minute; then totals
+             stored bytes, queue depth, sessions, messages/s over the last minute; then totals.
+             On several machines (--cluster): one row per node, from any node: number (* = this
+             one), address, roles, state (up, lapsed, stopped), lease age, uptime, mailboxes,
+             sessions, queue, delivered
   rebalance  move mailboxes from the most to the least loaded store worker until the
              mailbox counts differ by at most one; shows progress; Ctrl-C stops it
-             safely after the mailbox being moved
+             safely after the mailbox being moved. On several machines it first drains
+             live nodes without the store role (restart a node with --roles mta,access)
 
 ${adminHelp}`,
   auth: `Usage: ternmail auth blocked | unblock ADDRESS|IP
