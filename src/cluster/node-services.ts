@@ -94,6 +94,8 @@ export async function handleNodeRequest(request: NodeRequest, ctx: NodeRequestCo
       return { gap: false, appliedSeq: ctx.directory.cache.appliedSeq };
     case 'stats':
       return ctx.services.stats();
+    case 'ping':
+      return null;
     case 'queue-list':
       return ctx.services.queueList();
     case 'queue-flush':

@@ -46,6 +46,8 @@ export type NodeRequest =
   // from the primary to every worker
   | { kind: 'dir-changes'; changes: DirectoryChange[] }
   | { kind: 'stats' }
+  /** Answered at once with null: the cost of one hop between nodes (bench/node-hop.ts). */
+  | { kind: 'ping' }
   | { kind: 'queue-list' }
   | { kind: 'queue-flush'; domain?: string }
   | { kind: 'node-up'; node: number }
