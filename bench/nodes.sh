@@ -118,10 +118,11 @@ run() { # W N -> "W N rate units nodes_cpu_s nats_ms_per_unit hop_load hop_idle 
   set_quota "$quota_us"; hz=$(getconf CLK_TCK)
   u0=$(usage_ns); k0=$(proc_ticks "$NATS_PID")
   if [ "$w" = W1 ]; then
-    if [ "$n" -ge 2 ]; then node "$root/build/bench/node-hop.js" "nats://$NATS_HOST:$NATS_PORT" 2 --count 3000 > "$log.hop" 2>&1 & fi
+    local hop_pid=""
+    if [ "$n" -ge 2 ]; then node "$root/build/bench/node-hop.js" "nats://$NATS_HOST:$NATS_PORT" 2 --count 3000 > "$log.hop" 2>&1 & hop_pid=$!; fi
     # shellcheck disable=SC2086
     node "$root/build/bench/smtp-deliver.js" "$HOSTS" $SMTP --messages "$W1_MESSAGES" $W1_ARGS --count-cmd "$COUNT" > "$log" 2>&1
-    wait
+    [ -n "$hop_pid" ] && wait "$hop_pid"
     rate=$(sed -n 's/.*end-to-end \([0-9,.]*\) msg\/s.*/\1/p' "$log" | head -1 | tr -d ,)
     units=$(sed -n 's/^accepted \([0-9,]*\)\/.*/\1/p' "$log" | head -1 | tr -d ,); units=${units:-$W1_MESSAGES}
     errors=$(sed -n 's/.*; \([0-9,]*\) failed.*/\1/p' "$log" | head -1 | tr -d ,)
