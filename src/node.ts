@@ -89,7 +89,7 @@ export async function runNode(config: ServerConfig, log: Logger): Promise<{ stop
   };
 
   const auth = new AuthGuard(authLimitsOf(config.net), log.child({ component: 'auth-guard' }));
-  server = await startServer(config, log, { roles, cluster: { nodeId: self, transport, directory, auth, place, isLive: (node) => node === self || membership.isLive(node) } });
+  server = await startServer(config, log, { roles, cluster: { nodeId: self, transport, directory, auth, place, isLive: (node) => node === self || membership.isLive(node), placeAtAcceptance: true } });
   const running = server;
 
   const refreshLoad = async () => {

@@ -70,6 +70,8 @@ export interface ClusterMembership {
   place(mailboxId: string): Promise<number>;
   /** Nodes on other machines: is this one's lease live? Mail for a node that is not is queued here. */
   isLive?(node: number): boolean;
+  /** Nodes on other machines: place a recipient's mailbox when its mail arrives, not at its delivery. */
+  placeAtAcceptance?: boolean;
 }
 
 export interface StartOptions {
@@ -170,7 +172,8 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     db, blobs, queue: queueStore, queueActor: () => queueActor, directory, mailboxes, log: log.child({ listener: 'smtp' }),
     hostname: config.server.hostname, maxMessageSize: config.store.maxMessageSize, maxRecipients: config.smtp.maxRecipients, maxReceivedHeaders: config.smtp.maxReceivedHeaders,
     forwarder: options.cluster
-      ? mailForwarder(options.cluster.nodeId, options.cluster.transport, liveOwnerOf(directory, options.cluster))
+      ? mailForwarder(options.cluster.nodeId, options.cluster.transport, liveOwnerOf(directory, options.cluster), options.cluster.placeAtAcceptance
+        ? (address) => placeUser(directory, options.cluster!, address) : undefined)
       : undefined,
   };
   const handoff = options.cluster?.handoff;
@@ -306,6 +309,11 @@ function liveOwnerOf(directory: Directory, cluster: ClusterMembership): (address
     const node = directory.cache.nodeOfUser(address);
     return node === undefined || !cluster.isLive || cluster.isLive(node) ? node : undefined;
   };
+}
+
+function placeUser(directory: Directory, cluster: ClusterMembership, address: string): Promise<number | undefined> {
+  const user = directory.cache.user(address);
+  return user ? cluster.place(user.mailboxId) : Promise.resolve(undefined);
 }
 
 /** SIGHUP: only the TLS files are read again; every other setting needs a restart. */
