@@ -17,14 +17,14 @@ export const clusterSection = defineSection({
     leaseTtl: { kind: 'posint', default: 10_000, legacy: 'leaseTtl', meta: 'MS', describe: 'a node whose lease is older than this is lapsed: no new mailboxes, reported by cluster status' },
   },
   check(values) {
-    if (values.roles.length > 1 && values.roles.length !== values.workers) {
-      throw new ConfigError('roles', `${values.roles.length} role lists for ${values.workers} workers`);
-    }
     if (values.nats !== '') {
       if (values.nodeId === 0) throw new ConfigError('nodeId', 'a node of a NATS cluster needs --node-id N (1, 2, ...)');
       if (values.workers > 1) throw new ConfigError('workers', 'a node of a NATS cluster runs as one process for now (--workers 1)');
       if (values.roles.length > 1) throw new ConfigError('roles', 'a node of a NATS cluster has one role list (no ";")');
       return;
+    }
+    if (values.roles.length > 1 && values.roles.length !== values.workers) {
+      throw new ConfigError('roles', `${values.roles.length} role lists for ${values.workers} workers`);
     }
     if (!values.roles.some((r) => r.includes('store'))) throw new ConfigError('roles', 'at least one worker needs the store role');
   },

@@ -6,6 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LineClient, python } from '../support/clients.js';
 import { cleanUpAfterEach, NODE_PORTS, startNats, TestNode, type NatsServer } from '../support/nats.js';
+import { cli } from '../support/process.js';
+import { tempDir } from '../support/server.js';
 
 const NATS_HOST = '127.0.0.2';
 const NATS_PORT = 45222;
@@ -69,6 +71,16 @@ async function waitForSubjects(host: string, user: string, expected: string[], t
 }
 
 describe('ternmail start --cluster nats://… --node-id N', () => {
+  it('refuses a cluster node without --node-id, with --workers, or with one role list per worker', async () => {
+    const start = (extra: string[]) => cli(['start', '--cluster', `nats://${NATS_HOST}:${NATS_PORT}`, '--data', tempDir(), ...extra]);
+    const noId = await start([]);
+    expect([noId.code, noId.stderr]).toEqual([2, expect.stringMatching(/--node-id N/)]);
+    const workers = await start(['--node-id', '1', '--workers', '2']);
+    expect([workers.code, workers.stderr]).toEqual([2, expect.stringMatching(/one process/)]);
+    const roles = await start(['--node-id', '1', '--roles', 'mta;store']);
+    expect([roles.code, roles.stderr]).toEqual([2, expect.stringMatching(/one role list/)]);
+  });
+
   it('lists every node on any node: state, roles, load and lease age; a node stopped cleanly shows stopped, one killed shows lapsed', async () => {
     const [one, two, three] = await cluster(['mta,store,access', 'mta,store,access', 'mta,access']);
     for (const node of [one, two, three]) {
