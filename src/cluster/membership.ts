@@ -94,13 +94,16 @@ export class Membership {
   }
 
   private async watchLoop(): Promise<void> {
+    let failing = false;
     while (!this.stopped) {
       try {
         const watch = await this.kv.watch();
         this.iterator = watch;
+        failing = false;
         for await (const entry of watch) this.apply(entry);
       } catch (err) {
-        if (!this.stopped) this.options.log.warn({ err }, 'membership watch interrupted; resuming');
+        if (!this.stopped && !failing) this.options.log.warn({ err }, 'membership watch interrupted; resuming');
+        failing = true;
       }
       if (!this.stopped) await new Promise((r) => setTimeout(r, WATCH_RETRY_MS));
     }

@@ -70,15 +70,19 @@ export class KvDirectory implements SharedDirectoryWriter {
 
   /** The watch, restarted after the last revision applied whenever it ends. */
   private async follow(): Promise<void> {
+    let failing = false;
     while (!this.stopped) {
       const from = this.cache.appliedSeq;
       try {
         const watch = await this.kv.watch(from > 0 ? { resumeFromRevision: from + 1 } : {});
         this.iterator = watch;
+        failing = false;
         if (from > 0) this.log.info({ from: from + 1 }, 'directory watch resumed');
         for await (const entry of watch) this.apply(entry);
       } catch (err) {
-        if (!this.stopped) this.log.warn({ err, appliedRevision: this.cache.appliedSeq }, 'directory watch interrupted; resuming');
+        // One line when the watch breaks, not one per retry while NATS is away.
+        if (!this.stopped && !failing) this.log.warn({ err, appliedRevision: this.cache.appliedSeq }, 'directory watch interrupted; resuming');
+        failing = true;
       }
       if (!this.stopped) await new Promise((r) => setTimeout(r, WATCH_RETRY_MS));
     }
