@@ -81,8 +81,15 @@ export class Membership {
         await new Promise((r) => setTimeout(r, WATCH_RETRY_MS));
       }
     }
+    let failing = false;
     this.timer = setInterval(() => {
-      this.refresh().catch((err) => this.options.log.warn({ err }, 'lease refresh failed; retrying at the next interval'));
+      this.refresh().then(() => {
+        if (failing) this.options.log.info('lease refreshed again');
+        failing = false;
+      }, (err) => {
+        if (!failing) this.options.log.warn({ err }, 'lease refresh failed; retrying every interval');
+        failing = true;
+      });
       this.reportLapses();
     }, this.options.intervalMs);
     this.timer.unref();
