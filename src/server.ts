@@ -83,6 +83,8 @@ export interface StartOptions {
 }
 
 export const ADMIN_FILE = 'admin.json';
+/** Across machines, a login checks that the mailbox's node answers within this. */
+const REACHABLE_TIMEOUT_MS = 1500;
 
 export async function startServer(config: ServerConfig, log: Logger, options: StartOptions = {}): Promise<RunningServer> {
   prepareDataFolder(config.server.data, log);
@@ -129,6 +131,9 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       ownerKnown: (mailboxId) => directory.cache.nodeOf(mailboxId),
       owner: async (mailboxId) => directory.cache.nodeOf(mailboxId) ?? membership.place(mailboxId),
       isLive: membership.isLive,
+      reachable: membership.isLive
+        ? (node) => membership.transport.request(node, { kind: 'ping' } satisfies NodeRequest, REACHABLE_TIMEOUT_MS).then(() => true, () => false)
+        : undefined,
     });
   }
   const deliveredCount = { value: 0 };

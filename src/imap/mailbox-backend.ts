@@ -33,7 +33,7 @@ export class MailboxBackend implements ImapBackend {
   async login(remoteAddress: string, username: string, password: string): Promise<ImapLoginResult> {
     const { auth, directory, mailboxes } = this.services;
     const verdict = await checkLogin(auth, directory, remoteAddress, username, password);
-    return verdict.kind === 'ok' && mailboxes.ownerUnavailable(verdict.user.mailboxId) ? { kind: 'unavailable' } : verdict;
+    return verdict.kind === 'ok' && (await mailboxes.ownerUnavailable(verdict.user.mailboxId)) ? { kind: 'unavailable' } : verdict;
   }
 
   retain(user: UserRecord): void {
