@@ -5,7 +5,7 @@
 // node follows the bucket with a watch; a node seen coming (back) up, a new start or
 // a refresh after a lapse, is announced so that deliveries waiting for it go at once.
 import { Packr } from 'msgpackr';
-import type { KV, KvEntry } from '@nats-io/kv';
+import type { KV, KvWatchEntry } from '@nats-io/kv';
 import type { Logger } from '../core/logger.js';
 
 export const NODES_BUCKET = 'ternmail-nodes';
@@ -116,7 +116,7 @@ export class Membership {
     }
   }
 
-  private apply(entry: KvEntry): void {
+  private apply(entry: KvWatchEntry): void {
     if (entry.operation !== 'PUT') return;
     let lease: NodeLease;
     try {
@@ -126,7 +126,9 @@ export class Membership {
       return;
     }
     const before = this.held.get(lease.node);
-    const refreshedAt = entry.created.getTime();
+    // Ages are measured on this node's clock (machines' clocks differ): a refresh counts from when it
+    // is seen; only the leases replayed when the watch starts take the NATS server's timestamp.
+    const refreshedAt = entry.isUpdate ? Date.now() : Math.min(Date.now(), entry.created.getTime());
     this.held.set(lease.node, { lease, refreshedAt, lapsedLogged: false });
     if (lease.node === this.options.self().node || lease.state !== 'up') return;
     // Entries replayed at start are old news; only a lease seen live now counts as a node coming up.
