@@ -17,7 +17,6 @@ import { runPrimary } from '../primary.js';
 import { StartupError } from '../core/startup-error.js';
 import { handleProcessSignals } from './process-signals.js';
 import { runWorker } from '../worker.js';
-import { runNode } from '../node.js';
 import { layoutProblem } from '../cluster/data-layout.js';
 import { migrateDataFolder, MigrateError } from '../cluster/migrate.js';
 
@@ -227,7 +226,8 @@ async function runStart(args: string[]): Promise<void> {
   const layoutRefusal = layoutProblem(config.server.data, config.cluster.workers);
   if (layoutRefusal) throw new CliError(layoutRefusal);
   const server = await (config.cluster.nats !== ''
-    ? runNode(config, log)
+    // Loaded only for a node of several machines: one process and --workers never load the NATS client.
+    ? import('../node.js').then(({ runNode }) => runNode(config, log))
     : config.cluster.workers > 1
     ? runPrimary(config, log, { workers: config.cluster.workers, roles: (node) => rolesOf(config.cluster, node) })
     : startServer(config, log)
