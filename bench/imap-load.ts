@@ -104,7 +104,10 @@ function randomSequence(random: () => number, exists: number): number {
 
 async function oneCycle(opts: Options, random: () => number, timings: Timings, totals: CycleTotals): Promise<void> {
   const user = userAddress(opts.first + Math.floor(random() * (opts.last - opts.first + 1)), opts.domain);
-  const client = await timings.time('CONNECT', () => ImapClient.connect(opts.host, opts.port));
+  // HOST may list several addresses (nodes of a cluster of machines): each cycle picks one.
+  const hosts = opts.host.split(',');
+  const host = hosts.length === 1 ? hosts[0] : hosts[Math.floor(random() * hosts.length)];
+  const client = await timings.time('CONNECT', () => ImapClient.connect(host, opts.port));
   try {
     await timings.time('LOGIN', () => client.ok(`LOGIN ${quote(user)} ${quote(opts.password)}`));
     const selected = await timings.time('SELECT', () => client.ok('SELECT INBOX'));

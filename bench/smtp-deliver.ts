@@ -81,7 +81,8 @@ async function runSession(opts: Options, sessionId: number, count: number, body:
   for (let i = 0; i < count; i++) {
     const unique = Buffer.from(`X-Bench-Id: ${sessionId}.${i}\r\n`, 'latin1');
     try {
-      client ??= await SmtpClient.connect(opts.host, opts.port);
+      // HOST may list several addresses (nodes of a cluster of machines): sessions take them in turn.
+      client ??= await SmtpClient.connect(opts.host.split(',')[sessionId % opts.host.split(',').length], opts.port);
       const result = await client.send({ from: opts.from, to: pickRecipients(random, opts), data: Buffer.concat([unique, body]) }, opts.pipelining);
       latency.add(result.latencyMs);
       totals.accepted += 1;

@@ -8,6 +8,7 @@ const wanted = [
   { command: 'openssl', pkg: 'openssl' },
   { command: 'dnsmasq', pkg: 'dnsmasq-base' },
   { command: 'rspamd', pkg: 'rspamd' },
+  { command: 'nats-server', pkg: 'nats-server' },
 ];
 
 const missing = wanted.filter(({ command }) => spawnSync('sh', ['-c', `command -v ${command}`]).status !== 0);

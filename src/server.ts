@@ -71,6 +71,10 @@ export interface ClusterMembership {
   auth?: AuthGate;
   /** Asks the router for a mailbox's node. */
   place(mailboxId: string): Promise<number>;
+  /** Nodes on other machines: is this one's lease live? Mail for a node that is not is queued here. */
+  isLive?(node: number): boolean;
+  /** Nodes on other machines: place a recipient's mailbox when its mail arrives, not at its delivery. */
+  placeAtAcceptance?: boolean;
 }
 
 export interface StartOptions {
@@ -82,6 +86,8 @@ export interface StartOptions {
 }
 
 export const ADMIN_FILE = 'admin.json';
+/** Across machines, a login checks that the mailbox's node answers within this. */
+const REACHABLE_TIMEOUT_MS = 1500;
 
 export async function startServer(config: ServerConfig, log: Logger, options: StartOptions = {}): Promise<RunningServer> {
   prepareDataFolder(config.server.data, log);
@@ -139,6 +145,10 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       remote: membership.remote,
       ownerKnown: (mailboxId) => directory.cache.nodeOf(mailboxId),
       owner: async (mailboxId) => directory.cache.nodeOf(mailboxId) ?? membership.place(mailboxId),
+      isLive: membership.isLive,
+      reachable: membership.isLive
+        ? (node) => membership.transport.request(node, { kind: 'ping' } satisfies NodeRequest, REACHABLE_TIMEOUT_MS).then(() => true, () => false)
+        : undefined,
     });
   }
   const deliveredCount = { value: 0 };
@@ -191,7 +201,8 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     db, blobs, queue: queueStore, queueActor: () => queueActor, directory, mailboxes, log: log.child({ listener: 'smtp' }),
     hooks, hostname: config.server.hostname, maxMessageSize: config.store.maxMessageSize, maxRecipients: config.smtp.maxRecipients, maxReceivedHeaders: config.smtp.maxReceivedHeaders,
     forwarder: options.cluster
-      ? mailForwarder(options.cluster.nodeId, options.cluster.transport, (address) => directory.cache.nodeOfUser(address))
+      ? mailForwarder(options.cluster.nodeId, options.cluster.transport, liveOwnerOf(directory, options.cluster), options.cluster.placeAtAcceptance
+        ? (address) => placeUser(directory, options.cluster!, address) : undefined)
       : undefined,
   };
   const handoff = options.cluster?.handoff;
@@ -320,6 +331,19 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       log.info('stopped');
     },
   };
+}
+
+/** The node holding a user's mailbox, if placed and (across machines) live: where its mail is queued. */
+function liveOwnerOf(directory: Directory, cluster: ClusterMembership): (address: string) => number | undefined {
+  return (address) => {
+    const node = directory.cache.nodeOfUser(address);
+    return node === undefined || !cluster.isLive || cluster.isLive(node) ? node : undefined;
+  };
+}
+
+function placeUser(directory: Directory, cluster: ClusterMembership, address: string): Promise<number | undefined> {
+  const user = directory.cache.user(address);
+  return user ? cluster.place(user.mailboxId) : Promise.resolve(undefined);
 }
 
 /** SIGHUP: only the TLS files are read again; every other setting needs a restart. */

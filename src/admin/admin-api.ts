@@ -40,7 +40,7 @@ class HttpError extends Error {
 function fromReply<T>(reply: AdminReply<T>, status = 200): [number, unknown] {
   if (reply.ok) return [status, reply.value ?? { ok: true }];
   const notFound = /^unknown (user|domain|alias|route|queue id)/.test(reply.error);
-  const conflict = / exists: /.test(reply.error);
+  const conflict = / exists: |changed meanwhile/.test(reply.error);
   throw new HttpError(notFound ? 404 : conflict ? 409 : 400, reply.error);
 }
 

@@ -105,7 +105,8 @@ Commands:
   queue flush [DOMAIN]         retry deferred recipients now (all, or one destination)
   queue hold|release|delete|retry ID   act on one queued message
   stats                        counters as one line of JSON
-  cluster status               one row per worker process and the totals (with --workers N)
+  cluster status               one row per worker process and the totals (with --workers N),
+                               or per node of a cluster of machines (with --cluster)
   cluster rebalance            even out mailboxes across the store workers, with progress
   auth blocked                 addresses and accounts refused after failed logins, with time left
   auth unblock ADDRESS|IP      lift such a block now
@@ -154,10 +155,14 @@ ${adminHelp}`,
   cluster: `Usage: ternmail cluster status | rebalance
 
   status     one row per worker: id, pid, roles, state, uptime, restarts, mailboxes,
-             stored bytes, queue depth, sessions, messages/s over the last minute; then totals
+             stored bytes, queue depth, sessions, messages/s over the last minute; then totals.
+             On several machines (--cluster): one row per node, from any node: number (* = this
+             one), address, roles, state (up, lapsed, stopped), lease age, uptime, mailboxes,
+             sessions, queue, delivered
   rebalance  move mailboxes from the most to the least loaded store worker until the
              mailbox counts differ by at most one; shows progress; Ctrl-C stops it
-             safely after the mailbox being moved
+             safely after the mailbox being moved. On several machines it first drains
+             live nodes without the store role (restart a node with --roles mta,access)
 
 ${adminHelp}`,
   auth: `Usage: ternmail auth blocked | unblock ADDRESS|IP
@@ -225,7 +230,10 @@ async function runStart(args: string[]): Promise<void> {
   for (const line of deprecations) log.warn(line);
   const layoutRefusal = layoutProblem(config.server.data, config.cluster.workers);
   if (layoutRefusal) throw new CliError(layoutRefusal);
-  const server = await (config.cluster.workers > 1
+  const server = await (config.cluster.nats !== ''
+    // Loaded only for a node of several machines: one process and --workers never load the NATS client.
+    ? import('../node.js').then(({ runNode }) => runNode(config, log))
+    : config.cluster.workers > 1
     ? runPrimary(config, log, { workers: config.cluster.workers, roles: (node) => rolesOf(config.cluster, node) })
     : startServer(config, log)
   ).catch((err: unknown) => {
@@ -387,7 +395,23 @@ interface ClusterRow {
   mailboxes: number; storedBytes: number; queueDepth: number; sessions: number; messagesPerSecond: number;
 }
 
-function formatCluster(status: { workers: ClusterRow[]; totals: Omit<ClusterRow, 'node' | 'pid' | 'roles' | 'state' | 'uptime'> }): string[] {
+interface NodeRow {
+  node: number; host: string; roles: string[]; status: string; leaseAgeMs: number; startedAt: number;
+  load: { mailboxes: number; sessions: number; queued: number; delivered: number };
+}
+
+/** `cluster status` of a cluster of machines: one row per node that ever held a lease. */
+function formatNodes(status: { nodes: NodeRow[]; self: number }): string[] {
+  const header = ['NODE', 'HOST', 'ROLES', 'STATE', 'LEASE AGE', 'UPTIME', 'MAILBOXES', 'SESSIONS', 'QUEUE', 'DELIVERED'];
+  const rows = status.nodes.map((n) => [`${n.node}${n.node === status.self ? '*' : ''}`, n.host, n.roles.join(','), n.status,
+    `${(n.leaseAgeMs / 1000).toFixed(1)}s`, n.status === 'up' ? `${Math.round((Date.now() - n.startedAt) / 1000)}s` : '-',
+    String(n.load.mailboxes), String(n.load.sessions), String(n.load.queued), String(n.load.delivered)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+}
+
+function formatCluster(status: { workers: ClusterRow[]; totals: Omit<ClusterRow, 'node' | 'pid' | 'roles' | 'state' | 'uptime'> } | { nodes: NodeRow[]; self: number }): string[] {
+  if ('nodes' in status) return formatNodes(status);
   const header = ['ID', 'PID', 'ROLES', 'STATE', 'UPTIME', 'RESTARTS', 'MAILBOXES', 'STORED', 'QUEUE', 'SESSIONS', 'MSG/S'];
   const rows = status.workers.map((w) => [String(w.node), String(w.pid ?? '-'), w.roles.join(','), w.state, `${w.uptime}s`, String(w.restarts),
     String(w.mailboxes), String(w.storedBytes), String(w.queueDepth), String(w.sessions), String(w.messagesPerSecond)]);

@@ -12,11 +12,28 @@ import type { MailForwarder } from '../smtp/forwarding.js';
 import type { QueueRecipient } from '../store/queue-store.js';
 
 const FORWARD_TIMEOUT = 30_000;
+/** A placement not decided by then leaves the recipient queued here, placed at its delivery. */
+const PLACE_TIMEOUT = 2_000;
 
+/**
+ * `placeAddress` (nodes on several machines): a recipient's mailbox not placed yet is
+ * placed when its mail arrives, so the body goes to its node once instead of being
+ * stored here and then sent at delivery.
+ */
 export function mailForwarder(
   self: number, transport: NodeTransport, ownerOfAddress: (address: string) => number | undefined,
+  placeAddress?: (address: string) => Promise<unknown>,
 ): MailForwarder {
   return {
+    async prepare(recipients) {
+      if (!placeAddress) return;
+      const unplaced = recipients.filter((r) => r.kind === 'local' && ownerOfAddress(r.address) === undefined);
+      if (unplaced.length === 0) return;
+      const placed = Promise.all(unplaced.map((r) => placeAddress(r.address).catch(() => undefined)));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([placed, new Promise((resolve) => (timer = setTimeout(resolve, PLACE_TIMEOUT)))]);
+      clearTimeout(timer);
+    },
     split(recipients) {
       const here: QueueRecipient[] = [];
       const elsewhere = new Map<number, QueueRecipient[]>();

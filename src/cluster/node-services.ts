@@ -98,6 +98,8 @@ export async function handleNodeRequest(request: NodeRequest, ctx: NodeRequestCo
       return ctx.services.stats();
     case 'plugins':
       return ctx.services.plugins?.() ?? [];
+    case 'ping':
+      return null;
     case 'queue-list':
       return ctx.services.queueList();
     case 'queue-flush':

@@ -48,6 +48,8 @@ export type NodeRequest =
   | { kind: 'stats' }
   /** The node's plugins with their counters (`ternmail plugins`). */
   | { kind: 'plugins' }
+  /** Answered at once with null: the cost of one hop between nodes (bench/node-hop.ts). */
+  | { kind: 'ping' }
   | { kind: 'queue-list' }
   | { kind: 'queue-flush'; domain?: string }
   | { kind: 'node-up'; node: number }

@@ -1,6 +1,8 @@
 // Cluster rebalance, run by the primary: moves mailboxes from the most to the least
 // loaded store node (by mailbox count) until they differ by at most one, one mailbox
 // at a time, so it can be stopped safely between two moves. Progress is polled.
+// Nodes being drained (across machines: live nodes restarted without the store role)
+// first give every mailbox they hold to the least loaded store nodes.
 import type { Directory } from '../directory/directory.js';
 import type { NodeTransport } from '../transport/transport.js';
 import type { NodeRequest } from './protocol.js';
@@ -25,6 +27,7 @@ export class Rebalancer {
     private readonly directory: Directory,
     private readonly transport: NodeTransport,
     private readonly storeNodes: () => number[],
+    private readonly drainingNodes: () => number[] = () => [],
   ) {}
 
   status(): RebalanceProgress | null {
@@ -58,6 +61,14 @@ export class Rebalancer {
     const byNode = new Map<number, string[]>(nodes.map((n) => [n, []]));
     for (const p of this.directory.cache.placements.values()) byNode.get(p.node)?.push(p.mailboxId);
     const moves: Array<{ mailboxId: string; from: number; to: number }> = [];
+    const draining = new Set(this.drainingNodes().filter((n) => !byNode.has(n)));
+    for (const p of this.directory.cache.placements.values()) {
+      if (!draining.has(p.node)) continue;
+      const least = [...byNode.entries()].sort((a, b) => a[1].length - b[1].length || a[0] - b[0])[0];
+      if (!least) break;
+      least[1].push(p.mailboxId);
+      moves.push({ mailboxId: p.mailboxId, from: p.node, to: least[0] });
+    }
     for (;;) {
       const ranked = [...byNode.entries()].sort((a, b) => a[1].length - b[1].length || a[0] - b[0]);
       const [least, most] = [ranked[0], ranked[ranked.length - 1]];

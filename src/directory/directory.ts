@@ -56,7 +56,14 @@ export interface DirectoryOptions {
   defaultQuota: number;
 }
 
-class AdminError extends Error {}
+/** A write the directory refuses (bad input, a conflict): answered as a failure, not a crash. */
+export class AdminError extends Error {}
+
+/** Where a directory shared by several machines writes: a KV bucket whose watch feeds the cache. */
+export interface SharedDirectoryWriter {
+  /** Returns once the local cache has applied the write. */
+  write(entries: DirectoryEntry[]): Promise<void>;
+}
 
 /** The directory as the rest of the process sees it: cached reads, writes through the actor. */
 export class Directory {
@@ -66,6 +73,7 @@ export class Directory {
   private readonly pepper = randomBytes(32);
 
   private authority: DirectoryAuthority | null = null;
+  private shared: SharedDirectoryWriter | null = null;
   private readonly upgrades = new Map<string, Promise<void>>();
   private closing = false;
 
@@ -82,6 +90,19 @@ export class Directory {
     await this.store.open();
     const snapshot = await this.store.snapshot();
     this.loadSnapshot(snapshot.entries, snapshot.seq);
+    const directory = defineActor({
+      what: 'directory', handle: this.behaviour(), restart: { strategy: 'resume', ...LONG_LIVED }, onGiveUp: escalate(this.log, 'directory'),
+    });
+    this.ref = spawnActor(parent, directory, 'directory', this.log);
+  }
+
+  /**
+   * Runs with the directory authoritative outside this process (a KV bucket shared by
+   * the nodes of several machines): this node's actor validates and writes there, and
+   * the cache is fed by the bucket's watch, not by this actor.
+   */
+  startShared(parent: Ref<unknown>, writer: SharedDirectoryWriter): void {
+    this.shared = writer;
     const directory = defineActor({
       what: 'directory', handle: this.behaviour(), restart: { strategy: 'resume', ...LONG_LIVED }, onGiveUp: escalate(this.log, 'directory'),
     });
@@ -195,6 +216,7 @@ export class Directory {
   }
 
   private async write(entries: DirectoryEntry[]): Promise<void> {
+    if (this.shared) return this.shared.write(entries);
     if (!this.store) throw new Error('a replica cannot write the directory');
     const changes = await this.store.write(entries);
     for (const change of changes) this.cache.apply(change);

@@ -25,7 +25,9 @@ export type {
 export type ImapLoginResult =
   | { kind: 'ok'; user: UserRecord }
   | { kind: 'bad-credentials' }
-  | { kind: 'refused'; reason: string };
+  | { kind: 'refused'; reason: string }
+  /** The password is right but the node holding the mailbox is down (a cluster of machines). */
+  | { kind: 'unavailable' };
 
 /**
  * Where the mailbox sends the FolderEvents of the folder a session selected: the session

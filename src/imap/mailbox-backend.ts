@@ -14,7 +14,7 @@ import type { UserRecord } from '../directory/records.js';
 import { checkLogin } from '../directory/guarded-login.js';
 import { afterLogin } from '../directory/login-hook.js';
 import type { PipelineHooks } from '../plugins/contract/pipeline-hooks.js';
-import type { MailboxRegistry } from '../mailbox/registry.js';
+import { NodeUnavailableError, type MailboxRegistry } from '../mailbox/registry.js';
 import type { MailboxImapRequest } from '../mailbox/imap-messages.js';
 import type { AuthGate } from '../net/auth-guard.js';
 import { failure } from '../core/supervision.js';
@@ -38,10 +38,11 @@ export interface MailboxBackendServices {
 export class MailboxBackend implements ImapBackend {
   constructor(private readonly services: MailboxBackendServices) {}
 
-  login(remoteAddress: string, username: string, password: string): Promise<ImapLoginResult> {
-    const { auth, directory, hooks } = this.services;
-    const verdict = checkLogin(auth, directory, remoteAddress, username, password);
-    return hooks?.on.auth ? afterLogin(hooks, 'imap', remoteAddress, verdict) : verdict;
+  async login(remoteAddress: string, username: string, password: string): Promise<ImapLoginResult> {
+    const { auth, directory, hooks, mailboxes } = this.services;
+    const checked = checkLogin(auth, directory, remoteAddress, username, password);
+    const verdict = await (hooks?.on.auth ? afterLogin(hooks, 'imap', remoteAddress, checked) : checked);
+    return verdict.kind === 'ok' && (await mailboxes.ownerUnavailable(verdict.user.mailboxId)) ? { kind: 'unavailable' } : verdict;
   }
 
   retain(user: UserRecord): void {
@@ -190,7 +191,11 @@ class SessionMailbox implements UserMailbox {
   /** One request of the mailbox actor's IMAP protocol, wherever the mailbox lives. */
   private ask<R>(build: (replyTo: Ref<R>) => MailboxImapRequest): Promise<R> {
     const { user, timeoutMs } = this.binding;
-    return this.services.mailboxes.ask<R>(user.mailboxId, build, timeoutMs);
+    // The mailbox's node is down: the same temporary failure its actor would answer (NO [UNAVAILABLE]).
+    return this.services.mailboxes.ask<R>(user.mailboxId, build, timeoutMs).catch((err: unknown) => {
+      if (err instanceof NodeUnavailableError) return failure(err.message, true) as R;
+      throw err;
+    });
   }
 
   /** Releases the temporary reference of an upload the mailbox never answered for. */

@@ -26,6 +26,10 @@ export interface MailboxPlacement {
   /** The owner, asking the router to place the mailbox if it has no node yet. */
   owner(mailboxId: string): Promise<number>;
   remote: RemoteMailboxPort;
+  /** Across machines: whether a node's lease is live (absent: every node counts as live). */
+  isLive?(node: number): boolean;
+  /** Across machines: whether a node answers right now (one cheap round trip). */
+  reachable?(node: number): Promise<boolean>;
 }
 
 /** How requests and bodies reach a mailbox held by another node (src/cluster/remote-mailboxes.ts). */
@@ -87,6 +91,16 @@ export class MailboxRegistry {
 
   usePlacement(placement: MailboxPlacement): void {
     this.placement = placement;
+  }
+
+  /** True when the mailbox is held by another node that is down: its lease lapsed, or it does not answer. */
+  async ownerUnavailable(mailboxId: string): Promise<boolean> {
+    const placement = this.placement;
+    if (!placement?.isLive) return false;
+    const owner = placement.ownerKnown(mailboxId);
+    if (owner === undefined || owner === placement.self) return false;
+    if (!placement.isLive(owner)) return true;
+    return placement.reachable ? !(await placement.reachable(owner)) : false;
   }
 
   /** The node holding the mailbox, or null when it is this one. */

@@ -14,6 +14,8 @@ export interface RecipientSplit {
 }
 
 export interface MailForwarder {
+  /** Places the mailboxes of recipients not placed yet, so that `split` sends them to their node (optional). */
+  prepare?(recipients: QueueRecipient[]): Promise<void>;
   /** Where each recipient is queued; null when every one of them is queued here. */
   split(recipients: QueueRecipient[]): RecipientSplit | null;
   /** Resolves once `owner` has the message on disk in its queue. */

@@ -183,6 +183,7 @@ async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, s
   const queueId = newQueueId();
   const base = { queueId, client: session.remoteAddress, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '' };
   const recipients = queueRecipients(session, state);
+  await deps.forwarder?.prepare?.(recipients);
   const split = deps.forwarder?.split(recipients) ?? null;
   let sink = new DataSink(deps.blobs, split !== null);
   sink.write(receivedHeader(session, deps.hostname, queueId));

@@ -22,6 +22,10 @@ export async function authenticateUser(ctx: ImapContext, username: string, passw
     log.info({ ...context, reason: verdict.reason, event: 'imap.login-refused' }, 'imap login refused: too many failed logins');
     return no('Too many failed logins, try again later', { code: 'UNAVAILABLE' });
   }
+  if (verdict.kind === 'unavailable') {
+    log.info({ ...context, event: 'imap.login-unavailable' }, 'imap login refused: the node holding the mailbox is down');
+    return no('Mailbox temporarily unavailable, try again later', { code: 'UNAVAILABLE' });
+  }
   if (verdict.kind === 'bad-credentials') {
     log.info({ ...context, event: 'imap.login-failed' }, 'imap login failed');
     return no('Invalid credentials', { code: 'AUTHENTICATIONFAILED' });

@@ -1,0 +1,167 @@
+// A node of a cluster of machines (`ternmail start --cluster nats://… --node-id N`):
+// one process with its own store, joined to the others through NATS. The directory
+// is authoritative in a JetStream KV bucket and cached here from its watch; the
+// node's lease in another bucket says it is up; mailboxes are placed, without a
+// master, by whichever node first needs one; requests to other nodes go over NATS
+// request/reply. Its admin API answers for the whole cluster, as every node's does.
+import { randomBytes } from 'node:crypto';
+import type { ServerConfig } from './settings.js';
+import type { Logger } from './core/logger.js';
+import { start, stop } from './core/supervision.js';
+import { Directory } from './directory/directory.js';
+import { DIRECTORY_BUCKET, KvDirectory } from './directory/kv-directory.js';
+import { NatsTransport } from './transport/nats-transport.js';
+import { AuthGuard, authLimitsOf } from './net/auth-guard.js';
+import { startAdminApi, type AdminBackend } from './admin/admin-api.js';
+import { NodeUnavailableError } from './mailbox/registry.js';
+import type { NodeRequest } from './cluster/protocol.js';
+import type { QueueListing } from './queue/queue.js';
+import { connectToNats, natsServersOf, openBucket } from './cluster/nats-connection.js';
+import { Membership, NODES_BUCKET, type NodeLease, type NodeLoad } from './cluster/membership.js';
+import { choosePlacement } from './cluster/placement.js';
+import { Rebalancer } from './cluster/rebalance.js';
+import { startServer, writeAdminFile, type RunningServer } from './server.js';
+import { listenFailure } from './core/startup-error.js';
+
+const FAN_OUT_TIMEOUT_MS = 10_000;
+/** The primary's node number on one machine; its requests (a move's placement switch) go to any node here. */
+const PRIMARY = 0;
+
+async function movePlacement(directory: Directory, mailboxId: string, node: number): Promise<null> {
+  const reply = await directory.request((replyTo) => ({ type: 'set-placement', mailboxId, node, force: true, replyTo }));
+  if (!reply.ok) throw new Error(reply.error);
+  return null;
+}
+
+export async function runNode(config: ServerConfig, log: Logger): Promise<{ stop(): Promise<void>; reloadTls(): void }> {
+  const self = config.cluster.nodeId;
+  const roles = config.cluster.roles[0];
+  const servers = natsServersOf(config.cluster.nats);
+  const nc = await connectToNats(servers, self, log.child({ component: 'nats' }));
+  const replicas = Math.min(3, servers.length);
+  // Bodies cross nodes in one request (delivery, RETR, FETCH, a mailbox move's batches of 8 MiB).
+  const maxPayload = nc.info?.max_payload ?? 0;
+  if (maxPayload < config.store.maxMessageSize + 1024 * 1024) {
+    log.warn({ maxPayload, maxMessageSize: config.store.maxMessageSize }, 'NATS max_payload is below the largest message: larger bodies cannot cross nodes; set max_payload: 64MB on the NATS servers');
+  }
+  const [directoryKv, nodesKv] = await Promise.all([
+    openBucket(nc, DIRECTORY_BUCKET, replicas, log), openBucket(nc, NODES_BUCKET, replicas, log),
+  ]);
+
+  const system = start();
+  const directory = new Directory(null, log.child({ actor: 'directory' }), { passwordCost: config.directory.passwordCost, defaultQuota: config.mailbox.defaultQuota });
+  const kvDirectory = new KvDirectory(directoryKv, directory.cache, log.child({ component: 'kv-directory' }));
+  await kvDirectory.start();
+  directory.startShared(system, kvDirectory);
+
+  let server: RunningServer | null = null;
+  const transport = new NatsTransport(nc, self, async (body) => {
+    const request = body as NodeRequest;
+    // What the primary does on one machine, any node does here: a moved mailbox's new placement.
+    if (request.kind === 'move-placement') return movePlacement(directory, request.mailboxId, request.node);
+    if (!server) throw new Error(`node ${self} is starting`);
+    return server.handleNodeRequest(request);
+  });
+  transport.listen(PRIMARY);
+
+  const startedAt = Date.now();
+  let adminUrl = '';
+  let load: NodeLoad = { mailboxes: 0, sessions: 0, queued: 0, delivered: 0 };
+  const lease = (): NodeLease => ({ node: self, roles, host: config.net.bind, adminUrl, pid: process.pid, startedAt, state: 'up', load });
+  const membership = new Membership(nodesKv, {
+    self: lease, intervalMs: config.cluster.leaseInterval, ttlMs: config.cluster.leaseTtl, log: log.child({ component: 'membership' }),
+    onNodeUp: (node) => server?.services.nodeUp(node),
+  });
+  membership.follow();
+
+  const placing = new Map<number, number>();
+  const place = async (mailboxId: string): Promise<number> => {
+    const known = directory.cache.nodeOf(mailboxId);
+    if (known !== undefined) return known;
+    const node = choosePlacement(membership.liveStoreNodes(), directory.cache.mailboxesPerNode(), placing);
+    if (node === null) throw new NodeUnavailableError(0, new Error('no store node holds a live lease'));
+    placing.set(node, (placing.get(node) ?? 0) + 1);
+    try {
+      return await kvDirectory.place(mailboxId, node);
+    } finally {
+      placing.set(node, (placing.get(node) ?? 1) - 1);
+    }
+  };
+
+  const auth = new AuthGuard(authLimitsOf(config.net), log.child({ component: 'auth-guard' }));
+  server = await startServer(config, log, { roles, cluster: { nodeId: self, transport, directory, auth, place, isLive: (node) => node === self || membership.isLive(node), placeAtAcceptance: true } });
+  const running = server;
+
+  const refreshLoad = async () => {
+    const counters = await running.services.stats({ mailboxTotals: false });
+    load = { mailboxes: directory.cache.mailboxesPerNode().get(self) ?? 0, sessions: counters.sessions, queued: counters.queued, delivered: counters.delivered };
+  };
+  await refreshLoad();
+  const loadTimer = setInterval(() => void refreshLoad().catch((err) => log.debug({ err }, 'load not measured')), config.cluster.leaseInterval);
+  loadTimer.unref();
+
+  const rebalancer = new Rebalancer(directory, transport, () => membership.liveStoreNodes(),
+    () => membership.view().filter((v) => v.status === 'up' && !v.roles.includes('store')).map((v) => v.node));
+  const live = () => membership.view().filter((v) => v.status === 'up').map((v) => v.node);
+  const ask = <T>(node: number, request: NodeRequest) => transport.request<T>(node, request, FAN_OUT_TIMEOUT_MS);
+  const backend: AdminBackend = {
+    directory, passwordCost: config.directory.passwordCost, importPasswordCost: config.directory.importPasswordCost, auth,
+    async stats() {
+      const all = await Promise.all(live().map((n) => ask<Record<string, number>>(n, { kind: 'stats' }).catch(() => null)));
+      const totals: Record<string, number> = { users: directory.cache.users.size, domains: directory.cache.domains.size, nodes: membership.view().length, nodesUp: live().length };
+      for (const stats of all) {
+        for (const [key, value] of Object.entries(stats ?? {})) if (typeof value === 'number') totals[key] = (totals[key] ?? 0) + value;
+      }
+      return totals;
+    },
+    async queueList() {
+      const lists = await Promise.all(live().map((n) => ask<QueueListing[]>(n, { kind: 'queue-list' }).catch(() => [])));
+      return lists.flat().sort((a, b) => a.arrived - b.arrived);
+    },
+    queueFlush(domain) {
+      for (const n of live()) void ask(n, { kind: 'queue-flush', domain }).catch(() => undefined);
+    },
+    async queueControl(action, queueId) {
+      for (const n of live()) {
+        const reply = await ask<{ ok: boolean; error?: string }>(n, { kind: 'queue-control', action, queueId }).catch(() => null);
+        if (reply?.ok) return { ok: true };
+      }
+      return { ok: false, error: `unknown queue id: ${queueId}` };
+    },
+    async injectFault(address) {
+      const user = directory.cache.user(address);
+      if (!user) return { ok: false, error: `unknown user: ${address}` };
+      return ask<{ ok: boolean; error?: string }>(await place(user.mailboxId), { kind: 'inject-fault', mailboxId: user.mailboxId });
+    },
+    rebalance: { start: () => rebalancer.start(), status: () => rebalancer.status(), stop: () => rebalancer.stop() },
+    clusterStatus: () => ({
+      nodes: membership.view().map((v) => ({ ...v, load: { ...v.load, mailboxes: directory.cache.mailboxesPerNode().get(v.node) ?? 0 } })),
+      self,
+    }),
+  };
+  const token = randomBytes(24).toString('hex');
+  const admin = await startAdminApi(backend, token, config.admin.bind, config.admin.port, log.child({ listener: 'admin' })).catch(async (err: unknown) => {
+    await running.stop();
+    throw listenFailure(err, config.admin.port, 'adminPort');
+  });
+  adminUrl = `http://${config.admin.bind.includes(':') ? `[${config.admin.bind}]` : config.admin.bind}:${admin.port}`;
+  writeAdminFile(config.server.data, adminUrl, token);
+  await membership.announce();
+  log.info({ node: self, roles, nats: nc.getServer(), admin: adminUrl }, 'ternmail node joined the cluster');
+
+  return {
+    reloadTls: () => running.reloadTls(),
+    async stop() {
+      clearInterval(loadTimer);
+      await membership.leave();
+      await admin.close();
+      await running.stop();
+      kvDirectory.stop();
+      await transport.close();
+      auth.close();
+      stop(system);
+      await nc.drain().catch(() => nc.close());
+      log.info({ node: self }, 'node left the cluster');
+    },
+  };
+}
