@@ -152,7 +152,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
       if (handoffs.handle(msg, handle)) return;
       if (msg?.type === 'ternmail-worker-ready') {
         status.state = 'running';
-        log.info({ node, pid: status.pid }, 'worker running');
+        log.info({ node, workerPid: status.pid }, 'worker running');
         announceNodeUp(node);
       }
     });

@@ -9,13 +9,13 @@ import { callAdmin, CliError, findAdmin, type AdminTarget } from './admin-client
 import { importUsers } from './import-users.js';
 import { ConfigError, flagName } from '../config/config.js';
 import { defaultConfig, loadSettings, rolesOf, sections, startHelp } from '../settings.js';
-import { createLogger } from '../core/logger.js';
+import { openLogger } from '../core/logger.js';
 import { startServer } from '../server.js';
 import { installProcessPolicy } from '../core/process-policy.js';
 import cluster from 'node:cluster';
 import { runPrimary } from '../primary.js';
 import { StartupError } from '../core/startup-error.js';
-import { handleProcessSignals } from './process-signals.js';
+import { handleProcessSignals, reopenLogOnSignal } from './process-signals.js';
 import { runWorker } from '../worker.js';
 import { layoutProblem } from '../cluster/data-layout.js';
 import { migrateDataFolder, MigrateError } from '../cluster/migrate.js';
@@ -209,7 +209,9 @@ async function runStart(args: string[]): Promise<void> {
   process.umask(0o077);
   const configFile = values.config as string | undefined ?? process.env.TERNMAIL_CONFIG;
   const { config, deprecations } = loadSettings({ flags: startFlagValues(values), env: process.env, configFile });
-  const log = createLogger(config.log.level);
+  const logger = openLogger({ level: config.log.level, file: config.log.file, format: config.log.format as 'json' | 'pretty' });
+  const log = logger.log;
+  reopenLogOnSignal(logger, log);
   installProcessPolicy(log);
   if (cluster.isWorker) {
     const node = Number(process.env.TERNMAIL_NODE_ID);

@@ -71,7 +71,7 @@ export async function startImapListener(
     }
     const refusal = deps.limiter.acquire(address, 'imap');
     if (refusal !== null) {
-      log.warn({ remoteAddress: address, refusal }, 'imap connection refused: too many connections');
+      log.warn({ client: address, refusal }, 'imap connection refused: too many connections');
       socket.end(refusal === 'total' ? '* BYE Too many connections\r\n' : '* BYE Too many connections from your address\r\n');
       return;
     }

@@ -101,7 +101,7 @@ export class ImapSession implements ImapContext, CommandHooks {
 
   /** Made on first use: most idle sessions never log, and a child logger per connection costs memory. */
   private get log(): Logger {
-    this.sessionLog ??= this.deps.log.child({ session: this.id, remoteAddress: this.remoteAddress });
+    this.sessionLog ??= this.deps.log.child({ session: this.id, client: this.remoteAddress });
     return this.sessionLog;
   }
 
@@ -559,7 +559,7 @@ export class ImapSession implements ImapContext, CommandHooks {
   private discardPendingInput(reason: 'STARTTLS' | 'COMPRESS'): void {
     const dropped = this.parser.bufferedBytes + this.input.drop();
     this.parser = this.newParser();
-    if (dropped > 0) this.log.warn({ dropped, reason, remoteAddress: this.remoteAddress }, `imap input sent after ${reason} and before it took effect dropped`);
+    if (dropped > 0) this.log.warn({ dropped, reason }, `imap input sent after ${reason} and before it took effect dropped`);
   }
 
   enableUtf8(): void {

@@ -23,6 +23,7 @@ import { FreeSpaceGuard } from '../store/free-space.js';
 import type { Adopter } from '../transport/handoff.js';
 import type { TlsSource } from '../net/tls-material.js';
 import { plaintextAuthAllowed } from '../net/plaintext-policy.js';
+import { RefusalLog } from './refusal-log.js';
 
 export interface SmtpListenerOptions {
   kind: 'mx' | 'submission' | 'smtps';
@@ -68,6 +69,7 @@ export async function startSmtpListener(
   // smtp-server's own default would allow TLS 1.0; the shared options set the minimum.
   const tls = tlsSource ? { ...tlsSource.options } : {};
 
+  const refusals = new RefusalLog(log.child({ proto: 'smtp' }), options.kind);
   const sessionRef = (session: SMTPServerSession): Ref<SmtpSessionMessage> | undefined => sessions.get(session.id);
 
   const serverOptions: SMTPServerOptions = {
@@ -85,9 +87,10 @@ export async function startSmtpListener(
     disableReverseLookup: true,
     maxRecipients: config.smtp.maxRecipients,
     maxCommandLength: config.smtp.maxLineLength,
-    logger: false,
+    logger: refusals.logger,
     closeTimeout: 1000,
     onConnect(session, callback) {
+      refusals.open(session);
       const refusal = limiter.acquire(session.remoteAddress, 'smtp');
       if (refusal === 'total') return callback(smtpError(421, '4.7.0 Too many connections'));
       if (refusal === 'address') return callback(smtpError(421, '4.7.0 Too many connections from your address'));
@@ -114,7 +117,7 @@ export async function startSmtpListener(
         return callback(smtpError(538, '5.7.11 Encryption required for requested authentication mechanism'));
       }
       const username = auth.username ?? '';
-      const context = { user: username, client: session.remoteAddress, proto: 'smtp' };
+      const context = { user: username, client: session.remoteAddress, proto: 'smtp', mechanism: auth.method };
       checkLogin(authGate, directory, session.remoteAddress, username, auth.password ?? '').then((verdict) => {
         if (verdict.kind === 'refused' && verdict.reason === 'address') {
           return callback(smtpError(421, '4.7.0 Too many failed authentications from your address'));
@@ -124,7 +127,7 @@ export async function startSmtpListener(
           return callback(smtpError(454, '4.7.0 Too many failed logins, try again later'));
         }
         if (verdict.kind === 'bad-credentials') {
-          log.warn(context, 'authentication failed');
+          log.warn({ ...context, event: 'smtp.login-failed' }, 'smtp login failed');
           return callback(smtpError(535, '5.7.8 Authentication credentials invalid'));
         }
         log.info({ ...context, user: verdict.user.address }, 'authenticated');

@@ -19,6 +19,7 @@ import type { QueueMessage } from '../queue/queue.js';
 import { FORWARD_MAX_BYTES, partId, type MailForwarder, type RecipientSplit } from './forwarding.js';
 import { queueBody, queueUpload } from '../queue/queue-body.js';
 import { quotaFull } from '../mailbox/quota.js';
+import { tlsFields } from './refusal-log.js';
 
 export type Callback = (err?: Error | null, message?: string) => void;
 
@@ -158,7 +159,7 @@ const insufficientStorage = () => smtpError(452, '4.3.1 Insufficient system stor
 async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, state: SmtpSessionState, deps: SmtpSessionDeps): Promise<void> {
   const { stream, session } = msg;
   const queueId = newQueueId();
-  const base = { queueId, client: session.remoteAddress, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '' };
+  const base = { queueId, client: session.remoteAddress, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', user: authenticatedUser(session) ?? undefined, ...tlsFields(session) };
   const recipients = queueRecipients(session, state);
   const split = deps.forwarder?.split(recipients) ?? null;
   const sink = new DataSink(deps.blobs, split !== null);

@@ -169,7 +169,7 @@ export class SessionHandoff implements ConnectionHandoff {
       return false;
     }
     const state: HandoffState = { protocol: offer.protocol, user: offer.user, remoteAddress: offer.remoteAddress, pending: pending.toString('base64') };
-    const context = { protocol: offer.protocol, user: offer.user, remoteAddress: offer.remoteAddress, remotePort: socket.remotePort, from: this.self, to };
+    const context = { protocol: offer.protocol, user: offer.user, client: offer.remoteAddress, clientPort: socket.remotePort, from: this.self, to };
     const result = await this.send(to, state, handleOf(socket));
     if (result === null) {
       this.log.warn(context, `${offer.protocol} handoff unanswered; closing the connection`);

@@ -16,14 +16,14 @@ export const login: CommandSpec = {
 /** Checks the credentials through the auth guard (address and account limits) and logs in. */
 export async function authenticateUser(ctx: ImapContext, username: string, password: string, method: string): Promise<Completion> {
   const { backend, log } = ctx.deps;
-  const context = { user: username, remoteAddress: ctx.remoteAddress, method };
+  const context = { user: username, client: ctx.remoteAddress, proto: 'imap', mechanism: method };
   const verdict = await backend.login(ctx.remoteAddress, username, password);
   if (verdict.kind === 'refused') {
     log.info({ ...context, reason: verdict.reason, event: 'imap.login-refused' }, 'imap login refused: too many failed logins');
     return no('Too many failed logins, try again later', { code: 'UNAVAILABLE' });
   }
   if (verdict.kind === 'bad-credentials') {
-    log.info({ ...context, event: 'imap.login-failed' }, 'imap login failed');
+    log.warn({ ...context, event: 'imap.login-failed' }, 'imap login failed');
     return no('Invalid credentials', { code: 'AUTHENTICATIONFAILED' });
   }
   const user: UserRecord = verdict.user;

@@ -155,7 +155,7 @@ class Pop3Listener implements Pop3Server {
   }
 
   private refuse(socket: net.Socket, address: string, reason: string): void {
-    this.log.warn({ event: 'pop3.connection-refused', remoteAddress: address, reason }, 'pop3 connection refused');
+    this.log.warn({ event: 'pop3.connection-refused', client: address, reason }, 'pop3 connection refused');
     socket.on('error', () => undefined);
     socket.end(renderResponse(err(reason, 'SYS/TEMP')));
     setTimeout(() => socket.destroy(), 5000).unref();

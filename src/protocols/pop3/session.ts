@@ -148,7 +148,7 @@ export class Pop3Session {
     this.handedOff = options.handedOff;
     this.tlsActive = this.limits.tlsActive;
     this.remoteAddress = options.remoteAddress ?? (socket as { remoteAddress?: string }).remoteAddress ?? 'unknown';
-    this.log = logger.child({ component: 'pop3', session: this.id, remoteAddress: this.remoteAddress });
+    this.log = logger.child({ session: this.id, client: this.remoteAddress });
     this.writer = new SocketWriter(socket, {
       maxBufferedBytes: this.limits.maxWriteBufferBytes,
       stallTimeoutMs: this.limits.writeStallTimeoutMs,
@@ -436,7 +436,7 @@ export class Pop3Session {
   private async rejectCredentials(user: string, mechanism: 'USER' | 'PLAIN', reason: string): Promise<void> {
     this.failedAuths += 1;
     const closing = this.failedAuths >= this.limits.maxFailedAuths;
-    this.log.warn({ event: 'pop3.login-failed', user, mechanism, reason, failures: this.failedAuths }, 'pop3 login failed');
+    this.log.warn({ event: 'pop3.login-failed', proto: 'pop3', user, mechanism, reason, failures: this.failedAuths }, 'pop3 login failed');
     if (this.limits.authFailureDelayMs > 0) await delay(this.limits.authFailureDelayMs);
     if (!closing) return this.reply(err('invalid user name or password', 'AUTH'));
     this.ending = true;
