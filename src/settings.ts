@@ -2,7 +2,7 @@
 // service reads its own section (`config.smtp.port`), the machinery in src/config
 // resolves them all. Rules that span sections (an implicit-TLS port needs net.tls) are
 // checked here, where every section is in view.
-import { ConfigError, loadSections, renderHelp, renderReference, type ConfigSources, type LegacySettingsOf } from './config/config.js';
+import { ConfigError, loadSections, renderHelp, renderReference, type ConfigSources, type LegacySettingsOf, type Origin } from './config/config.js';
 import { serverSection, type ServerSettings } from './core/server-settings.js';
 import { logSection, type LogSettings } from './core/log-settings.js';
 import { netSection, type NetSettings } from './net/settings.js';
@@ -50,11 +50,11 @@ export type FlatSettings = LegacySettingsOf<typeof serverSection> & LegacySettin
   & LegacySettingsOf<typeof clusterSection>;
 
 /** Resolves the configuration and the deprecation lines to log once a logger exists. */
-export function loadSettings(sources: ConfigSources): { config: ServerConfig; deprecations: string[] } {
-  const { values, deprecations } = loadSections(sections, sources);
+export function loadSettings(sources: ConfigSources): { config: ServerConfig; deprecations: string[]; origins: Record<string, Origin> } {
+  const { values, deprecations, origins } = loadSections(sections, sources);
   const config = values as unknown as ServerConfig;
   checkAcrossSections(config);
-  return { config, deprecations };
+  return { config, deprecations, origins };
 }
 
 /** Builds the effective configuration from all sources, validating each value. */

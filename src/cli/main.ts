@@ -5,10 +5,10 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { callAdmin, CliError, findAdmin, type AdminTarget } from './admin-client.js';
+import { callAdmin, CliError, configFileOf, findAdmin, type AdminTarget } from './admin-client.js';
 import { importUsers } from './import-users.js';
-import { ConfigError, flagName } from '../config/config.js';
-import { defaultConfig, loadSettings, rolesOf, sections, startHelp } from '../settings.js';
+import { ConfigError } from '../config/config.js';
+import { defaultConfig, loadSettings, rolesOf, startHelp } from '../settings.js';
 import { openLogger } from '../core/logger.js';
 import { startServer } from '../server.js';
 import { installProcessPolicy } from '../core/process-policy.js';
@@ -17,6 +17,8 @@ import { runPrimary } from '../primary.js';
 import { StartupError } from '../core/startup-error.js';
 import { handleProcessSignals, reopenLogOnSignal } from './process-signals.js';
 import { runWorker } from '../worker.js';
+import { startFlagValues, startOptions } from './start-flags.js';
+import { runConfig, configHelp } from './config-command.js';
 import { layoutProblem } from '../cluster/data-layout.js';
 import { migrateDataFolder, MigrateError } from '../cluster/migrate.js';
 
@@ -38,47 +40,18 @@ function version(): string {
 
 const adminOptions = {
   data: { type: 'string' },
+  config: { type: 'string' },
   admin: { type: 'string' },
   token: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const adminHelp = `  --data DIR        data folder of the running server (default ./data)
+const adminHelp = `  --data DIR        data folder of the running server (default: TERNMAIL_DATA, then the
+                    config file's server.data, then ./data)
+  --config FILE     config file to find the data folder in (or TERNMAIL_CONFIG,
+                    or /etc/ternmail/config.json)
   --admin URL       admin API address, instead of --data
   --token TOKEN     admin token (with --admin; or TERNMAIL_ADMIN_TOKEN)`;
-
-/** Every flag of `ternmail start`, from the section declarations: --smtp-port N, --tls-key PATH ... */
-function startOptions(): ParseArgsConfig['options'] {
-  const options: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' }, config: { type: 'string' } };
-  for (const section of sections) {
-    for (const def of Object.values(section.settings)) {
-      const flag = flagName(def.legacy);
-      if (def.kind === 'tls') {
-        options[`${flag}-key`] = { type: 'string' };
-        options[`${flag}-cert`] = { type: 'string' };
-      } else {
-        options[flag] = { type: 'string' };
-      }
-    }
-  }
-  return options;
-}
-
-/** Parsed flags keyed by legacy name (smtpPort), as loadSettings takes them. */
-function startFlagValues(values: Record<string, unknown>): Record<string, unknown> {
-  const flags: Record<string, unknown> = {};
-  for (const section of sections) {
-    for (const def of Object.values(section.settings)) {
-      const flag = flagName(def.legacy);
-      if (def.kind !== 'tls') {
-        flags[def.legacy] = values[flag];
-      } else if (values[`${flag}-key`] !== undefined || values[`${flag}-cert`] !== undefined) {
-        flags[def.legacy] = { key: values[`${flag}-key`], cert: values[`${flag}-cert`] };
-      }
-    }
-  }
-  return flags;
-}
 
 const help: Record<string, string> = {
   main: `ternmail ${version()}: an ISP-scale mail system (SMTP, POP3, IMAP) on supervised actors
@@ -107,6 +80,8 @@ Commands:
   cluster rebalance            even out mailboxes across the store workers, with progress
   auth blocked                 addresses and accounts refused after failed logins, with time left
   auth unblock ADDRESS|IP      lift such a block now
+  config show [-n]             effective settings and where each came from (default/file/env/flag)
+  config check                 validate the settings 'start' would use
 
 Run 'ternmail COMMAND --help' for a command's options. 'ternmail --version' prints the version.`,
   start: `Usage: ternmail start [options]
@@ -170,6 +145,7 @@ Converts a stopped server's data folder for another number of processes.
                        every mailbox placed on node 1; then 'ternmail cluster rebalance'
   --workers 1          cluster -> one process, when the cluster has a single shard
 An interrupted migration is finished by running the same command again.`,
+  config: configHelp,
   stats: `Usage: ternmail stats\n\nPrints one line of JSON: messages, queued, blobs, blobBytes, ...\n${adminHelp}`,
 };
 
@@ -207,7 +183,7 @@ async function runStart(args: string[]): Promise<void> {
   if (values.help) return out(help.start);
   // Everything the server creates (store, pid and admin files) is for its owner only.
   process.umask(0o077);
-  const configFile = values.config as string | undefined ?? process.env.TERNMAIL_CONFIG;
+  const configFile = configFileOf(values.config as string | undefined);
   const { config, deprecations } = loadSettings({ flags: startFlagValues(values), env: process.env, configFile });
   const logger = openLogger({ level: config.log.level, file: config.log.file, format: config.log.format as 'json' | 'pretty' });
   const log = logger.log;
@@ -490,13 +466,14 @@ async function main(argv: string[]): Promise<void> {
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') return out(help.main);
   if (command === 'start') return runStart(rest);
   if (command === 'migrate') return runMigrate(rest);
+  if (command === 'config') return runConfig(rest, out);
   if (!(command in help)) throw new CliError(`unknown command: ${command} (see 'ternmail --help')`);
   const extra: ParseArgsConfig['options'] = command === 'user'
     ? { password: { type: 'string' }, 'password-stdin': { type: 'boolean' }, quota: { type: 'string' } }
     : {};
   const { values, positionals } = parse(rest, { ...adminOptions, ...extra });
   if (values.help) return out(help[command]);
-  const admin = findAdmin(values as { data?: string; admin?: string; token?: string });
+  const admin = findAdmin(values as { data?: string; admin?: string; token?: string; config?: string });
   switch (command) {
     case 'domain': return runDomain(positionals, admin);
     case 'user': return runUser(positionals, values, admin);

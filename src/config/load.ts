@@ -20,7 +20,11 @@ export interface Loaded {
   values: Record<string, Record<string, unknown>>;
   /** One line per old flat key in the config file: `config key smtpPort is deprecated: use smtp.port`. */
   deprecations: string[];
+  /** Where each value came from, by `section.name`: default, file, env or flag (`ternmail config show`). */
+  origins: Record<string, Origin>;
 }
+
+export type Origin = 'default' | 'file' | 'env' | 'flag';
 
 interface Slot { section: Section; name: string; def: SettingDef }
 
@@ -34,8 +38,10 @@ export function loadSections(sections: readonly Section[], sources: ConfigSource
       byLegacy.set(def.legacy, { section, name, def });
     }
   }
+  const origins: Record<string, Origin> = {};
   const set = (slot: Slot, raw: unknown, where: string, fileDir?: string) => {
     const value = coerce(slot.def.kind, raw, where);
+    origins[`${slot.section.name}.${slot.name}`] = fileDir ? 'file' : where.includes('(from --') ? 'flag' : 'env';
     values[slot.section.name][slot.name] = fileDir && slot.def.kind === 'tls' ? resolveTls(value as TlsSettings | null, fileDir) : value;
   };
   const deprecations: string[] = [];
@@ -48,7 +54,7 @@ export function loadSections(sections: readonly Section[], sources: ConfigSource
     set(slot, raw, `${key} (from --${flagName(key)})`);
   }
   for (const section of sections) section.check?.(values[section.name] as never);
-  return { values, deprecations };
+  return { values, deprecations, origins };
 }
 
 type Setter = (slot: Slot, raw: unknown, where: string, fileDir?: string) => void;
