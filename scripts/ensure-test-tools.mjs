@@ -6,6 +6,10 @@ const wanted = [
   { command: 'swaks', pkg: 'swaks' },
   { command: 'mbsync', pkg: 'isync' },
   { command: 'openssl', pkg: 'openssl' },
+  { command: 'postfix', pkg: 'postfix' },
+  { command: 'promtool', pkg: 'prometheus' },
+  { command: 'chromium', pkg: 'chromium' },
+  { command: 'systemd-analyze', pkg: 'systemd' },
 ];
 
 const missing = wanted.filter(({ command }) => spawnSync('sh', ['-c', `command -v ${command}`]).status !== 0);

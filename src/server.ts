@@ -38,10 +38,11 @@ import type { SessionHandoff } from './transport/handoff.js';
 import { TlsMaterial } from './net/tls-material.js';
 import { prepareDataFolder, removePidFile, storeOpenFailure, writePidFile } from './store/data-folder.js';
 import { listenFailure } from './core/startup-error.js';
+import { startLmtpListener } from './lmtp/listener.js';
 
 export interface RunningServer {
   config: ServerConfig;
-  ports: { smtp: number; submission: number; pop3: number; imap: number; admin: number; smtps?: number; pop3s?: number; imaps?: number };
+  ports: { smtp: number; submission: number; pop3: number; imap: number; admin: number; smtps?: number; pop3s?: number; imaps?: number; lmtp?: number };
   /** Empty for a worker of a cluster (the primary serves the admin API). */
   adminUrl: string;
   token: string;
@@ -181,8 +182,10 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     { name: 'pop3s', role: 'access', port: config.pop3.tlsPort, start: (port) => startPop3Listener({ port, implicitTls: true }, config, listeners, popDeps, tlsMaterial) },
     { name: 'imap', role: 'access', port: config.imap.port, start: (port) => startImapListener({ port, implicitTls: false }, config, listeners, imapDeps, tlsMaterial) },
     { name: 'imaps', role: 'access', port: config.imap.tlsPort, start: (port) => startImapListener({ port, implicitTls: true }, config, listeners, imapDeps, tlsMaterial) },
+    { name: 'lmtp', role: 'mta', port: config.lmtp.port, start: (port) => startLmtpListener({ ...config, lmtp: { ...config.lmtp, port } }, listeners, { ...smtpDeps, log: log.child({ listener: 'lmtp' }) }, limiter, log) },
   ];
-  const implicitTls = new Set(['smtps', 'pop3s', 'imaps']);
+  // Listeners that are off unless given a port (the others take any free port at 0, as tests do).
+  const offAtZero = new Set(['smtps', 'pop3s', 'imaps', 'lmtp']);
   const running: RunningListener[] = [];
   /** A start that fails half-way releases what it took: ports, the store lock, the pid file. */
   const abandon = async () => {
@@ -196,7 +199,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   const ports: RunningServer['ports'] = { smtp: 0, submission: 0, pop3: 0, imap: 0, admin: 0 };
   for (const spec of listenerSpecs) {
     if (!(options.roles ?? ['mta', 'store', 'access']).includes(spec.role)) continue;
-    if (implicitTls.has(spec.name) && !spec.port) continue;
+    if (offAtZero.has(spec.name) && !spec.port) continue;
     const listener = await spec.start(spec.port).catch(async (err: unknown) => {
       await abandon();
       throw listenFailure(err, spec.port, `${spec.name}Port`);

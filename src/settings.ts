@@ -16,6 +16,7 @@ import { imapSection, type ImapSettings } from './imap/settings.js';
 import { pop3Section, type Pop3Settings } from './pop3/settings.js';
 import { adminSection, type AdminSettings } from './admin/settings.js';
 import { clusterSection, type ClusterSettings } from './cluster/settings.js';
+import { lmtpSection, type LmtpSettings } from './lmtp/settings.js';
 
 export { ConfigError, type ConfigSources } from './config/config.js';
 export { rolesOf } from './cluster/settings.js';
@@ -34,12 +35,13 @@ export interface ServerConfig {
   mailbox: MailboxSettings;
   directory: DirectorySettings;
   cluster: ClusterSettings;
+  lmtp: LmtpSettings;
 }
 
 /** Every section, in the order help and docs list them. */
 export const sections = [
   serverSection, logSection, netSection, smtpSection, imapSection, pop3Section, adminSection,
-  queueSection, outboundSection, storeSection, mailboxSection, directorySection, clusterSection,
+  queueSection, outboundSection, storeSection, mailboxSection, directorySection, clusterSection, lmtpSection,
 ] as const;
 
 /** Every setting under its flat name of before sections (smtpPort): what flags and startTestServer take. */
@@ -47,7 +49,7 @@ export type FlatSettings = LegacySettingsOf<typeof serverSection> & LegacySettin
   & LegacySettingsOf<typeof smtpSection> & LegacySettingsOf<typeof imapSection> & LegacySettingsOf<typeof pop3Section>
   & LegacySettingsOf<typeof adminSection> & LegacySettingsOf<typeof queueSection> & LegacySettingsOf<typeof outboundSection>
   & LegacySettingsOf<typeof storeSection> & LegacySettingsOf<typeof mailboxSection> & LegacySettingsOf<typeof directorySection>
-  & LegacySettingsOf<typeof clusterSection>;
+  & LegacySettingsOf<typeof clusterSection> & LegacySettingsOf<typeof lmtpSection>;
 
 /** Resolves the configuration and the deprecation lines to log once a logger exists. */
 export function loadSettings(sources: ConfigSources): { config: ServerConfig; deprecations: string[]; origins: Record<string, Origin> } {
