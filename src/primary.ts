@@ -27,6 +27,8 @@ import { Rebalancer } from './cluster/rebalance.js';
 import { HandoffRelay } from './transport/handoff.js';
 import { AuthGuard, authLimitsOf } from './net/auth-guard.js';
 import { answerAuthRequest } from './cluster/auth-sharing.js';
+import { collectOnScrape, metricsAsJson, renderMetrics } from './core/metrics.js';
+import { clusterMetricsCollector } from './admin/cluster-metrics.js';
 
 /**
  * A worker that dies is restarted after 200 ms; past 5 restarts in a minute it is in a
@@ -237,12 +239,15 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
       return ask<{ ok: boolean; error?: string }>(node, { kind: 'inject-fault', mailboxId: user.mailboxId });
     },
     clusterStatus: () => clusterStatus([...workers.values()], directory.cache.mailboxesPerNode()),
+    metrics: async () => renderMetrics(await Promise.all(running().map((n) => ask<Awaited<ReturnType<typeof metricsAsJson>>>(n, { kind: 'metrics' }).catch(() => [])))),
+    metricsOpen: config.admin.metricsOpen,
     rebalance: {
       start: () => rebalancer.start(),
       status: () => rebalancer.status(),
       stop: () => rebalancer.stop(),
     },
   };
+  collectOnScrape(clusterMetricsCollector(() => [...workers.values()], () => directory.cache.mailboxesPerNode()));
   const token = randomBytes(24).toString('hex');
   const admin = await startAdminApi(backend, token, config.admin.bind, config.admin.port, log.child({ listener: 'admin' }));
   const adminUrl = `http://${config.admin.bind.includes(':') ? `[${config.admin.bind}]` : config.admin.bind}:${admin.port}`;

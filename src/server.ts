@@ -39,6 +39,8 @@ import { TlsMaterial } from './net/tls-material.js';
 import { prepareDataFolder, removePidFile, storeOpenFailure, writePidFile } from './store/data-folder.js';
 import { listenFailure } from './core/startup-error.js';
 import { startLmtpListener } from './lmtp/listener.js';
+import { collectOnScrape, renderMetrics } from './core/metrics.js';
+import { nodeMetricsCollector } from './admin/node-metrics.js';
 
 export interface RunningServer {
   config: ServerConfig;
@@ -258,6 +260,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     },
   };
 
+  const stopCollecting = collectOnScrape(nodeMetricsCollector(services));
   let admin: { port: number; close(): Promise<void> } | null = null;
   let adminUrl = '';
   const token = randomBytes(24).toString('hex');
@@ -289,6 +292,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       await Promise.all(running.map((l) => l.close()));
       await admin?.close();
       authGuard.close();
+      stopCollecting();
       mailboxes.close();
       await directory.drain();
       stop(system);
@@ -319,6 +323,7 @@ function reloadTls(material: TlsMaterial | null, log: Logger): void {
 function singleNodeAdmin(config: ServerConfig, directory: Directory, services: NodeServices, mailboxes: MailboxRegistry, auth: AuthGuard): AdminBackend {
   return {
     directory, passwordCost: config.directory.passwordCost, importPasswordCost: config.directory.importPasswordCost, auth,
+    metrics: () => renderMetrics(), metricsOpen: config.admin.metricsOpen,
     stats: async () => ({ ...(await services.stats()), users: directory.cache.users.size, domains: directory.cache.domains.size }),
     queueList: () => services.queueList(),
     queueFlush: (domain) => services.queueFlush(domain),

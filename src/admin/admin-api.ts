@@ -22,6 +22,10 @@ export interface AdminBackend {
   rebalance?: { start(): unknown; status(): unknown; stop(): unknown };
   /** The auth guard deciding for this server (the primary's in a cluster). */
   auth: { blocked(): BlockedEntry[]; unblock(target: string): boolean };
+  /** GET /metrics: the Prometheus text of this node (every process of a cluster, summed). */
+  metrics(): Promise<{ contentType: string; text: string }>;
+  /** GET /metrics without the admin token (for a scraper on a trusted network). */
+  metricsOpen: boolean;
 }
 
 type Handler = (params: string[], body: unknown) => Promise<[number, unknown]>;
@@ -157,8 +161,13 @@ export async function startAdminApi(
       res.end(JSON.stringify(value));
     };
     try {
-      if (!authorized(req, token)) throw new HttpError(401, 'bad or missing admin token');
       const url = new URL(req.url ?? '/', 'http://admin');
+      if (req.method === 'GET' && url.pathname === '/metrics' && (backend.metricsOpen || authorized(req, token))) {
+        const { contentType, text } = await backend.metrics();
+        res.writeHead(200, { 'content-type': contentType });
+        return res.end(text);
+      }
+      if (!authorized(req, token)) throw new HttpError(401, 'bad or missing admin token');
       for (const [method, pattern, handler] of table) {
         const match = pattern.exec(url.pathname);
         if (!match || req.method !== method) continue;

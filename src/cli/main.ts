@@ -10,6 +10,7 @@ import { importUsers } from './import-users.js';
 import { ConfigError } from '../config/config.js';
 import { defaultConfig, loadSettings, rolesOf, startHelp } from '../settings.js';
 import { openLogger } from '../core/logger.js';
+import { startProcessMetrics } from '../core/metrics.js';
 import { startServer } from '../server.js';
 import { installProcessPolicy } from '../core/process-policy.js';
 import cluster from 'node:cluster';
@@ -189,6 +190,7 @@ async function runStart(args: string[]): Promise<void> {
   const log = logger.log;
   reopenLogOnSignal(logger, log);
   installProcessPolicy(log);
+  startProcessMetrics(cluster.isWorker ? `worker-${process.env.TERNMAIL_NODE_ID}` : config.cluster.workers > 1 ? 'primary' : 'main');
   if (cluster.isWorker) {
     const node = Number(process.env.TERNMAIL_NODE_ID);
     await runWorker(config, log, node, rolesOf(config.cluster, node));

@@ -8,6 +8,7 @@ import type { BlobStore } from '../store/blob-store.js';
 import type { RemoteMailboxes } from './remote-mailboxes.js';
 import type { ForwardedEntry, NodeRequest } from './protocol.js';
 import { dropImport, importBodies, importMailbox, moveMailbox, type MoveContext } from './mailbox-move.js';
+import { metricsAsJson } from '../core/metrics.js';
 
 export interface NodeCounters {
   messages: number;
@@ -94,6 +95,8 @@ export async function handleNodeRequest(request: NodeRequest, ctx: NodeRequestCo
       return { gap: false, appliedSeq: ctx.directory.cache.appliedSeq };
     case 'stats':
       return ctx.services.stats();
+    case 'metrics':
+      return metricsAsJson();
     case 'queue-list':
       return ctx.services.queueList();
     case 'queue-flush':

@@ -46,6 +46,7 @@ export type NodeRequest =
   // from the primary to every worker
   | { kind: 'dir-changes'; changes: DirectoryChange[] }
   | { kind: 'stats' }
+  | { kind: 'metrics' }
   | { kind: 'queue-list' }
   | { kind: 'queue-flush'; domain?: string }
   | { kind: 'node-up'; node: number }

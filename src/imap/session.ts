@@ -26,6 +26,7 @@ import { plaintextAuthAllowed } from '../net/plaintext-policy.js';
 import { ImapOutput, SessionClosedError } from './session-output.js';
 import { ImapInput } from './session-input.js';
 import { sequenceOf, unannouncedKeywords, visibleFlags } from './view.js';
+import { metrics } from '../core/metrics.js';
 
 export type SessionMessage =
   | { type: 'start' }
@@ -367,8 +368,10 @@ export class ImapSession implements ImapContext, CommandHooks {
       return;
     }
     this.output.holdForCommand();
+    const timer = metrics.commandSeconds.startTimer({ proto: 'imap', command: command.name });
     try {
       const result = await this.guarded(() => spec.handle(this, command));
+      timer();
       await this.complete(command, result);
     } finally {
       this.output.releaseCommand();

@@ -20,6 +20,7 @@ import type { ConnectionHandoff } from '../transport/handoff.js';
 import { dispatch, stop } from '../core/supervision.js';
 import { defineActor, spawnActor } from '../core/actor.js';
 import type { RunningListener } from '../smtp/listener.js';
+import { countLogin } from '../core/metrics.js';
 
 export interface Pop3Deps {
   directory: Directory;
@@ -37,6 +38,7 @@ function mailboxBackend(deps: Pop3Deps): Pop3Backend {
   return {
     async authenticate(user, password, remoteAddress) {
       const verdict = await checkLogin(deps.auth, deps.directory, remoteAddress, user, password);
+      countLogin('pop3', verdict.kind);
       if (verdict.kind === 'refused') return { ok: false, reason: 'locked' };
       if (verdict.kind === 'bad-credentials') return { ok: false, reason: 'bad-credentials' };
       return { ok: true, userId: verdict.user.address };

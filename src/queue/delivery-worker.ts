@@ -8,6 +8,7 @@ import type { DeliverReply, MailboxRequest } from '../mailbox/messages.js';
 import { dispatch } from '../core/supervision.js';
 import { NodeUnavailableError } from '../mailbox/registry.js';
 import type { DeliveryResult, DeliveryTask, QueueMessage, WorkerMessage } from './queue.js';
+import { metrics } from '../core/metrics.js';
 
 export interface WorkerDeps {
   directory: Directory;
@@ -21,6 +22,7 @@ export interface WorkerDeps {
 export function deliveryWorkerBehaviour(deps: WorkerDeps) {
   return async (state: undefined, msg: WorkerMessage, ctx: { self: Ref<WorkerMessage> }): Promise<undefined> => {
     const result = await deliverSafely(msg.task, deps);
+    metrics.localDeliveries.inc({ result: result.status });
     dispatch(deps.queue(), { type: 'task-done', task: msg.task, result, worker: ctx.self });
     return state;
   };

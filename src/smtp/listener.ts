@@ -24,6 +24,7 @@ import type { Adopter } from '../transport/handoff.js';
 import type { TlsSource } from '../net/tls-material.js';
 import { plaintextAuthAllowed } from '../net/plaintext-policy.js';
 import { RefusalLog } from './refusal-log.js';
+import { countLogin } from '../core/metrics.js';
 
 export interface SmtpListenerOptions {
   kind: 'mx' | 'submission' | 'smtps';
@@ -119,6 +120,7 @@ export async function startSmtpListener(
       const username = auth.username ?? '';
       const context = { user: username, client: session.remoteAddress, proto: 'smtp', mechanism: auth.method };
       checkLogin(authGate, directory, session.remoteAddress, username, auth.password ?? '').then((verdict) => {
+        countLogin('smtp', verdict.kind);
         if (verdict.kind === 'refused' && verdict.reason === 'address') {
           return callback(smtpError(421, '4.7.0 Too many failed authentications from your address'));
         }

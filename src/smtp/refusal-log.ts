@@ -3,9 +3,11 @@
 // 554 relay denied, 553 sender not owned). smtp-server reports every reply it writes
 // to the logger it is given; this logger watches those reports and logs the 4xx/5xx
 // ones with the client, the command and the TLS in use. Refusals after DATA are logged
-// by the session as the transaction's outcome, failed logins by the AUTH hook.
+// by the session as the transaction's outcome, failed logins by the AUTH hook. The same
+// watcher counts connections, transactions and refusals for /metrics.
 import type { SMTPServerSession } from 'smtp-server';
 import type { Logger } from '../core/logger.js';
+import { metrics } from '../core/metrics.js';
 
 /** The TLS version and cipher of a session, as log fields (none on a plain connection). */
 export function tlsFields(session: Pick<SMTPServerSession, 'tlsOptions'>): { tlsVersion?: string; tlsCipher?: string } {
@@ -21,8 +23,8 @@ interface Connection {
   session: SMTPServerSession | null;
   /** The last command line received (AUTH lines come redacted). */
   command: string;
-  /** A 354 was sent: the next final reply ends the transaction, which the session logs. */
-  inData: boolean;
+  /** After a 354: `waiting` for the transaction's reply (LMTP: replies, one per recipient), then `answered`. */
+  data: 'none' | 'waiting' | 'answered';
   /** A 334 was sent: the lines that follow are AUTH's answers, not commands. */
   inAuth: boolean;
 }
@@ -42,7 +44,8 @@ export class RefusalLog {
 
   /** Call from onConnect: the session's client address and TLS go into each line. */
   open(session: SMTPServerSession): void {
-    this.connections.set(session.id, { session, command: '', inData: false, inAuth: false });
+    metrics.smtpConnections.inc({ listener: this.listener });
+    this.connections.set(session.id, { session, command: '', data: 'none', inAuth: false });
   }
 
   /** The `logger` option of smtp-server. */
@@ -59,20 +62,25 @@ export class RefusalLog {
 
   private observe(entry: Entry, line: string): void {
     if (!entry.cid) return;
-    const connection = this.connections.get(entry.cid) ?? { session: null, command: '', inData: false, inAuth: false };
+    const connection = this.connections.get(entry.cid) ?? { session: null, command: '', data: 'none', inAuth: false };
     this.connections.set(entry.cid, connection);
     if (entry.tnx === 'command') {
       if (connection.inAuth) return;
       connection.command = line.slice(0, MAX_COMMAND_LOGGED);
-      connection.inData = false;
+      connection.data = 'none';
       return;
     }
     if (entry.tnx !== 'send') return;
     const code = Number(line.slice(0, 3));
-    if (code === 354) connection.inData = true;
     connection.inAuth = code === 334;
-    if (!(code >= 400) || connection.inData) return;
+    if (code === 354) connection.data = 'waiting';
+    if (connection.data === 'waiting' && code !== 354) {
+      connection.data = 'answered';
+      metrics.smtpTransactions.inc({ listener: this.listener, result: code < 400 ? 'accepted' : 'rejected' });
+    }
+    if (!(code >= 400) || connection.data !== 'none') return;
     const stage = connection.command.split(' ')[0]?.toUpperCase() || 'CONNECT';
+    metrics.smtpRejections.inc({ listener: this.listener, stage: /^[A-Z]{1,12}$/.test(stage) ? stage : 'OTHER', code });
     if (loggedElsewhere(stage, code)) return;
     const session = connection.session;
     this.log.info({

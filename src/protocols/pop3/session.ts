@@ -17,6 +17,7 @@ import { capabilities, err, ok, renderContinuation, renderResponse, type Pop3Res
 import { decodePlainResponse } from './sasl-plain.js';
 import { ConnectionLostError, SocketWriter } from './socket-writer.js';
 import { plaintextAuthAllowed } from '../../net/plaintext-policy.js';
+import { metrics } from '../../core/metrics.js';
 
 export type SessionState = 'AUTHORIZATION' | 'TRANSACTION' | 'UPDATE';
 
@@ -276,9 +277,10 @@ export class Pop3Session {
     return this.currentState === 'AUTHORIZATION' ? `${name} is not valid before login` : `${name} is not valid after login`;
   }
 
-  private dispatch(command: Pop3Command): Promise<void> {
+  private async dispatch(command: Pop3Command): Promise<void> {
     const handler = this.handlers[command.name] as (command: Pop3Command) => Promise<void>;
-    return handler(command);
+    const timer = metrics.commandSeconds.startTimer({ proto: 'pop3', command: command.name });
+    await handler(command).finally(() => timer());
   }
 
   private readonly handlers: Handlers = {
