@@ -19,6 +19,7 @@ import { StartupError } from '../core/startup-error.js';
 import { handleProcessSignals, reopenLogOnSignal } from './process-signals.js';
 import { runWorker } from '../worker.js';
 import { startFlagValues, startOptions } from './start-flags.js';
+import { checkUserSwitch, dropPrivileges } from './privileges.js';
 import { runConfig, configHelp } from './config-command.js';
 import { layoutProblem } from '../cluster/data-layout.js';
 import { migrateDataFolder, MigrateError } from '../cluster/migrate.js';
@@ -200,6 +201,7 @@ async function runStart(args: string[]): Promise<void> {
   for (const line of deprecations) log.warn(line);
   const layoutRefusal = layoutProblem(config.server.data, config.cluster.workers);
   if (layoutRefusal) throw new CliError(layoutRefusal);
+  const account = checkUserSwitch(config.server.user, config.cluster.workers);
   const server = await (config.cluster.workers > 1
     ? runPrimary(config, log, { workers: config.cluster.workers, roles: (node) => rolesOf(config.cluster, node) })
     : startServer(config, log)
@@ -207,6 +209,7 @@ async function runStart(args: string[]): Promise<void> {
     log.debug({ err }, 'start failed');
     throw err;
   });
+  if (account) dropPrivileges(account, { data: config.server.data, logFile: config.log.file }, log);
   handleProcessSignals(server, log);
 }
 
