@@ -240,7 +240,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
     },
     clusterStatus: () => clusterStatus([...workers.values()], directory.cache.mailboxesPerNode()),
     metrics: async () => renderMetrics(await Promise.all(running().map((n) => ask<Awaited<ReturnType<typeof metricsAsJson>>>(n, { kind: 'metrics' }).catch(() => [])))),
-    metricsOpen: config.admin.metricsOpen,
+    metricsOpen: config.admin.metricsOpen, maxMessageSize: config.store.maxMessageSize,
     rebalance: {
       start: () => rebalancer.start(),
       status: () => rebalancer.status(),

@@ -6,8 +6,10 @@ import type { Logger } from '../core/logger.js';
 import type { AdminReply, Directory, NewUser } from '../directory/directory.js';
 import type { QueueListing } from '../queue/queue.js';
 import type { BlockedEntry } from '../net/auth-guard.js';
+import { mailboxJsonRoutes, mailboxRawRoute, type MailboxRoutesBackend } from './mailbox-routes.js';
+import { AdminError } from './mailbox-admin.js';
 
-export interface AdminBackend {
+export interface AdminBackend extends MailboxRoutesBackend {
   directory: Directory;
   stats(): Promise<Record<string, number>>;
   queueList(): Promise<QueueListing[]>;
@@ -80,6 +82,9 @@ function routes(backend: AdminBackend): Array<[string, RegExp, Handler]> {
       return fromReply(await dir.request((replyTo) => ({ type: 'add-users', users: users as NewUser[], hashCost: backend.importPasswordCost, replyTo })));
     }],
     ['DELETE', /^\/v1\/users\/([^/]+)$/, async ([address]) => fromReply(await dir.request((replyTo) => ({ type: 'remove-user', address, replyTo })))],
+    ['POST', /^\/v1\/users\/([^/]+)\/(disable|enable)$/, async ([address, action]) => fromReply(await dir.request((replyTo) => ({ type: 'set-disabled', address, disabled: action === 'disable', replyTo })))],
+    ['POST', /^\/v1\/users\/([^/]+)\/rename$/, async ([address], body) => fromReply(await dir.request((replyTo) => ({ type: 'rename-user', address, to: stringField(body, 'to'), replyTo })))],
+    ...mailboxJsonRoutes(backend),
     ['PUT', /^\/v1\/users\/([^/]+)\/password$/, async ([address], body) => fromReply(await dir.request((replyTo) => ({ type: 'set-password', address, password: stringField(body, 'password'), replyTo })))],
     ['PUT', /^\/v1\/users\/([^/]+)\/quota$/, async ([address], body) => fromReply(await dir.request((replyTo) => ({ type: 'set-quota', address, quota: Number(field(body, 'quota')), replyTo })))],
     ['GET', /^\/v1\/aliases$/, async () => [200, [...dir.cache.aliases.values()].sort((a, b) => a.address.localeCompare(b.address))]],
@@ -168,6 +173,7 @@ export async function startAdminApi(
         return res.end(text);
       }
       if (!authorized(req, token)) throw new HttpError(401, 'bad or missing admin token');
+      if (await mailboxRawRoute(backend, req, res, url)) return;
       for (const [method, pattern, handler] of table) {
         const match = pattern.exec(url.pathname);
         if (!match || req.method !== method) continue;
@@ -176,7 +182,7 @@ export async function startAdminApi(
       }
       throw new HttpError(404, `no such endpoint: ${req.method} ${url.pathname}`);
     } catch (err) {
-      if (err instanceof HttpError) return send(err.status, { error: err.message });
+      if (err instanceof HttpError || err instanceof AdminError) return send(err.status, { error: err.message });
       log.error({ err }, 'admin request failed');
       send(500, { error: `internal error: ${(err as Error).message}` });
     }

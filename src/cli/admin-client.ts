@@ -113,3 +113,28 @@ export async function callAdmin<T>(target: AdminTarget, method: string, route: s
   }
   return value as T;
 }
+
+/** A raw exchange (message bodies): GET answers bytes, POST sends `body` as message/rfc822. */
+export async function callAdminRaw(target: AdminTarget, method: 'GET' | 'POST', route: string, body?: Buffer): Promise<Buffer> {
+  let response: Response;
+  try {
+    response = await fetch(target.url + route, {
+      method,
+      headers: { authorization: `Bearer ${target.token}`, ...(body ? { 'content-type': 'message/rfc822' } : {}) },
+      body: body ? new Uint8Array(body) : undefined,
+    });
+  } catch {
+    throw unreachable(target);
+  }
+  const bytes = Buffer.from(await response.arrayBuffer());
+  if (!response.ok) {
+    let message = `HTTP ${response.status}`;
+    try {
+      message = (JSON.parse(bytes.toString('utf8')) as { error?: string }).error ?? message;
+    } catch {
+      // not JSON: keep the status
+    }
+    throw new CliError(message);
+  }
+  return bytes;
+}

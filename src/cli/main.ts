@@ -20,6 +20,8 @@ import { handleProcessSignals, reopenLogOnSignal } from './process-signals.js';
 import { runWorker } from '../worker.js';
 import { startFlagValues, startOptions } from './start-flags.js';
 import { checkUserSwitch, dropPrivileges } from './privileges.js';
+import { backup, expunge, mailboxExport, mailboxImport, restore, search, userAction, userRename, userShow } from './mail-commands.js';
+import { dataFolderOf } from './admin-client.js';
 import { runConfig, configHelp } from './config-command.js';
 import { layoutProblem } from '../cluster/data-layout.js';
 import { migrateDataFolder, MigrateError } from '../cluster/migrate.js';
@@ -69,6 +71,15 @@ Commands:
   user passwd EMAIL            change a password (--password-stdin or --password P)
   user quota EMAIL BYTES       set a quota (0 = unlimited)
   user import FILE             bulk add: 'address password' or JSON lines
+  user show EMAIL              quota, usage, messages per folder, last login
+  user disable|enable EMAIL    refuse or allow the user's logins (mail is still delivered)
+  user rename EMAIL NEW        give the mailbox a new address
+  mailbox export EMAIL --format mbox|maildir DIR     write a user's mail to files
+  mailbox import EMAIL --format mbox|maildir PATH    add mail from files (Dovecot, mutt, ...)
+  search --from X --subject S --since DATE --before DATE   find messages across users
+  expunge (same criteria) --yes                      remove them, for abuse handling
+  backup DIR                   consistent snapshot of a running server's store
+  restore DIR [--force]        put a backup into a stopped server's data folder
   alias add ADDRESS TARGET[,TARGET...]   add an alias (ADDRESS may be @domain: catch-all)
   alias remove ADDRESS         remove an alias
   alias list                   list aliases
@@ -101,6 +112,9 @@ and the config file's sections (e.g. {"smtp": {"port": 2525}}); docs/configurati
   ternmail user quota EMAIL BYTES
   ternmail user import FILE     one 'address password' per line, or JSON lines
                                 {"address": ..., "password": ..., "quota": ...}
+  ternmail user show EMAIL      quota, usage, messages per folder, last login
+  ternmail user disable EMAIL   refuse the user's logins; 'enable' allows them again
+  ternmail user rename EMAIL NEW   the mailbox, its folders and quota go to NEW
 
   --password-stdin  read the password from standard input (first line)
   --password P      the password on the command line (for scripts)
@@ -139,6 +153,11 @@ ${adminHelp}`,
   unblock   forget the failures of an account or a client address now
 
 ${adminHelp}`,
+  restore: `Usage: ternmail restore BACKUP [--data DIR] [--force]
+
+Puts a backup made by 'ternmail backup' into the data folder of a stopped server
+(one process). The data folder is found as for every command (--data, TERNMAIL_DATA,
+the config file). An existing store is refused unless --force, which moves it aside.`,
   migrate: `Usage: ternmail migrate --data DIR --workers N
 
 Converts a stopped server's data folder for another number of processes.
@@ -148,6 +167,32 @@ Converts a stopped server's data folder for another number of processes.
   --workers 1          cluster -> one process, when the cluster has a single shard
 An interrupted migration is finished by running the same command again.`,
   config: configHelp,
+  mailbox: `Usage: ternmail mailbox export EMAIL --format mbox|maildir DIR
+       ternmail mailbox import EMAIL --format mbox|maildir PATH [--folder NAME]
+
+  export   every folder of the user: mbox writes DIR/<folder>.mbox (mboxrd, flags in
+           Status/X-Status), maildir writes a Maildir++ tree (INBOX at DIR, folders .a.b)
+  import   an mbox file (into --folder, or the folder named like the file; INBOX for
+           'inbox') or a Maildir++ tree (its folders, under --folder if given); flags
+           and dates are kept. Both show a progress bar (plain lines off a terminal).
+${adminHelp}`,
+  search: `Usage: ternmail search [--from TEXT] [--subject TEXT] [--since DATE] [--before DATE]
+
+Every message of every user matching all the criteria given: user, folder, UID,
+date, sender and subject. TEXT matches part of the address or subject, any case;
+DATE is YYYY-MM-DD (received on or after --since, before --before).
+${adminHelp}`,
+  expunge: `Usage: ternmail expunge [--from TEXT] [--subject TEXT] [--since DATE] [--before DATE] --yes
+
+Removes every message 'ternmail search' would list with the same criteria, from
+every user's folders, for good. Without --yes nothing is removed.
+${adminHelp}`,
+  backup: `Usage: ternmail backup DIR
+
+Writes a consistent snapshot of the running server's store (directory, mailboxes,
+queue, bodies) to DIR/store, with DIR/backup.json; the server keeps serving.
+Restore it with 'ternmail restore DIR --data DATA' while the server is stopped.
+${adminHelp}`,
   stats: `Usage: ternmail stats\n\nPrints one line of JSON: messages, queued, blobs, blobBytes, ...\n${adminHelp}`,
 };
 
@@ -266,8 +311,15 @@ async function runUser(args: string[], values: Record<string, unknown>, admin: A
       if (skipped > 0) process.exitCode = 3;
       return;
     }
+    case 'show':
+      return userShow(admin, need(args, 1, 'user address'), out);
+    case 'disable':
+    case 'enable':
+      return userAction(admin, action, need(args, 1, 'user address'), out);
+    case 'rename':
+      return userRename(admin, need(args, 1, 'user address'), need(args, 2, 'new address'), out);
   }
-  throw new CliError(`unknown user action: ${action ?? '(none)'} (add, remove, list, passwd, quota, import)`);
+  throw new CliError(`unknown user action: ${action ?? '(none)'} (add, remove, list, passwd, quota, import, show, disable, enable, rename)`);
 }
 
 async function runAlias(args: string[], admin: AdminTarget): Promise<void> {
@@ -415,6 +467,20 @@ async function runRebalance(admin: AdminTarget): Promise<void> {
   if (progress.lastError) out(`last problem: ${progress.lastError}`);
 }
 
+async function runMailbox(args: string[], values: Record<string, unknown>, admin: AdminTarget): Promise<void> {
+  const [action] = args;
+  if (action === 'export') return mailboxExport(admin, need(args, 1, 'user address'), values.format, need(args, 2, 'folder to write'), out);
+  if (action === 'import') return mailboxImport(admin, need(args, 1, 'user address'), values.format, need(args, 2, 'file or folder to read'), values.folder as string | undefined, out);
+  throw new CliError(`unknown mailbox action: ${action ?? '(none)'} (export, import)`);
+}
+
+async function runRestore(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, { data: { type: 'string' }, config: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  if (values.help) return out(help.restore);
+  const { data } = dataFolderOf(values as { data?: string; config?: string });
+  restore(need(positionals, 0, 'backup folder'), path.resolve(data), values.force === true, out);
+}
+
 async function runMigrate(args: string[]): Promise<void> {
   const { values } = parse(args, { data: { type: 'string' }, workers: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
   if (values.help) return out(help.migrate);
@@ -472,10 +538,14 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'start') return runStart(rest);
   if (command === 'migrate') return runMigrate(rest);
   if (command === 'config') return runConfig(rest, out);
+  if (command === 'restore') return runRestore(rest);
   if (!(command in help)) throw new CliError(`unknown command: ${command} (see 'ternmail --help')`);
   const extra: ParseArgsConfig['options'] = command === 'user'
     ? { password: { type: 'string' }, 'password-stdin': { type: 'boolean' }, quota: { type: 'string' } }
-    : {};
+    : command === 'mailbox' ? { format: { type: 'string' }, folder: { type: 'string' } }
+    : command === 'search' || command === 'expunge'
+      ? { from: { type: 'string' }, subject: { type: 'string' }, since: { type: 'string' }, before: { type: 'string' }, yes: { type: 'boolean' } }
+      : {};
   const { values, positionals } = parse(rest, { ...adminOptions, ...extra });
   if (values.help) return out(help[command]);
   const admin = findAdmin(values as { data?: string; admin?: string; token?: string; config?: string });
@@ -488,6 +558,10 @@ async function main(argv: string[]): Promise<void> {
     case 'cluster': return runCluster(positionals, admin);
     case 'auth': return runAuth(positionals, admin);
     case 'stats': return out(JSON.stringify(await callAdmin(admin, 'GET', '/v1/stats')));
+    case 'mailbox': return runMailbox(positionals, values, admin);
+    case 'search': return search(admin, values, out);
+    case 'expunge': return expunge(admin, values, out);
+    case 'backup': return backup(admin, need(positionals, 0, 'backup folder'), out);
   }
 }
 

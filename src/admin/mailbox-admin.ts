@@ -1,0 +1,166 @@
+// What `ternmail user show`, `mailbox export|import`, `search`, `expunge` and
+// `backup` need from a running node: a user's folders and messages read through
+// their mailbox actor (the sole writer, so reads see committed state), appends
+// through the same path as IMAP APPEND, and a snapshot of the whole store. One
+// process only: in a cluster the admin API lives on the primary, which holds no
+// mailbox (those routes answer "not supported" there).
+import { randomUUID } from 'node:crypto';
+import type { Ref } from 'nact';
+import type { Logger } from '../core/logger.js';
+import type { Directory } from '../directory/directory.js';
+import type { UserRecord } from '../directory/records.js';
+import type { MailboxRegistry } from '../mailbox/registry.js';
+import type { MailboxRequest } from '../mailbox/messages.js';
+import type { AppendReply, FolderEventMessage, FolderInfo, FoldersReply, ImapDoneReply, MailboxImapRequest, MessageView, SelectReply, ExpungeReply, StoreReply, UsageReply } from '../mailbox/imap-messages.js';
+import type { BlobStore } from '../store/blob-store.js';
+import type { EnvelopeAddress } from '../mime/types.js';
+import { defineActor, spawnActor, UNLIMITED } from '../core/actor.js';
+import { MailboxBackend } from '../imap/mailbox-backend.js';
+import type { AuthGate } from '../net/auth-guard.js';
+
+const TIMEOUT_MS = 60_000;
+
+export interface MailboxAdminDeps {
+  directory: Directory;
+  mailboxes: MailboxRegistry;
+  blobs: BlobStore;
+  auth: AuthGate;
+  /** Where the actor that receives (and ignores) folder events of admin selects lives. */
+  parent: Ref<unknown>;
+  log: Logger;
+}
+
+export class AdminError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/** Criteria of `ternmail search` / `expunge`: every one given must match. */
+export interface MessageQuery {
+  /** Part of the From address (case-insensitive). */
+  from?: string;
+  /** Part of the Subject (case-insensitive). */
+  subject?: string;
+  /** Received on or after (ms since the epoch). */
+  since?: number;
+  /** Received before (ms since the epoch). */
+  before?: number;
+}
+
+export interface Match {
+  user: string;
+  folder: string;
+  uid: number;
+  from: string;
+  subject: string;
+  date: number;
+  size: number;
+}
+
+function addressText(list: EnvelopeAddress[] | null): string {
+  return (list ?? []).filter((a) => a.mailbox !== null).map((a) => `${a.mailbox}@${a.domain ?? ''}`).join(', ');
+}
+
+export class MailboxAdmin {
+  private readonly backend: MailboxBackend;
+  private readonly events: Ref<FolderEventMessage>;
+
+  constructor(private readonly deps: MailboxAdminDeps) {
+    this.backend = new MailboxBackend(deps);
+    this.events = spawnActor(deps.parent, defineActor<FolderEventMessage>({ what: 'admin folder listener', handle: async () => undefined, restart: { strategy: 'resume', intensity: UNLIMITED, period: 60 } }), 'admin-folder-events', deps.log);
+  }
+
+  user(address: string): UserRecord {
+    const user = this.deps.directory.cache.user(address);
+    if (!user) throw new AdminError(404, `unknown user: ${address}`);
+    return user;
+  }
+
+  private request<R>(user: UserRecord, build: (replyTo: Ref<R>) => MailboxImapRequest): Promise<R> {
+    return this.deps.mailboxes.ask<R>(user.mailboxId, build as unknown as (replyTo: Ref<R>) => MailboxRequest, TIMEOUT_MS);
+  }
+
+  async folders(address: string): Promise<FolderInfo[]> {
+    const reply = await this.request<FoldersReply>(this.user(address), (replyTo) => ({ type: 'folders', replyTo }));
+    if (!reply.ok) throw new AdminError(500, reply.error);
+    return reply.folders;
+  }
+
+  async usage(address: string): Promise<{ messages: number; bytes: number }> {
+    const reply = await this.request<UsageReply>(this.user(address), (replyTo) => ({ type: 'usage', replyTo }));
+    if (!reply.ok) throw new AdminError(500, reply.error);
+    return { messages: reply.messages, bytes: reply.bytes };
+  }
+
+  /** The messages of a folder in UID order (a read-only select, released at once). */
+  async messages(address: string, folder: string): Promise<MessageView[]> {
+    const user = this.user(address);
+    const session = `admin-${randomUUID()}`;
+    const reply = await this.request<SelectReply>(user, (replyTo) => ({ type: 'select', name: folder, session, readOnly: true, listener: this.events, replyTo }));
+    if (!reply.ok) throw new AdminError(404, `${address} ${folder}: ${reply.error}`);
+    await this.request<ImapDoneReply>(user, (replyTo) => ({ type: 'unselect', session, replyTo }));
+    return reply.messages;
+  }
+
+  body(address: string, blob: string): Promise<Buffer> {
+    return this.deps.mailboxes.readAll(this.user(address).mailboxId, blob);
+  }
+
+  /** Appends a message (creating the folder first if needed), with its flags and date, as IMAP APPEND does. */
+  async append(address: string, folder: string, message: Buffer, flags: string[], internalDate: number): Promise<number> {
+    const user = this.user(address);
+    const existing = await this.folders(address);
+    if (!existing.some((f) => f.name === folder)) {
+      const created = await this.request<ImapDoneReply>(user, (replyTo) => ({ type: 'folder-create', name: folder, specialUse: null, replyTo }));
+      if (!created.ok) throw new AdminError(400, `${folder}: ${created.error}`);
+    }
+    const reply: AppendReply = await this.backend.append(user, { name: folder, message, flags, internalDate, session: `admin-import-${randomUUID()}` }, TIMEOUT_MS);
+    if (!reply.ok) throw new AdminError(reply.temporary ? 503 : 400, `${address} ${folder}: ${reply.error}`);
+    return reply.uid;
+  }
+
+  /** Every message of every user matching the query. */
+  async search(query: MessageQuery): Promise<Match[]> {
+    const matches: Match[] = [];
+    for (const user of [...this.deps.directory.cache.users.values()].sort((a, b) => a.address.localeCompare(b.address))) {
+      for (const folder of await this.folders(user.address)) {
+        for (const message of await this.messages(user.address, folder.name)) {
+          const match = await this.matching(user, folder.name, message, query);
+          if (match) matches.push(match);
+        }
+      }
+    }
+    return matches;
+  }
+
+  private async matching(user: UserRecord, folder: string, message: MessageView, query: MessageQuery): Promise<Match | null> {
+    if (query.since !== undefined && message.internalDate < query.since) return null;
+    if (query.before !== undefined && message.internalDate >= query.before) return null;
+    const { envelope } = await this.deps.mailboxes.structure(user.mailboxId, message.blob);
+    const from = addressText(envelope.from);
+    const subject = envelope.subject ?? '';
+    if (query.from && !from.toLowerCase().includes(query.from.toLowerCase())) return null;
+    if (query.subject && !subject.toLowerCase().includes(query.subject.toLowerCase())) return null;
+    return { user: user.address, folder, uid: message.uid, from, subject, date: message.internalDate, size: message.size };
+  }
+
+  /** Removes the matching messages: \Deleted, then EXPUNGE of exactly those UIDs, folder by folder. */
+  async expunge(query: MessageQuery): Promise<Match[]> {
+    const matches = await this.search(query);
+    const byFolder = new Map<string, Match[]>();
+    for (const m of matches) byFolder.set(`${m.user}\n${m.folder}`, [...(byFolder.get(`${m.user}\n${m.folder}`) ?? []), m]);
+    for (const [key, list] of byFolder) {
+      const [address, folder] = key.split('\n');
+      const user = this.user(address);
+      const uids = list.map((m) => m.uid);
+      const session = `admin-expunge-${randomUUID()}`;
+      const flagged = await this.request<StoreReply>(user, (replyTo) => ({ type: 'store', name: folder, session, uids, operation: 'add', flags: ['\\Deleted'], replyTo }));
+      if (!flagged.ok) throw new AdminError(500, `${address} ${folder}: ${flagged.error}`);
+      const expunged = await this.request<ExpungeReply>(user, (replyTo) => ({ type: 'expunge', name: folder, session, uids, replyTo }));
+      if (!expunged.ok) throw new AdminError(500, `${address} ${folder}: ${expunged.error}`);
+      this.deps.log.info({ user: address, folder, uids: expunged.expunged }, 'messages expunged by the operator');
+    }
+    return matches;
+  }
+}
