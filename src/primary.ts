@@ -27,7 +27,8 @@ import { Rebalancer } from './cluster/rebalance.js';
 import { HandoffRelay } from './transport/handoff.js';
 import { AuthGuard, authLimitsOf } from './net/auth-guard.js';
 import { answerAuthRequest } from './cluster/auth-sharing.js';
-import { collectOnScrape, metricsAsJson, renderMetrics } from './core/metrics.js';
+import { collectOnScrape, metricsAsJson, renderMetrics, throughput, type MetricsJson } from './core/metrics.js';
+import type { RecentRefusal } from './smtp/refusal-log.js';
 import { clusterMetricsCollector } from './admin/cluster-metrics.js';
 
 /**
@@ -241,6 +242,11 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
     clusterStatus: () => clusterStatus([...workers.values()], directory.cache.mailboxesPerNode()),
     metrics: async () => renderMetrics(await Promise.all(running().map((n) => ask<Awaited<ReturnType<typeof metricsAsJson>>>(n, { kind: 'metrics' }).catch(() => [])))),
     metricsOpen: config.admin.metricsOpen, maxMessageSize: config.store.maxMessageSize,
+    dashboard: {
+      throughput: async () => throughput(await Promise.all(running().map((n) => ask<MetricsJson>(n, { kind: 'metrics' }).catch(() => [])))),
+      rejections: async () => (await Promise.all(running().map((n) => ask<RecentRefusal[]>(n, { kind: 'recent-refusals' }).catch(() => [])))).flat().sort((a, b) => a.time - b.time),
+      users: async () => null,
+    },
     rebalance: {
       start: () => rebalancer.start(),
       status: () => rebalancer.status(),

@@ -39,7 +39,9 @@ import { TlsMaterial } from './net/tls-material.js';
 import { prepareDataFolder, removePidFile, storeOpenFailure, writePidFile } from './store/data-folder.js';
 import { listenFailure } from './core/startup-error.js';
 import { startLmtpListener } from './lmtp/listener.js';
-import { collectOnScrape, renderMetrics } from './core/metrics.js';
+import { collectOnScrape, renderMetrics, throughput } from './core/metrics.js';
+import { recentRefusals } from './smtp/refusal-log.js';
+import { largestMailboxes } from './admin/mailbox-usage.js';
 import { nodeMetricsCollector } from './admin/node-metrics.js';
 import { MailboxAdmin } from './admin/mailbox-admin.js';
 import { BackupJob } from './admin/backup.js';
@@ -267,7 +269,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   let adminUrl = '';
   const token = randomBytes(24).toString('hex');
   if (!options.cluster) {
-    admin = await startAdminApi(singleNodeAdmin(config, directory, services, mailboxes, authGuard, blobs, db, system, log), token, config.admin.bind, config.admin.port, log.child({ listener: 'admin' }))
+    admin = await startAdminApi(singleNodeAdmin(config, directory, services, mailboxes, authGuard, blobs, db, system, log, mailboxStore), token, config.admin.bind, config.admin.port, log.child({ listener: 'admin' }))
       .catch(async (err: unknown) => {
         await abandon();
         throw listenFailure(err, config.admin.port, 'adminPort');
@@ -323,13 +325,14 @@ function reloadTls(material: TlsMaterial | null, log: Logger): void {
 
 /** The admin API's view of a single-process server. */
 function singleNodeAdmin(
-  config: ServerConfig, directory: Directory, services: NodeServices, mailboxes: MailboxRegistry, auth: AuthGuard, blobs: BlobStore, db: Database, system: Ref<unknown>, log: Logger,
+  config: ServerConfig, directory: Directory, services: NodeServices, mailboxes: MailboxRegistry, auth: AuthGuard, blobs: BlobStore, db: Database, system: Ref<unknown>, log: Logger, mailboxStore: MailboxStore,
 ): AdminBackend {
   return {
     directory, passwordCost: config.directory.passwordCost, importPasswordCost: config.directory.importPasswordCost, auth,
     metrics: () => renderMetrics(), metricsOpen: config.admin.metricsOpen, maxMessageSize: config.store.maxMessageSize,
     mailboxAdmin: new MailboxAdmin({ directory, mailboxes, blobs, auth, parent: system, log: log.child({ component: 'mailbox-admin' }) }),
     backup: new BackupJob(db, log.child({ component: 'backup' })),
+    dashboard: { throughput: () => throughput(), rejections: async () => recentRefusals(), users: () => largestMailboxes(directory, mailboxStore) },
     stats: async () => ({ ...(await services.stats()), users: directory.cache.users.size, domains: directory.cache.domains.size }),
     queueList: () => services.queueList(),
     queueFlush: (domain) => services.queueFlush(domain),

@@ -8,8 +8,10 @@ import type { QueueListing } from '../queue/queue.js';
 import type { BlockedEntry } from '../net/auth-guard.js';
 import { mailboxJsonRoutes, mailboxRawRoute, type MailboxRoutesBackend } from './mailbox-routes.js';
 import { AdminError } from './mailbox-admin.js';
+import { dashboardRoute, cookieAuthorized } from './dashboard-auth.js';
+import { dashboardData, type DashboardSource } from './dashboard-data.js';
 
-export interface AdminBackend extends MailboxRoutesBackend {
+export interface AdminBackend extends MailboxRoutesBackend, DashboardSource {
   directory: Directory;
   stats(): Promise<Record<string, number>>;
   queueList(): Promise<QueueListing[]>;
@@ -110,6 +112,7 @@ function routes(backend: AdminBackend): Array<[string, RegExp, Handler]> {
       return fromReply(reply.ok ? { ok: true, value: { ok: true } } : { ok: false, error: reply.error, temporary: false });
     }],
     ['GET', /^\/v1\/stats$/, async () => [200, await backend.stats()]],
+    ['GET', /^\/v1\/dashboard$/, async () => [200, await dashboardData(backend)]],
     ['POST', /^\/v1\/cluster\/rebalance$/, async () => [202, clusterOnly(backend.rebalance).start()]],
     ['GET', /^\/v1\/cluster\/rebalance$/, async () => [200, clusterOnly(backend.rebalance).status()]],
     ['DELETE', /^\/v1\/cluster\/rebalance$/, async () => [200, clusterOnly(backend.rebalance).stop()]],
@@ -172,7 +175,8 @@ export async function startAdminApi(
         res.writeHead(200, { 'content-type': contentType });
         return res.end(text);
       }
-      if (!authorized(req, token)) throw new HttpError(401, 'bad or missing admin token');
+      if (await dashboardRoute(req, res, url, token)) return;
+      if (!authorized(req, token) && !cookieAuthorized(req, token)) throw new HttpError(401, 'bad or missing admin token');
       if (await mailboxRawRoute(backend, req, res, url)) return;
       for (const [method, pattern, handler] of table) {
         const match = pattern.exec(url.pathname);

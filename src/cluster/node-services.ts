@@ -9,6 +9,7 @@ import type { RemoteMailboxes } from './remote-mailboxes.js';
 import type { ForwardedEntry, NodeRequest } from './protocol.js';
 import { dropImport, importBodies, importMailbox, moveMailbox, type MoveContext } from './mailbox-move.js';
 import { metricsAsJson } from '../core/metrics.js';
+import { recentRefusals } from '../smtp/refusal-log.js';
 
 export interface NodeCounters {
   messages: number;
@@ -97,6 +98,8 @@ export async function handleNodeRequest(request: NodeRequest, ctx: NodeRequestCo
       return ctx.services.stats();
     case 'metrics':
       return metricsAsJson();
+    case 'recent-refusals':
+      return recentRefusals();
     case 'queue-list':
       return ctx.services.queueList();
     case 'queue-flush':

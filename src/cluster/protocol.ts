@@ -47,6 +47,7 @@ export type NodeRequest =
   | { kind: 'dir-changes'; changes: DirectoryChange[] }
   | { kind: 'stats' }
   | { kind: 'metrics' }
+  | { kind: 'recent-refusals' }
   | { kind: 'queue-list' }
   | { kind: 'queue-flush'; domain?: string }
   | { kind: 'node-up'; node: number }

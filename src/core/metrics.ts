@@ -31,6 +31,7 @@ export const metrics = {
   smtpRejections: new Counter({ name: 'ternmail_smtp_rejections_total', help: 'SMTP replies 4xx/5xx before DATA, by listener, stage (command) and code', labelNames: ['listener', 'stage', 'code'], registers: [registry] }),
   queueDeferrals: new Counter({ name: 'ternmail_queue_deferrals_total', help: 'delivery attempts deferred (to be retried)', registers: [registry] }),
   queueBounces: new Counter({ name: 'ternmail_queue_bounces_total', help: 'recipients failed permanently (a bounce is sent unless the sender is null)', registers: [registry] }),
+  relayed: new Counter({ name: 'ternmail_outbound_delivered_total', help: 'recipients delivered to other servers (relayed)', registers: [registry] }),
   localDeliveries: new Counter({ name: 'ternmail_local_deliveries_total', help: 'deliveries into local mailboxes, by result (done, deferred, failed)', labelNames: ['result'], registers: [registry] }),
   sessions: new Counter({ name: 'ternmail_sessions_total', help: 'IMAP and POP3 sessions opened, by protocol', labelNames: ['proto'], registers: [registry] }),
   commandSeconds: new Histogram({ name: 'ternmail_command_duration_seconds', help: 'IMAP and POP3 command latency, by protocol and command', labelNames: ['proto', 'command'], buckets: seconds, registers: [registry] }),
@@ -67,8 +68,10 @@ export async function metricsAsJson(): Promise<MetricObjectWithValues<MetricValu
   return registry.getMetricsAsJSON();
 }
 
+export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
+
 /** The text exposition of this process and of `others` (each worker's metricsAsJson()), summed. */
-export async function renderMetrics(others: Array<MetricObjectWithValues<MetricValue<string>>[]> = []): Promise<{ contentType: string; text: string }> {
+export async function renderMetrics(others: MetricsJson[] = []): Promise<{ contentType: string; text: string }> {
   const all = AggregatorRegistry.aggregate([await metricsAsJson(), ...others]);
   const mailboxBytes = await valueOf(all, metrics.storeMailboxBytes);
   const blobBytes = await valueOf(all, metrics.storeBlobBytes);
@@ -88,4 +91,28 @@ async function valueOf(from: Registry<RegistryContentType>, family: Gauge): Prom
 /** Counts a login by the verdict of the password check (checkLogin's `kind`). */
 export function countLogin(proto: 'smtp' | 'imap' | 'pop3', verdict: 'ok' | 'bad-credentials' | 'refused'): void {
   metrics.logins.inc({ proto, result: verdict === 'ok' ? 'success' : verdict === 'refused' ? 'locked' : 'failure' });
+}
+
+/** Cumulative message counts for the dashboard's throughput plots (it takes the differences). */
+export interface Throughput {
+  received: number;
+  delivered: number;
+  relayed: number;
+  bounced: number;
+}
+
+export async function throughput(others: MetricsJson[] = []): Promise<Throughput> {
+  const all = AggregatorRegistry.aggregate([await registry.getMetricsAsJSON(), ...others]);
+  const sum = async (family: unknown, labels: Record<string, string> = {}): Promise<number> => {
+    const metric = all.getSingleMetric((family as { name: string }).name);
+    if (!metric) return 0;
+    const data = await metric.get();
+    return data.values.filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want)).reduce((n, v) => n + v.value, 0);
+  };
+  return {
+    received: await sum(metrics.smtpTransactions, { result: 'accepted' }),
+    delivered: await sum(metrics.localDeliveries, { result: 'done' }),
+    relayed: await sum(metrics.relayed),
+    bounced: await sum(metrics.queueBounces),
+  };
 }

@@ -10,6 +10,7 @@ import { routeDomain, type RoutingOptions } from './routing.js';
 import { ConnectionError, OutboundConnection, type ClientOptions, type RecipientOutcome } from './smtp-client.js';
 import { ask, dispatch, stop } from '../core/supervision.js';
 import { defineActor, spawnActor } from '../core/actor.js';
+import { metrics } from '../core/metrics.js';
 
 export interface RemoteTask {
   queueId: string;
@@ -190,6 +191,7 @@ function connectionBehaviour(domain: string, queue: Ref<DomainMessage>, deps: Do
         }
         deps.report({ type: 'remote-results', queueId: current.queueId, results: current.recipients.map((r, i) => ({ index: r.index, outcome: outcomes[i] })) });
         log.info({ queueId: current.queueId, host: connection.host, rcpts: current.recipients.map((r, i) => `${r.address}=${outcomes[i].status}`) }, 'outbound transaction');
+        metrics.relayed.inc(outcomes.filter((o) => o.status === 'done').length);
         if (sent + 1 >= deps.messagesPerConnection || !connection.alive) break;
         task = await next();
       }

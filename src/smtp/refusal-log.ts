@@ -29,6 +29,24 @@ interface Connection {
   inAuth: boolean;
 }
 
+/** One refusal as the dashboard lists it. */
+export interface RecentRefusal {
+  time: number;
+  listener: string;
+  client: string | null;
+  stage: string;
+  code: number;
+  reply: string;
+}
+
+/** The last refusals of this process, newest last (the dashboard's "recent rejections"). */
+const recent: RecentRefusal[] = [];
+const RECENT_KEPT = 50;
+
+export function recentRefusals(): RecentRefusal[] {
+  return [...recent];
+}
+
 /** Longest part of a client's command line copied into a log line. */
 const MAX_COMMAND_LOGGED = 200;
 
@@ -83,6 +101,8 @@ export class RefusalLog {
     metrics.smtpRejections.inc({ listener: this.listener, stage: /^[A-Z]{1,12}$/.test(stage) ? stage : 'OTHER', code });
     if (loggedElsewhere(stage, code)) return;
     const session = connection.session;
+    recent.push({ time: Date.now(), listener: this.listener, client: session?.remoteAddress ?? null, stage, code, reply: line.slice(0, MAX_COMMAND_LOGGED) });
+    if (recent.length > RECENT_KEPT) recent.shift();
     this.log.info({
       event: 'smtp.refused', listener: this.listener, session: entry.cid, client: session?.remoteAddress,
       user: typeof session?.user === 'string' ? session.user : undefined, stage, command: connection.command || undefined,
