@@ -10,6 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { python } from '../support/clients.js';
 import { tempDir, waitFor } from '../support/server.js';
 import { cli, killAfterEach, startProcess, type ServerProcess } from '../support/process.js';
+import { TestCluster } from '../support/cluster.js';
 
 const running = killAfterEach(afterEach);
 let browser: Browser;
@@ -151,5 +152,32 @@ c = imaplib.IMAP4('127.0.0.1', int(sys.argv[1])); c.login('alice@example.test', 
     const forged = await fetch(`${admin(data).url}/v1/queue/${id}/delete`, { method: 'POST', headers: { cookie } });
     expect(forged.status).toBe(401);
     expect(await queueLines(data)).toContain(id);
+  });
+
+  it('shows a cluster\'s workers with their state and mailboxes, and the throughput summed over them', async () => {
+    const cluster = new TestCluster();
+    try {
+      await cluster.start({ workers: 2 });
+      await cluster.addUsers('example.test', ['u1@example.test', 'u2@example.test', 'u3@example.test']);
+      const { code, stderr } = await python(`
+import smtplib, sys
+s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]))
+for u in ['u1', 'u2', 'u3']:
+    s.sendmail('a@remote.test', [u + '@example.test'], b'Subject: hi\\r\\n\\r\\nhello\\r\\n')
+s.quit()
+`, [String(cluster.ports!.smtp)]);
+      expect(code, stderr).toBe(0);
+      await cluster.waitDelivered(3);
+      const page = await loggedIn(cluster.data);
+      await page.waitForSelector('#cluster-rows tr');
+      const rows = await page.locator('#cluster-rows tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+      expect(rows.map((r) => [r[0], r[1]])).toEqual([['1', 'running'], ['2', 'running']]);
+      expect(rows.reduce((n, r) => n + Number(r[2]), 0)).toBe(3);
+      await waitFor(async () => (await page.textContent('#total-delivered')) === '3', 5000, 'three deliveries summed');
+      expect(await page.textContent('#total-received')).toBe('3');
+      expect(await page.isHidden('#users')).toBe(true);
+    } finally {
+      await cluster.destroy();
+    }
   });
 });
