@@ -5,7 +5,7 @@ import { metrics } from '../core/metrics.js';
 
 /** The parts of a node's services read here (NodeServices, seen from the access floor). */
 export interface MetricsSource {
-  stats(options?: { mailboxTotals: boolean }): Promise<{ messages: number; mailboxBytes: number; mailboxes: number; blobs: number; blobBytes: number }>;
+  stats(options?: { mailboxTotals: boolean }): Promise<{ messages: number; mailboxBytes: number; mailboxes: number; blobs: number; blobBytes: number; sessions: number }>;
   queueList(): Promise<Array<{ held: boolean; recipients: Array<{ address: string; state: string }> }>>;
 }
 
@@ -26,6 +26,7 @@ export function nodeMetricsCollector(source: MetricsSource): () => Promise<void>
       metrics.storeMessages.set(stats.messages);
       metrics.storeMailboxBytes.set(stats.mailboxBytes);
     }
+    metrics.openSessions.set(stats.sessions);
     metrics.storeBlobs.set(stats.blobs);
     metrics.storeBlobBytes.set(stats.blobBytes);
     setQueueDepth(await source.queueList());

@@ -22,6 +22,7 @@ import { startFlagValues, startOptions } from './start-flags.js';
 import { checkUserSwitch, dropPrivileges } from './privileges.js';
 import { backup, expunge, mailboxExport, mailboxImport, restore, search, userAction, userRename, userShow } from './mail-commands.js';
 import { dataFolderOf } from './admin-client.js';
+import { Progress } from './progress.js';
 import { runConfig, configHelp } from './config-command.js';
 import { layoutProblem } from '../cluster/data-layout.js';
 import { migrateDataFolder, MigrateError } from '../cluster/migrate.js';
@@ -431,13 +432,6 @@ interface RebalanceProgress {
   running: boolean; toMove: number; moved: number; skipped: number; bytes: number; stopRequested: boolean; lastError: string | null;
 }
 
-function rebalanceLine(p: RebalanceProgress): string {
-  const done = p.moved + p.skipped;
-  const width = 30;
-  const bar = p.toMove > 0 ? '#'.repeat(Math.round((done / p.toMove) * width)).padEnd(width, '.') : '.'.repeat(width);
-  return `[${bar}] ${done}/${p.toMove} mailboxes, ${(p.bytes / 1048576).toFixed(1)} MiB moved${p.skipped ? `, ${p.skipped} skipped` : ''}`;
-}
-
 async function runRebalance(admin: AdminTarget): Promise<void> {
   let progress = await callAdmin<RebalanceProgress>(admin, 'POST', '/v1/cluster/rebalance');
   let interrupted = false;
@@ -448,21 +442,15 @@ async function runRebalance(admin: AdminTarget): Promise<void> {
     void callAdmin(admin, 'DELETE', '/v1/cluster/rebalance').catch(() => undefined);
   };
   process.on('SIGINT', onInterrupt);
-  const tty = process.stdout.isTTY === true;
-  let last = '';
-  for (;;) {
-    const line = rebalanceLine(progress);
-    if (line !== last) {
-      if (tty) process.stdout.write(`\r${line}`);
-      else out(line);
-      last = line;
-    }
-    if (!progress.running) break;
+  const bar = new Progress('rebalance', progress.toMove, { unit: 'mailboxes' });
+  const detail = (p: RebalanceProgress) => `${(p.bytes / 1048576).toFixed(1)} MiB moved${p.skipped ? `, ${p.skipped} skipped` : ''}`;
+  while (progress.running) {
+    bar.update(progress.moved + progress.skipped, detail(progress), progress.toMove);
     await new Promise((r) => setTimeout(r, 200));
     progress = await callAdmin<RebalanceProgress>(admin, 'GET', '/v1/cluster/rebalance');
   }
+  bar.finish(progress.moved + progress.skipped, detail(progress));
   process.off('SIGINT', onInterrupt);
-  if (tty) process.stdout.write('\n');
   out(`rebalance ${progress.stopRequested ? 'stopped' : 'finished'}: ${progress.moved} moved, ${progress.skipped} skipped of ${progress.toMove}`);
   if (progress.lastError) out(`last problem: ${progress.lastError}`);
 }

@@ -33,6 +33,7 @@ export const metrics = {
   queueBounces: new Counter({ name: 'ternmail_queue_bounces_total', help: 'recipients failed permanently (a bounce is sent unless the sender is null)', registers: [registry] }),
   relayed: new Counter({ name: 'ternmail_outbound_delivered_total', help: 'recipients delivered to other servers (relayed)', registers: [registry] }),
   localDeliveries: new Counter({ name: 'ternmail_local_deliveries_total', help: 'deliveries into local mailboxes, by result (done, deferred, failed)', labelNames: ['result'], registers: [registry] }),
+  openSessions: new Gauge({ name: 'ternmail_sessions_open', help: 'SMTP, LMTP, IMAP and POP3 connections open now', registers: [registry] }),
   sessions: new Counter({ name: 'ternmail_sessions_total', help: 'IMAP and POP3 sessions opened, by protocol', labelNames: ['proto'], registers: [registry] }),
   commandSeconds: new Histogram({ name: 'ternmail_command_duration_seconds', help: 'IMAP and POP3 command latency, by protocol and command', labelNames: ['proto', 'command'], buckets: seconds, registers: [registry] }),
   logins: new Counter({ name: 'ternmail_auth_attempts_total', help: 'logins, by protocol and result (success, failure, locked)', labelNames: ['proto', 'result'], registers: [registry] }),

@@ -68,6 +68,7 @@ describe('/metrics of one process', () => {
     expect(moved('ternmail_auth_attempts_total', { proto: 'imap', result: 'failure' })).toBe(1);
     expect(moved('ternmail_auth_attempts_total', { proto: 'imap', result: 'success' })).toBe(1);
     expect(moved('ternmail_auth_attempts_total', { proto: 'pop3', result: 'success' })).toBe(1);
+    expect(after).toMatch(/^ternmail_sessions_open \d+$/m);
     expect(sample(after, 'ternmail_store_messages')).toBe(2);
     expect(sample(after, 'ternmail_store_blobs')).toBe(2);
     expect(sample(after, 'ternmail_store_blob_bytes')).toBeGreaterThan(0);
