@@ -9,7 +9,7 @@ import type { BlockedEntry } from '../net/auth-guard.js';
 import { mailboxJsonRoutes, mailboxRawRoute, type MailboxRoutesBackend } from './mailbox-routes.js';
 import { AdminError } from './mailbox-admin.js';
 import { dashboardRoute, cookieAuthorized } from './dashboard-auth.js';
-import { dashboardData, type DashboardSource } from './dashboard-data.js';
+import { dashboardAnswer, type DashboardSource } from './dashboard-data.js';
 
 export interface AdminBackend extends MailboxRoutesBackend, DashboardSource {
   directory: Directory;
@@ -67,6 +67,7 @@ function clusterOnly<T>(value: T | undefined): T {
 
 function routes(backend: AdminBackend): Array<[string, RegExp, Handler]> {
   const dir = backend.directory;
+  const dashboard = dashboardAnswer(backend);
   return [
     ['GET', /^\/v1\/domains$/, async () => [200, [...dir.cache.domains.values()].sort((a, b) => a.name.localeCompare(b.name))]],
     ['POST', /^\/v1\/domains$/, async (_, body) => fromReply(await dir.request((replyTo) => ({ type: 'add-domain', name: stringField(body, 'name'), replyTo })), 201)],
@@ -112,7 +113,7 @@ function routes(backend: AdminBackend): Array<[string, RegExp, Handler]> {
       return fromReply(reply.ok ? { ok: true, value: { ok: true } } : { ok: false, error: reply.error, temporary: false });
     }],
     ['GET', /^\/v1\/stats$/, async () => [200, await backend.stats()]],
-    ['GET', /^\/v1\/dashboard$/, async () => [200, await dashboardData(backend)]],
+    ['GET', /^\/v1\/dashboard$/, async () => [200, await dashboard()]],
     ['POST', /^\/v1\/cluster\/rebalance$/, async () => [202, clusterOnly(backend.rebalance).start()]],
     ['GET', /^\/v1\/cluster\/rebalance$/, async () => [200, clusterOnly(backend.rebalance).status()]],
     ['DELETE', /^\/v1\/cluster\/rebalance$/, async () => [200, clusterOnly(backend.rebalance).stop()]],

@@ -53,9 +53,40 @@ export function queueByDestination(entries: QueueListing[]): DestinationRow[] {
   return [...rows.values()].sort((a, b) => b.recipients - a.recipients || a.domain.localeCompare(b.domain));
 }
 
-export async function dashboardData(source: DashboardSource): Promise<unknown> {
-  const [stats, queue, throughput, rejections, users] = await Promise.all([
-    source.stats(), source.queueList(), source.dashboard.throughput(), source.dashboard.rejections(), source.dashboard.users(),
+/**
+ * A value recomputed only after 20 times as long as its last computation took (at
+ * least `minMs`): summing every mailbox each second would cost a server with millions
+ * of them its whole time, and no more than 5% of it this way.
+ */
+export class Throttled<T> {
+  private value: Promise<T> | null = null;
+  private freshUntil = 0;
+
+  constructor(private readonly compute: () => Promise<T>, private readonly minMs = 900) {}
+
+  get(now = Date.now()): Promise<T> {
+    if (this.value && now < this.freshUntil) return this.value;
+    const started = Date.now();
+    const value = this.compute();
+    this.value = value;
+    this.freshUntil = Number.POSITIVE_INFINITY;
+    value.then(
+      () => (this.freshUntil = Date.now() + Math.max(this.minMs, 20 * (Date.now() - started))),
+      () => (this.freshUntil = 0),
+    );
+    return value;
+  }
+}
+
+/** The dashboard's answer; `heavy` caches what reads every mailbox (stats, largest mailboxes). */
+export function dashboardAnswer(source: DashboardSource): () => Promise<unknown> {
+  const heavy = new Throttled(() => Promise.all([source.stats(), source.dashboard.users()]));
+  return () => dashboardData(source, () => heavy.get());
+}
+
+async function dashboardData(source: DashboardSource, heavy: () => Promise<[Record<string, number>, UsageRow[] | null]>): Promise<unknown> {
+  const [[stats, users], queue, throughput, rejections] = await Promise.all([
+    heavy(), source.queueList(), source.dashboard.throughput(), source.dashboard.rejections(),
   ]);
   return {
     time: Date.now(), stats, throughput, queue: queueByDestination(queue), cluster: source.clusterStatus?.() ?? null,
