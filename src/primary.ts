@@ -29,6 +29,7 @@ import { AuthGuard, authLimitsOf } from './net/auth-guard.js';
 import { answerAuthRequest } from './cluster/auth-sharing.js';
 import { collectOnScrape, metricsAsJson, renderMetrics, throughput, type MetricsJson } from './core/metrics.js';
 import type { RecentRefusal } from './smtp/refusal-log.js';
+import { RemoteMailboxAdmin, type MailboxAdminAnswer } from './admin/mailbox-admin.js';
 import { clusterMetricsCollector } from './admin/cluster-metrics.js';
 
 /**
@@ -242,6 +243,12 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
     clusterStatus: () => clusterStatus([...workers.values()], directory.cache.mailboxesPerNode()),
     metrics: async () => renderMetrics(await Promise.all(running().map((n) => ask<Awaited<ReturnType<typeof metricsAsJson>>>(n, { kind: 'metrics' }).catch(() => [])))),
     metricsOpen: config.admin.metricsOpen, maxMessageSize: config.store.maxMessageSize,
+    mailboxAdmin: new RemoteMailboxAdmin(async (op, args) => {
+      const [worker] = running();
+      if (worker === undefined) throw new Error('no worker is running');
+      // A search reads every mailbox: longer than the usual 30 s is allowed.
+      return transport.request<MailboxAdminAnswer>(worker, { kind: 'admin-mailbox', op, args } satisfies NodeRequest, 600_000);
+    }),
     dashboard: {
       throughput: async () => throughput(await Promise.all(running().map((n) => ask<MetricsJson>(n, { kind: 'metrics' }).catch(() => [])))),
       rejections: async () => (await Promise.all(running().map((n) => ask<RecentRefusal[]>(n, { kind: 'recent-refusals' }).catch(() => [])))).flat().sort((a, b) => a.time - b.time),

@@ -3,7 +3,8 @@
 // their mailbox actor (the sole writer, so reads see committed state), appends
 // through the same path as IMAP APPEND, and a snapshot of the whole store. One
 // process only: in a cluster the admin API lives on the primary, which holds no
-// mailbox (those routes answer "not supported" there).
+// mailbox: it sends each operation to a worker (RemoteMailboxAdmin), whose registry
+// reaches every mailbox of the cluster.
 import { randomUUID } from 'node:crypto';
 import type { Ref } from 'nact';
 import type { Logger } from '../core/logger.js';
@@ -62,7 +63,7 @@ function addressText(list: EnvelopeAddress[] | null): string {
   return (list ?? []).filter((a) => a.mailbox !== null).map((a) => `${a.mailbox}@${a.domain ?? ''}`).join(', ');
 }
 
-export class MailboxAdmin {
+export class MailboxAdmin implements MailboxAdminPort {
   private readonly backend: MailboxBackend;
   private readonly events: Ref<FolderEventMessage>;
 
@@ -163,4 +164,56 @@ export class MailboxAdmin {
     }
     return matches;
   }
+}
+
+/** What the admin routes use: this process's MailboxAdmin, or a worker's seen from a cluster's primary. */
+export interface MailboxAdminPort {
+  folders(address: string): Promise<FolderInfo[]>;
+  usage(address: string): Promise<{ messages: number; bytes: number }>;
+  messages(address: string, folder: string): Promise<MessageView[]>;
+  body(address: string, blob: string): Promise<Buffer>;
+  append(address: string, folder: string, message: Buffer, flags: string[], internalDate: number): Promise<number>;
+  search(query: MessageQuery): Promise<Match[]>;
+  expunge(query: MessageQuery): Promise<Match[]>;
+}
+
+export type MailboxAdminOp = keyof MailboxAdminPort;
+
+/** A MailboxAdmin operation as it crosses to a worker; an AdminError comes back as data, its status kept. */
+export type MailboxAdminAnswer = { ok: true; value: unknown } | { ok: false; status: number; error: string };
+
+const OPS: MailboxAdminOp[] = ['folders', 'usage', 'messages', 'body', 'append', 'search', 'expunge'];
+
+/** Runs an operation the primary sent (the worker side). */
+export async function runMailboxAdminOp(admin: MailboxAdmin, op: string, args: unknown[]): Promise<MailboxAdminAnswer> {
+  if (!OPS.includes(op as MailboxAdminOp)) return { ok: false, status: 400, error: `unknown mailbox operation: ${op}` };
+  if (op === 'append') args[2] = Buffer.from(args[2] as Uint8Array);
+  try {
+    const value = await (admin[op as MailboxAdminOp] as (...a: unknown[]) => Promise<unknown>).apply(admin, args);
+    return { ok: true, value };
+  } catch (err) {
+    if (err instanceof AdminError) return { ok: false, status: err.status, error: err.message };
+    throw err;
+  }
+}
+
+/** The primary's MailboxAdmin: each operation runs on a worker, whose registry reaches every mailbox. */
+export class RemoteMailboxAdmin implements MailboxAdminPort {
+  constructor(private readonly send: (op: MailboxAdminOp, args: unknown[]) => Promise<MailboxAdminAnswer>) {}
+
+  private async call<T>(op: MailboxAdminOp, args: unknown[]): Promise<T> {
+    const answer = await this.send(op, args);
+    if (!answer.ok) throw new AdminError(answer.status, answer.error);
+    return answer.value as T;
+  }
+
+  folders(address: string) { return this.call<FolderInfo[]>('folders', [address]); }
+  usage(address: string) { return this.call<{ messages: number; bytes: number }>('usage', [address]); }
+  messages(address: string, folder: string) { return this.call<MessageView[]>('messages', [address, folder]); }
+  async body(address: string, blob: string) { return Buffer.from(await this.call<Uint8Array>('body', [address, blob])); }
+  append(address: string, folder: string, message: Buffer, flags: string[], internalDate: number) {
+    return this.call<number>('append', [address, folder, message, flags, internalDate]);
+  }
+  search(query: MessageQuery) { return this.call<Match[]>('search', [query]); }
+  expunge(query: MessageQuery) { return this.call<Match[]>('expunge', [query]); }
 }

@@ -4,20 +4,20 @@
 // travel raw (message/rfc822) both ways.
 import type http from 'node:http';
 import type { Directory } from '../directory/directory.js';
-import { AdminError, type MailboxAdmin, type MessageQuery } from './mailbox-admin.js';
+import { AdminError, type MailboxAdminPort, type MessageQuery } from './mailbox-admin.js';
 import type { BackupJob } from './backup.js';
 
 export interface MailboxRoutesBackend {
   directory: Directory;
-  /** Absent in a cluster's primary: mailboxes live in the workers. */
-  mailboxAdmin?: MailboxAdmin;
+  /** In a cluster's primary, a worker's, reached over the node transport. */
+  mailboxAdmin: MailboxAdminPort;
   backup?: BackupJob;
   maxMessageSize: number;
 }
 
 type Json = [number, unknown];
 
-const notSupported = () => new AdminError(400, 'not supported in a cluster: run this against a single-process server (mailboxes live in the workers)');
+const notSupported = () => new AdminError(400, 'not supported in a cluster: backups are per process (see docs/operations.md)');
 
 function need<T>(value: T | undefined): T {
   if (value === undefined) throw notSupported();
@@ -43,14 +43,13 @@ export function queryOf(body: unknown): MessageQuery {
   return query;
 }
 
-/** `ternmail user show`: the record, usage and folders (when this process holds the mailboxes). */
+/** `ternmail user show`: the record, usage and folders. */
 export async function userShow(backend: MailboxRoutesBackend, address: string): Promise<Json> {
   const user = backend.directory.cache.user(address);
   if (!user) throw new AdminError(404, `unknown user: ${address}`);
   const lastLogin = Math.max(backend.directory.lastLogins.get(user.address) ?? 0, user.lastLogin ?? 0) || null;
   const base = { address: user.address, quota: user.quota, created: user.created, disabled: user.disabled === true, lastLogin };
   const admin = backend.mailboxAdmin;
-  if (!admin) return [200, { ...base, usage: null, folders: null }];
   const folders = (await admin.folders(user.address)).map(({ name, messages, unseen, bytes }) => ({ name, messages, unseen, bytes }));
   return [200, { ...base, usage: await admin.usage(user.address), folders }];
 }
@@ -59,10 +58,10 @@ export async function userShow(backend: MailboxRoutesBackend, address: string): 
 export function mailboxJsonRoutes(backend: MailboxRoutesBackend): Array<[string, RegExp, (params: string[], body: unknown) => Promise<Json>]> {
   return [
     ['GET', /^\/v1\/users\/([^/]+)$/, async ([address]) => userShow(backend, address)],
-    ['GET', /^\/v1\/mailboxes\/([^/]+)\/folders$/, async ([address]) => [200, await need(backend.mailboxAdmin).folders(address)]],
-    ['GET', /^\/v1\/mailboxes\/([^/]+)\/folders\/([^/]+)$/, async ([address, folder]) => [200, await need(backend.mailboxAdmin).messages(address, folder)]],
-    ['POST', /^\/v1\/search$/, async (_, body) => [200, await need(backend.mailboxAdmin).search(queryOf(body))]],
-    ['POST', /^\/v1\/expunge$/, async (_, body) => [200, await need(backend.mailboxAdmin).expunge(queryOf(body))]],
+    ['GET', /^\/v1\/mailboxes\/([^/]+)\/folders$/, async ([address]) => [200, await backend.mailboxAdmin.folders(address)]],
+    ['GET', /^\/v1\/mailboxes\/([^/]+)\/folders\/([^/]+)$/, async ([address, folder]) => [200, await backend.mailboxAdmin.messages(address, folder)]],
+    ['POST', /^\/v1\/search$/, async (_, body) => [200, await backend.mailboxAdmin.search(queryOf(body))]],
+    ['POST', /^\/v1\/expunge$/, async (_, body) => [200, await backend.mailboxAdmin.expunge(queryOf(body))]],
     ['POST', /^\/v1\/backup$/, async (_, body) => {
       const dir = (body as { dir?: unknown } | undefined)?.dir;
       if (typeof dir !== 'string' || dir === '') throw new AdminError(400, 'missing field: dir');
@@ -93,14 +92,14 @@ async function readRaw(req: http.IncomingMessage, limit: number): Promise<Buffer
 export async function mailboxRawRoute(backend: MailboxRoutesBackend, req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<boolean> {
   const body = /^\/v1\/mailboxes\/([^/]+)\/blobs\/([0-9a-f]{64})$/.exec(url.pathname);
   if (body && req.method === 'GET') {
-    const bytes = await need(backend.mailboxAdmin).body(decodeURIComponent(body[1]), body[2]);
+    const bytes = await backend.mailboxAdmin.body(decodeURIComponent(body[1]), body[2]);
     res.writeHead(200, { 'content-type': 'message/rfc822', 'content-length': bytes.length });
     res.end(bytes);
     return true;
   }
   const append = /^\/v1\/mailboxes\/([^/]+)\/folders\/([^/]+)\/messages$/.exec(url.pathname);
   if (append && req.method === 'POST') {
-    const admin = need(backend.mailboxAdmin);
+    const admin = backend.mailboxAdmin;
     const message = await readRaw(req, backend.maxMessageSize);
     if (message.length === 0) throw new AdminError(400, 'empty message');
     const flags = (url.searchParams.get('flags') ?? '').split(' ').filter(Boolean);

@@ -13,7 +13,7 @@ const enc = encodeURIComponent;
 interface FolderRow { name: string; messages: number; unseen: number; bytes: number }
 interface UserShow {
   address: string; quota: number; created: number; disabled: boolean; lastLogin: number | null;
-  usage: { messages: number; bytes: number } | null; folders: FolderRow[] | null;
+  usage: { messages: number; bytes: number }; folders: FolderRow[];
 }
 interface MessageRow { uid: number; flags: string[]; internalDate: number; size: number; blob: string }
 interface MatchRow { user: string; folder: string; uid: number; from: string; subject: string; date: number; size: number }
@@ -26,7 +26,6 @@ export async function userShow(admin: AdminTarget, address: string, out: Out): P
   out(`created:     ${when(u.created)}`);
   out(`last login:  ${when(u.lastLogin)}`);
   out(`quota:       ${u.quota ? `${u.quota} bytes` : 'unlimited'}`);
-  if (!u.usage || !u.folders) return out('usage:       (not available from a cluster\'s primary)');
   out(`usage:       ${u.usage.bytes} bytes in ${u.usage.messages} messages${u.quota ? ` (${((u.usage.bytes / u.quota) * 100).toFixed(1)}% of quota)` : ''}`);
   const width = Math.max(6, ...u.folders.map((f) => f.name.length));
   out('');

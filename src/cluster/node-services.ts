@@ -10,6 +10,7 @@ import type { ForwardedEntry, NodeRequest } from './protocol.js';
 import { dropImport, importBodies, importMailbox, moveMailbox, type MoveContext } from './mailbox-move.js';
 import { metricsAsJson } from '../core/metrics.js';
 import { recentRefusals } from '../smtp/refusal-log.js';
+import { runMailboxAdminOp, type MailboxAdmin } from '../admin/mailbox-admin.js';
 
 export interface NodeCounters {
   messages: number;
@@ -54,6 +55,8 @@ export interface NodeRequestContext {
   blobs: BlobStore;
   remote?: RemoteMailboxes;
   move?: MoveContext;
+  /** Runs the primary's doveadm-like operations (export, import, search, ...). */
+  mailboxAdmin: MailboxAdmin;
 }
 
 export class UnknownRequestError extends Error {}
@@ -100,6 +103,8 @@ export async function handleNodeRequest(request: NodeRequest, ctx: NodeRequestCo
       return metricsAsJson();
     case 'recent-refusals':
       return recentRefusals();
+    case 'admin-mailbox':
+      return runMailboxAdminOp(ctx.mailboxAdmin, request.op, request.args);
     case 'queue-list':
       return ctx.services.queueList();
     case 'queue-flush':

@@ -48,6 +48,7 @@ export type NodeRequest =
   | { kind: 'stats' }
   | { kind: 'metrics' }
   | { kind: 'recent-refusals' }
+  | { kind: 'admin-mailbox'; op: string; args: unknown[] }
   | { kind: 'queue-list' }
   | { kind: 'queue-flush'; domain?: string }
   | { kind: 'node-up'; node: number }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { python } from '../support/clients.js';
 import { tempDir, waitFor } from '../support/server.js';
 import { cli, killAfterEach, startProcess, type ServerProcess } from '../support/process.js';
+import { TestCluster } from '../support/cluster.js';
 
 const running = killAfterEach(afterEach);
 
@@ -221,5 +222,32 @@ describe('backup and restore', () => {
     expect(await mailOf(again, 'alice@example.test')).toEqual(expected.alice);
     expect(await mailOf(again, 'bob@example.test')).toEqual(expected.bob);
     expect(await imapLogin(again, 'bob@example.test')).toBe(true);
+  });
+});
+
+describe('in a --workers 2 cluster', () => {
+  it('shows, exports, imports, searches and expunges through the primary; backup is refused', async () => {
+    const cluster = new TestCluster();
+    try {
+      await cluster.start({ workers: 2 });
+      await cluster.addUsers('example.test', ['u1@example.test', 'u2@example.test', 'u3@example.test']);
+      const asServer = { ports: cluster.ports! } as ServerProcess;
+      await send(asServer, 'u1@example.test', 'cluster one', 'spammer@bad.test');
+      await send(asServer, 'u1@example.test', 'cluster two');
+      await cluster.waitDelivered(2);
+      const data = ['--data', cluster.data];
+      expect(await ok(['user', 'show', 'u1@example.test', ...data])).toMatch(/^INBOX +2 +2 +\d+$/m);
+      const dir = path.join(tempDir(), 'export');
+      await ok(['mailbox', 'export', 'u1@example.test', '--format', 'maildir', dir, ...data]);
+      await ok(['mailbox', 'import', 'u2@example.test', '--format', 'maildir', dir, ...data]);
+      expect(await mailOf(asServer, 'u2@example.test')).toEqual(await mailOf(asServer, 'u1@example.test'));
+      expect(await ok(['search', '--from', 'bad.test', ...data])).toContain('2 message(s) in 2 mailbox(es)');
+      expect(await ok(['expunge', '--from', 'bad.test', '--yes', ...data])).toContain('expunged 2 message(s)');
+      expect((await mailOf(asServer, 'u2@example.test')).INBOX.map((r) => r[0])).toEqual(['cluster two']);
+      const refused = await cli(['backup', path.join(tempDir(), 'b'), ...data]);
+      expect(refused.stderr).toContain('not supported in a cluster');
+    } finally {
+      await cluster.destroy();
+    }
   });
 });
