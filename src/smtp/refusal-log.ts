@@ -47,6 +47,9 @@ export function recentRefusals(): RecentRefusal[] {
   return [...recent];
 }
 
+/** Stages a metric label may name: anything else a client sends counts as OTHER (labels stay a bounded set). */
+const SMTP_VERBS = new Set(['CONNECT', 'HELO', 'EHLO', 'LHLO', 'MAIL', 'RCPT', 'DATA', 'BDAT', 'AUTH', 'STARTTLS', 'RSET', 'NOOP', 'QUIT', 'VRFY', 'EXPN', 'HELP']);
+
 /** Longest part of a client's command line copied into a log line. */
 const MAX_COMMAND_LOGGED = 200;
 
@@ -98,7 +101,7 @@ export class RefusalLog {
     }
     if (!(code >= 400) || connection.data !== 'none') return;
     const stage = connection.command.split(' ')[0]?.toUpperCase() || 'CONNECT';
-    metrics.smtpRejections.inc({ listener: this.listener, stage: /^[A-Z]{1,12}$/.test(stage) ? stage : 'OTHER', code });
+    metrics.smtpRejections.inc({ listener: this.listener, stage: SMTP_VERBS.has(stage) ? stage : 'OTHER', code: String(code) });
     if (loggedElsewhere(stage, code)) return;
     const session = connection.session;
     recent.push({ time: Date.now(), listener: this.listener, client: session?.remoteAddress ?? null, stage, code, reply: line.slice(0, MAX_COMMAND_LOGGED) });

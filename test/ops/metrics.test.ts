@@ -130,3 +130,25 @@ describe('/metrics of a cluster', () => {
     }
   });
 });
+
+describe('metric labels from client input', () => {
+  it('counts refusals of unknown commands under stage OTHER, however many different ones a client sends', async () => {
+    const data = tempDir();
+    const server = await startProcess(data);
+    running.push(server);
+    const { code, stderr } = await python(`
+import socket, sys
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+f = s.makefile('rb')
+f.readline()
+for i in range(5):
+    s.sendall(b'XYZZY%d\\r\\n' % i)
+    f.readline()
+s.sendall(b'QUIT\\r\\n'); f.readline()
+`, [String(server.ports.smtp)]);
+    expect(code, stderr).toBe(0);
+    const { text } = await scrape(data);
+    expect(sample(text, 'ternmail_smtp_rejections_total', { stage: 'OTHER' })).toBe(5);
+    expect(text).not.toMatch(/stage="XYZZY/);
+  });
+});
