@@ -30,6 +30,8 @@ import { answerAuthRequest } from './cluster/auth-sharing.js';
 import { collectOnScrape, metricsAsJson, renderMetrics, throughput, type MetricsJson } from './core/metrics.js';
 import type { RecentRefusal } from './smtp/refusal-log.js';
 import { RemoteMailboxAdmin, type MailboxAdminAnswer } from './admin/mailbox-admin.js';
+import { BackupJob, type BackupProgress } from './admin/backup.js';
+import { ClusterBackup } from './admin/cluster-backup.js';
 import { clusterMetricsCollector } from './admin/cluster-metrics.js';
 
 /**
@@ -243,6 +245,11 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
     clusterStatus: () => clusterStatus([...workers.values()], directory.cache.mailboxesPerNode()),
     metrics: async () => renderMetrics(await Promise.all(running().map((n) => ask<Awaited<ReturnType<typeof metricsAsJson>>>(n, { kind: 'metrics' }).catch(() => [])))),
     metricsOpen: config.admin.metricsOpen, maxMessageSize: config.store.maxMessageSize,
+    backup: new ClusterBackup(new BackupJob(db, log.child({ component: 'backup' })), {
+      nodes: () => [...workers.keys()].sort((a, b) => a - b),
+      start: (node, dir) => ask<BackupProgress>(node, { kind: 'backup-start', dir }),
+      status: (node) => ask<BackupProgress>(node, { kind: 'backup-status' }),
+    }, log.child({ component: 'backup' })),
     mailboxAdmin: new RemoteMailboxAdmin(async (op, args) => {
       const [worker] = running();
       if (worker === undefined) throw new Error('no worker is running');

@@ -265,12 +265,13 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   };
 
   const stopCollecting = collectOnScrape(nodeMetricsCollector(services));
+  const backup = new BackupJob(db, log.child({ component: 'backup' }));
   const mailboxAdmin = new MailboxAdmin({ directory, mailboxes, blobs, auth, parent: system, log: log.child({ component: 'mailbox-admin' }) });
   let admin: { port: number; close(): Promise<void> } | null = null;
   let adminUrl = '';
   const token = randomBytes(24).toString('hex');
   if (!options.cluster) {
-    admin = await startAdminApi(singleNodeAdmin(config, directory, services, mailboxes, authGuard, mailboxAdmin, db, log, mailboxStore), token, config.admin.bind, config.admin.port, log.child({ listener: 'admin' }))
+    admin = await startAdminApi(singleNodeAdmin(config, directory, services, mailboxes, authGuard, mailboxAdmin, backup, mailboxStore), token, config.admin.bind, config.admin.port, log.child({ listener: 'admin' }))
       .catch(async (err: unknown) => {
         await abandon();
         throw listenFailure(err, config.admin.port, 'adminPort');
@@ -286,7 +287,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   return {
     config, ports, adminUrl, token, directory, services, borrower,
     handleNodeRequest: (request) => handleNodeRequest(request, {
-      services, directory, mailboxes, blobs, remote: options.cluster?.remote, mailboxAdmin,
+      services, directory, mailboxes, blobs, remote: options.cluster?.remote, mailboxAdmin, backup,
       move: options.cluster ? { self: options.cluster.nodeId, transport: options.cluster.transport, mailboxes, blobs, db, store: mailboxStore } : undefined,
     }),
     reloadTls: () => reloadTls(tlsMaterial, log),
@@ -326,13 +327,13 @@ function reloadTls(material: TlsMaterial | null, log: Logger): void {
 
 /** The admin API's view of a single-process server. */
 function singleNodeAdmin(
-  config: ServerConfig, directory: Directory, services: NodeServices, mailboxes: MailboxRegistry, auth: AuthGuard, mailboxAdmin: MailboxAdmin, db: Database, log: Logger, mailboxStore: MailboxStore,
+  config: ServerConfig, directory: Directory, services: NodeServices, mailboxes: MailboxRegistry, auth: AuthGuard, mailboxAdmin: MailboxAdmin, backup: BackupJob, mailboxStore: MailboxStore,
 ): AdminBackend {
   return {
     directory, passwordCost: config.directory.passwordCost, importPasswordCost: config.directory.importPasswordCost, auth,
     metrics: () => renderMetrics(), metricsOpen: config.admin.metricsOpen, maxMessageSize: config.store.maxMessageSize,
     mailboxAdmin,
-    backup: new BackupJob(db, log.child({ component: 'backup' })),
+    backup,
     dashboard: { throughput: () => throughput(), rejections: async () => recentRefusals(), users: () => largestMailboxes(directory, mailboxStore) },
     stats: async () => ({ ...(await services.stats()), users: directory.cache.users.size, domains: directory.cache.domains.size }),
     queueList: () => services.queueList(),

@@ -33,19 +33,24 @@ export class BackupJob {
     return { ...this.progress };
   }
 
-  /** Starts a backup into `dir` (absolute, empty or missing); refuses while one runs. */
-  async start(dir: string): Promise<BackupProgress> {
+  /**
+   * Starts a backup into `dir/<folder>` (dir absolute; the folder must not exist yet);
+   * refuses while one runs. `manifest: false` leaves DIR/backup.json to the caller (a
+   * cluster's primary writes one for all its processes).
+   */
+  async start(dir: string, options: { folder?: string; manifest?: boolean } = {}): Promise<BackupProgress> {
+    const folder = options.folder ?? 'store';
     if (this.progress.running) throw new Error(`a backup into ${this.progress.dir} is running`);
     if (!path.isAbsolute(dir)) throw new Error(`backup folder must be an absolute path: ${dir}`);
-    if (existsSync(path.join(dir, 'store'))) throw new Error(`${dir} already holds a backup`);
+    if (existsSync(path.join(dir, folder))) throw new Error(`${dir} already holds a backup`);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.progress = { running: true, dir, keys: 0, bytes: 0, estimatedBytes: await this.db.approximateBytes(), startedAt: Date.now(), finishedAt: null, error: null };
-    void this.run(dir);
+    void this.run(dir, folder, options.manifest ?? true);
     return this.status();
   }
 
-  private async run(dir: string): Promise<void> {
-    const target = new Level<string, Buffer>(path.join(dir, 'store'), { valueEncoding: 'buffer' });
+  private async run(dir: string, folder: string, manifest: boolean): Promise<void> {
+    const target = new Level<string, Buffer>(path.join(dir, folder), { valueEncoding: 'buffer' });
     try {
       await target.open();
       let batch = target.batch();
@@ -60,8 +65,7 @@ export class BackupJob {
       }
       await batch.write({ sync: true });
       await target.close();
-      const manifest = { created: this.progress.startedAt, keys: this.progress.keys, bytes: this.progress.bytes, format: 'ternmail-backup-1' };
-      writeFileSync(path.join(dir, BACKUP_MANIFEST), JSON.stringify(manifest, null, 2) + '\n', { mode: 0o600 });
+      if (manifest) writeManifest(dir, { layout: 'single', created: this.progress.startedAt, keys: this.progress.keys, bytes: this.progress.bytes });
       this.log.info({ dir, keys: this.progress.keys, bytes: this.progress.bytes }, 'backup written');
     } catch (err) {
       this.progress.error = (err as Error).message;
@@ -72,4 +76,17 @@ export class BackupJob {
       this.progress.finishedAt = Date.now();
     }
   }
+}
+
+export interface BackupManifest {
+  layout: 'single' | 'cluster';
+  /** With layout cluster: DIR/directory and DIR/node-1/store ... DIR/node-N/store. */
+  workers?: number;
+  created: number;
+  keys: number;
+  bytes: number;
+}
+
+export function writeManifest(dir: string, manifest: BackupManifest): void {
+  writeFileSync(path.join(dir, BACKUP_MANIFEST), JSON.stringify({ format: 'ternmail-backup-1', ...manifest }, null, 2) + '\n', { mode: 0o600 });
 }

@@ -5,24 +5,17 @@
 import type http from 'node:http';
 import type { Directory } from '../directory/directory.js';
 import { AdminError, type MailboxAdminPort, type MessageQuery } from './mailbox-admin.js';
-import type { BackupJob } from './backup.js';
+import type { BackupProgress } from './backup.js';
 
 export interface MailboxRoutesBackend {
   directory: Directory;
   /** In a cluster's primary, a worker's, reached over the node transport. */
   mailboxAdmin: MailboxAdminPort;
-  backup?: BackupJob;
+  backup: { start(dir: string): Promise<BackupProgress>; status(): BackupProgress };
   maxMessageSize: number;
 }
 
 type Json = [number, unknown];
-
-const notSupported = () => new AdminError(400, 'not supported in a cluster: backups are per process (see docs/operations.md)');
-
-function need<T>(value: T | undefined): T {
-  if (value === undefined) throw notSupported();
-  return value;
-}
 
 function dateOf(value: unknown, name: string): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
@@ -66,13 +59,13 @@ export function mailboxJsonRoutes(backend: MailboxRoutesBackend): Array<[string,
       const dir = (body as { dir?: unknown } | undefined)?.dir;
       if (typeof dir !== 'string' || dir === '') throw new AdminError(400, 'missing field: dir');
       try {
-        return [202, await need(backend.backup).start(dir)];
+        return [202, await backend.backup.start(dir)];
       } catch (err) {
         if (err instanceof AdminError) throw err;
         throw new AdminError(400, (err as Error).message);
       }
     }],
-    ['GET', /^\/v1\/backup$/, async () => [200, need(backend.backup).status()]],
+    ['GET', /^\/v1\/backup$/, async () => [200, backend.backup.status()]],
   ];
 }
 

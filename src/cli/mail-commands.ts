@@ -152,25 +152,35 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Puts a backup into a stopped server's data folder (the store it had moves aside with --force). */
+/** Puts a backup into a stopped server's data folder (what it had moves aside with --force). */
 export function restore(backupDir: string, data: string, force: boolean, out: Out): void {
   const from = path.resolve(backupDir);
-  if (!existsSync(path.join(from, 'backup.json')) || !existsSync(path.join(from, 'store'))) throw new CliError(`${from} is not a ternmail backup (no backup.json and store/)`);
+  const manifestFile = path.join(from, 'backup.json');
+  if (!existsSync(manifestFile)) throw new CliError(`${from} is not a ternmail backup (no backup.json)`);
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { layout?: string; workers?: number; created: number; keys: number };
   const pidFile = path.join(data, 'ternmail.pid');
   if (existsSync(pidFile)) {
     const pid = Number(readFileSync(pidFile, 'utf8').trim());
     if (pid > 0 && processAlive(pid)) throw new CliError(`a server (pid ${pid}) is running on ${data}: stop it before restoring`);
   }
-  if (existsSync(path.join(data, 'node-1')) || existsSync(path.join(data, 'directory'))) throw new CliError(`${data} holds a cluster: restore works for one process`);
-  const store = path.join(data, 'store');
-  if (existsSync(store)) {
-    if (!force) throw new CliError(`${store} exists: add --force to move it aside and restore`);
-    const aside = `${store}.before-restore-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    renameSync(store, aside);
-    out(`moved the current store to ${aside}`);
+  // What the backup holds, as [folder in the backup, folder in the data folder].
+  const parts: Array<[string, string]> = manifest.layout === 'cluster'
+    ? [['directory', 'directory'], ...Array.from({ length: manifest.workers ?? 0 }, (_, i): [string, string] => [`node-${i + 1}/store`, `node-${i + 1}/store`])]
+    : [['store', 'store']];
+  for (const [part] of parts) if (!existsSync(path.join(from, part))) throw new CliError(`${from} is incomplete: no ${part}`);
+  const present = ['store', 'directory', ...readdirIfAny(data).filter((e) => /^node-\d+$/.test(e))].filter((e) => existsSync(path.join(data, e)));
+  if (present.length > 0 && !force) throw new CliError(`${data} holds ${present.join(', ')}: add --force to move them aside and restore`);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  for (const entry of present) {
+    renameSync(path.join(data, entry), path.join(data, `${entry}.before-restore-${stamp}`));
+    out(`moved ${path.join(data, entry)} aside to ${entry}.before-restore-${stamp}`);
   }
   mkdirSync(data, { recursive: true, mode: 0o700 });
-  cpSync(path.join(from, 'store'), store, { recursive: true });
-  const manifest = JSON.parse(readFileSync(path.join(from, 'backup.json'), 'utf8')) as { created: number; keys: number };
-  out(`restored ${manifest.keys} keys from the backup of ${new Date(manifest.created).toISOString()} into ${store}`);
+  for (const [part, target] of parts) cpSync(path.join(from, part), path.join(data, target), { recursive: true });
+  const layout = manifest.layout === 'cluster' ? `a cluster of ${manifest.workers} workers (start it with --workers ${manifest.workers})` : 'one process';
+  out(`restored ${manifest.keys} keys from the backup of ${new Date(manifest.created).toISOString()} into ${data}: ${layout}`);
+}
+
+function readdirIfAny(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir) : [];
 }

@@ -157,7 +157,8 @@ ${adminHelp}`,
   restore: `Usage: ternmail restore BACKUP [--data DIR] [--force]
 
 Puts a backup made by 'ternmail backup' into the data folder of a stopped server
-(one process). The data folder is found as for every command (--data, TERNMAIL_DATA,
+(one process or a cluster, as the backup was taken). The data folder is found as for
+every command (--data, TERNMAIL_DATA,
 the config file). An existing store is refused unless --force, which moves it aside.`,
   migrate: `Usage: ternmail migrate --data DIR --workers N
 

@@ -11,6 +11,7 @@ import { dropImport, importBodies, importMailbox, moveMailbox, type MoveContext 
 import { metricsAsJson } from '../core/metrics.js';
 import { recentRefusals } from '../smtp/refusal-log.js';
 import { runMailboxAdminOp, type MailboxAdmin } from '../admin/mailbox-admin.js';
+import type { BackupJob } from '../admin/backup.js';
 
 export interface NodeCounters {
   messages: number;
@@ -57,6 +58,8 @@ export interface NodeRequestContext {
   move?: MoveContext;
   /** Runs the primary's doveadm-like operations (export, import, search, ...). */
   mailboxAdmin: MailboxAdmin;
+  /** Copies this node's store for the primary's cluster backup. */
+  backup: BackupJob;
 }
 
 export class UnknownRequestError extends Error {}
@@ -105,6 +108,10 @@ export async function handleNodeRequest(request: NodeRequest, ctx: NodeRequestCo
       return recentRefusals();
     case 'admin-mailbox':
       return runMailboxAdminOp(ctx.mailboxAdmin, request.op, request.args);
+    case 'backup-start':
+      return ctx.backup.start(request.dir, { manifest: false });
+    case 'backup-status':
+      return ctx.backup.status();
     case 'queue-list':
       return ctx.services.queueList();
     case 'queue-flush':

@@ -49,6 +49,8 @@ export type NodeRequest =
   | { kind: 'metrics' }
   | { kind: 'recent-refusals' }
   | { kind: 'admin-mailbox'; op: string; args: unknown[] }
+  | { kind: 'backup-start'; dir: string }
+  | { kind: 'backup-status' }
   | { kind: 'queue-list' }
   | { kind: 'queue-flush'; domain?: string }
   | { kind: 'node-up'; node: number }

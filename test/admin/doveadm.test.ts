@@ -226,8 +226,9 @@ describe('backup and restore', () => {
 });
 
 describe('in a --workers 2 cluster', () => {
-  it('shows, exports, imports, searches and expunges through the primary; backup is refused', async () => {
+  it('shows, exports, imports, searches, expunges, backs up and restores through the primary', async () => {
     const cluster = new TestCluster();
+    const restored = new TestCluster();
     try {
       await cluster.start({ workers: 2 });
       await cluster.addUsers('example.test', ['u1@example.test', 'u2@example.test', 'u3@example.test']);
@@ -244,10 +245,21 @@ describe('in a --workers 2 cluster', () => {
       expect(await ok(['search', '--from', 'bad.test', ...data])).toContain('2 message(s) in 2 mailbox(es)');
       expect(await ok(['expunge', '--from', 'bad.test', '--yes', ...data])).toContain('expunged 2 message(s)');
       expect((await mailOf(asServer, 'u2@example.test')).INBOX.map((r) => r[0])).toEqual(['cluster two']);
-      const refused = await cli(['backup', path.join(tempDir(), 'b'), ...data]);
-      expect(refused.stderr).toContain('not supported in a cluster');
+
+      const expected = { u1: await mailOf(asServer, 'u1@example.test'), u2: await mailOf(asServer, 'u2@example.test') };
+      const backupDir = path.join(tempDir(), 'backup');
+      expect(await ok(['backup', backupDir, ...data])).toMatch(/^backup written to /m);
+      expect(JSON.parse(readFileSync(path.join(backupDir, 'backup.json'), 'utf8'))).toMatchObject({ layout: 'cluster', workers: 2 });
+      await cluster.stop();
+      const put = await cli(['restore', backupDir, '--data', restored.data]);
+      expect(put.stdout, put.stderr).toContain('a cluster of 2 workers');
+      await restored.start({ workers: 2 });
+      const again = { ports: restored.ports! } as ServerProcess;
+      expect(await mailOf(again, 'u1@example.test')).toEqual(expected.u1);
+      expect(await mailOf(again, 'u2@example.test')).toEqual(expected.u2);
     } finally {
       await cluster.destroy();
+      await restored.destroy();
     }
   });
 });
