@@ -157,9 +157,9 @@ ${adminHelp}`,
   restore: `Usage: ternmail restore BACKUP [--data DIR] [--force]
 
 Puts a backup made by 'ternmail backup' into the data folder of a stopped server
-(one process or a cluster, as the backup was taken). The data folder is found as for
-every command (--data, TERNMAIL_DATA,
-the config file). An existing store is refused unless --force, which moves it aside.`,
+(one process or a cluster, as the backup was taken). The data folder is found as
+for every command (--data, TERNMAIL_DATA, the config file). An existing store is
+refused unless --force, which moves it aside.`,
   migrate: `Usage: ternmail migrate --data DIR --workers N
 
 Converts a stopped server's data folder for another number of processes.
@@ -192,8 +192,9 @@ ${adminHelp}`,
   backup: `Usage: ternmail backup DIR
 
 Writes a consistent snapshot of the running server's store (directory, mailboxes,
-queue, bodies) to DIR/store, with DIR/backup.json; the server keeps serving.
-Restore it with 'ternmail restore DIR --data DATA' while the server is stopped.
+queue, bodies) to DIR/store, with DIR/backup.json; the server keeps serving. A
+cluster writes DIR/directory and DIR/node-N/store. Restore it with
+'ternmail restore DIR --data DATA' while the server is stopped.
 ${adminHelp}`,
   stats: `Usage: ternmail stats\n\nPrints one line of JSON: messages, queued, blobs, blobBytes, ...\n${adminHelp}`,
 };
