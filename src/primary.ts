@@ -27,7 +27,7 @@ import { Rebalancer } from './cluster/rebalance.js';
 import { HandoffRelay } from './transport/handoff.js';
 import { AuthGuard, authLimitsOf } from './net/auth-guard.js';
 import { answerAuthRequest } from './cluster/auth-sharing.js';
-import { collectOnScrape, metricsAsJson, renderMetrics, throughput, type MetricsJson } from './core/metrics.js';
+import { collectOnScrape, renderMetrics, throughput, type MetricsJson } from './core/metrics.js';
 import type { RecentRefusal } from './smtp/refusal-log.js';
 import { RemoteMailboxAdmin, type MailboxAdminAnswer } from './admin/mailbox-admin.js';
 import { BackupJob, type BackupProgress } from './admin/backup.js';
@@ -243,7 +243,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
       return ask<{ ok: boolean; error?: string }>(node, { kind: 'inject-fault', mailboxId: user.mailboxId });
     },
     clusterStatus: () => clusterStatus([...workers.values()], directory.cache.mailboxesPerNode()),
-    metrics: async () => renderMetrics(await Promise.all(running().map((n) => ask<Awaited<ReturnType<typeof metricsAsJson>>>(n, { kind: 'metrics' }).catch(() => [])))),
+    metrics: async () => renderMetrics(await Promise.all(running().map((n) => ask<MetricsJson>(n, { kind: 'metrics' }).catch(() => [])))),
     metricsOpen: config.admin.metricsOpen, maxMessageSize: config.store.maxMessageSize,
     backup: new ClusterBackup(new BackupJob(db, log.child({ component: 'backup' })), {
       nodes: () => [...workers.keys()].sort((a, b) => a - b),
