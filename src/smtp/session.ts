@@ -141,15 +141,15 @@ async function checkRecipient(
   }
 }
 
+/** `with ESMTPSA`, `with LMTP`, ...: RFC 3848's protocol type, as smtp-server tracks it (HELO/EHLO, TLS, AUTH, LMTP). */
 function receivedHeader(session: SMTPServerSession, hostname: string, queueId: string): Buffer {
-  const secure = session.secure ? 'S' : '';
-  const auth = session.user ? 'A' : '';
+  const protocol = session.transmissionType || 'ESMTP';
   const helo = (session.hostNameAppearsAs || 'unknown').replace(/[^\x21-\x7e]/g, '');
   const client = session.clientHostname && session.clientHostname !== `[${session.remoteAddress}]` ? session.clientHostname : 'unknown';
   const date = new Date().toUTCString().replace('GMT', '+0000');
   return Buffer.from(
     `Received: from ${helo} (${client} [${session.remoteAddress}])\r\n` +
-    `\tby ${hostname} (ternmail) with ESMTP${secure}${auth} id ${queueId};\r\n\t${date}\r\n`,
+    `\tby ${hostname} (ternmail) with ${protocol} id ${queueId};\r\n\t${date}\r\n`,
     'latin1',
   );
 }

@@ -53,6 +53,12 @@ describe('LMTP listener', () => {
     expect(afterData).toMatch(/250 2\.1\.5 <alice@example\.test> 2\.0\.0 Ok: queued as/);
     expect(afterData).toMatch(/250 2\.1\.5 <bob@example\.test> 2\.0\.0 Ok: queued as/);
     await waitFor(async () => (await popCount(server, 'alice@example.test')) === 1 && (await popCount(server, 'bob@example.test')) === 1, 10_000, 'both deliveries');
+    const { stdout } = await python(`
+import poplib, sys
+p = poplib.POP3('127.0.0.1', int(sys.argv[1])); p.user('alice@example.test'); p.pass_('pw')
+print(b'\\n'.join(p.retr(1)[1]).decode()); p.quit()
+`, [String(server.ports.pop3)]);
+    expect(stdout).toMatch(/^\tby localhost \(ternmail\) with LMTP id /m);
   });
 });
 
