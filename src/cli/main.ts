@@ -23,6 +23,7 @@ import { checkUserSwitch, dropPrivileges } from './privileges.js';
 import { backup, expunge, mailboxExport, mailboxImport, restore, search, userAction, userRename, userShow } from './mail-commands.js';
 import { dataFolderOf } from './admin-client.js';
 import { Progress } from './progress.js';
+import { reloadSettingsOnSignal } from './live-settings.js';
 import { runConfig, configHelp } from './config-command.js';
 import { layoutProblem } from '../cluster/data-layout.js';
 import { migrateDataFolder, MigrateError } from '../cluster/migrate.js';
@@ -234,10 +235,12 @@ async function runStart(args: string[]): Promise<void> {
   // Everything the server creates (store, pid and admin files) is for its owner only.
   process.umask(0o077);
   const configFile = configFileOf(values.config as string | undefined);
-  const { config, deprecations } = loadSettings({ flags: startFlagValues(values), env: process.env, configFile });
+  const sources = { flags: startFlagValues(values), env: process.env, configFile };
+  const { config, deprecations } = loadSettings(sources);
   const logger = openLogger({ level: config.log.level, file: config.log.file, format: config.log.format as 'json' | 'pretty' });
   const log = logger.log;
   reopenLogOnSignal(logger, log);
+  reloadSettingsOnSignal(config, sources, log);
   installProcessPolicy(log);
   startProcessMetrics(cluster.isWorker ? `worker-${process.env.TERNMAIL_NODE_ID}` : config.cluster.workers > 1 ? 'primary' : 'main');
   if (cluster.isWorker) {

@@ -175,3 +175,36 @@ s.quit()
     }
   });
 });
+
+describe('reload on SIGHUP', () => {
+  it('changes the log level live, names the settings that wait for a restart, and keeps going on an invalid file', async () => {
+    const dir = tempDir();
+    const configFile = path.join(dir, 'ternmail.json');
+    const logFile = path.join(dir, 'ternmail.log');
+    writeFileSync(configFile, JSON.stringify({ log: { level: 'info', file: logFile } }));
+    const data = tempDir();
+    const server = await startProcess(data, ['--config', configFile, '--log-file', logFile]);
+    running.push(server);
+    await provision(data);
+    expect(readLogLines(logFile).some((l) => l.level === 20)).toBe(false);
+
+    writeFileSync(configFile, JSON.stringify({ log: { level: 'debug', file: logFile }, smtp: { maxRecipients: 5 } }));
+    server.child.kill('SIGHUP');
+    await waitFor(async () => readLogLines(logFile).some((l) => l.msg === 'reload: log level changed'), 5000, 'the level change');
+    const lines = readLogLines(logFile);
+    expect(lines.find((l) => l.msg === 'reload: log level changed')).toMatchObject({ from: 'info', to: 'debug' });
+    expect(lines.find((l) => l.msg === 'reload: these changed settings take effect at the next restart')).toMatchObject({ settings: ['smtp.maxRecipients'] });
+    const sent = await python(`
+import smtplib, sys
+s = smtplib.SMTP('127.0.0.1', int(sys.argv[1])); s.sendmail('a@remote.test', ['alice@example.test'], b'Subject: x\\r\\n\\r\\nx\\r\\n'); s.quit()
+`, [String(server.ports.smtp)]);
+    expect(sent.code, sent.stderr).toBe(0);
+    await waitFor(async () => readLogLines(logFile).some((l) => l.level === 20 && l.msg === 'stored'), 5000, 'the debug line of a delivery');
+
+    writeFileSync(configFile, '{ not json');
+    server.child.kill('SIGHUP');
+    await waitFor(async () => readLogLines(logFile).some((l) => /reload: the configuration is invalid/.test(String(l.msg))), 5000, 'the refusal');
+    expect(server.child.exitCode).toBe(null);
+    expect((await cli(['stats', '--data', data])).code).toBe(0);
+  });
+});
