@@ -9,6 +9,10 @@ const wanted = [
   { command: 'dnsmasq', pkg: 'dnsmasq-base' },
   { command: 'rspamd', pkg: 'rspamd' },
   { command: 'nats-server', pkg: 'nats-server' },
+  { command: 'postfix', pkg: 'postfix' },
+  { command: 'promtool', pkg: 'prometheus' },
+  { command: 'chromium', pkg: 'chromium' },
+  { command: 'systemd-analyze', pkg: 'systemd' },
 ];
 
 const missing = wanted.filter(({ command }) => spawnSync('sh', ['-c', `command -v ${command}`]).status !== 0);

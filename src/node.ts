@@ -104,7 +104,9 @@ export async function runNode(config: ServerConfig, log: Logger): Promise<{ stop
     () => membership.view().filter((v) => v.status === 'up' && !v.roles.includes('store')).map((v) => v.node));
   const live = () => membership.view().filter((v) => v.status === 'up').map((v) => v.node);
   const ask = <T>(node: number, request: NodeRequest) => transport.request<T>(node, request, FAN_OUT_TIMEOUT_MS);
+  // This machine's metrics, dashboard, mailbox admin, backup and plugins; the cluster-wide parts below.
   const backend: AdminBackend = {
+    ...running.localAdmin,
     directory, passwordCost: config.directory.passwordCost, importPasswordCost: config.directory.importPasswordCost, auth,
     async stats() {
       const all = await Promise.all(live().map((n) => ask<Record<string, number>>(n, { kind: 'stats' }).catch(() => null)));

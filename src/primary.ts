@@ -28,6 +28,12 @@ import { Rebalancer } from './cluster/rebalance.js';
 import { HandoffRelay } from './transport/handoff.js';
 import { AuthGuard, authLimitsOf } from './net/auth-guard.js';
 import { answerAuthRequest } from './cluster/auth-sharing.js';
+import { collectOnScrape, renderMetrics, throughput, type MetricsJson } from './core/metrics.js';
+import type { RecentRefusal } from './smtp/refusal-log.js';
+import { RemoteMailboxAdmin, type MailboxAdminAnswer } from './admin/mailbox-admin.js';
+import { BackupJob, type BackupProgress } from './admin/backup.js';
+import { ClusterBackup } from './admin/cluster-backup.js';
+import { clusterMetricsCollector } from './admin/cluster-metrics.js';
 
 /**
  * A worker that dies is restarted after 200 ms; past 5 restarts in a minute it is in a
@@ -153,7 +159,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
       if (handoffs.handle(msg, handle)) return;
       if (msg?.type === 'ternmail-worker-ready') {
         status.state = 'running';
-        log.info({ node, pid: status.pid }, 'worker running');
+        log.info({ node, workerPid: status.pid }, 'worker running');
         announceNodeUp(node);
       }
     });
@@ -245,12 +251,31 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
       return perNode.flat();
     },
     clusterStatus: () => clusterStatus([...workers.values()], directory.cache.mailboxesPerNode()),
+    metrics: async () => renderMetrics(await Promise.all(running().map((n) => ask<MetricsJson>(n, { kind: 'metrics' }).catch(() => [])))),
+    metricsOpen: config.admin.metricsOpen, maxMessageSize: config.store.maxMessageSize,
+    backup: new ClusterBackup(new BackupJob(db, log.child({ component: 'backup' })), {
+      nodes: () => [...workers.keys()].sort((a, b) => a - b),
+      start: (node, dir) => ask<BackupProgress>(node, { kind: 'backup-start', dir }),
+      status: (node) => ask<BackupProgress>(node, { kind: 'backup-status' }),
+    }, log.child({ component: 'backup' })),
+    mailboxAdmin: new RemoteMailboxAdmin(async (op, args) => {
+      const [worker] = running();
+      if (worker === undefined) throw new Error('no worker is running');
+      // A search reads every mailbox: longer than the usual 30 s is allowed.
+      return transport.request<MailboxAdminAnswer>(worker, { kind: 'admin-mailbox', op, args } satisfies NodeRequest, 600_000);
+    }),
+    dashboard: {
+      throughput: async () => throughput(await Promise.all(running().map((n) => ask<MetricsJson>(n, { kind: 'metrics' }).catch(() => [])))),
+      rejections: async () => (await Promise.all(running().map((n) => ask<RecentRefusal[]>(n, { kind: 'recent-refusals' }).catch(() => [])))).flat().sort((a, b) => a.time - b.time),
+      users: async () => null,
+    },
     rebalance: {
       start: () => rebalancer.start(),
       status: () => rebalancer.status(),
       stop: () => rebalancer.stop(),
     },
   };
+  collectOnScrape(clusterMetricsCollector(() => [...workers.values()], () => directory.cache.mailboxesPerNode()));
   const token = randomBytes(24).toString('hex');
   const admin = await startAdminApi(backend, token, config.admin.bind, config.admin.port, log.child({ listener: 'admin' }));
   const adminUrl = `http://${config.admin.bind.includes(':') ? `[${config.admin.bind}]` : config.admin.bind}:${admin.port}`;

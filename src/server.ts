@@ -41,10 +41,17 @@ import { TlsMaterial } from './net/tls-material.js';
 import { prepareDataFolder, removePidFile, storeOpenFailure, writePidFile } from './store/data-folder.js';
 import { listenFailure } from './core/startup-error.js';
 import { startPlugins, type RunningPlugins } from './plugins/plugins.js';
+import { startLmtpListener } from './lmtp/listener.js';
+import { collectOnScrape, renderMetrics, throughput } from './core/metrics.js';
+import { recentRefusals } from './smtp/refusal-log.js';
+import { largestMailboxes } from './admin/mailbox-usage.js';
+import { nodeMetricsCollector } from './admin/node-metrics.js';
+import { MailboxAdmin } from './admin/mailbox-admin.js';
+import { BackupJob } from './admin/backup.js';
 
 export interface RunningServer {
   config: ServerConfig;
-  ports: { smtp: number; submission: number; pop3: number; imap: number; admin: number; smtps?: number; pop3s?: number; imaps?: number };
+  ports: { smtp: number; submission: number; pop3: number; imap: number; admin: number; smtps?: number; pop3s?: number; imaps?: number; lmtp?: number };
   /** Empty for a worker of a cluster (the primary serves the admin API). */
   adminUrl: string;
   token: string;
@@ -52,6 +59,8 @@ export interface RunningServer {
   services: NodeServices;
   /** In a cluster: borrows ready deliveries from a busier node. */
   borrower: Borrower | null;
+  /** The admin API's view of this process alone (served by it unless it is a worker of a cluster). */
+  localAdmin: AdminBackend;
   /** Answers a request from another node process. */
   handleNodeRequest(request: NodeRequest): Promise<unknown>;
   /** Re-reads the TLS key and certificate (SIGHUP); keeps the old ones if the new are unusable. */
@@ -216,8 +225,10 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     { name: 'pop3s', role: 'access', port: config.pop3.tlsPort, start: (port) => startPop3Listener({ port, implicitTls: true }, config, listeners, popDeps, tlsMaterial) },
     { name: 'imap', role: 'access', port: config.imap.port, start: (port) => startImapListener({ port, implicitTls: false }, config, listeners, imapDeps, tlsMaterial) },
     { name: 'imaps', role: 'access', port: config.imap.tlsPort, start: (port) => startImapListener({ port, implicitTls: true }, config, listeners, imapDeps, tlsMaterial) },
+    { name: 'lmtp', role: 'mta', port: config.lmtp.port, start: (port) => startLmtpListener({ ...config, lmtp: { ...config.lmtp, port } }, listeners, { ...smtpDeps, log: log.child({ listener: 'lmtp' }) }, limiter, log) },
   ];
-  const implicitTls = new Set(['smtps', 'pop3s', 'imaps']);
+  // Listeners that are off unless given a port (the others take any free port at 0, as tests do).
+  const offAtZero = new Set(['smtps', 'pop3s', 'imaps', 'lmtp']);
   const running: RunningListener[] = [];
   /** A start that fails half-way releases what it took: ports, the store lock, the pid file. */
   const abandon = async () => {
@@ -231,7 +242,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   const ports: RunningServer['ports'] = { smtp: 0, submission: 0, pop3: 0, imap: 0, admin: 0 };
   for (const spec of listenerSpecs) {
     if (!(options.roles ?? ['mta', 'store', 'access']).includes(spec.role)) continue;
-    if (implicitTls.has(spec.name) && !spec.port) continue;
+    if (offAtZero.has(spec.name) && !spec.port) continue;
     const listener = await spec.start(spec.port).catch(async (err: unknown) => {
       await abandon();
       throw listenFailure(err, spec.port, `${spec.name}Port`);
@@ -291,11 +302,15 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     },
   };
 
+  const stopCollecting = collectOnScrape(nodeMetricsCollector(services));
+  const backup = new BackupJob(db, log.child({ component: 'backup' }));
+  const mailboxAdmin = new MailboxAdmin({ directory, mailboxes, blobs, auth, parent: system, log: log.child({ component: 'mailbox-admin' }) });
   let admin: { port: number; close(): Promise<void> } | null = null;
   let adminUrl = '';
   const token = randomBytes(24).toString('hex');
+  const localAdmin: AdminBackend = { ...singleNodeAdmin(config, directory, services, mailboxes, authGuard, mailboxAdmin, backup, mailboxStore), plugins: plugins.status };
   if (!options.cluster) {
-    admin = await startAdminApi({ ...singleNodeAdmin(config, directory, services, mailboxes, authGuard), plugins: plugins.status }, token, config.admin.bind, config.admin.port, log.child({ listener: 'admin' }))
+    admin = await startAdminApi(localAdmin, token, config.admin.bind, config.admin.port, log.child({ listener: 'admin' }))
       .catch(async (err: unknown) => {
         await abandon();
         throw listenFailure(err, config.admin.port, 'adminPort');
@@ -309,9 +324,9 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
 
   let stopped = false;
   return {
-    config, ports, adminUrl, token, directory, services, borrower,
+    config, ports, adminUrl, token, directory, services, borrower, localAdmin,
     handleNodeRequest: (request) => handleNodeRequest(request, {
-      services, directory, mailboxes, blobs, remote: options.cluster?.remote,
+      services, directory, mailboxes, blobs, remote: options.cluster?.remote, mailboxAdmin, backup,
       move: options.cluster ? { self: options.cluster.nodeId, transport: options.cluster.transport, mailboxes, blobs, db, store: mailboxStore } : undefined,
     }),
     reloadTls: () => reloadTls(tlsMaterial, log),
@@ -322,6 +337,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       await Promise.all(running.map((l) => l.close()));
       await admin?.close();
       authGuard.close();
+      stopCollecting();
       mailboxes.close();
       await directory.drain();
       stop(system);
@@ -362,9 +378,15 @@ function reloadTls(material: TlsMaterial | null, log: Logger): void {
 }
 
 /** The admin API's view of a single-process server. */
-function singleNodeAdmin(config: ServerConfig, directory: Directory, services: NodeServices, mailboxes: MailboxRegistry, auth: AuthGuard): AdminBackend {
+function singleNodeAdmin(
+  config: ServerConfig, directory: Directory, services: NodeServices, mailboxes: MailboxRegistry, auth: AuthGuard, mailboxAdmin: MailboxAdmin, backup: BackupJob, mailboxStore: MailboxStore,
+): AdminBackend {
   return {
     directory, passwordCost: config.directory.passwordCost, importPasswordCost: config.directory.importPasswordCost, auth,
+    metrics: () => renderMetrics(), metricsOpen: config.admin.metricsOpen, maxMessageSize: config.store.maxMessageSize,
+    mailboxAdmin,
+    backup,
+    dashboard: { throughput: () => throughput(), rejections: async () => recentRefusals(), users: () => largestMailboxes(directory, mailboxStore) },
     stats: async () => ({ ...(await services.stats()), users: directory.cache.users.size, domains: directory.cache.domains.size }),
     queueList: () => services.queueList(),
     queueFlush: (domain) => services.queueFlush(domain),

@@ -2,7 +2,7 @@
 // service reads its own section (`config.smtp.port`), the machinery in src/config
 // resolves them all. Rules that span sections (an implicit-TLS port needs net.tls) are
 // checked here, where every section is in view.
-import { ConfigError, loadSections, renderHelp, renderReference, type ConfigSources, type LegacySettingsOf } from './config/config.js';
+import { ConfigError, loadSections, renderHelp, renderReference, type ConfigSources, type LegacySettingsOf, type Origin } from './config/config.js';
 import { serverSection, type ServerSettings } from './core/server-settings.js';
 import { logSection, type LogSettings } from './core/log-settings.js';
 import { netSection, type NetSettings } from './net/settings.js';
@@ -17,6 +17,7 @@ import { pop3Section, type Pop3Settings } from './pop3/settings.js';
 import { adminSection, type AdminSettings } from './admin/settings.js';
 import { clusterSection, type ClusterSettings } from './cluster/settings.js';
 import { readPluginSpecs, type PluginSpec } from './plugins/plugin-config.js';
+import { lmtpSection, type LmtpSettings } from './lmtp/settings.js';
 
 export { ConfigError, type ConfigSources } from './config/config.js';
 export { rolesOf } from './cluster/settings.js';
@@ -37,12 +38,13 @@ export interface ServerConfig {
   cluster: ClusterSettings;
   /** The config file's `plugins` list, in order (src/plugins). */
   plugins: PluginSpec[];
+  lmtp: LmtpSettings;
 }
 
 /** Every section, in the order help and docs list them. */
 export const sections = [
   serverSection, logSection, netSection, smtpSection, imapSection, pop3Section, adminSection,
-  queueSection, outboundSection, storeSection, mailboxSection, directorySection, clusterSection,
+  queueSection, outboundSection, storeSection, mailboxSection, directorySection, clusterSection, lmtpSection,
 ] as const;
 
 /** Every setting under its flat name of before sections (smtpPort): what flags and startTestServer take. */
@@ -50,14 +52,14 @@ export type FlatSettings = LegacySettingsOf<typeof serverSection> & LegacySettin
   & LegacySettingsOf<typeof smtpSection> & LegacySettingsOf<typeof imapSection> & LegacySettingsOf<typeof pop3Section>
   & LegacySettingsOf<typeof adminSection> & LegacySettingsOf<typeof queueSection> & LegacySettingsOf<typeof outboundSection>
   & LegacySettingsOf<typeof storeSection> & LegacySettingsOf<typeof mailboxSection> & LegacySettingsOf<typeof directorySection>
-  & LegacySettingsOf<typeof clusterSection>;
+  & LegacySettingsOf<typeof clusterSection> & LegacySettingsOf<typeof lmtpSection>;
 
 /** Resolves the configuration and the deprecation lines to log once a logger exists. */
-export function loadSettings(sources: ConfigSources): { config: ServerConfig; deprecations: string[] } {
-  const { values, deprecations } = loadSections(sections, sources);
+export function loadSettings(sources: ConfigSources): { config: ServerConfig; deprecations: string[]; origins: Record<string, Origin> } {
+  const { values, deprecations, origins } = loadSections(sections, sources);
   const config = { ...values, plugins: readPluginSpecs(sources.configFile) } as unknown as ServerConfig;
   checkAcrossSections(config);
-  return { config, deprecations };
+  return { config, deprecations, origins };
 }
 
 /** Builds the effective configuration from all sources, validating each value. */

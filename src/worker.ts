@@ -85,6 +85,6 @@ export async function runWorker(config: ServerConfig, log: Logger, nodeId: numbe
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGHUP', () => running.reloadTls());
   process.on('disconnect', () => void shutdown('primary gone'));
-  log.info({ node: nodeId, pid: process.pid }, 'worker ready');
+  log.info({ node: nodeId }, 'worker ready');
   process.send?.({ type: 'ternmail-worker-ready', node: nodeId });
 }

@@ -6,8 +6,12 @@ import type { Logger } from '../core/logger.js';
 import type { AdminReply, Directory, NewUser } from '../directory/directory.js';
 import type { QueueListing } from '../queue/queue.js';
 import type { BlockedEntry } from '../net/auth-guard.js';
+import { mailboxJsonRoutes, mailboxRawRoute, type MailboxRoutesBackend } from './mailbox-routes.js';
+import { AdminError } from './mailbox-admin.js';
+import { dashboardRoute, cookieAuthorized } from './dashboard-auth.js';
+import { dashboardAnswer, type DashboardSource } from './dashboard-data.js';
 
-export interface AdminBackend {
+export interface AdminBackend extends MailboxRoutesBackend, DashboardSource {
   directory: Directory;
   stats(): Promise<Record<string, number>>;
   queueList(): Promise<QueueListing[]>;
@@ -24,6 +28,10 @@ export interface AdminBackend {
   auth: { blocked(): BlockedEntry[]; unblock(target: string): boolean };
   /** The plugins of this node with their counters (src/plugins); absent: none. */
   plugins?: () => unknown[] | Promise<unknown[]>;
+  /** GET /metrics: the Prometheus text of this node (every process of a cluster, summed). */
+  metrics(): Promise<{ contentType: string; text: string }>;
+  /** GET /metrics without the admin token (for a scraper on a trusted network). */
+  metricsOpen: boolean;
 }
 
 type Handler = (params: string[], body: unknown) => Promise<[number, unknown]>;
@@ -61,6 +69,7 @@ function clusterOnly<T>(value: T | undefined): T {
 
 function routes(backend: AdminBackend): Array<[string, RegExp, Handler]> {
   const dir = backend.directory;
+  const dashboard = dashboardAnswer(backend);
   return [
     ['GET', /^\/v1\/plugins$/, async () => [200, (await backend.plugins?.()) ?? []]],
     ['GET', /^\/v1\/domains$/, async () => [200, [...dir.cache.domains.values()].sort((a, b) => a.name.localeCompare(b.name))]],
@@ -79,6 +88,9 @@ function routes(backend: AdminBackend): Array<[string, RegExp, Handler]> {
       return fromReply(await dir.request((replyTo) => ({ type: 'add-users', users: users as NewUser[], hashCost: backend.importPasswordCost, replyTo })));
     }],
     ['DELETE', /^\/v1\/users\/([^/]+)$/, async ([address]) => fromReply(await dir.request((replyTo) => ({ type: 'remove-user', address, replyTo })))],
+    ['POST', /^\/v1\/users\/([^/]+)\/(disable|enable)$/, async ([address, action]) => fromReply(await dir.request((replyTo) => ({ type: 'set-disabled', address, disabled: action === 'disable', replyTo })))],
+    ['POST', /^\/v1\/users\/([^/]+)\/rename$/, async ([address], body) => fromReply(await dir.request((replyTo) => ({ type: 'rename-user', address, to: stringField(body, 'to'), replyTo })))],
+    ...mailboxJsonRoutes(backend),
     ['PUT', /^\/v1\/users\/([^/]+)\/password$/, async ([address], body) => fromReply(await dir.request((replyTo) => ({ type: 'set-password', address, password: stringField(body, 'password'), replyTo })))],
     ['PUT', /^\/v1\/users\/([^/]+)\/quota$/, async ([address], body) => fromReply(await dir.request((replyTo) => ({ type: 'set-quota', address, quota: Number(field(body, 'quota')), replyTo })))],
     ['GET', /^\/v1\/aliases$/, async () => [200, [...dir.cache.aliases.values()].sort((a, b) => a.address.localeCompare(b.address))]],
@@ -104,6 +116,7 @@ function routes(backend: AdminBackend): Array<[string, RegExp, Handler]> {
       return fromReply(reply.ok ? { ok: true, value: { ok: true } } : { ok: false, error: reply.error, temporary: false });
     }],
     ['GET', /^\/v1\/stats$/, async () => [200, await backend.stats()]],
+    ['GET', /^\/v1\/dashboard$/, async () => [200, await dashboard()]],
     ['POST', /^\/v1\/cluster\/rebalance$/, async () => [202, clusterOnly(backend.rebalance).start()]],
     ['GET', /^\/v1\/cluster\/rebalance$/, async () => [200, clusterOnly(backend.rebalance).status()]],
     ['DELETE', /^\/v1\/cluster\/rebalance$/, async () => [200, clusterOnly(backend.rebalance).stop()]],
@@ -160,8 +173,15 @@ export async function startAdminApi(
       res.end(JSON.stringify(value));
     };
     try {
-      if (!authorized(req, token)) throw new HttpError(401, 'bad or missing admin token');
       const url = new URL(req.url ?? '/', 'http://admin');
+      if (req.method === 'GET' && url.pathname === '/metrics' && (backend.metricsOpen || authorized(req, token))) {
+        const { contentType, text } = await backend.metrics();
+        res.writeHead(200, { 'content-type': contentType });
+        return res.end(text);
+      }
+      if (await dashboardRoute(req, res, url, token)) return;
+      if (!authorized(req, token) && !cookieAuthorized(req, token)) throw new HttpError(401, 'bad or missing admin token');
+      if (await mailboxRawRoute(backend, req, res, url)) return;
       for (const [method, pattern, handler] of table) {
         const match = pattern.exec(url.pathname);
         if (!match || req.method !== method) continue;
@@ -170,7 +190,7 @@ export async function startAdminApi(
       }
       throw new HttpError(404, `no such endpoint: ${req.method} ${url.pathname}`);
     } catch (err) {
-      if (err instanceof HttpError) return send(err.status, { error: err.message });
+      if (err instanceof HttpError || err instanceof AdminError) return send(err.status, { error: err.message });
       log.error({ err }, 'admin request failed');
       send(500, { error: `internal error: ${(err as Error).message}` });
     }

@@ -8,6 +8,7 @@ export const adminSection = defineSection({
   settings: {
     port: { kind: 'port', default: 8025, legacy: 'adminPort', describe: 'admin HTTP API port' },
     bind: { kind: 'string', default: '127.0.0.1', legacy: 'adminBind', meta: 'ADDR', describe: 'admin HTTP API address, apart from --bind' },
+    metricsOpen: { kind: 'bool', default: false, legacy: 'adminMetricsOpen', describe: 'serve GET /metrics without the admin token (for Prometheus; the token changes at each start)' },
   },
 });
 

@@ -5,20 +5,28 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { callAdmin, CliError, findAdmin, type AdminTarget } from './admin-client.js';
+import { callAdmin, CliError, configFileOf, findAdmin, type AdminTarget } from './admin-client.js';
 import { importUsers } from './import-users.js';
 import { runPlugins } from './plugins-command.js';
 import { runDkim } from './dkim-command.js';
-import { ConfigError, flagName } from '../config/config.js';
-import { defaultConfig, loadSettings, rolesOf, sections, startHelp } from '../settings.js';
-import { createLogger } from '../core/logger.js';
+import { ConfigError } from '../config/config.js';
+import { defaultConfig, loadSettings, rolesOf, startHelp } from '../settings.js';
+import { openLogger } from '../core/logger.js';
+import { startProcessMetrics } from '../core/metrics.js';
 import { startServer } from '../server.js';
 import { installProcessPolicy } from '../core/process-policy.js';
 import cluster from 'node:cluster';
 import { runPrimary } from '../primary.js';
 import { StartupError } from '../core/startup-error.js';
-import { handleProcessSignals } from './process-signals.js';
+import { handleProcessSignals, reopenLogOnSignal } from './process-signals.js';
 import { runWorker } from '../worker.js';
+import { startFlagValues, startOptions } from './start-flags.js';
+import { checkUserSwitch, dropPrivileges } from './privileges.js';
+import { backup, expunge, mailboxExport, mailboxImport, restore, search, userAction, userRename, userShow } from './mail-commands.js';
+import { dataFolderOf } from './admin-client.js';
+import { Progress } from './progress.js';
+import { reloadSettingsOnSignal } from './live-settings.js';
+import { runConfig, configHelp } from './config-command.js';
 import { layoutProblem } from '../cluster/data-layout.js';
 import { migrateDataFolder, MigrateError } from '../cluster/migrate.js';
 
@@ -40,47 +48,18 @@ function version(): string {
 
 const adminOptions = {
   data: { type: 'string' },
+  config: { type: 'string' },
   admin: { type: 'string' },
   token: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const adminHelp = `  --data DIR        data folder of the running server (default ./data)
+const adminHelp = `  --data DIR        data folder of the running server (default: TERNMAIL_DATA, then the
+                    config file's server.data, then ./data)
+  --config FILE     config file to find the data folder in (or TERNMAIL_CONFIG,
+                    or /etc/ternmail/config.json)
   --admin URL       admin API address, instead of --data
   --token TOKEN     admin token (with --admin; or TERNMAIL_ADMIN_TOKEN)`;
-
-/** Every flag of `ternmail start`, from the section declarations: --smtp-port N, --tls-key PATH ... */
-function startOptions(): ParseArgsConfig['options'] {
-  const options: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' }, config: { type: 'string' } };
-  for (const section of sections) {
-    for (const def of Object.values(section.settings)) {
-      const flag = flagName(def.legacy);
-      if (def.kind === 'tls') {
-        options[`${flag}-key`] = { type: 'string' };
-        options[`${flag}-cert`] = { type: 'string' };
-      } else {
-        options[flag] = { type: 'string' };
-      }
-    }
-  }
-  return options;
-}
-
-/** Parsed flags keyed by legacy name (smtpPort), as loadSettings takes them. */
-function startFlagValues(values: Record<string, unknown>): Record<string, unknown> {
-  const flags: Record<string, unknown> = {};
-  for (const section of sections) {
-    for (const def of Object.values(section.settings)) {
-      const flag = flagName(def.legacy);
-      if (def.kind !== 'tls') {
-        flags[def.legacy] = values[flag];
-      } else if (values[`${flag}-key`] !== undefined || values[`${flag}-cert`] !== undefined) {
-        flags[def.legacy] = { key: values[`${flag}-key`], cert: values[`${flag}-cert`] };
-      }
-    }
-  }
-  return flags;
-}
 
 const help: Record<string, string> = {
   main: `ternmail ${version()}: an ISP-scale mail system (SMTP, POP3, IMAP) on supervised actors
@@ -96,6 +75,15 @@ Commands:
   user passwd EMAIL            change a password (--password-stdin or --password P)
   user quota EMAIL BYTES       set a quota (0 = unlimited)
   user import FILE             bulk add: 'address password' or JSON lines
+  user show EMAIL              quota, usage, messages per folder, last login
+  user disable|enable EMAIL    refuse or allow the user's logins (mail is still delivered)
+  user rename EMAIL NEW        give the mailbox a new address
+  mailbox export EMAIL --format mbox|maildir DIR     write a user's mail to files
+  mailbox import EMAIL --format mbox|maildir PATH    add mail from files (Dovecot, mutt, ...)
+  search --from X --subject S --since DATE --before DATE   find messages across users
+  expunge (same criteria) --yes                      remove them, for abuse handling
+  backup DIR                   consistent snapshot of a running server's store
+  restore DIR [--force]        put a backup into a stopped server's data folder
   alias add ADDRESS TARGET[,TARGET...]   add an alias (ADDRESS may be @domain: catch-all)
   alias remove ADDRESS         remove an alias
   alias list                   list aliases
@@ -112,6 +100,8 @@ Commands:
   auth unblock ADDRESS|IP      lift such a block now
   plugins [--json]             loaded plugins: hooks, calls, errors, time per call, backoff
   dkim keygen DOMAIN --selector S [--algorithm rsa|ed25519]   a DKIM key; prints the TXT record
+  config show [-n]             effective settings and where each came from (default/file/env/flag)
+  config check                 validate the settings 'start' would use
 
 Run 'ternmail COMMAND --help' for a command's options. 'ternmail --version' prints the version.`,
   start: `Usage: ternmail start [options]
@@ -130,6 +120,9 @@ and the config file's sections (e.g. {"smtp": {"port": 2525}}); docs/configurati
   ternmail user quota EMAIL BYTES
   ternmail user import FILE     one 'address password' per line, or JSON lines
                                 {"address": ..., "password": ..., "quota": ...}
+  ternmail user show EMAIL      quota, usage, messages per folder, last login
+  ternmail user disable EMAIL   refuse the user's logins; 'enable' allows them again
+  ternmail user rename EMAIL NEW   the mailbox, its folders and quota go to NEW
 
   --password-stdin  read the password from standard input (first line)
   --password P      the password on the command line (for scripts)
@@ -172,6 +165,12 @@ ${adminHelp}`,
   unblock   forget the failures of an account or a client address now
 
 ${adminHelp}`,
+  restore: `Usage: ternmail restore BACKUP [--data DIR] [--force]
+
+Puts a backup made by 'ternmail backup' into the data folder of a stopped server
+(one process or a cluster, as the backup was taken). The data folder is found as
+for every command (--data, TERNMAIL_DATA, the config file). An existing store is
+refused unless --force, which moves it aside.`,
   migrate: `Usage: ternmail migrate --data DIR --workers N
 
 Converts a stopped server's data folder for another number of processes.
@@ -180,6 +179,34 @@ Converts a stopped server's data folder for another number of processes.
                        every mailbox placed on node 1; then 'ternmail cluster rebalance'
   --workers 1          cluster -> one process, when the cluster has a single shard
 An interrupted migration is finished by running the same command again.`,
+  config: configHelp,
+  mailbox: `Usage: ternmail mailbox export EMAIL --format mbox|maildir DIR
+       ternmail mailbox import EMAIL --format mbox|maildir PATH [--folder NAME]
+
+  export   every folder of the user: mbox writes DIR/<folder>.mbox (mboxrd, flags in
+           Status/X-Status), maildir writes a Maildir++ tree (INBOX at DIR, folders .a.b)
+  import   an mbox file (into --folder, or the folder named like the file; INBOX for
+           'inbox') or a Maildir++ tree (its folders, under --folder if given); flags
+           and dates are kept. Both show a progress bar (plain lines off a terminal).
+${adminHelp}`,
+  search: `Usage: ternmail search [--from TEXT] [--subject TEXT] [--since DATE] [--before DATE]
+
+Every message of every user matching all the criteria given: user, folder, UID,
+date, sender and subject. TEXT matches part of the address or subject, any case;
+DATE is YYYY-MM-DD (received on or after --since, before --before).
+${adminHelp}`,
+  expunge: `Usage: ternmail expunge [--from TEXT] [--subject TEXT] [--since DATE] [--before DATE] --yes
+
+Removes every message 'ternmail search' would list with the same criteria, from
+every user's folders, for good. Without --yes nothing is removed.
+${adminHelp}`,
+  backup: `Usage: ternmail backup DIR
+
+Writes a consistent snapshot of the running server's store (directory, mailboxes,
+queue, bodies) to DIR/store, with DIR/backup.json; the server keeps serving. A
+cluster writes DIR/directory and DIR/node-N/store. Restore it with
+'ternmail restore DIR --data DATA' while the server is stopped.
+${adminHelp}`,
   stats: `Usage: ternmail stats\n\nPrints one line of JSON: messages, queued, blobs, blobBytes, ...\n${adminHelp}`,
 };
 
@@ -217,10 +244,15 @@ async function runStart(args: string[]): Promise<void> {
   if (values.help) return out(help.start);
   // Everything the server creates (store, pid and admin files) is for its owner only.
   process.umask(0o077);
-  const configFile = values.config as string | undefined ?? process.env.TERNMAIL_CONFIG;
-  const { config, deprecations } = loadSettings({ flags: startFlagValues(values), env: process.env, configFile });
-  const log = createLogger(config.log.level);
+  const configFile = configFileOf(values.config as string | undefined);
+  const sources = { flags: startFlagValues(values), env: process.env, configFile };
+  const { config, deprecations } = loadSettings(sources);
+  const logger = openLogger({ level: config.log.level, file: config.log.file, format: config.log.format as 'json' | 'pretty' });
+  const log = logger.log;
+  reopenLogOnSignal(logger, log);
+  reloadSettingsOnSignal(config, sources, log);
   installProcessPolicy(log);
+  startProcessMetrics(cluster.isWorker ? `worker-${process.env.TERNMAIL_NODE_ID}` : config.cluster.workers > 1 ? 'primary' : 'main');
   if (cluster.isWorker) {
     const node = Number(process.env.TERNMAIL_NODE_ID);
     await runWorker(config, log, node, rolesOf(config.cluster, node));
@@ -230,6 +262,7 @@ async function runStart(args: string[]): Promise<void> {
   for (const line of deprecations) log.warn(line);
   const layoutRefusal = layoutProblem(config.server.data, config.cluster.workers);
   if (layoutRefusal) throw new CliError(layoutRefusal);
+  const account = checkUserSwitch(config.server.user, config.cluster.workers);
   const server = await (config.cluster.nats !== ''
     // Loaded only for a node of several machines: one process and --workers never load the NATS client.
     ? import('../node.js').then(({ runNode }) => runNode(config, log))
@@ -240,6 +273,7 @@ async function runStart(args: string[]): Promise<void> {
     log.debug({ err }, 'start failed');
     throw err;
   });
+  if (account) dropPrivileges(account, { data: config.server.data, logFile: config.log.file }, log);
   handleProcessSignals(server, log);
 }
 
@@ -296,8 +330,15 @@ async function runUser(args: string[], values: Record<string, unknown>, admin: A
       if (skipped > 0) process.exitCode = 3;
       return;
     }
+    case 'show':
+      return userShow(admin, need(args, 1, 'user address'), out);
+    case 'disable':
+    case 'enable':
+      return userAction(admin, action, need(args, 1, 'user address'), out);
+    case 'rename':
+      return userRename(admin, need(args, 1, 'user address'), need(args, 2, 'new address'), out);
   }
-  throw new CliError(`unknown user action: ${action ?? '(none)'} (add, remove, list, passwd, quota, import)`);
+  throw new CliError(`unknown user action: ${action ?? '(none)'} (add, remove, list, passwd, quota, import, show, disable, enable, rename)`);
 }
 
 async function runAlias(args: string[], admin: AdminTarget): Promise<void> {
@@ -425,13 +466,6 @@ interface RebalanceProgress {
   running: boolean; toMove: number; moved: number; skipped: number; bytes: number; stopRequested: boolean; lastError: string | null;
 }
 
-function rebalanceLine(p: RebalanceProgress): string {
-  const done = p.moved + p.skipped;
-  const width = 30;
-  const bar = p.toMove > 0 ? '#'.repeat(Math.round((done / p.toMove) * width)).padEnd(width, '.') : '.'.repeat(width);
-  return `[${bar}] ${done}/${p.toMove} mailboxes, ${(p.bytes / 1048576).toFixed(1)} MiB moved${p.skipped ? `, ${p.skipped} skipped` : ''}`;
-}
-
 async function runRebalance(admin: AdminTarget): Promise<void> {
   let progress = await callAdmin<RebalanceProgress>(admin, 'POST', '/v1/cluster/rebalance');
   let interrupted = false;
@@ -442,23 +476,31 @@ async function runRebalance(admin: AdminTarget): Promise<void> {
     void callAdmin(admin, 'DELETE', '/v1/cluster/rebalance').catch(() => undefined);
   };
   process.on('SIGINT', onInterrupt);
-  const tty = process.stdout.isTTY === true;
-  let last = '';
-  for (;;) {
-    const line = rebalanceLine(progress);
-    if (line !== last) {
-      if (tty) process.stdout.write(`\r${line}`);
-      else out(line);
-      last = line;
-    }
-    if (!progress.running) break;
+  const bar = new Progress('rebalance', progress.toMove, { unit: 'mailboxes' });
+  const detail = (p: RebalanceProgress) => `${(p.bytes / 1048576).toFixed(1)} MiB moved${p.skipped ? `, ${p.skipped} skipped` : ''}`;
+  while (progress.running) {
+    bar.update(progress.moved + progress.skipped, detail(progress), progress.toMove);
     await new Promise((r) => setTimeout(r, 200));
     progress = await callAdmin<RebalanceProgress>(admin, 'GET', '/v1/cluster/rebalance');
   }
+  bar.finish(progress.moved + progress.skipped, detail(progress));
   process.off('SIGINT', onInterrupt);
-  if (tty) process.stdout.write('\n');
   out(`rebalance ${progress.stopRequested ? 'stopped' : 'finished'}: ${progress.moved} moved, ${progress.skipped} skipped of ${progress.toMove}`);
   if (progress.lastError) out(`last problem: ${progress.lastError}`);
+}
+
+async function runMailbox(args: string[], values: Record<string, unknown>, admin: AdminTarget): Promise<void> {
+  const [action] = args;
+  if (action === 'export') return mailboxExport(admin, need(args, 1, 'user address'), values.format, need(args, 2, 'folder to write'), out);
+  if (action === 'import') return mailboxImport(admin, need(args, 1, 'user address'), values.format, need(args, 2, 'file or folder to read'), values.folder as string | undefined, out);
+  throw new CliError(`unknown mailbox action: ${action ?? '(none)'} (export, import)`);
+}
+
+async function runRestore(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, { data: { type: 'string' }, config: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  if (values.help) return out(help.restore);
+  const { data } = dataFolderOf(values as { data?: string; config?: string });
+  restore(need(positionals, 0, 'backup folder'), path.resolve(data), values.force === true, out);
 }
 
 async function runMigrate(args: string[]): Promise<void> {
@@ -522,13 +564,19 @@ async function main(argv: string[]): Promise<void> {
     if (values.help) return out('Usage: ternmail dkim keygen DOMAIN --selector S [--algorithm rsa|ed25519] [--data DIR]\n\nStores the key in DIR/dkim (default ./data) and prints the TXT record to publish; see docs/plugins.md.');
     return runDkim(positionals, values).forEach(out);
   }
+  if (command === 'config') return runConfig(rest, out);
+  if (command === 'restore') return runRestore(rest);
   if (!(command in help)) throw new CliError(`unknown command: ${command} (see 'ternmail --help')`);
   const extra: ParseArgsConfig['options'] = command === 'user'
     ? { password: { type: 'string' }, 'password-stdin': { type: 'boolean' }, quota: { type: 'string' } }
-    : command === 'plugins' ? { json: { type: 'boolean' } } : {};
+    : command === 'plugins' ? { json: { type: 'boolean' } }
+    : command === 'mailbox' ? { format: { type: 'string' }, folder: { type: 'string' } }
+    : command === 'search' || command === 'expunge'
+      ? { from: { type: 'string' }, subject: { type: 'string' }, since: { type: 'string' }, before: { type: 'string' }, yes: { type: 'boolean' } }
+      : {};
   const { values, positionals } = parse(rest, { ...adminOptions, ...extra });
   if (values.help) return out(help[command]);
-  const admin = findAdmin(values as { data?: string; admin?: string; token?: string });
+  const admin = findAdmin(values as { data?: string; admin?: string; token?: string; config?: string });
   switch (command) {
     case 'domain': return runDomain(positionals, admin);
     case 'user': return runUser(positionals, values, admin);
@@ -539,6 +587,10 @@ async function main(argv: string[]): Promise<void> {
     case 'auth': return runAuth(positionals, admin);
     case 'stats': return out(JSON.stringify(await callAdmin(admin, 'GET', '/v1/stats')));
     case 'plugins': return (await runPlugins(positionals, admin, values.json === true)).forEach(out);
+    case 'mailbox': return runMailbox(positionals, values, admin);
+    case 'search': return search(admin, values, out);
+    case 'expunge': return expunge(admin, values, out);
+    case 'backup': return backup(admin, need(positionals, 0, 'backup folder'), out);
   }
 }
 

@@ -1,8 +1,9 @@
 // How a running `ternmail start` answers its environment: SIGTERM/SIGINT stop it
 // gracefully, SIGHUP reloads the TLS files, and a server started by npm (`npm start`)
-// stops when npm goes away, since npm does not always pass its signals on.
+// stops when npm goes away, since npm does not always pass its signals on. SIGUSR1
+// reopens the log file (logrotate's postrotate), in the primary and in every worker.
 import cluster from 'node:cluster';
-import type { Logger } from '../core/logger.js';
+import type { Logger, ProcessLogger } from '../core/logger.js';
 
 export interface Stoppable {
   stop(): Promise<void>;
@@ -49,4 +50,18 @@ function watchParent(orphaned: () => void): void {
     orphaned();
   }, PARENT_CHECK_MS);
   timer.unref();
+}
+
+/**
+ * SIGUSR1 reopens the log file under its configured name: after logrotate renamed the
+ * old one, new lines land in a new file. A primary passes the signal to its workers.
+ * (Handling SIGUSR1 also keeps Node from opening its inspector on it.)
+ */
+export function reopenLogOnSignal(logger: ProcessLogger, log: Logger): void {
+  process.on('SIGUSR1', () => {
+    logger.reopen();
+    log.info({ signal: 'SIGUSR1' }, 'log file reopened');
+    if (!cluster.isPrimary) return;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGUSR1');
+  });
 }

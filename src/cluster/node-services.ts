@@ -8,6 +8,10 @@ import type { BlobStore } from '../store/blob-store.js';
 import type { RemoteMailboxes } from './remote-mailboxes.js';
 import type { ForwardedEntry, NodeRequest } from './protocol.js';
 import { dropImport, importBodies, importMailbox, moveMailbox, type MoveContext } from './mailbox-move.js';
+import { metricsAsJson } from '../core/metrics.js';
+import { recentRefusals } from '../smtp/refusal-log.js';
+import { runMailboxAdminOp, type MailboxAdmin } from '../admin/mailbox-admin.js';
+import type { BackupJob } from '../admin/backup.js';
 
 export interface NodeCounters {
   messages: number;
@@ -54,6 +58,10 @@ export interface NodeRequestContext {
   blobs: BlobStore;
   remote?: RemoteMailboxes;
   move?: MoveContext;
+  /** Runs the primary's doveadm-like operations (export, import, search, ...). */
+  mailboxAdmin: MailboxAdmin;
+  /** Copies this node's store for the primary's cluster backup. */
+  backup: BackupJob;
 }
 
 export class UnknownRequestError extends Error {}
@@ -100,6 +108,16 @@ export async function handleNodeRequest(request: NodeRequest, ctx: NodeRequestCo
       return ctx.services.plugins?.() ?? [];
     case 'ping':
       return null;
+    case 'metrics':
+      return metricsAsJson();
+    case 'recent-refusals':
+      return recentRefusals();
+    case 'admin-mailbox':
+      return runMailboxAdminOp(ctx.mailboxAdmin, request.op, request.args);
+    case 'backup-start':
+      return ctx.backup.start(request.dir, { manifest: false });
+    case 'backup-status':
+      return ctx.backup.status();
     case 'queue-list':
       return ctx.services.queueList();
     case 'queue-flush':

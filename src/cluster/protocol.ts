@@ -50,6 +50,11 @@ export type NodeRequest =
   | { kind: 'plugins' }
   /** Answered at once with null: the cost of one hop between nodes (bench/node-hop.ts). */
   | { kind: 'ping' }
+  | { kind: 'metrics' }
+  | { kind: 'recent-refusals' }
+  | { kind: 'admin-mailbox'; op: string; args: unknown[] }
+  | { kind: 'backup-start'; dir: string }
+  | { kind: 'backup-status' }
   | { kind: 'queue-list' }
   | { kind: 'queue-flush'; domain?: string }
   | { kind: 'node-up'; node: number }

@@ -5,5 +5,5 @@
 export { ConfigError, envName, flagName, type TlsSettings } from './errors.js';
 export { coerce, kindMeta, showValue, type Kind, type KindValues } from './kinds.js';
 export { defaultsOf, defineSection, type LegacySettingsOf, type Section, type SettingDef, type SettingsOf } from './section.js';
-export { loadSections, type ConfigSources, type Loaded } from './load.js';
+export { loadSections, type ConfigSources, type Loaded, type Origin } from './load.js';
 export { renderHelp, renderReference } from './reference.js';

@@ -20,7 +20,11 @@ export interface Loaded {
   values: Record<string, Record<string, unknown>>;
   /** One line per old flat key in the config file: `config key smtpPort is deprecated: use smtp.port`. */
   deprecations: string[];
+  /** Where each value came from, by `section.name`: default, file, env or flag (`ternmail config show`). */
+  origins: Record<string, Origin>;
 }
+
+export type Origin = 'default' | 'file' | 'env' | 'flag';
 
 interface Slot { section: Section; name: string; def: SettingDef }
 
@@ -34,8 +38,10 @@ export function loadSections(sections: readonly Section[], sources: ConfigSource
       byLegacy.set(def.legacy, { section, name, def });
     }
   }
-  const set = (slot: Slot, raw: unknown, where: string, fileDir?: string) => {
+  const origins: Record<string, Origin> = {};
+  const set = (slot: Slot, raw: unknown, where: string, origin: Origin, fileDir?: string) => {
     const value = coerce(slot.def.kind, raw, where);
+    origins[`${slot.section.name}.${slot.name}`] = origin;
     values[slot.section.name][slot.name] = fileDir && slot.def.kind === 'tls' ? resolveTls(value as TlsSettings | null, fileDir) : value;
   };
   const deprecations: string[] = [];
@@ -45,13 +51,13 @@ export function loadSections(sections: readonly Section[], sources: ConfigSource
     if (raw === undefined) continue;
     const slot = byLegacy.get(key);
     if (!slot) throw new ConfigError(key, `unknown setting (from --${flagName(key)})`);
-    set(slot, raw, `${key} (from --${flagName(key)})`);
+    set(slot, raw, `${key} (from --${flagName(key)})`, 'flag');
   }
   for (const section of sections) section.check?.(values[section.name] as never);
-  return { values, deprecations };
+  return { values, deprecations, origins };
 }
 
-type Setter = (slot: Slot, raw: unknown, where: string, fileDir?: string) => void;
+type Setter = (slot: Slot, raw: unknown, where: string, origin: Origin, fileDir?: string) => void;
 
 /** Flat keys first, then sections, so a section's value wins over its old flat key. */
 function applyFile(sections: readonly Section[], byLegacy: Map<string, Slot>, file: string, set: Setter): string[] {
@@ -69,13 +75,13 @@ function applyFile(sections: readonly Section[], byLegacy: Map<string, Slot>, fi
     const slot = byLegacy.get(key);
     if (!slot) throw new ConfigError(key, `unknown setting (from ${file})`);
     deprecations.push(`config key ${key} is deprecated: use ${slot.section.name}.${slot.name}`);
-    set(slot, raw, `${key} (from ${file})`, dir);
+    set(slot, raw, `${key} (from ${file})`, 'file', dir);
   }
   for (const [section, entries] of nested) {
     for (const [name, raw] of Object.entries(entries)) {
       const def = Object.hasOwn(section.settings, name) ? section.settings[name] : undefined;
       if (!def) throw new ConfigError(`${section.name}.${name}`, `unknown setting (from ${file})`);
-      set({ section, name, def }, raw, `${section.name}.${name} (from ${file})`, dir);
+      set({ section, name, def }, raw, `${section.name}.${name} (from ${file})`, 'file', dir);
     }
   }
   return deprecations;
@@ -88,10 +94,10 @@ function applyEnv(byLegacy: Map<string, Slot>, env: NodeJS.ProcessEnv, set: Sett
     if (slot.def.kind === 'tls') {
       const key = env[`${name}_KEY`];
       const cert = env[`${name}_CERT`];
-      if (key || cert) set(slot, { key, cert }, `${legacy} (from ${name}_KEY/${name}_CERT)`);
+      if (key || cert) set(slot, { key, cert }, `${legacy} (from ${name}_KEY/${name}_CERT)`, 'env');
       continue;
     }
-    if (env[name] !== undefined) set(slot, env[name], `${legacy} (from ${name})`);
+    if (env[name] !== undefined) set(slot, env[name], `${legacy} (from ${name})`, 'env');
   }
 }
 

@@ -66,20 +66,20 @@ function crashHandler<Msg, State>(definition: ActorDefinition<Msg, State>, log: 
   return (msg, err, ctx) => {
     report(msg, ctx.self, err);
     if (restart.strategy === 'stop') {
-      log.error({ err, actor: ctx.name, what }, 'actor crashed; stopping it');
+      log.error({ err, actorName: ctx.name, what }, 'actor crashed; stopping it');
       definition.onGiveUp?.(ctx.self);
       return ctx.stop;
     }
     const verdict = decideRestart(restarts, Date.now(), restart);
     restarts = verdict.recent;
     if (verdict.decision.action === 'give-up') {
-      log.error({ err, actor: ctx.name, what, intensity: restart.intensity, period: restart.period },
+      log.error({ err, actorName: ctx.name, what, intensity: restart.intensity, period: restart.period },
         `actor crashed more than ${restart.intensity} times in ${restart.period} s; stopping it`);
       definition.onGiveUp?.(ctx.self);
       return ctx.stop;
     }
     const reset = restart.strategy === 'reset';
-    log.error({ err, actor: ctx.name, what }, reset ? 'actor crashed; restarting it' : 'actor crashed; resuming it');
+    log.error({ err, actorName: ctx.name, what }, reset ? 'actor crashed; restarting it' : 'actor crashed; resuming it');
     return reset ? ctx.reset : ctx.resume;
   };
 }

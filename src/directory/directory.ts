@@ -36,6 +36,9 @@ export type DirectoryRequest =
   /** A login found a hash weaker than the configured cost: re-hash it (skipped while shutting down). */
   | { type: 'upgrade-hash'; address: string; password: string; replyTo: Ref<AdminReply<null>> }
   | { type: 'set-quota'; address: string; quota: number; replyTo: Ref<AdminReply<null>> }
+  | { type: 'set-disabled'; address: string; disabled: boolean; replyTo: Ref<AdminReply<null>> }
+  | { type: 'rename-user'; address: string; to: string; replyTo: Ref<AdminReply<UserRecord>> }
+  | { type: 'touch-login'; address: string; at: number; replyTo: Ref<AdminReply<null>> }
   | { type: 'add-alias'; address: string; targets: string[]; replyTo: Ref<AdminReply<AliasRecord>> }
   | { type: 'remove-alias'; address: string; replyTo: Ref<AdminReply<null>> }
   | { type: 'add-route'; domain: string; host: string; port: number; replyTo: Ref<AdminReply<RouteRecord>> }
@@ -64,6 +67,9 @@ export interface SharedDirectoryWriter {
   /** Returns once the local cache has applied the write. */
   write(entries: DirectoryEntry[]): Promise<void>;
 }
+
+/** How stale the last login kept in a user's record may be: one directory write per user and hour at most. */
+const LAST_LOGIN_RESOLUTION_MS = 3_600_000;
 
 /** The directory as the rest of the process sees it: cached reads, writes through the actor. */
 export class Directory {
@@ -165,14 +171,37 @@ export class Directory {
     }
     const digest = createHash('sha256').update(this.pepper).update(user.address).update('\0').update(password).digest();
     const remembered = this.verified.get(user.address);
-    if (remembered && remembered.passwordHash === user.passwordHash && timingSafeEqual(remembered.digest, digest)) return user;
+    if (remembered && remembered.passwordHash === user.passwordHash && timingSafeEqual(remembered.digest, digest) && !user.disabled) {
+      this.noteLogin(user);
+      return user;
+    }
     if (!(await verifyPassword(password, user.passwordHash))) {
       await this.matchDecoyCost(user.passwordHash, password);
       return null;
     }
+    if (user.disabled) {
+      this.log.info({ user: user.address }, 'login refused: account disabled');
+      return null;
+    }
     this.verified.set(user.address, { passwordHash: user.passwordHash, digest });
     if ((hashCost(user.passwordHash) ?? 0) < this.options.passwordCost) this.upgradeHash(user.address, password);
+    this.noteLogin(user);
     return user;
+  }
+
+  /** Last logins since this process started; the record keeps one at most an hour old. */
+  readonly lastLogins = new Map<string, number>();
+
+  private readonly touching = new Set<string>();
+
+  private noteLogin(user: UserRecord): void {
+    const now = Date.now();
+    this.lastLogins.set(user.address, now);
+    if (this.closing || this.touching.has(user.address) || now - (user.lastLogin ?? 0) < LAST_LOGIN_RESOLUTION_MS) return;
+    this.touching.add(user.address);
+    void this.request((replyTo) => ({ type: 'touch-login', address: user.address, at: now, replyTo }))
+      .catch((err: unknown) => this.log.warn({ err, user: user.address }, 'last login not recorded'))
+      .finally(() => this.touching.delete(user.address));
   }
 
   /**
@@ -231,6 +260,9 @@ export class Directory {
       case 'set-password': return this.setPassword(msg.address, msg.password);
       case 'upgrade-hash': return this.upgradeStoredHash(msg.address, msg.password);
       case 'set-quota': return this.setQuota(msg.address, msg.quota);
+      case 'set-disabled': return this.setDisabled(msg.address, msg.disabled);
+      case 'rename-user': return this.renameUser(msg.address, msg.to);
+      case 'touch-login': return this.touchLogin(msg.address, msg.at);
       case 'add-alias': return this.addAlias(msg.address, msg.targets);
       case 'remove-alias': return this.removeAlias(msg.address);
       case 'add-route': return this.addRoute(msg.domain, msg.host, msg.port);
@@ -336,6 +368,37 @@ export class Directory {
     const user = this.existingUser(rawAddress);
     if (!Number.isSafeInteger(quota) || quota < 0) throw new AdminError('quota must be a non-negative number of bytes');
     await this.write([{ kind: 'user', key: user.address, value: { ...user, quota } }]);
+    return null;
+  }
+
+  private async setDisabled(rawAddress: string, disabled: boolean): Promise<null> {
+    const user = this.existingUser(rawAddress);
+    const { disabled: _was, ...rest } = user;
+    await this.write([{ kind: 'user', key: user.address, value: disabled ? { ...rest, disabled: true } : rest }]);
+    this.verified.delete(user.address);
+    this.log.info({ user: user.address }, disabled ? 'user disabled' : 'user enabled');
+    return null;
+  }
+
+  /** The user's mailbox (every folder, its mail and quota) goes with the new address. */
+  private async renameUser(rawAddress: string, rawTo: string): Promise<UserRecord> {
+    const user = this.existingUser(rawAddress);
+    const to = normalizeAddress(rawTo);
+    if (!isValidAddress(to)) throw new AdminError(`invalid address: ${rawTo}`);
+    if (!this.cache.isLocalDomain(domainOf(to))) throw new AdminError(`unknown domain: ${domainOf(to)}`);
+    if (this.cache.users.has(to)) throw new AdminError(`user exists: ${to}`);
+    if (this.cache.aliases.has(to)) throw new AdminError(`alias exists: ${to}`);
+    const renamed: UserRecord = { ...user, address: to };
+    await this.write([{ kind: 'user', key: user.address, value: null }, { kind: 'user', key: to, value: renamed }]);
+    this.verified.delete(user.address);
+    this.log.info({ user: user.address, to }, 'user renamed');
+    return renamed;
+  }
+
+  private async touchLogin(address: string, at: number): Promise<null> {
+    const user = this.cache.user(address);
+    if (!user || at - (user.lastLogin ?? 0) < LAST_LOGIN_RESOLUTION_MS) return null;
+    await this.write([{ kind: 'user', key: user.address, value: { ...user, lastLogin: at } }]);
     return null;
   }
 

@@ -12,6 +12,10 @@ export interface UserRecord {
   /** Stable id of the user's mailbox (all folders); survives password changes. */
   mailboxId: string;
   created: number;
+  /** Set by `ternmail user disable`: no login (mail is still accepted and delivered). */
+  disabled?: boolean;
+  /** Last successful login, written at most once an hour (milliseconds since the epoch). */
+  lastLogin?: number;
 }
 
 export interface AliasRecord {

@@ -16,6 +16,7 @@ import type { HandoffState } from '../transport/handoff.js';
 import { literalBudgetOf } from './literal-budget.js';
 import { MailboxBackend, type MailboxBackendServices } from './mailbox-backend.js';
 import type { TlsSource } from '../net/tls-material.js';
+import { metrics } from '../core/metrics.js';
 
 export interface ImapListenerOptions {
   port: number;
@@ -71,7 +72,7 @@ export async function startImapListener(
     }
     const refusal = deps.limiter.acquire(address, 'imap');
     if (refusal !== null) {
-      log.warn({ remoteAddress: address, refusal }, 'imap connection refused: too many connections');
+      log.warn({ client: address, refusal }, 'imap connection refused: too many connections');
       socket.end(refusal === 'total' ? '* BYE Too many connections\r\n' : '* BYE Too many connections from your address\r\n');
       return;
     }
@@ -96,6 +97,7 @@ export async function startImapListener(
   const serve = (socket: net.Socket, address: string): { session: ImapSession; ref: Ref<SessionMessage> } => {
     socket.setNoDelay(true);
     const session = new ImapSession(socket, sessionDeps);
+    metrics.sessions.inc({ proto: 'imap' });
     const ref = spawnSessionActor(parent, `imap-${options.implicitTls ? 's' : ''}${++count}`, session, log);
     sessions.set(session, ref);
     void session.closed.then(() => {

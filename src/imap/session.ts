@@ -28,6 +28,7 @@ import { ImapInput } from './session-input.js';
 import { sequenceOf, unannouncedKeywords, visibleFlags } from './view.js';
 import { refreshSearchUpdates, removeExpungedFromUpdates } from './search-updates.js';
 import { notificationOf } from './notify.js';
+import { metrics } from '../core/metrics.js';
 
 export type SessionMessage =
   | { type: 'start' }
@@ -108,7 +109,7 @@ export class ImapSession implements ImapContext, CommandHooks {
 
   /** Made on first use: most idle sessions never log, and a child logger per connection costs memory. */
   private get log(): Logger {
-    this.sessionLog ??= this.deps.log.child({ session: this.id, remoteAddress: this.remoteAddress });
+    this.sessionLog ??= this.deps.log.child({ session: this.id, client: this.remoteAddress });
     return this.sessionLog;
   }
 
@@ -374,8 +375,10 @@ export class ImapSession implements ImapContext, CommandHooks {
       return;
     }
     this.output.holdForCommand();
+    const timer = metrics.commandSeconds.startTimer({ proto: 'imap', command: command.name });
     try {
       const result = await this.guarded(() => spec.handle(this, command));
+      timer();
       await this.complete(command, result);
     } finally {
       this.output.releaseCommand();
@@ -583,7 +586,7 @@ export class ImapSession implements ImapContext, CommandHooks {
   private discardPendingInput(reason: 'STARTTLS' | 'COMPRESS'): void {
     const dropped = this.parser.bufferedBytes + this.input.drop();
     this.parser = this.newParser();
-    if (dropped > 0) this.log.warn({ dropped, reason, remoteAddress: this.remoteAddress }, `imap input sent after ${reason} and before it took effect dropped`);
+    if (dropped > 0) this.log.warn({ dropped, reason }, `imap input sent after ${reason} and before it took effect dropped`);
   }
 
   enableUtf8(): void {

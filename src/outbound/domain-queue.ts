@@ -12,6 +12,7 @@ import { ask, dispatch, stop } from '../core/supervision.js';
 import { defineActor, spawnActor } from '../core/actor.js';
 import type { PipelineHooks } from '../plugins/contract/pipeline-hooks.js';
 import { sendWithHooks } from './send-hooks.js';
+import { metrics } from '../core/metrics.js';
 
 export interface RemoteTask {
   queueId: string;
@@ -196,6 +197,7 @@ function connectionBehaviour(domain: string, queue: Ref<DomainMessage>, deps: Do
         }
         deps.report({ type: 'remote-results', queueId: current.queueId, results: current.recipients.map((r, i) => ({ index: r.index, outcome: outcomes[i] })) });
         log.info({ queueId: current.queueId, host: connection.host, rcpts: current.recipients.map((r, i) => `${r.address}=${outcomes[i].status}`) }, 'outbound transaction');
+        metrics.relayed.inc(outcomes.filter((o) => o.status === 'done').length);
         if (sent + 1 >= deps.messagesPerConnection || !connection.alive) break;
         task = await next();
       }

@@ -22,6 +22,7 @@ import type { ConnectionHandoff } from '../transport/handoff.js';
 import { dispatch, stop } from '../core/supervision.js';
 import { defineActor, spawnActor } from '../core/actor.js';
 import type { RunningListener } from '../smtp/listener.js';
+import { countLogin } from '../core/metrics.js';
 
 export interface Pop3Deps {
   directory: Directory;
@@ -42,6 +43,7 @@ function mailboxBackend(deps: Pop3Deps): Pop3Backend {
     async authenticate(user, password, remoteAddress) {
       const checked = checkLogin(deps.auth, deps.directory, remoteAddress, user, password);
       const verdict = await (deps.hooks?.on.auth ? afterLogin(deps.hooks, 'pop3', remoteAddress, checked) : checked);
+      countLogin('pop3', verdict.kind);
       if (verdict.kind === 'refused') return { ok: false, reason: 'locked' };
       if (verdict.kind === 'bad-credentials') return { ok: false, reason: 'bad-credentials' };
       return { ok: true, userId: verdict.user.address };

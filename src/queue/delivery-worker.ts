@@ -15,6 +15,7 @@ import { SharedCommit } from '../store/shared-commit.js';
 import type { DeliveryResult, DeliveryTask, QueueMessage, WorkerMessage } from './queue.js';
 import type { PipelineHooks } from '../plugins/contract/pipeline-hooks.js';
 import { beforeDelivery, reportDelivered } from './delivery-hooks.js';
+import { metrics } from '../core/metrics.js';
 
 export interface WorkerDeps {
   directory: Directory;
@@ -36,7 +37,11 @@ export interface WorkerDeps {
 export function deliveryWorkerBehaviour(deps: WorkerDeps) {
   return async (state: undefined, msg: WorkerMessage, ctx: { self: Ref<WorkerMessage> }): Promise<undefined> => {
     const shared = deps.db && msg.tasks.length > 1 ? new SharedCommit(deps.db, msg.tasks.length) : undefined;
-    const results = await Promise.all(msg.tasks.map(async (task) => ({ task, result: await deliverSafely(task, deps, shared) })));
+    const results = await Promise.all(msg.tasks.map(async (task) => {
+      const result = await deliverSafely(task, deps, shared);
+      metrics.localDeliveries.inc({ result: result.status });
+      return { task, result };
+    }));
     dispatch(deps.queue(), { type: 'tasks-done', results, worker: ctx.self });
     return state;
   };

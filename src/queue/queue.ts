@@ -11,6 +11,7 @@ import { queueHolder, type QueueEntry, type QueueJournal, type QueueRecipient, t
 import { dispatch, type Failure } from '../core/supervision.js';
 import type { DomainMessage, RemoteResults, RemoteTask } from '../outbound/domain-queue.js';
 import type { DsnRecipient } from '../outbound/dsn.js';
+import { metrics } from '../core/metrics.js';
 
 export interface DeliveryTask {
   queueId: string;
@@ -355,6 +356,7 @@ export function queueBehaviour(deps: QueueDeps) {
       rcpt.state = 'failed';
       rcpt.lastError = result.status === 'failed' ? result.error : `5.4.7 delivery time expired; last error: ${result.error}`;
       deps.log.warn({ queueId: entry.id, rcpt: rcpt.address, error: rcpt.lastError }, 'delivery failed permanently');
+      metrics.queueBounces.inc();
       return;
     }
     const back = nodeCameBack(state, result.node, task);
@@ -366,6 +368,7 @@ export function queueBehaviour(deps: QueueDeps) {
     wakeBy(state, rcpt.nextAttempt);
     if (deps.delayWarning > 0 && !entry.delayNotified && entry.from !== '') wakeBy(state, entry.arrived + deps.delayWarning * 1000);
     deps.log.info({ queueId: entry.id, rcpt: rcpt.address, error: result.error, retryIn: Math.round((rcpt.nextAttempt - now()) / 1000) }, 'delivery deferred');
+    metrics.queueDeferrals.inc();
   };
 
   const control = (state: QueueState, action: QueueControl, queueId: string): ControlReply => {

@@ -24,6 +24,8 @@ import type { Adopter } from '../transport/handoff.js';
 import type { TlsSource } from '../net/tls-material.js';
 import { plaintextAuthAllowed } from '../net/plaintext-policy.js';
 import { authHook, connectHook } from './listener-hooks.js';
+import { RefusalLog } from './refusal-log.js';
+import { countLogin } from '../core/metrics.js';
 
 export interface SmtpListenerOptions {
   kind: 'mx' | 'submission' | 'smtps';
@@ -71,6 +73,7 @@ export async function startSmtpListener(
   // smtp-server's own default would allow TLS 1.0; the shared options set the minimum.
   const tls = tlsSource ? { ...tlsSource.options } : {};
 
+  const refusals = new RefusalLog(log.child({ proto: 'smtp' }), options.kind);
   const sessionRef = (session: SMTPServerSession): Ref<SmtpSessionMessage> | undefined => sessions.get(session.id);
   const forgetSession = (session: SMTPServerSession, ref: Ref<SmtpSessionMessage>) => {
     if (sessions.get(session.id) !== ref) return;
@@ -107,9 +110,10 @@ export async function startSmtpListener(
     disableReverseLookup: true,
     maxRecipients: config.smtp.maxRecipients,
     maxCommandLength: config.smtp.maxLineLength,
-    logger: false,
+    logger: refusals.logger,
     closeTimeout: 1000,
     onConnect(session, callback) {
+      refusals.open(session);
       const refusal = limiter.acquire(session.remoteAddress, 'smtp');
       if (refusal === 'total') return callback(smtpError(421, '4.7.0 Too many connections'));
       if (refusal === 'address') return callback(smtpError(421, '4.7.0 Too many connections from your address'));
@@ -138,8 +142,9 @@ export async function startSmtpListener(
         return callback(smtpError(538, '5.7.11 Encryption required for requested authentication mechanism'));
       }
       const username = auth.username ?? '';
-      const context = { user: username, client: session.remoteAddress, proto: 'smtp' };
+      const context = { user: username, client: session.remoteAddress, proto: 'smtp', mechanism: auth.method };
       checkLogin(authGate, directory, session.remoteAddress, username, auth.password ?? '').then((verdict) => {
+        countLogin('smtp', verdict.kind);
         if (verdict.kind === 'refused' && verdict.reason === 'address') {
           return callback(smtpError(421, '4.7.0 Too many failed authentications from your address'));
         }
@@ -148,7 +153,7 @@ export async function startSmtpListener(
           return callback(smtpError(454, '4.7.0 Too many failed logins, try again later'));
         }
         if (verdict.kind === 'bad-credentials') {
-          log.warn(context, 'authentication failed');
+          log.warn({ ...context, event: 'smtp.login-failed' }, 'smtp login failed');
           return callback(smtpError(535, '5.7.8 Authentication credentials invalid'));
         }
         log.info({ ...context, user: verdict.user.address }, 'authenticated');

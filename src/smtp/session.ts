@@ -23,6 +23,7 @@ import type { PipelineHooks } from '../plugins/contract/pipeline-hooks.js';
 import { dataHooks, mailFromHooks, rcptToHook, smtpError, unknownRecipientHook, type HookableSink, type SessionHookState } from './session-hooks.js';
 
 export { smtpError };
+import { tlsFields } from './refusal-log.js';
 
 export type Callback = (err?: Error | null, message?: string) => void;
 
@@ -163,15 +164,15 @@ function recipientsOf(address: string, deps: SmtpSessionDeps): Recipient[] {
   return [{ kind: 'remote', address: norm, domain: domainOf(norm) }];
 }
 
+/** `with ESMTPSA`, `with LMTP`, ...: RFC 3848's protocol type, as smtp-server tracks it (HELO/EHLO, TLS, AUTH, LMTP). */
 function receivedHeader(session: SMTPServerSession, hostname: string, queueId: string): Buffer {
-  const secure = session.secure ? 'S' : '';
-  const auth = session.user ? 'A' : '';
+  const protocol = session.transmissionType || 'ESMTP';
   const helo = (session.hostNameAppearsAs || 'unknown').replace(/[^\x21-\x7e]/g, '');
   const client = session.clientHostname && session.clientHostname !== `[${session.remoteAddress}]` ? session.clientHostname : 'unknown';
   const date = new Date().toUTCString().replace('GMT', '+0000');
   return Buffer.from(
     `Received: from ${helo} (${client} [${session.remoteAddress}])\r\n` +
-    `\tby ${hostname} (ternmail) with ESMTP${secure}${auth} id ${queueId};\r\n\t${date}\r\n`,
+    `\tby ${hostname} (ternmail) with ${protocol} id ${queueId};\r\n\t${date}\r\n`,
     'latin1',
   );
 }
@@ -181,7 +182,7 @@ const insufficientStorage = () => smtpError(452, '4.3.1 Insufficient system stor
 async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, state: SmtpSessionState, deps: SmtpSessionDeps): Promise<void> {
   const { stream, session } = msg;
   const queueId = newQueueId();
-  const base = { queueId, client: session.remoteAddress, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '' };
+  const base = { queueId, client: session.remoteAddress, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', user: authenticatedUser(session) ?? undefined, ...tlsFields(session) };
   const recipients = queueRecipients(session, state);
   await deps.forwarder?.prepare?.(recipients);
   const split = deps.forwarder?.split(recipients) ?? null;

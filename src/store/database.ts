@@ -94,6 +94,26 @@ export class Database {
     }
   }
 
+  /**
+   * Every key and value of every key space as stored (sublevel prefixes included),
+   * from one LevelDB snapshot: what a backup copies while the server keeps writing.
+   */
+  async *snapshotEntries(): AsyncGenerator<[string, Buffer]> {
+    const it = this.level.iterator({ keyEncoding: 'utf8', valueEncoding: 'buffer' });
+    try {
+      for await (const entry of it) yield entry as [string, Buffer];
+    } finally {
+      await it.close();
+    }
+  }
+
+  /** LevelDB's estimate of the bytes on disk, for a backup's progress. */
+  async approximateBytes(): Promise<number> {
+    // classic-level (Node) has it; level's browser-and-Node typings do not.
+    const sized = this.level as unknown as { approximateSize?(start: string, end: string): Promise<number> };
+    return sized.approximateSize ? sized.approximateSize('', '\xff') : 0;
+  }
+
   /** Keys and values of one key space whose key starts with prefix, in key order. */
   async *scan(space: KeySpace, prefix: string, limit = -1): AsyncGenerator<[string, Buffer]> {
     const it = this.space(space).iterator({ gte: prefix, lt: prefix + '\xff', limit });

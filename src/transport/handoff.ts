@@ -15,6 +15,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Worker } from 'node:cluster';
 import type { Logger } from '../core/logger.js';
+import { metrics } from '../core/metrics.js';
 
 export type HandoffProtocol = 'imap' | 'pop3';
 
@@ -169,18 +170,21 @@ export class SessionHandoff implements ConnectionHandoff {
       return false;
     }
     const state: HandoffState = { protocol: offer.protocol, user: offer.user, remoteAddress: offer.remoteAddress, pending: pending.toString('base64') };
-    const context = { protocol: offer.protocol, user: offer.user, remoteAddress: offer.remoteAddress, remotePort: socket.remotePort, from: this.self, to };
+    const context = { protocol: offer.protocol, user: offer.user, client: offer.remoteAddress, clientPort: socket.remotePort, from: this.self, to };
     const result = await this.send(to, state, handleOf(socket));
     if (result === null) {
       this.log.warn(context, `${offer.protocol} handoff unanswered; closing the connection`);
+      metrics.handoffs.inc({ result: 'unanswered' });
       return true;
     }
     if (!result.adopted) {
       this.log.info({ ...context, reason: result.reason }, `${offer.protocol} handoff refused; serving the session here`);
+      metrics.handoffs.inc({ result: 'refused' });
       resumeReading();
       return false;
     }
     this.log.info(context, `${offer.protocol} session handed off`);
+    metrics.handoffs.inc({ result: 'moved' });
     return true;
   }
 

@@ -41,8 +41,8 @@ function handedOff(protocol: 'imap' | 'pop3', to: number): Set<number> {
   const ports = new Set<number>();
   for (const line of cluster.output.split('\n')) {
     if (!line.includes(`"msg":"${protocol} session handed off"`)) continue;
-    const entry = JSON.parse(line) as { to: number; remotePort: number };
-    if (entry.to === to) ports.add(entry.remotePort);
+    const entry = JSON.parse(line) as { to: number; clientPort: number };
+    if (entry.to === to) ports.add(entry.clientPort);
   }
   return ports;
 }

@@ -59,8 +59,11 @@ export async function startProcess(data: string, extraArgs: string[] = [], env: 
   child.stderr!.on('data', (c) => (output += c));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const deadline = Date.now() + 15_000;
+  // With --log-file the start line is in that file, not on standard output.
+  const logFile = extraArgs.includes('--log-file') ? extraArgs[extraArgs.indexOf('--log-file') + 1] : null;
+  const startLogged = () => /ternmail started/.test(logFile ? (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '') : output);
   for (;;) {
-    if (existsSync(adminFile) && readFileSync(adminFile, 'utf8') !== previous && /ternmail started/.test(output)) break;
+    if (existsSync(adminFile) && readFileSync(adminFile, 'utf8') !== previous && startLogged()) break;
     if (child.exitCode !== null) throw new Error(`server exited: ${output}`);
     if (Date.now() > deadline) throw new Error(`server did not start: ${output}`);
     await new Promise((r) => setTimeout(r, 50));

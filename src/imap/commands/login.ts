@@ -2,6 +2,7 @@
 // configuration; one log line per success or failure (never the password).
 import type { UserRecord } from '../../directory/records.js';
 import { commandOf, no, ok, type CommandSpec, type Completion, type ImapContext } from './command.js';
+import { countLogin } from '../../core/metrics.js';
 
 export const login: CommandSpec = {
   name: 'LOGIN',
@@ -16,8 +17,9 @@ export const login: CommandSpec = {
 /** Checks the credentials through the auth guard (address and account limits) and logs in. */
 export async function authenticateUser(ctx: ImapContext, username: string, password: string, method: string): Promise<Completion> {
   const { backend, log } = ctx.deps;
-  const context = { user: username, remoteAddress: ctx.remoteAddress, method };
+  const context = { user: username, client: ctx.remoteAddress, proto: 'imap', mechanism: method };
   const verdict = await backend.login(ctx.remoteAddress, username, password);
+  countLogin('imap', verdict.kind);
   if (verdict.kind === 'refused') {
     log.info({ ...context, reason: verdict.reason, event: 'imap.login-refused' }, 'imap login refused: too many failed logins');
     return no('Too many failed logins, try again later', { code: 'UNAVAILABLE' });
@@ -27,7 +29,7 @@ export async function authenticateUser(ctx: ImapContext, username: string, passw
     return no('Mailbox temporarily unavailable, try again later', { code: 'UNAVAILABLE' });
   }
   if (verdict.kind === 'bad-credentials') {
-    log.info({ ...context, event: 'imap.login-failed' }, 'imap login failed');
+    log.warn({ ...context, event: 'imap.login-failed' }, 'imap login failed');
     return no('Invalid credentials', { code: 'AUTHENTICATIONFAILED' });
   }
   const user: UserRecord = verdict.user;

@@ -9,6 +9,7 @@ import type { Pop3Backend } from './backend.js';
 import { fixedTlsSource, type TlsSource } from '../../net/tls-material.js';
 import { err, renderResponse } from './responses.js';
 import { Pop3Session, Pop3SessionFailedError, type Pop3SessionOptions } from './session.js';
+import { metrics } from '../../core/metrics.js';
 
 export interface Pop3ServerOptions extends Omit<Pop3SessionOptions, 'remoteAddress' | 'tlsActive' | 'stls' | 'handedOff'> {
   /** PEM key and certificate: enables STLS on a plain listener, required for implicitTls. */
@@ -129,6 +130,7 @@ class Pop3Listener implements Pop3Server {
     }
     socket.setNoDelay(true);
     const session = new Pop3Session(socket, this.backend, this.log, this.sessionOptions(address, socket));
+    metrics.sessions.inc({ proto: 'pop3' });
     this.track(session, address);
     void this.runGuarded(session, socket);
   }
@@ -155,7 +157,7 @@ class Pop3Listener implements Pop3Server {
   }
 
   private refuse(socket: net.Socket, address: string, reason: string): void {
-    this.log.warn({ event: 'pop3.connection-refused', remoteAddress: address, reason }, 'pop3 connection refused');
+    this.log.warn({ event: 'pop3.connection-refused', client: address, reason }, 'pop3 connection refused');
     socket.on('error', () => undefined);
     socket.end(renderResponse(err(reason, 'SYS/TEMP')));
     setTimeout(() => socket.destroy(), 5000).unref();

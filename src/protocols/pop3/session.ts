@@ -17,6 +17,7 @@ import { capabilities, err, ok, renderContinuation, renderResponse, type Pop3Res
 import { decodePlainResponse } from './sasl-plain.js';
 import { ConnectionLostError, SocketWriter } from './socket-writer.js';
 import { plaintextAuthAllowed } from '../../net/plaintext-policy.js';
+import { metrics } from '../../core/metrics.js';
 
 export type SessionState = 'AUTHORIZATION' | 'TRANSACTION' | 'UPDATE';
 
@@ -148,7 +149,7 @@ export class Pop3Session {
     this.handedOff = options.handedOff;
     this.tlsActive = this.limits.tlsActive;
     this.remoteAddress = options.remoteAddress ?? (socket as { remoteAddress?: string }).remoteAddress ?? 'unknown';
-    this.log = logger.child({ component: 'pop3', session: this.id, remoteAddress: this.remoteAddress });
+    this.log = logger.child({ session: this.id, client: this.remoteAddress });
     this.writer = new SocketWriter(socket, {
       maxBufferedBytes: this.limits.maxWriteBufferBytes,
       stallTimeoutMs: this.limits.writeStallTimeoutMs,
@@ -276,9 +277,10 @@ export class Pop3Session {
     return this.currentState === 'AUTHORIZATION' ? `${name} is not valid before login` : `${name} is not valid after login`;
   }
 
-  private dispatch(command: Pop3Command): Promise<void> {
+  private async dispatch(command: Pop3Command): Promise<void> {
     const handler = this.handlers[command.name] as (command: Pop3Command) => Promise<void>;
-    return handler(command);
+    const timer = metrics.commandSeconds.startTimer({ proto: 'pop3', command: command.name });
+    await handler(command).finally(() => timer());
   }
 
   private readonly handlers: Handlers = {
@@ -436,7 +438,7 @@ export class Pop3Session {
   private async rejectCredentials(user: string, mechanism: 'USER' | 'PLAIN', reason: string): Promise<void> {
     this.failedAuths += 1;
     const closing = this.failedAuths >= this.limits.maxFailedAuths;
-    this.log.warn({ event: 'pop3.login-failed', user, mechanism, reason, failures: this.failedAuths }, 'pop3 login failed');
+    this.log.warn({ event: 'pop3.login-failed', proto: 'pop3', user, mechanism, reason, failures: this.failedAuths }, 'pop3 login failed');
     if (this.limits.authFailureDelayMs > 0) await delay(this.limits.authFailureDelayMs);
     if (!closing) return this.reply(err('invalid user name or password', 'AUTH'));
     this.ending = true;

@@ -1,0 +1,121 @@
+// The LMTP listener (RFC 2033): an MTA already in place (Postfix, Exim) hands mail for
+// local users to ternmail's store, as it would to Dovecot's LMTP, while an ISP
+// migrates. A session is the SMTP MX session actor (same recipient checks, same
+// synced queue write before any 250) behind smtp-server's LMTP mode: LHLO instead of
+// EHLO, no AUTH, no relaying, and after DATA one reply per accepted recipient.
+import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
+import type { Ref } from 'nact';
+import type { Logger } from '../core/logger.js';
+import type { ServerSettings } from '../core/server-settings.js';
+import type { StoreSettings } from '../store/settings.js';
+import type { SmtpSettings } from '../smtp/settings.js';
+import type { LmtpSettings } from './settings.js';
+import { dispatch, stop } from '../core/supervision.js';
+import { defineActor, LONG_LIVED, spawnActor } from '../core/actor.js';
+import { initialSmtpSessionState, smtpError, smtpSessionBehaviour, type Callback, type SmtpSessionDeps, type SmtpSessionMessage } from '../smtp/session.js';
+import type { RunningListener } from '../smtp/listener.js';
+import type { ConnectionLimiter } from '../net/connection-limiter.js';
+import { FreeSpaceGuard } from '../store/free-space.js';
+import { RefusalLog } from '../smtp/refusal-log.js';
+
+export interface LmtpListenerConfig { server: ServerSettings; smtp: SmtpSettings; store: StoreSettings; lmtp: LmtpSettings }
+
+/** An address the store does not hold is final for LMTP: the MTA bounces it (not "relay denied"). */
+function notLocal(callback: Callback): Callback {
+  return (err, message) => {
+    const code = (err as { responseCode?: number } | null | undefined)?.responseCode;
+    if (err && code === 554) return callback(smtpError(550, err.message.replace(/Relay access denied/, 'not a local address').replace(/^5\.7\.1/, '5.1.1')));
+    callback(err, message);
+  };
+}
+
+/** After DATA: the session's one answer, given to each recipient with its address (RFC 2033 section 4.2). */
+function perRecipient(session: SMTPServerSession, callback: (err?: Error | null, message?: string | Array<string | Error>) => void): Callback {
+  return (err, message) => {
+    if (err) return callback(err);
+    callback(null, session.envelope.rcptTo.map((rcpt) => `2.1.5 <${rcpt.address}> ${message ?? 'Ok'}`));
+  };
+}
+
+export async function startLmtpListener(
+  config: LmtpListenerConfig, parent: Ref<unknown>, deps: Omit<SmtpSessionDeps, 'submission'>, limiter: ConnectionLimiter, log: Logger,
+): Promise<RunningListener> {
+  const sessionDeps: SmtpSessionDeps = { ...deps, submission: false, log: deps.log, freeSpace: new FreeSpaceGuard(config.server.data, config.store.minFreeSpace) };
+  const sessions = new Map<string, Ref<SmtpSessionMessage>>();
+  const refusals = new RefusalLog(log.child({ proto: 'lmtp' }), 'lmtp');
+  const sessionOf = (session: SMTPServerSession) => sessions.get(session.id);
+
+  const options: SMTPServerOptions = {
+    lmtp: true,
+    name: config.server.hostname,
+    banner: 'ternmail LMTP',
+    size: config.store.maxMessageSize,
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    hideSTARTTLS: true,
+    disableReverseLookup: true,
+    maxRecipients: config.smtp.maxRecipients,
+    maxCommandLength: config.smtp.maxLineLength,
+    logger: refusals.logger,
+    closeTimeout: 1000,
+    onConnect(session, callback) {
+      refusals.open(session);
+      const refusal = limiter.acquire(session.remoteAddress, 'smtp');
+      if (refusal) return callback(smtpError(421, '4.7.0 Too many connections'));
+      const actor = defineActor({
+        what: `lmtp session ${session.id}`, handle: smtpSessionBehaviour(sessionDeps), initialState: initialSmtpSessionState,
+        restart: { strategy: 'resume', ...LONG_LIVED },
+        reportCrash: (msg) => msg?.callback(smtpError(451, '4.3.0 Internal error; please try again later')),
+        // Past the limit the session's commands get 421 "Session not available".
+        onGiveUp: (self) => {
+          if (sessions.get(session.id) !== self) return;
+          sessions.delete(session.id);
+          limiter.release(session.remoteAddress, 'smtp');
+        },
+      });
+      sessions.set(session.id, spawnActor(parent, actor, `lmtp-${session.id}`, log));
+      callback();
+    },
+    onClose(session) {
+      const ref = sessions.get(session.id);
+      if (!ref) return;
+      sessions.delete(session.id);
+      limiter.release(session.remoteAddress, 'smtp');
+      stop(ref);
+    },
+    onMailFrom(address, session, callback) {
+      const ref = sessionOf(session);
+      if (!ref) return callback(smtpError(421, '4.3.0 Session not available'));
+      dispatch(ref, { type: 'mail-from', address, session, callback });
+    },
+    onRcptTo(address, session, callback) {
+      const ref = sessionOf(session);
+      if (!ref) return callback(smtpError(421, '4.3.0 Session not available'));
+      dispatch(ref, { type: 'rcpt-to', address, session, callback: notLocal(callback) });
+    },
+    onData(stream, session, callback) {
+      const ref = sessionOf(session);
+      if (!ref) {
+        stream.resume();
+        return stream.on('end', () => callback(smtpError(421, '4.3.0 Session not available')));
+      }
+      dispatch(ref, { type: 'data', stream, session, callback: perRecipient(session, callback) });
+    },
+  };
+
+  const server = new SMTPServer(options);
+  server.on('error', (err) => log.warn({ err, listener: 'lmtp' }, 'lmtp connection error'));
+  const port = await new Promise<number>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.listen(config.lmtp.port, config.lmtp.bind, () => {
+      const address = server.server.address();
+      resolve(typeof address === 'object' && address ? address.port : config.lmtp.port);
+    });
+  });
+  log.info({ listener: 'lmtp', port, bind: config.lmtp.bind }, 'lmtp listener started');
+  return {
+    port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    sessions: () => sessions.size,
+  };
+}
