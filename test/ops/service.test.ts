@@ -58,7 +58,6 @@ s = smtplib.SMTP('127.0.0.47', 25); s.sendmail('someone@remote.test', ['alice@ex
     await waitFor(async () => JSON.parse((await cli(['stats', '--data', data])).stdout).messages === 1, 10_000, 'the message stored');
   });
 
-  it.skipIf(isRoot)('(skipped: run as root to test binding a privileged port and dropping to --user)', () => undefined);
 
   it('refuses an unknown user, and --user with --workers', async () => {
     const unknown = await cli(['start', '--data', tempDir(), '--user', 'no-such-user-here']);
