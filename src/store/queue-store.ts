@@ -78,14 +78,14 @@ export class QueueStore {
    * after which the acknowledgment may follow.
    */
   async enqueue(
-    upload: BlobUpload, fields: NewQueueEntry, options: { analyze?: boolean } = {},
+    upload: BlobUpload, fields: NewQueueEntry, options: { analyze?: boolean; alsoCommit?: WriteOp[] } = {},
   ): Promise<{ entry: QueueEntry; deduplicated: boolean }> {
     const finished = await upload.finish(queueHolder(fields.id), options);
     const entry: QueueEntry = {
       ...fields, partition: this.pickPartition(), blob: finished.sha, size: finished.size, arrived: Date.now(), held: false,
     };
     try {
-      await this.db.commit([...finished.ops, this.putOp(entry)]);
+      await this.db.commit([...finished.ops, this.putOp(entry), ...(options.alsoCommit ?? [])]);
     } catch (err) {
       // Best effort: on a full disk this delete may be refused as well.
       await this.db.write(finished.discardOps).catch(() => undefined);
