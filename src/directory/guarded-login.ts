@@ -9,7 +9,9 @@ export type LoginVerdict =
   | { kind: 'ok'; user: UserRecord }
   | { kind: 'bad-credentials' }
   /** Too many failures from this address or for this account: the password was not checked. */
-  | { kind: 'refused'; reason: AuthRefusal };
+  | { kind: 'refused'; reason: AuthRefusal }
+  /** The password was right, but a plugin's auth hook refuses the login for now. */
+  | { kind: 'refused'; reason: 'plugin' };
 
 export async function checkLogin(gate: AuthGate, directory: Directory, ip: string, account: string, password: string): Promise<LoginVerdict> {
   const admission = await gate.admit(ip, account);

@@ -1,6 +1,7 @@
 // The auth plugin hook for IMAP and POP3: after the password is verified, the plugins
 // may still refuse the login. A permanent refusal reads as bad credentials (NO /
-// -ERR, nothing about why), a temporary one as a refusal for now.
+// -ERR, nothing about why), a temporary one as a refusal for now (IMAP NO [UNAVAILABLE],
+// POP3 -ERR [SYS/TEMP]), not as a locked account.
 import type { PipelineHooks } from '../plugins/contract/pipeline-hooks.js';
 import type { LoginVerdict } from './guarded-login.js';
 
@@ -9,5 +10,5 @@ export async function afterLogin(hooks: PipelineHooks, protocol: 'imap' | 'pop3'
   if (verdict.kind !== 'ok') return verdict;
   const refusal = await hooks.gate('auth', { protocol, user: verdict.user.address, client });
   if (!refusal) return verdict;
-  return refusal.temporary ? { kind: 'refused', reason: 'account' } : { kind: 'bad-credentials' };
+  return refusal.temporary ? { kind: 'refused', reason: 'plugin' } : { kind: 'bad-credentials' };
 }

@@ -44,7 +44,7 @@ function mailboxBackend(deps: Pop3Deps): Pop3Backend {
       const checked = checkLogin(deps.auth, deps.directory, remoteAddress, user, password);
       const verdict = await (deps.hooks?.on.auth ? afterLogin(deps.hooks, 'pop3', remoteAddress, checked) : checked);
       countLogin('pop3', verdict.kind);
-      if (verdict.kind === 'refused') return { ok: false, reason: 'locked' };
+      if (verdict.kind === 'refused') return { ok: false, reason: verdict.reason === 'plugin' ? 'temporary' : 'locked' };
       if (verdict.kind === 'bad-credentials') return { ok: false, reason: 'bad-credentials' };
       return { ok: true, userId: verdict.user.address };
     },

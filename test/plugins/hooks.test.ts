@@ -13,7 +13,7 @@ const seen = journal();
 
 beforeAll(async () => {
   server = await startPluginServer([{ module: fixture('policy.mjs'), options: { journal: seen.file } }]);
-  await provision(server, 'example.test', ['alice', 'carol', 'blocked', 'discard', 'redirect', 'barred']);
+  await provision(server, 'example.test', ['alice', 'carol', 'blocked', 'discard', 'redirect', 'barred', 'later']);
 });
 afterAll(() => server.destroy());
 
@@ -136,6 +136,12 @@ c.delete('Archive2026')
     expect(await imapLogin(server.ports.imap, 'barred@example.test', 'pw')).toMatch(/^a1 NO/);
     expect(await pop3Login(server.ports.pop3, 'barred@example.test', 'pw')).toMatch(/^-ERR/);
     expect(await smtpAuth(server.ports.submission, 'barred@example.test', 'pw')).toMatch(/^535/);
+  });
+
+  it('auth: a tempfail verdict refuses the login for now, not as bad credentials or a locked account', async () => {
+    expect(await imapLogin(server.ports.imap, 'later@example.test', 'pw')).toMatch(/^a1 NO \[UNAVAILABLE\] Login temporarily refused/);
+    expect(await pop3Login(server.ports.pop3, 'later@example.test', 'pw')).toMatch(/^-ERR \[SYS\/TEMP\]/);
+    expect(await smtpAuth(server.ports.submission, 'later@example.test', 'pw')).toMatch(/^454/);
   });
 
   it('the admin API lists the plugin with its hooks and counts calls', async () => {

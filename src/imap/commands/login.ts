@@ -20,6 +20,10 @@ export async function authenticateUser(ctx: ImapContext, username: string, passw
   const context = { user: username, client: ctx.remoteAddress, proto: 'imap', mechanism: method };
   const verdict = await backend.login(ctx.remoteAddress, username, password);
   countLogin('imap', verdict.kind);
+  if (verdict.kind === 'refused' && verdict.reason === 'plugin') {
+    log.warn({ ...context, event: 'imap.login-deferred' }, 'imap login refused for now by a plugin');
+    return no('Login temporarily refused, try again later', { code: 'UNAVAILABLE' });
+  }
   if (verdict.kind === 'refused') {
     log.info({ ...context, reason: verdict.reason, event: 'imap.login-refused' }, 'imap login refused: too many failed logins');
     return no('Too many failed logins, try again later', { code: 'UNAVAILABLE' });
