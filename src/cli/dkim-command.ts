@@ -1,7 +1,6 @@
 // `ternmail dkim keygen DOMAIN --selector S [--algorithm rsa|ed25519]`: makes a key
 // for the domain in the data folder (DATA/dkim) and prints the TXT record to publish.
-// The server signs that domain's outbound mail from then on (a server started before
-// the first key existed picks up the signer at its next start).
+// The server signs that domain's outbound mail from then on, a running one included.
 import { dkimRecord, generateDkimKey, saveDkimKey, type DkimAlgorithm } from '../plugins/dkim-keys.js';
 import { CliError } from './admin-client.js';
 

@@ -65,6 +65,12 @@ export class DkimKeyring {
     return this.keys.get(domain.toLowerCase());
   }
 
+  /** No key in the folder (or no folder yet): nothing to sign. */
+  isEmpty(): boolean {
+    this.refresh();
+    return this.keys.size === 0;
+  }
+
   private refresh(): void {
     const folder = dkimFolderOf(this.dataDir);
     if (!existsSync(folder)) return;

@@ -1,7 +1,6 @@
 // Starts the configured plugins of a node: loads the modules, spawns one supervised
 // actor per plugin under `plugins`, waits for their first setup, and returns the
-// PipelineHooks the services call (NO_HOOKS when none is configured) and their status.
-import { existsSync } from 'node:fs';
+// PipelineHooks the services call and their status. The DKIM signer is always among them.
 import type { Ref } from 'nact';
 import type { Logger } from '../core/logger.js';
 import { spawnGroup } from '../core/actor.js';
@@ -12,14 +11,16 @@ import { loadPlugins, type LoadedPlugin } from './loader.js';
 import { PluginHost, type PluginStatus } from './plugin-host.js';
 import { HookChain } from './hook-chain.js';
 import { ConfigError } from '../config/config.js';
-import { dkimFolderOf } from './dkim-keys.js';
 import { DEFAULT_PLUGIN_TIMEOUT_MS } from './plugin-config.js';
 
 const DKIM_SIGNER = 'ternmail/plugins/dkim-sign';
 
-/** Keys made by `ternmail dkim keygen` are used with no other setting: their folder loads the signer. */
-function withDkimSigner(specs: PluginSpec[], dataDir: string): PluginSpec[] {
-  if (!existsSync(dkimFolderOf(dataDir)) || specs.some((s) => s.specifier === DKIM_SIGNER)) return specs;
+/**
+ * Keys made by `ternmail dkim keygen` are used with no other setting, even the first one
+ * made while the server runs: the signer is always loaded and signs once a key exists.
+ */
+function withDkimSigner(specs: PluginSpec[]): PluginSpec[] {
+  if (specs.some((s) => s.specifier === DKIM_SIGNER)) return specs;
   return [...specs, { module: DKIM_SIGNER, specifier: DKIM_SIGNER, options: {}, timeoutMs: DEFAULT_PLUGIN_TIMEOUT_MS, onError: 'tempfail' }];
 }
 
@@ -31,7 +32,7 @@ export interface RunningPlugins {
 export interface PluginNode { db: Database; hostname: string; dataDir: string; isLocalDomain: (domain: string) => boolean }
 
 export async function startPlugins(configured: PluginSpec[], system: Ref<unknown>, node: PluginNode, log: Logger): Promise<RunningPlugins> {
-  const specs = withDkimSigner(configured, node.dataDir);
+  const specs = withDkimSigner(configured);
   if (specs.length === 0) return { hooks: NO_HOOKS, status: () => [] };
   const loaded = await loadPlugins(specs);
   const parent = spawnGroup(system, 'plugins');

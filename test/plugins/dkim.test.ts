@@ -69,6 +69,35 @@ describe('DKIM signing (ternmail dkim keygen + ternmail/plugins/dkim-sign)', () 
   });
 });
 
+describe('DKIM signing with a key made while the server runs', () => {
+  it('signs from the next message on, with no restart', async () => {
+    const data = tempDir();
+    const receiver = await startTestServer();
+    cleanup.push(() => receiver.destroy());
+    await provision(receiver, 'remote.test', ['bob']);
+    const sender = await startPluginServer([], { data });
+    cleanup.push(() => sender.destroy());
+    await provision(sender, 'example.test', ['alice']);
+    await sender.admin('POST', '/v1/routes', { domain: 'remote.test', host: '127.0.0.1', port: receiver.ports.smtp });
+    const message = 'From: Alice <alice@example.test>\r\nTo: bob@remote.test\r\nSubject: live key\r\n\r\nbody\r\n';
+    const send = () => sendFrom(sender.ports.submission, 'bob@remote.test', { from: 'alice@example.test', auth: { user: 'alice@example.test', password: 'pw' }, message });
+
+    expect(await send()).toMatch(/^250 /);
+    await waitForMessages(receiver, 1);
+    expect(await fetchAll(receiver, 'bob@remote.test', 1)).not.toMatch(/^DKIM-Signature: /m);
+
+    const keygen = await run('node', ['build/src/cli/main.js', 'dkim', 'keygen', 'example.test', '--selector', 'live', '--data', data]);
+    expect(keygen.stderr).toBe('');
+    const record = recordOf(keygen.stdout);
+    const dns = await startDns({ txt: { [record.name]: record.value } });
+    cleanup.push(() => dns.stop());
+    expect(await send()).toMatch(/^250 /);
+    await waitForMessages(receiver, 2);
+    const raw = await fetchAll(receiver, 'bob@remote.test', 2);
+    expect(await verify(raw, dns)).toMatchObject({ signingDomain: 'example.test', selector: 'live', result: 'pass' });
+  });
+});
+
 async function verify(raw: string, dns: TestDns): Promise<{ signingDomain: string; selector: string; algo: string; result: string }> {
   const result = await dkimVerify(Buffer.from(raw, 'latin1'), { resolver: dns.resolver as never });
   const first = result.results[0] as { signingDomain: string; selector: string; algo: string; status: { result: string } };

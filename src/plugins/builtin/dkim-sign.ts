@@ -1,10 +1,11 @@
 // DKIM signing (`ternmail/plugins/dkim-sign`): at beforeSend, a transaction whose
 // From: domain (or, without one, the envelope sender's) has a key in DATA/dkim
 // (`ternmail dkim keygen`) gets a DKIM-Signature on top: relaxed/relaxed, rsa-sha256
-// or ed25519-sha256 as the key is. Loaded by itself when DATA/dkim exists at start.
+// or ed25519-sha256 as the key is. Loaded by every node, so a key made while the server
+// runs is used from its next message on; with no key at all a transaction costs one
+// stat of the folder, and mailauth is loaded only once there is something to sign.
 // Mail from a domain without a key leaves unsigned.
 import { Readable } from 'node:stream';
-import { dkimSign } from 'mailauth/lib/dkim/sign.js';
 import { definePlugin, type HeaderField } from '../contract/index.js';
 import { DkimKeyring } from '../dkim-keys.js';
 
@@ -17,9 +18,12 @@ export default definePlugin({
   },
   hooks: {
     async beforeSend(event, api) {
+      const keyring = keyrings.get(api.name);
+      if (!keyring || keyring.isEmpty()) return;
       const domain = fromDomain(await event.headers()) ?? event.from.slice(event.from.lastIndexOf('@') + 1);
-      const key = domain ? keyrings.get(api.name)?.lookup(domain) : undefined;
+      const key = domain ? keyring.lookup(domain) : undefined;
       if (!key) return;
+      const { dkimSign } = await import('mailauth/lib/dkim/sign.js');
       // mailauth's typings want a top-level key too; the signer reads only signatureData.
       const signed = await dkimSign(Readable.from(event.body()), {
         signingDomain: key.domain, selector: key.selector, privateKey: key.privateKey,
