@@ -1,12 +1,12 @@
-// What a node reports at each scrape of /metrics: the queue's recipients by
-// destination domain and state, and the store's totals. Summing every mailbox reads
+// What a node reports at each scrape of /metrics: the queue's entries by partition and
+// its recipients by destination domain and state, and the store's totals. Summing every mailbox reads
 // every account record: past 10,000 mailboxes those totals are refreshed once a minute.
 import { metrics } from '../core/metrics.js';
 
 /** The parts of a node's services read here (NodeServices, seen from the access floor). */
 export interface MetricsSource {
   stats(options?: { mailboxTotals: boolean }): Promise<{ messages: number; mailboxBytes: number; mailboxes: number; blobs: number; blobBytes: number; sessions: number }>;
-  queueList(): Promise<Array<{ held: boolean; recipients: Array<{ address: string; state: string }> }>>;
+  queueList(): Promise<Array<{ held: boolean; partition: number; recipients: Array<{ address: string; state: string }> }>>;
 }
 
 const MAILBOX_TOTALS_EVERY_MS = 60_000;
@@ -34,6 +34,8 @@ export function nodeMetricsCollector(source: MetricsSource): () => Promise<void>
 }
 
 function setQueueDepth(entries: Awaited<ReturnType<MetricsSource['queueList']>>): void {
+  metrics.queueEntries.reset();
+  for (const entry of entries) metrics.queueEntries.inc({ partition: String(entry.partition) });
   const counts = new Map<string, number>();
   for (const entry of entries) {
     for (const rcpt of entry.recipients) {

@@ -47,6 +47,8 @@ export interface QueueListing {
   size: number;
   from: string;
   held: boolean;
+  /** The queue partition the entry is stored in (metrics: entries per partition). */
+  partition: number;
   recipients: Array<Pick<QueueRecipient, 'address' | 'state' | 'attempts' | 'lastError' | 'nextAttempt'>>;
 }
 
@@ -505,7 +507,7 @@ function toDsnRecipient(r: QueueRecipient): DsnRecipient {
 
 function listing(entry: QueueEntry): QueueListing {
   return {
-    id: entry.id, arrived: entry.arrived, size: entry.size, from: entry.from, held: entry.held,
+    id: entry.id, arrived: entry.arrived, size: entry.size, from: entry.from, held: entry.held, partition: entry.partition,
     recipients: entry.recipients.map(({ address, state, attempts, lastError, nextAttempt }) => ({ address, state, attempts, lastError, nextAttempt })),
   };
 }

@@ -95,6 +95,8 @@ s.quit()
       const { text } = await scrape(data);
       return sample(text, 'ternmail_queue_recipients', { domain: 'unreachable.test' }) === 2 && text;
     }, 15_000, 'two queued recipients for unreachable.test');
+    const perPartition = text.split('\n').filter((l) => l.startsWith('ternmail_queue_entries{partition="'));
+    expect(perPartition.reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0)).toBe(1);
     expect(await promtool(text)).toEqual({ code: 0, output: '' });
   });
 
