@@ -20,6 +20,7 @@ import { connectToNats, natsServersOf, openBucket } from './cluster/nats-connect
 import { Membership, NODES_BUCKET, type NodeLease, type NodeLoad } from './cluster/membership.js';
 import { choosePlacement } from './cluster/placement.js';
 import { Rebalancer } from './cluster/rebalance.js';
+import { renderMetrics, type MetricsJson } from './core/metrics.js';
 import { startServer, writeAdminFile, type RunningServer } from './server.js';
 import { listenFailure } from './core/startup-error.js';
 
@@ -105,8 +106,11 @@ export async function runNode(config: ServerConfig, log: Logger): Promise<{ stop
   const live = () => membership.view().filter((v) => v.status === 'up').map((v) => v.node);
   const ask = <T>(node: number, request: NodeRequest) => transport.request<T>(node, request, FAN_OUT_TIMEOUT_MS);
   // This machine's metrics, dashboard, mailbox admin, backup and plugins; the cluster-wide parts below.
+  const others = () => live().filter((n) => n !== self);
   const backend: AdminBackend = {
     ...running.localAdmin,
+    // Every live node's registry, summed with this one's (per-process figures carry their node label).
+    metrics: async () => renderMetrics(await Promise.all(others().map((n) => ask<MetricsJson>(n, { kind: 'metrics' }).catch(() => [])))),
     directory, passwordCost: config.directory.passwordCost, importPasswordCost: config.directory.importPasswordCost, auth,
     async stats() {
       const all = await Promise.all(live().map((n) => ask<Record<string, number>>(n, { kind: 'stats' }).catch(() => null)));

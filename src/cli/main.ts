@@ -252,7 +252,8 @@ async function runStart(args: string[]): Promise<void> {
   reopenLogOnSignal(logger, log);
   reloadSettingsOnSignal(config, sources, log);
   installProcessPolicy(log);
-  startProcessMetrics(cluster.isWorker ? `worker-${process.env.TERNMAIL_NODE_ID}` : config.cluster.workers > 1 ? 'primary' : 'main');
+  startProcessMetrics(cluster.isWorker ? `worker-${process.env.TERNMAIL_NODE_ID}`
+    : config.cluster.nats !== '' ? `node-${config.cluster.nodeId}` : config.cluster.workers > 1 ? 'primary' : 'main');
   if (cluster.isWorker) {
     const node = Number(process.env.TERNMAIL_NODE_ID);
     await runWorker(config, log, node, rolesOf(config.cluster, node));

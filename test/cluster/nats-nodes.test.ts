@@ -3,6 +3,8 @@
 // Membership and `cluster status` on any node; the directory written through any
 // node and read from every node's cache; mailboxes placed by the first node needing
 // them; mail accepted by any node for any mailbox, read and IDLEd on any node.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LineClient, python } from '../support/clients.js';
 import { cleanUpAfterEach, NODE_PORTS, startNats, TestNode, type NatsServer } from '../support/nats.js';
@@ -131,6 +133,14 @@ describe('ternmail start --cluster nats://… --node-id N', () => {
     // Placed when their first mail arrived: the mta-only node sent each body to its mailbox's node, delivering nothing itself.
     const rows = await three.waitForNodes((r) => r.length === 3 && r[0].load.delivered + r[1].load.delivered === 8);
     expect(rows.map((r) => [r.node, r.load.mailboxes, r.load.delivered])).toEqual([[1, 2, 4], [2, 2, 4], [3, 0, 0]]);
+
+    // /metrics on any node sums every live node: the 8 deliveries happened on nodes 1 and 2.
+    const { url, token } = JSON.parse(readFileSync(path.join(three.data, 'admin.json'), 'utf8'));
+    const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+    const delivered = text.split('\n').filter((l) => l.startsWith('ternmail_local_deliveries_total{') && l.includes('result="done"'));
+    expect(delivered.reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0)).toBe(8);
+    expect(text).toMatch(/^process_resident_memory_bytes\{node="node-1"\}/m);
+    expect(text).toMatch(/^process_resident_memory_bytes\{node="node-3"\}/m);
   }, 90_000);
 
   it('adds a store node and evens out mailboxes with cluster rebalance; drains a node restarted without the store role, mail intact', async () => {
