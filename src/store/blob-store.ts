@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Database, del, put, type WriteOp } from './database.js';
 import { decodeRecord, encodeRecord } from './codec.js';
 import { KeyedLock } from './keyed-lock.js';
+import { BlobRecordCache } from './blob-cache.js';
 import { analyzeBody } from '../mime/off-thread.js';
 import { defaultMimeLimits, type MessageStructure, type MimeLimits } from '../mime/types.js';
 
@@ -14,6 +15,8 @@ export const INLINE_LIMIT = 64 * 1024;
 /** Structures kept in memory: FETCH ENVELOPE/BODYSTRUCTURE of recent mail hits this. */
 /** Memory for cached MIME structures, kept encoded (about 1 KiB each): a few tens of thousands of messages. */
 export const STRUCTURE_CACHE_BYTES = 64 * 1024 * 1024;
+/** Memory for recent blob records (small bodies are inline in theirs): see blob-cache.ts. */
+export const RECORD_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** Bloom filter for the dedup check: 8 Mbit (1 MiB), 4 probes: ~2 % false positives at a million bodies. */
 const BLOOM_BITS = 1 << 23;
@@ -212,7 +215,14 @@ export class BlobStore {
   private readonly known = new Uint8Array(BLOOM_BITS / 8);
   private knownState: 'idle' | 'loading' | 'ready' = 'idle';
 
-  constructor(readonly db: Database, readonly mimeLimits: MimeLimits = defaultMimeLimits) {}
+  /** Recently committed or read blob records: FETCH of fresh mail without a disk read. */
+  readonly records = new BlobRecordCache(RECORD_CACHE_BYTES);
+
+  constructor(readonly db: Database, readonly mimeLimits: MimeLimits = defaultMimeLimits) {
+    db.onCommitted((ops) => {
+      for (const op of ops) if (op.space === 'blob' && op.type === 'put') this.records.put(op.key, op.value);
+    });
+  }
 
   /** Whether a body is stored (the dedup check): no record decode, and no read on a filter miss. */
   async has(sha: string): Promise<boolean> {
@@ -258,8 +268,13 @@ export class BlobStore {
   }
 
   async record(sha: string): Promise<BlobRecord | undefined> {
+    const cached = this.records.get(sha);
+    if (cached !== undefined) return decodeRecord<BlobRecord>(cached);
+    const token = this.records.readStarted();
     const raw = await this.db.get('blob', sha);
-    return raw ? decodeRecord<BlobRecord>(raw) : undefined;
+    if (!raw) return undefined;
+    this.records.fill(sha, raw, token);
+    return decodeRecord<BlobRecord>(raw);
   }
 
   refOp(sha: string, holder: string): WriteOp {
@@ -381,6 +396,7 @@ export class BlobStore {
       const ops: WriteOp[] = [del('blob', sha), del('bmeta', sha)];
       for (let i = 0; i < record.chunks; i++) ops.push(del('chunk', chunkKey(record.storageId, i)));
       await this.db.commit(ops);
+      this.records.collected(sha);
       this.forget(sha);
       this.onCollected(record.size);
       return true;

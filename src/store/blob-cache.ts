@@ -1,0 +1,71 @@
+// Encoded blob records of recently written or read bodies, kept in memory within a byte
+// budget, least recently used out. A small body is stored inline in its record, so a
+// FETCH of a freshly appended or delivered message (imaptest's kept-sessions mix, issue
+// 16: LevelDB gets were the largest item of its profile) needs no disk read at all.
+// Entries are the exact bytes LevelDB holds: filled from committed batches and from
+// reads, dropped when the body is collected; a read that raced a collect is not kept.
+
+/** Record bytes beyond this are not worth a slot (a chunked body's record is small anyway). */
+const MAX_ENTRY_BYTES = 256 * 1024;
+
+export class BlobRecordCache {
+  private readonly entries = new Map<string, Buffer>();
+  private bytes = 0;
+  /** Bumped by every collect: a read that started before one must not fill the cache. */
+  private collections = 0;
+
+  constructor(private readonly budget: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get usedBytes(): number {
+    return this.bytes;
+  }
+
+  get(sha: string): Buffer | undefined {
+    const value = this.entries.get(sha);
+    if (value !== undefined) {
+      this.entries.delete(sha);
+      this.entries.set(sha, value);
+    }
+    return value;
+  }
+
+  /** A token to pass to `fill` after reading the disk. */
+  readStarted(): number {
+    return this.collections;
+  }
+
+  /** Keeps what a read found, unless a collect ran since `token` (it may be gone already). */
+  fill(sha: string, encoded: Buffer, token: number): void {
+    if (token === this.collections) this.put(sha, encoded);
+  }
+
+  /** Keeps a record that has just been committed (it replaces any older one of the same body). */
+  put(sha: string, encoded: Buffer): void {
+    this.drop(sha);
+    if (encoded.length > MAX_ENTRY_BYTES || encoded.length > this.budget) return;
+    this.entries.set(sha, encoded);
+    this.bytes += encoded.length;
+    while (this.bytes > this.budget) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest === undefined) break;
+      this.drop(oldest);
+    }
+  }
+
+  /** The body was collected (or is being): forget it and refuse fills from reads in flight. */
+  collected(sha: string): void {
+    this.collections += 1;
+    this.drop(sha);
+  }
+
+  private drop(sha: string): void {
+    const old = this.entries.get(sha);
+    if (old === undefined) return;
+    this.entries.delete(sha);
+    this.bytes -= old.length;
+  }
+}
