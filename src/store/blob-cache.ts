@@ -7,12 +7,15 @@
 
 /** Record bytes beyond this are not worth a slot (a chunked body's record is small anyway). */
 const MAX_ENTRY_BYTES = 256 * 1024;
+/** How many recent collects a read may overlap and still fill the cache (if none was of its body). */
+const COLLECT_RING = 1024;
 
 export class BlobRecordCache {
   private readonly entries = new Map<string, Buffer>();
   private bytes = 0;
-  /** Bumped by every collect: a read that started before one must not fill the cache. */
+  /** Counts collects; `recentlyCollected[n % COLLECT_RING]` is the body of collect n. */
   private collections = 0;
+  private readonly recentlyCollected: string[] = new Array<string>(COLLECT_RING);
 
   constructor(private readonly budget: number) {}
 
@@ -38,9 +41,15 @@ export class BlobRecordCache {
     return this.collections;
   }
 
-  /** Keeps what a read found, unless a collect ran since `token` (it may be gone already). */
+  /** Keeps what a read found, unless this body was collected since `token` (the read may be stale). */
   fill(sha: string, encoded: Buffer, token: number): void {
-    if (token === this.collections) this.put(sha, encoded);
+    if (this.collections - token > COLLECT_RING) return;
+    for (let n = token; n < this.collections; n++) if (this.recentlyCollected[n % COLLECT_RING] === sha) return;
+    this.put(sha, encoded);
+  }
+
+  has(sha: string): boolean {
+    return this.entries.has(sha);
   }
 
   /** Keeps a record that has just been committed (it replaces any older one of the same body). */
@@ -58,6 +67,7 @@ export class BlobRecordCache {
 
   /** The body was collected (or is being): forget it and refuse fills from reads in flight. */
   collected(sha: string): void {
+    this.recentlyCollected[this.collections % COLLECT_RING] = sha;
     this.collections += 1;
     this.drop(sha);
   }

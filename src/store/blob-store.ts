@@ -228,6 +228,7 @@ export class BlobStore {
   async has(sha: string): Promise<boolean> {
     if (this.knownState === 'idle') this.loadFilter();
     if (this.knownState === 'ready' && !this.mayHave(sha)) return false;
+    if (this.records.has(sha)) return true;
     return (await this.db.get('blob', sha)) !== undefined;
   }
 

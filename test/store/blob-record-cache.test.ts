@@ -75,6 +75,11 @@ describe('blob record cache', () => {
     expect(cache.get('a')).toBeUndefined();
     cache.fill('b', Buffer.from('fresh'), cache.readStarted());
     expect(cache.get('b')?.toString()).toBe('fresh');
+    // A collect of another body meanwhile does not stop the fill.
+    const other = cache.readStarted();
+    cache.collected('b');
+    cache.fill('c', Buffer.from('kept'), other);
+    expect(cache.get('c')?.toString()).toBe('kept');
   });
 
   it('stays within its byte budget, least recently used out', () => {
