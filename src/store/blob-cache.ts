@@ -2,8 +2,17 @@
 // budget, least recently used out. A small body is stored inline in its record, so a
 // FETCH of a freshly appended or delivered message (imaptest's kept-sessions mix, issue
 // 16: LevelDB gets were the largest item of its profile) needs no disk read at all.
-// Entries are the exact bytes LevelDB holds: filled from committed batches and from
-// reads, dropped when the body is collected; a read that raced a collect is not kept.
+// Entries are decoded records (decoding was the next largest item once the reads were
+// gone), counted by their inline bytes: filled from committed batches and from reads,
+// dropped when the body is collected; a read that raced a collect is not kept.
+import type { BlobRecord } from './blob-store.js';
+
+/** What an entry costs beyond its inline body (the object, its storage id, the map slot). */
+const ENTRY_OVERHEAD = 160;
+
+function costOf(record: BlobRecord): number {
+  return (record.inline?.byteLength ?? 0) + ENTRY_OVERHEAD;
+}
 
 /** Record bytes beyond this are not worth a slot (a chunked body's record is small anyway). */
 const MAX_ENTRY_BYTES = 256 * 1024;
@@ -11,7 +20,7 @@ const MAX_ENTRY_BYTES = 256 * 1024;
 const COLLECT_RING = 1024;
 
 export class BlobRecordCache {
-  private readonly entries = new Map<string, Buffer>();
+  private readonly entries = new Map<string, BlobRecord>();
   private bytes = 0;
   /** Counts collects; `recentlyCollected[n % COLLECT_RING]` is the body of collect n. */
   private collections = 0;
@@ -27,7 +36,7 @@ export class BlobRecordCache {
     return this.bytes;
   }
 
-  get(sha: string): Buffer | undefined {
+  get(sha: string): BlobRecord | undefined {
     const value = this.entries.get(sha);
     if (value !== undefined) {
       this.entries.delete(sha);
@@ -42,10 +51,10 @@ export class BlobRecordCache {
   }
 
   /** Keeps what a read found, unless this body was collected since `token` (the read may be stale). */
-  fill(sha: string, encoded: Buffer, token: number): void {
+  fill(sha: string, record: BlobRecord, token: number): void {
     if (this.collections - token > COLLECT_RING) return;
     for (let n = token; n < this.collections; n++) if (this.recentlyCollected[n % COLLECT_RING] === sha) return;
-    this.put(sha, encoded);
+    this.put(sha, record);
   }
 
   has(sha: string): boolean {
@@ -53,11 +62,12 @@ export class BlobRecordCache {
   }
 
   /** Keeps a record that has just been committed (it replaces any older one of the same body). */
-  put(sha: string, encoded: Buffer): void {
+  put(sha: string, record: BlobRecord): void {
     this.drop(sha);
-    if (encoded.length > MAX_ENTRY_BYTES || encoded.length > this.budget) return;
-    this.entries.set(sha, encoded);
-    this.bytes += encoded.length;
+    const cost = costOf(record);
+    if (cost > MAX_ENTRY_BYTES || cost > this.budget) return;
+    this.entries.set(sha, record);
+    this.bytes += cost;
     while (this.bytes > this.budget) {
       const oldest = this.entries.keys().next().value;
       if (oldest === undefined) break;
@@ -76,6 +86,6 @@ export class BlobRecordCache {
     const old = this.entries.get(sha);
     if (old === undefined) return;
     this.entries.delete(sha);
-    this.bytes -= old.length;
+    this.bytes -= costOf(old);
   }
 }

@@ -17,6 +17,8 @@ export const INLINE_LIMIT = 64 * 1024;
 export const STRUCTURE_CACHE_BYTES = 64 * 1024 * 1024;
 /** Memory for recent blob records (small bodies are inline in theirs): see blob-cache.ts. */
 export const RECORD_CACHE_BYTES = 64 * 1024 * 1024;
+/** Decoded structures kept besides the encoded ones (a few KiB each on the heap). */
+const DECODED_STRUCTURES = 4096;
 
 /** Bloom filter for the dedup check: 8 Mbit (1 MiB), 4 probes: ~2 % false positives at a million bodies. */
 const BLOOM_BITS = 1 << 23;
@@ -202,6 +204,8 @@ export class BlobStore {
   /** sha → encoded structure, least recently used first (a Map keeps insertion order). */
   private readonly structures = new Map<string, Buffer>();
   private structureBytes = 0;
+  /** The most recently used structures decoded (shared, never modified): FETCH decodes none of them again. */
+  private readonly decodedStructures = new Map<string, MessageStructure>();
 
   /** Encoded blob records this process built → their body size, so counting a commit needs no decode. */
   readonly recordSizes = new WeakMap<Buffer, number>();
@@ -220,7 +224,7 @@ export class BlobStore {
 
   constructor(readonly db: Database, readonly mimeLimits: MimeLimits = defaultMimeLimits) {
     db.onCommitted((ops) => {
-      for (const op of ops) if (op.space === 'blob' && op.type === 'put') this.records.put(op.key, op.value);
+      for (const op of ops) if (op.space === 'blob' && op.type === 'put') this.records.put(op.key, decodeRecord<BlobRecord>(op.value));
     });
   }
 
@@ -270,12 +274,13 @@ export class BlobStore {
 
   async record(sha: string): Promise<BlobRecord | undefined> {
     const cached = this.records.get(sha);
-    if (cached !== undefined) return decodeRecord<BlobRecord>(cached);
+    if (cached !== undefined) return cached;
     const token = this.records.readStarted();
     const raw = await this.db.get('blob', sha);
     if (!raw) return undefined;
-    this.records.fill(sha, raw, token);
-    return decodeRecord<BlobRecord>(raw);
+    const record = decodeRecord<BlobRecord>(raw);
+    this.records.fill(sha, record, token);
+    return record;
   }
 
   refOp(sha: string, holder: string): WriteOp {
@@ -320,15 +325,21 @@ export class BlobStore {
    * bytes and stored (bodies stored before structures existed, or with analyze off).
    */
   async structure(sha: string): Promise<MessageStructure> {
+    const decoded = this.decodedStructures.get(sha);
+    if (decoded) {
+      this.decodedStructures.delete(sha);
+      this.decodedStructures.set(sha, decoded);
+      return decoded;
+    }
     const cached = this.structures.get(sha);
     if (cached) {
       this.remember(sha, cached);
-      return decodeRecord<MessageStructure>(cached);
+      return this.keepDecoded(sha, decodeRecord<MessageStructure>(cached));
     }
     const raw = await this.db.get('bmeta', sha);
     if (raw) {
       this.remember(sha, raw);
-      return decodeRecord<MessageStructure>(raw);
+      return this.keepDecoded(sha, decodeRecord<MessageStructure>(raw));
     }
     return this.lock.run(sha, () => this.analyzeStored(sha));
   }
@@ -339,6 +350,12 @@ export class BlobStore {
     // Unsynced: the structure can always be computed again from the body.
     await this.db.write([put('bmeta', sha, encoded)]);
     this.remember(sha, encoded);
+    return structure;
+  }
+
+  private keepDecoded(sha: string, structure: MessageStructure): MessageStructure {
+    this.decodedStructures.set(sha, structure);
+    if (this.decodedStructures.size > DECODED_STRUCTURES) this.decodedStructures.delete(this.decodedStructures.keys().next().value!);
     return structure;
   }
 
@@ -356,6 +373,7 @@ export class BlobStore {
   }
 
   private forget(sha: string): void {
+    this.decodedStructures.delete(sha);
     const old = this.structures.get(sha);
     if (!old) return;
     this.structures.delete(sha);

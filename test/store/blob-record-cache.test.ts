@@ -1,11 +1,12 @@
 // The blob store's cache of recent blob records (blob-cache.ts, issue 16): a freshly
-// committed small body is read from memory, a collected one is gone at once, a body
+// committed small body is read from memory, a collected one (and its decoded MIME
+// structure) is gone at once, a body
 // stored again after its collection is read from its new record, and the cache stays
 // within its byte budget.
 import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Database, del } from '../../src/store/database.js';
-import { BlobStore, CHUNK_SIZE } from '../../src/store/blob-store.js';
+import { BlobStore, CHUNK_SIZE, type BlobRecord } from '../../src/store/blob-store.js';
 import { BlobRecordCache } from '../../src/store/blob-cache.js';
 import { tempDir } from '../support/server.js';
 
@@ -35,6 +36,11 @@ async function store(raw: Buffer, holder: string): Promise<string> {
     finished.release();
   }
   return finished.sha;
+}
+
+function recordOf(text: string | number): BlobRecord {
+  const inline = typeof text === 'number' ? Buffer.alloc(text) : Buffer.from(text);
+  return { size: inline.length, chunks: 0, inline, storageId: 'x', created: 0 };
 }
 
 const small = Buffer.from('Subject: fresh\r\n\r\njust appended\r\n');
@@ -67,29 +73,39 @@ describe('blob record cache', () => {
     expect((await blobs.readAll(sha)).equals(big)).toBe(true);
   });
 
+  it('decodes a structure once, and forgets it when the body is collected', async () => {
+    const sha = await store(small, 'h1');
+    const first = await blobs.structure(sha);
+    expect(await blobs.structure(sha)).toBe(first);
+    await db.commit([blobs.unrefOp(sha, 'h1')]);
+    await blobs.collect(sha);
+    await expect(blobs.structure(sha)).rejects.toThrow(/not found/);
+  });
+
   it('fills from disk reads, and not from a read that a collect overtook', async () => {
-    const cache = new BlobRecordCache(1024);
+    const cache = new BlobRecordCache(4096);
     const token = cache.readStarted();
     cache.collected('a');
-    cache.fill('a', Buffer.from('stale'), token);
+    cache.fill('a', recordOf('stale'), token);
     expect(cache.get('a')).toBeUndefined();
-    cache.fill('b', Buffer.from('fresh'), cache.readStarted());
-    expect(cache.get('b')?.toString()).toBe('fresh');
+    cache.fill('b', recordOf('fresh'), cache.readStarted());
+    expect(Buffer.from(cache.get('b')!.inline!).toString()).toBe('fresh');
     // A collect of another body meanwhile does not stop the fill.
     const other = cache.readStarted();
     cache.collected('b');
-    cache.fill('c', Buffer.from('kept'), other);
-    expect(cache.get('c')?.toString()).toBe('kept');
+    cache.fill('c', recordOf('kept'), other);
+    expect(Buffer.from(cache.get('c')!.inline!).toString()).toBe('kept');
   });
 
   it('stays within its byte budget, least recently used out', () => {
-    const cache = new BlobRecordCache(1000);
-    for (let i = 0; i < 50; i++) cache.put(`k${i}`, Buffer.alloc(100));
-    expect(cache.usedBytes).toBeLessThanOrEqual(1000);
+    // Each entry costs its inline bytes plus a fixed overhead (160): 340 + 160 = 500.
+    const cache = new BlobRecordCache(5000);
+    for (let i = 0; i < 50; i++) cache.put(`k${i}`, recordOf(340));
+    expect(cache.usedBytes).toBeLessThanOrEqual(5000);
     expect(cache.size).toBe(10);
     expect(cache.get('k49')).toBeDefined();
     expect(cache.get('k0')).toBeUndefined();
-    cache.put('huge', Buffer.alloc(5000));
+    cache.put('huge', recordOf(6000));
     expect(cache.get('huge')).toBeUndefined();
   });
 });
