@@ -5,12 +5,16 @@
 // Entries are decoded records (decoding was the next largest item once the reads were
 // gone), counted by their inline bytes: filled from committed batches and from reads,
 // dropped when the body is collected; a read that raced a collect is not kept.
-import type { BlobRecord } from './blob-store.js';
+
+/** The part of a blob record (blob-store.ts) the cache looks at: its inline body, if any. */
+export interface CachedRecord {
+  inline?: Uint8Array;
+}
 
 /** What an entry costs beyond its inline body (the object, its storage id, the map slot). */
 const ENTRY_OVERHEAD = 160;
 
-function costOf(record: BlobRecord): number {
+function costOf(record: CachedRecord): number {
   return (record.inline?.byteLength ?? 0) + ENTRY_OVERHEAD;
 }
 
@@ -19,8 +23,8 @@ const MAX_ENTRY_BYTES = 256 * 1024;
 /** How many recent collects a read may overlap and still fill the cache (if none was of its body). */
 const COLLECT_RING = 1024;
 
-export class BlobRecordCache {
-  private readonly entries = new Map<string, BlobRecord>();
+export class BlobRecordCache<R extends CachedRecord = CachedRecord> {
+  private readonly entries = new Map<string, R>();
   private bytes = 0;
   /** Counts collects; `recentlyCollected[n % COLLECT_RING]` is the body of collect n. */
   private collections = 0;
@@ -36,7 +40,7 @@ export class BlobRecordCache {
     return this.bytes;
   }
 
-  get(sha: string): BlobRecord | undefined {
+  get(sha: string): R | undefined {
     const value = this.entries.get(sha);
     if (value !== undefined) {
       this.entries.delete(sha);
@@ -51,7 +55,7 @@ export class BlobRecordCache {
   }
 
   /** Keeps what a read found, unless this body was collected since `token` (the read may be stale). */
-  fill(sha: string, record: BlobRecord, token: number): void {
+  fill(sha: string, record: R, token: number): void {
     if (this.collections - token > COLLECT_RING) return;
     for (let n = token; n < this.collections; n++) if (this.recentlyCollected[n % COLLECT_RING] === sha) return;
     this.put(sha, record);
@@ -62,7 +66,7 @@ export class BlobRecordCache {
   }
 
   /** Keeps a record that has just been committed (it replaces any older one of the same body). */
-  put(sha: string, record: BlobRecord): void {
+  put(sha: string, record: R): void {
     this.drop(sha);
     const cost = costOf(record);
     if (cost > MAX_ENTRY_BYTES || cost > this.budget) return;

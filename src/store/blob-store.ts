@@ -220,7 +220,7 @@ export class BlobStore {
   private knownState: 'idle' | 'loading' | 'ready' = 'idle';
 
   /** Recently committed or read blob records: FETCH of fresh mail without a disk read. */
-  readonly records = new BlobRecordCache(RECORD_CACHE_BYTES);
+  readonly records = new BlobRecordCache<BlobRecord>(RECORD_CACHE_BYTES);
 
   constructor(readonly db: Database, readonly mimeLimits: MimeLimits = defaultMimeLimits) {
     db.onCommitted((ops) => {

@@ -83,7 +83,7 @@ describe('blob record cache', () => {
   });
 
   it('fills from disk reads, and not from a read that a collect overtook', async () => {
-    const cache = new BlobRecordCache(4096);
+    const cache = new BlobRecordCache<BlobRecord>(4096);
     const token = cache.readStarted();
     cache.collected('a');
     cache.fill('a', recordOf('stale'), token);
@@ -99,7 +99,7 @@ describe('blob record cache', () => {
 
   it('stays within its byte budget, least recently used out', () => {
     // Each entry costs its inline bytes plus a fixed overhead (160): 340 + 160 = 500.
-    const cache = new BlobRecordCache(5000);
+    const cache = new BlobRecordCache<BlobRecord>(5000);
     for (let i = 0; i < 50; i++) cache.put(`k${i}`, recordOf(340));
     expect(cache.usedBytes).toBeLessThanOrEqual(5000);
     expect(cache.size).toBe(10);
