@@ -17,6 +17,8 @@ export const INLINE_LIMIT = 64 * 1024;
 export const STRUCTURE_CACHE_BYTES = 64 * 1024 * 1024;
 /** Memory for recent blob records (small bodies are inline in theirs): see blob-cache.ts. */
 export const RECORD_CACHE_BYTES = 64 * 1024 * 1024;
+/** Bodies in one chunk up to this size are kept whole in the record cache once read. */
+const CACHED_CHUNKED_BYTES = 128 * 1024;
 /** Decoded structures kept besides the encoded ones (a few KiB each on the heap). */
 const DECODED_STRUCTURES = 4096;
 
@@ -307,9 +309,12 @@ export class BlobStore {
       yield Buffer.from(record.inline.buffer, record.inline.byteOffset, record.inline.byteLength);
       return;
     }
+    // A body just over the inline limit is kept whole in the cache once read (one chunk).
+    const token = record.chunks === 1 && record.size <= CACHED_CHUNKED_BYTES ? this.records.readStarted() : null;
     for (let i = 0; i < record.chunks; i++) {
       const chunk = await this.db.get('chunk', chunkKey(record.storageId, i));
       if (!chunk) throw new Error(`blob ${sha} chunk ${i} missing`);
+      if (token !== null) this.records.fill(sha, { ...record, inline: chunk }, token);
       yield chunk;
     }
   }

@@ -73,6 +73,23 @@ describe('blob record cache', () => {
     expect((await blobs.readAll(sha)).equals(big)).toBe(true);
   });
 
+  it('keeps a body of one chunk whole once read; its collect still deletes the chunk', async () => {
+    const body = Buffer.alloc(80 * 1024, 'y');
+    body.write('Subject: one chunk\r\n\r\n');
+    const sha = await store(body, 'h1');
+    expect((await blobs.record(sha))?.chunks).toBe(1);
+    expect((await blobs.readAll(sha)).equals(body)).toBe(true);
+    const chunkKey = `${(await blobs.record(sha))!.storageId}:000000`;
+    const chunk = await db.get('chunk', chunkKey);
+    // Take the chunk away under the store's feet: only the cache can answer now.
+    await db.commit([del('chunk', chunkKey)]);
+    expect((await blobs.readAll(sha)).equals(body)).toBe(true);
+    // Its collect still deletes the chunk on disk.
+    await db.commit([{ type: 'put', space: 'chunk', key: chunkKey, value: chunk! }, blobs.unrefOp(sha, 'h1')]);
+    expect(await blobs.collect(sha)).toBe(true);
+    expect(await db.get('chunk', chunkKey)).toBeUndefined();
+  });
+
   it('decodes a structure once, and forgets it when the body is collected', async () => {
     const sha = await store(small, 'h1');
     const first = await blobs.structure(sha);
