@@ -129,12 +129,19 @@ export async function expungeRecords(
 }
 
 /**
+ * Bodies kept for sessions that have not sent an EXPUNGE yet, at most: a session that stays
+ * selected without a command for hours must not make this grow without bound. Past it the
+ * longest kept go (a FETCH of those answers NO [EXPUNGEISSUED]).
+ */
+export const MAX_HELD_BODIES = 10_000;
+
+/**
  * After an expunge committed: collects the bodies now, or, while other sessions have the
  * folder selected (they were told with an event and may still FETCH), keeps them until
  * each of those sessions reports the EXPUNGE sent (`releaseHeld`) or leaves.
  */
 export async function collectExpunged(
-  state: MailboxState, folder: FolderRecord, blobs: string[], except: string | null, deps: MailboxDeps,
+  state: MailboxState, folder: FolderRecord, blobs: string[], except: string | null, deps: MailboxDeps, limit = MAX_HELD_BODIES,
 ): Promise<void> {
   const selection = state.selections.get(folder.id);
   const watchers = selection ? [...selection.sessions.keys()].filter((s) => s !== except) : [];
@@ -142,7 +149,18 @@ export async function collectExpunged(
   for (const sha of blobs) {
     const held = state.heldBodies.get(sha) ?? new Set<string>();
     for (const session of watchers) held.add(session);
+    state.heldBodies.delete(sha);
     state.heldBodies.set(sha, held);
+  }
+  const overflow: string[] = [];
+  for (const sha of state.heldBodies.keys()) {
+    if (state.heldBodies.size - overflow.length <= limit) break;
+    overflow.push(sha);
+  }
+  for (const sha of overflow) state.heldBodies.delete(sha);
+  if (overflow.length > 0) {
+    deps.log.info({ bodies: overflow.length, limit }, 'expunged bodies kept for sessions past the limit; collecting the oldest');
+    await collectBlobs(overflow, deps);
   }
 }
 
