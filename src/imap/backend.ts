@@ -98,6 +98,11 @@ export interface UserMailbox {
    */
   select(name: string, readOnly: boolean): Promise<SelectReply>;
   unselect(): Promise<ImapDoneReply>;
+  /**
+   * The client has been sent the EXPUNGE of these bodies' messages: the mailbox may
+   * collect the bodies it kept for this session's FETCHes (RFC 2180 §4.1.1).
+   */
+  expungeSeen(blobs: string[]): Promise<ImapDoneReply>;
   /** Changes flags of the given UIDs (those no longer there are ignored). */
   store(request: StoreRequest): Promise<StoreReply>;
   /** Removes \Deleted messages (only those among `uids` when given: UID EXPUNGE). */

@@ -105,6 +105,11 @@ class SessionMailbox implements UserMailbox {
     return this.ask((replyTo) => ({ type: 'unselect', session, replyTo }));
   }
 
+  expungeSeen(blobs: string[]): Promise<ImapDoneReply> {
+    const { session } = this.binding;
+    return this.ask((replyTo) => ({ type: 'expunge-seen', session, blobs, replyTo }));
+  }
+
   store(request: StoreRequest): Promise<StoreReply> {
     const { session } = this.binding;
     return this.ask((replyTo) => ({ type: 'store', ...request, session, replyTo }));

@@ -662,13 +662,23 @@ export class ImapSession implements ImapContext, CommandHooks {
         await this.announceKeywords(event.messages);
         for (const message of event.messages) await this.applyFlags(folder, message);
         return;
-      case 'expunged':
+      case 'expunged': {
         folder.highestModseq = Math.max(folder.highestModseq, event.highestModseq);
-        return this.reportExpunged(event.uids);
+        const blobs = event.uids.flatMap((uid) => folder.messages.get(uid)?.blob ?? []);
+        await this.reportExpunged(event.uids);
+        this.releaseBodies(blobs);
+        return;
+      }
       case 'gone':
         // Dovecot does the same: the client's view cannot be kept consistent.
         return this.bye('Selected mailbox was deleted or renamed');
     }
+  }
+
+  /** Tells the mailbox actor the client has seen these expunges: it may collect the bodies it kept for our FETCHes. */
+  private releaseBodies(blobs: string[]): void {
+    if (this.user === null || blobs.length === 0) return;
+    this.mailbox().expungeSeen(blobs).catch((err: unknown) => this.log.debug({ err }, 'expunge-seen not delivered'));
   }
 
   private async applyAdded(folder: SelectedFolder, event: Extract<FolderEvent, { kind: 'added' }>): Promise<void> {

@@ -152,6 +152,8 @@ export type MailboxImapRequest =
    */
   | { type: 'select'; name: string; session: string; readOnly: boolean; listener: Ref<FolderEventMessage>; replyTo: Ref<SelectReply> }
   | { type: 'unselect'; session: string; replyTo: Ref<ImapDoneReply> }
+  /** The session told its client these messages are expunged: their bodies need not be kept for it any longer. */
+  | { type: 'expunge-seen'; session: string; blobs: string[]; replyTo: Ref<ImapDoneReply> }
   /**
    * Appends a body already in the blob store. The caller committed the upload with
    * a temporary reference `uploadHolder`; the append replaces it by the message's

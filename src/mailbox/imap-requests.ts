@@ -13,8 +13,8 @@ import type { MailboxRequest } from './messages.js';
 import { tellPlugins } from './mailbox-events.js';
 import { exceedsQuota } from './quota.js';
 import {
-  addMessageOps, collectBlobs, countFlagChange, countMessage, expungeRecords, finishAdding, folderByName,
-  leaveSelection, publishAdded, publishExpunged, publishFlags, publishGone, removeMessageOps, takeRecent, toView,
+  addMessageOps, collectBlobs, collectExpunged, countFlagChange, countMessage, expungeRecords, finishAdding, folderByName,
+  leaveSelection, publishAdded, releaseHeld, publishExpunged, publishFlags, publishGone, removeMessageOps, takeRecent, toView,
   type MailboxDeps, type MailboxState, type Selection,
 } from './state.js';
 
@@ -22,7 +22,7 @@ type Req<T extends MailboxImapRequest['type']> = Extract<MailboxImapRequest, { t
 
 const imapTypes: ReadonlySet<string> = new Set<MailboxImapRequest['type']>([
   'folders', 'folder-status', 'folder-create', 'folder-delete', 'folder-rename', 'folder-subscribe',
-  'select', 'unselect', 'append', 'append-many', 'message-by-uid', 'metadata-get', 'metadata-set', 'watch', 'store', 'expunge', 'copy', 'vanished', 'usage',
+  'select', 'unselect', 'expunge-seen', 'append', 'append-many', 'message-by-uid', 'metadata-get', 'metadata-set', 'watch', 'store', 'expunge', 'copy', 'vanished', 'usage',
 ]);
 
 /** Above this many UIDs, reading a whole unselected folder beats one get per UID. */
@@ -44,6 +44,11 @@ export async function handleImapRequest(state: MailboxState, msg: MailboxImapReq
     case 'unselect':
       leaveSelection(state, msg.session);
       dispatch(msg.replyTo, { ok: true });
+      await releaseHeld(state, msg.session, null, deps);
+      break;
+    case 'expunge-seen':
+      dispatch(msg.replyTo, { ok: true });
+      await releaseHeld(state, msg.session, msg.blobs, deps);
       break;
     case 'append': await append(state, msg, deps); break;
     case 'append-many': await appendMany(state, msg, deps); break;
@@ -307,6 +312,7 @@ async function openSelection(state: MailboxState, folder: FolderRecord, deps: Ma
 async function select(state: MailboxState, msg: Req<'select'>, deps: MailboxDeps) {
   // A SELECT that fails still ends the previous selection (RFC 3501 6.3.1).
   leaveSelection(state, msg.session);
+  await releaseHeld(state, msg.session, null, deps);
   const folder = findFolder(state, msg.name);
   if (!folder) return dispatch(msg.replyTo, missing(msg.name));
   const selection = await openSelection(state, folder, deps);
@@ -459,7 +465,7 @@ async function expunge(state: MailboxState, msg: Req<'expunge'>, deps: MailboxDe
   const released = await expungeRecords(state, folder, doomed, msg.session, deps);
   if (deps.hooks?.on.mailboxEvent) tellPlugins(deps, state, { kind: 'expunge', folder: folder.name, uids: doomed.map((r) => r.uid) });
   dispatch(msg.replyTo, { ok: true, expunged: doomed.map((r) => r.uid), highestModseq: folder.highestModseq });
-  await collectBlobs(released, deps);
+  await collectExpunged(state, folder, released, msg.session, deps);
 }
 
 /** COPY and MOVE inside the mailbox: new records referencing the same blobs; MOVE removes the sources in the same batch. */

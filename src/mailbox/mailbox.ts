@@ -16,7 +16,7 @@ import { exportMailbox, removalOps } from '../store/mailbox-transfer.js';
 import { deliveryFolder } from './delivery-folder.js';
 import { tellPlugins } from './mailbox-events.js';
 import {
-  addMessageOps, collectBlobs, expungeRecords, finishAdding, folderByName, publishAdded, takeRecent,
+  addMessageOps, collectBlobs, collectExpunged, expungeRecords, finishAdding, folderByName, publishAdded, takeRecent,
   type MailboxDeps, type MailboxState,
 } from './state.js';
 
@@ -95,7 +95,7 @@ async function loadState(mailboxId: string, deps: MailboxDeps): Promise<MailboxS
 function newState(account: AccountRecord, folders: FolderRecord[]): MailboxState {
   return {
     account, folders: new Map(folders.map((f) => [f.id, f])), popSession: null,
-    selections: new Map(), selectedBy: new Map(), parked: null, movedTo: null,
+    selections: new Map(), selectedBy: new Map(), heldBodies: new Map(), parked: null, movedTo: null,
   };
 }
 
@@ -232,6 +232,6 @@ async function popCommit(state: MailboxState, msg: Extract<MailboxRequest, { typ
   if (deps.hooks?.on.mailboxEvent) tellPlugins(deps, state, { kind: 'expunge', folder: INBOX, uids: records.map((r) => r.uid) });
   state.popSession = null;
   dispatch(msg.replyTo, { ok: true });
-  await collectBlobs(released, deps);
+  await collectExpunged(state, inbox, released, null, deps);
   return state;
 }

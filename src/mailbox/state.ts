@@ -49,6 +49,13 @@ export interface MailboxState {
   selectedBy: Map<string, number>;
   /** NOTIFY: sessions told of every folder's changes (made on first use). */
   watchers?: Map<string, Ref<FolderEventMessage>>;
+  /**
+   * Bodies of expunged messages kept (not collected) while some session still shows them
+   * to its client, because it has not sent the EXPUNGE yet: blob → those sessions. A FETCH
+   * there answers with the data (RFC 2180 §4.1.1). Lost on an actor reset: the orphan
+   * sweep collects such bodies later.
+   */
+  heldBodies: Map<string, Set<string>>;
   /** While the mailbox is being moved: requests waiting for the outcome. */
   parked: MailboxRequest[] | null;
   /** The node the mailbox moved to: every request goes there. */
@@ -121,6 +128,55 @@ export async function expungeRecords(
   await deps.db.commit(ops);
   publishExpunged(state, folder, records.map((r) => r.uid), session);
   return blobs;
+}
+
+/**
+ * Bodies kept for sessions that have not sent an EXPUNGE yet, at most: a session that stays
+ * selected without a command for hours must not make this grow without bound. Past it the
+ * longest kept go (a FETCH of those answers NO [EXPUNGEISSUED]).
+ */
+export const MAX_HELD_BODIES = 10_000;
+
+/**
+ * After an expunge committed: collects the bodies now, or, while other sessions have the
+ * folder selected (they were told with an event and may still FETCH), keeps them until
+ * each of those sessions reports the EXPUNGE sent (`releaseHeld`) or leaves.
+ */
+export async function collectExpunged(
+  state: MailboxState, folder: FolderRecord, blobs: string[], except: string | null, deps: MailboxDeps, limit = MAX_HELD_BODIES,
+): Promise<void> {
+  const selection = state.selections.get(folder.id);
+  const watchers = selection ? [...selection.sessions.keys()].filter((s) => s !== except) : [];
+  if (watchers.length === 0) return collectBlobs(blobs, deps);
+  for (const sha of blobs) {
+    const held = state.heldBodies.get(sha) ?? new Set<string>();
+    for (const session of watchers) held.add(session);
+    state.heldBodies.delete(sha);
+    state.heldBodies.set(sha, held);
+  }
+  const overflow: string[] = [];
+  for (const sha of state.heldBodies.keys()) {
+    if (state.heldBodies.size - overflow.length <= limit) break;
+    overflow.push(sha);
+  }
+  for (const sha of overflow) state.heldBodies.delete(sha);
+  if (overflow.length > 0) {
+    deps.log.info({ bodies: overflow.length, limit }, 'expunged bodies kept for sessions past the limit; collecting the oldest');
+    await collectBlobs(overflow, deps);
+  }
+}
+
+/** The session no longer needs these bodies (all of them when `blobs` is null); collects those nobody holds. */
+export async function releaseHeld(state: MailboxState, session: string, blobs: readonly string[] | null, deps: MailboxDeps): Promise<void> {
+  if (state.heldBodies.size === 0) return;
+  const free: string[] = [];
+  for (const sha of blobs ?? [...state.heldBodies.keys()]) {
+    const held = state.heldBodies.get(sha);
+    if (held === undefined || !held.delete(session) || held.size > 0) continue;
+    state.heldBodies.delete(sha);
+    free.push(sha);
+  }
+  if (free.length > 0) await collectBlobs(free, deps);
 }
 
 export async function collectBlobs(blobs: string[], deps: MailboxDeps): Promise<void> {

@@ -7,6 +7,7 @@ import { randomHex } from './random-hex.js';
 import { Database, del, put, type WriteOp } from './database.js';
 import { decodeRecord, encodeRecord } from './codec.js';
 import { KeyedLock } from './keyed-lock.js';
+import { BlobRecordCache } from './blob-cache.js';
 import { analyzeBody } from '../mime/off-thread.js';
 import { defaultMimeLimits, type MessageStructure, type MimeLimits } from '../mime/types.js';
 
@@ -15,6 +16,12 @@ export const INLINE_LIMIT = 64 * 1024;
 /** Structures kept in memory: FETCH ENVELOPE/BODYSTRUCTURE of recent mail hits this. */
 /** Memory for cached MIME structures, kept encoded (about 1 KiB each): a few tens of thousands of messages. */
 export const STRUCTURE_CACHE_BYTES = 64 * 1024 * 1024;
+/** Memory for recent blob records (small bodies are inline in theirs): see blob-cache.ts. */
+export const RECORD_CACHE_BYTES = 64 * 1024 * 1024;
+/** Bodies in one chunk up to this size are kept whole in the record cache once read. */
+const CACHED_CHUNKED_BYTES = 128 * 1024;
+/** Decoded structures kept besides the encoded ones (a few KiB each on the heap). */
+const DECODED_STRUCTURES = 4096;
 
 /** Bloom filter for the dedup check: 8 Mbit (1 MiB), 4 probes: ~2 % false positives at a million bodies. */
 const BLOOM_BITS = 1 << 23;
@@ -206,6 +213,8 @@ export class BlobStore {
   /** sha → encoded structure, least recently used first (a Map keeps insertion order). */
   private readonly structures = new Map<string, Buffer>();
   private structureBytes = 0;
+  /** The most recently used structures decoded (shared, never modified): FETCH decodes none of them again. */
+  private readonly decodedStructures = new Map<string, MessageStructure>();
 
   /** Encoded blob records this process built → their body size, so counting a commit needs no decode. */
   readonly recordSizes = new WeakMap<Buffer, number>();
@@ -219,12 +228,20 @@ export class BlobStore {
   private readonly known = new Uint8Array(BLOOM_BITS / 8);
   private knownState: 'idle' | 'loading' | 'ready' = 'idle';
 
-  constructor(readonly db: Database, readonly mimeLimits: MimeLimits = defaultMimeLimits) {}
+  /** Recently committed or read blob records: FETCH of fresh mail without a disk read. */
+  readonly records = new BlobRecordCache<BlobRecord>(RECORD_CACHE_BYTES);
+
+  constructor(readonly db: Database, readonly mimeLimits: MimeLimits = defaultMimeLimits) {
+    db.onCommitted((ops) => {
+      for (const op of ops) if (op.space === 'blob' && op.type === 'put') this.records.put(op.key, decodeRecord<BlobRecord>(op.value));
+    });
+  }
 
   /** Whether a body is stored (the dedup check): no record decode, and no read on a filter miss. */
   async has(sha: string): Promise<boolean> {
     if (this.knownState === 'idle') this.loadFilter();
     if (this.knownState === 'ready' && !this.mayHave(sha)) return false;
+    if (this.records.has(sha)) return true;
     return (await this.db.get('blob', sha)) !== undefined;
   }
 
@@ -265,8 +282,14 @@ export class BlobStore {
   }
 
   async record(sha: string): Promise<BlobRecord | undefined> {
+    const cached = this.records.get(sha);
+    if (cached !== undefined) return cached;
+    const token = this.records.readStarted();
     const raw = await this.db.get('blob', sha);
-    return raw ? decodeRecord<BlobRecord>(raw) : undefined;
+    if (!raw) return undefined;
+    const record = decodeRecord<BlobRecord>(raw);
+    this.records.fill(sha, record, token);
+    return record;
   }
 
   refOp(sha: string, holder: string): WriteOp {
@@ -293,9 +316,12 @@ export class BlobStore {
       yield Buffer.from(record.inline.buffer, record.inline.byteOffset, record.inline.byteLength);
       return;
     }
+    // A body just over the inline limit is kept whole in the cache once read (one chunk).
+    const token = record.chunks === 1 && record.size <= CACHED_CHUNKED_BYTES ? this.records.readStarted() : null;
     for (let i = 0; i < record.chunks; i++) {
       const chunk = await this.db.get('chunk', chunkKey(record.storageId, i));
       if (!chunk) throw new Error(`blob ${sha} chunk ${i} missing`);
+      if (token !== null) this.records.fill(sha, { ...record, inline: chunk }, token);
       yield chunk;
     }
   }
@@ -311,15 +337,21 @@ export class BlobStore {
    * bytes and stored (bodies stored before structures existed, or with analyze off).
    */
   async structure(sha: string): Promise<MessageStructure> {
+    const decoded = this.decodedStructures.get(sha);
+    if (decoded) {
+      this.decodedStructures.delete(sha);
+      this.decodedStructures.set(sha, decoded);
+      return decoded;
+    }
     const cached = this.structures.get(sha);
     if (cached) {
       this.remember(sha, cached);
-      return decodeRecord<MessageStructure>(cached);
+      return this.keepDecoded(sha, decodeRecord<MessageStructure>(cached));
     }
     const raw = await this.db.get('bmeta', sha);
     if (raw) {
       this.remember(sha, raw);
-      return decodeRecord<MessageStructure>(raw);
+      return this.keepDecoded(sha, decodeRecord<MessageStructure>(raw));
     }
     return this.lock.run(sha, () => this.analyzeStored(sha));
   }
@@ -330,6 +362,12 @@ export class BlobStore {
     // Unsynced: the structure can always be computed again from the body.
     await this.db.write([put('bmeta', sha, encoded)]);
     this.remember(sha, encoded);
+    return structure;
+  }
+
+  private keepDecoded(sha: string, structure: MessageStructure): MessageStructure {
+    this.decodedStructures.set(sha, structure);
+    if (this.decodedStructures.size > DECODED_STRUCTURES) this.decodedStructures.delete(this.decodedStructures.keys().next().value!);
     return structure;
   }
 
@@ -347,6 +385,7 @@ export class BlobStore {
   }
 
   private forget(sha: string): void {
+    this.decodedStructures.delete(sha);
     const old = this.structures.get(sha);
     if (!old) return;
     this.structures.delete(sha);
@@ -388,6 +427,7 @@ export class BlobStore {
       const ops: WriteOp[] = [del('blob', sha), del('bmeta', sha)];
       for (let i = 0; i < record.chunks; i++) ops.push(del('chunk', chunkKey(record.storageId, i)));
       await this.db.commit(ops);
+      this.records.collected(sha);
       this.forget(sha);
       this.onCollected(record.size);
       return true;

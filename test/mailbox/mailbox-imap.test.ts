@@ -607,6 +607,12 @@ describe('POP3 and IMAP on one mailbox', () => {
     ok(await request<DoneReply>((replyTo) => ({ type: 'pop-commit', session: 'pop', uids: [uid], replyTo })));
     await settle();
     expect(watcher.events).toMatchObject([{ kind: 'expunged', uids: [uid] }]);
+    // The body stays while the IMAP session may still FETCH it (RFC 2180 §4.1.1) ...
+    expect(await blobCount()).toBe(1);
+    // ... and goes once it has sent the EXPUNGE.
+    const blob = ok(watcher.reply).messages.find((m) => m.uid === uid)!.blob;
+    ok(await request<ImapDoneReply>((replyTo) => ({ type: 'expunge-seen', session: 'W', blobs: [blob], replyTo })));
+    await settle();
     expect(await blobCount()).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 // FETCH and UID FETCH (RFC 3501 §6.4.5) with CHANGEDSINCE and VANISHED (RFC 7162).
 // BODY[...] without PEEK sets \Seen through a store request first. Messages expunged
-// by another session and not yet reported are skipped with NO [EXPUNGEISSUED] (RFC 2180 §4.1.2).
+// by another session and not yet reported are answered from the view and the body the
+// mailbox keeps for us (RFC 2180 §4.1.1); only a body gone anyway gives NO [EXPUNGEISSUED].
 import { sequenceSetContains } from '../../protocols/imap/sequence-set.js';
 import { applyFlagUpdates, resolveSet, sequenceOf, sequenceSetOutOfRange, visibleFlags } from '../view.js';
 import {
@@ -34,17 +35,18 @@ export const fetch: CommandSpec = {
       const since = Number(cmd.changedSince);
       uids = uids.filter((uid) => folder.messages.get(uid)!.modseq > since);
     }
+    // Messages expunged by another session and not yet reported are answered too (their
+    // bodies are kept until we send the EXPUNGE; RFC 2180 §4.1.1), only \Seen is not set on them.
     const live = uids.filter((uid) => !folder.vanishing.has(uid));
     const marked = setsSeen(cmd.items) && !folder.readOnly ? await markSeen(ctx, folder, live) : new Set<number>();
     if (marked === null) return no('Could not set \\Seen');
-    let answered: number;
+    let missing: number;
     try {
-      answered = await sendAnswers(ctx, folder, live, cmd, marked);
+      missing = await sendAnswers(ctx, folder, uids, cmd, marked);
     } catch (err) {
       if (err instanceof UnknownTransferEncodingError) return no('Unknown Content-Transfer-Encoding', { code: 'UNKNOWN-CTE' });
       throw err;
     }
-    const missing = uids.length - live.length + answered;
     if (missing > 0) return no('Some messages were expunged by another session', { code: 'EXPUNGEISSUED' });
     return ok(`${cmd.uid ? 'UID FETCH' : 'FETCH'} completed`);
   },
@@ -114,6 +116,8 @@ async function markSeen(ctx: ImapContext, folder: SelectedFolder, uids: number[]
     return null;
   }
   applyFlagUpdates(folder, reply.updated, reply.highestModseq);
+  // Another session's keyword may come back with our \Seen: FLAGS first (RFC 3501 §7.2.6).
+  await ctx.announceKeywords(reply.updated);
   return new Set(reply.updated.map((m) => m.uid));
 }
 

@@ -1,0 +1,85 @@
+// Long-lived sessions sharing one mailbox (issue 16), the two protocol points imaptest's
+// stress mode found: a FETCH of a message another session expunged is answered with its
+// data while this session still shows it (RFC 2180 §4.1.1), the body being kept until the
+// EXPUNGE has been sent and collected after; and a keyword new to the mailbox is announced
+// with `* FLAGS` and PERMANENTFLAGS before any FETCH that carries it (RFC 3501 §7.2.6).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { provision, startTestServer, stats, waitFor, type TestServer } from '../support/server.js';
+import { deliver, message, RawImap } from './imap-support.js';
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  await provision(server, 'steady.test', ['kim', 'lou']);
+  for (const n of [1, 2]) await deliver(server, ['kim@steady.test'], message(`kim ${n}`, `body of kim ${n}\r\n`));
+  for (const n of [1, 2]) await deliver(server, ['lou@steady.test'], message(`lou ${n}`));
+});
+
+afterAll(async () => server.destroy());
+
+describe('IMAP sessions kept open on one mailbox', () => {
+  it('answers a FETCH of a message another session expunged with its data until the EXPUNGE is sent, then collects the body', async () => {
+    const a = await RawImap.open(server, 'kim@steady.test');
+    const b = await RawImap.open(server, 'kim@steady.test');
+    await a.run('SELECT INBOX');
+    await b.run('SELECT INBOX');
+    const blobsBefore = (await stats(server)).blobs;
+
+    await a.run('STORE 1 +FLAGS.SILENT (\\Deleted)');
+    expect(await a.run('EXPUNGE')).toMatch(/\* 1 EXPUNGE\r\n/);
+
+    // B has not been told yet: message 1 is still there for it, with its body and the flags B knows.
+    const fetched = await b.run('FETCH 1 (FLAGS BODY[])');
+    expect(fetched).toMatch(/^\* 1 FETCH \(FLAGS \([^)]*\) BODY\[\] \{\d+\}\r\n/m);
+    expect(fetched).toContain('body of kim 1');
+    expect(fetched).toMatch(/\S+ OK [^\r]*\r\n$/);
+    expect(fetched).not.toMatch(/EXPUNGE\r\n/);
+    // The body is still held for B.
+    expect((await stats(server)).blobs).toBe(blobsBefore);
+
+    expect(await b.run('NOOP')).toMatch(/\* 1 EXPUNGE\r\n/);
+    await waitFor(async () => (await stats(server)).blobs === blobsBefore - 1, 5000, 'the expunged body collected');
+    expect(await b.run('FETCH 1 (BODY[TEXT])')).toContain('body of kim 2');
+    a.close();
+    b.close();
+  });
+
+  it('collects a kept body when the session that still showed it logs out', async () => {
+    const a = await RawImap.open(server, 'kim@steady.test');
+    const b = await RawImap.open(server, 'kim@steady.test');
+    await a.run('SELECT INBOX');
+    await b.run('SELECT INBOX');
+    const blobsBefore = (await stats(server)).blobs;
+    await a.run('STORE 1 +FLAGS.SILENT (\\Deleted)');
+    await a.run('EXPUNGE');
+    expect((await stats(server)).blobs).toBe(blobsBefore);
+    await b.run('LOGOUT');
+    await waitFor(async () => (await stats(server)).blobs === blobsBefore - 1, 5000, 'the kept body collected after LOGOUT');
+    a.close();
+  });
+
+  it('announces a keyword another session set before the FETCH that carries it', async () => {
+    const a = await RawImap.open(server, 'lou@steady.test');
+    const b = await RawImap.open(server, 'lou@steady.test');
+    await a.run('SELECT INBOX');
+    expect(await b.run('SELECT INBOX')).not.toContain('$Fresh');
+    await a.run('STORE 1 +FLAGS.SILENT ($Fresh)');
+
+    // B's FETCH sets \Seen: the mailbox answers with A's keyword in the flags.
+    const fetched = await b.run('FETCH 1 (BODY[])');
+    const flagsAt = fetched.search(/\* FLAGS \([^)]*\$Fresh[^)]*\)\r\n/);
+    const permanentAt = fetched.search(/\* OK \[PERMANENTFLAGS \([^)]*\$Fresh[^)]*\\\*\)\]/);
+    const fetchAt = fetched.search(/\* 1 FETCH \(/);
+    expect(fetched).toMatch(/ FLAGS \(\$Fresh \\Seen\)\)\r\n/);
+    expect(flagsAt).toBeGreaterThanOrEqual(0);
+    expect(permanentAt).toBeGreaterThan(flagsAt);
+    expect(fetchAt).toBeGreaterThan(permanentAt);
+    expect(fetched).toMatch(/\S+ OK [^\r]*\r\n$/);
+
+    // Announced once: the event that follows does not repeat it.
+    expect(await b.run('NOOP')).not.toMatch(/\* FLAGS/);
+    a.close();
+    b.close();
+  });
+});
