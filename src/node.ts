@@ -15,12 +15,12 @@ import { AuthGuard, authLimitsOf } from './net/auth-guard.js';
 import { startAdminApi, type AdminBackend } from './admin/admin-api.js';
 import { NodeUnavailableError } from './mailbox/registry.js';
 import type { NodeRequest } from './cluster/protocol.js';
-import type { QueueListing } from './queue/queue.js';
 import { connectToNats, natsServersOf, openBucket } from './cluster/nats-connection.js';
 import { Membership, NODES_BUCKET, type NodeLease, type NodeLoad } from './cluster/membership.js';
 import { choosePlacement } from './cluster/placement.js';
 import { Rebalancer } from './cluster/rebalance.js';
 import { renderMetrics, type MetricsJson } from './core/metrics.js';
+import { fanOutAdmin } from './cluster/fan-out-admin.js';
 import { startServer, writeAdminFile, type RunningServer } from './server.js';
 import { listenFailure } from './core/startup-error.js';
 
@@ -107,33 +107,16 @@ export async function runNode(config: ServerConfig, log: Logger): Promise<{ stop
   const ask = <T>(node: number, request: NodeRequest) => transport.request<T>(node, request, FAN_OUT_TIMEOUT_MS);
   // This machine's metrics, dashboard, mailbox admin, backup and plugins; the cluster-wide parts below.
   const others = () => live().filter((n) => n !== self);
+  const fanOut = fanOutAdmin(live, ask);
   const backend: AdminBackend = {
     ...running.localAdmin,
     // Every live node's registry, summed with this one's (per-process figures carry their node label).
     metrics: async () => renderMetrics(await Promise.all(others().map((n) => ask<MetricsJson>(n, { kind: 'metrics' }).catch(() => [])))),
     directory, passwordCost: config.directory.passwordCost, importPasswordCost: config.directory.importPasswordCost, auth,
-    async stats() {
-      const all = await Promise.all(live().map((n) => ask<Record<string, number>>(n, { kind: 'stats' }).catch(() => null)));
-      const totals: Record<string, number> = { users: directory.cache.users.size, domains: directory.cache.domains.size, nodes: membership.view().length, nodesUp: live().length };
-      for (const stats of all) {
-        for (const [key, value] of Object.entries(stats ?? {})) if (typeof value === 'number') totals[key] = (totals[key] ?? 0) + value;
-      }
-      return totals;
-    },
-    async queueList() {
-      const lists = await Promise.all(live().map((n) => ask<QueueListing[]>(n, { kind: 'queue-list' }).catch(() => [])));
-      return lists.flat().sort((a, b) => a.arrived - b.arrived);
-    },
-    queueFlush(domain) {
-      for (const n of live()) void ask(n, { kind: 'queue-flush', domain }).catch(() => undefined);
-    },
-    async queueControl(action, queueId) {
-      for (const n of live()) {
-        const reply = await ask<{ ok: boolean; error?: string }>(n, { kind: 'queue-control', action, queueId }).catch(() => null);
-        if (reply?.ok) return { ok: true };
-      }
-      return { ok: false, error: `unknown queue id: ${queueId}` };
-    },
+    stats: () => fanOut.stats({ users: directory.cache.users.size, domains: directory.cache.domains.size, nodes: membership.view().length, nodesUp: live().length }),
+    queueList: () => fanOut.queueList(),
+    queueFlush: (domain) => fanOut.queueFlush(domain),
+    queueControl: (action, queueId) => fanOut.queueControl(action, queueId),
     async injectFault(address) {
       const user = directory.cache.user(address);
       if (!user) return { ok: false, error: `unknown user: ${address}` };

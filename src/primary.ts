@@ -13,6 +13,7 @@ import { DirectoryStore } from './directory/directory-store.js';
 import { Directory } from './directory/directory.js';
 import { start, stop } from './core/supervision.js';
 import { defineActor, LONG_LIVED, spawnActor } from './core/actor.js';
+import { fanOutAdmin } from './cluster/fan-out-admin.js';
 import { escalate } from './core/process-policy.js';
 import { decideRestart, type RestartPolicy } from './core/restart-policy.js';
 import { startAdminApi, type AdminBackend } from './admin/admin-api.js';
@@ -22,7 +23,6 @@ import { UnixSocketTransport } from './transport/transport.js';
 import { directoryDataPath, nodeSocketPath } from './transport/paths.js';
 import type { NodeRequest, NodeStats } from './cluster/protocol.js';
 import type { DirectoryChange } from './directory/records.js';
-import type { QueueListing } from './queue/queue.js';
 import { initialRouterState, placeMailbox, routerBehaviour } from './cluster/router.js';
 import { Rebalancer } from './cluster/rebalance.js';
 import { HandoffRelay } from './transport/handoff.js';
@@ -211,32 +211,14 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
   const ask = <T>(node: number, request: NodeRequest) => transport.request<T>(node, request, 30_000);
   const rebalancer = new Rebalancer(directory, transport, () => [...workers.values()].filter((w) => w.roles.includes('store') && w.state === 'running').map((w) => w.node));
   const running = () => [...workers.values()].filter((w) => w.state === 'running').map((w) => w.node);
+  const fanOut = fanOutAdmin(running, ask);
   const backend: AdminBackend = {
     directory, passwordCost: config.directory.passwordCost, importPasswordCost: config.directory.importPasswordCost,
     auth: authGuard,
-    async stats() {
-      const all = await Promise.all(running().map((n) => ask<Record<string, number>>(n, { kind: 'stats' }).catch(() => null)));
-      const totals: Record<string, number> = { users: directory.cache.users.size, domains: directory.cache.domains.size, workers: options.workers, workersRunning: running().length };
-      for (const stats of all) {
-        if (!stats) continue;
-        for (const [key, value] of Object.entries(stats)) if (typeof value === 'number') totals[key] = (totals[key] ?? 0) + value;
-      }
-      return totals;
-    },
-    async queueList() {
-      const lists = await Promise.all(running().map((n) => ask<QueueListing[]>(n, { kind: 'queue-list' }).catch(() => [])));
-      return lists.flat().sort((a, b) => a.arrived - b.arrived);
-    },
-    queueFlush(domain) {
-      for (const n of running()) void ask(n, { kind: 'queue-flush', domain }).catch(() => undefined);
-    },
-    async queueControl(action, queueId) {
-      for (const n of running()) {
-        const reply = await ask<{ ok: boolean; error?: string }>(n, { kind: 'queue-control', action, queueId }).catch(() => null);
-        if (reply?.ok) return { ok: true };
-      }
-      return { ok: false, error: `unknown queue id: ${queueId}` };
-    },
+    stats: () => fanOut.stats({ users: directory.cache.users.size, domains: directory.cache.domains.size, workers: options.workers, workersRunning: running().length }),
+    queueList: () => fanOut.queueList(),
+    queueFlush: (domain) => fanOut.queueFlush(domain),
+    queueControl: (action, queueId) => fanOut.queueControl(action, queueId),
     async injectFault(address) {
       const user = directory.cache.user(address);
       if (!user) return { ok: false, error: `unknown user: ${address}` };
