@@ -114,9 +114,7 @@ export async function runNode(config: ServerConfig, log: Logger): Promise<{ stop
     metrics: async () => renderMetrics(await Promise.all(others().map((n) => ask<MetricsJson>(n, { kind: 'metrics' }).catch(() => [])))),
     directory, passwordCost: config.directory.passwordCost, importPasswordCost: config.directory.importPasswordCost, auth,
     stats: () => fanOut.stats({ users: directory.cache.users.size, domains: directory.cache.domains.size, nodes: membership.view().length, nodesUp: live().length }),
-    queueList: () => fanOut.queueList(),
-    queueFlush: (domain) => fanOut.queueFlush(domain),
-    queueControl: (action, queueId) => fanOut.queueControl(action, queueId),
+    queueList: fanOut.queueList, queueFlush: fanOut.queueFlush, queueControl: fanOut.queueControl,
     async injectFault(address) {
       const user = directory.cache.user(address);
       if (!user) return { ok: false, error: `unknown user: ${address}` };

@@ -216,9 +216,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
     directory, passwordCost: config.directory.passwordCost, importPasswordCost: config.directory.importPasswordCost,
     auth: authGuard,
     stats: () => fanOut.stats({ users: directory.cache.users.size, domains: directory.cache.domains.size, workers: options.workers, workersRunning: running().length }),
-    queueList: () => fanOut.queueList(),
-    queueFlush: (domain) => fanOut.queueFlush(domain),
-    queueControl: (action, queueId) => fanOut.queueControl(action, queueId),
+    queueList: fanOut.queueList, queueFlush: fanOut.queueFlush, queueControl: fanOut.queueControl,
     async injectFault(address) {
       const user = directory.cache.user(address);
       if (!user) return { ok: false, error: `unknown user: ${address}` };
