@@ -5,7 +5,7 @@ import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSyn
 import path from 'node:path';
 import { callAdmin, callAdminRaw, CliError, type AdminTarget } from './admin-client.js';
 import { Progress } from './progress.js';
-import { mboxEntry, mboxFileName, readMaildir, readMbox, writeMaildirMessage, type MailFile } from './mail-files.js';
+import { listMaildir, mboxEntry, mboxFileName, readMaildirFile, readMbox, writeMaildirMessage, type MailFile } from './mail-files.js';
 
 type Out = (line: string) => void;
 const enc = encodeURIComponent;
@@ -82,25 +82,50 @@ function returnPath(message: Buffer): string {
 
 export async function mailboxImport(admin: AdminTarget, address: string, formatName: unknown, source: string, folder: string | undefined, out: Out): Promise<void> {
   const kind = format(formatName);
-  let mails: MailFile[];
-  try {
-    mails = kind === 'maildir' ? readMaildir(source) : readMbox(source, folder ?? (/^inbox(\.mbox)?$/i.test(path.basename(source)) ? 'INBOX' : path.basename(source).replace(/\.mbox$/, '').split('.').join('/')));
-  } catch (err) {
-    throw new CliError(`cannot read ${source}: ${(err as Error).message}`);
-  }
-  if (kind === 'maildir' && folder) mails = mails.map((m) => ({ ...m, folder: m.folder === 'INBOX' ? folder : `${folder}/${m.folder}` }));
-  const progress = new Progress('import', mails.length, { unit: 'messages' });
+  const folders = new Set<string>();
   let done = 0;
-  for (const mail of mails) {
+  const send = async (mail: MailFile) => {
     const flags = mail.flags.filter((f) => f !== '\\Recent').join(' ');
     const route = `/v1/mailboxes/${enc(address)}/folders/${enc(mail.folder)}/messages?flags=${enc(flags)}&date=${enc(new Date(mail.internalDate).toISOString())}`;
     await callAdminRaw(admin, 'POST', route, mail.message);
+    folders.add(mail.folder);
     done += 1;
-    progress.update(done, mail.folder);
+  };
+  // One message in memory at a time, whatever the size of the mailbox.
+  if (kind === 'maildir') {
+    const files = readable(source, () => listMaildir(source));
+    const progress = new Progress('import', files.length, { unit: 'messages' });
+    for (const file of files) {
+      const mail = readable(file.file, () => readMaildirFile(file));
+      await send(folder ? { ...mail, folder: mail.folder === 'INBOX' ? folder : `${folder}/${mail.folder}` } : mail);
+      progress.update(done, mail.folder);
+    }
+    progress.finish(done);
+  } else {
+    const target = folder ?? (/^inbox(\.mbox)?$/i.test(path.basename(source)) ? 'INBOX' : path.basename(source).replace(/\.mbox$/, '').split('.').join('/'));
+    const size = readable(source, () => statSync(source).size);
+    const progress = new Progress('import', size, { unit: 'bytes' });
+    try {
+      for await (const { mail, bytesRead } of readMbox(source, target)) {
+        await send(mail);
+        progress.update(bytesRead, `${done} messages`);
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === undefined) throw err;
+      throw new CliError(`cannot read ${source}: ${(err as Error).message}`);
+    }
+    progress.finish(size);
   }
-  progress.finish(done);
-  const folders = new Set(mails.map((m) => m.folder));
   out(`imported ${done} messages into ${folders.size} folder(s) of ${address.toLowerCase()} from ${source} (${kind})`);
+}
+
+/** Runs a read of the source, turning a file-system error into the CLI's plain message. */
+function readable<T>(what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    throw new CliError(`cannot read ${what}: ${(err as Error).message}`);
+  }
 }
 
 export function queryFrom(values: Record<string, unknown>): Record<string, string> {

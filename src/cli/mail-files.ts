@@ -4,7 +4,7 @@
 // `a/b` in `.a.b`, flags in the file name after `:2,`, the date as the file's mtime).
 // Pure conversions between those and (message, flags, date); the command reads and
 // writes the files.
-import { mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { createReadStream, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 
 export interface MailFile {
@@ -45,8 +45,15 @@ export function writeMaildirMessage(root: string, mail: MailFile, uid: number): 
   return file;
 }
 
-/** Every message of a Maildir++ tree: INBOX at the root, `.a.b` as `a/b`. */
-export function readMaildir(root: string): MailFile[] {
+/** One message file of a Maildir++ tree, read only when its turn comes. */
+export interface MaildirFile {
+  folder: string;
+  file: string;
+  flags: string[];
+}
+
+/** Every message file of a Maildir++ tree (INBOX at the root, `.a.b` as `a/b`), without reading them. */
+export function listMaildir(root: string): MaildirFile[] {
   if (!existsSync(path.join(root, 'cur')) && !existsSync(path.join(root, 'new'))) throw new Error(`${root} is not a Maildir (no cur/ or new/)`);
   const folders: Array<[string, string]> = [['INBOX', root]];
   for (const entry of readdirSync(root)) {
@@ -54,20 +61,22 @@ export function readMaildir(root: string): MailFile[] {
       folders.push([entry.slice(1).split('.').join('/'), path.join(root, entry)]);
     }
   }
-  const mails: MailFile[] = [];
+  const files: MaildirFile[] = [];
   for (const [folder, dir] of folders) {
     for (const sub of ['new', 'cur']) {
       const subdir = path.join(dir, sub);
       if (!existsSync(subdir)) continue;
       for (const name of readdirSync(subdir).sort()) {
-        const file = path.join(subdir, name);
         const info = name.includes(':2,') ? name.slice(name.indexOf(':2,') + 3) : '';
-        const flags = maildirLetters.filter(([, letter]) => info.includes(letter)).map(([flag]) => flag);
-        mails.push({ folder, message: toCrlf(readFileSync(file, 'latin1')), flags, internalDate: Math.round(statSync(file).mtimeMs) });
+        files.push({ folder, file: path.join(subdir, name), flags: maildirLetters.filter(([, letter]) => info.includes(letter)).map(([flag]) => flag) });
       }
     }
   }
-  return mails;
+  return files;
+}
+
+export function readMaildirFile(entry: MaildirFile): MailFile {
+  return { folder: entry.folder, message: toCrlf(readFileSync(entry.file, 'latin1')), flags: entry.flags, internalDate: Math.round(statSync(entry.file).mtimeMs) };
 }
 
 // ---- mbox (mboxrd) ----
@@ -98,34 +107,57 @@ export function mboxFileName(folder: string): string {
   return `${folder.split('/').join('.')}.mbox`;
 }
 
-/** The messages of an mbox file; Status/X-Status become flags and are removed. */
-export function readMbox(file: string, folder: string): MailFile[] {
-  const text = readFileSync(file, 'latin1');
-  const mails: MailFile[] = [];
-  const starts = [...text.matchAll(/(?:^|\n\n)(From [^\n]*)\n/g)];
-  for (const [i, start] of starts.entries()) {
-    const fromLine = start[1];
-    const begin = start.index! + start[0].length;
-    // An entry ends with the blank line before the next From_ line (or the end of the file).
-    const end = i + 1 < starts.length ? starts[i + 1].index! + 2 : text.length;
-    let entry = text.slice(begin, end).replace(/\n$/, '');
-    const flags = new Set<string>();
-    const headerEnd = entry.indexOf('\n\n');
-    const header = headerEnd >= 0 ? entry.slice(0, headerEnd + 1) : entry;
-    const kept = header.split('\n').filter((line) => {
-      const status = /^Status: *(\S*)/i.exec(line);
-      const xstatus = /^X-Status: *(\S*)/i.exec(line);
-      if (status) { if (status[1].includes('R')) flags.add('\\Seen'); return false; }
-      if (xstatus) {
-        for (const [letter, flag] of [['A', '\\Answered'], ['F', '\\Flagged'], ['D', '\\Deleted'], ['T', '\\Draft']]) if (xstatus[1].includes(letter)) flags.add(flag);
-        return false;
+/**
+ * The messages of an mbox file, one at a time as the file is read (a mailbox of many
+ * gigabytes never sits in memory); with each, how many bytes of the file are read so
+ * far. Status/X-Status become flags and are removed.
+ */
+export async function* readMbox(file: string, folder: string): AsyncGenerator<{ mail: MailFile; bytesRead: number }> {
+  const stream = createReadStream(file, { encoding: 'latin1', highWaterMark: 1 << 20 });
+  let bytesRead = 0;
+  let rest = '';
+  let fromLine: string | null = null;
+  let lines: string[] = [];
+  let previousBlank = true;
+  for await (const chunk of stream as AsyncIterable<string>) {
+    bytesRead += chunk.length;
+    const parts = (rest + chunk).split('\n');
+    rest = parts.pop()!;
+    for (const line of parts) {
+      // An entry ends with the blank line before the next From_ line (or the end of the file).
+      if (previousBlank && line.startsWith('From ')) {
+        if (fromLine !== null) yield { mail: mboxMessage(fromLine, lines.slice(0, -1), folder), bytesRead };
+        fromLine = line;
+        lines = [];
+      } else if (fromLine !== null) {
+        lines.push(line);
       }
-      return true;
-    }).join('\n');
-    entry = kept + (headerEnd >= 0 ? entry.slice(headerEnd + 1) : '');
-    const unquoted = entry.replace(/^>(>*From )/gm, '$1');
-    const date = Date.parse(`${fromLine.split(' ').slice(2).join(' ')} UTC`);
-    mails.push({ folder, message: toCrlf(unquoted), flags: [...flags], internalDate: Number.isNaN(date) ? Date.now() : date });
+      previousBlank = line === '';
+    }
   }
-  return mails;
+  if (fromLine !== null) {
+    if (rest !== '') lines.push(rest);
+    if (lines[lines.length - 1] === '') lines.pop();
+    yield { mail: mboxMessage(fromLine, lines, folder), bytesRead };
+  }
+}
+
+function mboxMessage(fromLine: string, lines: string[], folder: string): MailFile {
+  const flags = new Set<string>();
+  const headerEnd = lines.indexOf('');
+  const header = headerEnd >= 0 ? lines.slice(0, headerEnd) : lines;
+  const kept = header.filter((line) => {
+    const status = /^Status: *(\S*)/i.exec(line);
+    const xstatus = /^X-Status: *(\S*)/i.exec(line);
+    if (status) { if (status[1].includes('R')) flags.add('\\Seen'); return false; }
+    if (xstatus) {
+      for (const [letter, flag] of [['A', '\\Answered'], ['F', '\\Flagged'], ['D', '\\Deleted'], ['T', '\\Draft']]) if (xstatus[1].includes(letter)) flags.add(flag);
+      return false;
+    }
+    return true;
+  });
+  const entry = [...kept, ...(headerEnd >= 0 ? lines.slice(headerEnd) : [])].join('\n') + '\n';
+  const unquoted = entry.replace(/^>(>*From )/gm, '$1');
+  const date = Date.parse(`${fromLine.split(' ').slice(2).join(' ')} UTC`);
+  return { folder, message: toCrlf(unquoted), flags: [...flags], internalDate: Number.isNaN(date) ? Date.now() : date };
 }
