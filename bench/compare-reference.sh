@@ -17,7 +17,8 @@
 # Environment:
 #   ANCHORS=DIR        the anchor scripts (default: <repo>/../shared/anchors)
 #   HOST=ADDR          address ternmail binds to and the loaders use for it (default 127.0.0.1)
-#   TM_PORT_BASE=N     ternmail ports N+525 SMTP, +110 POP3, +143 IMAP, +80 admin (default 34000)
+#   TM_PORT_BASE=N     ternmail ports N+525 SMTP, +110 POP3, +143 IMAP, +80 admin (default 24000: below the
+#                      kernel's ephemeral range, where a loader's closed connections could hold a port)
 #   REF_HOST=ADDR      address the loaders use for the reference (default 127.0.0.1; the setup
 #                      script itself listens on loopback only)
 #   REF_SMTP_PORT / REF_IMAP_PORT / REF_POP3_PORT   reference ports (default 10025 / 10143 / 10110)
@@ -49,7 +50,7 @@ anchors=${ANCHORS:-$root/../shared/anchors}
 [ -x "$anchors/setup-postfix-dovecot.sh" ] || { echo "anchor scripts not found in $anchors (set ANCHORS=DIR)" >&2; exit 2; }
 anchors=$(cd "$anchors" && pwd)
 [ "$(id -u)" = 0 ] || { echo "run as root (the reference setup needs it)" >&2; exit 2; }
-tm_base=${TM_PORT_BASE:-34000}
+tm_base=${TM_PORT_BASE:-24000}
 ref_host=${REF_HOST:-127.0.0.1}
 export AB=${REF_AB:-/tmp/anchorbench}
 export SMTP_PORT=${REF_SMTP_PORT:-10025} IMAP_PORT=${REF_IMAP_PORT:-10143} POP3_PORT=${REF_POP3_PORT:-10110}

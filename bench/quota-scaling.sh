@@ -26,7 +26,7 @@
 # On exit every group is emptied back into the root group and removed.
 #
 # Environment: ANCHORS=DIR (default <repo>/../shared/anchors), HOST (127.0.0.1), QS_PORT_BASE
-# (35000: SMTP +525, IMAP +143, admin +80), CGROUP_CPU / CGROUP_CPUACCT (/sys/fs/cgroup/cpu,
+# (25000: SMTP +525, IMAP +143, admin +80), CGROUP_CPU / CGROUP_CPUACCT (/sys/fs/cgroup/cpu,
 # /sys/fs/cgroup/cpuacct), W1_MESSAGES, W3_SECS, LOADER=node|anchor.
 set -uo pipefail
 
@@ -57,7 +57,7 @@ anchors=${ANCHORS:-$root/../shared/anchors}
 CPU=${CGROUP_CPU:-/sys/fs/cgroup/cpu}; ACCT=${CGROUP_CPUACCT:-/sys/fs/cgroup/cpuacct}
 [ -f "$CPU/cpu.cfs_quota_us" ] || { echo "no cgroup v1 cpu controller at $CPU (set CGROUP_CPU)" >&2; exit 2; }
 [ -f "$ACCT/cpuacct.usage" ] || { echo "no cgroup v1 cpuacct controller at $ACCT (set CGROUP_CPUACCT)" >&2; exit 2; }
-base=${QS_PORT_BASE:-35000}
+base=${QS_PORT_BASE:-25000}
 loader=${LOADER:-node}
 period=100000
 quota_us=$(echo "$Q * $period / 1" | bc)
