@@ -10,9 +10,8 @@ import type { ServerSettings } from '../core/server-settings.js';
 import type { StoreSettings } from '../store/settings.js';
 import type { SmtpSettings } from '../smtp/settings.js';
 import type { LmtpSettings } from './settings.js';
-import { dispatch, stop } from '../core/supervision.js';
-import { defineActor, LONG_LIVED, spawnActor } from '../core/actor.js';
-import { initialSmtpSessionState, smtpError, smtpSessionBehaviour, type Callback, type SmtpSessionDeps, type SmtpSessionMessage } from '../smtp/session.js';
+import { smtpError, type Callback, type SmtpSessionDeps } from '../smtp/session.js';
+import { SessionTable } from '../smtp/session-table.js';
 import type { RunningListener } from '../smtp/listener.js';
 import type { ConnectionLimiter } from '../net/connection-limiter.js';
 import { FreeSpaceGuard } from '../store/free-space.js';
@@ -41,9 +40,8 @@ export async function startLmtpListener(
   config: LmtpListenerConfig, parent: Ref<unknown>, deps: Omit<SmtpSessionDeps, 'submission'>, limiter: ConnectionLimiter, log: Logger,
 ): Promise<RunningListener> {
   const sessionDeps: SmtpSessionDeps = { ...deps, submission: false, log: deps.log, freeSpace: new FreeSpaceGuard(config.server.data, config.store.minFreeSpace) };
-  const sessions = new Map<string, Ref<SmtpSessionMessage>>();
+  const sessions = new SessionTable(parent, sessionDeps, limiter, log, 'lmtp');
   const refusals = new RefusalLog(log.child({ proto: 'lmtp' }), 'lmtp');
-  const sessionOf = (session: SMTPServerSession) => sessions.get(session.id);
 
   const options: SMTPServerOptions = {
     lmtp: true,
@@ -62,44 +60,20 @@ export async function startLmtpListener(
       refusals.open(session);
       const refusal = limiter.acquire(session.remoteAddress, 'smtp');
       if (refusal) return callback(smtpError(421, '4.7.0 Too many connections'));
-      const actor = defineActor({
-        what: `lmtp session ${session.id}`, handle: smtpSessionBehaviour(sessionDeps), initialState: initialSmtpSessionState,
-        restart: { strategy: 'resume', ...LONG_LIVED },
-        reportCrash: (msg) => msg?.callback(smtpError(451, '4.3.0 Internal error; please try again later')),
-        // Past the limit the session's commands get 421 "Session not available".
-        onGiveUp: (self) => {
-          if (sessions.get(session.id) !== self) return;
-          sessions.delete(session.id);
-          limiter.release(session.remoteAddress, 'smtp');
-        },
-      });
-      sessions.set(session.id, spawnActor(parent, actor, `lmtp-${session.id}`, log));
+      sessions.open(session);
       callback();
     },
     onClose(session) {
-      const ref = sessions.get(session.id);
-      if (!ref) return;
-      sessions.delete(session.id);
-      limiter.release(session.remoteAddress, 'smtp');
-      stop(ref);
+      sessions.close(session);
     },
     onMailFrom(address, session, callback) {
-      const ref = sessionOf(session);
-      if (!ref) return callback(smtpError(421, '4.3.0 Session not available'));
-      dispatch(ref, { type: 'mail-from', address, session, callback });
+      sessions.mailFrom(address, session, callback);
     },
     onRcptTo(address, session, callback) {
-      const ref = sessionOf(session);
-      if (!ref) return callback(smtpError(421, '4.3.0 Session not available'));
-      dispatch(ref, { type: 'rcpt-to', address, session, callback: notLocal(callback) });
+      sessions.rcptTo(address, session, notLocal(callback));
     },
     onData(stream, session, callback) {
-      const ref = sessionOf(session);
-      if (!ref) {
-        stream.resume();
-        return stream.on('end', () => callback(smtpError(421, '4.3.0 Session not available')));
-      }
-      dispatch(ref, { type: 'data', stream, session, callback: perRecipient(session, callback) });
+      sessions.data(stream, session, perRecipient(session, callback));
     },
   };
 

@@ -9,12 +9,8 @@ import type { ServerSettings } from '../core/server-settings.js';
 import type { NetSettings } from '../net/settings.js';
 import type { StoreSettings } from '../store/settings.js';
 import type { SmtpSettings } from './settings.js';
-import { dispatch, stop } from '../core/supervision.js';
-import { defineActor, LONG_LIVED, spawnActor } from '../core/actor.js';
-import {
-  initialSmtpSessionState, smtpError, smtpSessionBehaviour,
-  type SmtpSessionDeps, type SmtpSessionMessage,
-} from './session.js';
+import { smtpError, type SmtpSessionDeps } from './session.js';
+import { SessionTable } from './session-table.js';
 import type { Directory } from '../directory/directory.js';
 import type { ConnectionLimiter } from '../net/connection-limiter.js';
 import type { AuthGate } from '../net/auth-guard.js';
@@ -67,31 +63,15 @@ export async function startSmtpListener(
 ): Promise<RunningListener> {
   const submission = options.kind !== 'mx';
   const sessionDeps: SmtpSessionDeps = { ...deps, submission, listener: options.kind, freeSpace: new FreeSpaceGuard(config.server.data, config.store.minFreeSpace) };
-  const sessions = new Map<string, Ref<SmtpSessionMessage>>();
   /** Connections whose connect hooks are still running. */
   const connecting = new Set<string>();
   // smtp-server's own default would allow TLS 1.0; the shared options set the minimum.
   const tls = tlsSource ? { ...tlsSource.options } : {};
 
   const refusals = new RefusalLog(log.child({ proto: 'smtp' }), options.kind);
-  const sessionRef = (session: SMTPServerSession): Ref<SmtpSessionMessage> | undefined => sessions.get(session.id);
-  const forgetSession = (session: SMTPServerSession, ref: Ref<SmtpSessionMessage>) => {
-    if (sessions.get(session.id) !== ref) return;
-    sessions.delete(session.id);
-    limiter.release(session.remoteAddress, 'smtp');
-  };
-
+  const sessions = new SessionTable(parent, sessionDeps, limiter, log, `smtp-${options.kind}`);
   const openSession = (session: SMTPServerSession, callback: (err?: Error | null) => void) => {
-    // Resume: the failed command got its 451 and the client may go on; the session lives as long as its connection.
-    const sessionActor = defineActor({
-      what: `smtp session ${session.id}`, handle: smtpSessionBehaviour(sessionDeps), initialState: initialSmtpSessionState,
-      restart: { strategy: 'resume', ...LONG_LIVED },
-      reportCrash: (msg) => msg?.callback(smtpError(451, '4.3.0 Internal error; please try again later')),
-      // Past the limit the session's commands get 421 "Session not available".
-      onGiveUp: (self) => forgetSession(session, self),
-    });
-    const ref = spawnActor(parent, sessionActor, `smtp-${options.kind}-${session.id}`, log);
-    sessions.set(session.id, ref);
+    sessions.open(session);
     callback();
   };
 
@@ -130,12 +110,7 @@ export async function startSmtpListener(
     },
     onClose(session) {
       if (connecting.delete(session.id)) limiter.release(session.remoteAddress, 'smtp');
-      const ref = sessions.get(session.id);
-      if (ref) {
-        sessions.delete(session.id);
-        limiter.release(session.remoteAddress, 'smtp');
-        stop(ref);
-      }
+      sessions.close(session);
     },
     onAuth(auth, session, callback) {
       if (!plaintextAuthAllowed(session.secure, session.remoteAddress, config.net.allowPlaintextAuth)) {
@@ -165,28 +140,19 @@ export async function startSmtpListener(
       });
     },
     onMailFrom(address, session, callback) {
-      const ref = sessionRef(session);
-      if (!ref) return callback(smtpError(421, '4.3.0 Session not available'));
-      dispatch(ref, { type: 'mail-from', address, session, callback });
+      sessions.mailFrom(address, session, callback);
     },
     onRcptTo(address, session, callback) {
-      const ref = sessionRef(session);
-      if (!ref) return callback(smtpError(421, '4.3.0 Session not available'));
-      dispatch(ref, { type: 'rcpt-to', address, session, callback });
+      sessions.rcptTo(address, session, callback);
     },
     onData(stream, session, callback) {
-      const ref = sessionRef(session);
-      if (!ref) {
-        stream.resume();
-        return stream.on('end', () => callback(smtpError(421, '4.3.0 Session not available')));
-      }
       const deadline = setTimeout(() => dropSlowData(session), config.smtp.dataTimeout * 1000);
       stream.once('close', () => clearTimeout(deadline));
       const answer = (err?: Error | null, message?: string) => {
         clearTimeout(deadline);
         callback(err, message);
       };
-      dispatch(ref, { type: 'data', stream, session, callback: answer });
+      sessions.data(stream, session, answer);
     },
   };
 
