@@ -3,7 +3,7 @@
 import {
   domainOf, normalizeAddress,
   type AliasRecord, type DirectoryChange, type DirectoryEntry, type DomainRecord, type Recipient, type Resolution,
-  type PlacementRecord, type RouteRecord, type UserRecord,
+  type PlacementRecord, type RouteRecord, type ShareRecord, type UserRecord,
 } from './records.js';
 
 const MAX_ALIAS_DEPTH = 8;
@@ -14,6 +14,9 @@ export class DirectoryCache {
   readonly aliases = new Map<string, AliasRecord>();
   readonly routes = new Map<string, RouteRecord>();
   readonly placements = new Map<string, PlacementRecord>();
+  /** IMAP ACL reverse index by shareKey (records.ts), and grantee → owners sharing with them. */
+  readonly shares = new Map<string, ShareRecord>();
+  private readonly sharersByGrantee = new Map<string, Set<string>>();
   /** Sequence number of the last change applied. */
   appliedSeq = 0;
   private readonly listeners: Array<(change: DirectoryChange) => void> = [];
@@ -23,6 +26,7 @@ export class DirectoryCache {
   apply(change: DirectoryChange): void {
     if (change.seq <= this.appliedSeq) return;
     if (change.kind === 'placement') this.countPlacement(this.placements.get(change.key), change.value);
+    if (change.kind === 'share') this.indexShare(this.shares.get(change.key), change.value);
     const table = this.table(change.kind);
     if (change.value === null) table.delete(change.key);
     else table.set(change.key, change.value);
@@ -35,6 +39,7 @@ export class DirectoryCache {
     for (const entry of entries) {
       if (!entry.value) continue;
       if (entry.kind === 'placement') this.countPlacement(this.placements.get(entry.key), entry.value);
+      if (entry.kind === 'share') this.indexShare(this.shares.get(entry.key), entry.value);
       this.table(entry.kind).set(entry.key, entry.value);
     }
     this.appliedSeq = seq;
@@ -61,6 +66,24 @@ export class DirectoryCache {
     if (after) this.perNode.set(after.node, (this.perNode.get(after.node) ?? 0) + 1);
   }
 
+  /** Owners whose folders' ACLs name `grantee` (an address or `anyone@DOMAIN`). */
+  sharersOf(grantee: string): string[] {
+    return [...(this.sharersByGrantee.get(grantee) ?? [])];
+  }
+
+  private indexShare(before: ShareRecord | undefined, after: ShareRecord | null): void {
+    if (before) {
+      const owners = this.sharersByGrantee.get(before.grantee);
+      owners?.delete(before.owner);
+      if (owners?.size === 0) this.sharersByGrantee.delete(before.grantee);
+    }
+    if (after) {
+      const owners = this.sharersByGrantee.get(after.grantee) ?? new Set<string>();
+      owners.add(after.owner);
+      this.sharersByGrantee.set(after.grantee, owners);
+    }
+  }
+
   onChange(listener: (change: DirectoryChange) => void): void {
     this.listeners.push(listener);
   }
@@ -72,6 +95,7 @@ export class DirectoryCache {
       case 'alias': return this.aliases;
       case 'route': return this.routes;
       case 'placement': return this.placements;
+      case 'share': return this.shares;
     }
   }
 

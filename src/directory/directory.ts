@@ -9,7 +9,7 @@ import { DirectoryCache } from './cache.js';
 import { DirectoryStore } from './directory-store.js';
 import { hashCost, hashPassword, isPasswordHash, verifyPassword } from './password.js';
 import {
-  domainOf, isValidAddress, isValidDomain, normalizeAddress,
+  domainOf, isValidAddress, isValidDomain, normalizeAddress, shareKey,
   type AliasRecord, type DirectoryChange, type DirectoryEntry, type DomainRecord, type PlacementRecord, type RouteRecord, type UserRecord,
 } from './records.js';
 import { ask, dispatch, nobody, type Failure, failure } from '../core/supervision.js';
@@ -44,7 +44,9 @@ export type DirectoryRequest =
   | { type: 'add-route'; domain: string; host: string; port: number; replyTo: Ref<AdminReply<RouteRecord>> }
   | { type: 'remove-route'; domain: string; replyTo: Ref<AdminReply<null>> }
   /** Places a mailbox (first placement wins unless `force`: a completed move). */
-  | { type: 'set-placement'; mailboxId: string; node: number; force?: boolean; replyTo: Ref<AdminReply<PlacementRecord>> };
+  | { type: 'set-placement'; mailboxId: string; node: number; force?: boolean; replyTo: Ref<AdminReply<PlacementRecord>> }
+  /** IMAP ACL reverse index: `owner` does (or no longer does) share folders with `grantee`. */
+  | { type: 'set-share'; grantee: string; owner: string; shared: boolean; replyTo: Ref<AdminReply<null>> };
 
 /** A directory request as it crosses processes: the reply comes back over the transport. */
 export type DirectoryRequestBody = DirectoryRequest extends infer R ? (R extends { replyTo: unknown } ? Omit<R, 'replyTo'> : never) : never;
@@ -268,7 +270,16 @@ export class Directory {
       case 'add-route': return this.addRoute(msg.domain, msg.host, msg.port);
       case 'remove-route': return this.removeRoute(msg.domain);
       case 'set-placement': return this.setPlacement(msg.mailboxId, msg.node, msg.force === true);
+      case 'set-share': return this.setShare(msg.grantee, msg.owner, msg.shared);
     }
+  }
+
+  private async setShare(grantee: string, owner: string, shared: boolean): Promise<null> {
+    const key = shareKey(grantee, owner);
+    if (this.cache.shares.has(key) === shared) return null;
+    if (shared && !this.cache.user(owner)) throw new AdminError(`unknown user: ${owner}`);
+    await this.write([{ kind: 'share', key, value: shared ? { grantee, owner } : null }]);
+    return null;
   }
 
   private async addDomain(rawName: string): Promise<DomainRecord> {
@@ -342,7 +353,8 @@ export class Directory {
 
   private async removeUser(rawAddress: string): Promise<null> {
     const user = this.existingUser(rawAddress);
-    await this.write([{ kind: 'user', key: user.address, value: null }]);
+    const shares = [...this.cache.shares.entries()].filter(([, share]) => share.owner === user.address || share.grantee === user.address);
+    await this.write([{ kind: 'user', key: user.address, value: null }, ...shares.map(([key]) => ({ kind: 'share' as const, key, value: null }))]);
     this.verified.delete(user.address);
     this.log.info({ user: user.address }, 'user removed');
     return null;

@@ -15,7 +15,7 @@ import { AdminError, type SharedDirectoryWriter } from './directory.js';
 export const DIRECTORY_BUCKET = 'ternmail-directory';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
-const KINDS: ReadonlySet<string> = new Set(['domain', 'user', 'alias', 'route', 'placement']);
+const KINDS: ReadonlySet<string> = new Set(['domain', 'user', 'alias', 'route', 'placement', 'share']);
 const CATCH_UP_MS = 10_000;
 const WATCH_RETRY_MS = 500;
 /** How often the watch is checked against the bucket's last revision; behind twice with no progress: restarted. */

@@ -35,12 +35,33 @@ export interface PlacementRecord {
   node: number;
 }
 
+/**
+ * The reverse index of IMAP ACLs ("who shares with me"): `owner` has at least one folder
+ * whose ACL names `grantee` (an address, or `anyone@DOMAIN` for the `anyone` entries of
+ * that domain's owners). Key: shareKey(grantee, owner). The rights themselves stay with
+ * the owner's folders; this only says whose mailboxes a user's LIST should look at.
+ */
+export interface ShareRecord {
+  grantee: string;
+  owner: string;
+}
+
+export function shareKey(grantee: string, owner: string): string {
+  return `${grantee} ${owner}`;
+}
+
+/** The grantee under which an owner's `anyone` entries are indexed: everyone of the owner's domain. */
+export function anyoneOf(domain: string): string {
+  return `anyone@${domain}`;
+}
+
 export type DirectoryEntry =
   | { kind: 'domain'; key: string; value: DomainRecord | null }
   | { kind: 'user'; key: string; value: UserRecord | null }
   | { kind: 'alias'; key: string; value: AliasRecord | null }
   | { kind: 'route'; key: string; value: RouteRecord | null }
-  | { kind: 'placement'; key: string; value: PlacementRecord | null };
+  | { kind: 'placement'; key: string; value: PlacementRecord | null }
+  | { kind: 'share'; key: string; value: ShareRecord | null };
 
 /** One numbered change of the directory's log: value null = removed. */
 export type DirectoryChange = DirectoryEntry & { seq: number };

@@ -3,6 +3,7 @@
 // same messages can later cross process boundaries (refs instead of callbacks).
 import type { Ref } from 'nact';
 import type { Failure } from '../core/supervision.js';
+import type { FlagRights } from './acl.js';
 
 /** One message as a selected folder sees it. */
 export interface MessageView {
@@ -34,6 +35,8 @@ export interface FolderInfo {
   recent: number;
   deleted: number;
   bytes: number;
+  /** The folder's ACL entries (src/mailbox/acl.ts), when it has any. */
+  acl?: Record<string, string>;
 }
 
 /** Changes pushed to every session that has the folder selected, except the session that made them. */
@@ -169,7 +172,9 @@ export type MailboxImapRequest =
    */
   | { type: 'append-many'; name: string; items: AppendItem[]; quota: number; session?: string; viewUidNext?: number; replyTo: Ref<AppendManyReply> }
   /** Changes flags of the given UIDs (ignores UIDs that no longer exist). `session` gets no event for its own change. */
-  | { type: 'store'; name: string; session: string; uids: number[]; operation: 'replace' | 'add' | 'remove'; flags: string[]; unchangedSince?: number; replyTo: Ref<StoreReply> }
+  | { type: 'store'; name: string; session: string; uids: number[]; operation: 'replace' | 'add' | 'remove'; flags: string[]; unchangedSince?: number;
+      /** A shared folder's reader lacking s, t or w: changes to those flags are ignored (acl.ts). */
+      allowed?: FlagRights; replyTo: Ref<StoreReply> }
   /** Removes \Deleted messages (only those among `uids` when given: UID EXPUNGE). */
   | { type: 'expunge'; name: string; session: string; uids?: number[]; replyTo: Ref<ExpungeReply> }
   /** COPY/MOVE within this mailbox; reuses blobs. TRYCREATE when `to` does not exist. MOVE expunges the sources. */
@@ -185,4 +190,9 @@ export type MailboxImapRequest =
   /** Sets (or, with null, removes) entries in one synced write; LIMIT past `maxEntries` entries. */
   | { type: 'metadata-set'; name: string; entries: Array<[string, string | null]>; maxEntries: number; replyTo: Ref<ImapDoneReply> }
   /** Storage used by the whole mailbox (QUOTA). */
-  | { type: 'usage'; replyTo: Ref<UsageReply> };
+  | { type: 'usage'; replyTo: Ref<UsageReply> }
+  /** SETACL/DELETEACL (acl-requests.ts): `rights` null removes the identifier's entry. */
+  | { type: 'acl-set'; name: string; identifier: string; rights: string | null; replyTo: Ref<AclSetReply> };
+
+/** The folder's ACL after the change, and whether any folder of the mailbox still names the identifier. */
+export type AclSetReply = { ok: true; acl: Record<string, string>; stillNamed: boolean } | Failure;

@@ -12,6 +12,8 @@ import type { FolderEvent, FolderInfo, MailboxImapRequest, MessageView } from '.
 import type { MailboxRequest } from './messages.js';
 import { tellPlugins } from './mailbox-events.js';
 import { exceedsQuota } from './quota.js';
+import { restrictFlagChange } from './acl.js';
+import { setAcl } from './acl-requests.js';
 import {
   addMessageOps, collectBlobs, collectExpunged, countFlagChange, countMessage, expungeRecords, finishAdding, folderByName,
   leaveSelection, publishAdded, releaseHeld, publishExpunged, publishFlags, publishGone, removeMessageOps, takeRecent, toView,
@@ -22,7 +24,7 @@ type Req<T extends MailboxImapRequest['type']> = Extract<MailboxImapRequest, { t
 
 const imapTypes: ReadonlySet<string> = new Set<MailboxImapRequest['type']>([
   'folders', 'folder-status', 'folder-create', 'folder-delete', 'folder-rename', 'folder-subscribe',
-  'select', 'unselect', 'expunge-seen', 'append', 'append-many', 'message-by-uid', 'metadata-get', 'metadata-set', 'watch', 'store', 'expunge', 'copy', 'vanished', 'usage',
+  'select', 'unselect', 'expunge-seen', 'append', 'append-many', 'message-by-uid', 'metadata-get', 'metadata-set', 'watch', 'store', 'expunge', 'copy', 'vanished', 'usage', 'acl-set',
 ]);
 
 /** Above this many UIDs, reading a whole unselected folder beats one get per UID. */
@@ -63,6 +65,7 @@ export async function handleImapRequest(state: MailboxState, msg: MailboxImapReq
     case 'usage':
       dispatch(msg.replyTo, { ok: true, messages: state.account.messages, bytes: state.account.bytes });
       break;
+    case 'acl-set': await setAcl(state, msg, deps); break;
   }
   return state;
 }
@@ -96,7 +99,7 @@ async function folderInfo(state: MailboxState, folder: FolderRecord, deps: Mailb
     id: folder.id, name: folder.name, specialUse: folder.specialUse, subscribed: folder.subscribed,
     uidValidity: folder.uidValidity, uidNext: folder.uidNext, highestModseq: folder.highestModseq,
     messages: folder.messages, unseen: folder.unseen, recent: await recentCount(state, folder, deps),
-    deleted: folder.deleted, bytes: folder.bytes,
+    deleted: folder.deleted, bytes: folder.bytes, ...(folder.acl ? { acl: folder.acl } : {}),
   };
 }
 
@@ -441,7 +444,8 @@ async function store(state: MailboxState, msg: Req<'store'>, deps: MailboxDeps) 
       modified.push(record.uid);
       continue;
     }
-    const next = applyFlagOperation(record.flags, msg.operation, flags);
+    const changed = applyFlagOperation(record.flags, msg.operation, flags);
+    const next = msg.allowed ? restrictFlagChange(record.flags, changed, msg.allowed) : changed;
     if (sameFlags(next, record.flags)) continue;
     countFlagChange(folder, record.flags, next);
     updated.push({ ...record, flags: next, modseq });

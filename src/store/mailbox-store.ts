@@ -35,6 +35,8 @@ export interface FolderRecord {
   specialUse: string | null;
   /** IMAP METADATA entries of the folder (RFC 5464): entry name → value as a byte string. */
   metadata?: Record<string, string>;
+  /** IMAP ACL (RFC 4314, src/mailbox/acl.ts): identifier → rights, for users of the owner's domain. */
+  acl?: Record<string, string>;
 }
 
 export interface MessageRecord {

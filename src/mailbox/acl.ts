@@ -1,0 +1,108 @@
+// The rights model of IMAP ACL (RFC 4314), kept with the owner's folders: each folder
+// record may carry `acl`, identifier → rights string. Identifiers are full addresses of
+// users of the owner's domain, or `anyone` (sharing never crosses a domain). The owner
+// always holds every right on their own folders; nobody else holds any right that no
+// entry gives. Pure functions: no I/O, used by the mailbox actor (storing) and by IMAP
+// (checking each command against the folder's current ACL).
+
+/** Every right this server knows, in RFC 4314 order (RIGHTS=texk: t, e, x, k are separate). */
+export const ALL_RIGHTS = 'lrswipkxtea';
+
+/** An ACL: identifier (`anyone` or a lower-case address) → rights in ALL_RIGHTS order. */
+export type Acl = Record<string, string>;
+
+export const ANYONE = 'anyone';
+
+/** The rights in canonical order without duplicates. */
+export function normalizeRights(rights: string): string {
+  return [...ALL_RIGHTS].filter((right) => rights.includes(right)).join('');
+}
+
+export type RightsParse = { ok: true; rights: string } | { ok: false; error: string };
+
+/**
+ * The rights of a SETACL (modifier already stripped). The obsolete `c` grants k and x,
+ * `d` grants e, t and x (RFC 4314 §2.1.1); an unknown letter is an error (BAD).
+ */
+export function parseRights(text: string): RightsParse {
+  let out = '';
+  for (const letter of text) {
+    if (letter === 'c') out += 'kx';
+    else if (letter === 'd') out += 'etx';
+    else if (ALL_RIGHTS.includes(letter)) out += letter;
+    else if (/[0-9]/.test(letter)) continue; // implementation-defined rights 0-9: none here, ignored
+    else return { ok: false, error: `unknown right "${letter}"` };
+  }
+  return { ok: true, rights: normalizeRights(out) };
+}
+
+/** SETACL's `+rights` adds, `-rights` removes, plain rights replace (RFC 4314 §3.1). */
+export function modifiedRights(current: string, modifier: '+' | '-' | '', rights: string): string {
+  if (modifier === '+') return normalizeRights(current + rights);
+  if (modifier === '-') return [...current].filter((right) => !rights.includes(right)).join('');
+  return rights;
+}
+
+/**
+ * Rights as reported (GETACL, MYRIGHTS): with `c` when k is held and `d` when e or t is
+ * held, so clients that know only RFC 2086 still see them (RFC 4314 §2.1.1).
+ */
+export function reportedRights(rights: string): string {
+  let out = rights;
+  if (rights.includes('k')) out += 'c';
+  if (rights.includes('e') || rights.includes('t')) out += 'd';
+  return out;
+}
+
+/** The rights `user` holds on a folder of `owner` with this ACL: their own entry, plus `anyone`'s. */
+export function rightsOf(acl: Acl | undefined, owner: string, user: string): string {
+  if (user === owner) return ALL_RIGHTS;
+  if (acl === undefined) return '';
+  return normalizeRights((acl[user] ?? '') + (acl[ANYONE] ?? ''));
+}
+
+export function has(rights: string, wanted: string): boolean {
+  return [...wanted].every((right) => rights.includes(right));
+}
+
+/** Whether the ACL has an entry naming `identifier`. */
+export function names(acl: Acl | undefined, identifier: string): boolean {
+  return acl !== undefined && Object.hasOwn(acl, identifier);
+}
+
+/** Which flag changes the rights allow: \Seen needs s, \Deleted needs t, every other flag w. */
+export interface FlagRights {
+  seen: boolean;
+  deleted: boolean;
+  others: boolean;
+}
+
+export function flagRights(rights: string): FlagRights {
+  return { seen: rights.includes('s'), deleted: rights.includes('t'), others: rights.includes('w') };
+}
+
+export function allFlagRights(allowed: FlagRights): boolean {
+  return allowed.seen && allowed.deleted && allowed.others;
+}
+
+function category(flag: string, allowed: FlagRights): boolean {
+  const lower = flag.toLowerCase();
+  if (lower === '\\seen') return allowed.seen;
+  if (lower === '\\deleted') return allowed.deleted;
+  return allowed.others;
+}
+
+/** Flags given with a new message (APPEND, COPY into a shared folder) the rights allow to set. */
+export function permittedFlags(flags: readonly string[], allowed: FlagRights): string[] {
+  return flags.filter((flag) => category(flag, allowed));
+}
+
+/**
+ * A message's flags after a change, with the flags the rights do not allow to change
+ * kept as they were (a STORE by a user lacking s, t or w: those parts are ignored).
+ */
+export function restrictFlagChange(before: readonly string[], after: readonly string[], allowed: FlagRights): string[] {
+  const kept = before.filter((flag) => !category(flag, allowed));
+  const changed = after.filter((flag) => category(flag, allowed));
+  return [...kept, ...changed];
+}
