@@ -16,10 +16,14 @@ import type {
   StoreReply, UsageReply, VanishedReply,
 } from '../mailbox/imap-messages.js';
 import type { MessageReader } from './fetch-items.js';
+import type { Failure } from '../core/supervision.js';
 
 export type {
   MetadataReply, MessageByUidReply, AppendManyReply, AppendReply, CopyReply, ExpungeReply, FolderReply, FoldersReply, ImapDoneReply, SelectReply, StoreReply, UsageReply, VanishedReply,
 };
+
+/** A folder's ACL as the session user may see it: `acl` only with the `a` right. */
+export type AclReply = { ok: true; owner: string; rights: string; acl: Record<string, string> } | Failure;
 
 /** The outcome of a LOGIN or AUTHENTICATE: refused means the password was not even checked. */
 export type ImapLoginResult =
@@ -130,6 +134,10 @@ export interface UserMailbox {
   appendMany(name: string, messages: Omit<AppendRequest, 'name' | 'viewUidNext'>[], viewUidNext?: number): Promise<AppendManyReply>;
   /** The user's quota in bytes as the directory has it now (an admin may have changed it since login). */
   quota(): number;
+  /** IMAP ACL (RFC 4314): the folder's owner, the session user's rights on it and its entries. */
+  acl(name: string): Promise<AclReply>;
+  /** SETACL / DELETEACL (rights null): needs the `a` right; identifiers of the owner's domain only. */
+  setAcl(name: string, identifier: string, rights: string | null): Promise<ImapDoneReply>;
   /** Bodies and MIME structures of this user's messages, from the node that holds the mailbox. */
   readonly reader: MessageReader;
 }

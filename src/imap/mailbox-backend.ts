@@ -20,10 +20,14 @@ import type { AuthGate } from '../net/auth-guard.js';
 import { failure } from '../core/supervision.js';
 import type { AppendItem } from '../mailbox/imap-messages.js';
 import type {
-  AppendManyReply, AppendReply, AppendRequest, MessageByUidReply, MetadataReply, CopyReply, CopyRequest, ExpungeReply, FolderReply, FoldersReply, ImapBackend, ImapDoneReply,
+  AclReply, AppendManyReply, AppendReply, AppendRequest, MessageByUidReply, MetadataReply, CopyReply, CopyRequest, ExpungeReply, FolderReply, FoldersReply, ImapBackend, ImapDoneReply,
   ImapLoginResult, SelectReply, SessionBinding, StoreReply, StoreRequest, UsageReply, UserMailbox, VanishedReply,
 } from './backend.js';
 import type { MessageReader } from './fetch-items.js';
+import { SharedFolders, type SharingPort } from './shared-folders.js';
+import { ALL_RIGHTS, ANYONE } from '../mailbox/acl.js';
+import type { AclSetReply } from '../mailbox/imap-messages.js';
+import { anyoneOf, domainOf, isValidAddress, normalizeAddress, shareKey } from '../directory/records.js';
 
 export interface MailboxBackendServices {
   directory: Directory;
@@ -54,7 +58,18 @@ export class MailboxBackend implements ImapBackend {
   }
 
   mailboxFor(binding: SessionBinding): UserMailbox {
-    return new SessionMailbox(this.services, binding);
+    const { directory } = this.services;
+    const own = new SessionMailbox(this.services, binding);
+    const domain = domainOf(binding.user.address);
+    const sharing: SharingPort = {
+      sharersFor: (user) => [...new Set([...directory.cache.sharersOf(user), ...directory.cache.sharersOf(anyoneOf(domain))])],
+      mailboxOf: (owner) => {
+        const record = directory.cache.user(owner);
+        // Sharing stays inside a domain.
+        return record && domainOf(record.address) === domain ? new SessionMailbox(this.services, { ...binding, user: record }) : null;
+      },
+    };
+    return new SharedFolders(own, binding.user.address, sharing, this.services.log);
   }
 }
 
@@ -153,6 +168,39 @@ class SessionMailbox implements UserMailbox {
   quota(): number {
     const { user } = this.binding;
     return this.services.directory.cache.user(user.address)?.quota ?? user.quota;
+  }
+
+  async acl(name: string): Promise<AclReply> {
+    const reply = await this.folderStatus(name);
+    if (!reply.ok) return reply;
+    return { ok: true, owner: this.binding.user.address, rights: ALL_RIGHTS, acl: reply.folder.acl ?? {} };
+  }
+
+  /**
+   * Changes one entry of the folder's ACL, then the directory's index of who shares with
+   * whom. Identifiers: `anyone` or an existing user of the owner's domain other than the owner.
+   */
+  async setAcl(name: string, rawIdentifier: string, rights: string | null): Promise<ImapDoneReply> {
+    const { directory, log } = this.services;
+    const owner = this.binding.user.address;
+    const identifier = normalizeAddress(rawIdentifier);
+    if (identifier !== ANYONE) {
+      if (identifier === owner) return failure('the owner always holds every right on their own folders', false, 'CANNOT');
+      if (!isValidAddress(identifier) || domainOf(identifier) !== domainOf(owner)) {
+        return failure(`only users of ${domainOf(owner)} or "anyone" can be given rights`, false, 'CANNOT');
+      }
+      if (!directory.cache.user(identifier)) return failure(`no user ${identifier}`, false, 'CANNOT');
+    }
+    const reply = await this.ask<AclSetReply>((replyTo) => ({ type: 'acl-set', name, identifier, rights, replyTo }));
+    if (!reply.ok) return reply;
+    const grantee = identifier === ANYONE ? anyoneOf(domainOf(owner)) : identifier;
+    if (directory.cache.shares.has(shareKey(grantee, owner)) !== reply.stillNamed) {
+      // The ACL is stored; a lost index update only hides the folder from the grantee's LIST until the next SETACL.
+      const indexed = await directory.request<null>((replyTo) => ({ type: 'set-share', grantee, owner, shared: reply.stillNamed, replyTo }))
+        .catch((err: unknown) => failure(String(err)));
+      if (!indexed.ok) log.error({ owner, grantee, error: indexed.error }, 'shared-folder index not updated');
+    }
+    return { ok: true };
   }
 
   async append(request: AppendRequest): Promise<AppendReply> {

@@ -44,7 +44,7 @@ export { SessionClosedError };
 const BASE_CAPABILITIES = [
   'IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'MOVE', 'MULTIAPPEND',
   'CHILDREN', 'LIST-EXTENDED', 'LIST-STATUS', 'SPECIAL-USE', 'CONDSTORE', 'QRESYNC', 'ESEARCH', 'SEARCHRES',
-  'QUOTA', 'QUOTA=RES-STORAGE', 'STATUS=SIZE', 'COMPRESS=DEFLATE', 'SORT', 'SORT=DISPLAY', 'ESORT', 'CONTEXT=SEARCH', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', 'BINARY', 'OBJECTID', 'UTF8=ACCEPT', 'CATENATE', 'METADATA', 'NOTIFY', 'SAVEDATE',
+  'QUOTA', 'QUOTA=RES-STORAGE', 'STATUS=SIZE', 'COMPRESS=DEFLATE', 'SORT', 'SORT=DISPLAY', 'ESORT', 'CONTEXT=SEARCH', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', 'BINARY', 'OBJECTID', 'UTF8=ACCEPT', 'CATENATE', 'METADATA', 'NOTIFY', 'SAVEDATE', 'ACL', 'RIGHTS=texk',
 ];
 
 
@@ -636,7 +636,7 @@ export class ImapSession implements ImapContext, CommandHooks {
   private async onFolderEvent(event: FolderEvent): Promise<void> {
     if (event.kind === 'status' || event.kind === 'mailbox') return this.onWatchedChange(event);
     const folder = this.selected;
-    if (folder === null || event.folder !== folder.name) return;
+    if (folder === null || event.folder !== (folder.sourceName ?? folder.name)) return;
     if (event.kind === 'expunged') for (const uid of event.uids) if (folder.messages.has(uid)) folder.vanishing.add(uid);
     this.pendingEvents.push(event);
     if (!this.idling) return;

@@ -69,7 +69,11 @@ export interface FolderEventMessage {
 /** `subscriptions`: subscribed names with no folder (LSUB, LIST (SUBSCRIBED) shows them \NonExistent). */
 export type FoldersReply = { ok: true; folders: FolderInfo[]; subscriptions: string[] } | Failure;
 export type FolderReply = { ok: true; folder: FolderInfo } | Failure;
-export type SelectReply = { ok: true; folder: FolderInfo; messages: MessageView[]; recentUids: number[] } | Failure;
+export type SelectReply = {
+  ok: true; folder: FolderInfo; messages: MessageView[]; recentUids: number[];
+  /** Set by IMAP ACL for a shared folder the user may read but not change (never by the mailbox actor). */
+  readOnly?: boolean;
+} | Failure;
 export type AppendReply = {
   ok: true;
   uidValidity: number;

@@ -9,7 +9,8 @@ export const close: CommandSpec = {
     const folder = selectedFolder(ctx);
     if (!folder.readOnly) {
       const expunged = await ctx.mailbox().expunge(folder.name);
-      if (!expunged.ok) return failed(expunged);
+      // A shared folder without the `e` right: CLOSE expunges nothing, silently (RFC 4314 §4).
+      if (!expunged.ok && expunged.code !== 'NOPERM') return failed(expunged);
     }
     const reply = await ctx.mailbox().unselect();
     ctx.unselect();

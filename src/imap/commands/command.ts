@@ -30,6 +30,8 @@ export type CommandResult = Completion | AwaitLine;
 /** The selected folder as this session's client sees it. */
 export interface SelectedFolder {
   name: string;
+  /** The name its mailbox actor uses in events, when it differs (a shared folder: the owner's name). */
+  sourceName?: string;
   readOnly: boolean;
   uidValidity: number;
   uidNext: number;

@@ -2,6 +2,7 @@
 import type { ImapCommandName } from '../../protocols/imap/types.js';
 import type { CommandSpec } from './command.js';
 import { append } from './append.js';
+import { deleteacl, getacl, listrights, myrights, setacl } from './acl.js';
 import { authenticate } from './authenticate.js';
 import { cancelupdate } from './cancelupdate.js';
 import { capability } from './capability.js';
@@ -45,6 +46,7 @@ const ALL: CommandSpec[] = [
   append, authenticate, cancelupdate, capability, check, close, compress, copy, create, deleteFolder, enable, examine, expunge, fetch,
   getmetadata, getquota, getquotaroot, id, idle, list, login, logout, lsub, move, namespace, noop, notify, rename, search, select,
   setmetadata, setquota, sort, starttls, status, store, subscribe, thread, unselect, unsubscribe,
+  setacl, deleteacl, getacl, listrights, myrights,
 ];
 
 export const COMMANDS: ReadonlyMap<ImapCommandName, CommandSpec> = new Map(ALL.map((spec) => [spec.name, spec]));

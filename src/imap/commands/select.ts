@@ -25,11 +25,13 @@ export async function selectFolder(ctx: ImapContext, command: ImapCommand, readO
   if (!reply.ok) return failed(reply);
   if (condstore || qresync !== undefined) ctx.enabled.add('CONDSTORE');
   // EXAMINE reports the \Recent messages too; it only leaves them \Recent for the next SELECT (RFC 3501 §6.3.2).
-  const folder = newSelectedFolder(name, readOnly, reply.folder, reply.messages, reply.recentUids);
+  // A shared folder the user may not change is read-only whatever the command (RFC 4314 §4).
+  const folder = newSelectedFolder(name, readOnly || reply.readOnly === true, reply.folder, reply.messages, reply.recentUids);
+  if (reply.folder.name !== name) folder.sourceName = reply.folder.name;
   ctx.select(folder);
   await announce(ctx, folder);
   if (qresync !== undefined && qresync.uidValidity === folder.uidValidity) await resynchronize(ctx, folder, qresync);
-  return ok(`${readOnly ? 'EXAMINE' : 'SELECT'} completed`, { code: readOnly ? 'READ-ONLY' : 'READ-WRITE' });
+  return ok(`${readOnly ? 'EXAMINE' : 'SELECT'} completed`, { code: folder.readOnly ? 'READ-ONLY' : 'READ-WRITE' });
 }
 
 /** Unselects the current folder before another SELECT; `[CLOSED]` tells a QRESYNC client where the old one ends. */

@@ -197,6 +197,11 @@ const COMMAND_READERS: Record<string, CommandReader> = {
   GETMETADATA: readGetMetadataArguments,
   NOTIFY: readNotifyArguments,
   SETMETADATA: readSetMetadataArguments,
+  GETACL: (reader, tag, context) => readAclCommand(reader, tag, 'GETACL', context),
+  MYRIGHTS: (reader, tag, context) => readAclCommand(reader, tag, 'MYRIGHTS', context),
+  DELETEACL: (reader, tag, context) => readAclCommand(reader, tag, 'DELETEACL', context),
+  LISTRIGHTS: (reader, tag, context) => readAclCommand(reader, tag, 'LISTRIGHTS', context),
+  SETACL: readSetAcl,
   COMPRESS: (reader, tag) => {
     reader.space();
     return endOf(reader, { tag, name: 'COMPRESS', mechanism: reader.readKeyword('a compression mechanism') });
@@ -320,6 +325,29 @@ function readGetQuota(reader: TokenReader, tag: string): ImapCommand {
   reader.space();
   const root = decodeUtf8(reader.readAstring('a quota root'), 'quota root');
   return endOf(reader, { tag, name: 'GETQUOTA', root });
+}
+
+/** `GETACL|MYRIGHTS mailbox`, `DELETEACL|LISTRIGHTS mailbox identifier` (RFC 4314 §3). */
+function readAclCommand(
+  reader: TokenReader, tag: string, name: 'GETACL' | 'MYRIGHTS' | 'DELETEACL' | 'LISTRIGHTS', context: ArgumentContext,
+): ImapCommand {
+  reader.space();
+  const mailbox = readMailbox(reader, context);
+  if (name === 'GETACL' || name === 'MYRIGHTS') return endOf(reader, { tag, name, mailbox });
+  reader.space();
+  return endOf(reader, { tag, name, mailbox, identifier: decodeUtf8(reader.readAstring('an identifier'), 'identifier') });
+}
+
+/** `SETACL mailbox identifier [+|-]rights` (RFC 4314 §3.1). */
+function readSetAcl(reader: TokenReader, tag: string, context: ArgumentContext): ImapCommand {
+  reader.space();
+  const mailbox = readMailbox(reader, context);
+  reader.space();
+  const identifier = decodeUtf8(reader.readAstring('an identifier'), 'identifier');
+  reader.space();
+  const text = decodeUtf8(reader.readAstring('rights'), 'rights');
+  const modifier = text.startsWith('+') || text.startsWith('-') ? (text[0] as '+' | '-') : '';
+  return endOf(reader, { tag, name: 'SETACL', mailbox, identifier, modifier, rights: text.slice(modifier.length) });
 }
 
 /** `SETQUOTA root (STORAGE 512 MESSAGE 1000)` (RFC 9208). */

@@ -431,6 +431,23 @@ export interface SetQuotaCommand extends Tagged {
   limits: Array<{ resource: string; limit: number }>;
 }
 
+/** ACL commands (RFC 4314): GETACL and MYRIGHTS name a mailbox; the others an identifier too. */
+export interface AclCommand extends Tagged {
+  name: 'GETACL' | 'MYRIGHTS' | 'DELETEACL' | 'LISTRIGHTS';
+  mailbox: string;
+  /** DELETEACL and LISTRIGHTS. */
+  identifier?: string;
+}
+
+/** `SETACL mailbox identifier [+|-]rights` (RFC 4314 §3.1); rights as the client wrote them. */
+export interface SetAclCommand extends Tagged {
+  name: 'SETACL';
+  mailbox: string;
+  identifier: string;
+  modifier: '+' | '-' | '';
+  rights: string;
+}
+
 export interface CompressCommand extends Tagged {
   name: 'COMPRESS';
   /** Upper-cased; only DEFLATE is defined. */
@@ -465,6 +482,8 @@ export type ImapCommand =
   | GetQuotaCommand
   | GetQuotaRootCommand
   | SetQuotaCommand
+  | AclCommand
+  | SetAclCommand
   | CompressCommand;
 
 export type ImapCommandName = ImapCommand['name'];
@@ -632,4 +651,8 @@ export type ImapResponse =
   | { type: 'enabled'; capabilities: string[] }
   | { type: 'quota'; root: string; resources: Array<{ name: string; usage: number; limit: number }> }
   | { type: 'quotaroot'; mailbox: string; roots: string[] }
+  /** RFC 4314 §3.6-3.8: `* ACL`, `* LISTRIGHTS`, `* MYRIGHTS`. */
+  | { type: 'acl'; mailbox: string; entries: Array<[string, string]> }
+  | { type: 'listrights'; mailbox: string; identifier: string; required: string; optional: string[] }
+  | { type: 'myrights'; mailbox: string; rights: string }
   | { type: 'fetch'; seq: number; items: FetchResponseItem[] };

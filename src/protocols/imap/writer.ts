@@ -106,6 +106,18 @@ function responseParts(response: ImapResponse, utf8: boolean): Buffer[] {
         mailboxName(response.mailbox, utf8),
         ...response.roots.flatMap((root) => [text(' '), imapString(root)]),
       ];
+    case 'acl':
+      return [
+        text('* ACL '), mailboxName(response.mailbox, utf8),
+        ...response.entries.flatMap(([identifier, rights]) => [text(' '), imapString(identifier), text(' '), imapString(rights)]),
+      ];
+    case 'listrights':
+      return [
+        text('* LISTRIGHTS '), mailboxName(response.mailbox, utf8), text(' '), imapString(response.identifier), text(' '),
+        imapString(response.required), ...response.optional.flatMap((group) => [text(' '), imapString(group)]),
+      ];
+    case 'myrights':
+      return [text('* MYRIGHTS '), mailboxName(response.mailbox, utf8), text(' '), imapString(response.rights)];
     case 'fetch':
       return fetchParts(response.seq, response.items);
   }
