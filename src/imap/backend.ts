@@ -140,6 +140,8 @@ export interface UserMailbox {
   setAcl(name: string, identifier: string, rights: string | null): Promise<ImapDoneReply>;
   /** Bodies and MIME structures of this user's messages, from the node that holds the mailbox. */
   readonly reader: MessageReader;
+  /** Called as each command starts: rights of shared folders are checked afresh (IMAP ACL). */
+  newCommand?(): void;
 }
 
 export interface ImapBackend {

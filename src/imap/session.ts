@@ -375,6 +375,7 @@ export class ImapSession implements ImapContext, CommandHooks {
       return;
     }
     this.output.holdForCommand();
+    this.userMailbox?.newCommand?.();
     const timer = metrics.commandSeconds.startTimer({ proto: 'imap', command: command.name });
     try {
       const result = await this.guarded(() => spec.handle(this, command));

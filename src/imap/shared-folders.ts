@@ -49,13 +49,20 @@ interface Target {
   mailbox: UserMailbox;
 }
 
+/** Reading a shared folder whose `r` right was revoked: the command ends in NO [NOPERM]. */
+export class NoPermissionError extends Error {
+  readonly imapCode = 'NOPERM';
+}
+
 const noSuchFolder = (name: string) => failure(`no folder named ${name}`, false, 'NONEXISTENT');
 const noRight = (what: string) => failure(`no permission to ${what}`, false, 'NOPERM');
 
 export class SharedFolders implements UserMailbox {
   readonly reader: MessageReader;
-  /** The mailbox of the selected folder when it is another user's: unselect and bodies go there. */
-  private selectedIn: UserMailbox | null = null;
+  /** The selected folder when it is another user's: unselect and bodies go to its mailbox. */
+  private selectedShared: { target: Target; name: string } | null = null;
+  /** This command's check that the user may still read the selected shared folder. */
+  private readCheck: Promise<void> | null = null;
 
   constructor(
     private readonly own: UserMailbox,
@@ -64,9 +71,34 @@ export class SharedFolders implements UserMailbox {
     private readonly log: Logger,
   ) {
     this.reader = {
-      readAll: (sha) => (this.selectedIn ?? this.own).reader.readAll(sha),
-      structure: (sha) => (this.selectedIn ?? this.own).reader.structure(sha),
+      readAll: async (sha) => {
+        await this.mayRead();
+        return this.selectedMailbox().reader.readAll(sha);
+      },
+      structure: async (sha) => {
+        await this.mayRead();
+        return this.selectedMailbox().reader.structure(sha);
+      },
     };
+  }
+
+  private selectedMailbox(): UserMailbox {
+    return this.selectedShared?.target.mailbox ?? this.own;
+  }
+
+  /** A new command: rights are checked again (a right revoked meanwhile applies from now on). */
+  newCommand(): void {
+    this.readCheck = null;
+  }
+
+  /** Message contents of a shared folder are read only while the user still holds `r` (checked once per command). */
+  private mayRead(): Promise<void> {
+    const selected = this.selectedShared;
+    if (selected === null) return Promise.resolve();
+    this.readCheck ??= this.allowed(selected.name, 'r', `read ${selected.name}`).then((checked) => {
+      if (checked !== null && !checked.ok) throw new NoPermissionError(checked.error);
+    });
+    return this.readCheck;
   }
 
   // ------------------------------------------------------------ rights
@@ -187,7 +219,7 @@ export class SharedFolders implements UserMailbox {
   async select(name: string, readOnly: boolean): Promise<SelectReply> {
     const checked = await this.allowed(name, 'r', `read ${name}`);
     if (checked === null) {
-      this.selectedIn = null;
+      this.selectedShared = null;
       return this.own.select(name, readOnly);
     }
     if (!checked.ok) return checked;
@@ -195,18 +227,19 @@ export class SharedFolders implements UserMailbox {
     const writable = [...'siwte'].some((right) => checked.rights.includes(right));
     const reply = await checked.target.mailbox.select(checked.target.folder, readOnly || !writable);
     if (!reply.ok) return reply;
-    this.selectedIn = checked.target.mailbox;
+    this.selectedShared = { target: checked.target, name };
+    this.readCheck = Promise.resolve();
     return readOnly || writable ? reply : { ...reply, readOnly: true };
   }
 
   async unselect(): Promise<ImapDoneReply> {
-    const from = this.selectedIn ?? this.own;
-    this.selectedIn = null;
+    const from = this.selectedMailbox();
+    this.selectedShared = null;
     return from.unselect();
   }
 
   expungeSeen(blobs: string[]): Promise<ImapDoneReply> {
-    return (this.selectedIn ?? this.own).expungeSeen(blobs);
+    return this.selectedMailbox().expungeSeen(blobs);
   }
 
   // ------------------------------------------------------------ messages

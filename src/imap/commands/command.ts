@@ -160,6 +160,7 @@ export function failed(failure: Failure): Completion {
  */
 export function commandFailure(err: unknown): Completion {
   if (isStorageFull(err)) return no('Not enough disk space, try again later', { code: 'OVERQUOTA' });
+  if ((err as { imapCode?: unknown } | null)?.imapCode === 'NOPERM') return no((err as Error).message, { code: 'NOPERM' });
   return no('Internal error; try again later', { code: 'SERVERBUG' });
 }
 

@@ -92,6 +92,7 @@ async function renderedOrNull(ctx: ImapContext, blob: string, items: FetchComman
   try {
     return await loadRendered(ctx.mailbox().reader, blob, items);
   } catch (err) {
+    if (noPermission(err)) throw err;
     ctx.deps.log.debug({ err, blob }, 'message structure gone (expunged by another session)');
     return undefined;
   }
@@ -101,6 +102,7 @@ async function loadOrNull(ctx: ImapContext, blob: string, withRaw: boolean): Pro
   try {
     return await loadMessageContent(ctx.mailbox().reader, blob, withRaw);
   } catch (err) {
+    if (noPermission(err)) throw err;
     ctx.deps.log.debug({ err, blob }, 'message body gone (expunged by another session)');
     return null;
   }
@@ -130,3 +132,8 @@ async function reportVanished(ctx: ImapContext, folder: SelectedFolder, set: Fet
 }
 
 export type { Completion };
+
+/** The user lost the right to read this shared folder (IMAP ACL): the command fails with NOPERM. */
+function noPermission(err: unknown): boolean {
+  return (err as { imapCode?: unknown } | null)?.imapCode === 'NOPERM';
+}
