@@ -158,7 +158,7 @@ describe('message commands', () => {
     expect(await raw.run('GETQUOTAROOT INBOX')).toMatch(/\* QUOTAROOT "INBOX" ""\r\n\* QUOTA "" \((STORAGE \d+ 10240)?\)/);
     expect(await raw.run('GETQUOTA ""')).toMatch(/\* QUOTA "" /);
     expect(await raw.run('SETQUOTA "" (STORAGE 1)')).toMatch(/ NO /);
-    expect(await raw.run('NAMESPACE')).toContain('* NAMESPACE (("" "/")) NIL NIL');
+    expect(await raw.run('NAMESPACE')).toContain('* NAMESPACE (("" "/")) NIL (("shared/" "/"))');
     expect(await raw.run('ID ("name" "test")')).toContain('* ID ("name" "ternmail"');
     raw.close();
   });
