@@ -7,7 +7,8 @@
 // per message, kept by the owner's mailbox actor; a reader without `s` cannot change it.
 import type { Logger } from '../core/logger.js';
 import { failure } from '../core/supervision.js';
-import { allFlagRights, flagRights, has, permittedFlags, rightsOf } from '../mailbox/acl.js';
+import { allFlagRights, flagRights, has, permittedFlags, rightsOf, type FlagRights } from '../mailbox/acl.js';
+import type { Failure } from '../core/supervision.js';
 import type { FolderInfo } from '../mailbox/imap-messages.js';
 import type {
   AclReply, AppendManyReply, AppendReply, AppendRequest, CopyReply, CopyRequest, ExpungeReply, FolderReply, FoldersReply, ImapDoneReply,
@@ -40,6 +41,52 @@ export function parseSharedName(name: string): { owner: string; folder: string }
 
 export function sharedName(owner: string, folder: string): string {
   return `${SHARED_PREFIX}${owner}/${folder}`;
+}
+
+/** One side of a COPY between two users' mailboxes. */
+interface Side {
+  mailbox: UserMailbox;
+  folder: string;
+}
+
+/**
+ * COPY/MOVE between two users' mailboxes: one message at a time, read from the source
+ * and appended (synced) to the destination with its flags (those the rights allow) and
+ * date. A failure removes the copies already made, so the destination is as it was
+ * (RFC 3501 §6.4.7); MOVE then expunges exactly the moved sources.
+ */
+async function copyAcross(source: Side, destination: Side, request: CopyRequest, allowed: FlagRights | null): Promise<CopyReply> {
+  const sourceUids: number[] = [];
+  const destUids: number[] = [];
+  let uidValidity = 0;
+  const undo = async (reason: Failure): Promise<Failure> => {
+    if (destUids.length > 0) {
+      await destination.mailbox.store({ name: destination.folder, uids: destUids, operation: 'add', flags: ['\\Deleted'] });
+      await destination.mailbox.expunge(destination.folder, destUids);
+    }
+    return reason;
+  };
+  for (const uid of request.uids) {
+    const found = await source.mailbox.messageByUid(source.folder, uid);
+    if (!found.ok) {
+      if (found.code === 'NONEXISTENT') continue; // expunged meanwhile: COPY skips it
+      return undo(found);
+    }
+    const body = await source.mailbox.reader.readAll(found.blob);
+    const flags = allowed === null ? (found.flags ?? []) : permittedFlags(found.flags ?? [], allowed);
+    const appended = await destination.mailbox.append({ name: destination.folder, message: body, flags, internalDate: found.internalDate ?? Date.now() });
+    if (!appended.ok) return undo(appended);
+    uidValidity = appended.uidValidity;
+    sourceUids.push(uid);
+    destUids.push(appended.uid);
+  }
+  if (request.move && sourceUids.length > 0) {
+    const marked = await source.mailbox.store({ name: source.folder, uids: sourceUids, operation: 'add', flags: ['\\Deleted'] });
+    if (!marked.ok) return undo(marked);
+    const expunged = await source.mailbox.expunge(source.folder, sourceUids);
+    if (!expunged.ok) return expunged;
+  }
+  return { ok: true, uidValidity, sourceUids, destUids, messages: [] };
 }
 
 /** A folder of another user, as this session reaches it. */
@@ -265,15 +312,18 @@ export class SharedFolders implements UserMailbox {
     const from = parseSharedName(request.from);
     const to = parseSharedName(request.to);
     if (from === null && to === null) return this.own.copy(request);
-    if ((from?.owner ?? this.user) !== (to?.owner ?? this.user)) {
-      return failure('COPY and MOVE between the folders of different users are not supported', false, 'CANNOT');
-    }
     const source = await this.allowed(request.from, request.move ? 'rte' : 'r', `${request.move ? 'move messages out of' : 'read'} ${request.from}`);
-    if (source === null || !source.ok) return source ?? noSuchFolder(request.from);
+    if (source !== null && !source.ok) return source;
     const destination = await this.allowed(request.to, 'i', `insert messages into ${request.to}`);
-    if (destination === null) return noSuchFolder(request.to);
-    if (!destination.ok) return destination.code === 'NONEXISTENT' ? failure(destination.error, false, 'TRYCREATE') : destination;
-    return source.target.mailbox.copy({ ...request, from: source.target.folder, to: destination.target.folder });
+    if (destination !== null && !destination.ok) return destination.code === 'NONEXISTENT' ? failure(destination.error, false, 'TRYCREATE') : destination;
+    const sourceSide = source === null ? { mailbox: this.own, folder: request.from } : { mailbox: source.target.mailbox, folder: source.target.folder };
+    const destinationSide = destination === null ? { mailbox: this.own, folder: request.to } : { mailbox: destination.target.mailbox, folder: destination.target.folder };
+    if ((from?.owner ?? this.user) === (to?.owner ?? this.user)) {
+      return sourceSide.mailbox.copy({ ...request, from: sourceSide.folder, to: destinationSide.folder });
+    }
+    // Another user's mailbox (maybe on another node): each message is read and appended there.
+    const keep = destination === null ? null : flagRights(destination.rights);
+    return copyAcross(sourceSide, destinationSide, request, keep);
   }
 
   async vanished(name: string, sinceModseq: number): Promise<VanishedReply> {

@@ -132,7 +132,7 @@ export type VanishedReply = { ok: true; uids: number[] } | Failure;
 /** METADATA entries (RFC 5464) of a folder or, for the name "", of the account: name → byte string. */
 export type MetadataReply = { ok: true; entries: Record<string, string> } | Failure;
 /** One message of a folder by UID (CATENATE's URLs): the folder's UIDVALIDITY and the body's hash. */
-export type MessageByUidReply = { ok: true; uidValidity: number; blob: string } | Failure;
+export type MessageByUidReply = { ok: true; uidValidity: number; blob: string; flags?: string[]; internalDate?: number } | Failure;
 export type UsageReply = { ok: true; messages: number; bytes: number } | Failure;
 export type ImapDoneReply = { ok: true } | Failure;
 

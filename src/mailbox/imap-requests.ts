@@ -528,7 +528,7 @@ async function messageByUid(state: MailboxState, msg: Req<'message-by-uid'>, dep
   if (!folder) return dispatch(msg.replyTo, missing(msg.name));
   const [record] = await readMessages(state, folder, [msg.uid], deps);
   if (!record) return dispatch(msg.replyTo, failure(`no message with UID ${msg.uid} in ${msg.name}`, false, 'NONEXISTENT'));
-  dispatch(msg.replyTo, { ok: true, uidValidity: folder.uidValidity, blob: record.blob });
+  dispatch(msg.replyTo, { ok: true, uidValidity: folder.uidValidity, blob: record.blob, flags: record.flags, internalDate: record.internalDate });
 }
 
 function getMetadata(state: MailboxState, msg: Req<'metadata-get'>) {

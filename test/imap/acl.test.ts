@@ -136,8 +136,14 @@ describe('shared folders obey the rights', () => {
     expect(appended).toMatch(/OK \[APPENDUID \d+ 5\]/);
     expect(await b.run('EXPUNGE')).toMatch(/\* 3 EXPUNGE[\s\S]*OK/);
     expect(await a.run('STATUS Desk (MESSAGES)')).toContain('(MESSAGES 4)');
-    // COPY between different users' folders is not supported.
-    expect(await b.run('COPY 1 INBOX')).toMatch(/NO \[CANNOT\]/);
+    // COPY between two users' mailboxes: read, appended with its flags, COPYUID as usual.
+    expect(await b.run('UID COPY 1 INBOX')).toMatch(/OK \[COPYUID \d+ 1 1\]/);
+    expect(await b.run('STATUS INBOX (MESSAGES)')).toContain('(MESSAGES 1)');
+    // MOVE from bob's own INBOX into alice's folder (i there): the source is expunged.
+    await b.run('SELECT INBOX');
+    expect(await b.run(`MOVE 1 shared/${alice}/Desk`)).toMatch(/\* OK \[COPYUID \d+ 1 6\][\s\S]*\* 1 EXPUNGE[\s\S]*OK/);
+    expect(await a.run('STATUS Desk (MESSAGES)')).toContain('(MESSAGES 5)');
+    expect(await b.run('STATUS INBOX (MESSAGES)')).toContain('(MESSAGES 0)');
     a.close();
     b.close();
   });
