@@ -198,7 +198,10 @@ export class SharedFolders implements UserMailbox {
         continue;
       }
       for (const folder of theirs.folders) {
-        if (has(rightsOf(folder.acl, owner, this.user), 'l')) shared.push(this.shown(owner, folder));
+        const rights = rightsOf(folder.acl, owner, this.user);
+        if (!has(rights, 'l')) continue;
+        // Listed without `r`: its counters are not the user's to see (RFC 5819: no STATUS then).
+        shared.push(has(rights, 'r') ? this.shown(owner, folder) : { ...this.shown(owner, folder), statusHidden: true });
       }
     }
     const subscribed = new Set(mine.subscriptions);

@@ -37,6 +37,8 @@ export interface FolderInfo {
   bytes: number;
   /** The folder's ACL entries (src/mailbox/acl.ts), when it has any. */
   acl?: Record<string, string>;
+  /** Set by IMAP ACL for a shared folder the user may list but not read: LIST-STATUS leaves it out. */
+  statusHidden?: boolean;
 }
 
 /** Changes pushed to every session that has the folder selected, except the session that made them. */

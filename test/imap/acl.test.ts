@@ -89,6 +89,8 @@ describe('shared folders obey the rights', () => {
     await a.run(`SETACL Team ${bob} l`);
     await waitFor(async () => (await sharedList(b)).includes(`shared/${alice}/Team`), 5000, 'Team listed for bob');
     expect(await sharedList(b)).not.toContain(`shared/${alice}/Team/Sub`);
+    // Listed with l but not readable: LIST-STATUS leaves its counters out.
+    expect(await b.run('LIST "" "shared/*" RETURN (STATUS (MESSAGES))')).not.toContain(`* STATUS "shared/${alice}/Team"`);
     expect(await sharedList(b)).not.toContain(`shared/${alice}/Secret`);
     expect(await b.run(`SELECT shared/${alice}/Team`)).toMatch(/NO \[NOPERM\]/);
     expect(await b.run(`STATUS shared/${alice}/Team (MESSAGES)`)).toMatch(/NO \[NOPERM\]/);
@@ -102,6 +104,7 @@ describe('shared folders obey the rights', () => {
     // l and r only: nothing to change, so read-only.
     expect(selected).toMatch(/OK \[READ-ONLY\] SELECT completed/);
     expect(await b.run(`STATUS shared/${alice}/Team (MESSAGES UNSEEN)`)).toContain(`* STATUS "shared/${alice}/Team" (MESSAGES 1 UNSEEN 1)`);
+    expect(await b.run('LIST "" "shared/*" RETURN (STATUS (MESSAGES))')).toContain(`* STATUS "shared/${alice}/Team" (MESSAGES 1)`);
     a.close();
     b.close();
   });

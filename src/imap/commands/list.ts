@@ -125,7 +125,7 @@ async function sendEntry(ctx: ImapContext, cmd: ListCommand, entry: ListEntry): 
     ...(entry.childInfo ? { childInfo: entry.childInfo } : {}),
   });
   const wanted = cmd.returnOptions.status;
-  if (wanted !== undefined && wanted.length > 0 && entry.folder !== null) {
+  if (wanted !== undefined && wanted.length > 0 && entry.folder !== null && entry.folder.statusHidden !== true) {
     await ctx.send({ type: 'status', mailbox: entry.name, items: statusItems(entry.folder, wanted, ctx.deps.limits.maxAppendSize) });
   }
 }
