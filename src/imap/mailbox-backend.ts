@@ -25,7 +25,7 @@ import type {
 } from './backend.js';
 import type { MessageReader } from './fetch-items.js';
 import { SharedFolders, type SharingPort } from './shared-folders.js';
-import { ALL_RIGHTS, ANYONE } from '../mailbox/acl.js';
+import { aclEntry, ALL_RIGHTS, ANYONE, visibleAcl } from '../mailbox/acl.js';
 import type { AclSetReply } from '../mailbox/imap-messages.js';
 import { anyoneOf, domainOf, isValidAddress, normalizeAddress, shareKey } from '../directory/records.js';
 
@@ -69,7 +69,7 @@ export class MailboxBackend implements ImapBackend {
         return record && domainOf(record.address) === domain ? new SessionMailbox(this.services, { ...binding, user: record }) : null;
       },
     };
-    return new SharedFolders(own, binding.user.address, sharing, this.services.log);
+    return new SharedFolders(own, binding.user.address, binding.user.mailboxId, sharing, this.services.log);
   }
 }
 
@@ -173,7 +173,7 @@ class SessionMailbox implements UserMailbox {
   async acl(name: string): Promise<AclReply> {
     const reply = await this.folderStatus(name);
     if (!reply.ok) return reply;
-    return { ok: true, owner: this.binding.user.address, rights: ALL_RIGHTS, acl: reply.folder.acl ?? {} };
+    return { ok: true, owner: this.binding.user.address, rights: ALL_RIGHTS, acl: visibleAcl(reply.folder.acl) };
   }
 
   /**
@@ -189,16 +189,18 @@ class SessionMailbox implements UserMailbox {
       if (!isValidAddress(identifier) || domainOf(identifier) !== domainOf(owner)) {
         return failure(`only users of ${domainOf(owner)} or "anyone" can be given rights`, false, 'CANNOT');
       }
-      if (!directory.cache.user(identifier)) return failure(`no user ${identifier}`, false, 'CANNOT');
     }
-    const reply = await this.ask<AclSetReply>((replyTo) => ({ type: 'acl-set', name, identifier, rights, replyTo }));
+    const grantee = identifier === ANYONE ? undefined : directory.cache.user(identifier);
+    if (identifier !== ANYONE && grantee === undefined) return failure(`no user ${identifier}`, false, 'CANNOT');
+    const value = rights === null ? null : aclEntry(rights, grantee?.mailboxId);
+    const reply = await this.ask<AclSetReply>((replyTo) => ({ type: 'acl-set', name, identifier, rights: value, replyTo }));
     if (!reply.ok) return reply;
-    const grantee = identifier === ANYONE ? anyoneOf(domainOf(owner)) : identifier;
-    if (directory.cache.shares.has(shareKey(grantee, owner)) !== reply.stillNamed) {
+    const indexed = identifier === ANYONE ? anyoneOf(domainOf(owner)) : identifier;
+    if (directory.cache.shares.has(shareKey(indexed, owner)) !== reply.stillNamed) {
       // The ACL is stored; a lost index update only hides the folder from the grantee's LIST until the next SETACL.
-      const indexed = await directory.request<null>((replyTo) => ({ type: 'set-share', grantee, owner, shared: reply.stillNamed, replyTo }))
+      const written = await directory.request<null>((replyTo) => ({ type: 'set-share', grantee: indexed, owner, shared: reply.stillNamed, replyTo }))
         .catch((err: unknown) => failure(String(err)));
-      if (!indexed.ok) log.error({ owner, grantee, error: indexed.error }, 'shared-folder index not updated');
+      if (!written.ok) log.error({ owner, grantee: indexed, error: written.error }, 'shared-folder index not updated');
     }
     return { ok: true };
   }

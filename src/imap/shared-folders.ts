@@ -7,7 +7,7 @@
 // per message, kept by the owner's mailbox actor; a reader without `s` cannot change it.
 import type { Logger } from '../core/logger.js';
 import { failure } from '../core/supervision.js';
-import { allFlagRights, flagRights, has, permittedFlags, rightsOf, type FlagRights } from '../mailbox/acl.js';
+import { allFlagRights, entryRights, flagRights, has, permittedFlags, rightsOf, visibleAcl, type FlagRights } from '../mailbox/acl.js';
 import type { Failure } from '../core/supervision.js';
 import type { FolderInfo } from '../mailbox/imap-messages.js';
 import type {
@@ -114,6 +114,8 @@ export class SharedFolders implements UserMailbox {
   constructor(
     private readonly own: UserMailbox,
     private readonly user: string,
+    /** The user's mailbox id: entries given to an earlier user of the same address do not count. */
+    private readonly mailboxId: string,
     private readonly sharing: SharingPort,
     private readonly log: Logger,
   ) {
@@ -161,7 +163,7 @@ export class SharedFolders implements UserMailbox {
   private async rightsOn(target: Target, name: string): Promise<{ ok: true; folder: FolderInfo; rights: string } | ReturnType<typeof failure>> {
     const reply = await target.mailbox.folderStatus(target.folder);
     if (!reply.ok) return reply.code === 'NONEXISTENT' ? noSuchFolder(name) : reply;
-    const rights = rightsOf(reply.folder.acl, target.owner, this.user);
+    const rights = rightsOf(reply.folder.acl, target.owner, this.user, this.mailboxId);
     if (!has(rights, 'l') && !has(rights, 'r')) return noSuchFolder(name);
     return { ok: true, folder: reply.folder, rights };
   }
@@ -198,7 +200,7 @@ export class SharedFolders implements UserMailbox {
         continue;
       }
       for (const folder of theirs.folders) {
-        const rights = rightsOf(folder.acl, owner, this.user);
+        const rights = rightsOf(folder.acl, owner, this.user, this.mailboxId);
         if (!has(rights, 'l')) continue;
         // Listed without `r`: its counters are not the user's to see (RFC 5819: no STATUS then).
         shared.push(has(rights, 'r') ? this.shown(owner, folder) : { ...this.shown(owner, folder), statusHidden: true });
@@ -230,7 +232,7 @@ export class SharedFolders implements UserMailbox {
     if (!created.ok) return created;
     // The new folder starts with its parent's ACL, so its creator (and the other readers) can reach it.
     for (const [identifier, rights] of Object.entries(parent.folder.acl ?? {})) {
-      const set = await target.mailbox.setAcl(target.folder, identifier, rights);
+      const set = await target.mailbox.setAcl(target.folder, identifier, entryRights(rights));
       if (!set.ok) this.log.warn({ owner: target.owner, folder: target.folder, error: set.error }, 'parent ACL not copied to a new folder');
     }
     return created;
@@ -390,7 +392,7 @@ export class SharedFolders implements UserMailbox {
     if (target === null) return noSuchFolder(name);
     const checked = await this.rightsOn(target, name);
     if (!checked.ok) return checked;
-    return { ok: true, owner: target.owner, rights: checked.rights, acl: has(checked.rights, 'a') ? (checked.folder.acl ?? {}) : {} };
+    return { ok: true, owner: target.owner, rights: checked.rights, acl: has(checked.rights, 'a') ? visibleAcl(checked.folder.acl) : {} };
   }
 
   async setAcl(name: string, identifier: string, rights: string | null): Promise<ImapDoneReply> {

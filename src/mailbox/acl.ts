@@ -8,8 +8,30 @@
 /** Every right this server knows, in RFC 4314 order (RIGHTS=texk: t, e, x, k are separate). */
 export const ALL_RIGHTS = 'lrswipkxtea';
 
-/** An ACL: identifier (`anyone` or a lower-case address) → rights in ALL_RIGHTS order. */
+/**
+ * An ACL: identifier (`anyone` or a lower-case address) → rights in ALL_RIGHTS order,
+ * for an address followed by `:` and the mailbox id of the user it was given to, so a
+ * user removed and added again under the same address does not inherit the old rights.
+ */
 export type Acl = Record<string, string>;
+
+/** The stored value of an entry: the rights, and for a user the mailbox id it belongs to. */
+export function aclEntry(rights: string, mailboxId?: string): string {
+  return mailboxId === undefined ? rights : `${rights}:${mailboxId}`;
+}
+
+/** The rights part of a stored entry. */
+export function entryRights(value: string): string {
+  const colon = value.indexOf(':');
+  return colon < 0 ? value : value.slice(0, colon);
+}
+
+/** The ACL as a client sees it: identifier → rights. */
+export function visibleAcl(acl: Acl | undefined): Acl {
+  const out: Acl = {};
+  for (const [identifier, value] of Object.entries(acl ?? {})) out[identifier] = entryRights(value);
+  return out;
+}
 
 export const ANYONE = 'anyone';
 
@@ -54,11 +76,16 @@ export function reportedRights(rights: string): string {
   return out;
 }
 
-/** The rights `user` holds on a folder of `owner` with this ACL: their own entry, plus `anyone`'s. */
-export function rightsOf(acl: Acl | undefined, owner: string, user: string): string {
+/**
+ * The rights `user` (with mailbox `mailboxId`) holds on a folder of `owner` with this ACL:
+ * their own entry (if it was given to this very user), plus `anyone`'s.
+ */
+export function rightsOf(acl: Acl | undefined, owner: string, user: string, mailboxId: string): string {
   if (user === owner) return ALL_RIGHTS;
   if (acl === undefined) return '';
-  return normalizeRights((acl[user] ?? '') + (acl[ANYONE] ?? ''));
+  const own = acl[user];
+  const mine = own !== undefined && (!own.includes(':') || own.endsWith(`:${mailboxId}`)) ? entryRights(own) : '';
+  return normalizeRights(mine + entryRights(acl[ANYONE] ?? ''));
 }
 
 export function has(rights: string, wanted: string): boolean {

@@ -262,4 +262,21 @@ describe('shared folders obey the rights', () => {
     a.close();
     b.close();
   });
+
+  it('a user removed and added again under the same address does not inherit the old rights', async () => {
+    await server.admin('POST', '/v1/users/import', { users: [{ address: 'dave@acl.test', password: 'pw' }] });
+    const a = await session(alice);
+    await a.run('CREATE ForDave');
+    await a.run('SETACL ForDave dave@acl.test lr');
+    const d = await session('dave@acl.test');
+    await waitFor(async () => (await sharedList(d)).includes(`shared/${alice}/ForDave`), 5000, 'ForDave listed');
+    d.close();
+    await server.admin('DELETE', '/v1/users/dave@acl.test');
+    await server.admin('POST', '/v1/users/import', { users: [{ address: 'dave@acl.test', password: 'pw' }] });
+    const again = await session('dave@acl.test');
+    expect(await again.run(`SELECT shared/${alice}/ForDave`)).toMatch(/NO \[NONEXISTENT\]/);
+    expect(await sharedList(again)).not.toContain(`shared/${alice}/ForDave`);
+    again.close();
+    a.close();
+  });
 });
