@@ -68,6 +68,14 @@ export class MailboxBackend implements ImapBackend {
         // Sharing stays inside a domain.
         return record && domainOf(record.address) === domain ? new SessionMailbox(this.services, { ...binding, user: record }) : null;
       },
+      retain: (owner) => {
+        const record = directory.cache.user(owner);
+        if (record) this.services.mailboxes.pin(record.mailboxId);
+      },
+      release: (owner) => {
+        const record = directory.cache.user(owner);
+        if (record) this.services.mailboxes.unpin(record.mailboxId);
+      },
     };
     return new SharedFolders(own, binding.user.address, binding.user.mailboxId, sharing, this.services.log);
   }

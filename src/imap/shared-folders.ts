@@ -25,6 +25,9 @@ export interface SharingPort {
   sharersFor(user: string): string[];
   /** This session's port to another user's mailbox of the same domain, or null (unknown user, other domain). */
   mailboxOf(owner: string): UserMailbox | null;
+  /** Keeps the owner's mailbox loaded while the session has one of its folders selected; `release` once per `retain`. */
+  retain(owner: string): void;
+  release(owner: string): void;
 }
 
 /** `shared/OWNER/Folder` → owner and folder ('' for `shared/OWNER` itself); null outside the namespace. */
@@ -129,6 +132,11 @@ export class SharedFolders implements UserMailbox {
         return this.selectedMailbox().reader.structure(sha);
       },
     };
+  }
+
+  private leaveShared(): void {
+    if (this.selectedShared !== null) this.sharing.release(this.selectedShared.target.owner);
+    this.selectedShared = null;
   }
 
   private selectedMailbox(): UserMailbox {
@@ -269,16 +277,16 @@ export class SharedFolders implements UserMailbox {
   // ------------------------------------------------------------ selection
 
   async select(name: string, readOnly: boolean): Promise<SelectReply> {
+    this.leaveShared();
     const checked = await this.allowed(name, 'r', `read ${name}`);
-    if (checked === null) {
-      this.selectedShared = null;
-      return this.own.select(name, readOnly);
-    }
+    if (checked === null) return this.own.select(name, readOnly);
     if (!checked.ok) return checked;
     // Without any right to change the folder it is selected read-only (RFC 4314 §4).
     const writable = [...'siwte'].some((right) => checked.rights.includes(right));
     const reply = await checked.target.mailbox.select(checked.target.folder, readOnly || !writable);
     if (!reply.ok) return reply;
+    // Its mailbox actor holds the selection (the session's listener): it must not be stopped as idle.
+    this.sharing.retain(checked.target.owner);
     this.selectedShared = { target: checked.target, name };
     this.readCheck = Promise.resolve();
     return readOnly || writable ? reply : { ...reply, readOnly: true };
@@ -286,7 +294,7 @@ export class SharedFolders implements UserMailbox {
 
   async unselect(): Promise<ImapDoneReply> {
     const from = this.selectedMailbox();
-    this.selectedShared = null;
+    this.leaveShared();
     return from.unselect();
   }
 
