@@ -7,14 +7,14 @@
 // per message, kept by the owner's mailbox actor; a reader without `s` cannot change it.
 import type { Logger } from '../core/logger.js';
 import { failure } from '../core/supervision.js';
-import { allFlagRights, entryRights, flagRights, has, permittedFlags, rightsOf, visibleAcl, type FlagRights } from '../mailbox/acl.js';
-import type { Failure } from '../core/supervision.js';
+import { allFlagRights, entryRights, flagRights, has, permittedFlags, rightsOf, visibleAcl } from '../mailbox/acl.js';
 import type { FolderInfo } from '../mailbox/imap-messages.js';
 import type {
   AclReply, AppendManyReply, AppendReply, AppendRequest, CopyReply, CopyRequest, ExpungeReply, FolderReply, FoldersReply, ImapDoneReply,
   MessageByUidReply, MetadataReply, SelectReply, StoreReply, StoreRequest, UsageReply, UserMailbox, VanishedReply,
 } from './backend.js';
 import type { MessageReader } from './fetch-items.js';
+import { copyAcross } from './copy-across.js';
 
 export const SHARED_ROOT = 'shared';
 export const SHARED_PREFIX = `${SHARED_ROOT}/`;
@@ -44,52 +44,6 @@ export function parseSharedName(name: string): { owner: string; folder: string }
 
 export function sharedName(owner: string, folder: string): string {
   return `${SHARED_PREFIX}${owner}/${folder}`;
-}
-
-/** One side of a COPY between two users' mailboxes. */
-interface Side {
-  mailbox: UserMailbox;
-  folder: string;
-}
-
-/**
- * COPY/MOVE between two users' mailboxes: one message at a time, read from the source
- * and appended (synced) to the destination with its flags (those the rights allow) and
- * date. A failure removes the copies already made, so the destination is as it was
- * (RFC 3501 §6.4.7); MOVE then expunges exactly the moved sources.
- */
-async function copyAcross(source: Side, destination: Side, request: CopyRequest, allowed: FlagRights | null): Promise<CopyReply> {
-  const sourceUids: number[] = [];
-  const destUids: number[] = [];
-  let uidValidity = 0;
-  const undo = async (reason: Failure): Promise<Failure> => {
-    if (destUids.length > 0) {
-      await destination.mailbox.store({ name: destination.folder, uids: destUids, operation: 'add', flags: ['\\Deleted'] });
-      await destination.mailbox.expunge(destination.folder, destUids);
-    }
-    return reason;
-  };
-  for (const uid of request.uids) {
-    const found = await source.mailbox.messageByUid(source.folder, uid);
-    if (!found.ok) {
-      if (found.code === 'NONEXISTENT') continue; // expunged meanwhile: COPY skips it
-      return undo(found);
-    }
-    const body = await source.mailbox.reader.readAll(found.blob);
-    const flags = allowed === null ? (found.flags ?? []) : permittedFlags(found.flags ?? [], allowed);
-    const appended = await destination.mailbox.append({ name: destination.folder, message: body, flags, internalDate: found.internalDate ?? Date.now() });
-    if (!appended.ok) return undo(appended);
-    uidValidity = appended.uidValidity;
-    sourceUids.push(uid);
-    destUids.push(appended.uid);
-  }
-  if (request.move && sourceUids.length > 0) {
-    const marked = await source.mailbox.store({ name: source.folder, uids: sourceUids, operation: 'add', flags: ['\\Deleted'] });
-    if (!marked.ok) return undo(marked);
-    const expunged = await source.mailbox.expunge(source.folder, sourceUids);
-    if (!expunged.ok) return expunged;
-  }
-  return { ok: true, uidValidity, sourceUids, destUids, messages: [] };
 }
 
 /** A folder of another user, as this session reaches it. */
