@@ -71,6 +71,18 @@ describe('ACL commands', () => {
     expect(await a.run(`SETACL Nowhere ${bob} lr`)).toMatch(/NO \[NONEXISTENT\]/);
     expect(await a.run('GETACL Nowhere')).toMatch(/NO \[NONEXISTENT\]/);
     expect(await a.run('GETACL Private')).toContain(`* ACL "Private" "${alice}" "lrswipkxteacd"\r\n`);
+    // Hostile names and identifiers: answered, never a crash.
+    const long = `${'x'.repeat(290)}@acl.test`;
+    expect(await a.run(`SETACL Private {${long.length}+}\r\n${long} lr`)).toMatch(/NO \[CANNOT\]/);
+    expect(await a.run('SETACL Private "bob\\@acl.test" lr')).toMatch(/BAD/);
+    expect(await a.run('SETACL Private "bob acl.test" lr')).toMatch(/NO \[CANNOT\]/);
+    expect(await a.run('MYRIGHTS shared/')).toMatch(/NO \[NONEXISTENT\]/);
+    expect(await a.run('MYRIGHTS shared/nobody@acl.test/INBOX')).toMatch(/NO \[NONEXISTENT\]/);
+    expect(await a.run('SELECT shared/@acl.test/INBOX')).toMatch(/NO \[NONEXISTENT\]/);
+    expect(await a.run('SELECT shared/eve@other.test/INBOX')).toMatch(/NO \[NONEXISTENT\]/);
+    expect(await a.run(`SELECT shared/${alice}/INBOX`)).toMatch(/NO \[NONEXISTENT\]/); // oneself: not in the shared namespace
+    expect(await a.run('CREATE shared/new')).toMatch(/NO \[NOPERM\]/);
+    expect(await a.run('NOOP')).toMatch(/OK/);
     const fresh = await RawImap.open(server);
     expect(await fresh.run('GETACL INBOX')).toMatch(/BAD/); // not authenticated
     fresh.close();
