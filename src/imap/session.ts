@@ -25,7 +25,7 @@ import { dispatch as dispatchMessage } from '../core/supervision.js';
 import { plaintextAuthAllowed } from '../net/plaintext-policy.js';
 import { ImapOutput, SessionClosedError } from './session-output.js';
 import { ImapInput } from './session-input.js';
-import { sequenceOf, unannouncedKeywords, visibleFlags } from './view.js';
+import { permanentFlags, sequenceOf, unannouncedKeywords, visibleFlags } from './view.js';
 import { refreshSearchUpdates, removeExpungedFromUpdates } from './search-updates.js';
 import { notificationOf } from './notify.js';
 import { metrics } from '../core/metrics.js';
@@ -518,8 +518,7 @@ export class ImapSession implements ImapContext, CommandHooks {
     if (fresh.length === 0) return;
     folder.flagList = [...folder.flagList, ...fresh.sort()];
     await this.send({ type: 'flags', flags: folder.flagList });
-    const permanent = folder.readOnly ? [] : [...folder.flagList, '\\*'];
-    await this.send({ type: 'untagged', status: 'OK', code: { code: 'PERMANENTFLAGS', flags: permanent }, text: 'Flags permitted' });
+    await this.send({ type: 'untagged', status: 'OK', code: { code: 'PERMANENTFLAGS', flags: permanentFlags(folder) }, text: 'Flags permitted' });
   }
 
   async reportExpunged(uids: number[]): Promise<void> {

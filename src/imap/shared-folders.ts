@@ -243,7 +243,8 @@ export class SharedFolders implements UserMailbox {
     this.sharing.retain(checked.target.owner);
     this.selectedShared = { target: checked.target, name };
     this.readCheck = Promise.resolve();
-    return readOnly || writable ? reply : { ...reply, readOnly: true };
+    const flags = flagRights(checked.rights);
+    return { ...reply, ...(readOnly || writable ? {} : { readOnly: true }), ...(allFlagRights(flags) ? {} : { flagRights: flags }) };
   }
 
   async unselect(): Promise<ImapDoneReply> {

@@ -3,6 +3,7 @@
 // SELECT announces. Pure functions over SelectedFolder; no I/O.
 import { expandSequenceNumbers, expandUids, type SequenceSet } from '../protocols/imap/sequence-set.js';
 import type { MessageView } from '../mailbox/imap-messages.js';
+import { permittedFlags } from '../mailbox/acl.js';
 import type { SelectedFolder } from './commands/command.js';
 
 export const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
@@ -37,6 +38,14 @@ export function sequenceSetOutOfRange(folder: SelectedFolder, set: SequenceSet):
 /** Flags as the client sees them: stored flags plus \Recent for this session. */
 export function visibleFlags(folder: SelectedFolder, message: MessageView): string[] {
   return folder.recent.has(message.uid) ? [...message.flags, '\\Recent'] : message.flags;
+}
+
+/** PERMANENTFLAGS: none read-only; in a shared folder only the flags the user's rights let them change. */
+export function permanentFlags(folder: SelectedFolder): string[] {
+  if (folder.readOnly) return [];
+  const rights = folder.flagRights;
+  if (rights === undefined) return [...folder.flagList, '\\*'];
+  return [...permittedFlags(folder.flagList, rights), ...(rights.others ? ['\\*'] : [])];
 }
 
 /** System flags and every keyword in use, for `* FLAGS` and PERMANENTFLAGS. */

@@ -75,6 +75,8 @@ export type SelectReply = {
   ok: true; folder: FolderInfo; messages: MessageView[]; recentUids: number[];
   /** Set by IMAP ACL for a shared folder the user may read but not change (never by the mailbox actor). */
   readOnly?: boolean;
+  /** Set by IMAP ACL when the user may change only some flags there. */
+  flagRights?: FlagRights;
 } | Failure;
 export type AppendReply = {
   ok: true;

@@ -128,7 +128,10 @@ describe('shared folders obey the rights', () => {
     const raw = message('desk');
     for (let i = 0; i < 3; i++) await a.run(`APPEND Desk {${raw.length}+}\r\n${raw}`);
     await a.run(`SETACL Desk ${bob} lrw`);
-    expect(await b.run(`SELECT shared/${alice}/Desk`)).toMatch(/READ-WRITE/);
+    const desk = await b.run(`SELECT shared/${alice}/Desk`);
+    expect(desk).toMatch(/READ-WRITE/);
+    // PERMANENTFLAGS lists only what w allows: no \Seen (s), no \Deleted (t).
+    expect(desk).toContain('[PERMANENTFLAGS (\\Answered \\Flagged \\Draft \\*)]');
     // No s: FETCH BODY[] does not store \Seen; STORE \Seen is ignored, $Work (w) is stored.
     await b.run('FETCH 1 BODY[]');
     await b.run('STORE 1 +FLAGS (\\Seen $Work \\Deleted)');

@@ -6,6 +6,7 @@ import type {
 } from '../../protocols/imap/types.js';
 import type { UserRecord } from '../../directory/records.js';
 import type { MessageView } from '../../mailbox/imap-messages.js';
+import type { FlagRights } from '../../mailbox/acl.js';
 import type { Failure } from '../../core/supervision.js';
 import type { ImapSessionDeps } from '../deps.js';
 import type { UserMailbox } from '../backend.js';
@@ -32,6 +33,8 @@ export interface SelectedFolder {
   name: string;
   /** The name its mailbox actor uses in events, when it differs (a shared folder: the owner's name). */
   sourceName?: string;
+  /** A shared folder where the user may change only some flags (IMAP ACL): PERMANENTFLAGS lists those. */
+  flagRights?: FlagRights;
   readOnly: boolean;
   uidValidity: number;
   uidNext: number;

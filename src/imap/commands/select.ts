@@ -3,7 +3,7 @@
 import { fetchFlags, fetchModSeq, fetchNumber } from '../../protocols/imap/writer.js';
 import { normalizeRanges, sequenceSetContains } from '../../protocols/imap/sequence-set.js';
 import type { ImapCommand, QresyncParameters } from '../../protocols/imap/types.js';
-import { newSelectedFolder, sequenceOf, visibleFlags } from '../view.js';
+import { newSelectedFolder, permanentFlags, sequenceOf, visibleFlags } from '../view.js';
 import {
   AUTHENTICATED, bad, commandOf, failed, folderName, ok,
   type CommandSpec, type Completion, type ImapContext, type SelectedFolder,
@@ -28,6 +28,7 @@ export async function selectFolder(ctx: ImapContext, command: ImapCommand, readO
   // A shared folder the user may not change is read-only whatever the command (RFC 4314 §4).
   const folder = newSelectedFolder(name, readOnly || reply.readOnly === true, reply.folder, reply.messages, reply.recentUids);
   if (reply.folder.name !== name) folder.sourceName = reply.folder.name;
+  if (reply.flagRights !== undefined) folder.flagRights = reply.flagRights;
   ctx.select(folder);
   await announce(ctx, folder);
   if (qresync !== undefined && qresync.uidValidity === folder.uidValidity) await resynchronize(ctx, folder, qresync);
@@ -44,8 +45,7 @@ async function leaveSelected(ctx: ImapContext): Promise<void> {
 async function announce(ctx: ImapContext, folder: SelectedFolder): Promise<void> {
   const flags = folder.flagList;
   await ctx.send({ type: 'flags', flags });
-  const permanent = folder.readOnly ? [] : [...flags, '\\*'];
-  await ctx.send({ type: 'untagged', status: 'OK', code: { code: 'PERMANENTFLAGS', flags: permanent }, text: 'Flags permitted' });
+  await ctx.send({ type: 'untagged', status: 'OK', code: { code: 'PERMANENTFLAGS', flags: permanentFlags(folder) }, text: 'Flags permitted' });
   await ctx.send({ type: 'exists', count: folder.uids.length });
   await ctx.send({ type: 'recent', count: folder.recent.size });
   const firstUnseen = folder.uids.findIndex((uid) => !folder.messages.get(uid)!.flags.includes('\\Seen'));
