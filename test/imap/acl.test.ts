@@ -294,4 +294,27 @@ describe('shared folders obey the rights', () => {
     again.close();
     a.close();
   });
+
+  it('a COPY out of a shared folder that fails half way leaves the destination as it was; MOVE out needs t and e', async () => {
+    await server.admin('POST', '/v1/users/import', { users: [{ address: 'erin@acl.test', password: 'pw' }] });
+    await server.admin('PUT', '/v1/users/erin@acl.test/quota', { quota: 3000 });
+    const a = await session(alice);
+    const e = await session('erin@acl.test');
+    await a.run('CREATE Big');
+    const big = message('big', `${'x'.repeat(76)}\r\n`.repeat(25));
+    for (let i = 0; i < 2; i++) await a.run(`APPEND Big {${big.length}+}\r\n${big}`);
+    await a.run('SETACL Big erin@acl.test lr');
+    await e.run(`SELECT shared/${alice}/Big`);
+    // Two messages of ~2 KB against a 3,000-byte quota: the second append fails, the first is taken back.
+    expect(await e.run('COPY 1:2 INBOX')).toMatch(/NO \[OVERQUOTA\]/);
+    expect(await e.run('STATUS INBOX (MESSAGES)')).toContain('(MESSAGES 0)');
+    expect(await e.run('MOVE 1 INBOX')).toMatch(/NO/);
+    await a.run('SETACL Big erin@acl.test +te');
+    await e.run(`SELECT shared/${alice}/Big`);
+    expect(await e.run('MOVE 1 INBOX')).toMatch(/\* 1 EXPUNGE[\s\S]*OK/);
+    expect(await e.run('STATUS INBOX (MESSAGES)')).toContain('(MESSAGES 1)');
+    expect(await a.run('STATUS Big (MESSAGES)')).toContain('(MESSAGES 1)');
+    a.close();
+    e.close();
+  });
 });
