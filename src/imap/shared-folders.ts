@@ -170,7 +170,6 @@ export class SharedFolders implements UserMailbox {
     }
     const subscribed = new Set(mine.subscriptions);
     for (const folder of shared) folder.subscribed = subscribed.has(folder.name);
-    // The user's own folders keep their ACL out of LIST's sight too.
     return { ok: true, folders: [...mine.folders, ...shared], subscriptions: mine.subscriptions };
   }
 
