@@ -11,21 +11,11 @@ import { runPlugins } from './plugins-command.js';
 import { runDkim } from './dkim-command.js';
 import { ConfigError } from '../config/config.js';
 import { defaultConfig, loadSettings, rolesOf, startHelp } from '../settings.js';
-import { openLogger } from '../core/logger.js';
-import { startProcessMetrics } from '../core/metrics.js';
-import { startServer } from '../server.js';
-import { installProcessPolicy } from '../core/process-policy.js';
-import cluster from 'node:cluster';
-import { runPrimary } from '../primary.js';
 import { StartupError } from '../core/startup-error.js';
-import { handleProcessSignals, reopenLogOnSignal } from './process-signals.js';
-import { runWorker } from '../worker.js';
 import { startFlagValues, startOptions } from './start-flags.js';
-import { checkUserSwitch, dropPrivileges } from './privileges.js';
 import { backup, expunge, mailboxExport, mailboxImport, restore, search, userAction, userRename, userShow } from './mail-commands.js';
 import { dataFolderOf } from './admin-client.js';
 import { Progress } from './progress.js';
-import { reloadSettingsOnSignal } from './live-settings.js';
 import { runConfig, configHelp } from './config-command.js';
 import { layoutProblem } from '../cluster/data-layout.js';
 import { migrateDataFolder, MigrateError } from '../cluster/migrate.js';
@@ -77,7 +67,7 @@ Commands:
   user import FILE             bulk add: 'address password' or JSON lines
   user show EMAIL              quota, usage, messages per folder, last login
   user disable|enable EMAIL    refuse or allow the user's logins (mail is still delivered)
-  user rename EMAIL NEW        give the mailbox a new address
+  user rename EMAIL NEW        give the mailbox a new address (aliases follow; --keep-alias)
   mailbox export EMAIL --format mbox|maildir DIR     write a user's mail to files
   mailbox import EMAIL --format mbox|maildir PATH    add mail from files (Dovecot, mutt, ...)
   search --from X --subject S --since DATE --before DATE   find messages across users
@@ -122,7 +112,10 @@ and the config file's sections (e.g. {"smtp": {"port": 2525}}); docs/configurati
                                 {"address": ..., "password": ..., "quota": ...}
   ternmail user show EMAIL      quota, usage, messages per folder, last login
   ternmail user disable EMAIL   refuse the user's logins; 'enable' allows them again
-  ternmail user rename EMAIL NEW   the mailbox, its folders and quota go to NEW
+  ternmail user rename EMAIL NEW [--keep-alias]
+                                the mailbox, its folders and quota go to NEW; aliases
+                                that pointed at EMAIL point at NEW; --keep-alias keeps
+                                EMAIL as an alias of NEW
 
   --password-stdin  read the password from standard input (first line)
   --password P      the password on the command line (for scripts)
@@ -247,6 +240,12 @@ async function runStart(args: string[]): Promise<void> {
   const configFile = configFileOf(values.config as string | undefined);
   const sources = { flags: startFlagValues(values), env: process.env, configFile };
   const { config, deprecations } = loadSettings(sources);
+  // Loaded here, not at the top: every other command starts without the server's code.
+  const [{ openLogger }, { startProcessMetrics }, { installProcessPolicy }, { handleProcessSignals, reopenLogOnSignal }, { reloadSettingsOnSignal },
+    { checkUserSwitch, dropPrivileges }, { default: cluster }] = await Promise.all([
+    import('../core/logger.js'), import('../core/metrics.js'), import('../core/process-policy.js'), import('./process-signals.js'),
+    import('./live-settings.js'), import('./privileges.js'), import('node:cluster'),
+  ]);
   const logger = openLogger({ level: config.log.level, file: config.log.file, format: config.log.format as 'json' | 'pretty' });
   const log = logger.log;
   reopenLogOnSignal(logger, log);
@@ -256,6 +255,7 @@ async function runStart(args: string[]): Promise<void> {
     : config.cluster.nats !== '' ? `node-${config.cluster.nodeId}` : config.cluster.workers > 1 ? 'primary' : 'main');
   if (cluster.isWorker) {
     const node = Number(process.env.TERNMAIL_NODE_ID);
+    const { runWorker } = await import('../worker.js');
     await runWorker(config, log, node, rolesOf(config.cluster, node));
     return;
   }
@@ -268,8 +268,8 @@ async function runStart(args: string[]): Promise<void> {
     // Loaded only for a node of several machines: one process and --workers never load the NATS client.
     ? import('../node.js').then(({ runNode }) => runNode(config, log))
     : config.cluster.workers > 1
-    ? runPrimary(config, log, { workers: config.cluster.workers, roles: (node) => rolesOf(config.cluster, node) })
-    : startServer(config, log)
+    ? import('../primary.js').then(({ runPrimary }) => runPrimary(config, log, { workers: config.cluster.workers, roles: (node) => rolesOf(config.cluster, node) }))
+    : import('../server.js').then(({ startServer }) => startServer(config, log))
   ).catch((err: unknown) => {
     log.debug({ err }, 'start failed');
     throw err;
@@ -337,7 +337,7 @@ async function runUser(args: string[], values: Record<string, unknown>, admin: A
     case 'enable':
       return userAction(admin, action, need(args, 1, 'user address'), out);
     case 'rename':
-      return userRename(admin, need(args, 1, 'user address'), need(args, 2, 'new address'), out);
+      return userRename(admin, need(args, 1, 'user address'), need(args, 2, 'new address'), values['keep-alias'] === true, out);
   }
   throw new CliError(`unknown user action: ${action ?? '(none)'} (add, remove, list, passwd, quota, import, show, disable, enable, rename)`);
 }
@@ -569,7 +569,7 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'restore') return runRestore(rest);
   if (!(command in help)) throw new CliError(`unknown command: ${command} (see 'ternmail --help')`);
   const extra: ParseArgsConfig['options'] = command === 'user'
-    ? { password: { type: 'string' }, 'password-stdin': { type: 'boolean' }, quota: { type: 'string' } }
+    ? { password: { type: 'string' }, 'password-stdin': { type: 'boolean' }, quota: { type: 'string' }, 'keep-alias': { type: 'boolean' } }
     : command === 'plugins' ? { json: { type: 'boolean' } }
     : command === 'mailbox' ? { format: { type: 'string' }, folder: { type: 'string' } }
     : command === 'search' || command === 'expunge'
