@@ -242,7 +242,7 @@ async function runStart(args: string[]): Promise<void> {
   const { config, deprecations } = loadSettings(sources);
   // Loaded here, not at the top: every other command starts without the server's code.
   const [{ openLogger }, { startProcessMetrics }, { installProcessPolicy }, { handleProcessSignals, reopenLogOnSignal }, { reloadSettingsOnSignal },
-    { checkUserSwitch, dropPrivileges }, { default: cluster }] = await Promise.all([
+    { bindsPrivilegedPorts, checkUserSwitch, dropPrivileges, handOver }, { default: cluster }] = await Promise.all([
     import('../core/logger.js'), import('../core/metrics.js'), import('../core/process-policy.js'), import('./process-signals.js'),
     import('./live-settings.js'), import('./privileges.js'), import('node:cluster'),
   ]);
@@ -263,18 +263,26 @@ async function runStart(args: string[]): Promise<void> {
   for (const line of deprecations) log.warn(line);
   const layoutRefusal = layoutProblem(config.server.data, config.cluster.workers);
   if (layoutRefusal) throw new CliError(layoutRefusal);
-  const account = checkUserSwitch(config.server.user, config.cluster.workers);
+  const account = checkUserSwitch(config.server.user);
+  const files = { data: config.server.data, logFile: config.log.file };
   const server = await (config.cluster.nats !== ''
     // Loaded only for a node of several machines: one process and --workers never load the NATS client.
     ? import('../node.js').then(({ runNode }) => runNode(config, log))
     : config.cluster.workers > 1
-    ? import('../primary.js').then(({ runPrimary }) => runPrimary(config, log, { workers: config.cluster.workers, roles: (node) => rolesOf(config.cluster, node) }))
+    ? import('../primary.js').then(({ runPrimary }) => runPrimary(config, log, {
+      workers: config.cluster.workers, roles: (node) => rolesOf(config.cluster, node),
+      runAs: account ? {
+        uid: account.uid, gid: account.gid, privilegedPorts: bindsPrivilegedPorts(config),
+        handOver: () => handOver(account, files), drop: () => dropPrivileges(account, files, log),
+      } : undefined,
+    }))
     : import('../server.js').then(({ startServer }) => startServer(config, log))
   ).catch((err: unknown) => {
     log.debug({ err }, 'start failed');
     throw err;
   });
-  if (account) dropPrivileges(account, { data: config.server.data, logFile: config.log.file }, log);
+  // A cluster's primary drops them itself, once every worker listens.
+  if (account && !(config.cluster.nats === '' && config.cluster.workers > 1)) dropPrivileges(account, files, log);
   handleProcessSignals(server, log);
 }
 
