@@ -265,6 +265,8 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
     metricsOpen: config.admin.metricsOpen, maxMessageSize: config.store.maxMessageSize,
     backup: new ClusterBackup(new BackupJob(db, log.child({ component: 'backup' })), {
       nodes: () => [...workers.keys()].sort((a, b) => a - b),
+      hold: (node, maxMs) => ask<null>(node, { kind: 'backup-hold', maxMs }).then(() => undefined),
+      release: (node) => ask<null>(node, { kind: 'backup-release' }).then(() => undefined),
       start: (node, dir) => ask<BackupProgress>(node, { kind: 'backup-start', dir }),
       status: (node) => ask<BackupProgress>(node, { kind: 'backup-status' }),
     }, log.child({ component: 'backup' })),

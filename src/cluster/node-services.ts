@@ -114,8 +114,14 @@ export async function handleNodeRequest(request: NodeRequest, ctx: NodeRequestCo
       return recentRefusals();
     case 'admin-mailbox':
       return runMailboxAdminOp(ctx.mailboxAdmin, request.op, request.args);
+    case 'backup-hold':
+      await ctx.backup.hold(request.maxMs);
+      return null;
     case 'backup-start':
-      return ctx.backup.start(request.dir, { manifest: false });
+      return ctx.backup.start(request.dir, { manifest: false, whileHeld: true });
+    case 'backup-release':
+      ctx.backup.release();
+      return null;
     case 'backup-status':
       return ctx.backup.status();
     case 'queue-list':
