@@ -5,13 +5,17 @@
 // that, restored into a new data folder, gives every message back over IMAP.
 // One server serves every single-process test, each with users of its own: what is
 // tested is the commands, not a fresh start, and one start costs more than the checks.
+// The clients (nodemailer, imapflow) run in the test process and set-up goes through
+// the admin API (test/support/mail-clients.ts): only the commands under test start a
+// process. The same commands in a --workers 2 cluster, with its backup and restore,
+// are in cluster-admin.test.ts.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { python } from '../support/clients.js';
-import { tempDir, waitFor } from '../support/server.js';
+import { LineClient } from '../support/clients.js';
+import { tempDir } from '../support/server.js';
 import { cli, killAfterEach, startProcess, type ServerProcess } from '../support/process.js';
-import { TestCluster } from '../support/cluster.js';
+import { admin, delivered, imapLogin, mailOf, organize, send, setUp } from '../support/mail-clients.js';
 
 const running = killAfterEach(afterEach);
 
@@ -32,10 +36,7 @@ let data: string;
 beforeAll(async () => {
   data = tempDir();
   server = await startProcess(data);
-  const list = path.join(tempDir(), 'users.txt');
-  writeFileSync(list, users.map((u) => `${u} pw\n`).join(''));
-  await ok(['domain', 'add', 'example.test', '--data', data]);
-  await ok(['user', 'import', list, '--data', data]);
+  await setUp(data, users);
 }, 30_000);
 
 afterAll(async () => {
@@ -44,79 +45,9 @@ afterAll(async () => {
   await server.exited;
 });
 
-/** The admin API of a server's data folder, as the CLI finds it. */
-async function admin<T>(dataDir: string, route: string): Promise<T> {
-  const { url, token } = JSON.parse(readFileSync(path.join(dataDir, 'admin.json'), 'utf8'));
-  return (await (await fetch(`${url}${route}`, { headers: { authorization: `Bearer ${token}` } })).json()) as T;
-}
-
-/** Waits until the user's mailbox holds `count` messages. */
-async function delivered(dataDir: string, user: string, count: number): Promise<void> {
-  await waitFor(async () => (await admin<{ usage: { messages: number } }>(dataDir, `/v1/users/${user}`)).usage.messages === count, 10_000, `${count} message(s) for ${user}`);
-}
-
-/** Sends each [to, subject, from] in one SMTP session per message, from one Python process. */
-async function send(target: ServerProcess, messages: Array<[string, string, string?]>): Promise<void> {
-  const { code, stderr } = await python(`
-import smtplib, sys, json
-for to, subject, sender in json.loads(sys.argv[2]):
-    s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]))
-    s.sendmail(sender, [to], ('From: <%s>\\r\\nSubject: %s\\r\\n\\r\\nFrom the start of a line\\r\\nbody of %s\\r\\n' % (sender, subject, subject)).encode())
-    s.quit()
-`, [String(target.ports.smtp), JSON.stringify(messages.map(([to, subject, from]) => [to, subject, from ?? 'someone@remote.test']))]);
-  expect(code, stderr).toBe(0);
-}
-
-/** Over IMAP: {folder: [[subject, flags, body], ...]} for every folder of the user. */
-async function mailOf(server: ServerProcess, user: string, password = 'pw'): Promise<Record<string, Array<[string, string[], string]>>> {
-  const { stdout, code, stderr } = await python(`
-import imaplib, sys, json, re, email
-c = imaplib.IMAP4('127.0.0.1', int(sys.argv[1])); c.login(sys.argv[2], sys.argv[3])
-out = {}
-for line in c.list()[1]:
-    name = line.decode().rsplit(' "/" ', 1)[1].strip('"')
-    c.select('"%s"' % name, readonly=True)
-    typ, data = c.fetch('1:*', '(FLAGS BODY.PEEK[])') if int(c.select('"%s"' % name, readonly=True)[1][0]) > 0 else ('OK', [])
-    rows = []
-    for item in data:
-        if not isinstance(item, tuple): continue
-        flags = sorted(f for f in re.search(rb'FLAGS \\(([^)]*)\\)', item[0]).group(1).decode().split() if f != '\\\\Recent')
-        msg = email.message_from_bytes(item[1])
-        rows.append([msg['Subject'], flags, item[1].decode('latin1').split('\\r\\n\\r\\n', 1)[1]])
-    out[name] = sorted(rows)
-print(json.dumps(out))
-`, [String(server.ports.imap), user, password]);
-  expect(code, stderr).toBe(0);
-  return JSON.parse(stdout);
-}
-
-/** Makes Archive/2024 with one flagged message and marks INBOX's first message seen, over IMAP. */
-async function organize(server: ServerProcess, user: string): Promise<void> {
-  const { code, stderr } = await python(`
-import imaplib, sys
-c = imaplib.IMAP4('127.0.0.1', int(sys.argv[1])); c.login(sys.argv[2], 'pw')
-c.create('Archive/2024')
-c.append('Archive/2024', '(\\\\Flagged \\\\Answered)', imaplib.Time2Internaldate(1700000000), b'Subject: archived\\r\\n\\r\\nFrom here on\\r\\nold mail\\r\\n')
-c.select('INBOX'); c.store('1', '+FLAGS', '\\\\Seen'); c.logout()
-`, [String(server.ports.imap), user]);
-  expect(code, stderr).toBe(0);
-}
-
-async function imapLogin(server: ServerProcess, user: string, password = 'pw'): Promise<boolean> {
-  const { stdout } = await python(`
-import imaplib, sys
-c = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
-try:
-    c.login(sys.argv[2], sys.argv[3]); print('ok')
-except imaplib.IMAP4.error:
-    print('refused')
-`, [String(server.ports.imap), user, password]);
-  return stdout.trim() === 'ok';
-}
-
 describe('user show, disable, enable, rename', () => {
   it('shows quota, usage, messages per folder and the last login', async () => {
-    await ok(['user', 'quota', 'show@example.test', '1000000', '--data', data]);
+    await admin(data, '/v1/users/show@example.test/quota', 'PUT', { quota: 1000000 });
     await send(server, [['show@example.test', 'one'], ['show@example.test', 'two']]);
     await delivered(data, 'show@example.test', 2);
     const before = await ok(['user', 'show', 'show@example.test', '--data', data]);
@@ -143,16 +74,16 @@ describe('user show, disable, enable, rename', () => {
   });
 
   it('renames a user: the mail, the password and the aliases go with the new address', async () => {
-    await ok(['alias', 'add', 'team@example.test', 'old@example.test,other@example.test', '--data', data]);
-    await ok(['alias', 'add', 'solo@example.test', 'old@example.test', '--data', data]);
+    await admin(data, '/v1/aliases', 'POST', { address: 'team@example.test', targets: ['old@example.test', 'other@example.test'] });
+    await admin(data, '/v1/aliases', 'POST', { address: 'solo@example.test', targets: ['old@example.test'] });
+    const aliases = async () => (await admin<Array<{ address: string; targets: string[] }>>(data, '/v1/aliases')).map((a) => `${a.address}\t${a.targets.join(',')}`);
     await send(server, [['old@example.test', 'before the rename']]);
     await delivered(data, 'old@example.test', 1);
 
     expect(await ok(['user', 'rename', 'old@example.test', 'new@example.test', '--keep-alias', '--data', data]))
       .toContain('alias kept: old@example.test -> new@example.test');
     expect(await imapLogin(server, 'old@example.test')).toBe(false);
-    const aliases = (await ok(['alias', 'list', '--data', data])).trim().split('\n');
-    expect(aliases).toEqual(expect.arrayContaining([
+    expect(await aliases()).toEqual(expect.arrayContaining([
       'old@example.test\tnew@example.test', 'solo@example.test\tnew@example.test', 'team@example.test\tnew@example.test,other@example.test',
     ]));
     // Mail to the old address (kept as an alias) and to the aliases arrives in the renamed mailbox.
@@ -162,14 +93,17 @@ describe('user show, disable, enable, rename', () => {
 
     // Without --keep-alias the address goes; the aliases, the kept one included, follow again.
     expect(await ok(['user', 'rename', 'new@example.test', 'newest@example.test', '--data', data])).not.toContain('alias kept');
-    const after = (await ok(['alias', 'list', '--data', data])).trim().split('\n');
+    const after = await aliases();
     expect(after).toEqual(expect.arrayContaining(['old@example.test\tnewest@example.test', 'team@example.test\tnewest@example.test,other@example.test']));
     expect(after.some((line) => line.startsWith('new@example.test'))).toBe(false);
-    const refused = await python(`
-import smtplib, sys
-s = smtplib.SMTP('127.0.0.1', int(sys.argv[1])); s.ehlo(); s.mail('a@remote.test'); print(s.rcpt('new@example.test')[0]); s.quit()
-`, [String(server.ports.smtp)]);
-    expect(refused.stdout.trim()).toBe('550');
+    const smtp = await LineClient.connect(server.ports.smtp);
+    await smtp.expect(/^220 .*\r\n/m);
+    smtp.send('EHLO client.test\r\n');
+    await smtp.expect(/^250 [^\r]*\r\n/m);
+    smtp.send('MAIL FROM:<a@remote.test>\r\nRCPT TO:<new@example.test>\r\n');
+    await smtp.expect(/^250 .*\r\n/m);
+    expect(await smtp.expect(/^\d{3} .*\r\n/m)).toMatch(/^550 5\.1\.1 /m);
+    smtp.close();
     expect((await mailOf(server, 'newest@example.test')).INBOX).toHaveLength(4);
     const clash = await cli(['user', 'rename', 'newest@example.test', 'other@example.test', '--data', data]);
     expect(clash.stderr).toContain('user exists: other@example.test');
@@ -269,46 +203,5 @@ describe('backup and restore', () => {
     expect(await mailOf(again, 'kept-a@example.test')).toEqual(expected.a);
     expect(await mailOf(again, 'kept-b@example.test')).toEqual(expected.b);
     expect(await imapLogin(again, 'kept-b@example.test')).toBe(true);
-  });
-});
-
-describe('in a --workers 2 cluster', () => {
-  it('shows, exports, imports, searches, expunges, backs up and restores through the primary', async () => {
-    const cluster = new TestCluster();
-    const restored = new TestCluster();
-    try {
-      await cluster.start({ workers: 2 });
-      const list = path.join(tempDir(), 'users.txt');
-      writeFileSync(list, 'u1@example.test pw\nu2@example.test pw\n');
-      await ok(['domain', 'add', 'example.test', '--data', cluster.data]);
-      await ok(['user', 'import', list, '--data', cluster.data]);
-      const asServer = { ports: cluster.ports! } as ServerProcess;
-      await send(asServer, [['u1@example.test', 'cluster one', 'spammer@bad.test'], ['u1@example.test', 'cluster two']]);
-      await delivered(cluster.data, 'u1@example.test', 2);
-      const data = ['--data', cluster.data];
-      expect(await ok(['user', 'show', 'u1@example.test', ...data])).toMatch(/^INBOX +2 +2 +\d+$/m);
-      const dir = path.join(tempDir(), 'export');
-      await ok(['mailbox', 'export', 'u1@example.test', '--format', 'maildir', dir, ...data]);
-      await ok(['mailbox', 'import', 'u2@example.test', '--format', 'maildir', dir, ...data]);
-      expect(await mailOf(asServer, 'u2@example.test')).toEqual(await mailOf(asServer, 'u1@example.test'));
-      expect(await ok(['search', '--from', 'bad.test', ...data])).toContain('2 message(s) in 2 mailbox(es)');
-      expect(await ok(['expunge', '--from', 'bad.test', '--yes', ...data])).toContain('expunged 2 message(s)');
-      expect((await mailOf(asServer, 'u2@example.test')).INBOX.map((r) => r[0])).toEqual(['cluster two']);
-
-      const expected = { u1: await mailOf(asServer, 'u1@example.test'), u2: await mailOf(asServer, 'u2@example.test') };
-      const backupDir = path.join(tempDir(), 'backup');
-      expect(await ok(['backup', backupDir, ...data])).toMatch(/^backup written to /m);
-      expect(JSON.parse(readFileSync(path.join(backupDir, 'backup.json'), 'utf8'))).toMatchObject({ layout: 'cluster', workers: 2 });
-      await cluster.stop();
-      const put = await cli(['restore', backupDir, '--data', restored.data]);
-      expect(put.stdout, put.stderr).toContain('a cluster of 2 workers');
-      await restored.start({ workers: 2 });
-      const again = { ports: restored.ports! } as ServerProcess;
-      expect(await mailOf(again, 'u1@example.test')).toEqual(expected.u1);
-      expect(await mailOf(again, 'u2@example.test')).toEqual(expected.u2);
-    } finally {
-      await cluster.destroy();
-      await restored.destroy();
-    }
   });
 });
