@@ -15,6 +15,7 @@ import { StartupError } from '../core/startup-error.js';
 import { startFlagValues, startOptions } from './start-flags.js';
 import { backup, expunge, mailboxExport, mailboxImport, restore, search, userAction, userRename, userShow } from './mail-commands.js';
 import { dataFolderOf } from './admin-client.js';
+import { signalServer } from './signal-command.js';
 import { Progress } from './progress.js';
 import { runConfig, configHelp } from './config-command.js';
 import { layoutProblem } from '../cluster/data-layout.js';
@@ -92,6 +93,8 @@ Commands:
   dkim keygen DOMAIN --selector S [--algorithm rsa|ed25519]   a DKIM key; prints the TXT record
   config show [-n]             effective settings and where each came from (default/file/env/flag)
   config check                 validate the settings 'start' would use
+  reload                       re-read the settings and TLS files (SIGHUP to the server's pid)
+  log reopen                   reopen the log file after logrotate (SIGUSR1 to the server's pid)
 
 Run 'ternmail COMMAND --help' for a command's options. 'ternmail --version' prints the version.`,
   start: `Usage: ternmail start [options]
@@ -505,6 +508,26 @@ async function runMailbox(args: string[], values: Record<string, unknown>, admin
   throw new CliError(`unknown mailbox action: ${action ?? '(none)'} (export, import)`);
 }
 
+/** `reload` and `log reopen`: a signal to the data folder's server, found as every other command finds it. */
+async function runSignal(command: 'reload' | 'log', args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, { data: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  const usage = `Usage: ternmail reload | ternmail log reopen
+
+reload       the server re-reads its settings (flags, environment, config file): the TLS
+             key and certificate and log.level change at once, other changes are named
+             in the log as waiting for a restart (as SIGHUP; systemctl reload)
+log reopen   the server reopens its log file under its configured name (as SIGUSR1),
+             for logrotate's postrotate
+
+  --data DIR        data folder of the running server (default: TERNMAIL_DATA, then the
+                    config file's server.data, then ./data)
+  --config FILE     config file to find the data folder in`;
+  if (values.help) return out(usage);
+  if (command === 'log' && positionals[0] !== 'reopen') throw new CliError(`unknown log action: ${positionals[0] ?? '(none)'} (reopen)`);
+  const { data, from } = dataFolderOf(values as { data?: string; config?: string });
+  out(signalServer(data, from, command === 'reload' ? 'SIGHUP' : 'SIGUSR1'));
+}
+
 async function runRestore(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, { data: { type: 'string' }, config: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
   if (values.help) return out(help.restore);
@@ -575,6 +598,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command === 'config') return runConfig(rest, out);
   if (command === 'restore') return runRestore(rest);
+  if (command === 'reload' || command === 'log') return runSignal(command, rest);
   if (!(command in help)) throw new CliError(`unknown command: ${command} (see 'ternmail --help')`);
   const extra: ParseArgsConfig['options'] = command === 'user'
     ? { password: { type: 'string' }, 'password-stdin': { type: 'boolean' }, quota: { type: 'string' }, 'keep-alias': { type: 'boolean' } }
