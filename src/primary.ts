@@ -34,6 +34,8 @@ import { RemoteMailboxAdmin, type MailboxAdminAnswer } from './admin/mailbox-adm
 import { BackupJob, type BackupProgress } from './admin/backup.js';
 import { ClusterBackup } from './admin/cluster-backup.js';
 import { clusterMetricsCollector } from './admin/cluster-metrics.js';
+import { mergeLargest } from './admin/mailbox-usage.js';
+import type { UsageRow } from './admin/dashboard-data.js';
 
 /**
  * A worker that dies is restarted after 200 ms; past 5 restarts in a minute it is in a
@@ -279,7 +281,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
     dashboard: {
       throughput: async () => throughput(await Promise.all(running().map((n) => ask<MetricsJson>(n, { kind: 'metrics' }).catch(() => [])))),
       rejections: async () => (await Promise.all(running().map((n) => ask<RecentRefusal[]>(n, { kind: 'recent-refusals' }).catch(() => [])))).flat().sort((a, b) => a.time - b.time),
-      users: async () => null,
+      users: async () => mergeLargest(await Promise.all(running().map((n) => ask<UsageRow[]>(n, { kind: 'largest-mailboxes' }).catch(() => [])))),
     },
     rebalance: {
       start: () => rebalancer.start(),

@@ -52,6 +52,7 @@ export type NodeRequest =
   | { kind: 'ping' }
   | { kind: 'metrics' }
   | { kind: 'recent-refusals' }
+  | { kind: 'largest-mailboxes' }
   | { kind: 'admin-mailbox'; op: string; args: unknown[] }
   /** A cluster backup's barrier: hold this store's writes (at most maxMs), take the snapshot while held, release. */
   | { kind: 'backup-hold'; maxMs: number }

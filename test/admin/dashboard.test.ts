@@ -183,7 +183,7 @@ c = imaplib.IMAP4('127.0.0.1', int(sys.argv[1])); c.login('alice@example.test', 
     expect(await queueLines(data)).toContain(id);
   });
 
-  it('shows a cluster\'s workers with their state and mailboxes, and the throughput summed over them', async () => {
+  it('shows a cluster\'s workers with their state and mailboxes, the throughput summed over them, and per-user usage', async () => {
     const cluster = new TestCluster();
     try {
       await cluster.start({ workers: 2 });
@@ -204,7 +204,13 @@ s.quit()
       expect(rows.reduce((n, r) => n + Number(r[2]), 0)).toBe(3);
       await waitFor(async () => (await page.textContent('#total-delivered')) === '3', 5000, 'three deliveries summed');
       expect(await page.textContent('#total-received')).toBe('3');
-      expect(await page.isHidden('#users')).toBe(true);
+      // Per-user usage, each mailbox from the worker that holds it, as `user show` has it.
+      await page.waitForSelector('tr[data-user="u3@example.test"]');
+      for (const user of ['u1@example.test', 'u2@example.test', 'u3@example.test']) {
+        const shown = await ok(['user', 'show', user, '--data', cluster.data]);
+        const bytes = /^usage: +(\d+) bytes in 1 messages/m.exec(shown)?.[1];
+        expect(await page.locator(`tr[data-user="${user}"] td`).allTextContents()).toEqual([user, '1', bytes, expect.stringMatching(/%$|^unlimited$/)]);
+      }
     } finally {
       await cluster.destroy();
     }
