@@ -19,7 +19,6 @@ import { signalServer } from './signal-command.js';
 import { Progress } from './progress.js';
 import { runConfig, configHelp } from './config-command.js';
 import { layoutProblem } from '../cluster/data-layout.js';
-import { migrateDataFolder, MigrateError } from '../cluster/migrate.js';
 
 const out = (line: string): void => {
   process.stdout.write(line + '\n');
@@ -542,6 +541,8 @@ async function runMigrate(args: string[]): Promise<void> {
   const workers = Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new CliError(`--workers: expected a number of workers 1-64, got ${JSON.stringify(values.workers)}`);
   const data = path.resolve((values.data as string | undefined) ?? process.env.TERNMAIL_DATA ?? defaultConfig.server.data);
+  // Loaded here: it opens stores (LevelDB), which no other command needs in this process.
+  const { migrateDataFolder, MigrateError } = await import('../cluster/migrate.js');
   try {
     for (const line of await migrateDataFolder(data, workers)) out(line);
   } catch (err) {
