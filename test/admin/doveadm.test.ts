@@ -166,10 +166,9 @@ describe('search and expunge across users', () => {
     const byFrom = await ok(['search', '--from', 'BAD.test', '--data', data]);
     expect(byFrom.split('\n').filter((l) => l.includes('\t')).map((l) => l.split('\t')[0])).toEqual(['abuse-a@example.test', 'abuse-b@example.test']);
     expect(byFrom).toContain('2 message(s) in 2 mailbox(es)');
-    expect(await ok(['search', '--subject', 'lunch', '--data', data])).toContain('1 message(s) in 1 mailbox(es)');
-    expect(await ok(['search', '--from', 'bad.test', '--before', '2000-01-01', '--data', data])).toContain('0 message(s)');
     const today = new Date().toISOString().slice(0, 10);
-    expect(await ok(['search', '--since', today, '--subject', 'pills', '--data', data])).toContain('2 message(s) in 2 mailbox(es)');
+    expect(await ok(['search', '--subject', 'lunch', '--since', today, '--data', data])).toContain('1 message(s) in 1 mailbox(es)');
+    expect(await ok(['search', '--from', 'bad.test', '--before', '2000-01-01', '--data', data])).toContain('0 message(s)');
 
     const refused = await cli(['expunge', '--from', 'bad.test', '--data', data]);
     expect(refused.code).toBe(2);
