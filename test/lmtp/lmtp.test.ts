@@ -7,25 +7,27 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LineClient, python, run } from '../support/clients.js';
 import { tempDir, waitFor } from '../support/server.js';
-import { cli, killAfterEach, startProcess, type ServerProcess } from '../support/process.js';
+import { cli, freePorts, killAfterEach, startProcess, type ServerProcess } from '../support/process.js';
 import { startPostfix, type PrivatePostfix } from '../support/postfix.js';
 
-// Fixed ports in this suite's block (47000-47999): Postfix needs them in its config before it starts.
+// Fixed ports in this suite's block (47000-47999) for the Postfix test: Postfix needs them in
+// its config before it starts. The other tests take free ports.
 const LMTP_PORT = 47024;
 const POSTFIX_SMTP_PORT = 47026;
 const running = killAfterEach(afterEach);
 
 /** alice and bob, and full@example.test with a quota of 600 bytes. */
-async function startWithLmtp(extra: string[] = []): Promise<{ server: ServerProcess; data: string }> {
+async function startWithLmtp(extra: string[] = [], lmtpPort?: number): Promise<{ server: ServerProcess; data: string; lmtp: number }> {
   const data = tempDir();
-  const server = await startProcess(data, ['--lmtp-port', String(LMTP_PORT), ...extra]);
+  const lmtp = lmtpPort ?? (await freePorts(1))[0]!;
+  const server = await startProcess(data, ['--lmtp-port', String(lmtp), ...extra]);
   running.push(server);
   for (const args of [['domain', 'add', 'example.test'], ['user', 'add', 'alice@example.test', '--password', 'pw'], ['user', 'add', 'bob@example.test', '--password', 'pw'],
     ['user', 'add', 'full@example.test', '--password', 'pw', '--quota', '600']]) {
     const result = await cli([...args, '--data', data]);
     expect(result.code, result.stderr).toBe(0);
   }
-  return { server, data };
+  return { server, data, lmtp };
 }
 
 async function popCount(server: ServerProcess, user: string): Promise<number> {
@@ -45,8 +47,8 @@ describe('LMTP listener', () => {
   });
 
   it('answers LHLO, refuses a non-local recipient with 550, and gives one reply per recipient after DATA', async () => {
-    const { server } = await startWithLmtp();
-    const result = await run('swaks', ['--protocol', 'LMTP', '--server', '127.0.0.1', '--port', String(LMTP_PORT),
+    const { server, lmtp } = await startWithLmtp();
+    const result = await run('swaks', ['--protocol', 'LMTP', '--server', '127.0.0.1', '--port', String(lmtp),
       '--from', 'sender@relay.test', '--to', 'alice@example.test,nobody@example.test,bob@example.test,someone@elsewhere.test',
       '--header', 'Subject: lmtp', '--body', 'over lmtp']);
     const transcript = result.stdout;
@@ -73,8 +75,8 @@ function bodyOf(subject: string, size: number): string {
 
 describe('LMTP per-recipient outcomes and DATA deadline', () => {
   it('refuses only the recipient the message takes over quota (552 5.2.2) and queues the others (250)', async () => {
-    const { server, data } = await startWithLmtp();
-    const c = await LineClient.connect(LMTP_PORT);
+    const { server, data, lmtp } = await startWithLmtp();
+    const c = await LineClient.connect(lmtp);
     await c.expect(/^220 .*\r\n/);
     c.send('LHLO relay.test\r\n');
     await c.expect(/250 [^\r]*\r\n(?![\s\S])/);
@@ -107,8 +109,8 @@ describe('LMTP per-recipient outcomes and DATA deadline', () => {
   });
 
   it('closes a DATA that outlasts smtp.dataTimeout with 421 4.4.2 and keeps nothing of it', async () => {
-    const { server, data } = await startWithLmtp(['--smtp-data-timeout', '2']);
-    const c = await LineClient.connect(LMTP_PORT);
+    const { server, data, lmtp } = await startWithLmtp(['--smtp-data-timeout', '2']);
+    const c = await LineClient.connect(lmtp);
     await c.expect(/^220 .*\r\n/);
     c.send('LHLO relay.test\r\nMAIL FROM:<sender@relay.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n');
     await c.expect(/^354 .*\r\n/m);
@@ -134,7 +136,7 @@ describe('LMTP behind a real Postfix', () => {
   afterAll(() => postfix?.stop());
 
   it('delivers what Postfix relays into the store, and Postfix bounces the recipients ternmail refuses (unknown at RCPT, over quota after DATA)', async () => {
-    const { server } = await startWithLmtp();
+    const { server } = await startWithLmtp([], LMTP_PORT);
     const { stdout, stderr } = await python(`
 import smtplib, sys
 s = smtplib.SMTP('127.0.0.1', int(sys.argv[1])); s.ehlo('client.test')
