@@ -10,10 +10,9 @@ import { tempDir, waitFor } from '../support/server.js';
 import { cli, freePorts, killAfterEach, startProcess, type ServerProcess } from '../support/process.js';
 import { startPostfix, type PrivatePostfix } from '../support/postfix.js';
 
-// Fixed ports in this suite's block (47000-47999) for the Postfix test: Postfix needs them in
-// its config before it starts. The other tests take free ports.
-const LMTP_PORT = 47024;
-const POSTFIX_SMTP_PORT = 47026;
+// Every port is a free one below the kernel's ephemeral range (fixed ones in that range
+// were taken by outgoing connections on a busy machine): Postfix gets its own in its
+// config before it starts.
 const running = killAfterEach(afterEach);
 
 /** alice and bob, and full@example.test with a quota of 600 bytes. */
@@ -130,25 +129,28 @@ describe('LMTP per-recipient outcomes and DATA deadline', () => {
 
 describe('LMTP behind a real Postfix', () => {
   let postfix: PrivatePostfix;
-  beforeAll(() => {
-    postfix = startPostfix({ smtpPort: POSTFIX_SMTP_PORT, domain: 'example.test', mailboxes: ['alice@example.test', 'ghost@example.test', 'full@example.test'], lmtp: `127.0.0.1:${LMTP_PORT}` });
+  let lmtpPort: number;
+  let postfixPort: number;
+  beforeAll(async () => {
+    [lmtpPort, postfixPort] = (await freePorts(2)) as [number, number];
+    postfix = startPostfix({ smtpPort: postfixPort, domain: 'example.test', mailboxes: ['alice@example.test', 'ghost@example.test', 'full@example.test'], lmtp: `127.0.0.1:${lmtpPort}` });
   });
   afterAll(() => postfix?.stop());
 
   it('delivers what Postfix relays into the store, and Postfix bounces the recipients ternmail refuses (unknown at RCPT, over quota after DATA)', async () => {
-    const { server } = await startWithLmtp([], LMTP_PORT);
+    const { server } = await startWithLmtp([], lmtpPort);
     const { stdout, stderr } = await python(`
 import smtplib, sys
 s = smtplib.SMTP('127.0.0.1', int(sys.argv[1])); s.ehlo('client.test')
 print(s.sendmail('sender@relay.test', ['alice@example.test', 'ghost@example.test', 'full@example.test'], b'Subject: via postfix\\r\\n\\r\\n' + b'relayed over LMTP\\r\\n' * 60))
 s.quit()
-`, [String(POSTFIX_SMTP_PORT)]);
+`, [String(postfixPort)]);
     expect(stdout.trim(), stderr).toBe('{}');
     await waitFor(async () => (await popCount(server, 'alice@example.test')) === 1, 20_000, 'the message in alice\'s mailbox');
     await waitFor(async () => /to=<ghost@example.test>.*status=bounced.*550 5\.1\.1/.test(postfix.maillog()), 20_000, `postfix bouncing ghost: ${postfix.maillog()}`);
     // Over quota only once the size is known: refused after DATA, for that recipient alone.
     await waitFor(async () => /to=<full@example.test>.*status=bounced.*552 5\.2\.2/.test(postfix.maillog()), 20_000, `postfix bouncing full: ${postfix.maillog()}`);
     expect(await popCount(server, 'full@example.test')).toBe(0);
-    expect(postfix.maillog()).toMatch(/to=<alice@example.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:47024.*status=sent \(250 2\.1\.5 <alice@example.test>/);
+    expect(postfix.maillog()).toMatch(new RegExp(`to=<alice@example\\.test>, relay=127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]:${lmtpPort}.*status=sent \\(250 2\\.1\\.5 <alice@example\\.test>`));
   });
 });
