@@ -1,8 +1,9 @@
 // Running ternmail as a service: the systemd unit in the repo passes
 // `systemd-analyze verify`; started as root with --user, the server binds privileged
 // ports and then runs as that user, still storing mail: one process, and a cluster of
-// --workers 2 whose every process (a restarted worker too) runs as the user; --user is
-// refused where it cannot work.
+// --workers 2 whose every process (a restarted worker too) runs as the user, and
+// whose primary exits 75 once it would have to bind port 25 again; --user is refused
+// where it cannot work.
 import { afterEach, describe, expect, it } from 'vitest';
 import { copyFileSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -91,7 +92,7 @@ s = smtplib.SMTP('127.0.0.47', 25); s.sendmail('someone@remote.test', ['alice@ex
   });
 
 
-  it.skipIf(!isRoot)('with --workers 2: ports 25 and 110 bound as root, then the primary and every worker run as nobody and serve mail', async () => {
+  it.skipIf(!isRoot)('with --workers 2: ports 25 and 110 bound as root, then the primary and every worker run as nobody and serve mail; exits 75 when it would have to bind again', async () => {
     const cluster = new TestCluster();
     try {
       await cluster.start({ workers: 2, args: ['--bind', '127.0.0.48', '--smtp-port', '25', '--pop3-port', '110', '--user', 'nobody'] });
@@ -143,6 +144,13 @@ print(json.dumps(sorted(out)))
       await cluster.waitDelivered(4);
       expect(await subjects()).toEqual(['after a restart', 'after a restart', 'low ports', 'low ports']);
       expect(notOwnedBy(cluster.data, nobody)).toEqual([]);
+
+      // Both workers gone at once: no process holds port 25 any more, and the primary, no
+      // longer root, cannot bind it again: it exits 75 for its service manager to restart it.
+      const exited = new Promise<number | null>((resolve) => cluster.primary!.once('exit', (code) => resolve(code)));
+      for (const row of await cluster.workers()) process.kill(row.pid!, 'SIGKILL');
+      expect(await exited).toBe(75);
+      expect(cluster.output).toMatch(/"level":60[^\n]*cannot bind them again as --user/);
     } finally {
       await cluster.destroy();
     }
