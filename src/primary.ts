@@ -34,6 +34,8 @@ import { RemoteMailboxAdmin, type MailboxAdminAnswer } from './admin/mailbox-adm
 import { BackupJob, type BackupProgress } from './admin/backup.js';
 import { ClusterBackup } from './admin/cluster-backup.js';
 import { clusterMetricsCollector } from './admin/cluster-metrics.js';
+import { mergeLargest } from './admin/mailbox-usage.js';
+import type { UsageRow } from './admin/dashboard-data.js';
 
 /**
  * A worker that dies is restarted after 200 ms; past 5 restarts in a minute it is in a
@@ -57,6 +59,13 @@ export interface WorkerStatus {
 export interface PrimaryOptions {
   workers: number;
   roles: (node: number) => string[];
+  /**
+   * `--user` started as root: the workers run as this account from their start (this
+   * process, still root, binds their listeners, privileged ports included); `handOver`
+   * gives it the data folder before the first fork, and `drop` makes this process the
+   * account once every worker listens.
+   */
+  runAs?: { uid: number; gid: number; privilegedPorts: boolean; handOver(): void; drop(): void };
 }
 
 export async function runPrimary(config: ServerConfig, log: Logger, options: PrimaryOptions): Promise<{ stop(): Promise<void> }> {
@@ -147,7 +156,23 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
     log.child({ component: 'handoff' }),
   );
 
-  cluster.setupPrimary({ exec: process.argv[1], args: process.argv.slice(2), silent: false });
+  const runAs = options.runAs;
+  runAs?.handOver();
+  cluster.setupPrimary({ exec: process.argv[1], args: process.argv.slice(2), silent: false, ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) });
+  let privilegesDropped = false;
+  const dropOnceAllListen = () => {
+    if (!runAs || privilegesDropped || ![...workers.values()].every((w) => w.state === 'running')) return;
+    privilegesDropped = true;
+    runAs.drop();
+  };
+  /**
+   * Node's cluster closes a listener when no worker holds it any more; bound again by
+   * this process, no longer root, a port below 1024 is refused. Then the whole service
+   * exits (75) for its supervisor to start it again as root.
+   */
+  const cannotRebind = (node: number): boolean => runAs?.privilegedPorts === true && privilegesDropped
+    && workers.get(node)!.roles.includes('access')
+    && ![...workers.values()].some((w) => w.node !== node && w.state === 'running' && w.roles.includes('access'));
   const fork = (node: number) => {
     const status = workers.get(node)!;
     status.state = 'starting';
@@ -161,6 +186,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
         status.state = 'running';
         log.info({ node, workerPid: status.pid }, 'worker running');
         announceNodeUp(node);
+        dropOnceAllListen();
       }
     });
     worker.on('exit', (code, signal) => {
@@ -168,6 +194,12 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
       handoffs.nodeExited(node);
       if (stopping) {
         status.state = 'stopped';
+        return;
+      }
+      if (cannotRebind(node)) {
+        status.state = 'stopped';
+        log.fatal({ node, code, signal }, 'no worker holds the privileged listeners any more and this process cannot bind them again as --user; exiting for the service manager to restart');
+        void self.stop().finally(() => process.exit(75));
         return;
       }
       scheduleRestart(node, code, signal);
@@ -235,6 +267,8 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
     metricsOpen: config.admin.metricsOpen, maxMessageSize: config.store.maxMessageSize,
     backup: new ClusterBackup(new BackupJob(db, log.child({ component: 'backup' })), {
       nodes: () => [...workers.keys()].sort((a, b) => a - b),
+      hold: (node, maxMs) => ask<null>(node, { kind: 'backup-hold', maxMs }).then(() => undefined),
+      release: (node) => ask<null>(node, { kind: 'backup-release' }).then(() => undefined),
       start: (node, dir) => ask<BackupProgress>(node, { kind: 'backup-start', dir }),
       status: (node) => ask<BackupProgress>(node, { kind: 'backup-status' }),
     }, log.child({ component: 'backup' })),
@@ -247,7 +281,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
     dashboard: {
       throughput: async () => throughput(await Promise.all(running().map((n) => ask<MetricsJson>(n, { kind: 'metrics' }).catch(() => [])))),
       rejections: async () => (await Promise.all(running().map((n) => ask<RecentRefusal[]>(n, { kind: 'recent-refusals' }).catch(() => [])))).flat().sort((a, b) => a.time - b.time),
-      users: async () => null,
+      users: async () => mergeLargest(await Promise.all(running().map((n) => ask<UsageRow[]>(n, { kind: 'largest-mailboxes' }).catch(() => [])))),
     },
     rebalance: {
       start: () => rebalancer.start(),
@@ -262,7 +296,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
   writeAdminFile(config.server.data, adminUrl, token);
   log.info({ workers: options.workers, admin: adminUrl }, 'ternmail cluster started');
 
-  return {
+  const self = {
     async stop() {
       stopping = true;
       await admin.close();
@@ -283,6 +317,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
       log.info('cluster stopped');
     },
   };
+  return self;
 }
 
 export interface ClusterStatusRow {

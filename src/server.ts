@@ -296,6 +296,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       return reply.ok ? { ok: true } : { ok: false, error: reply.error };
     },
     plugins: () => plugins.status(),
+    largestMailboxes: () => largestMailboxes(directory, mailboxStore),
     async injectFault(mailboxId) {
       const reply = await mailboxes.askLocal<DoneReply>(mailboxId, (replyTo) => ({ type: 'inject-fault', replyTo }));
       return reply.ok ? { ok: true } : { ok: false, error: reply.error };

@@ -89,7 +89,7 @@ function routes(backend: AdminBackend): Array<[string, RegExp, Handler]> {
     }],
     ['DELETE', /^\/v1\/users\/([^/]+)$/, async ([address]) => fromReply(await dir.request((replyTo) => ({ type: 'remove-user', address, replyTo })))],
     ['POST', /^\/v1\/users\/([^/]+)\/(disable|enable)$/, async ([address, action]) => fromReply(await dir.request((replyTo) => ({ type: 'set-disabled', address, disabled: action === 'disable', replyTo })))],
-    ['POST', /^\/v1\/users\/([^/]+)\/rename$/, async ([address], body) => fromReply(await dir.request((replyTo) => ({ type: 'rename-user', address, to: stringField(body, 'to'), replyTo })))],
+    ['POST', /^\/v1\/users\/([^/]+)\/rename$/, async ([address], body) => fromReply(await dir.request((replyTo) => ({ type: 'rename-user', address, to: stringField(body, 'to'), keepAlias: field(body, 'keepAlias') === true, replyTo })))],
     ...mailboxJsonRoutes(backend),
     ['PUT', /^\/v1\/users\/([^/]+)\/password$/, async ([address], body) => fromReply(await dir.request((replyTo) => ({ type: 'set-password', address, password: stringField(body, 'password'), replyTo })))],
     ['PUT', /^\/v1\/users\/([^/]+)\/quota$/, async ([address], body) => fromReply(await dir.request((replyTo) => ({ type: 'set-quota', address, quota: Number(field(body, 'quota')), replyTo })))],

@@ -151,7 +151,7 @@ export function dashboardPage(nonce: string): string {
 </table><p id="queue-empty">Mail queue is empty</p></section>
 <section id="cluster" hidden><h2>Cluster workers</h2><table><thead><tr><th>worker</th><th>state</th><th class="num">mailboxes</th><th class="num">queue</th><th class="num">sessions</th><th class="num">msg/s</th><th class="num">restarts</th></tr></thead><tbody id="cluster-rows"></tbody></table></section>
 <section><h2>Blocked logins</h2><table><thead><tr><th>kind</th><th>address</th><th class="num">failures</th><th class="num">left</th><th></th></tr></thead><tbody id="blocked-rows"></tbody></table></section>
-<section><h2>Recent SMTP rejections</h2><table><thead><tr><th>time</th><th>listener</th><th>client</th><th>stage</th><th>code</th><th>reply</th></tr></thead><tbody id="rejection-rows"></tbody></table></section>
+<section><h2>Recent SMTP and LMTP rejections</h2><table><thead><tr><th>time</th><th>listener</th><th>client</th><th>stage</th><th>code</th><th>reply</th></tr></thead><tbody id="rejection-rows"></tbody></table></section>
 <section id="users"><h2>Largest mailboxes</h2><table><thead><tr><th>user</th><th class="num">messages</th><th class="num">bytes</th><th class="num">quota used</th></tr></thead><tbody id="user-rows"></tbody></table></section>
 </main>
 <script nonce="${nonce}">${script}</script></body></html>`;

@@ -1,5 +1,6 @@
 // The dashboard's "largest mailboxes": every account record read once (messages and
-// bytes per mailbox), joined with the directory for addresses and quotas.
+// bytes per mailbox), joined with the directory for addresses and quotas. In a
+// cluster each worker answers for the mailboxes it holds and the primary merges.
 import type { Directory } from '../directory/directory.js';
 import type { MailboxStore } from '../store/mailbox-store.js';
 import type { UsageRow } from './dashboard-data.js';
@@ -15,4 +16,17 @@ export async function largestMailboxes(directory: Directory, store: MailboxStore
     rows.push({ address: user.address, messages: usage.messages, bytes: usage.bytes, quota: user.quota });
   }
   return rows.sort((a, b) => b.bytes - a.bytes || a.address.localeCompare(b.address)).slice(0, SHOWN);
+}
+
+/**
+ * A cluster's largest mailboxes from each worker's own list: a mailbox is held by one
+ * worker, elsewhere it shows as empty, so each address keeps its largest row.
+ */
+export function mergeLargest(perWorker: UsageRow[][]): UsageRow[] {
+  const byAddress = new Map<string, UsageRow>();
+  for (const row of perWorker.flat()) {
+    const seen = byAddress.get(row.address);
+    if (!seen || row.bytes > seen.bytes) byAddress.set(row.address, row);
+  }
+  return [...byAddress.values()].sort((a, b) => b.bytes - a.bytes || a.address.localeCompare(b.address)).slice(0, SHOWN);
 }

@@ -38,9 +38,10 @@ export async function userAction(admin: AdminTarget, action: 'disable' | 'enable
   out(`user ${action}d: ${address.toLowerCase()}`);
 }
 
-export async function userRename(admin: AdminTarget, from: string, to: string, out: Out): Promise<void> {
-  await callAdmin(admin, 'POST', `/v1/users/${enc(from)}/rename`, { to });
-  out(`user renamed: ${from.toLowerCase()} -> ${to.toLowerCase()} (mailbox, folders and quota kept)`);
+export async function userRename(admin: AdminTarget, from: string, to: string, keepAlias: boolean, out: Out): Promise<void> {
+  await callAdmin(admin, 'POST', `/v1/users/${enc(from)}/rename`, { to, keepAlias });
+  out(`user renamed: ${from.toLowerCase()} -> ${to.toLowerCase()} (mailbox, folders, quota and aliases to it kept)`);
+  if (keepAlias) out(`alias kept: ${from.toLowerCase()} -> ${to.toLowerCase()}`);
 }
 
 function format(value: unknown): 'mbox' | 'maildir' {

@@ -11,24 +11,14 @@ import { runPlugins } from './plugins-command.js';
 import { runDkim } from './dkim-command.js';
 import { ConfigError } from '../config/config.js';
 import { defaultConfig, loadSettings, rolesOf, startHelp } from '../settings.js';
-import { openLogger } from '../core/logger.js';
-import { startProcessMetrics } from '../core/metrics.js';
-import { startServer } from '../server.js';
-import { installProcessPolicy } from '../core/process-policy.js';
-import cluster from 'node:cluster';
-import { runPrimary } from '../primary.js';
 import { StartupError } from '../core/startup-error.js';
-import { handleProcessSignals, reopenLogOnSignal } from './process-signals.js';
-import { runWorker } from '../worker.js';
 import { startFlagValues, startOptions } from './start-flags.js';
-import { checkUserSwitch, dropPrivileges } from './privileges.js';
 import { backup, expunge, mailboxExport, mailboxImport, restore, search, userAction, userRename, userShow } from './mail-commands.js';
 import { dataFolderOf } from './admin-client.js';
+import { signalServer } from './signal-command.js';
 import { Progress } from './progress.js';
-import { reloadSettingsOnSignal } from './live-settings.js';
 import { runConfig, configHelp } from './config-command.js';
 import { layoutProblem } from '../cluster/data-layout.js';
-import { migrateDataFolder, MigrateError } from '../cluster/migrate.js';
 
 const out = (line: string): void => {
   process.stdout.write(line + '\n');
@@ -77,7 +67,7 @@ Commands:
   user import FILE             bulk add: 'address password' or JSON lines
   user show EMAIL              quota, usage, messages per folder, last login
   user disable|enable EMAIL    refuse or allow the user's logins (mail is still delivered)
-  user rename EMAIL NEW        give the mailbox a new address
+  user rename EMAIL NEW        give the mailbox a new address (aliases follow; --keep-alias)
   mailbox export EMAIL --format mbox|maildir DIR     write a user's mail to files
   mailbox import EMAIL --format mbox|maildir PATH    add mail from files (Dovecot, mutt, ...)
   search --from X --subject S --since DATE --before DATE   find messages across users
@@ -102,6 +92,8 @@ Commands:
   dkim keygen DOMAIN --selector S [--algorithm rsa|ed25519]   a DKIM key; prints the TXT record
   config show [-n]             effective settings and where each came from (default/file/env/flag)
   config check                 validate the settings 'start' would use
+  reload                       re-read the settings and TLS files (SIGHUP to the server's pid)
+  log reopen                   reopen the log file after logrotate (SIGUSR1 to the server's pid)
 
 Run 'ternmail COMMAND --help' for a command's options. 'ternmail --version' prints the version.`,
   start: `Usage: ternmail start [options]
@@ -122,7 +114,10 @@ and the config file's sections (e.g. {"smtp": {"port": 2525}}); docs/configurati
                                 {"address": ..., "password": ..., "quota": ...}
   ternmail user show EMAIL      quota, usage, messages per folder, last login
   ternmail user disable EMAIL   refuse the user's logins; 'enable' allows them again
-  ternmail user rename EMAIL NEW   the mailbox, its folders and quota go to NEW
+  ternmail user rename EMAIL NEW [--keep-alias]
+                                the mailbox, its folders and quota go to NEW; aliases
+                                that pointed at EMAIL point at NEW; --keep-alias keeps
+                                EMAIL as an alias of NEW
 
   --password-stdin  read the password from standard input (first line)
   --password P      the password on the command line (for scripts)
@@ -247,6 +242,12 @@ async function runStart(args: string[]): Promise<void> {
   const configFile = configFileOf(values.config as string | undefined);
   const sources = { flags: startFlagValues(values), env: process.env, configFile };
   const { config, deprecations } = loadSettings(sources);
+  // Loaded here, not at the top: every other command starts without the server's code.
+  const [{ openLogger }, { startProcessMetrics }, { installProcessPolicy }, { handleProcessSignals, reopenLogOnSignal }, { reloadSettingsOnSignal },
+    { bindsPrivilegedPorts, checkUserSwitch, dropPrivileges, handOver }, { default: cluster }] = await Promise.all([
+    import('../core/logger.js'), import('../core/metrics.js'), import('../core/process-policy.js'), import('./process-signals.js'),
+    import('./live-settings.js'), import('./privileges.js'), import('node:cluster'),
+  ]);
   const logger = openLogger({ level: config.log.level, file: config.log.file, format: config.log.format as 'json' | 'pretty' });
   const log = logger.log;
   reopenLogOnSignal(logger, log);
@@ -256,6 +257,7 @@ async function runStart(args: string[]): Promise<void> {
     : config.cluster.nats !== '' ? `node-${config.cluster.nodeId}` : config.cluster.workers > 1 ? 'primary' : 'main');
   if (cluster.isWorker) {
     const node = Number(process.env.TERNMAIL_NODE_ID);
+    const { runWorker } = await import('../worker.js');
     await runWorker(config, log, node, rolesOf(config.cluster, node));
     return;
   }
@@ -263,18 +265,26 @@ async function runStart(args: string[]): Promise<void> {
   for (const line of deprecations) log.warn(line);
   const layoutRefusal = layoutProblem(config.server.data, config.cluster.workers);
   if (layoutRefusal) throw new CliError(layoutRefusal);
-  const account = checkUserSwitch(config.server.user, config.cluster.workers);
+  const account = checkUserSwitch(config.server.user);
+  const files = { data: config.server.data, logFile: config.log.file };
   const server = await (config.cluster.nats !== ''
     // Loaded only for a node of several machines: one process and --workers never load the NATS client.
     ? import('../node.js').then(({ runNode }) => runNode(config, log))
     : config.cluster.workers > 1
-    ? runPrimary(config, log, { workers: config.cluster.workers, roles: (node) => rolesOf(config.cluster, node) })
-    : startServer(config, log)
+    ? import('../primary.js').then(({ runPrimary }) => runPrimary(config, log, {
+      workers: config.cluster.workers, roles: (node) => rolesOf(config.cluster, node),
+      runAs: account ? {
+        uid: account.uid, gid: account.gid, privilegedPorts: bindsPrivilegedPorts(config),
+        handOver: () => handOver(account, files), drop: () => dropPrivileges(account, files, log),
+      } : undefined,
+    }))
+    : import('../server.js').then(({ startServer }) => startServer(config, log))
   ).catch((err: unknown) => {
     log.debug({ err }, 'start failed');
     throw err;
   });
-  if (account) dropPrivileges(account, { data: config.server.data, logFile: config.log.file }, log);
+  // A cluster's primary drops them itself, once every worker listens.
+  if (account && !(config.cluster.nats === '' && config.cluster.workers > 1)) dropPrivileges(account, files, log);
   handleProcessSignals(server, log);
 }
 
@@ -337,7 +347,7 @@ async function runUser(args: string[], values: Record<string, unknown>, admin: A
     case 'enable':
       return userAction(admin, action, need(args, 1, 'user address'), out);
     case 'rename':
-      return userRename(admin, need(args, 1, 'user address'), need(args, 2, 'new address'), out);
+      return userRename(admin, need(args, 1, 'user address'), need(args, 2, 'new address'), values['keep-alias'] === true, out);
   }
   throw new CliError(`unknown user action: ${action ?? '(none)'} (add, remove, list, passwd, quota, import, show, disable, enable, rename)`);
 }
@@ -497,6 +507,26 @@ async function runMailbox(args: string[], values: Record<string, unknown>, admin
   throw new CliError(`unknown mailbox action: ${action ?? '(none)'} (export, import)`);
 }
 
+/** `reload` and `log reopen`: a signal to the data folder's server, found as every other command finds it. */
+async function runSignal(command: 'reload' | 'log', args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, { data: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  const usage = `Usage: ternmail reload | ternmail log reopen
+
+reload       the server re-reads its settings (flags, environment, config file): the TLS
+             key and certificate and log.level change at once, other changes are named
+             in the log as waiting for a restart (as SIGHUP; systemctl reload)
+log reopen   the server reopens its log file under its configured name (as SIGUSR1),
+             for logrotate's postrotate
+
+  --data DIR        data folder of the running server (default: TERNMAIL_DATA, then the
+                    config file's server.data, then ./data)
+  --config FILE     config file to find the data folder in`;
+  if (values.help) return out(usage);
+  if (command === 'log' && positionals[0] !== 'reopen') throw new CliError(`unknown log action: ${positionals[0] ?? '(none)'} (reopen)`);
+  const { data, from } = dataFolderOf(values as { data?: string; config?: string });
+  out(signalServer(data, from, command === 'reload' ? 'SIGHUP' : 'SIGUSR1'));
+}
+
 async function runRestore(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, { data: { type: 'string' }, config: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
   if (values.help) return out(help.restore);
@@ -511,6 +541,8 @@ async function runMigrate(args: string[]): Promise<void> {
   const workers = Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new CliError(`--workers: expected a number of workers 1-64, got ${JSON.stringify(values.workers)}`);
   const data = path.resolve((values.data as string | undefined) ?? process.env.TERNMAIL_DATA ?? defaultConfig.server.data);
+  // Loaded here: it opens stores (LevelDB), which no other command needs in this process.
+  const { migrateDataFolder, MigrateError } = await import('../cluster/migrate.js');
   try {
     for (const line of await migrateDataFolder(data, workers)) out(line);
   } catch (err) {
@@ -567,9 +599,10 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command === 'config') return runConfig(rest, out);
   if (command === 'restore') return runRestore(rest);
+  if (command === 'reload' || command === 'log') return runSignal(command, rest);
   if (!(command in help)) throw new CliError(`unknown command: ${command} (see 'ternmail --help')`);
   const extra: ParseArgsConfig['options'] = command === 'user'
-    ? { password: { type: 'string' }, 'password-stdin': { type: 'boolean' }, quota: { type: 'string' } }
+    ? { password: { type: 'string' }, 'password-stdin': { type: 'boolean' }, quota: { type: 'string' }, 'keep-alias': { type: 'boolean' } }
     : command === 'plugins' ? { json: { type: 'boolean' } }
     : command === 'mailbox' ? { format: { type: 'string' }, folder: { type: 'string' } }
     : command === 'search' || command === 'expunge'

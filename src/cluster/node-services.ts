@@ -1,6 +1,7 @@
 // What one node offers the rest of the cluster (and the admin API): its counters,
 // its queue, fault injection for tests; and the dispatcher for requests arriving
 // from other nodes over the transport.
+import type { UsageRow } from '../admin/dashboard-data.js';
 import type { DeliveryResult, DeliveryTask, QueueControl, QueueListing } from '../queue/queue.js';
 import type { Directory } from '../directory/directory.js';
 import type { MailboxRegistry } from '../mailbox/registry.js';
@@ -49,6 +50,8 @@ export interface NodeServices {
   enqueueForwarded(entry: ForwardedEntry, body: Buffer): Promise<void>;
   /** The plugins of this node with their counters (src/plugins). */
   plugins?(): unknown[];
+  /** The largest mailboxes held here, for the dashboard. */
+  largestMailboxes?(): Promise<UsageRow[]>;
 }
 
 export interface NodeRequestContext {
@@ -112,10 +115,18 @@ export async function handleNodeRequest(request: NodeRequest, ctx: NodeRequestCo
       return metricsAsJson();
     case 'recent-refusals':
       return recentRefusals();
+    case 'largest-mailboxes':
+      return (await ctx.services.largestMailboxes?.()) ?? [];
     case 'admin-mailbox':
       return runMailboxAdminOp(ctx.mailboxAdmin, request.op, request.args);
+    case 'backup-hold':
+      await ctx.backup.hold(request.maxMs);
+      return null;
     case 'backup-start':
-      return ctx.backup.start(request.dir, { manifest: false });
+      return ctx.backup.start(request.dir, { manifest: false, whileHeld: true });
+    case 'backup-release':
+      ctx.backup.release();
+      return null;
     case 'backup-status':
       return ctx.backup.status();
     case 'queue-list':

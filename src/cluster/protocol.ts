@@ -52,8 +52,12 @@ export type NodeRequest =
   | { kind: 'ping' }
   | { kind: 'metrics' }
   | { kind: 'recent-refusals' }
+  | { kind: 'largest-mailboxes' }
   | { kind: 'admin-mailbox'; op: string; args: unknown[] }
+  /** A cluster backup's barrier: hold this store's writes (at most maxMs), take the snapshot while held, release. */
+  | { kind: 'backup-hold'; maxMs: number }
   | { kind: 'backup-start'; dir: string }
+  | { kind: 'backup-release' }
   | { kind: 'backup-status' }
   | { kind: 'queue-list' }
   | { kind: 'queue-flush'; domain?: string }

@@ -28,7 +28,7 @@ const seconds = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30];
 export const metrics = {
   smtpConnections: new Counter({ name: 'ternmail_smtp_connections_total', help: 'SMTP and LMTP connections accepted, by listener', labelNames: ['listener'], registers: [registry] }),
   smtpTransactions: new Counter({ name: 'ternmail_smtp_transactions_total', help: 'SMTP and LMTP transactions ended after DATA, by listener and result (accepted, rejected)', labelNames: ['listener', 'result'], registers: [registry] }),
-  smtpRejections: new Counter({ name: 'ternmail_smtp_rejections_total', help: 'SMTP replies 4xx/5xx before DATA, by listener, stage (command) and code', labelNames: ['listener', 'stage', 'code'], registers: [registry] }),
+  smtpRejections: new Counter({ name: 'ternmail_smtp_rejections_total', help: 'SMTP and LMTP replies 4xx/5xx, by listener, stage (command; DATA for the answers after the message) and code', labelNames: ['listener', 'stage', 'code'], registers: [registry] }),
   queueDeferrals: new Counter({ name: 'ternmail_queue_deferrals_total', help: 'delivery attempts deferred (to be retried)', registers: [registry] }),
   queueBounces: new Counter({ name: 'ternmail_queue_bounces_total', help: 'recipients failed permanently (a bounce is sent unless the sender is null)', registers: [registry] }),
   relayed: new Counter({ name: 'ternmail_outbound_delivered_total', help: 'recipients delivered to other servers (relayed)', registers: [registry] }),

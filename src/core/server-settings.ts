@@ -8,7 +8,7 @@ export const serverSection = defineSection({
   settings: {
     data: { kind: 'string', default: './data', legacy: 'data', meta: 'DIR', describe: 'data folder' },
     hostname: { kind: 'string', default: 'localhost', legacy: 'hostname', meta: 'NAME', describe: 'host name in greetings and Received headers' },
-    user: { kind: 'optstring', default: '', legacy: 'user', meta: 'NAME', describe: 'started as root: become this user once the listeners are bound (privileged ports); one process only' },
+    user: { kind: 'optstring', default: '', legacy: 'user', meta: 'NAME', describe: 'started as root: become this user once the listeners are bound (privileged ports); with --workers, every process' },
   },
 });
 

@@ -37,7 +37,8 @@ export type DirectoryRequest =
   | { type: 'upgrade-hash'; address: string; password: string; replyTo: Ref<AdminReply<null>> }
   | { type: 'set-quota'; address: string; quota: number; replyTo: Ref<AdminReply<null>> }
   | { type: 'set-disabled'; address: string; disabled: boolean; replyTo: Ref<AdminReply<null>> }
-  | { type: 'rename-user'; address: string; to: string; replyTo: Ref<AdminReply<UserRecord>> }
+  /** `keepAlias`: the old address stays as an alias of the new one. */
+  | { type: 'rename-user'; address: string; to: string; keepAlias?: boolean; replyTo: Ref<AdminReply<UserRecord>> }
   | { type: 'touch-login'; address: string; at: number; replyTo: Ref<AdminReply<null>> }
   | { type: 'add-alias'; address: string; targets: string[]; replyTo: Ref<AdminReply<AliasRecord>> }
   | { type: 'remove-alias'; address: string; replyTo: Ref<AdminReply<null>> }
@@ -263,7 +264,7 @@ export class Directory {
       case 'upgrade-hash': return this.upgradeStoredHash(msg.address, msg.password);
       case 'set-quota': return this.setQuota(msg.address, msg.quota);
       case 'set-disabled': return this.setDisabled(msg.address, msg.disabled);
-      case 'rename-user': return this.renameUser(msg.address, msg.to);
+      case 'rename-user': return this.renameUser(msg.address, msg.to, msg.keepAlias === true);
       case 'touch-login': return this.touchLogin(msg.address, msg.at);
       case 'add-alias': return this.addAlias(msg.address, msg.targets);
       case 'remove-alias': return this.removeAlias(msg.address);
@@ -392,8 +393,12 @@ export class Directory {
     return null;
   }
 
-  /** The user's mailbox (every folder, its mail and quota) goes with the new address. */
-  private async renameUser(rawAddress: string, rawTo: string): Promise<UserRecord> {
+  /**
+   * The user's mailbox (every folder, its mail and quota) goes with the new address, and
+   * so do the aliases that pointed at the old one, in the same write. With `keepAlias`
+   * the old address becomes an alias of the new one, so mail sent to it still arrives.
+   */
+  private async renameUser(rawAddress: string, rawTo: string, keepAlias: boolean): Promise<UserRecord> {
     const user = this.existingUser(rawAddress);
     const to = normalizeAddress(rawTo);
     if (!isValidAddress(to)) throw new AdminError(`invalid address: ${rawTo}`);
@@ -401,9 +406,16 @@ export class Directory {
     if (this.cache.users.has(to)) throw new AdminError(`user exists: ${to}`);
     if (this.cache.aliases.has(to)) throw new AdminError(`alias exists: ${to}`);
     const renamed: UserRecord = { ...user, address: to };
-    await this.write([{ kind: 'user', key: user.address, value: null }, { kind: 'user', key: to, value: renamed }]);
+    const retargeted: DirectoryEntry[] = [];
+    for (const alias of this.cache.aliases.values()) {
+      if (!alias.targets.includes(user.address)) continue;
+      const targets = [...new Set(alias.targets.map((t) => (t === user.address ? to : t)))];
+      retargeted.push({ kind: 'alias', key: alias.address, value: { address: alias.address, targets } });
+    }
+    const kept: DirectoryEntry[] = keepAlias ? [{ kind: 'alias', key: user.address, value: { address: user.address, targets: [to] } }] : [];
+    await this.write([{ kind: 'user', key: user.address, value: null }, { kind: 'user', key: to, value: renamed }, ...retargeted, ...kept]);
     this.verified.delete(user.address);
-    this.log.info({ user: user.address, to }, 'user renamed');
+    this.log.info({ user: user.address, to, aliases: retargeted.length, keepAlias }, 'user renamed');
     return renamed;
   }
 

@@ -2,7 +2,9 @@
 // local users to ternmail's store, as it would to Dovecot's LMTP, while an ISP
 // migrates. A session is the SMTP MX session actor (same recipient checks, same
 // synced queue write before any 250) behind smtp-server's LMTP mode: LHLO instead of
-// EHLO, no AUTH, no relaying, and after DATA one reply per accepted recipient.
+// EHLO, no AUTH, no relaying, and after DATA one reply per accepted recipient, each
+// with its own outcome (one over quota gets 552 5.2.2, the others 250 once queued).
+// DATA has the SMTP listeners' deadline (`smtp.dataTimeout`).
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import type { Ref } from 'nact';
 import type { Logger } from '../core/logger.js';
@@ -16,6 +18,8 @@ import type { RunningListener } from '../smtp/listener.js';
 import type { ConnectionLimiter } from '../net/connection-limiter.js';
 import { FreeSpaceGuard } from '../store/free-space.js';
 import { RefusalLog } from '../smtp/refusal-log.js';
+import { DataDeadline } from '../smtp/data-deadline.js';
+import { overQuotaAfterData } from './recipient-quota.js';
 
 export interface LmtpListenerConfig { server: ServerSettings; smtp: SmtpSettings; store: StoreSettings; lmtp: LmtpSettings }
 
@@ -28,18 +32,21 @@ function notLocal(callback: Callback): Callback {
   };
 }
 
-/** After DATA: the session's one answer, given to each recipient with its address (RFC 2033 section 4.2). */
+/** After DATA: one reply per recipient (RFC 2033 section 4.2): its own refusal, or the queued answer with its address. */
 function perRecipient(session: SMTPServerSession, callback: (err?: Error | null, message?: string | Array<string | Error>) => void): Callback {
-  return (err, message) => {
+  return (err, message, refused) => {
     if (err) return callback(err);
-    callback(null, session.envelope.rcptTo.map((rcpt) => `2.1.5 <${rcpt.address}> ${message ?? 'Ok'}`));
+    callback(null, session.envelope.rcptTo.map((rcpt) => refused?.get(rcpt.address) ?? `2.1.5 <${rcpt.address}> ${message ?? 'Ok'}`));
   };
 }
 
 export async function startLmtpListener(
   config: LmtpListenerConfig, parent: Ref<unknown>, deps: Omit<SmtpSessionDeps, 'submission'>, limiter: ConnectionLimiter, log: Logger,
 ): Promise<RunningListener> {
-  const sessionDeps: SmtpSessionDeps = { ...deps, submission: false, log: deps.log, freeSpace: new FreeSpaceGuard(config.server.data, config.store.minFreeSpace) };
+  const sessionDeps: SmtpSessionDeps = {
+    ...deps, submission: false, log: deps.log, freeSpace: new FreeSpaceGuard(config.server.data, config.store.minFreeSpace),
+    refuseRecipients: overQuotaAfterData(deps.mailboxes),
+  };
   const sessions = new SessionTable(parent, sessionDeps, limiter, log, 'lmtp');
   const refusals = new RefusalLog(log.child({ proto: 'lmtp' }), 'lmtp');
 
@@ -73,11 +80,12 @@ export async function startLmtpListener(
       sessions.rcptTo(address, session, notLocal(callback));
     },
     onData(stream, session, callback) {
-      sessions.data(stream, session, perRecipient(session, callback));
+      sessions.data(stream, session, deadline.arm(stream, session, perRecipient(session, callback)));
     },
   };
 
   const server = new SMTPServer(options);
+  const deadline = new DataDeadline(() => server, config.smtp.dataTimeout, log, 'lmtp');
   server.on('error', (err) => log.warn({ err, listener: 'lmtp' }, 'lmtp connection error'));
   const port = await new Promise<number>((resolve, reject) => {
     server.server.once('error', reject);

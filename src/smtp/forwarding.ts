@@ -26,3 +26,17 @@ export interface MailForwarder {
 export function partId(queueId: string, owner: number): string {
   return `${queueId}-${owner}`;
 }
+
+/** The split of fewer recipients (some refused after DATA): each stays on the node it was split to. */
+export function narrowSplit(split: RecipientSplit | null, kept: QueueRecipient[]): RecipientSplit | null {
+  if (!split) return null;
+  const nodeOf = new Map<string, number>();
+  for (const [node, recipients] of split.elsewhere) for (const r of recipients) nodeOf.set(r.address, node);
+  const narrowed: RecipientSplit = { here: [], elsewhere: new Map() };
+  for (const r of kept) {
+    const node = nodeOf.get(r.address);
+    if (node === undefined) narrowed.here.push(r);
+    else narrowed.elsewhere.set(node, [...(narrowed.elsewhere.get(node) ?? []), r]);
+  }
+  return narrowed;
+}

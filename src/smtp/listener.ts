@@ -11,6 +11,7 @@ import type { StoreSettings } from '../store/settings.js';
 import type { SmtpSettings } from './settings.js';
 import { smtpError, type SmtpSessionDeps } from './session.js';
 import { SessionTable } from './session-table.js';
+import { DataDeadline } from './data-deadline.js';
 import type { Directory } from '../directory/directory.js';
 import type { ConnectionLimiter } from '../net/connection-limiter.js';
 import type { AuthGate } from '../net/auth-guard.js';
@@ -146,30 +147,12 @@ export async function startSmtpListener(
       sessions.rcptTo(address, session, callback);
     },
     onData(stream, session, callback) {
-      const deadline = setTimeout(() => dropSlowData(session), config.smtp.dataTimeout * 1000);
-      stream.once('close', () => clearTimeout(deadline));
-      const answer = (err?: Error | null, message?: string) => {
-        clearTimeout(deadline);
-        callback(err, message);
-      };
-      sessions.data(stream, session, answer);
+      sessions.data(stream, session, deadline.arm(stream, session, callback));
     },
   };
 
-  /**
-   * The idle timeout restarts with every byte, so a client dripping one byte a minute
-   * would hold a session (and its upload) for ever: DATA as a whole has a deadline.
-   * The 421 closes the connection, which ends the data stream; the session drops the upload.
-   */
-  const dropSlowData = (session: SMTPServerSession) => {
-    for (const connection of server.connections) {
-      if (connection.id !== session.id) continue;
-      log.info({ session: session.id, client: session.remoteAddress, limit: config.smtp.dataTimeout }, 'smtp DATA deadline passed');
-      connection.send(421, '4.4.2 Timeout during DATA; closing connection', false);
-    }
-  };
-
   const server = new SMTPServer(serverOptions);
+  const deadline = new DataDeadline(() => server, config.smtp.dataTimeout, log, 'smtp');
   // STARTTLS and SMTPS alike take the server's current context at each upgrade.
   tlsSource?.onReload(() => server.updateSecureContext({ ...tlsSource.options }));
   server.on('error', (err) => log.warn({ err, listener: options.kind }, 'smtp connection error'));

@@ -2,9 +2,11 @@
 // 503 bad sequence, 500 syntax), a connection cap (421) or our hooks (550 unknown user,
 // 554 relay denied, 553 sender not owned). smtp-server reports every reply it writes
 // to the logger it is given; this logger watches those reports and logs the 4xx/5xx
-// ones with the client, the command and the TLS in use. Refusals after DATA are logged
-// by the session as the transaction's outcome, failed logins by the AUTH hook. The same
-// watcher counts connections, transactions and refusals for /metrics.
+// ones with the client, the command and the TLS in use. Refusals after DATA (size 552,
+// loop or plugin 554/550, LMTP's per-recipient 552 over quota, the DATA deadline's 421)
+// are logged by the session as the transaction's outcome, failed logins by the AUTH
+// hook; both kinds go into the dashboard's recent rejections. The same watcher counts
+// connections, transactions and refusals for /metrics.
 import type { SMTPServerSession } from 'smtp-server';
 import type { Logger } from '../core/logger.js';
 import { metrics } from '../core/metrics.js';
@@ -94,18 +96,25 @@ export class RefusalLog {
     if (entry.tnx !== 'send') return;
     const code = Number(line.slice(0, 3));
     connection.inAuth = code === 334;
-    if (code === 354) connection.data = 'waiting';
-    if (connection.data === 'waiting' && code !== 354) {
+    if (code === 354) {
+      connection.data = 'waiting';
+      return;
+    }
+    // Replies after the message (LMTP: one per recipient) until the next command.
+    const afterData = connection.data !== 'none';
+    if (connection.data === 'waiting') {
       connection.data = 'answered';
       metrics.smtpTransactions.inc({ listener: this.listener, result: code < 400 ? 'accepted' : 'rejected' });
     }
-    if (!(code >= 400) || connection.data !== 'none') return;
-    const stage = connection.command.split(' ')[0]?.toUpperCase() || 'CONNECT';
+    if (!(code >= 400)) return;
+    const stage = afterData ? 'DATA' : connection.command.split(' ')[0]?.toUpperCase() || 'CONNECT';
     metrics.smtpRejections.inc({ listener: this.listener, stage: SMTP_VERBS.has(stage) ? stage : 'OTHER', code: String(code) });
     if (loggedElsewhere(stage, code)) return;
     const session = connection.session;
     recent.push({ time: Date.now(), listener: this.listener, client: session?.remoteAddress ?? null, stage, code, reply: line.slice(0, MAX_COMMAND_LOGGED) });
     if (recent.length > RECENT_KEPT) recent.shift();
+    // After DATA the session logs the transaction with its reason; this list and /metrics need it too.
+    if (afterData) return;
     this.log.info({
       event: 'smtp.refused', listener: this.listener, session: entry.cid, client: session?.remoteAddress,
       user: typeof session?.user === 'string' ? session.user : undefined, stage, command: connection.command || undefined,

@@ -16,7 +16,7 @@ import { SubmissionHeaders } from './submission-headers.js';
 import type { MailboxRegistry } from '../mailbox/registry.js';
 import type { MailboxStatsReply } from '../mailbox/messages.js';
 import type { QueueMessage } from '../queue/queue.js';
-import { FORWARD_MAX_BYTES, partId, type MailForwarder, type RecipientSplit } from './forwarding.js';
+import { FORWARD_MAX_BYTES, narrowSplit, partId, type MailForwarder, type RecipientSplit } from './forwarding.js';
 import { queueBody, queueUpload } from '../queue/queue-body.js';
 import { quotaFull } from '../mailbox/quota.js';
 import type { PipelineHooks } from '../plugins/contract/pipeline-hooks.js';
@@ -25,7 +25,8 @@ import { dataHooks, mailFromHooks, rcptToHook, smtpError, unknownRecipientHook, 
 export { smtpError };
 import { tlsFields } from './refusal-log.js';
 
-export type Callback = (err?: Error | null, message?: string) => void;
+/** `refused`: LMTP only, recipients (as given at RCPT) refused after DATA, each with its own reply. */
+export type Callback = (err?: Error | null, message?: string, refused?: ReadonlyMap<string, Error>) => void;
 
 export type SmtpSessionMessage =
   | { type: 'mail-from'; address: SMTPServerAddress; session: SMTPServerSession; callback: Callback }
@@ -53,6 +54,11 @@ export interface SmtpSessionDeps {
   hooks?: PipelineHooks;
   /** Which listener: told to plugins. */
   listener?: 'mx' | 'submission' | 'smtps';
+  /**
+   * LMTP: once the size is known, recipients that must be refused on their own (over
+   * quota), by the address given at RCPT; the others are queued (RFC 2033 section 4.2).
+   */
+  refuseRecipients?: (accepted: ReadonlyMap<string, Recipient[]>, size: number) => Promise<Map<string, Error>>;
 }
 
 interface SmtpSessionState extends SessionHookState {
@@ -183,9 +189,9 @@ async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, s
   const { stream, session } = msg;
   const queueId = newQueueId();
   const base = { queueId, client: session.remoteAddress, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', user: authenticatedUser(session) ?? undefined, ...tlsFields(session) };
-  const recipients = queueRecipients(session, state);
+  let recipients = queueRecipients(session, state);
   await deps.forwarder?.prepare?.(recipients);
-  const split = deps.forwarder?.split(recipients) ?? null;
+  let split = deps.forwarder?.split(recipients) ?? null;
   let sink = new DataSink(deps.blobs, split !== null);
   sink.write(receivedHeader(session, deps.hostname, queueId));
   const completer = deps.submission && authenticatedUser(session) ? new SubmissionHeaders(deps.hostname, queueId) : null;
@@ -216,6 +222,18 @@ async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, s
     }
     sink = hooked.sink as DataSink;
   }
+  const refused = deps.refuseRecipients ? await deps.refuseRecipients(state.recipients, sink.size) : null;
+  if (refused && refused.size > 0) {
+    for (const given of refused.keys()) state.recipients.delete(given);
+    recipients = queueRecipients(session, state);
+    split = narrowSplit(split, recipients);
+    deps.log.info({ ...base, rcpts: [...refused.keys()], result: 'rejected', reason: [...refused.values()][0]!.message }, 'smtp transaction');
+    if (recipients.length === 0) {
+      await abandon(sink, deps, queueId);
+      msg.callback(null, undefined, refused);
+      return;
+    }
+  }
   try {
     await queueReceived(deps, sink, split, queueId, base, recipients);
   } catch (err) {
@@ -224,7 +242,7 @@ async function receiveData(msg: Extract<SmtpSessionMessage, { type: 'data' }>, s
     msg.callback(insufficientStorage());
     return;
   }
-  msg.callback(null, `2.0.0 Ok: queued as ${queueId}`);
+  msg.callback(null, `2.0.0 Ok: queued as ${queueId}`, refused ?? undefined);
   if (deps.hooks?.on.queued) deps.hooks.observe('queued', { queueId, from: base.from, recipients: recipients.map((r) => r.address), size: sink.size, client: base.client });
 }
 

@@ -13,7 +13,7 @@ export const smtpSection = defineSection({
     maxRecipients: { kind: 'posint', default: 1000, legacy: 'maxRecipients', describe: 'recipients of one message' },
     maxLineLength: { kind: 'posint', default: 4096, legacy: 'maxLineLength', describe: 'longest SMTP command line in bytes' },
     maxReceivedHeaders: { kind: 'posint', default: 30, legacy: 'maxReceivedHeaders', describe: 'Received headers past which a message is refused as a forwarding loop' },
-    dataTimeout: { kind: 'posint', default: 600, legacy: 'smtpDataTimeout', meta: 'SECS', describe: 'longest SMTP DATA in seconds, however slowly it trickles (421 4.4.2 past it)' },
+    dataTimeout: { kind: 'posint', default: 600, legacy: 'smtpDataTimeout', meta: 'SECS', describe: 'longest SMTP or LMTP DATA in seconds, however slowly it trickles (421 4.4.2 past it)' },
   },
 });
 

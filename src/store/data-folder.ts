@@ -31,7 +31,8 @@ export function removePidFile(dir: string): void {
   if (readPid(dir) === process.pid) rmSync(path.join(dir, PID_FILE), { force: true });
 }
 
-function readPid(dir: string): number | null {
+/** The pid in the data folder's pid file (the single process, or a cluster's primary), if any. */
+export function readPid(dir: string): number | null {
   try {
     const pid = Number(readFileSync(path.join(dir, PID_FILE), 'utf8').trim());
     return Number.isSafeInteger(pid) && pid > 0 ? pid : null;

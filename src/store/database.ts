@@ -1,5 +1,7 @@
 // One LevelDB per store node, split into key spaces (sublevels), with a group
 // committer: concurrent synced writes are merged into one synced batch (one fsync).
+// For a cluster backup's cut, writes can be held (they wait, nothing is lost) while
+// every process takes its snapshot at the same point.
 import { Level } from 'level';
 import type { AbstractSublevel } from 'abstract-level';
 import { StorageError } from './storage-error.js';
@@ -35,6 +37,9 @@ export class Database {
   /** Counters for benchmarks and stats: how many synced batches carried how many commits. */
   readonly commitStats = { batches: 0, commits: 0 };
   private readonly commitListeners: Array<(ops: WriteOp[]) => void> = [];
+  /** Closed while a backup takes its cut: commits queue up and unsynced writes wait (see hold()). */
+  private gate: { opened: Promise<void>; open: () => void } | null = null;
+  private unsyncedWriting = 0;
 
   constructor(readonly location: string, options: { writeBufferSize?: number } = {}) {
     // A bigger memtable than LevelDB's 4 MiB default: small records (queue entries, brefs,
@@ -57,6 +62,7 @@ export class Database {
   }
 
   async close(): Promise<void> {
+    this.release();
     while (this.writing || this.pending.length > 0) await new Promise((r) => setTimeout(r, 5));
     await this.level.close();
   }
@@ -75,8 +81,31 @@ export class Database {
   commit(ops: WriteOp[]): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending.push({ ops, resolve, reject });
-      if (!this.writing) void this.flush();
+      if (!this.writing && !this.gate) void this.flush();
     });
+  }
+
+  /**
+   * Holds every write from now on (commits queue up, unsynced writes wait) and resolves
+   * once the writes already under way are on disk: from then until release() the store
+   * does not change. The caller must release it; the holder bounds the pause.
+   */
+  async hold(): Promise<void> {
+    if (!this.gate) {
+      let open!: () => void;
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      this.gate = { opened, open };
+    }
+    while (this.writing || this.unsyncedWriting > 0) await new Promise((r) => setTimeout(r, 1));
+  }
+
+  /** Lets held writes go on (a no-op when none are held). */
+  release(): void {
+    const gate = this.gate;
+    if (!gate) return;
+    this.gate = null;
+    gate.open();
+    if (this.pending.length > 0 && !this.writing) void this.flush();
   }
 
   /** Called with the ops of every synced batch once it is on disk (for in-memory counters). */
@@ -87,24 +116,36 @@ export class Database {
   /** Unsynced write: made durable by the next synced commit (LevelDB's log is ordered). */
   async write(ops: WriteOp[]): Promise<void> {
     if (ops.length === 0) return;
+    while (this.gate) await this.gate.opened;
+    this.unsyncedWriting += 1;
     try {
       await this.writeBatch(ops, false);
     } catch (err) {
       throw new StorageError(err, 'write refused');
+    } finally {
+      this.unsyncedWriting -= 1;
     }
   }
 
   /**
-   * Every key and value of every key space as stored (sublevel prefixes included),
-   * from one LevelDB snapshot: what a backup copies while the server keeps writing.
+   * Every key and value of every key space as stored (sublevel prefixes included), from
+   * a LevelDB snapshot taken at the call (not at the first read): what a backup copies
+   * while the server keeps writing. The snapshot is closed once the entries are read.
    */
-  async *snapshotEntries(): AsyncGenerator<[string, Buffer]> {
-    const it = this.level.iterator({ keyEncoding: 'utf8', valueEncoding: 'buffer' });
-    try {
-      for await (const entry of it) yield entry as [string, Buffer];
-    } finally {
-      await it.close();
-    }
+  snapshotEntries(): AsyncIterable<[string, Buffer]> {
+    const snapshot = this.level.snapshot();
+    const level = this.level;
+    return {
+      async *[Symbol.asyncIterator]() {
+        const it = level.iterator({ keyEncoding: 'utf8', valueEncoding: 'buffer', snapshot });
+        try {
+          for await (const entry of it) yield entry as [string, Buffer];
+        } finally {
+          await it.close();
+          await snapshot.close();
+        }
+      },
+    };
   }
 
   /** LevelDB's estimate of the bytes on disk, for a backup's progress. */
@@ -145,7 +186,7 @@ export class Database {
 
   private async flush(): Promise<void> {
     this.writing = true;
-    while (this.pending.length > 0) {
+    while (this.pending.length > 0 && !this.gate) {
       const group = this.pending;
       this.pending = [];
       const ops = group.length === 1 ? group[0].ops : group.flatMap((c) => c.ops);

@@ -1,15 +1,17 @@
 // The dashboard in a real headless browser (Debian's chromium driven by
 // playwright-core): logging in with the form and with /?token=, numbers that match
 // the CLI's, the queue by destination with hold/release/delete/flush acting on the
-// real queue, unblocking a locked account, recent rejections, the largest mailboxes,
+// real queue, unblocking a locked account, recent rejections (before DATA and after
+// it: size, a content filter at the data hook, LMTP over quota), the largest mailboxes,
 // and screenshots. A wrong token or a cross-site request gets nothing.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { python } from '../support/clients.js';
 import { tempDir, waitFor } from '../support/server.js';
-import { cli, killAfterEach, startProcess, type ServerProcess } from '../support/process.js';
+import { cli, freePorts, killAfterEach, startProcess, type ServerProcess } from '../support/process.js';
 import { TestCluster } from '../support/cluster.js';
 
 const running = killAfterEach(afterEach);
@@ -35,22 +37,42 @@ function admin(data: string): { url: string; token: string } {
   return JSON.parse(readFileSync(path.join(data, 'admin.json'), 'utf8'));
 }
 
-/** A server with two users, two messages stored, two waiting for an unreachable destination, one refusal and one locked account. */
+const contentFilter = fileURLToPath(new URL('./fixtures/content-filter.mjs', import.meta.url));
+
+/**
+ * A server with three users, two messages stored, two waiting for an unreachable
+ * destination, one locked account, and refusals: one at RCPT, three after DATA (too
+ * large, refused by a content filter plugin, over quota over LMTP).
+ */
 async function busyServer(): Promise<{ server: ServerProcess; data: string }> {
   const data = tempDir();
-  const server = await startProcess(data, ['--max-auth-failures-per-account', '2'], { TERNMAIL_RETRY_SCHEDULE: '3600' });
+  const config = path.join(tempDir(), 'ternmail.json');
+  writeFileSync(config, JSON.stringify({ plugins: [{ module: contentFilter }] }));
+  const [lmtp] = await freePorts(1);
+  const server = await startProcess(data, ['--max-auth-failures-per-account', '2', '--config', config, '--max-message-size', '20000', '--lmtp-port', String(lmtp)],
+    { TERNMAIL_RETRY_SCHEDULE: '3600' });
   running.push(server);
   await ok(['domain', 'add', 'example.test', '--data', data]);
   await ok(['user', 'add', 'alice@example.test', '--password', 'pw', '--quota', '1000000', '--data', data]);
   await ok(['user', 'add', 'bob@example.test', '--password', 'pw', '--data', data]);
+  await ok(['user', 'add', 'tiny@example.test', '--password', 'pw', '--quota', '300', '--data', data]);
   await ok(['route', 'add', 'slow.test', '127.0.0.1:9', '--data', data]);
   const { code, stderr } = await python(`
 import smtplib, imaplib, sys
-mx, sub, imap = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+mx, sub, imap, lmtp = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 s = smtplib.SMTP('127.0.0.1', mx)
 s.sendmail('a@remote.test', ['alice@example.test'], b'Subject: one\\r\\n\\r\\nhello\\r\\n')
 s.sendmail('a@remote.test', ['alice@example.test'], b'Subject: two\\r\\n\\r\\nhello again\\r\\n')
+# Refused after DATA: too large (no SIZE given at MAIL), then by the content filter.
+for subject, size, code in ((b'big', 30000, 552), (b'spam offer', 10, 554)):
+    s.mail('a@remote.test'); s.rcpt('alice@example.test')
+    reply = s.data(b'Subject: ' + subject + b'\\r\\n\\r\\n' + b'x' * size + b'\\r\\n')
+    assert reply[0] == code, reply
 s.mail('a@remote.test'); s.rcpt('nobody@example.test'); s.quit()
+l = smtplib.LMTP('127.0.0.1', lmtp); l.ehlo('relay.test'); l.mail('a@remote.test'); l.rcpt('tiny@example.test')
+reply = l.data(b'Subject: too much for tiny\\r\\n\\r\\n' + b'y' * 1000 + b'\\r\\n')
+assert reply[0] == 552, reply
+l.quit()
 s = smtplib.SMTP('127.0.0.1', sub); s.login('bob@example.test', 'pw')
 s.sendmail('bob@example.test', ['x@slow.test'], b'Subject: out 1\\r\\n\\r\\nbody\\r\\n')
 s.sendmail('bob@example.test', ['y@slow.test'], b'Subject: out 2\\r\\n\\r\\nbody\\r\\n')
@@ -61,7 +83,7 @@ for i in range(3):
         c.login('alice@example.test', 'wrong')
     except imaplib.IMAP4.error:
         pass
-`, [String(server.ports.smtp), String(server.ports.submission), String(server.ports.imap)]);
+`, [String(server.ports.smtp), String(server.ports.submission), String(server.ports.imap), String(lmtp)]);
   expect(code, stderr).toBe(0);
   await waitFor(async () => JSON.parse(await ok(['stats', '--data', data])).messages === 2, 10_000, 'two stored messages');
   return { server, data };
@@ -94,7 +116,7 @@ describe('dashboard', () => {
     const stats = JSON.parse(await ok(['stats', '--data', data]));
     await waitFor(async () => (await dash.textContent('#stat-messages')) === String(stats.messages), 5000, 'messages on the page');
     expect(await dash.textContent('#stat-queued')).toBe(String(stats.queued));
-    expect(await dash.textContent('#stat-users')).toBe('2');
+    expect(await dash.textContent('#stat-users')).toBe('3');
     expect(await dash.textContent('#total-received')).toBe('4');
     expect(await dash.textContent('#total-delivered')).toBe('2');
 
@@ -103,7 +125,14 @@ describe('dashboard', () => {
     const cliQueue = await queueLines(data);
     for (const id of await dash.locator('tr[data-queue-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-queue-id')))) expect(cliQueue).toContain(id!);
 
-    expect(await dash.locator('#rejection-rows tr').first().textContent()).toMatch(/mx127\.0\.0\.1RCPT550/);
+    // Newest first: time, listener, client, stage, code, reply (the reason).
+    const rejections = await dash.locator('#rejection-rows tr').allTextContents();
+    expect(rejections.map((row) => row.slice(8))).toEqual([
+      expect.stringMatching(/^lmtp127\.0\.0\.1DATA552.*5\.2\.2 <tiny@example\.test>: Mailbox full/),
+      expect.stringMatching(/^mx127\.0\.0\.1RCPT550/),
+      expect.stringMatching(/^mx127\.0\.0\.1DATA554.*5\.7\.1 Message content rejected/),
+      expect.stringMatching(/^mx127\.0\.0\.1DATA552.*5\.3\.4 Message size exceeds/),
+    ]);
     expect(await dash.locator('tr[data-user="alice@example.test"] td').allTextContents()).toEqual(['alice@example.test', '2', expect.stringMatching(/^\d+$/), expect.stringMatching(/^0\.\d%$/)]);
 
     const shot = path.join(process.env.TERNMAIL_SCREENSHOTS ?? tempDir(), 'dashboard.png');
@@ -154,7 +183,7 @@ c = imaplib.IMAP4('127.0.0.1', int(sys.argv[1])); c.login('alice@example.test', 
     expect(await queueLines(data)).toContain(id);
   });
 
-  it('shows a cluster\'s workers with their state and mailboxes, and the throughput summed over them', async () => {
+  it('shows a cluster\'s workers with their state and mailboxes, the throughput summed over them, and per-user usage', async () => {
     const cluster = new TestCluster();
     try {
       await cluster.start({ workers: 2 });
@@ -175,7 +204,13 @@ s.quit()
       expect(rows.reduce((n, r) => n + Number(r[2]), 0)).toBe(3);
       await waitFor(async () => (await page.textContent('#total-delivered')) === '3', 5000, 'three deliveries summed');
       expect(await page.textContent('#total-received')).toBe('3');
-      expect(await page.isHidden('#users')).toBe(true);
+      // Per-user usage, each mailbox from the worker that holds it, as `user show` has it.
+      await page.waitForSelector('tr[data-user="u3@example.test"]');
+      for (const user of ['u1@example.test', 'u2@example.test', 'u3@example.test']) {
+        const shown = await ok(['user', 'show', user, '--data', cluster.data]);
+        const bytes = /^usage: +(\d+) bytes in 1 messages/m.exec(shown)?.[1];
+        expect(await page.locator(`tr[data-user="${user}"] td`).allTextContents()).toEqual([user, '1', bytes, expect.stringMatching(/%$|^unlimited$/)]);
+      }
     } finally {
       await cluster.destroy();
     }

@@ -1,15 +1,18 @@
 // Running ternmail as a service: the systemd unit in the repo passes
-// `systemd-analyze verify`; started as root with --user, the server binds a privileged
-// port and then runs as that user, still storing mail; --user is refused where it
-// cannot work.
+// `systemd-analyze verify`; started as root with --user, the server binds privileged
+// ports and then runs as that user, still storing mail: one process, and a cluster of
+// --workers 2 whose every process (a restarted worker too) runs as the user, and
+// whose primary exits 75 once it would have to bind port 25 again; --user is refused
+// where it cannot work.
 import { afterEach, describe, expect, it } from 'vitest';
-import { copyFileSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { python, run } from '../support/clients.js';
 import { tempDir, waitFor } from '../support/server.js';
-import { cli, killAfterEach, startProcess } from '../support/process.js';
+import { cli, cliPath, killAfterEach, startProcess } from '../support/process.js';
+import { TestCluster } from '../support/cluster.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const running = killAfterEach(afterEach);
@@ -18,6 +21,36 @@ const isRoot = process.getuid?.() === 0;
 function uidOf(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/^Uid:\s+(\d+)/m.exec(status)![1]);
+}
+
+/** Real, effective, saved and file-system uid and gid of a process. */
+function idsOf(pid: number): { uid: number[]; gid: number[] } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const ids = (field: string) => /^\w+:\s+(.*)$/m.exec(status.split('\n').find((l) => l.startsWith(field + ':'))!)![1].trim().split(/\s+/).map(Number);
+  return { uid: ids('Uid'), gid: ids('Gid') };
+}
+
+/** Owners of every file and folder under `dir`, with the paths of those not owned by `uid`. */
+function notOwnedBy(dir: string, uid: number): string[] {
+  const out: string[] = [];
+  if (lstatSync(dir).uid !== uid) out.push(dir);
+  for (const entry of readdirSync(dir)) {
+    const file = path.join(dir, entry);
+    if (lstatSync(file).isDirectory()) out.push(...notOwnedBy(file, uid));
+    else if (lstatSync(file).uid !== uid) out.push(file);
+  }
+  return out;
+}
+
+/** The pid of every process whose parent is `pid`. */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((p) => {
+    try {
+      return Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))![1]) === pid;
+    } catch {
+      return false;
+    }
+  });
 }
 
 describe('systemd unit', () => {
@@ -59,12 +92,76 @@ s = smtplib.SMTP('127.0.0.47', 25); s.sendmail('someone@remote.test', ['alice@ex
   });
 
 
-  it('refuses an unknown user, and --user with --workers', async () => {
+  it.skipIf(!isRoot)('with --workers 2: ports 25 and 110 bound as root, then the primary and every worker run as nobody and serve mail; exits 75 when it would have to bind again', async () => {
+    const cluster = new TestCluster();
+    try {
+      await cluster.start({ workers: 2, args: ['--bind', '127.0.0.48', '--smtp-port', '25', '--pop3-port', '110', '--user', 'nobody'] });
+      const nobody = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
+      const nogroup = Number(execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' }).trim());
+      const asNobody = { uid: [nobody, nobody, nobody, nobody], gid: [nogroup, nogroup, nogroup, nogroup] };
+      const primary = cluster.primary!.pid!;
+      await waitFor(async () => uidOf(primary) === nobody, 10_000, 'the primary to run as nobody');
+      const workerPids = (await cluster.workers()).map((w) => w.pid!);
+      expect(workerPids).toHaveLength(2);
+      expect(childrenOf(primary).sort()).toEqual([...workerPids].sort());
+      for (const pid of [primary, ...workerPids]) expect(idsOf(pid), `process ${pid}`).toEqual(asNobody);
+      const ps = execFileSync('ps', ['-o', 'user=', '-p', [primary, ...workerPids].join(',')], { encoding: 'utf8' }).trim().split('\n').map((l) => l.trim());
+      expect(ps).toEqual(['nobody', 'nobody', 'nobody']);
+
+      await cluster.addUsers('example.test', ['alice@example.test', 'bob@example.test']);
+      const mail = async (subject: string) => {
+        const sent = await python(`
+import smtplib, sys
+s = smtplib.SMTP('127.0.0.48', 25)
+for to in ('alice@example.test', 'bob@example.test'):
+    s.sendmail('someone@remote.test', [to], ('Subject: %s\\r\\n\\r\\nhi\\r\\n' % sys.argv[1]).encode())
+s.quit()
+`, [subject]);
+        expect(sent.code, sent.stderr).toBe(0);
+      };
+      const subjects = async () => {
+        const read = await python(`
+import poplib, json
+out = []
+for user in ('alice@example.test', 'bob@example.test'):
+    p = poplib.POP3('127.0.0.48', 110); p.user(user); p.pass_('pw')
+    out += [l[9:].decode() for i in range(p.stat()[0]) for l in p.top(i + 1, 0)[1] if l.startswith(b'Subject: ')]
+    p.quit()
+print(json.dumps(sorted(out)))
+`);
+        expect(read.code, read.stderr).toBe(0);
+        return JSON.parse(read.stdout) as string[];
+      };
+      await mail('low ports');
+      await cluster.waitDelivered(2);
+      expect(await subjects()).toEqual(['low ports', 'low ports']);
+
+      // A worker killed is restarted as nobody, and takes the listeners back from its sibling.
+      process.kill(workerPids[0]!, 'SIGKILL');
+      const rows = await cluster.waitForWorkers((r) => r.length === 2 && r.every((w) => w.state === 'running' && w.pid !== null) && r.some((w) => !workerPids.includes(w.pid!)));
+      for (const row of rows) expect(idsOf(row.pid!), `worker ${row.node}`).toEqual(asNobody);
+      await mail('after a restart');
+      await cluster.waitDelivered(4);
+      expect(await subjects()).toEqual(['after a restart', 'after a restart', 'low ports', 'low ports']);
+      expect(notOwnedBy(cluster.data, nobody)).toEqual([]);
+
+      // Both workers gone at once: no process holds port 25 any more, and the primary, no
+      // longer root, cannot bind it again: it exits 75 for its service manager to restart it.
+      const exited = new Promise<number | null>((resolve) => cluster.primary!.once('exit', (code) => resolve(code)));
+      for (const row of await cluster.workers()) process.kill(row.pid!, 'SIGKILL');
+      expect(await exited).toBe(75);
+      expect(cluster.output).toMatch(/"level":60[^\n]*cannot bind them again as --user/);
+    } finally {
+      await cluster.destroy();
+    }
+  });
+
+  it('refuses an unknown user, and a switch when not root', async () => {
     const unknown = await cli(['start', '--data', tempDir(), '--user', 'no-such-user-here']);
     expect([unknown.code, unknown.stderr.trim()]).toEqual([2, 'ternmail: --user no-such-user-here: no such user']);
     if (!isRoot) return;
-    const cluster = await cli(['start', '--data', tempDir(), '--user', 'nobody', '--workers', '2']);
-    expect(cluster.code).toBe(2);
-    expect(cluster.stderr).toContain('AmbientCapabilities=CAP_NET_BIND_SERVICE');
+    const notRoot = await run('runuser', ['-u', 'nobody', '--', process.execPath, cliPath, 'start', '--data', path.join('/tmp', `ternmail-not-root-${process.pid}`), '--user', 'root']);
+    expect(notRoot.code).toBe(2);
+    expect(notRoot.stderr).toContain('--user root: only root can switch to another user');
   });
 });

@@ -25,7 +25,8 @@ export class TestCluster {
   output = '';
 
   /** Starts the primary and waits until every worker runs (unless `waitRunning` is false). */
-  async start(options: { workers?: number; roles?: string; env?: NodeJS.ProcessEnv; waitRunning?: boolean } = {}): Promise<void> {
+  /** `args`: more flags, after the ones set here (a repeated flag wins). */
+  async start(options: { workers?: number; roles?: string; env?: NodeJS.ProcessEnv; waitRunning?: boolean; args?: string[] } = {}): Promise<void> {
     if (!this.ports) {
       const [smtp, submission, pop3, imap, admin] = await freePorts(5);
       this.ports = { smtp, submission, pop3, imap, admin };
@@ -35,7 +36,7 @@ export class TestCluster {
     const p = this.ports;
     this.primary = spawn(process.execPath, [cliPath, 'start', '--workers', String(workers), ...(options.roles ? ['--roles', options.roles] : []),
       '--data', this.data, '--smtp-port', String(p.smtp), '--submission-port', String(p.submission), '--pop3-port', String(p.pop3),
-      '--imap-port', String(p.imap), '--admin-port', String(p.admin)], {
+      '--imap-port', String(p.imap), '--admin-port', String(p.admin), ...(options.args ?? [])], {
       env: { ...process.env, TERNMAIL_PASSWORD_COST: '10', TERNMAIL_IMPORT_PASSWORD_COST: '8', TERNMAIL_RETRY_SCHEDULE: '1', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -16,7 +16,9 @@ export const cliPath = path.join(root, 'build', 'src', 'cli', 'main.js');
  * server binds it, and from a block of its own for each test worker process.
  */
 const PORT_BLOCK = 500;
-let nextPort = 0;
+// A random start in the block: test runs of other checkouts on the same machine use the
+// same blocks, and scanning them all from the first port made them collide.
+let nextPort = Math.floor(Math.random() * PORT_BLOCK);
 
 function bindable(port: number): Promise<boolean> {
   return new Promise((resolve) => {

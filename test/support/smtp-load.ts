@@ -7,9 +7,11 @@ export interface LoadOptions {
   worker: number;
   recipients: (i: number) => string;
   acked: Set<string>;
+  /** When each acknowledged id got its 250 (Date.now()), if given. */
+  ackedAt?: Map<string, number>;
   /** Stop after this many acknowledged messages for this sender. */
   count: number;
-  /** Give up after this long. */
+  /** Give up after this long (read before each message: setting it to 0 stops the sender). */
   deadline: number;
 }
 
@@ -52,7 +54,10 @@ async function session(options: LoadOptions, next: () => number): Promise<void> 
       await read();
       await read();
       socket.write(`Subject: ${id}\r\n\r\n${'x'.repeat(1000)}\r\n.\r\n`);
-      if ((await read()).startsWith('250')) options.acked.add(id);
+      if ((await read()).startsWith('250')) {
+        options.acked.add(id);
+        options.ackedAt?.set(id, Date.now());
+      }
     }
   } finally {
     socket.destroy();
