@@ -17,6 +17,7 @@ export class DirectoryCache {
   /** IMAP ACL reverse index by shareKey (records.ts), and grantee → owners sharing with them. */
   readonly shares = new Map<string, ShareRecord>();
   private readonly sharersByGrantee = new Map<string, Set<string>>();
+  private readonly granteesByOwner = new Map<string, Set<string>>();
   /** Sequence number of the last change applied. */
   appliedSeq = 0;
   private readonly listeners: Array<(change: DirectoryChange) => void> = [];
@@ -71,16 +72,26 @@ export class DirectoryCache {
     return [...(this.sharersByGrantee.get(grantee) ?? [])];
   }
 
+  /**
+   * The address a user given rights by `owner` has now, from the entry's address then and
+   * the mailbox id it was given to (the same unless the user was renamed since).
+   */
+  granteeAddress(owner: string, identifier: string, mailboxId: string): string | undefined {
+    if (this.user(identifier)?.mailboxId === mailboxId) return identifier;
+    for (const grantee of this.granteesByOwner.get(owner) ?? []) {
+      if (this.user(grantee)?.mailboxId === mailboxId) return grantee;
+    }
+    return undefined;
+  }
+
   private indexShare(before: ShareRecord | undefined, after: ShareRecord | null): void {
     if (before) {
-      const owners = this.sharersByGrantee.get(before.grantee);
-      owners?.delete(before.owner);
-      if (owners?.size === 0) this.sharersByGrantee.delete(before.grantee);
+      unindex(this.sharersByGrantee, before.grantee, before.owner);
+      unindex(this.granteesByOwner, before.owner, before.grantee);
     }
     if (after) {
-      const owners = this.sharersByGrantee.get(after.grantee) ?? new Set<string>();
-      owners.add(after.owner);
-      this.sharersByGrantee.set(after.grantee, owners);
+      index(this.sharersByGrantee, after.grantee, after.owner);
+      index(this.granteesByOwner, after.owner, after.grantee);
     }
   }
 
@@ -153,4 +164,16 @@ export class DirectoryCache {
     visiting.delete(key);
     return delivered > 0 ? 'ok' : 'unknown-user';
   }
+}
+
+function index(sets: Map<string, Set<string>>, key: string, value: string): void {
+  const set = sets.get(key) ?? new Set<string>();
+  set.add(value);
+  sets.set(key, set);
+}
+
+function unindex(sets: Map<string, Set<string>>, key: string, value: string): void {
+  const set = sets.get(key);
+  set?.delete(value);
+  if (set?.size === 0) sets.delete(key);
 }

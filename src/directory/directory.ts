@@ -413,9 +413,17 @@ export class Directory {
       retargeted.push({ kind: 'alias', key: alias.address, value: { address: alias.address, targets } });
     }
     const kept: DirectoryEntry[] = keepAlias ? [{ kind: 'alias', key: user.address, value: { address: user.address, targets: [to] } }] : [];
-    await this.write([{ kind: 'user', key: user.address, value: null }, { kind: 'user', key: to, value: renamed }, ...retargeted, ...kept]);
+    // The index of who shares with whom follows the new address on both sides; the ACL
+    // entries themselves are bound to the mailbox id, which the rename keeps.
+    const reshared: DirectoryEntry[] = [];
+    for (const [key, share] of this.cache.shares) {
+      if (share.grantee !== user.address && share.owner !== user.address) continue;
+      const moved = { grantee: share.grantee === user.address ? to : share.grantee, owner: share.owner === user.address ? to : share.owner };
+      reshared.push({ kind: 'share', key, value: null }, { kind: 'share', key: shareKey(moved.grantee, moved.owner), value: moved });
+    }
+    await this.write([{ kind: 'user', key: user.address, value: null }, { kind: 'user', key: to, value: renamed }, ...retargeted, ...kept, ...reshared]);
     this.verified.delete(user.address);
-    this.log.info({ user: user.address, to, aliases: retargeted.length, keepAlias }, 'user renamed');
+    this.log.info({ user: user.address, to, aliases: retargeted.length, shares: reshared.length / 2, keepAlias }, 'user renamed');
     return renamed;
   }
 

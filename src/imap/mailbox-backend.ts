@@ -63,6 +63,7 @@ export class MailboxBackend implements ImapBackend {
     const domain = domainOf(binding.user.address);
     const sharing: SharingPort = {
       sharersFor: (user) => [...new Set([...directory.cache.sharersOf(user), ...directory.cache.sharersOf(anyoneOf(domain))])],
+      granteeAddress: (owner, identifier, mailboxId) => directory.cache.granteeAddress(owner, identifier, mailboxId),
       mailboxOf: (owner) => {
         const record = directory.cache.user(owner);
         // Sharing stays inside a domain.
@@ -181,7 +182,9 @@ class SessionMailbox implements UserMailbox {
   async acl(name: string): Promise<AclReply> {
     const reply = await this.folderStatus(name);
     if (!reply.ok) return reply;
-    return { ok: true, owner: this.binding.user.address, rights: ALL_RIGHTS, acl: visibleAcl(reply.folder.acl) };
+    const owner = this.binding.user.address;
+    const { cache } = this.services.directory;
+    return { ok: true, owner, rights: ALL_RIGHTS, acl: visibleAcl(reply.folder.acl, (identifier, mailboxId) => cache.granteeAddress(owner, identifier, mailboxId)) };
   }
 
   /**

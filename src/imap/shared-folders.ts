@@ -23,6 +23,8 @@ export const SHARED_PREFIX = `${SHARED_ROOT}/`;
 export interface SharingPort {
   /** Owners whose folders' ACLs name this user or `anyone` of the user's domain. */
   sharersFor(user: string): string[];
+  /** The address now of the user an entry of `owner`'s ACL was given to (see DirectoryCache.granteeAddress). */
+  granteeAddress(owner: string, identifier: string, mailboxId: string): string | undefined;
   /** This session's port to another user's mailbox of the same domain, or null (unknown user, other domain). */
   mailboxOf(owner: string): UserMailbox | null;
   /** Keeps the owner's mailbox loaded while the session has one of its folders selected; `release` once per `retain`. */
@@ -354,7 +356,7 @@ export class SharedFolders implements UserMailbox {
     if (target === null) return noSuchFolder(name);
     const checked = await this.rightsOn(target, name);
     if (!checked.ok) return checked;
-    return { ok: true, owner: target.owner, rights: checked.rights, acl: has(checked.rights, 'a') ? visibleAcl(checked.folder.acl) : {} };
+    return { ok: true, owner: target.owner, rights: checked.rights, acl: has(checked.rights, 'a') ? visibleAcl(checked.folder.acl, (identifier, mailboxId) => this.sharing.granteeAddress(target.owner, identifier, mailboxId)) : {} };
   }
 
   async setAcl(name: string, identifier: string, rights: string | null): Promise<ImapDoneReply> {

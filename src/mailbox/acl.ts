@@ -26,10 +26,24 @@ export function entryRights(value: string): string {
   return colon < 0 ? value : value.slice(0, colon);
 }
 
-/** The ACL as a client sees it: identifier → rights. */
-export function visibleAcl(acl: Acl | undefined): Acl {
+/** The mailbox id a stored entry was given to, if it names one. */
+export function entryMailbox(value: string): string | undefined {
+  const colon = value.indexOf(':');
+  return colon < 0 ? undefined : value.slice(colon + 1);
+}
+
+/**
+ * The ACL as a client sees it: identifier → rights. An entry given to a user who has
+ * been renamed since shows under the user's address now (`currentAddress`, from the
+ * directory); two entries that end up under one address show as one.
+ */
+export function visibleAcl(acl: Acl | undefined, currentAddress?: (identifier: string, mailboxId: string) => string | undefined): Acl {
   const out: Acl = {};
-  for (const [identifier, value] of Object.entries(acl ?? {})) out[identifier] = entryRights(value);
+  for (const [identifier, value] of Object.entries(acl ?? {})) {
+    const mailboxId = entryMailbox(value);
+    const shown = (mailboxId === undefined ? undefined : currentAddress?.(identifier, mailboxId)) ?? identifier;
+    out[shown] = normalizeRights((out[shown] ?? '') + entryRights(value));
+  }
   return out;
 }
 
@@ -78,14 +92,20 @@ export function reportedRights(rights: string): string {
 
 /**
  * The rights `user` (with mailbox `mailboxId`) holds on a folder of `owner` with this ACL:
- * their own entry (if it was given to this very user), plus `anyone`'s.
+ * the entries given to this very user's mailbox, plus `anyone`'s.
  */
 export function rightsOf(acl: Acl | undefined, owner: string, user: string, mailboxId: string): string {
   if (user === owner) return ALL_RIGHTS;
   if (acl === undefined) return '';
-  const own = acl[user];
-  const mine = own !== undefined && (!own.includes(':') || own.endsWith(`:${mailboxId}`)) ? entryRights(own) : '';
-  return normalizeRights(mine + entryRights(acl[ANYONE] ?? ''));
+  let mine = entryRights(acl[ANYONE] ?? '');
+  for (const [identifier, value] of Object.entries(acl)) {
+    if (identifier === ANYONE) continue;
+    const boundTo = entryMailbox(value);
+    // An entry given to this very mailbox holds under whatever address the user has now
+    // (a `user rename` keeps the mailbox); an entry without a mailbox id holds by address.
+    if (boundTo === mailboxId || (boundTo === undefined && identifier === user)) mine += entryRights(value);
+  }
+  return normalizeRights(mine);
 }
 
 export function has(rights: string, wanted: string): boolean {

@@ -295,6 +295,29 @@ describe('shared folders obey the rights', () => {
     a.close();
   });
 
+  it('a rename keeps the shares: the grantee keeps their rights under the new address, the owner\'s folders follow theirs', async () => {
+    await server.admin('POST', '/v1/users/import', { users: [{ address: 'frank@acl.test', password: 'pw' }, { address: 'gina@acl.test', password: 'pw' }] });
+    const g = await session('gina@acl.test');
+    await g.run('CREATE Plans');
+    await g.run('SETACL Plans frank@acl.test lrw');
+    g.close();
+    // The grantee is renamed: same rights, listed and named under the new address.
+    await server.admin('POST', '/v1/users/frank@acl.test/rename', { to: 'franz@acl.test' });
+    const f = await session('franz@acl.test');
+    await waitFor(async () => (await sharedList(f)).includes('shared/gina@acl.test/Plans'), 5000, 'Plans listed for the renamed grantee');
+    expect(await f.run('MYRIGHTS shared/gina@acl.test/Plans')).toContain('"lrw"');
+    const owner = await session('gina@acl.test');
+    expect(await owner.run('GETACL Plans')).toContain('"franz@acl.test" "lrw"');
+    expect(await owner.run('GETACL Plans')).not.toContain('frank@acl.test');
+    owner.close();
+    // The owner is renamed: the folder shows under the owner's new address.
+    await server.admin('POST', '/v1/users/gina@acl.test/rename', { to: 'regina@acl.test' });
+    await waitFor(async () => (await sharedList(f)).includes('shared/regina@acl.test/Plans'), 5000, 'Plans listed under the renamed owner');
+    expect(await sharedList(f)).not.toContain('shared/gina@acl.test/Plans');
+    expect(await f.run('SELECT shared/regina@acl.test/Plans')).toMatch(/OK \[READ-WRITE\]/);
+    f.close();
+  });
+
   it('a COPY out of a shared folder that fails half way leaves the destination as it was; MOVE out needs t and e', async () => {
     await server.admin('POST', '/v1/users/import', { users: [{ address: 'erin@acl.test', password: 'pw' }] });
     await server.admin('PUT', '/v1/users/erin@acl.test/quota', { quota: 3000 });
