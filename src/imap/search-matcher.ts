@@ -72,7 +72,10 @@ async function loadOrNull(reader: MessageReader, sha: string): Promise<SearchCon
   try {
     const content = await loadMessageContent(reader, sha, true);
     return content.raw === null ? null : { structure: content.structure, raw: content.raw };
-  } catch {
+  } catch (err) {
+    // A body gone since the view was taken does not match; a read the user lost the right
+    // to (IMAP ACL) ends the command in NO [NOPERM].
+    if ((err as { imapCode?: unknown } | null)?.imapCode === 'NOPERM') throw err;
     return null;
   }
 }

@@ -239,6 +239,8 @@ describe('shared folders obey the rights', () => {
     await a.run(`DELETEACL Revoke ${bob}`);
     expect(await b.run('FETCH 1 BODY.PEEK[]')).toMatch(/NO \[NOPERM\]/);
     expect(await b.run('FETCH 1 ENVELOPE')).toMatch(/NO \[NOPERM\]/);
+    expect(await b.run('SEARCH TEXT revoke')).toMatch(/NO \[NOPERM\]/);
+    expect(await b.run('SEARCH ALL')).toMatch(/^\* SEARCH 1\r$/m); // the open view's UIDs and flags still answer
     expect(await b.run(`SELECT shared/${alice}/Revoke`)).toMatch(/NO \[NONEXISTENT\]/);
     await waitFor(async () => !(await sharedList(b)).includes(`shared/${alice}/Revoke`), 5000, 'Revoke gone from the list');
     a.close();
