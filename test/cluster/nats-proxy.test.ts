@@ -1,0 +1,156 @@
+// The session proxy of a cluster of machines, with real nodes and a real nats-server:
+// node 1 runs only the listeners (mta,access), node 2 holds every mailbox, so every
+// IMAP and POP3 session opened on node 1 is relayed byte for byte to node 2's own
+// listener after node 1 checked the password: commands, pipelining, IDLE and POP3
+// deletions work as on the owner, the capabilities seen at login stay true, the owner
+// accepts the cluster ticket only from a node of the cluster, and an owner gone
+// mid-session closes the relayed connection.
+import { createHmac } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LineClient, python } from '../support/clients.js';
+import { cleanUpAfterEach, NODE_PORTS, startNats, TestNode, type NatsServer } from '../support/nats.js';
+
+const NATS_HOST = '127.0.0.15';
+const NATS_PORT = 45222;
+const HOSTS = ['127.0.0.16', '127.0.0.17'];
+/** A client address that is no node of the cluster. */
+const STRANGER = '127.0.0.11';
+const SECRET = 'proxy-test-secret';
+
+const nodes: TestNode[] = [];
+const servers: NatsServer[] = [];
+cleanUpAfterEach(afterEach, nodes, servers);
+
+async function accessAndStore(): Promise<[TestNode, TestNode]> {
+  const nats = await startNats(NATS_HOST, NATS_PORT);
+  servers.push(nats);
+  const pair = [
+    new TestNode(1, HOSTS[0], [nats.url], ['--roles', 'mta,access', '--cluster-secret', SECRET]),
+    new TestNode(2, HOSTS[1], [nats.url], ['--roles', 'mta,store,access', '--cluster-secret', SECRET]),
+  ] as [TestNode, TestNode];
+  nodes.push(...pair);
+  await Promise.all(pair.map((n) => n.start()));
+  await pair[0].waitForNodes((rows) => rows.filter((r) => r.status === 'up').length === 2);
+  await pair[1].waitForNodes((rows) => rows.filter((r) => r.status === 'up').length === 2);
+  expect((await pair[0].cli(['domain', 'add', 'proxy.test'])).code).toBe(0);
+  for (const user of ['p1@proxy.test', 'p2@proxy.test']) expect((await pair[0].cli(['user', 'add', user, '--password', 'pw'])).code).toBe(0);
+  return pair;
+}
+
+async function send(host: string, rcpt: string, subject: string): Promise<void> {
+  const { code, stderr } = await python(`
+import smtplib, sys
+s = smtplib.SMTP(sys.argv[1], int(sys.argv[2]))
+s.sendmail('sender@remote.test', [sys.argv[3]], ('Subject: %s\\r\\n\\r\\nbody of %s\\r\\n' % (sys.argv[4], sys.argv[4])).encode())
+s.quit()
+`, [host, String(NODE_PORTS.smtp), rcpt, subject]);
+  expect(code, stderr).toBe(0);
+}
+
+async function loggedIn(host: string, user: string): Promise<{ client: LineClient; capabilities: string }> {
+  const client = await LineClient.connect(NODE_PORTS.imap, host);
+  await client.expect(/^\* OK .*\r\n/m);
+  client.send(`a LOGIN ${user} pw\r\n`);
+  const answer = await client.expect(/^a OK .*\r\n/m);
+  return { client, capabilities: /\[CAPABILITY ([^\]]*)\]/.exec(answer)![1]! };
+}
+
+describe('the session proxy of a cluster of machines', () => {
+  it('relays IMAP and POP3 sessions opened on a node without the mailbox to the node holding it', async () => {
+    const [one, two] = await accessAndStore();
+    await send(HOSTS[0], 'p1@proxy.test', 'first');
+    await send(HOSTS[0], 'p1@proxy.test', 'second');
+
+    // IMAP on node 1: LOGIN answered there, then pipelined commands served by node 2's session.
+    const { client, capabilities } = await loggedIn(HOSTS[0], 'p1@proxy.test');
+    client.send('b CAPABILITY\r\nc SELECT INBOX\r\nd FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\n');
+    const seen = await client.expect(/^d OK .*\r\n/m);
+    // The capabilities the client saw at login are those of the session that now serves it.
+    expect(/^\* CAPABILITY (.*)\r\n/m.exec(seen)![1]).toBe(capabilities);
+    expect(seen).toMatch(/^\* 2 EXISTS\r\n/m);
+    expect(seen).toContain('Subject: first');
+    expect(seen).toContain('Subject: second');
+    client.send('e LOGOUT\r\n');
+    await client.expect(/^e OK .*\r\n/m);
+    await client.waitClosed();
+
+    // Node 1 relayed it; node 2 ran the session, logged in from node 1's address with the cluster ticket.
+    expect(one.output).toMatch(/"protocol":"imap".*imap session relayed to its node/);
+    const ownerLogins = two.output.split('\n').filter((l) => l.includes('"event":"imap.login"'));
+    expect(ownerLogins.some((l) => l.includes(`"client":"${HOSTS[0]}"`) && l.includes('"user":"p1@proxy.test"'))).toBe(true);
+
+    // POP3 on node 1: the +OK of the login comes from node 2's maildrop; DELE sticks there.
+    const { code, stdout, stderr } = await python(`
+import poplib, sys
+p = poplib.POP3(sys.argv[1], int(sys.argv[2])); p.user('p1@proxy.test'); print(p.pass_('pw').decode())
+print(p.stat()[0]); p.dele(1); p.quit()
+p = poplib.POP3(sys.argv[1], int(sys.argv[2])); p.user('p1@proxy.test'); p.pass_('pw')
+print(p.stat()[0]); print([l.decode() for l in p.top(1, 0)[1] if l.startswith(b'Subject')][0]); p.quit()
+`, [HOSTS[0], String(NODE_PORTS.pop3)]);
+    expect(code, stderr).toBe(0);
+    expect(stdout.trim().split('\n')).toEqual(['+OK maildrop has 2 messages (' + stdout.split('(')[1]!.split(')')[0] + ')', '2', '1', 'Subject: second']);
+    expect(one.output).toMatch(/"protocol":"pop3".*pop3 session relayed to its node/);
+
+    // A wrong password never reaches node 2.
+    const wrong = await LineClient.connect(NODE_PORTS.imap, HOSTS[0]);
+    await wrong.expect(/^\* OK .*\r\n/m);
+    wrong.send('a LOGIN p2@proxy.test nope\r\n');
+    expect(await wrong.expect(/^a .*\r\n/m)).toMatch(/^a NO \[AUTHENTICATIONFAILED\]/m);
+    wrong.close();
+  }, 60_000);
+
+  it('carries IDLE through the relay, and accepts the cluster ticket only from a node of the cluster', async () => {
+    const [, two] = await accessAndStore();
+    await send(HOSTS[1], 'p2@proxy.test', 'one');
+    const { client } = await loggedIn(HOSTS[0], 'p2@proxy.test');
+    client.send('b SELECT INBOX\r\n');
+    await client.expect(/^b OK .*\r\n/m);
+    client.send('c IDLE\r\n');
+    await client.expect(/^\+ .*\r\n/m);
+    await send(HOSTS[0], 'p2@proxy.test', 'two');
+    await client.expect(/^\* 2 EXISTS\r\n/m, 10_000);
+    client.send('DONE\r\n');
+    await client.expect(/^c OK .*\r\n/m);
+
+    // A valid ticket, from an address that is not a node: refused like a wrong password.
+    const seconds = Math.floor(Date.now() / 1000);
+    const mac = createHmac('sha256', SECRET).update(`p2@proxy.test\0${seconds}`).digest('hex');
+    const stranger = await LineClient.connect(NODE_PORTS.imap, HOSTS[1], STRANGER);
+    await stranger.expect(/^\* OK .*\r\n/m);
+    stranger.send(`a LOGIN p2@proxy.test ternmail-cluster:${seconds}:${mac}\r\n`);
+    expect(await stranger.expect(/^a .*\r\n/m)).toMatch(/^a NO \[AUTHENTICATIONFAILED\]/m);
+    stranger.close();
+    expect(two.output.split('\n').filter((l) => l.includes('"event":"imap.login"') && l.includes(`"client":"${STRANGER}"`))).toEqual([]);
+    client.send('d LOGOUT\r\n');
+    await client.expect(/^d OK .*\r\n/m);
+  }, 60_000);
+
+  it('closes a relayed session when its owner node is killed; logins then get temporary failures', async () => {
+    const [one, two] = await accessAndStore();
+    await send(HOSTS[0], 'p1@proxy.test', 'kept');
+    const { client } = await loggedIn(HOSTS[0], 'p1@proxy.test');
+    client.send('b SELECT INBOX\r\n');
+    await client.expect(/^b OK .*\r\n/m);
+    await two.kill('SIGKILL');
+    await client.waitClosed(10_000);
+
+    const { code, stdout, stderr } = await python(`
+import imaplib, poplib, sys
+m = imaplib.IMAP4(sys.argv[1], int(sys.argv[2]))
+try:
+    m.login('p1@proxy.test', 'pw'); m.select('INBOX'); print('OK')
+except imaplib.IMAP4.error as e:
+    print(str(e))
+p = poplib.POP3(sys.argv[1], int(sys.argv[3])); p.user('p1@proxy.test')
+try:
+    p.pass_('pw'); print('OK')
+except poplib.error_proto as e:
+    print(e.args[0].decode())
+`, [HOSTS[0], String(NODE_PORTS.imap), String(NODE_PORTS.pop3)]);
+    expect(code, stderr).toBe(0);
+    const [imap, pop3] = stdout.trim().split('\n');
+    expect(imap).toMatch(/UNAVAILABLE/);
+    expect(pop3).toMatch(/^-ERR \[SYS\/TEMP\]/);
+    expect(one.running).toBe(true);
+  }, 60_000);
+});
