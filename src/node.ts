@@ -16,7 +16,7 @@ import { AuthGuard, authLimitsOf } from './net/auth-guard.js';
 import { startAdminApi, type AdminBackend } from './admin/admin-api.js';
 import { NodeUnavailableError } from './mailbox/registry.js';
 import type { NodeRequest } from './cluster/protocol.js';
-import { connectToNats, natsServersOf, openBucket } from './cluster/nats-connection.js';
+import { connectToNats, natsConnectionOf, openBucket } from './cluster/nats-connection.js';
 import { Membership, NODES_BUCKET, type NodeLease, type NodeLoad } from './cluster/membership.js';
 import { choosePlacement } from './cluster/placement.js';
 import { Rebalancer } from './cluster/rebalance.js';
@@ -48,8 +48,8 @@ async function movePlacement(directory: Directory, mailboxId: string, node: numb
 export async function runNode(config: ServerConfig, log: Logger): Promise<{ stop(): Promise<void>; reloadTls(): void }> {
   const self = config.cluster.nodeId;
   const roles = config.cluster.roles[0];
-  const servers = natsServersOf(config.cluster.nats);
-  const nc = await connectToNats(servers, self, log.child({ component: 'nats' }));
+  const { servers, security } = natsConnectionOf(config.cluster.nats, config.cluster);
+  const nc = await connectToNats(servers, self, log.child({ component: 'nats' }), security);
   const replicas = Math.min(3, servers.length);
   // Bodies cross nodes in one request (delivery, RETR, FETCH, a mailbox move's batches of 8 MiB).
   const maxPayload = nc.info?.max_payload ?? 0;
