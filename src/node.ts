@@ -25,6 +25,7 @@ import { fanOutAdmin } from './cluster/fan-out-admin.js';
 import { startServer, writeAdminFile, type RunningServer } from './server.js';
 import { listenFailure } from './core/startup-error.js';
 import { SessionProxy } from './cluster/session-proxy.js';
+import { ClusterAuthGate } from './cluster/shared-auth.js';
 import { clusterSecretOf, PeerTickets } from './cluster/peer-tickets.js';
 import { trustClusterPeers } from './net/cluster-peers.js';
 import type { OwnerEndpoint, ProxiedProtocol } from './cluster/owner-login.js';
@@ -120,7 +121,9 @@ export async function runNode(config: ServerConfig, log: Logger): Promise<{ stop
     self, ownerOf: (mailboxId) => directory.cache.nodeOf(mailboxId), endpointOf, ticketFor: (account) => tickets.issue(account), log: log.child({ component: 'session-proxy' }),
   }) : undefined;
 
-  const auth = new AuthGuard(authLimitsOf(config.net), log.child({ component: 'auth-guard' }));
+  const guard = new AuthGuard(authLimitsOf(config.net), log.child({ component: 'auth-guard' }));
+  const auth = new ClusterAuthGate(nc, self, guard, log.child({ component: 'auth-sharing' }));
+  auth.start();
   server = await startServer(config, log, {
     roles, cluster: { nodeId: self, transport, directory, auth, place, isLive: (node) => node === self || membership.isLive(node), placeAtAcceptance: true, ...(handoff ? { handoff } : {}) },
   });
@@ -179,6 +182,7 @@ export async function runNode(config: ServerConfig, log: Logger): Promise<{ stop
       kvDirectory.stop();
       await transport.close();
       auth.close();
+      guard.close();
       stop(system);
       await nc.drain().catch(() => nc.close());
       log.info({ node: self }, 'node left the cluster');

@@ -4,7 +4,8 @@
 // listener after node 1 checked the password: commands, pipelining, IDLE and POP3
 // deletions work as on the owner, the capabilities seen at login stay true, the owner
 // accepts the cluster ticket only from a node of the cluster, and an owner gone
-// mid-session closes the relayed connection.
+// mid-session closes the relayed connection. And the failed-login limits, which every
+// node shares with the others: failures spread over three nodes lock the account on all.
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LineClient, python } from '../support/clients.js';
@@ -154,3 +155,43 @@ except poplib.error_proto as e:
     expect(one.running).toBe(true);
   }, 60_000);
 });
+
+describe('failed-login limits across a cluster of machines', () => {
+  it('locks an account after failures spread over three nodes, on every node; auth unblock on any node lifts it everywhere', async () => {
+    const nats = await startNats(NATS_HOST, NATS_PORT);
+    servers.push(nats);
+    // No progressive delay before the lock (it would only slow the test down).
+    const trio = [...HOSTS, STRANGER].map((host, i) => new TestNode(i + 1, host, [nats.url], ['--max-auth-failures-per-account', '10', '--auth-delay-after', '50']));
+    nodes.push(...trio);
+    await Promise.all(trio.map((n) => n.start()));
+    expect((await trio[0]!.cli(['domain', 'add', 'lock.test'])).code).toBe(0);
+    expect((await trio[0]!.cli(['user', 'add', 'l@lock.test', '--password', 'right'])).code).toBe(0);
+    for (const node of trio) await until(async () => (await node.cli(['user', 'list'])).stdout.includes('l@lock.test'));
+
+    const login = async (host: string, password: string): Promise<string> => {
+      const client = await LineClient.connect(NODE_PORTS.imap, host);
+      await client.expect(/^\* OK .*\r\n/m);
+      client.send(`a LOGIN l@lock.test ${password}\r\n`);
+      const answer = (await client.expect(/^a .*\r\n/m)).trim();
+      client.close();
+      return answer;
+    };
+    // 4 + 3 + 3 wrong passwords: no node alone saw 10.
+    for (let i = 0; i < 10; i += 1) expect(await login(trio[i % 3]!.host, `wrong${i}`)).toMatch(/^a NO \[AUTHENTICATIONFAILED\]/);
+    for (const node of trio) {
+      await until(async () => (await login(node.host, 'right')).includes('Too many failed logins'));
+      expect((await node.cli(['auth', 'blocked'])).stdout).toContain('l@lock.test');
+    }
+
+    expect((await trio[1]!.cli(['auth', 'unblock', 'l@lock.test'])).code).toBe(0);
+    for (const node of trio) await until(async () => /^a OK /.test(await login(node.host, 'right')));
+  }, 60_000);
+});
+
+async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -76,7 +76,7 @@ print(n)
     // Without a client certificate, or with a wrong password, a node does not get in.
     const outsiders = [
       new TestNode(3, '127.0.0.11', [withPassword], ['--nats-ca', certs.ca]),
-      new TestNode(4, '127.0.0.10', [`nats://node:wrong@${NATS_HOST}:${NATS_PORT}`], tlsFlags),
+      new TestNode(4, '127.0.0.2', [`nats://node:wrong@${NATS_HOST}:${NATS_PORT}`], tlsFlags),
     ];
     nodes.push(...outsiders);
     await Promise.all(outsiders.map(async (outsider) => {
