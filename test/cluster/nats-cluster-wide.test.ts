@@ -4,8 +4,9 @@
 // listener after node 1 checked the password: commands, pipelining, IDLE and POP3
 // deletions work as on the owner, the capabilities seen at login stay true, the owner
 // accepts the cluster ticket only from a node of the cluster, and an owner gone
-// mid-session closes the relayed connection. And the failed-login limits, which every
-// node shares with the others: failures spread over three nodes lock the account on all.
+// mid-session closes the relayed connection. And what else holds cluster-wide: failures
+// spread over three nodes lock the account on all of them, and a directory operation
+// on several keys (a rename) is whole after its node is killed half-way.
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LineClient, python } from '../support/clients.js';
@@ -195,3 +196,31 @@ async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+describe('directory operations on several keys', () => {
+  it('completes a rename whose node was killed -9 right after its first key, from another node', async () => {
+    const nats = await startNats(NATS_HOST, NATS_PORT);
+    servers.push(nats);
+    const writer = new TestNode(1, HOSTS[0], [nats.url], [], { TERNMAIL_FAULT_AT: 'directory-committed' });
+    const other = new TestNode(2, HOSTS[1], [nats.url]);
+    nodes.push(writer, other);
+    await Promise.all([writer.start(), other.start()]);
+    // Single-key writes take no intent: the hook is not reached.
+    expect((await writer.cli(['domain', 'add', 'rename.test'])).code).toBe(0);
+    expect((await writer.cli(['user', 'add', 'old@rename.test', '--password', 'pw'])).code).toBe(0);
+    await until(async () => (await other.cli(['user', 'list'])).stdout.includes('old@rename.test'));
+
+    const renamed = await writer.cli(['user', 'rename', 'old@rename.test', 'new@rename.test']);
+    expect(renamed.code).not.toBe(0);
+    await until(async () => !writer.running);
+    expect(writer.child!.signalCode).toBe('SIGKILL');
+    // The old user was deleted (the commit point); the new one is created by the other node's replay.
+    await until(async () => (await other.cli(['user', 'list'])).stdout.trim() === 'new@rename.test', 20_000);
+    expect(other.output).toMatch(/directory operation completed after its writer stopped half-way/);
+    const login = await LineClient.connect(NODE_PORTS.imap, HOSTS[1]);
+    await login.expect(/^\* OK .*\r\n/m);
+    login.send('a LOGIN new@rename.test pw\r\n');
+    expect(await login.expect(/^a .*\r\n/m)).toMatch(/^a OK /m);
+    login.close();
+  }, 60_000);
+});
