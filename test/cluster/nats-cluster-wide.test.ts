@@ -11,6 +11,7 @@ import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LineClient, python } from '../support/clients.js';
 import { cleanUpAfterEach, NODE_PORTS, startNats, TestNode, type NatsServer } from '../support/nats.js';
+import { selfSignedCertificate } from '../support/certificates.js';
 
 const NATS_HOST = '127.0.0.15';
 const NATS_PORT = 45222;
@@ -18,17 +19,18 @@ const HOSTS = ['127.0.0.16', '127.0.0.17'];
 /** A client address that is no node of the cluster. */
 const STRANGER = '127.0.0.11';
 const SECRET = 'proxy-test-secret';
+const IMAPS_PORT = 45993;
 
 const nodes: TestNode[] = [];
 const servers: NatsServer[] = [];
 cleanUpAfterEach(afterEach, nodes, servers);
 
-async function accessAndStore(): Promise<[TestNode, TestNode]> {
+async function accessAndStore(extra: string[] = []): Promise<[TestNode, TestNode]> {
   const nats = await startNats(NATS_HOST, NATS_PORT);
   servers.push(nats);
   const pair = [
-    new TestNode(1, HOSTS[0], [nats.url], ['--roles', 'mta,access', '--cluster-secret', SECRET]),
-    new TestNode(2, HOSTS[1], [nats.url], ['--roles', 'mta,store,access', '--cluster-secret', SECRET]),
+    new TestNode(1, HOSTS[0], [nats.url], ['--roles', 'mta,access', '--cluster-secret', SECRET, ...extra]),
+    new TestNode(2, HOSTS[1], [nats.url], ['--roles', 'mta,store,access', '--cluster-secret', SECRET, ...extra]),
   ] as [TestNode, TestNode];
   nodes.push(...pair);
   await Promise.all(pair.map((n) => n.start()));
@@ -99,6 +101,38 @@ print(p.stat()[0]); print([l.decode() for l in p.top(1, 0)[1] if l.startswith(b'
     wrong.send('a LOGIN p2@proxy.test nope\r\n');
     expect(await wrong.expect(/^a .*\r\n/m)).toMatch(/^a NO \[AUTHENTICATIONFAILED\]/m);
     wrong.close();
+  }, 60_000);
+
+  it('relays a session that came in over TLS (IMAPS) and then turns on COMPRESS DEFLATE on the owner', async () => {
+    const { key, cert } = selfSignedCertificate();
+    const [one] = await accessAndStore(['--tls-key', key, '--tls-cert', cert, '--imaps-port', String(IMAPS_PORT)]);
+    await send(HOSTS[0], 'p1@proxy.test', 'squeezed');
+    const { code, stdout, stderr } = await python(`
+import socket, ssl, sys, zlib
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection((sys.argv[1], int(sys.argv[2]))))
+f = s.makefile('rb')
+def line(): return f.readline().decode()
+line()
+s.sendall(b'a1 LOGIN p1@proxy.test pw\\r\\n')
+while not line().startswith('a1 '): pass
+s.sendall(b'a2 COMPRESS DEFLATE\\r\\n')
+print(line().strip())
+out = zlib.compressobj(wbits=-15); inp = zlib.decompressobj(wbits=-15); buf = b''
+def send(text): s.sendall(out.compress(text) + out.flush(zlib.Z_SYNC_FLUSH))
+def until(tag):
+    global buf
+    while (b'\\r\\n' + tag + b' ') not in (b'\\r\\n' + buf): buf += inp.decompress(s.recv(65536))
+    i = (b'\\r\\n' + buf).index(b'\\r\\n' + tag + b' '); end = buf.index(b'\\r\\n', i) + 2
+    text, buf = buf[:end], buf[end:]
+    return text.decode()
+send(b'a3 SELECT INBOX\\r\\n'); print(until(b'a3').split('\\r\\n')[-2])
+send(b'a4 FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])\\r\\n'); print('Subject: squeezed' in until(b'a4'))
+send(b'a5 LOGOUT\\r\\n'); print(until(b'a5').split('\\r\\n')[-2])
+`, [HOSTS[0], String(IMAPS_PORT)]);
+    expect(code, stderr).toBe(0);
+    expect(stdout.trim().split('\n')).toEqual(['a2 OK DEFLATE active', expect.stringMatching(/^a3 OK \[READ-WRITE\]/), 'True', expect.stringMatching(/^a5 OK/)]);
+    expect(one.output).toMatch(/"protocol":"imap".*imap session relayed to its node/);
   }, 60_000);
 
   it('carries IDLE through the relay, and accepts the cluster ticket only from a node of the cluster', async () => {
