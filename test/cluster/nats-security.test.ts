@@ -80,7 +80,7 @@ print(n)
     ];
     nodes.push(...outsiders);
     await Promise.all(outsiders.map(async (outsider) => {
-      await expect(outsider.start(6_000)).rejects.toThrow(/did not start|exited/);
+      await expect(outsider.start(4_000)).rejects.toThrow(/did not start|exited/);
       expect(outsider.output).not.toMatch(/node joined the cluster/);
       await outsider.kill();
     }));
