@@ -74,9 +74,8 @@ export class SessionProxy implements ConnectionHandoff {
  * close or error closes both.
  */
 function relay(client: net.Socket, owner: net.Socket, pending: Buffer, forward: Buffer, rest: Buffer): void {
-  // The session's own listeners: it no longer reads this connection.
+  // The session's readers: it no longer reads this connection (its other listeners are harmless).
   client.removeAllListeners('data');
-  client.removeAllListeners('end');
   while (client.writableCorked > 0) client.uncork();
   client.setTimeout(0);
   client.on('error', () => undefined);

@@ -264,7 +264,8 @@ export class ImapSession implements ImapContext, CommandHooks {
     this.lastInput = Date.now();
     this.parser.push(chunk);
     for (;;) {
-      if (this.finished) return;
+      // Relayed: the commands pipelined after LOGIN went to the owner node with the rest.
+      if (this.finished || this.relayed) return;
       const event = this.parser.next();
       if (event === undefined) return;
       await this.onParserEvent(event);

@@ -113,6 +113,15 @@ print(p.stat()[0]); print([l.decode() for l in p.top(1, 0)[1] if l.startswith(b'
     expect(pop.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^\+OK maildrop has 2 messages \(\d+ octets\)$/), '2', '1', 'Subject: second']);
     expect(one.output).toMatch(/"protocol":"pop3".*pop3 session relayed to its node/);
 
+    // LOGIN with commands pipelined behind it in one packet: each runs once, on node 2.
+    const piped = await LineClient.connect(NODE_PORTS.imap, HOSTS[0]);
+    await piped.expect(/^\* OK .*\r\n/m);
+    piped.send('a LOGIN p1@proxy.test pw\r\nb SELECT INBOX\r\nc LOGOUT\r\n');
+    const answers = await piped.expect(/^c OK .*\r\n/m);
+    await piped.waitClosed();
+    expect([answers.match(/^a OK /gm)?.length, answers.match(/^b OK /gm)?.length, answers.match(/^c OK /gm)?.length]).toEqual([1, 1, 1]);
+    expect(answers).toMatch(/^\* 1 EXISTS\r\n/m);
+
     // A wrong password never reaches node 2.
     const wrong = await LineClient.connect(NODE_PORTS.imap, HOSTS[0]);
     await wrong.expect(/^\* OK .*\r\n/m);
