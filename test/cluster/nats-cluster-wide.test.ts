@@ -113,6 +113,19 @@ print(p.stat()[0]); print([l.decode() for l in p.top(1, 0)[1] if l.startswith(b'
     expect(pop.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^\+OK maildrop has 2 messages \(\d+ octets\)$/), '2', '1', 'Subject: second']);
     expect(one.output).toMatch(/"protocol":"pop3".*pop3 session relayed to its node/);
 
+    // The owner's own answer about the maildrop reaches the client: locked by a session on node 2.
+    const holder = await LineClient.connect(NODE_PORTS.pop3, HOSTS[1]);
+    await holder.expect(/^\+OK .*\r\n/m);
+    holder.send('USER p1@proxy.test\r\nPASS pw\r\n');
+    await holder.expect(/^\+OK maildrop .*\r\n/m);
+    const second = await LineClient.connect(NODE_PORTS.pop3, HOSTS[0]);
+    await second.expect(/^\+OK .*\r\n/m);
+    second.send('USER p1@proxy.test\r\nPASS pw\r\n');
+    expect(await second.expect(/^-ERR .*\r\n/m)).toMatch(/^-ERR \[IN-USE\]/m);
+    second.close();
+    holder.send('QUIT\r\n');
+    await holder.waitClosed();
+
     // LOGIN with commands pipelined behind it in one packet: each runs once, on node 2.
     const piped = await LineClient.connect(NODE_PORTS.imap, HOSTS[0]);
     await piped.expect(/^\* OK .*\r\n/m);
