@@ -201,9 +201,23 @@ send(b'a5 LOGOUT\\r\\n'); print(until(b'a5').split('\\r\\n')[-2])
     await idler.expect(/^d OK .*\r\n/m);
   }, 60_000);
 
-  it('closes a relayed session when its owner node is killed; logins then get temporary failures', async () => {
+  it('closes relayed sessions when the relaying node stops, and when the owner node is killed; logins then get temporary failures', async () => {
     const [one, two] = await accessAndStore();
     await send(HOSTS[0], 'p1@proxy.test', 'kept');
+    await delivered('p1@proxy.test', 1);
+    // Node 1 stopping (SIGTERM) closes the connections it relays at once, IMAP and POP3.
+    const relayedImap = (await loggedIn(HOSTS[0], 'p1@proxy.test')).client;
+    const relayedPop3 = await LineClient.connect(NODE_PORTS.pop3, HOSTS[0]);
+    await relayedPop3.expect(/^\+OK .*\r\n/m);
+    relayedPop3.send('USER p1@proxy.test\r\nPASS pw\r\n');
+    await relayedPop3.expect(/^\+OK maildrop .*\r\n/m);
+    await one.kill('SIGTERM');
+    expect(one.child!.exitCode).toBe(0);
+    await relayedImap.waitClosed();
+    await relayedPop3.waitClosed();
+    await one.start();
+    await one.waitForNodes((rows) => rows.filter((r) => r.status === 'up').length === 2);
+
     const { client } = await loggedIn(HOSTS[0], 'p1@proxy.test');
     client.send('b SELECT INBOX\r\n');
     await client.expect(/^b OK .*\r\n/m);

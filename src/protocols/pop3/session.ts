@@ -204,6 +204,8 @@ export class Pop3Session {
    * "-ERR [SYS/TEMP] server shutting down" and the connection closes, no deletions.
    */
   shutdown(): Promise<void> {
+    // A relayed connection carries the owner node's session: no reply of ours in it, closed now.
+    if (this.movedAway === 'relayed') this.socket.destroy();
     this.input.interrupt();
     if (!this.started) void this.closeWithoutRunning(err('server shutting down', 'SYS/TEMP'));
     return this.closed;
