@@ -18,7 +18,7 @@ export async function checkLogin(gate: AuthGate, directory: Directory, ip: strin
   // A cluster peer's session proxy, whose node checked the user's password already.
   if (directory.peerLogin?.(ip, account, password)) {
     const user = directory.cache.user(account);
-    return user ? { kind: 'ok', user } : { kind: 'bad-credentials' };
+    return user && !user.disabled ? { kind: 'ok', user } : { kind: 'bad-credentials' };
   }
   const admission = await gate.admit(ip, account);
   if (!admission.ok) return { kind: 'refused', reason: admission.reason };
