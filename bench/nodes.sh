@@ -18,6 +18,9 @@
 # while W1 runs, and idle after it. Prints one row per run: throughput, ratio to N = 1 (target
 # >= 2.5x at N = 3), the nodes' CPU-seconds, NATS's CPU ms per unit of work, hop p50/p99.
 # --quick: 2,000 messages, 40 messages per user and 5 s of IMAP (a smoke run: figures meaningless).
+# Environment: NODE_ARGS (more flags for every node, e.g. "--session-proxy false" for an A/B of
+# the session proxy), LOG_LEVEL (nodes' log level, default warn), KEEP=1 (keep the work folder
+# with the nodes' logs and the loaders' output).
 set -uo pipefail
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
@@ -71,7 +74,7 @@ stop_all() {
   [ -n "$NATS_PID" ] && { kill "$NATS_PID" 2>/dev/null; wait "$NATS_PID" 2>/dev/null; }
   PIDS=(); NATS_PID=""; remove_groups
 }
-cleanup() { stop_all; rmdir "$CPU/$grp" "$ACCT/$grp" 2>/dev/null; rm -rf "$work"; }
+cleanup() { stop_all; rmdir "$CPU/$grp" "$ACCT/$grp" 2>/dev/null; if [ -n "${KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi; }
 trap cleanup EXIT
 trap 'echo "interrupted" >&2; exit 130' INT TERM
 
@@ -91,7 +94,7 @@ start_cluster() { # N: nats-server and N nodes, quota lifted; sets HOSTS (comma 
   for i in $(seq 1 "$n"); do
     host=127.0.0.$((2 + i)); rm -rf "$work/node$i"
     node "$main" start --cluster "nats://$NATS_HOST:$NATS_PORT" --node-id "$i" --data "$work/node$i" --bind "$host" --admin-bind "$host" \
-      --smtp-port $SMTP --submission-port $SUBM --pop3-port $POP3 --imap-port $IMAP --admin-port $ADMIN --log-level warn > "$work/node$i.log" 2>&1 &
+      --smtp-port $SMTP --submission-port $SUBM --pop3-port $POP3 --imap-port $IMAP --admin-port $ADMIN --log-level ${LOG_LEVEL:-warn} ${NODE_ARGS:-} > "$work/node$i.log" 2>&1 &
     PIDS+=($!); place $! -1
     HOSTS="${HOSTS:+$HOSTS,}$host"
   done

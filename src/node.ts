@@ -5,6 +5,7 @@
 // master, by whichever node first needs one; requests to other nodes go over NATS
 // request/reply. Its admin API answers for the whole cluster, as every node's does.
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import type { ServerConfig } from './settings.js';
 import type { Logger } from './core/logger.js';
 import { start, stop } from './core/supervision.js';
@@ -15,7 +16,7 @@ import { AuthGuard, authLimitsOf } from './net/auth-guard.js';
 import { startAdminApi, type AdminBackend } from './admin/admin-api.js';
 import { NodeUnavailableError } from './mailbox/registry.js';
 import type { NodeRequest } from './cluster/protocol.js';
-import { connectToNats, natsServersOf, openBucket } from './cluster/nats-connection.js';
+import { connectToNats, natsConnectionOf, openBucket } from './cluster/nats-connection.js';
 import { Membership, NODES_BUCKET, type NodeLease, type NodeLoad } from './cluster/membership.js';
 import { choosePlacement } from './cluster/placement.js';
 import { Rebalancer } from './cluster/rebalance.js';
@@ -23,10 +24,21 @@ import { renderMetrics, type MetricsJson } from './core/metrics.js';
 import { fanOutAdmin } from './cluster/fan-out-admin.js';
 import { startServer, writeAdminFile, type RunningServer } from './server.js';
 import { listenFailure } from './core/startup-error.js';
+import { SessionProxy } from './cluster/session-proxy.js';
+import { ClusterAuthGate } from './cluster/shared-auth.js';
+import { clusterSecretOf, PeerTickets } from './cluster/peer-tickets.js';
+import { trustClusterPeers } from './net/cluster-peers.js';
+import type { OwnerEndpoint, ProxiedProtocol } from './cluster/owner-login.js';
 
 const FAN_OUT_TIMEOUT_MS = 10_000;
 /** The primary's node number on one machine; its requests (a move's placement switch) go to any node here. */
 const PRIMARY = 0;
+
+/** The addresses this node is reached at and connects from: its bind address, or every interface's for a wildcard. */
+function addressesOf(bind: string): string[] {
+  if (bind !== '0.0.0.0' && bind !== '::') return [bind];
+  return Object.values(os.networkInterfaces()).flat().filter((i) => i !== undefined && !i.internal).map((i) => i!.address);
+}
 
 async function movePlacement(directory: Directory, mailboxId: string, node: number): Promise<null> {
   const reply = await directory.request((replyTo) => ({ type: 'set-placement', mailboxId, node, force: true, replyTo }));
@@ -37,8 +49,8 @@ async function movePlacement(directory: Directory, mailboxId: string, node: numb
 export async function runNode(config: ServerConfig, log: Logger): Promise<{ stop(): Promise<void>; reloadTls(): void }> {
   const self = config.cluster.nodeId;
   const roles = config.cluster.roles[0];
-  const servers = natsServersOf(config.cluster.nats);
-  const nc = await connectToNats(servers, self, log.child({ component: 'nats' }));
+  const { servers, security } = natsConnectionOf(config.cluster.nats, config.cluster);
+  const nc = await connectToNats(servers, self, log.child({ component: 'nats' }), security);
   const replicas = Math.min(3, servers.length);
   // Bodies cross nodes in one request (delivery, RETR, FETCH, a mailbox move's batches of 8 MiB).
   const maxPayload = nc.info?.max_payload ?? 0;
@@ -68,7 +80,11 @@ export async function runNode(config: ServerConfig, log: Logger): Promise<{ stop
   const startedAt = Date.now();
   let adminUrl = '';
   let load: NodeLoad = { mailboxes: 0, sessions: 0, queued: 0, delivered: 0 };
-  const lease = (): NodeLease => ({ node: self, roles, host: config.net.bind, adminUrl, pid: process.pid, startedAt, state: 'up', load });
+  const addresses = addressesOf(config.net.bind);
+  const lease = (): NodeLease => ({
+    node: self, roles, host: config.net.bind, addresses, imapPort: server?.ports.imap ?? 0, pop3Port: server?.ports.pop3 ?? 0,
+    adminUrl, pid: process.pid, startedAt, state: 'up', load,
+  });
   const membership = new Membership(nodesKv, {
     self: lease, intervalMs: config.cluster.leaseInterval, ttlMs: config.cluster.leaseTtl, log: log.child({ component: 'membership' }),
     onNodeUp: (node) => server?.services.nodeUp(node),
@@ -89,8 +105,28 @@ export async function runNode(config: ServerConfig, log: Logger): Promise<{ stop
     }
   };
 
-  const auth = new AuthGuard(authLimitsOf(config.net), log.child({ component: 'auth-guard' }));
-  server = await startServer(config, log, { roles, cluster: { nodeId: self, transport, directory, auth, place, isLive: (node) => node === self || membership.isLive(node), placeAtAcceptance: true } });
+  // Sessions logged in away from their mailbox are relayed to its node, which accepts this node's tickets.
+  const isPeer = (address: string) => membership.view().some((v) => v.status === 'up' && v.node !== self && (v.addresses ?? [v.host]).includes(address));
+  const tickets = new PeerTickets(await clusterSecretOf(nodesKv, config.cluster.secret), isPeer);
+  directory.peerLogin = (address, account, password) => tickets.accepts(address, account, password);
+  trustClusterPeers(isPeer);
+  const endpointOf = (node: number, protocol: ProxiedProtocol): OwnerEndpoint | null => {
+    const owner = membership.liveLease(node);
+    const port = protocol === 'imap' ? owner?.imapPort : owner?.pop3Port;
+    if (!owner || !port || !owner.roles.includes('access')) return null;
+    const host = owner.addresses?.[0] ?? owner.host;
+    return { host, port, ...(addresses.length === 1 && addresses[0] === config.net.bind ? { localAddress: config.net.bind } : {}) };
+  };
+  const handoff = config.cluster.sessionProxy ? new SessionProxy({
+    self, ownerOf: (mailboxId) => directory.cache.nodeOf(mailboxId), endpointOf, ticketFor: (account) => tickets.issue(account), log: log.child({ component: 'session-proxy' }),
+  }) : undefined;
+
+  const guard = new AuthGuard(authLimitsOf(config.net), log.child({ component: 'auth-guard' }));
+  const auth = new ClusterAuthGate(nc, self, guard, log.child({ component: 'auth-sharing' }));
+  auth.start();
+  server = await startServer(config, log, {
+    roles, cluster: { nodeId: self, transport, directory, auth, place, isLive: (node) => node === self || membership.isLive(node), placeAtAcceptance: true, ...(handoff ? { handoff } : {}) },
+  });
   const running = server;
 
   const refreshLoad = async () => {
@@ -146,6 +182,7 @@ export async function runNode(config: ServerConfig, log: Logger): Promise<{ stop
       kvDirectory.stop();
       await transport.close();
       auth.close();
+      guard.close();
       stop(system);
       await nc.drain().catch(() => nc.close());
       log.info({ node: self }, 'node left the cluster');

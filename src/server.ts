@@ -36,7 +36,7 @@ import { startPop3Listener } from './pop3/listener.js';
 import { startImapListener } from './imap/listener.js';
 import { startDomainQueues } from './outbound/outbound.js';
 import { sendNotification } from './outbound/notifications.js';
-import type { SessionHandoff } from './transport/handoff.js';
+import type { ConnectionHandoff, SessionHandoff } from './transport/handoff.js';
 import { TlsMaterial } from './net/tls-material.js';
 import { prepareDataFolder, removePidFile, storeOpenFailure, writePidFile } from './store/data-folder.js';
 import { listenFailure } from './core/startup-error.js';
@@ -74,8 +74,11 @@ export interface ClusterMembership {
   transport: NodeTransport;
   directory: Directory;
   remote?: RemoteMailboxes;
-  /** Moves logged-in IMAP and POP3 connections to the worker holding the mailbox. */
-  handoff?: SessionHandoff;
+  /**
+   * Moves logged-in IMAP and POP3 connections to the worker holding the mailbox (one
+   * machine), or relays them to its node (a cluster of machines: no `accept`).
+   */
+  handoff?: ConnectionHandoff & Partial<Pick<SessionHandoff, 'accept'>>;
   /** The primary's failed-login limits, shared by every worker. */
   auth?: AuthGate;
   /** Asks the router for a mailbox's node. */
@@ -250,7 +253,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     running.push(listener);
     ports[spec.name] = listener.port;
     // Handed-off connections are plain TCP: only the plain listeners adopt them.
-    if (handoff && listener.adopt && (spec.name === 'imap' || spec.name === 'pop3')) handoff.accept(spec.name, listener.adopt);
+    if (handoff && listener.adopt && (spec.name === 'imap' || spec.name === 'pop3')) handoff.accept?.(spec.name, listener.adopt);
   }
 
   const services: NodeServices = {

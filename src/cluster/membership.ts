@@ -26,6 +26,11 @@ export interface NodeLease {
   roles: string[];
   /** The address its listeners and admin API are bound to. */
   host: string;
+  /** The addresses it connects from and is reached at (its bind address, or its interfaces' when bound to a wildcard). */
+  addresses?: string[];
+  /** Its IMAP and POP3 listeners' ports, for the session proxy of the other nodes (0: none). */
+  imapPort?: number;
+  pop3Port?: number;
   adminUrl: string;
   pid: number;
   startedAt: number;
@@ -117,7 +122,7 @@ export class Membership {
   }
 
   private apply(entry: KvWatchEntry): void {
-    if (entry.operation !== 'PUT') return;
+    if (entry.operation !== 'PUT' || !entry.key.startsWith('node.')) return;
     let lease: NodeLease;
     try {
       lease = packr.unpack(entry.value) as NodeLease;
@@ -166,6 +171,11 @@ export class Membership {
   /** Nodes with a live lease and the store role: where new mailboxes may go. */
   liveStoreNodes(): number[] {
     return this.view().filter((v) => v.status === 'up' && v.roles.includes('store')).map((v) => v.node);
+  }
+
+  /** The live lease of `node`, if it has one. */
+  liveLease(node: number): LeaseView | undefined {
+    return this.view().find((v) => v.node === node && v.status === 'up');
   }
 
   isLive(node: number): boolean {

@@ -15,12 +15,24 @@ export const clusterSection = defineSection({
     nodeId: { kind: 'nonneg', default: 0, legacy: 'nodeId', meta: 'N', describe: 'this node\'s number in a NATS cluster (1, 2, ...), unique among the machines' },
     leaseInterval: { kind: 'posint', default: 2000, legacy: 'leaseInterval', meta: 'MS', describe: 'milliseconds between refreshes of this node\'s lease in a NATS cluster' },
     leaseTtl: { kind: 'posint', default: 10_000, legacy: 'leaseTtl', meta: 'MS', describe: 'a node whose lease is older than this is lapsed: no new mailboxes, reported by cluster status' },
+    sessionProxy: { kind: 'bool', default: true, legacy: 'sessionProxy', describe: 'in a NATS cluster, relay an IMAP/POP3 session logged in away from its mailbox to the node holding it (false: every command crosses NATS)' },
+    secret: { kind: 'optstring', default: '', legacy: 'clusterSecret', meta: 'SECRET', describe: 'shared secret of a NATS cluster for the session proxy\'s logins on other nodes; empty = one made at first start and kept in NATS' },
+    natsUser: { kind: 'optstring', default: '', legacy: 'natsUser', meta: 'USER', describe: 'NATS user name (or user:password@ in the --cluster URLs)' },
+    natsPassword: { kind: 'optstring', default: '', legacy: 'natsPassword', meta: 'PASSWORD', describe: 'NATS password for natsUser' },
+    natsToken: { kind: 'optstring', default: '', legacy: 'natsToken', meta: 'TOKEN', describe: 'NATS authentication token (or token@ in the --cluster URLs)' },
+    natsCreds: { kind: 'optstring', default: '', legacy: 'natsCreds', meta: 'FILE', describe: 'NATS credentials file (user JWT and NKey seed, from nsc)' },
+    natsNkey: { kind: 'optstring', default: '', legacy: 'natsNkey', meta: 'FILE', describe: 'file holding a NATS user NKey seed (SU...)' },
+    natsCa: { kind: 'optstring', default: '', legacy: 'natsCa', meta: 'FILE', describe: 'CA certificate (PEM) the NATS servers\' certificates are checked against; set = TLS to NATS' },
+    natsCert: { kind: 'optstring', default: '', legacy: 'natsCert', meta: 'FILE', describe: 'client certificate (PEM) for NATS servers that verify clients (with natsKey)' },
+    natsKey: { kind: 'optstring', default: '', legacy: 'natsKey', meta: 'FILE', describe: 'client certificate key (PEM) for natsCert' },
   },
   check(values) {
     if (values.nats !== '') {
       if (values.nodeId === 0) throw new ConfigError('nodeId', 'a node of a NATS cluster needs --node-id N (1, 2, ...)');
       if (values.workers > 1) throw new ConfigError('workers', 'a node of a NATS cluster runs as one process for now (--workers 1)');
       if (values.roles.length > 1) throw new ConfigError('roles', 'a node of a NATS cluster has one role list (no ";")');
+      if ((values.natsCert === '') !== (values.natsKey === '')) throw new ConfigError(values.natsCert === '' ? 'natsCert' : 'natsKey', 'a NATS client certificate needs both natsCert and natsKey');
+      if (values.natsPassword !== '' && values.natsUser === '') throw new ConfigError('natsPassword', 'a NATS password needs natsUser');
       return;
     }
     if (values.roles.length > 1 && values.roles.length !== values.workers) {

@@ -77,6 +77,11 @@ const LAST_LOGIN_RESOLUTION_MS = 3_600_000;
 /** The directory as the rest of the process sees it: cached reads, writes through the actor. */
 export class Directory {
   readonly cache = new DirectoryCache();
+  /**
+   * In a cluster of machines: accepts the ticket a peer node's session proxy logs in
+   * with (`src/cluster/peer-tickets.ts`) in place of the user's password.
+   */
+  peerLogin: ((address: string, account: string, password: string) => boolean) | null = null;
   private ref!: Ref<DirectoryRequest>;
   private readonly verified = new Map<string, { passwordHash: string; digest: Buffer }>();
   private readonly pepper = randomBytes(32);

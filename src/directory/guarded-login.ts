@@ -1,5 +1,6 @@
 // One password check for every protocol: an attempt slot from the auth guard first,
 // the wait it imposes, then the directory; the slot is given back as success or failure.
+// In a cluster of machines, a peer node's proxy logs in with a cluster ticket instead.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { UserRecord } from './records.js';
 import type { AuthGate, AuthRefusal } from '../net/auth-guard.js';
@@ -14,6 +15,11 @@ export type LoginVerdict =
   | { kind: 'refused'; reason: 'plugin' };
 
 export async function checkLogin(gate: AuthGate, directory: Directory, ip: string, account: string, password: string): Promise<LoginVerdict> {
+  // A cluster peer's session proxy, whose node checked the user's password already.
+  if (directory.peerLogin?.(ip, account, password)) {
+    const user = directory.cache.user(account);
+    return user && !user.disabled ? { kind: 'ok', user } : { kind: 'bad-credentials' };
+  }
   const admission = await gate.admit(ip, account);
   if (!admission.ok) return { kind: 'refused', reason: admission.reason };
   let user: UserRecord | null;

@@ -5,6 +5,16 @@
 // applied. Writes are compare-and-set on the revision the cache holds for the key
 // (create when it holds none), so a write based on a stale view is refused instead of
 // clobbering another operator's; a write returns once the cache has applied it.
+//
+// An operation that writes several keys (a rename: one user deleted, another created;
+// a domain removed with its aliases) first records its steps in an intent entry
+// (`intent.<id>`), then writes its first key compare-and-set (the commit point: a
+// conflict there leaves nothing written), then the others, then deletes the intent.
+// A writer killed half-way leaves its intent behind; any node replays an intent older
+// than a few seconds: committed (the first key holds the intended value) → the other
+// keys are written; not committed → it is dropped. So a crash never leaves half an
+// operation, although a reader may see one for the moment it takes to write.
+import { randomUUID } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import type { KV, KvEntry } from '@nats-io/kv';
 import type { Logger } from '../core/logger.js';
@@ -20,6 +30,20 @@ const CATCH_UP_MS = 10_000;
 const WATCH_RETRY_MS = 500;
 /** How often the watch is checked against the bucket's last revision; behind twice with no progress: restarted. */
 const WATCH_CHECK_MS = 1_000;
+const INTENT_PREFIX = 'intent.';
+/** An intent this old has lost its writer: replayed by whichever node sees it first. */
+const INTENT_REPLAY_AFTER_MS = 5_000;
+/** Larger operations (bulk user imports) are written key by key: each record stands alone. */
+const MAX_INTENT_STEPS = 256;
+/** Test hook: `TERNMAIL_FAULT_AT=directory-committed` kills the process right after an operation's commit point. */
+const FAULT_AT = process.env.TERNMAIL_FAULT_AT;
+
+/** One key of a multi-key operation: its packed value (null: deleted) and the revision it was based on. */
+interface IntentStep {
+  kvKey: string;
+  value: Uint8Array | null;
+  revision?: number;
+}
 
 /** A write refused because the record changed since this node's cache saw it. */
 export class DirectoryConflictError extends AdminError {}
@@ -54,6 +78,8 @@ export class KvDirectory implements SharedDirectoryWriter {
   private stopped = false;
   private iterator: { stop(): void } | null = null;
   private checker: NodeJS.Timeout | null = null;
+  /** Intents seen and not deleted yet, with when they were written. */
+  private readonly intents = new Map<string, number>();
 
   constructor(private readonly kv: KV, private readonly cache: DirectoryCache, private readonly log: Logger) {}
 
@@ -62,7 +88,10 @@ export class KvDirectory implements SharedDirectoryWriter {
     const status = await this.kv.status();
     const lastSeq = status.streamInfo.state.last_seq;
     void this.follow();
-    this.checker = setInterval(() => void this.checkWatch(), WATCH_CHECK_MS);
+    this.checker = setInterval(() => {
+      void this.checkWatch();
+      void this.replayIntents();
+    }, WATCH_CHECK_MS);
     this.checker.unref();
     await this.waitFor(() => this.cache.appliedSeq >= lastSeq, 60_000, 'loading the directory');
     this.log.info({ revision: this.cache.appliedSeq, records: status.values }, 'directory loaded from the KV bucket');
@@ -112,8 +141,17 @@ export class KvDirectory implements SharedDirectoryWriter {
   }
 
   private apply(entry: KvEntry): void {
+    if (entry.revision <= this.cache.appliedSeq) return;
+    if (entry.key.startsWith(INTENT_PREFIX)) {
+      if (entry.operation === 'PUT') this.intents.set(entry.key, entry.created.getTime());
+      else this.intents.delete(entry.key);
+      // Not a record, but a revision of the bucket: the cache has seen it.
+      this.cache.appliedSeq = entry.revision;
+      for (const wake of this.waiters) wake();
+      return;
+    }
     const target = entryOfKvKey(entry.key);
-    if (!target || entry.revision <= this.cache.appliedSeq) return;
+    if (!target) return;
     let value: unknown = null;
     if (entry.operation === 'PUT') {
       try {
@@ -148,30 +186,110 @@ export class KvDirectory implements SharedDirectoryWriter {
   }
 
   /**
-   * Writes entries one key at a time, each compare-and-set on the revision this
-   * node's cache holds; returns once the cache has applied them. Entries before a
-   * refused one stay written (KV has no multi-key transaction on this server).
+   * Writes entries compare-and-set on the revisions this node's cache holds; returns
+   * once the cache has applied them. Several keys go through an intent (see the top).
    */
   async write(entries: DirectoryEntry[]): Promise<void> {
+    const steps: IntentStep[] = [];
     for (const entry of entries) {
       const kvKey = kvKeyOf(entry.kind, entry.key);
       const revision = this.revisions.get(kvKey);
+      if (entry.value === null && revision === undefined) continue;
+      steps.push({ kvKey, value: entry.value === null ? null : packr.pack(entry.value), ...(revision !== undefined ? { revision } : {}) });
+    }
+    if (steps.length === 0) return;
+    let last: number | null;
+    if (steps.length === 1 || steps.length > MAX_INTENT_STEPS) {
+      last = 0;
+      for (const step of steps) {
+        const written = await this.guarded(step, () => this.writeStep(step, true));
+        last = written === null || last === null ? null : Math.max(last, written);
+      }
+    } else {
+      last = await this.writeWithIntent(steps);
+    }
+    // A delete does not say its revision: then the bucket's last one is waited for.
+    last ??= await this.kv.status().then((s) => s.streamInfo.state.last_seq, (err: Error) => unavailable(err));
+    await this.waitFor(() => this.cache.appliedSeq >= last, CATCH_UP_MS, 'a directory write').catch(unavailable);
+  }
+
+  /** Returns null: the revision to wait for is the bucket's last (the intent's deletion). */
+  private async writeWithIntent(steps: IntentStep[]): Promise<null> {
+    const intent = `${INTENT_PREFIX}${randomUUID()}`;
+    await this.guarded(steps[0]!, () => this.kv.create(intent, packr.pack({ at: Date.now(), steps })));
+    try {
+      await this.guarded(steps[0]!, () => this.writeStep(steps[0]!, true));
+    } catch (err) {
+      await this.kv.delete(intent).catch(() => undefined);
+      throw err;
+    }
+    if (FAULT_AT === 'directory-committed') process.kill(process.pid, 'SIGKILL');
+    // Committed: the rest is written whatever happened to those keys since (as a replay would).
+    for (const step of steps.slice(1)) await this.guarded(step, () => this.writeStep(step, false));
+    await this.kv.delete(intent).catch((err) => this.log.warn({ err, intent }, 'intent not deleted; a replay will find it complete'));
+    return null;
+  }
+
+  /** One key: compare-and-set on its revision (`cas`), or as it is. Its new revision; null for a delete. */
+  private async writeStep(step: IntentStep, cas: boolean): Promise<number | null> {
+    if (step.value === null) {
+      await this.kv.delete(step.kvKey, cas && step.revision !== undefined ? { previousSeq: step.revision } : undefined);
+      return null;
+    }
+    if (!cas) return this.kv.put(step.kvKey, step.value);
+    if (step.revision === undefined) return this.kv.create(step.kvKey, step.value);
+    return this.kv.update(step.kvKey, step.value, step.revision);
+  }
+
+  private async guarded<T>(step: IntentStep, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if (isConflict(err)) {
+        const target = entryOfKvKey(step.kvKey);
+        throw new DirectoryConflictError(`${target?.kind} ${target?.key} was changed meanwhile (by another node?); try again`);
+      }
+      if (err instanceof AdminError) throw err;
+      throw new DirectoryUnavailableError(`directory not written, try again: ${(err as Error).message}`);
+    }
+  }
+
+  /** Finishes or drops the operations whose writer stopped half-way. */
+  private async replayIntents(): Promise<void> {
+    const now = Date.now();
+    for (const [intent, at] of [...this.intents]) {
+      if (now - at < INTENT_REPLAY_AFTER_MS || this.stopped) continue;
       try {
-        if (entry.value === null) {
-          if (revision === undefined) continue;
-          await this.kv.delete(kvKey, { previousSeq: revision });
-          await this.waitFor(() => (this.revisions.get(kvKey) ?? 0) !== revision, CATCH_UP_MS, 'a directory write').catch(unavailable);
-          continue;
-        }
-        const data = packr.pack(entry.value);
-        const written = revision === undefined ? await this.kv.create(kvKey, data) : await this.kv.update(kvKey, data, revision);
-        await this.waitFor(() => this.cache.appliedSeq >= written, CATCH_UP_MS, 'a directory write').catch(unavailable);
+        await this.replay(intent);
       } catch (err) {
-        if (isConflict(err)) throw new DirectoryConflictError(`${entry.kind} ${entry.key} was changed meanwhile (by another node?); try again`);
-        if (err instanceof AdminError) throw err;
-        throw new DirectoryUnavailableError(`directory not written, try again: ${(err as Error).message}`);
+        this.log.warn({ err, intent }, 'directory intent not replayed yet; retrying');
       }
     }
+  }
+
+  private async replay(intent: string): Promise<void> {
+    const entry = await this.kv.get(intent);
+    if (!entry || entry.operation !== 'PUT') {
+      this.intents.delete(intent);
+      return;
+    }
+    const { steps } = packr.unpack(entry.value) as { steps: IntentStep[] };
+    const committed = await this.holds(steps[0]!);
+    if (committed) {
+      for (const step of steps.slice(1)) if (!(await this.holds(step))) await this.writeStep(step, false);
+    }
+    await this.kv.delete(intent, { previousSeq: entry.revision }).catch(() => undefined);
+    this.log.warn({ intent, keys: steps.map((s) => s.kvKey), committed }, committed
+      ? 'directory operation completed after its writer stopped half-way'
+      : 'directory operation dropped: its writer stopped before its first write');
+  }
+
+  /** Whether the key holds the step's value now (absent for a delete). */
+  private async holds(step: IntentStep): Promise<boolean> {
+    const current = await this.kv.get(step.kvKey);
+    const present = current !== null && current.operation === 'PUT';
+    if (step.value === null) return !present;
+    return present && Buffer.from(current.value).equals(Buffer.from(step.value));
   }
 
   /** Places a mailbox on `node` unless it already has a node: create-if-absent, so racing nodes agree. */

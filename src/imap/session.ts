@@ -84,6 +84,8 @@ export class ImapSession implements ImapContext, CommandHooks {
   private lineWaiter: LineWaiter | null = null;
   private idling = false;
   private finished = false;
+  /** The connection is relayed to the node holding the mailbox (a cluster of machines). */
+  private relayed = false;
   private utf8 = false;
   /** Bytes of the current command's literals, taken from the process's literal budget. */
   private literalBytesHeld = 0;
@@ -190,6 +192,8 @@ export class ImapSession implements ImapContext, CommandHooks {
 
   private async handleMessage(message: SessionMessage): Promise<void> {
     if (this.finished) return;
+    // Relayed: the owner node's session reads and answers the client now.
+    if (this.relayed && message.type !== 'shutdown' && message.type !== 'socket-closed') return;
     switch (message.type) {
       case 'start':
         return this.send({ type: 'untagged', status: 'OK', code: { code: 'CAPABILITY', capabilities: this.capabilities() }, text: 'ternmail IMAP ready' });
@@ -200,7 +204,8 @@ export class ImapSession implements ImapContext, CommandHooks {
       case 'idle-check':
         return this.checkIdle();
       case 'shutdown':
-        return this.bye('server shutting down');
+        // A relayed connection carries the owner node's session: no BYE of ours in its stream.
+        return this.relayed ? this.destroy() : this.bye('server shutting down');
       case 'socket-closed':
         return this.cleanup();
     }
@@ -259,7 +264,8 @@ export class ImapSession implements ImapContext, CommandHooks {
     this.lastInput = Date.now();
     this.parser.push(chunk);
     for (;;) {
-      if (this.finished) return;
+      // Relayed: the commands pipelined after LOGIN went to the owner node with the rest.
+      if (this.finished || this.relayed) return;
       const event = this.parser.next();
       if (event === undefined) return;
       await this.onParserEvent(event);
@@ -466,19 +472,27 @@ export class ImapSession implements ImapContext, CommandHooks {
 
   /**
    * Right after login: passes a plain connection to the worker holding the mailbox, if
-   * that is another one. Once it took over, this session ends without writing anything
-   * more (the client never notices); otherwise it goes on here.
+   * that is another one, or relays it to that node on another machine. Once it took
+   * over, this session ends without writing anything more (the client never notices);
+   * otherwise it goes on here.
    */
   async handOffToOwner(): Promise<void> {
     const handoff = this.deps.handoff;
     const user = this.user;
-    if (handoff === undefined || user === null || this.tlsActive || this.output.compressing) return;
+    // A TLS connection cannot move to another process, but may be relayed (the handoff decides).
+    if (handoff === undefined || user === null || this.output.compressing) return;
     this.output.releaseCommand();
     const moved = await handoff.offer({
       protocol: 'imap', socket: this.socket, user: user.address, mailboxId: user.mailboxId, remoteAddress: this.remoteAddress,
       unread: () => this.unreadInput(),
     });
     if (!moved) return;
+    if (moved === 'relayed') {
+      // Relayed to the mailbox's node, which now runs the session: this one ends when the connection closes.
+      this.relayed = true;
+      clearInterval(this.idleTimer);
+      return;
+    }
     await this.cleanup();
     // Only this process's descriptor: the connection lives on in the other worker.
     this.socket.destroy();

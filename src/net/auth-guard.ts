@@ -163,6 +163,16 @@ export class AuthGuard implements AuthGate {
     const byAccount = this.accounts.peek(account);
     if (byIp) byIp.inFlight = Math.max(0, byIp.inFlight - 1);
     if (byAccount) byAccount.inFlight = Math.max(0, byAccount.inFlight - 1);
+    this.record(ip, rawAccount, outcome, now);
+  }
+
+  /**
+   * Counts an outcome without a slot: this guard's own (from settle), or one another
+   * node of a cluster of machines reported, so that failures count cluster-wide.
+   */
+  record(ip: string, rawAccount: string, outcome: AuthOutcome, now = Date.now()): void {
+    const account = accountKey(rawAccount);
+    const byAccount = this.accounts.peek(account);
     if (outcome === 'success' && byAccount) byAccount.failures = 0;
     if (outcome !== 'failure') return;
     const failedFromIp = this.ips.touch(ip, now);

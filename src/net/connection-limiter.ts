@@ -1,6 +1,9 @@
 // Open connections, per client address across every listener (SMTP, IMAP, POP3 share
 // one count) and in total per protocol, so that neither one address nor a flood of
 // addresses can take all the sockets. Password guessing is the auth guard's job.
+// Another node of a cluster of machines (its session proxy) has no per-address cap.
+import { isClusterPeer } from './cluster-peers.js';
+
 export type ConnectionProtocol = 'smtp' | 'imap' | 'pop3';
 
 export type ConnectionRefusal = 'address' | 'total';
@@ -20,7 +23,7 @@ export class ConnectionLimiter {
   acquire(address: string, protocol: ConnectionProtocol): ConnectionRefusal | null {
     if (this.totals[protocol] >= this.caps.total[protocol]) return 'total';
     const count = this.open.get(address) ?? 0;
-    if (count >= this.caps.perIp) return 'address';
+    if (count >= this.caps.perIp && !isClusterPeer(address)) return 'address';
     this.open.set(address, count + 1);
     this.totals[protocol] += 1;
     return null;

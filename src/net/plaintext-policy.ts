@@ -1,8 +1,9 @@
 // One rule for every listener (SMTP AUTH, IMAP LOGIN/AUTHENTICATE, POP3 USER/PASS and
 // AUTH): a password may cross the wire in the clear only over TLS, from this machine
 // (loopback: 127.0.0.0/8, ::1, and 127.x written as an IPv4-mapped IPv6 address), or
-// where the operator allows plaintext. Only real IP addresses count as loopback.
+// where the operator allows plaintext, or from another node of a cluster of machines. Only real IP addresses count as loopback.
 import net from 'node:net';
+import { isClusterPeer } from './cluster-peers.js';
 
 const IPV4_MAPPED = /^::ffff:/i;
 
@@ -15,5 +16,5 @@ export function isLoopback(address: string): boolean {
 
 /** Whether this connection may send a password in the clear. */
 export function plaintextAuthAllowed(tlsActive: boolean, remoteAddress: string, allowPlaintextAuth: boolean): boolean {
-  return tlsActive || isLoopback(remoteAddress) || allowPlaintextAuth;
+  return tlsActive || isLoopback(remoteAddress) || allowPlaintextAuth || isClusterPeer(remoteAddress);
 }

@@ -64,10 +64,18 @@ export interface HandoffOffer {
   unread(): Buffer | null;
 }
 
+/**
+ * What became of an offered connection: `false`, it stays with this session; `moved`,
+ * another process of this machine now owns the descriptor (end the session without
+ * writing, destroy this copy); `relayed`, its bytes are now relayed to the mailbox's
+ * node on another machine (end the session without writing, but leave the socket
+ * open: the relay closes it).
+ */
+export type HandoffOutcome = false | 'moved' | 'relayed';
+
 /** What a session sees of the mechanism. */
 export interface ConnectionHandoff {
-  /** True when the connection now belongs to another worker: end the session without writing. */
-  offer(offer: HandoffOffer): Promise<boolean>;
+  offer(offer: HandoffOffer): Promise<HandoffOutcome>;
 }
 
 /**
@@ -156,7 +164,7 @@ export class SessionHandoff implements ConnectionHandoff {
     return owner;
   }
 
-  async offer(offer: HandoffOffer): Promise<boolean> {
+  async offer(offer: HandoffOffer): Promise<HandoffOutcome> {
     const to = this.targetFor(offer.mailboxId);
     const { socket } = offer;
     // TLS state cannot move with the descriptor; those sessions stay on the remote path.
@@ -175,7 +183,7 @@ export class SessionHandoff implements ConnectionHandoff {
     if (result === null) {
       this.log.warn(context, `${offer.protocol} handoff unanswered; closing the connection`);
       metrics.handoffs.inc({ result: 'unanswered' });
-      return true;
+      return 'moved';
     }
     if (!result.adopted) {
       this.log.info({ ...context, reason: result.reason }, `${offer.protocol} handoff refused; serving the session here`);
@@ -185,7 +193,7 @@ export class SessionHandoff implements ConnectionHandoff {
     }
     this.log.info(context, `${offer.protocol} session handed off`);
     metrics.handoffs.inc({ result: 'moved' });
-    return true;
+    return 'moved';
   }
 
   /** The owner's answer, or null when none came in time. */

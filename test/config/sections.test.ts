@@ -49,6 +49,7 @@ describe('configuration sections', () => {
     // Settings added after sections came in have a flat name too, for flags and variables.
     const addedSince = new Set(['dbWriteBuffer', 'logFile', 'logFormat', 'lmtpPort', 'lmtpBind', 'adminMetricsOpen', 'user']);
     for (const name of ['cluster', 'nodeId', 'leaseInterval', 'leaseTtl']) addedSince.add(name); // nodes joined through NATS
+    for (const name of ['sessionProxy', 'clusterSecret', 'natsUser', 'natsPassword', 'natsToken', 'natsCreds', 'natsNkey', 'natsCa', 'natsCert', 'natsKey']) addedSince.add(name); // NATS: session proxy, credentials, TLS
     const legacyNames = sections.flatMap((s) => Object.values(s.settings).map((d) => d.legacy)).filter((name) => !addedSince.has(name));
     expect([...legacyNames].sort()).toEqual(Object.keys(flatDefaultsBefore).sort());
     for (const [legacy, value] of Object.entries(flatDefaultsBefore)) expect(valueAt(defaultConfig, placeOf(legacy))).toEqual(value);

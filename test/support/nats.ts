@@ -42,6 +42,8 @@ interface ServerSpec {
   port: number;
   clusterPort?: number;
   routes?: string[];
+  /** More configuration (authorization, tls blocks). */
+  extra?: string;
 }
 
 function configText(spec: ServerSpec, store: string): string {
@@ -55,6 +57,7 @@ function configText(spec: ServerSpec, store: string): string {
   if (spec.clusterPort) {
     lines.push(`cluster { name: ternmail-test, listen: "${spec.host}:${spec.clusterPort}", routes: [${(spec.routes ?? []).map((r) => `"${r}"`).join(', ')}] }`);
   }
+  if (spec.extra) lines.push(spec.extra);
   return lines.join('\n') + '\n';
 }
 
@@ -91,9 +94,9 @@ async function launch(spec: ServerSpec): Promise<NatsServer> {
   return server;
 }
 
-/** One nats-server with JetStream on `host:port`. */
-export function startNats(host: string, port: number): Promise<NatsServer> {
-  return launch({ name: `n-${host}-${port}`, host, port });
+/** One nats-server with JetStream on `host:port`; `extra`: more configuration (authorization, tls). */
+export function startNats(host: string, port: number, extra?: string): Promise<NatsServer> {
+  return launch({ name: `n-${host}-${port}`, host, port, ...(extra ? { extra } : {}) });
 }
 
 /**
@@ -135,7 +138,7 @@ export class TestNode {
     private readonly env: NodeJS.ProcessEnv = {}, readonly data = tempDir('ternmail-node-'),
   ) {}
 
-  async start(): Promise<void> {
+  async start(timeoutMs = 30_000): Promise<void> {
     rmSync(path.join(this.data, 'admin.json'), { force: true });
     const p = NODE_PORTS;
     const child = spawn(process.execPath, [cliPath, 'start', '--cluster', this.nats.join(','), '--node-id', String(this.id), '--data', this.data,
@@ -148,7 +151,7 @@ export class TestNode {
     this.child = child;
     child.stdout!.on('data', (c) => (this.output += c));
     child.stderr!.on('data', (c) => (this.output += c));
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + timeoutMs;
     while (!(existsSync(path.join(this.data, 'admin.json')) && /node joined the cluster/.test(this.output))) {
       if (child.exitCode !== null) throw new Error(`node ${this.id} exited: ${this.output.slice(-3000)}`);
       if (Date.now() > deadline) throw new Error(`node ${this.id} did not start: ${this.output.slice(-3000)}`);

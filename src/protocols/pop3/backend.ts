@@ -28,8 +28,9 @@ export interface Pop3Backend {
   openMaildrop(userId: string): Promise<Maildrop | 'in-use'>;
   /**
    * Optional, after login: passes the connection to another process that holds the
-   * user's maildrop. True when that process now serves it (this session then ends
-   * without writing); false to go on here.
+   * user's maildrop, or relays it to the node that holds it. `moved` when that process
+   * now serves it, `relayed` when its bytes now go to that node (either way this session
+   * ends without writing; a relayed socket is left open); false to go on here.
    */
-  handOff?(userId: string, connection: Pop3Connection): Promise<boolean>;
+  handOff?(userId: string, connection: Pop3Connection): Promise<false | 'moved' | 'relayed'>;
 }

@@ -115,7 +115,7 @@ export class Pop3Session {
   private readonly stls: { secureContext: tls.SecureContext } | undefined;
   private readonly handedOff: Pop3SessionOptions['handedOff'];
   /** The connection went to another process: close only this process's descriptor. */
-  private movedAway = false;
+  private movedAway: false | 'moved' | 'relayed' = false;
   private readonly log: Logger;
   private readonly writer: SocketWriter;
   private readonly input: CommandInput;
@@ -204,6 +204,8 @@ export class Pop3Session {
    * "-ERR [SYS/TEMP] server shutting down" and the connection closes, no deletions.
    */
   shutdown(): Promise<void> {
+    // A relayed connection carries the owner node's session: no reply of ours in it, closed now.
+    if (this.movedAway === 'relayed') this.socket.destroy();
     this.input.interrupt();
     if (!this.started) void this.closeWithoutRunning(err('server shutting down', 'SYS/TEMP'));
     return this.closed;
@@ -394,10 +396,11 @@ export class Pop3Session {
    */
   private async handOff(userId: string): Promise<boolean> {
     const socket = this.socket;
-    if (this.backend.handOff === undefined || this.tlsActive || !(socket instanceof net.Socket)) return false;
+    // A TLS connection cannot move to another process, but may be relayed (the backend decides).
+    if (this.backend.handOff === undefined || !(socket instanceof net.Socket)) return false;
     const moved = await this.backend.handOff(userId, { socket, remoteAddress: this.remoteAddress, unread: () => this.input.unreadBytes() });
     if (!moved) return false;
-    this.movedAway = true;
+    this.movedAway = moved;
     this.ending = true;
     return true;
   }
@@ -675,6 +678,10 @@ export class Pop3Session {
     const socket = this.socket;
     if (socket.destroyed) {
       this.resolveClosed();
+      return;
+    }
+    if (this.movedAway === 'relayed') {
+      // The relay to the mailbox's node owns the connection now; its close resolves `closed`.
       return;
     }
     if (this.movedAway) {
