@@ -37,7 +37,7 @@ export const metrics = {
   sessions: new Counter({ name: 'ternmail_sessions_total', help: 'IMAP and POP3 sessions opened, by protocol', labelNames: ['proto'], registers: [registry] }),
   commandSeconds: new Histogram({ name: 'ternmail_command_duration_seconds', help: 'IMAP and POP3 command latency, by protocol and command', labelNames: ['proto', 'command'], buckets: seconds, registers: [registry] }),
   logins: new Counter({ name: 'ternmail_auth_attempts_total', help: 'logins, by protocol and result (success, failure, locked)', labelNames: ['proto', 'result'], registers: [registry] }),
-  handoffs: new Counter({ name: 'ternmail_cluster_handoffs_total', help: 'IMAP and POP3 connections moved to the worker holding the mailbox, by result', labelNames: ['result'], registers: [registry] }),
+  handoffs: new Counter({ name: 'ternmail_cluster_handoffs_total', help: 'IMAP and POP3 connections moved to the worker holding the mailbox or relayed to the node holding it, by result (moved, relayed, refused, unanswered)', labelNames: ['result'], registers: [registry] }),
   queueEntries: new Gauge({ name: 'ternmail_queue_entries', help: 'messages in the queue, by queue partition', labelNames: ['partition'], registers: [registry] }),
   queueDepth: new Gauge({ name: 'ternmail_queue_recipients', help: 'recipients waiting in the queue, by destination domain and state', labelNames: ['domain', 'state'], registers: [registry] }),
   storeMessages: new Gauge({ name: 'ternmail_store_messages', help: 'messages in all mailboxes', registers: [registry] }),
