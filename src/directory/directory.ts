@@ -71,6 +71,9 @@ export interface SharedDirectoryWriter {
 /** How stale the last login kept in a user's record may be: one directory write per user and hour at most. */
 const LAST_LOGIN_RESOLUTION_MS = 3_600_000;
 
+/** Imported hashes waiting for their upgrade at most (a password each, in memory). */
+const UPGRADE_QUEUE_MAX = 10_000;
+
 /** The directory as the rest of the process sees it: cached reads, writes through the actor. */
 export class Directory {
   readonly cache = new DirectoryCache();
@@ -80,7 +83,10 @@ export class Directory {
 
   private authority: DirectoryAuthority | null = null;
   private shared: SharedDirectoryWriter | null = null;
-  private readonly upgrades = new Map<string, Promise<void>>();
+  /** Imported hashes waiting to be re-hashed at the configured cost: address → password. */
+  private readonly upgradeQueue = new Map<string, string>();
+  /** The one upgrade under way (they run one at a time), or null. */
+  private upgrading: { address: string; done: Promise<void> } | null = null;
   private closing = false;
 
   /** Checked for unknown users, so that they cost the same scrypt work as a wrong password. */
@@ -215,20 +221,39 @@ export class Directory {
 
   /**
    * Re-hashes a password stored with a weaker cost (bulk import) at the configured
-   * cost, once per user however many sessions log in meanwhile.
+   * cost, once per user however many sessions log in meanwhile. Upgrades wait in a
+   * queue and run one at a time: a burst of first logins after an import (thousands of
+   * users) neither fills the directory actor's mailbox with requests that hold every
+   * other directory request (last-login writes, admin changes) behind seconds of
+   * scrypt work, nor keeps a pending query per user in memory. Past UPGRADE_QUEUE_MAX
+   * a login is not queued; the user is upgraded at a later login.
    */
   private upgradeHash(address: string, password: string): void {
-    if (this.closing || this.upgrades.has(address)) return;
-    const upgrade = this.request((replyTo) => ({ type: 'upgrade-hash', address, password, replyTo }))
-      .then(() => undefined, (err) => this.log.warn({ err, user: address }, 'password hash upgrade failed'))
-      .finally(() => this.upgrades.delete(address));
-    this.upgrades.set(address, upgrade);
+    if (this.closing || this.upgradeQueue.has(address) || this.upgrading?.address === address) return;
+    if (this.upgradeQueue.size >= UPGRADE_QUEUE_MAX) return;
+    this.upgradeQueue.set(address, password);
+    if (this.upgrading === null) this.nextUpgrade();
   }
 
-  /** Stops starting hash upgrades and waits for the ones under way (before the store closes). */
+  private nextUpgrade(): void {
+    const next = this.closing ? undefined : this.upgradeQueue.entries().next().value;
+    if (next === undefined) {
+      this.upgrading = null;
+      return;
+    }
+    const [address, password] = next;
+    this.upgradeQueue.delete(address);
+    const done = this.request((replyTo) => ({ type: 'upgrade-hash', address, password, replyTo }))
+      .then(() => undefined, (err) => this.log.warn({ err, user: address }, 'password hash upgrade failed'))
+      .finally(() => this.nextUpgrade());
+    this.upgrading = { address, done };
+  }
+
+  /** Stops starting hash upgrades, drops the queued ones and waits for the one under way (before the store closes). */
   async drain(): Promise<void> {
     this.closing = true;
-    await Promise.all(this.upgrades.values());
+    this.upgradeQueue.clear();
+    while (this.upgrading !== null) await this.upgrading.done;
   }
 
   private behaviour() {
