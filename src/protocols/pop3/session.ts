@@ -116,7 +116,8 @@ export class Pop3Session {
   private readonly handedOff: Pop3SessionOptions['handedOff'];
   /** The connection went to another process: close only this process's descriptor. */
   private movedAway = false;
-  private readonly log: Logger;
+  private readonly baseLog: Logger;
+  private sessionLog: Logger | null = null;
   private readonly writer: SocketWriter;
   private readonly input: CommandInput;
   private ending = false;
@@ -149,7 +150,7 @@ export class Pop3Session {
     this.handedOff = options.handedOff;
     this.tlsActive = this.limits.tlsActive;
     this.remoteAddress = options.remoteAddress ?? (socket as { remoteAddress?: string }).remoteAddress ?? 'unknown';
-    this.log = logger.child({ session: this.id, client: this.remoteAddress });
+    this.baseLog = logger;
     this.writer = new SocketWriter(socket, {
       maxBufferedBytes: this.limits.maxWriteBufferBytes,
       stallTimeoutMs: this.limits.writeStallTimeoutMs,
@@ -162,6 +163,12 @@ export class Pop3Session {
     });
     socket.on('close', this.onSocketClose);
     if (this.handedOff !== undefined) this.input.feed(this.handedOff.pending);
+  }
+
+  /** Made on first use: most sessions log nothing, and a child logger per connection costs time and memory. */
+  private get log(): Logger {
+    this.sessionLog ??= this.baseLog.child({ session: this.id, client: this.remoteAddress });
+    return this.sessionLog;
   }
 
   get state(): SessionState {
