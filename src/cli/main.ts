@@ -15,6 +15,7 @@ import { openLogger } from '../core/logger.js';
 import { startProcessMetrics } from '../core/metrics.js';
 import { startServer } from '../server.js';
 import { installProcessPolicy } from '../core/process-policy.js';
+import { startQuietHeapTrim } from '../core/quiet-heap.js';
 import cluster from 'node:cluster';
 import { runPrimary } from '../primary.js';
 import { StartupError } from '../core/startup-error.js';
@@ -252,6 +253,7 @@ async function runStart(args: string[]): Promise<void> {
   reopenLogOnSignal(logger, log);
   reloadSettingsOnSignal(config, sources, log);
   installProcessPolicy(log);
+  startQuietHeapTrim(log);
   startProcessMetrics(cluster.isWorker ? `worker-${process.env.TERNMAIL_NODE_ID}`
     : config.cluster.nats !== '' ? `node-${config.cluster.nodeId}` : config.cluster.workers > 1 ? 'primary' : 'main');
   if (cluster.isWorker) {
