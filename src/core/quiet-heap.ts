@@ -4,7 +4,7 @@
 // again only at a garbage collection that sees a low allocation rate. A quiet server
 // allocates so little that such a collection may not come for a long time, and the
 // committed pages stay in its RSS (about 30 MiB after a W5 burst, docs/benchmarks.md
-// round 10). So every few seconds, when the event loop was almost idle since the last
+// round 10). So every two seconds, when the event loop was almost idle since the last
 // look and the new space is large, one minor collection runs: on a quiet heap it takes
 // well under a millisecond, and V8 then shrinks the space. Under load it never runs.
 import v8 from 'node:v8';
@@ -12,7 +12,7 @@ import vm from 'node:vm';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Logger } from './logger.js';
 
-const CHECK_EVERY_MS = 5000;
+const CHECK_EVERY_MS = 2000;
 /** Event-loop busy share below which the process counts as quiet. */
 const QUIET_UTILIZATION = 0.05;
 /** New space (both semi-spaces) worth giving back above. */
