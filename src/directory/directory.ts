@@ -57,6 +57,8 @@ export interface DirectoryAuthority {
 export interface DirectoryOptions {
   passwordCost: number;
   defaultQuota: number;
+  /** Shortest pause between two hash upgrades (default 100 ms; tests use 0). */
+  upgradePauseMs?: number;
 }
 
 /** A write the directory refuses (bad input, a conflict): answered as a failure, not a crash. */
@@ -87,6 +89,8 @@ export class Directory {
   private readonly upgradeQueue = new Map<string, string>();
   /** The one upgrade under way (they run one at a time), or null. */
   private upgrading: { address: string; done: Promise<void> } | null = null;
+  /** The pause after an upgrade, before the next one starts. */
+  private upgradePause: NodeJS.Timeout | null = null;
   private closing = false;
 
   /** Checked for unknown users, so that they cost the same scrypt work as a wrong password. */
@@ -225,34 +229,49 @@ export class Directory {
    * queue and run one at a time: a burst of first logins after an import (thousands of
    * users) neither fills the directory actor's mailbox with requests that hold every
    * other directory request (last-login writes, admin changes) behind seconds of
-   * scrypt work, nor keeps a pending query per user in memory. Past UPGRADE_QUEUE_MAX
-   * a login is not queued; the user is upgraded at a later login.
+   * scrypt work, nor keeps a pending query per user in memory. They are background
+   * work: after each one the queue pauses nine times as long as it took (at least
+   * upgradePauseMs), so upgrades use about a tenth of a core and leave the rest to the
+   * logins themselves, and the 16 MiB an upgrade's scrypt needs is mapped a tenth of
+   * the time. Past UPGRADE_QUEUE_MAX a login is not queued; the user is upgraded at a
+   * later login.
    */
   private upgradeHash(address: string, password: string): void {
     if (this.closing || this.upgradeQueue.has(address) || this.upgrading?.address === address) return;
     if (this.upgradeQueue.size >= UPGRADE_QUEUE_MAX) return;
     this.upgradeQueue.set(address, password);
-    if (this.upgrading === null) this.nextUpgrade();
+    if (this.upgrading === null && this.upgradePause === null) this.nextUpgrade();
   }
 
   private nextUpgrade(): void {
     const next = this.closing ? undefined : this.upgradeQueue.entries().next().value;
-    if (next === undefined) {
-      this.upgrading = null;
-      return;
-    }
+    if (next === undefined) return;
     const [address, password] = next;
     this.upgradeQueue.delete(address);
+    const started = Date.now();
     const done = this.request((replyTo) => ({ type: 'upgrade-hash', address, password, replyTo }))
       .then(() => undefined, (err) => this.log.warn({ err, user: address }, 'password hash upgrade failed'))
-      .finally(() => this.nextUpgrade());
+      .finally(() => this.pauseBeforeNextUpgrade(Date.now() - started));
     this.upgrading = { address, done };
+  }
+
+  private pauseBeforeNextUpgrade(tookMs: number): void {
+    this.upgrading = null;
+    if (this.closing || this.upgradeQueue.size === 0) return;
+    const pauseMs = Math.max(this.options.upgradePauseMs ?? 100, 9 * tookMs);
+    this.upgradePause = setTimeout(() => {
+      this.upgradePause = null;
+      this.nextUpgrade();
+    }, pauseMs);
+    this.upgradePause.unref();
   }
 
   /** Stops starting hash upgrades, drops the queued ones and waits for the one under way (before the store closes). */
   async drain(): Promise<void> {
     this.closing = true;
     this.upgradeQueue.clear();
+    if (this.upgradePause !== null) clearTimeout(this.upgradePause);
+    this.upgradePause = null;
     while (this.upgrading !== null) await this.upgrading.done;
   }
 

@@ -46,7 +46,7 @@ describe('password hash upgrade at login', () => {
     const db = new Database(`${dir}-burst`);
     await db.open();
     const system = start();
-    const directory = new Directory(new DirectoryStore(db), silentLogger(), { passwordCost: 11, defaultQuota: 0 });
+    const directory = new Directory(new DirectoryStore(db), silentLogger(), { passwordCost: 11, defaultQuota: 0, upgradePauseMs: 0 });
     await directory.start(system);
     await directory.request((replyTo) => ({ type: 'add-domain', name: 'burst.test', replyTo }));
     const users = Array.from({ length: 20 }, (_, i) => `u${i}@burst.test`);
