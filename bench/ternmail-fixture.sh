@@ -18,6 +18,8 @@ start)
   rm -rf "$dir"; mkdir -p "$dir"
   prof=""
   if [ -n "${PROFILE_DIR:-}" ]; then prof="--cpu-prof --cpu-prof-dir=$PROFILE_DIR"; fi
+  # As the shipped systemd unit and `npm start` run it (docs/operations.md, process memory).
+  export MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-1048576}
   # shellcheck disable=SC2086
   node $prof ${NODE_FLAGS:-} "$main" start --data "$dir" --smtp-port $((base + 525)) --submission-port $((base + 587)) \
     --pop3-port $((base + 110)) --imap-port $((base + 143)) --admin-port $((base + 80)) --log-level ${LOG_LEVEL:-warn} ${WORKERS:+--workers $WORKERS} \

@@ -244,15 +244,16 @@ async function runStart(args: string[]): Promise<void> {
   const { config, deprecations } = loadSettings(sources);
   // Loaded here, not at the top: every other command starts without the server's code.
   const [{ openLogger }, { startProcessMetrics }, { installProcessPolicy }, { handleProcessSignals, reopenLogOnSignal }, { reloadSettingsOnSignal },
-    { bindsPrivilegedPorts, checkUserSwitch, dropPrivileges, handOver }, { default: cluster }] = await Promise.all([
+    { bindsPrivilegedPorts, checkUserSwitch, dropPrivileges, handOver }, { default: cluster }, { startQuietHeapTrim }] = await Promise.all([
     import('../core/logger.js'), import('../core/metrics.js'), import('../core/process-policy.js'), import('./process-signals.js'),
-    import('./live-settings.js'), import('./privileges.js'), import('node:cluster'),
+    import('./live-settings.js'), import('./privileges.js'), import('node:cluster'), import('../core/quiet-heap.js'),
   ]);
   const logger = openLogger({ level: config.log.level, file: config.log.file, format: config.log.format as 'json' | 'pretty' });
   const log = logger.log;
   reopenLogOnSignal(logger, log);
   reloadSettingsOnSignal(config, sources, log);
   installProcessPolicy(log);
+  startQuietHeapTrim(log);
   startProcessMetrics(cluster.isWorker ? `worker-${process.env.TERNMAIL_NODE_ID}`
     : config.cluster.nats !== '' ? `node-${config.cluster.nodeId}` : config.cluster.workers > 1 ? 'primary' : 'main');
   if (cluster.isWorker) {

@@ -60,6 +60,8 @@ export interface DirectoryAuthority {
 export interface DirectoryOptions {
   passwordCost: number;
   defaultQuota: number;
+  /** Shortest pause between two hash upgrades (default 100 ms; tests use 0). */
+  upgradePauseMs?: number;
 }
 
 /** A write the directory refuses (bad input, a conflict): answered as a failure, not a crash. */
@@ -73,6 +75,9 @@ export interface SharedDirectoryWriter {
 
 /** How stale the last login kept in a user's record may be: one directory write per user and hour at most. */
 const LAST_LOGIN_RESOLUTION_MS = 3_600_000;
+
+/** Imported hashes waiting for their upgrade at most (a password each, in memory). */
+const UPGRADE_QUEUE_MAX = 10_000;
 
 /** The directory as the rest of the process sees it: cached reads, writes through the actor. */
 export class Directory {
@@ -88,7 +93,12 @@ export class Directory {
 
   private authority: DirectoryAuthority | null = null;
   private shared: SharedDirectoryWriter | null = null;
-  private readonly upgrades = new Map<string, Promise<void>>();
+  /** Imported hashes waiting to be re-hashed at the configured cost: address → password. */
+  private readonly upgradeQueue = new Map<string, string>();
+  /** The one upgrade under way (they run one at a time), or null. */
+  private upgrading: { address: string; done: Promise<void> } | null = null;
+  /** The pause after an upgrade, before the next one starts. */
+  private upgradePause: NodeJS.Timeout | null = null;
   private closing = false;
 
   /** Checked for unknown users, so that they cost the same scrypt work as a wrong password. */
@@ -223,20 +233,54 @@ export class Directory {
 
   /**
    * Re-hashes a password stored with a weaker cost (bulk import) at the configured
-   * cost, once per user however many sessions log in meanwhile.
+   * cost, once per user however many sessions log in meanwhile. Upgrades wait in a
+   * queue and run one at a time: a burst of first logins after an import (thousands of
+   * users) neither fills the directory actor's mailbox with requests that hold every
+   * other directory request (last-login writes, admin changes) behind seconds of
+   * scrypt work, nor keeps a pending query per user in memory. They are background
+   * work: after each one the queue pauses nine times as long as it took (at least
+   * upgradePauseMs), so upgrades use about a tenth of a core and leave the rest to the
+   * logins themselves, and the 16 MiB an upgrade's scrypt needs is mapped a tenth of
+   * the time. Past UPGRADE_QUEUE_MAX a login is not queued; the user is upgraded at a
+   * later login.
    */
   private upgradeHash(address: string, password: string): void {
-    if (this.closing || this.upgrades.has(address)) return;
-    const upgrade = this.request((replyTo) => ({ type: 'upgrade-hash', address, password, replyTo }))
-      .then(() => undefined, (err) => this.log.warn({ err, user: address }, 'password hash upgrade failed'))
-      .finally(() => this.upgrades.delete(address));
-    this.upgrades.set(address, upgrade);
+    if (this.closing || this.upgradeQueue.has(address) || this.upgrading?.address === address) return;
+    if (this.upgradeQueue.size >= UPGRADE_QUEUE_MAX) return;
+    this.upgradeQueue.set(address, password);
+    if (this.upgrading === null && this.upgradePause === null) this.nextUpgrade();
   }
 
-  /** Stops starting hash upgrades and waits for the ones under way (before the store closes). */
+  private nextUpgrade(): void {
+    const next = this.closing ? undefined : this.upgradeQueue.entries().next().value;
+    if (next === undefined) return;
+    const [address, password] = next;
+    this.upgradeQueue.delete(address);
+    const started = Date.now();
+    const done = this.request((replyTo) => ({ type: 'upgrade-hash', address, password, replyTo }))
+      .then(() => undefined, (err) => this.log.warn({ err, user: address }, 'password hash upgrade failed'))
+      .finally(() => this.pauseBeforeNextUpgrade(Date.now() - started));
+    this.upgrading = { address, done };
+  }
+
+  private pauseBeforeNextUpgrade(tookMs: number): void {
+    this.upgrading = null;
+    if (this.closing || this.upgradeQueue.size === 0) return;
+    const pauseMs = Math.max(this.options.upgradePauseMs ?? 100, 9 * tookMs);
+    this.upgradePause = setTimeout(() => {
+      this.upgradePause = null;
+      this.nextUpgrade();
+    }, pauseMs);
+    this.upgradePause.unref();
+  }
+
+  /** Stops starting hash upgrades, drops the queued ones and waits for the one under way (before the store closes). */
   async drain(): Promise<void> {
     this.closing = true;
-    await Promise.all(this.upgrades.values());
+    this.upgradeQueue.clear();
+    if (this.upgradePause !== null) clearTimeout(this.upgradePause);
+    this.upgradePause = null;
+    while (this.upgrading !== null) await this.upgrading.done;
   }
 
   private behaviour() {

@@ -29,6 +29,7 @@ import { permanentFlags, sequenceOf, unannouncedKeywords, visibleFlags } from '.
 import { refreshSearchUpdates, removeExpungedFromUpdates } from './search-updates.js';
 import { notificationOf } from './notify.js';
 import { metrics } from '../core/metrics.js';
+import { sweepEvery, type TimeoutSweep } from '../net/timeout-sweep.js';
 
 export type SessionMessage =
   | { type: 'start' }
@@ -91,7 +92,8 @@ export class ImapSession implements ImapContext, CommandHooks {
   private literalBytesHeld = 0;
   private lastInput = Date.now();
   private readonly startedAt = Date.now();
-  private idleTimer: NodeJS.Timeout | undefined;
+  /** The shared timer that wakes the session when a timeout may have passed (src/net/timeout-sweep.ts). */
+  private idleSweep: TimeoutSweep | null = null;
   private resolveClosed!: () => void;
   private sessionLog: Logger | null = null;
 
@@ -154,8 +156,17 @@ export class ImapSession implements ImapContext, CommandHooks {
     const { idleTimeoutMs, loginTimeoutMs, literalStallMs } = this.deps.limits;
     const shortest = Math.min(idleTimeoutMs, loginTimeoutMs, literalStallMs);
     const every = Math.max(50, Math.min(30_000, Math.floor(shortest / 4)));
-    this.idleTimer = setInterval(() => this.dispatchTo({ type: 'idle-check' }), every);
-    this.idleTimer.unref();
+    this.idleSweep = sweepEvery(every);
+    this.idleSweep.add(this);
+  }
+
+  /** The idle sweep asks: may the login, idle or literal timeout have passed? (Checked again in the actor.) */
+  timeoutDue(now: number): boolean {
+    return this.state === 'not-authenticated' ? now - this.startedAt >= this.deps.limits.loginTimeoutMs : this.idleTimedOut(now);
+  }
+
+  onTimeoutDue(): void {
+    this.dispatchTo({ type: 'idle-check' });
   }
 
   private dispatchTo(message: SessionMessage): void {
@@ -242,10 +253,10 @@ export class ImapSession implements ImapContext, CommandHooks {
   }
 
   /** Between messages, held literal bytes mean a literal is being received: it may stall less long. */
-  private idleTimedOut(): boolean {
+  private idleTimedOut(now = Date.now()): boolean {
     const { idleTimeoutMs, literalStallMs } = this.deps.limits;
     const allowed = this.literalBytesHeld > 0 ? Math.min(idleTimeoutMs, literalStallMs) : idleTimeoutMs;
-    return Date.now() - this.lastInput >= allowed;
+    return now - this.lastInput >= allowed;
   }
 
   private async bye(text: string): Promise<void> {
@@ -490,7 +501,7 @@ export class ImapSession implements ImapContext, CommandHooks {
     if (moved === 'relayed') {
       // Relayed to the mailbox's node, which now runs the session: this one ends when the connection closes.
       this.relayed = true;
-      clearInterval(this.idleTimer);
+      this.idleSweep?.delete(this);
       return;
     }
     await this.cleanup();
@@ -629,7 +640,7 @@ export class ImapSession implements ImapContext, CommandHooks {
   private async cleanup(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
-    clearInterval(this.idleTimer);
+    this.idleSweep?.delete(this);
     this.releaseLiterals();
     this.input.close();
     const user = this.user;

@@ -15,6 +15,7 @@ import { exceedsQuota } from './quota.js';
 import { exportMailbox, removalOps } from '../store/mailbox-transfer.js';
 import { deliveryFolder } from './delivery-folder.js';
 import { tellPlugins } from './mailbox-events.js';
+import { popListing } from './pop-listing.js';
 import {
   addMessageOps, collectBlobs, collectExpunged, expungeRecords, finishAdding, folderByName, publishAdded, takeRecent,
   type MailboxDeps, type MailboxState,
@@ -211,12 +212,9 @@ async function popOpen(state: MailboxState, msg: Extract<MailboxRequest, { type:
     return state;
   }
   const inbox = inboxOf(state);
-  const records = await deps.mailboxes.listMessages(state.account.mailboxId, inbox.id);
+  const messages = await popListing(state, inbox, deps.mailboxes);
   state.popSession = msg.session;
-  dispatch(msg.replyTo, {
-    ok: true, uidValidity: inbox.uidValidity,
-    messages: records.map((r) => ({ uid: r.uid, size: r.size, blob: r.blob })),
-  });
+  dispatch(msg.replyTo, { ok: true, uidValidity: inbox.uidValidity, messages });
   return state;
 }
 

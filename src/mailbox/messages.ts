@@ -14,7 +14,7 @@ export interface PopMessage {
 }
 
 export type DeliverReply = { ok: true; uid: number; duplicate: boolean } | Failure;
-export type PopOpenReply = { ok: true; uidValidity: number; messages: PopMessage[] } | { ok: false; error: 'in-use'; temporary: true } | Failure;
+export type PopOpenReply = { ok: true; uidValidity: number; messages: readonly PopMessage[] } | { ok: false; error: 'in-use'; temporary: true } | Failure;
 export type DoneReply = { ok: true } | Failure;
 export type MoveOutReply = { ok: true; data: MailboxExport } | Failure;
 export type MailboxStatsReply = { ok: true; messages: number; bytes: number } | Failure;

@@ -9,10 +9,10 @@ import type { Pop3Settings } from './settings.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { createPop3Server, type Pop3ServerOptions } from '../protocols/pop3/server.js';
 import type { TlsSource } from '../net/tls-material.js';
-import type { Maildrop, Pop3Backend } from '../protocols/pop3/backend.js';
+import type { Maildrop, MaildropMessage, Pop3Backend } from '../protocols/pop3/backend.js';
 import type { Directory } from '../directory/directory.js';
 import type { MailboxRegistry } from '../mailbox/registry.js';
-import type { DoneReply, PopOpenReply } from '../mailbox/messages.js';
+import type { DoneReply, PopMessage, PopOpenReply } from '../mailbox/messages.js';
 import type { ConnectionLimiter } from '../net/connection-limiter.js';
 import type { AuthGate } from '../net/auth-guard.js';
 import { checkLogin } from '../directory/guarded-login.js';
@@ -87,11 +87,28 @@ async function openMaildrop(mailboxId: string, deps: Pop3Deps): Promise<Maildrop
     deps.mailboxes.unpin(mailboxId);
   };
   return {
-    messages: messages.map((m) => ({ uid: `${uidValidity}.${m.uid}`, size: m.size })),
+    messages: maildropMessages(messages, uidValidity),
     read: (index) => deps.mailboxes.read(mailboxId, messages[index].blob),
-    commit: (deleted) => finish('pop-commit', deleted.map((i) => messages[i].uid)),
+    // A QUIT without deletions changes nothing: it only gives the lock back.
+    commit: (deleted) => deleted.length === 0
+      ? finish('pop-release', [])
+      : finish('pop-commit', deleted.map((i) => messages[i].uid)),
     release: () => finish('pop-release', []),
   };
+}
+
+/**
+ * The listing as the protocol layer sees it. The mailbox actor hands every session of an
+ * unchanged maildrop the same listing, so the rendered form is made once per listing.
+ */
+const renderedListings = new WeakMap<readonly PopMessage[], MaildropMessage[]>();
+
+function maildropMessages(messages: readonly PopMessage[], uidValidity: number): MaildropMessage[] {
+  const kept = renderedListings.get(messages);
+  if (kept !== undefined) return kept;
+  const rendered = messages.map((m) => ({ uid: `${uidValidity}.${m.uid}`, size: m.size }));
+  renderedListings.set(messages, rendered);
+  return rendered;
 }
 
 /** Runs one connection's session inside its own actor; resolves or rejects with it. */

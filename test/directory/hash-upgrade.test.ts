@@ -1,6 +1,7 @@
 // Bulk-imported password hashes (cheap cost) are re-hashed at the configured cost at
 // the first successful login: once per user, however many sessions log in at once,
-// and the upgrades under way finish before the store closes.
+// one user at a time (other directory requests are not queued behind a burst of them),
+// and the upgrade under way finishes before the store closes.
 import { afterAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { Database } from '../../src/store/database.js';
@@ -39,5 +40,30 @@ describe('password hash upgrade at login', () => {
     expect(await directory.authenticate('ann@up.test', 'pw')).not.toBeNull();
     stop(system);
     await db.close();
+  });
+
+  it('upgrades a burst of first logins one at a time, not ahead of other directory requests', async () => {
+    const db = new Database(`${dir}-burst`);
+    await db.open();
+    const system = start();
+    const directory = new Directory(new DirectoryStore(db), silentLogger(), { passwordCost: 11, defaultQuota: 0, upgradePauseMs: 0 });
+    await directory.start(system);
+    await directory.request((replyTo) => ({ type: 'add-domain', name: 'burst.test', replyTo }));
+    const users = Array.from({ length: 20 }, (_, i) => `u${i}@burst.test`);
+    await directory.request((replyTo) => ({ type: 'add-users', users: users.map((address) => ({ address, password: 'pw' })), hashCost: 6, replyTo }));
+    const atImportCost = () => users.filter((u) => hashCost(directory.cache.user(u)!.passwordHash) === 6).length;
+
+    const logins = await Promise.all(users.map((u) => directory.authenticate(u, 'pw')));
+    expect(logins.every((u) => u !== null)).toBe(true);
+    // Queued behind at most the one upgrade under way, not behind all twenty.
+    await directory.request((replyTo) => ({ type: 'add-domain', name: 'other.test', replyTo }));
+    expect(atImportCost()).toBeGreaterThanOrEqual(18);
+
+    for (let i = 0; i < 600 && atImportCost() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(atImportCost()).toBe(0);
+    await directory.drain();
+    stop(system);
+    await db.close();
+    rmSync(`${dir}-burst`, { recursive: true, force: true });
   });
 });

@@ -83,6 +83,24 @@ describe('IMAP bad input', () => {
     await raw.line.waitClosed(5000);
   });
 
+  it('logs out a logged-in client idling in IDLE after imapIdleTimeout, while one that sends commands stays', async () => {
+    // The timeouts of all sessions are watched by one shared sweep (src/net/timeout-sweep.ts).
+    const idler = await RawImap.open(server, 'jon@bad.test');
+    const busy = await RawImap.open(server, 'jon@bad.test');
+    expect(await idler.run('SELECT INBOX')).toMatch(/OK/);
+    idler.line.send('i1 IDLE\r\n');
+    await idler.line.expect(/\+ [^\r]*\r\n/);
+    const ticker = setInterval(() => busy.line.send('n NOOP\r\n'), 300);
+    try {
+      expect(await idler.line.expect(/\* BYE [^\r]*\r\n/, 8000)).toMatch(/Autologout/);
+      await idler.line.waitClosed(5000);
+      expect(await busy.run('NOOP')).toMatch(/OK/);
+    } finally {
+      clearInterval(ticker);
+      busy.close();
+    }
+  });
+
   it('closes a session whose client never reads, and keeps serving others', async () => {
     const raw = await RawImap.open(server, 'jon@bad.test');
     await raw.run('SELECT INBOX');

@@ -8,7 +8,7 @@ let server: TestServer;
 
 beforeAll(async () => {
   server = await startTestServer();
-  await provision(server, 'pop.test', ['dora', 'ed', 'fay']);
+  await provision(server, 'pop.test', ['dora', 'ed', 'fay', 'gil']);
 });
 
 afterAll(async () => server.destroy());
@@ -103,6 +103,42 @@ p.quit()
     third.send('QUIT\r\n');
     await third.expect(/\+OK.*\r\n/);
     second.close();
+  });
+
+  it('a later session sees every change made in between: a delivery, an IMAP expunge, an IMAP flag change', async () => {
+    // The mailbox keeps the listing between sessions; each of these changes must replace it.
+    const listing = async (): Promise<string> => {
+      const { stdout, code, stderr } = await python(`
+import poplib, sys
+p = poplib.POP3('127.0.0.1', int(sys.argv[1]))
+p.user('gil@pop.test'); p.pass_('pw')
+print(p.stat()[0], [u.decode().split(' ')[1] for u in p.uidl()[1]], [p.retr(i + 1)[1][-1].decode() for i in range(p.stat()[0])])
+p.quit()
+`, [String(server.ports.pop3)]);
+      expect(code, stderr).toBe(0);
+      return stdout.trim();
+    };
+    const imap = (commands: string) => python(`
+import imaplib, sys
+c = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
+c.login('gil@pop.test', 'pw'); c.select('INBOX')
+${commands}
+c.logout()
+`, [String(server.ports.imap)]);
+    await sendRaw(['gil@pop.test'], Buffer.from('Subject: a\r\n\r\nfirst\r\n'));
+    const one = await listing();
+    expect(one).toMatch(/^1 \['[^']+'\] \['first'\]$/);
+    expect(await listing()).toBe(one);
+    await sendRaw(['gil@pop.test'], Buffer.from('Subject: b\r\n\r\nsecond\r\n'));
+    expect(await listing()).toMatch(/^2 \['[^']+', '[^']+'\] \['first', 'second'\]$/);
+    const flagged = await imap("c.store('1', '+FLAGS', '\\\\Flagged')");
+    expect(flagged.code, flagged.stderr).toBe(0);
+    expect(await listing()).toMatch(/^2 .*\['first', 'second'\]$/);
+    const expunged = await imap("c.store('1', '+FLAGS', '\\\\Deleted'); c.expunge()");
+    expect(expunged.code, expunged.stderr).toBe(0);
+    const after = await listing();
+    expect(after).toMatch(/^1 \['[^']+'\] \['second'\]$/);
+    expect(after).not.toContain(/'([^']+)'/.exec(one)![1]);
   });
 
   it('rejects a bad password with -ERR [AUTH]', async () => {

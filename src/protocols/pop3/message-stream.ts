@@ -6,6 +6,7 @@ const LF = 0x0a;
 const CR = 0x0d;
 const DOT = 0x2e;
 const DOT_BYTE = Buffer.from('.');
+const LF_DOT = Buffer.from('\n.');
 const CRLF = Buffer.from('\r\n');
 const TERMINATOR = Buffer.from('.\r\n');
 
@@ -25,15 +26,14 @@ export class DotStuffer {
     const pieces: Buffer[] = [];
     let start = 0;
     if (this.atLineStart && chunk[0] === DOT) pieces.push(DOT_BYTE);
-    let lf = chunk.indexOf(LF);
-    while (lf !== -1 && lf + 1 < chunk.length) {
-      if (chunk[lf + 1] === DOT) {
-        pieces.push(chunk.subarray(start, lf + 1), DOT_BYTE);
-        start = lf + 1;
-      }
-      lf = chunk.indexOf(LF, lf + 1);
+    // One native search for "LF ." instead of one per line: most messages have no such line.
+    let at = chunk.indexOf(LF_DOT);
+    while (at !== -1) {
+      pieces.push(chunk.subarray(start, at + 1), DOT_BYTE);
+      start = at + 1;
+      at = chunk.indexOf(LF_DOT, start);
     }
-    pieces.push(chunk.subarray(start));
+    pieces.push(start === 0 ? chunk : chunk.subarray(start));
     this.remember(chunk);
     return pieces;
   }

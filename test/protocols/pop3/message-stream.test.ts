@@ -37,6 +37,16 @@ describe('DotStuffer', () => {
     for (const chunks of splits(message)) expect(stuffInChunks(chunks)).toBe(expectedRetrBody(message));
   });
 
+  it('stuffs every dot-led line of a long message, in any chunk size', () => {
+    const lines = Array.from({ length: 400 }, (_, i) => (i % 7 === 0 ? `.${i}` : i % 11 === 0 ? '..' : `line ${i}`));
+    const message = `${lines.join('\r\n')}\r\n`;
+    for (const size of [1, 2, 3, 64, 1000, message.length]) {
+      const chunks: string[] = [];
+      for (let at = 0; at < message.length; at += size) chunks.push(message.slice(at, at + size));
+      expect(stuffInChunks(chunks)).toBe(expectedRetrBody(message));
+    }
+  });
+
   it('adds CRLF before the terminator only when the message lacks one', () => {
     expect(stuffInChunks(['a\r\n'])).toBe('a\r\n.\r\n');
     expect(stuffInChunks(['a'])).toBe('a\r\n.\r\n');
