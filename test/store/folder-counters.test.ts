@@ -8,8 +8,7 @@ import { afterAll, expect, it } from 'vitest';
 import { python } from '../support/clients.js';
 import { provision, startTestServer, stats, waitForMessages, type TestServer } from '../support/server.js';
 import { Database } from '../../src/store/database.js';
-import { decodeRecord } from '../../src/store/codec.js';
-import { MailboxStore, folderKey, type AccountRecord, type FolderRecord } from '../../src/store/mailbox-store.js';
+import { MailboxStore, decodeFolder, folderKey, type AccountRecord } from '../../src/store/mailbox-store.js';
 import path from 'node:path';
 
 let server: TestServer | null = null;
@@ -53,11 +52,13 @@ it('counts deliveries into a folder whose record they did not rewrite, after a r
     for await (const account of store.accounts()) accounts.push(account);
     expect(accounts).toHaveLength(1);
     const mailboxId = accounts[0].mailboxId;
-    expect(accounts[0].messages).toBe(3);
-    const inboxOnDisk = decodeRecord<FolderRecord>((await db.get('folder', folderKey(mailboxId, 1)))!);
+    expect(accounts[0]).toMatchObject({ messages: 3, bytes: expect.any(Number) });
+    expect(accounts[0].bytes).toBeGreaterThan(3 * 30);
+    const inboxOnDisk = decodeFolder((await db.get('folder', folderKey(mailboxId, 1)))!);
     expect(inboxOnDisk).toMatchObject({ name: 'INBOX', uidNext: 1, messages: 0 });
     const loaded = await store.loadAccount(mailboxId);
     expect(loaded!.folders.find((f) => f.name === 'INBOX')).toMatchObject({ uidNext: 4, messages: 3, unseen: 3, highestModseq: 4 });
+    expect(loaded!.account).toMatchObject({ messages: 3, bytes: accounts[0].bytes });
   } finally {
     await db.close();
   }
@@ -79,4 +80,23 @@ it('counts deliveries into a folder whose record they did not rewrite, after a r
   expect(seen.stdout).toContain('UIDNEXT 5');
   expect(seen.stdout.trim().split('\n')[1]).toBe('1 2 3 4');
   expect((await stats(server)).messages).toBe(4);
+
+  // A change elsewhere (a folder created) writes the account record: after another
+  // restart nothing is counted twice.
+  const created = await python(`
+import imaplib, sys
+m = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
+m.login('ann@example.test', 'pw')
+print(m.create('Work'))
+m.logout()
+`, [String(server.ports.imap)]);
+  expect(created.stdout).toContain('OK');
+  expect((await send(server.ports.smtp, 'five')).code).toBe(0);
+  await waitForMessages(server, 5);
+  await server.stop();
+  server = await startTestServer({ data: dataDir });
+  expect((await stats(server)).messages).toBe(5);
+  seen = await status(server.ports.imap);
+  expect(seen.stdout).toContain('MESSAGES 5');
+  expect(seen.stdout).toContain('UIDNEXT 6');
 });

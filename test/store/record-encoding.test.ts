@@ -1,12 +1,15 @@
-// How message records and queue entries are written: a message record as a compact
-// array with the body's SHA-256 in binary, a queue entry with its recipients' field
+// How message records, account records and queue entries are written: a message record
+// as a compact array with the body's SHA-256 in binary, account and folder records as arrays, a queue entry with its recipients' field
 // names once and `original` only where it differs from the address. Both read back
 // as the same objects from a real LevelDB, records written the old way (maps) still
 // read, and the new forms are the smaller ones.
 import { expect, it } from 'vitest';
 import { Database } from '../../src/store/database.js';
 import { encodeRecord } from '../../src/store/codec.js';
-import { MailboxStore, decodeMessage, encodeMessage, messageKey, type MessageRecord } from '../../src/store/mailbox-store.js';
+import {
+  MailboxStore, decodeAccount, decodeFolder, decodeMessage, encodeAccount, encodeFolder, encodeMessage, messageKey, newFolder,
+  type AccountRecord, type FolderRecord, type MessageRecord,
+} from '../../src/store/mailbox-store.js';
 import { QueueStore, type QueueEntry } from '../../src/store/queue-store.js';
 import { put } from '../../src/store/database.js';
 import { tempDir } from '../support/server.js';
@@ -31,6 +34,37 @@ it('stores a message record compactly and reads it back, old map records include
   } finally {
     await db.close();
   }
+});
+
+it('stores an account record compactly and reads it back, old map records included', async () => {
+  const plain: AccountRecord = { mailboxId: 'k3v9q2m1x8', nextFolderId: 7, messages: 12_345, bytes: 987_654_321 };
+  const subscribed: AccountRecord = { ...plain, subscribedNames: ['Gone', 'Later'] };
+  const annotated: AccountRecord = { ...plain, metadata: { '/shared/comment': 'hello' } };
+  for (const record of [plain, subscribed, annotated]) expect(decodeAccount(encodeAccount(record))).toEqual(record);
+  expect(encodeAccount(plain).length).toBeLessThan(encodeRecord(plain).length / 2);
+  expect(decodeAccount(encodeRecord(subscribed))).toEqual(subscribed);
+
+  const db = new Database(tempDir('ternmail-records-'));
+  await db.open();
+  try {
+    const store = new MailboxStore(db);
+    await db.commit([store.accountOp(plain), put('acct', 'older', encodeRecord({ ...annotated, mailboxId: 'older' }))]);
+    const read: AccountRecord[] = [];
+    for await (const account of store.accounts()) read.push(account);
+    expect(read).toEqual([plain, { ...annotated, mailboxId: 'older' }]);
+  } finally {
+    await db.close();
+  }
+});
+
+it('stores a folder record compactly and reads it back, old map records included', async () => {
+  const inbox = { ...newFolder(1, 'INBOX', null), uidNext: 4321, messages: 4000, bytes: 123_456_789, unseen: 12, deleted: 3, firstRecentUid: 4300 };
+  const annotated: FolderRecord = { ...newFolder(9, 'Work/Å', '\\Archive'), subscribed: false, metadata: { '/private/comment': 'x' } };
+  const older = { ...newFolder(3, 'Old', null) } as Partial<FolderRecord>;
+  delete older.unseen; delete older.deleted; delete older.firstRecentUid;
+  for (const record of [inbox, annotated, older as FolderRecord]) expect(decodeFolder(encodeFolder(record))).toEqual(record);
+  expect(encodeFolder(inbox).length).toBeLessThan(encodeRecord(inbox).length / 2);
+  expect(decodeFolder(encodeRecord(annotated))).toEqual(annotated);
 });
 
 it('stores a queue entry with its recipients compactly and reads every field back', async () => {
