@@ -44,14 +44,17 @@ const require = createRequire(import.meta.url);
 const systems = require('nact/lib/system-map.js') as { find(name: string): ActorSystem | undefined };
 if (typeof systems?.find !== 'function') throw new Error('nact internals changed: nact/lib/system-map.js has no find(); src/core/reply-slots.ts needs updating');
 
-/** Above 2^32: nact's own temporary references are 32-bit integers. */
-const FIRST_ID = 2 ** 33;
+/**
+ * The next reply id, shared by every ReplySlots of the process: they all register in
+ * the same actor system's table, so two instances counting on their own would hand out
+ * the same ids. Starts above 2^32: nact's own temporary references are 32-bit integers.
+ */
+let nextId = 2 ** 33;
 
 /** The default ask timeout of the server (30 s). */
 export const DEFAULT_ASK_TIMEOUT = 30_000;
 
 export class ReplySlots {
-  private nextId = FIRST_ID;
   private readonly waiting = new Map<number, Waiting>();
   private sweeper: NodeJS.Timeout | null = null;
 
@@ -72,7 +75,7 @@ export class ReplySlots {
       if (!system || typeof system.addTempReference !== 'function' || !system.find(target)) {
         throw new Error('Actor stopped or never existed. Query can never resolve');
       }
-      const id = this.nextId++;
+      const id = nextId++;
       const ref: TempRef = { system: { name: systemName }, id, type: 'temp' };
       const request = build(ref as unknown as Ref<Res>);
       system.addTempReference(ref, {

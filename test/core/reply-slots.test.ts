@@ -70,6 +70,19 @@ it("crosses answers on nact's query when two reply ids collide, and never with a
   expect(answers).toEqual([{ n: 1 }, { n: 2 }]);
 });
 
+it('gives unique ids across instances: the process-wide ask and a registry of its own share the actor table', async () => {
+  const [one, other] = [new ReplySlots(), new ReplySlots()];
+  const both = slowFirst('slow-both');
+  // The first request is held until the second arrives, so both are registered at once.
+  const answers = await Promise.all([
+    one.ask<Echo, { n: number }>(both, (replyTo) => ({ n: 1, replyTo }), 500),
+    other.ask<Echo, { n: number }>(both, (replyTo) => ({ n: 2, replyTo }), 500),
+  ]);
+  expect(answers).toEqual([{ n: 1 }, { n: 2 }]);
+  one.close();
+  other.close();
+});
+
 it('rejects an ask to a stopped actor and one whose request cannot be built', async () => {
   const gone = spawn(system, (state: unknown) => state, 'gone') as Ref<Echo>;
   stop(gone);
