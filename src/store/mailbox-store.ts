@@ -102,7 +102,7 @@ export class MailboxStore {
     const folders: FolderRecord[] = [];
     for await (const [, value] of this.db.scan('folder', `${mailboxId}:`)) folders.push(decodeFolder(value));
     for (const folder of folders) await this.foldDeliveredSince(mailboxId, folder);
-    return { account: decodeAccount(raw), folders };
+    return { account: decodeAccount(mailboxId, raw), folders };
   }
 
   /** Counts into the folder the messages delivered since its record was written (UID at or above its uidNext). */
@@ -206,25 +206,27 @@ export class MailboxStore {
 
   /** Every account record (for stats). */
   async *accounts(): AsyncGenerator<AccountRecord> {
-    for await (const [, value] of this.db.scan('acct', '')) yield decodeAccount(value);
+    for await (const [mailboxId, value] of this.db.scan('acct', '')) yield decodeAccount(mailboxId, value);
   }
 }
 
-// An account record is stored as an array, [mailboxId, nextFolderId, messages, bytes,
-// subscribedNames?, metadata?]: it is rewritten by every delivery (65 → ~30 bytes).
-// Records written as maps (before) still decode.
+// An account record is stored as an array, [nextFolderId, messages, bytes,
+// subscribedNames?, metadata?], under its mailbox id (the key, not repeated in the value):
+// it is rewritten by every delivery (65 → ~10 bytes). Records written as maps (before)
+// still decode.
 export function encodeAccount(account: AccountRecord): Buffer {
-  const fields: unknown[] = [account.mailboxId, account.nextFolderId, account.messages, account.bytes];
+  const fields: unknown[] = [account.nextFolderId, account.messages, account.bytes];
   if (account.subscribedNames !== undefined || account.metadata !== undefined) fields.push(account.subscribedNames ?? null);
   if (account.metadata !== undefined) fields.push(account.metadata);
   return encodeRecord(fields);
 }
 
-export function decodeAccount(raw: Uint8Array): AccountRecord {
+/** The account record stored under `mailboxId`. */
+export function decodeAccount(mailboxId: string, raw: Uint8Array): AccountRecord {
   const value = decodeRecord<unknown>(raw);
   if (!Array.isArray(value)) return value as AccountRecord;
-  const [mailboxId, nextFolderId, messages, bytes, subscribedNames, metadata] = value as [
-    string, number, number, number, string[] | null | undefined, Record<string, string> | undefined,
+  const [nextFolderId, messages, bytes, subscribedNames, metadata] = value as [
+    number, number, number, string[] | null | undefined, Record<string, string> | undefined,
   ];
   const account: AccountRecord = { mailboxId, nextFolderId, messages, bytes };
   if (Array.isArray(subscribedNames)) account.subscribedNames = subscribedNames;
