@@ -6,7 +6,6 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } fro
 import { Database, del, put, type KeySpace, type WriteOp } from '../store/database.js';
 import { DirectoryStore } from '../directory/directory-store.js';
 import { decodeRecord } from '../store/codec.js';
-import type { AccountRecord } from '../store/mailbox-store.js';
 import type { DirectoryEntry, UserRecord } from '../directory/records.js';
 import { detectLayout, singleStorePath } from './data-layout.js';
 import { directoryDataPath, nodeDataPath } from '../transport/paths.js';
@@ -59,7 +58,8 @@ async function mailboxesOf(store: Database): Promise<Set<string>> {
   for await (const [key, raw] of store.scan('dir', 'user:')) {
     if (key.startsWith('user:')) ids.add(decodeRecord<UserRecord>(raw).mailboxId);
   }
-  for await (const [, raw] of store.scan('acct', '')) ids.add(decodeRecord<AccountRecord>(raw).mailboxId);
+  // An account record's key is its mailbox id.
+  for await (const [mailboxId] of store.scan('acct', '')) ids.add(mailboxId);
   return ids;
 }
 

@@ -1,13 +1,18 @@
-// The small layer over nact that every actor uses: typed ask (query with a timeout) and
-// the Failure answer every request type can carry. Actors are defined and started with
+// The small layer over nact that every actor uses: typed ask (a request with a timeout,
+// answered through src/core/reply-slots.ts: unique reply ids, where nact's `query` draws
+// random ones that can collide) and the Failure answer every request type can carry. Actors are defined and started with
 // src/core/actor.ts; `spawn` stays exported for tests that run a behaviour bare.
 import nact from 'nact';
 import type { Ref } from 'nact';
+import { DEFAULT_ASK_TIMEOUT, ReplySlots } from './reply-slots.js';
 
-export const { spawn, dispatch, query, stop, start } = nact;
+export const { spawn, dispatch, stop, start } = nact;
 export type { Ref };
 
-export const DEFAULT_ASK_TIMEOUT = 30_000;
+export { DEFAULT_ASK_TIMEOUT };
+
+/** Every ask of the process: one counter of reply ids; timeouts fire up to 100 ms late. */
+const replies = new ReplySlots(100);
 
 /** A failure answer every request type can carry. */
 export interface Failure {
@@ -38,8 +43,8 @@ export function isActorRef<T>(value: unknown): value is Ref<T> {
   return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'actor';
 }
 
-export async function ask<Req, Res>(
+export function ask<Req, Res>(
   ref: Ref<Req>, build: (replyTo: Ref<Res>) => Req, timeoutMs = DEFAULT_ASK_TIMEOUT,
 ): Promise<Res> {
-  return (await query(ref, build as never, timeoutMs)) as Res;
+  return replies.ask(ref, build, timeoutMs);
 }

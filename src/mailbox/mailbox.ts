@@ -198,7 +198,11 @@ async function deliver(state: MailboxState, msg: Extract<MailboxRequest, { type:
   const ops: WriteOp[] = [...(msg.blobOps ?? [])];
   addMessageOps(state, inbox, message, deps, ops);
   finishAdding(inbox, message.modseq, recentTo);
-  ops.push(deps.mailboxes.folderOp(mailboxId, inbox), deps.mailboxes.accountOp(state.account));
+  // The folder's record is not rewritten for a plain delivery: loading the mailbox counts
+  // messages above its uidNext in (src/store/mailbox-store.ts). It is written when it
+  // changes otherwise: a folder created for this delivery, \Recent given to a session.
+  if (msg.folder !== undefined || recentTo !== null) ops.push(deps.mailboxes.folderOp(mailboxId, inbox));
+  ops.push(deps.mailboxes.accountOp(state.account));
   await (msg.shared ? msg.shared.commit(ops) : deps.db.commit(ops));
   publishAdded(state, inbox, [message], recentTo, null);
   deps.log.debug({ mailbox: mailboxId, uid: message.uid, delivery: msg.deliveryId }, 'stored');

@@ -5,7 +5,7 @@
 import type { Ref } from 'nact';
 import type { MessageStructure } from '../mime/types.js';
 import { stop } from '../core/supervision.js';
-import { ReplySlots } from './reply-slots.js';
+import { ReplySlots } from '../core/reply-slots.js';
 import { defineActor, LONG_LIVED, spawnActor } from '../core/actor.js';
 import { mailboxBehaviour } from './mailbox.js';
 import type { MailboxDeps } from './state.js';

@@ -165,6 +165,16 @@ export class Database {
     }
   }
 
+  /** Entries with gte <= key < lt, in key order. */
+  async *scanRange(space: KeySpace, gte: string, lt: string, limit = -1): AsyncGenerator<[string, Buffer]> {
+    const it = this.space(space).iterator({ gte, lt, limit });
+    try {
+      for await (const entry of it) yield entry as [string, Buffer];
+    } finally {
+      await it.close();
+    }
+  }
+
   async *scanKeys(space: KeySpace, prefix: string, limit = -1): AsyncGenerator<string> {
     const it = this.space(space).keys({ gte: prefix, lt: prefix + '\xff', limit });
     try {

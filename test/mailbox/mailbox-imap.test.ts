@@ -521,8 +521,8 @@ describe('copy and move', () => {
 
 async function folderId(name: string): Promise<number> {
   for await (const [, raw] of h.db.scan('folder', `${MAILBOX}:`)) {
-    const { decodeRecord } = await import('../../src/store/codec.js');
-    const record = decodeRecord<{ id: number; name: string }>(raw);
+    const { decodeFolder } = await import('../../src/store/mailbox-store.js');
+    const record = decodeFolder(raw);
     if (record.name === name) return record.id;
   }
   throw new Error(`no folder ${name}`);
