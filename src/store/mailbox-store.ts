@@ -237,30 +237,32 @@ export function decodeAccount(mailboxId: string, raw: Uint8Array): AccountRecord
 }
 
 // A folder record is stored as an array, [id, name, uidValidity, uidNext, highestModseq,
-// messages, bytes, unseen, deleted, firstRecentUid, subscribed, specialUse, metadata?]:
+// messages, bytes, unseen, deleted, firstRecentUid, subscribed, specialUse, metadata?, acl?]:
 // a new mailbox writes six of them (138 → ~45 bytes each). Maps (before) still decode.
 export function encodeFolder(folder: FolderRecord): Buffer {
   const fields: unknown[] = [
     folder.id, folder.name, folder.uidValidity, folder.uidNext, folder.highestModseq, folder.messages, folder.bytes,
     folder.unseen ?? null, folder.deleted ?? null, folder.firstRecentUid ?? null, folder.subscribed, folder.specialUse,
   ];
-  if (folder.metadata !== undefined) fields.push(folder.metadata);
+  if (folder.metadata !== undefined || folder.acl !== undefined) fields.push(folder.metadata ?? null);
+  if (folder.acl !== undefined) fields.push(folder.acl);
   return encodeRecord(fields);
 }
 
 export function decodeFolder(raw: Uint8Array): FolderRecord {
   const value = decodeRecord<unknown>(raw);
   if (!Array.isArray(value)) return value as FolderRecord;
-  const [id, name, uidValidity, uidNext, highestModseq, messages, bytes, unseen, deleted, firstRecentUid, subscribed, specialUse, metadata] = value as [
+  const [id, name, uidValidity, uidNext, highestModseq, messages, bytes, unseen, deleted, firstRecentUid, subscribed, specialUse, metadata, acl] = value as [
     number, string, number, number, number, number, number, number | null, number | null, number | null, boolean, string | null,
-    Record<string, string> | undefined,
+    Record<string, string> | null | undefined, Record<string, string> | undefined,
   ];
   const folder = { id, name, uidValidity, uidNext, highestModseq, messages, bytes, subscribed, specialUse } as FolderRecord;
   // Left out, not undefined, when missing: needsUpgrade() recounts them.
   if (unseen !== null) folder.unseen = unseen;
   if (deleted !== null) folder.deleted = deleted;
   if (firstRecentUid !== null) folder.firstRecentUid = firstRecentUid;
-  if (metadata !== undefined) folder.metadata = metadata;
+  if (metadata !== undefined && metadata !== null) folder.metadata = metadata;
+  if (acl !== undefined) folder.acl = acl;
   return folder;
 }
 

@@ -60,9 +60,11 @@ it('stores an account record compactly and reads it back, old map records includ
 it('stores a folder record compactly and reads it back, old map records included', async () => {
   const inbox = { ...newFolder(1, 'INBOX', null), uidNext: 4321, messages: 4000, bytes: 123_456_789, unseen: 12, deleted: 3, firstRecentUid: 4300 };
   const annotated: FolderRecord = { ...newFolder(9, 'Work/Å', '\\Archive'), subscribed: false, metadata: { '/private/comment': 'x' } };
+  const shared: FolderRecord = { ...newFolder(10, 'Team', null), acl: { 'bob@example.test': 'lrs:m-bob', anyone: 'l' } };
+  const sharedAnnotated: FolderRecord = { ...annotated, acl: { anyone: 'lr' } };
   const older = { ...newFolder(3, 'Old', null) } as Partial<FolderRecord>;
   delete older.unseen; delete older.deleted; delete older.firstRecentUid;
-  for (const record of [inbox, annotated, older as FolderRecord]) expect(decodeFolder(encodeFolder(record))).toEqual(record);
+  for (const record of [inbox, annotated, shared, sharedAnnotated, older as FolderRecord]) expect(decodeFolder(encodeFolder(record))).toEqual(record);
   expect(encodeFolder(inbox).length).toBeLessThan(encodeRecord(inbox).length / 2);
   expect(decodeFolder(encodeRecord(annotated))).toEqual(annotated);
 });
