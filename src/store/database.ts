@@ -5,6 +5,15 @@
 import { Level } from 'level';
 import type { AbstractSublevel } from 'abstract-level';
 import { StorageError } from './storage-error.js';
+import { StartupError } from '../core/startup-error.js';
+
+/**
+ * The layout of the records this version writes. 2: message, folder and account records
+ * as msgpack arrays, folder records not rewritten per delivery (format 1, map records,
+ * is still read). A store keeps the highest format that wrote to it (`meta` `format`), and
+ * a version that reads only lower formats refuses to open it rather than misread it.
+ */
+export const STORE_FORMAT = 2;
 
 type Space = AbstractSublevel<Level<string, Buffer>, string | Buffer | Uint8Array, string, Buffer>;
 
@@ -59,6 +68,13 @@ export class Database {
 
   async open(): Promise<void> {
     await this.level.open();
+    const stored = await this.space('meta').get('format');
+    const format = stored === undefined ? 0 : Number(stored.toString());
+    if (format > STORE_FORMAT) {
+      await this.level.close();
+      throw new StartupError(`${this.location} was written by a newer ternmail (store format ${format}; this version reads up to ${STORE_FORMAT}): start that version, or restore a backup taken by this one`);
+    }
+    if (format < STORE_FORMAT) await this.space('meta').put('format', Buffer.from(String(STORE_FORMAT)), { sync: true } as object);
   }
 
   async close(): Promise<void> {
