@@ -258,11 +258,16 @@ export class ImapSession implements ImapContext, CommandHooks {
     if (chunk === undefined) return;
     this.lastInput = Date.now();
     this.parser.push(chunk);
-    for (;;) {
-      if (this.finished) return;
-      const event = this.parser.next();
-      if (event === undefined) return;
-      await this.onParserEvent(event);
+    this.output.holdForInput();
+    try {
+      for (;;) {
+        if (this.finished) return;
+        const event = this.parser.next();
+        if (event === undefined) return;
+        await this.onParserEvent(event);
+      }
+    } finally {
+      this.output.releaseInput();
     }
   }
 
@@ -472,7 +477,7 @@ export class ImapSession implements ImapContext, CommandHooks {
     const handoff = this.deps.handoff;
     const user = this.user;
     if (handoff === undefined || user === null || this.tlsActive || this.output.compressing) return;
-    this.output.releaseCommand();
+    this.output.flushHeld();
     const moved = await handoff.offer({
       protocol: 'imap', socket: this.socket, user: user.address, mailboxId: user.mailboxId, remoteAddress: this.remoteAddress,
       unread: () => this.unreadInput(),
