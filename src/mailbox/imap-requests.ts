@@ -362,11 +362,14 @@ async function append(state: MailboxState, msg: Req<'append'>, deps: MailboxDeps
   const refused = !folder
     ? failure(`no folder named ${msg.name}`, false, 'TRYCREATE')
     : overQuota(state, msg.quota, msg.size) ? failure('mailbox over quota', false, 'OVERQUOTA') : null;
-  const blob = refused ? undefined : await deps.blobs.record(msg.blob);
+  // With the body's ops in hand it is known to be stored by this batch: no record to read.
+  const blob = refused ? undefined : msg.blobOps ? { size: msg.size } : await deps.blobs.record(msg.blob);
   if (refused || !folder || !blob) {
     // The upload's temporary reference goes either way: the client sends the bytes again.
-    await deps.db.commit([deps.blobs.unrefOp(msg.blob, msg.uploadHolder)]);
-    await collectBlobs([msg.blob], deps);
+    if (msg.uploadHolder !== undefined) {
+      await deps.db.commit([deps.blobs.unrefOp(msg.blob, msg.uploadHolder)]);
+      await collectBlobs([msg.blob], deps);
+    }
     dispatch(msg.replyTo, refused ?? failure('uploaded message body not found', true));
     return;
   }
@@ -375,7 +378,7 @@ async function append(state: MailboxState, msg: Req<'append'>, deps: MailboxDeps
     uid: folder.uidNext, blob: msg.blob, size: blob.size, flags: storedFlags(msg.flags),
     internalDate: msg.internalDate, modseq: folder.highestModseq + 1, savedAt: Date.now(),
   };
-  const ops: WriteOp[] = [deps.blobs.unrefOp(msg.blob, msg.uploadHolder)];
+  const ops: WriteOp[] = msg.blobOps ? [...msg.blobOps] : msg.uploadHolder !== undefined ? [deps.blobs.unrefOp(msg.blob, msg.uploadHolder)] : [];
   addMessageOps(state, folder, record, deps, ops);
   finishAdding(folder, record.modseq, recentTo);
   ops.push(deps.mailboxes.folderOp(state.account.mailboxId, folder), deps.mailboxes.accountOp(state.account));

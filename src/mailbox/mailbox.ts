@@ -49,7 +49,14 @@ function answerStorageError(err: unknown, msg: MailboxRequest): void {
 function handleRequest(mailboxId: string, deps: MailboxDeps) {
   return async (state: MailboxState | undefined, msg: MailboxRequest, ctx: Ctx): Promise<MailboxState> => {
     const loaded = state ?? (await loadState(mailboxId, deps));
-    if (loaded.movedTo !== null || loaded.parked) msg = withoutSharedCommit(msg);
+    if (loaded.movedTo !== null || loaded.parked) {
+      // A body this node's session prepared cannot follow the mailbox: the client sends it again.
+      if (msg.type === 'append' && msg.blobOps) {
+        dispatch(msg.replyTo, failure('the mailbox is moving to another node; try again', true));
+        return loaded;
+      }
+      msg = withoutSharedCommit(msg);
+    }
     if (loaded.movedTo !== null && deps.forward) {
       deps.forward(loaded.movedTo, mailboxId, msg);
       return loaded;

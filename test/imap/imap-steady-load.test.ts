@@ -82,4 +82,33 @@ describe('IMAP sessions kept open on one mailbox', () => {
     a.close();
     b.close();
   });
+
+  it('answers the commands a client pipelined in one write in one send', async () => {
+    const a = await RawImap.open(server, 'lou@steady.test');
+    await a.run('SELECT INBOX');
+    const socket = a.line.socket;
+    const reads: string[] = [];
+    const onData = (chunk: string | Buffer) => reads.push(chunk.toString());
+    socket.on('data', onData);
+    // NOOP answers at once, STATUS and LIST ask the mailbox actor (later turns of the event loop).
+    a.line.send('p1 NOOP\r\np2 STATUS INBOX (MESSAGES UIDNEXT)\r\np3 LIST "" INBOX\r\np4 FETCH 1 (FLAGS)\r\np5 NOOP\r\n');
+    const answered = await a.line.expect(/(^|\r\n)p5 OK[^\r\n]*\r\n/);
+    socket.off('data', onData);
+    for (const tag of ['p1', 'p2', 'p3', 'p4', 'p5']) expect(answered).toMatch(new RegExp(`(^|\\r\\n)${tag} OK`));
+    expect(answered.indexOf('p1 OK')).toBeLessThan(answered.indexOf('* STATUS'));
+    expect(reads).toHaveLength(1);
+    a.close();
+  });
+
+  it('stores an APPENDed body and its message in one synced write', async () => {
+    const a = await RawImap.open(server, 'kim@steady.test');
+    await a.run('SELECT INBOX');
+    const commits = async () => (await server.admin<{ syncedCommits: number }>('GET', '/v1/stats')).syncedCommits;
+    const before = await commits();
+    const body = message('appended once', 'a body no other message has\r\n');
+    expect(await a.run(`APPEND INBOX {${Buffer.byteLength(body)}+}\r\n${body}`)).toMatch(/OK \[APPENDUID \d+ \d+\]/);
+    expect(await commits()).toBe(before + 1);
+    expect(await a.run('FETCH * (BODY[TEXT])')).toContain('a body no other message has');
+    a.close();
+  });
 });
