@@ -13,7 +13,7 @@ import type { MailboxRequest } from './messages.js';
 import { tellPlugins } from './mailbox-events.js';
 import { exceedsQuota } from './quota.js';
 import {
-  addMessageOps, collectBlobs, collectExpunged, countFlagChange, countMessage, expungeRecords, finishAdding, folderByName,
+  addMessageOps, collectAside, collectBlobs, collectExpunged, countFlagChange, countMessage, expungeRecords, finishAdding, folderByName,
   leaveSelection, publishAdded, releaseHeld, publishExpunged, publishFlags, publishGone, removeMessageOps, takeRecent, toView,
   type MailboxDeps, type MailboxState, type Selection,
 } from './state.js';
@@ -44,11 +44,11 @@ export async function handleImapRequest(state: MailboxState, msg: MailboxImapReq
     case 'unselect':
       leaveSelection(state, msg.session);
       dispatch(msg.replyTo, { ok: true });
-      await releaseHeld(state, msg.session, null, deps);
+      collectAside(releaseHeld(state, msg.session, null, deps), deps);
       break;
     case 'expunge-seen':
       dispatch(msg.replyTo, { ok: true });
-      await releaseHeld(state, msg.session, msg.blobs, deps);
+      collectAside(releaseHeld(state, msg.session, msg.blobs, deps), deps);
       break;
     case 'append': await append(state, msg, deps); break;
     case 'append-many': await appendMany(state, msg, deps); break;
@@ -312,7 +312,7 @@ async function openSelection(state: MailboxState, folder: FolderRecord, deps: Ma
 async function select(state: MailboxState, msg: Req<'select'>, deps: MailboxDeps) {
   // A SELECT that fails still ends the previous selection (RFC 3501 6.3.1).
   leaveSelection(state, msg.session);
-  await releaseHeld(state, msg.session, null, deps);
+  collectAside(releaseHeld(state, msg.session, null, deps), deps);
   const folder = findFolder(state, msg.name);
   if (!folder) return dispatch(msg.replyTo, missing(msg.name));
   const selection = await openSelection(state, folder, deps);
@@ -468,7 +468,7 @@ async function expunge(state: MailboxState, msg: Req<'expunge'>, deps: MailboxDe
   const released = await expungeRecords(state, folder, doomed, msg.session, deps);
   if (deps.hooks?.on.mailboxEvent) tellPlugins(deps, state, { kind: 'expunge', folder: folder.name, uids: doomed.map((r) => r.uid) });
   dispatch(msg.replyTo, { ok: true, expunged: doomed.map((r) => r.uid), highestModseq: folder.highestModseq });
-  await collectExpunged(state, folder, released, msg.session, deps);
+  collectAside(collectExpunged(state, folder, released, msg.session, deps), deps);
 }
 
 /** COPY and MOVE inside the mailbox: new records referencing the same blobs; MOVE removes the sources in the same batch. */

@@ -16,7 +16,7 @@ import { exportMailbox, removalOps } from '../store/mailbox-transfer.js';
 import { deliveryFolder } from './delivery-folder.js';
 import { tellPlugins } from './mailbox-events.js';
 import {
-  addMessageOps, collectBlobs, collectExpunged, expungeRecords, finishAdding, folderByName, publishAdded, takeRecent,
+  addMessageOps, collectAside, collectBlobs, collectExpunged, expungeRecords, finishAdding, folderByName, publishAdded, takeRecent,
   type MailboxDeps, type MailboxState,
 } from './state.js';
 
@@ -239,6 +239,6 @@ async function popCommit(state: MailboxState, msg: Extract<MailboxRequest, { typ
   if (deps.hooks?.on.mailboxEvent) tellPlugins(deps, state, { kind: 'expunge', folder: INBOX, uids: records.map((r) => r.uid) });
   state.popSession = null;
   dispatch(msg.replyTo, { ok: true });
-  await collectExpunged(state, inbox, released, null, deps);
+  collectAside(collectExpunged(state, inbox, released, null, deps), deps);
   return state;
 }
