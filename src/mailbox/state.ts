@@ -43,7 +43,7 @@ export interface MailboxState {
   account: AccountRecord;
   folders: Map<number, FolderRecord>;
   popSession: string | null;
-  /** By folder id; only folders with at least one selecting session. */
+  /** By folder id: folders with at least one selecting session, and at most one whose last session left (see leaveSelection). */
   selections: Map<number, Selection>;
   /** Session id → id of the folder it has selected. */
   selectedBy: Map<string, number>;
@@ -306,7 +306,16 @@ export function publishGone(state: MailboxState, folderId: number, name: string)
   state.selections.delete(folderId);
 }
 
-/** Ends a session's selection, if any; the folder's index goes when its last session leaves. */
+/** A folder's index is kept after its last session left only up to this many messages. */
+export const MAX_IDLE_INDEX = 10_000;
+
+/**
+ * Ends a session's selection, if any. When the folder's last session leaves, its index
+ * stays (it is kept current by every change, as for a selected folder), so the next
+ * SELECT, typically the same client logging in again, reads nothing from disk; one such
+ * idle index per mailbox at most, of at most MAX_IDLE_INDEX messages, and it goes with
+ * the actor when the mailbox is idle long enough to be stopped.
+ */
 export function leaveSelection(state: MailboxState, session: string): void {
   const folderId = state.selectedBy.get(session);
   if (folderId === undefined) return;
@@ -314,5 +323,10 @@ export function leaveSelection(state: MailboxState, session: string): void {
   const selection = state.selections.get(folderId);
   if (!selection) return;
   selection.sessions.delete(session);
-  if (selection.sessions.size === 0) state.selections.delete(folderId);
+  if (selection.sessions.size > 0) return;
+  if (selection.messages.size > MAX_IDLE_INDEX) {
+    state.selections.delete(folderId);
+    return;
+  }
+  for (const [id, other] of state.selections) if (id !== folderId && other.sessions.size === 0) state.selections.delete(id);
 }
