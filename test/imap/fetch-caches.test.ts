@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeMessage } from '../../src/mime/analyze.js';
 import { extractSection } from '../../src/protocols/imap/sections.js';
 import { renderBodyStructure, renderEnvelope } from '../../src/protocols/imap/render-structure.js';
-import { HeaderFieldIndexes, renderFetchItems } from '../../src/imap/fetch-items.js';
+import { HeaderFieldIndexes, RenderedStructures, renderFetchItems } from '../../src/imap/fetch-items.js';
 import type { FetchItem } from '../../src/protocols/imap/types.js';
 
 const raw = Buffer.from([
@@ -43,6 +43,22 @@ describe('the header fields kept per body', () => {
     expect(indexes.fields('a', raw, structure)).toBe(a);
     expect(indexes.size).toBe(2);
     expect(indexes.bytes).toBeLessThanOrEqual(headerBytes * 2);
+  });
+});
+
+describe('the rendered structures kept per body', () => {
+  it('keeps what was used since it came up oldest, and no more bytes than the budget', () => {
+    const size = renderEnvelope(structure).length;
+    const kept = new RenderedStructures(size * 2);
+    const a = kept.render('a', 'ENVELOPE', structure);
+    kept.render('b', 'ENVELOPE', structure);
+    expect(kept.get('a', 'ENVELOPE')).toBe(a);
+    kept.render('c', 'ENVELOPE', structure);
+    expect(kept.get('a', 'ENVELOPE')).toBe(a);
+    expect(kept.get('b', 'ENVELOPE')).toBeUndefined();
+    expect(kept.get('c', 'BODY')).toBeUndefined();
+    expect(kept.size).toBe(2);
+    expect(kept.bytes).toBe(size * 2);
   });
 });
 
