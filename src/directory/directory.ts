@@ -175,6 +175,7 @@ export class Directory {
       this.noteLogin(user);
       return user;
     }
+    this.passwordChecks += 1;
     if (!(await verifyPassword(password, user.passwordHash))) {
       await this.matchDecoyCost(user.passwordHash, password);
       return null;
@@ -184,10 +185,13 @@ export class Directory {
       return null;
     }
     this.verified.set(user.address, { passwordHash: user.passwordHash, digest });
-    if ((hashCost(user.passwordHash) ?? 0) < this.options.passwordCost) this.upgradeHash(user.address, password);
+    if ((hashCost(user.passwordHash) ?? 0) < this.options.passwordCost) this.upgradeHash(user.address, password, digest);
     this.noteLogin(user);
     return user;
   }
+
+  /** Passwords of existing users checked with scrypt by `authenticate` (not answered from the remembered successes). */
+  passwordChecks = 0;
 
   /** Last logins since this process started; the record keeps one at most an hour old. */
   readonly lastLogins = new Map<string, number>();
@@ -217,12 +221,24 @@ export class Directory {
    * Re-hashes a password stored with a weaker cost (bulk import) at the configured
    * cost, once per user however many sessions log in meanwhile.
    */
-  private upgradeHash(address: string, password: string): void {
+  private upgradeHash(address: string, password: string, digest: Buffer): void {
     if (this.closing || this.upgrades.has(address)) return;
     const upgrade = this.request((replyTo) => ({ type: 'upgrade-hash', address, password, replyTo }))
-      .then(() => undefined, (err) => this.log.warn({ err, user: address }, 'password hash upgrade failed'))
+      .then(() => this.rememberUpgraded(address, digest), (err) => this.log.warn({ err, user: address }, 'password hash upgrade failed'))
       .finally(() => this.upgrades.delete(address));
     this.upgrades.set(address, upgrade);
+  }
+
+  /**
+   * The new hash was made from the password just remembered as checked: the next login
+   * need not check it again with scrypt (the remembered success named the old hash, and
+   * every client of an imported account paid a second scrypt at the new cost). A password
+   * changed meanwhile removed the remembered success, so nothing is remembered then.
+   */
+  private rememberUpgraded(address: string, digest: Buffer): void {
+    const user = this.cache.user(address);
+    const remembered = this.verified.get(address);
+    if (user && remembered && timingSafeEqual(remembered.digest, digest)) this.verified.set(address, { passwordHash: user.passwordHash, digest });
   }
 
   /** Stops starting hash upgrades and waits for the ones under way (before the store closes). */
