@@ -30,6 +30,8 @@ export class ImapOutput {
   private commandCork: net.Socket | null = null;
   /** Nested holds (the input being run, the command in it); the cork goes with the last. */
   private holds = 0;
+  /** A flush of what completed commands left held is scheduled for the next check of the event loop. */
+  private flushScheduled = false;
 
   /** `onStall` closes the session when the client stopped reading (the buffered byte count given). */
   constructor(private socket: net.Socket, private readonly limits: OutputLimits, private readonly onStall: (buffered: number) => void) {}
@@ -71,15 +73,18 @@ export class ImapOutput {
     this.hold();
   }
 
+  /** The command completed: its answer leaves now, or with the next ones of the same read that complete in this turn. */
   releaseCommand(): void {
     this.release();
+    if (this.holds > 0) this.flushSoon();
   }
 
   /**
    * The commands a client pipelined in one read (imaptest sends four or five at a time)
-   * answer in one send: the socket stays corked while the session runs them, and is
-   * released once it has run every complete command it read (one `writev` per read
-   * instead of one per command; the profile of the kept-sessions mix had writev first).
+   * answer in as few sends as possible: the socket stays corked while the session runs
+   * them, and what is held leaves when the event loop next checks (`setImmediate`), so
+   * commands answered in the same turn share a send, and no answer waits for a later
+   * command's synced write (one for the mailbox actor takes a turn at least).
    */
   holdForInput(): void {
     this.hold();
@@ -98,7 +103,7 @@ export class ImapOutput {
 
   private hold(): void {
     this.holds += 1;
-    if (this.holds > 1 || this.commandCork !== null || this.deflate !== null) return;
+    if (this.commandCork !== null || this.deflate !== null) return;
     this.commandCork = this.socket;
     this.socket.cork();
   }
@@ -106,6 +111,15 @@ export class ImapOutput {
   private release(): void {
     this.holds = Math.max(0, this.holds - 1);
     if (this.holds === 0) this.flushHeld();
+  }
+
+  private flushSoon(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flushHeld();
+    });
   }
 
   buffered(): number {
