@@ -94,7 +94,7 @@ export class Directory {
   private authority: DirectoryAuthority | null = null;
   private shared: SharedDirectoryWriter | null = null;
   /** Imported hashes waiting to be re-hashed at the configured cost: address → password. */
-  private readonly upgradeQueue = new Map<string, string>();
+  private readonly upgradeQueue = new Map<string, { password: string; digest: Buffer }>();
   /** The one upgrade under way (they run one at a time), or null. */
   private upgrading: { address: string; done: Promise<void> } | null = null;
   /** The pause after an upgrade, before the next one starts. */
@@ -193,6 +193,7 @@ export class Directory {
       this.noteLogin(user);
       return user;
     }
+    this.passwordChecks += 1;
     if (!(await verifyPassword(password, user.passwordHash))) {
       await this.matchDecoyCost(user.passwordHash, password);
       return null;
@@ -202,10 +203,13 @@ export class Directory {
       return null;
     }
     this.verified.set(user.address, { passwordHash: user.passwordHash, digest });
-    if ((hashCost(user.passwordHash) ?? 0) < this.options.passwordCost) this.upgradeHash(user.address, password);
+    if ((hashCost(user.passwordHash) ?? 0) < this.options.passwordCost) this.upgradeHash(user.address, password, digest);
     this.noteLogin(user);
     return user;
   }
+
+  /** Passwords of existing users checked with scrypt by `authenticate` (not answered from the remembered successes). */
+  passwordChecks = 0;
 
   /** Last logins since this process started; the record keeps one at most an hour old. */
   readonly lastLogins = new Map<string, number>();
@@ -244,21 +248,21 @@ export class Directory {
    * the time. Past UPGRADE_QUEUE_MAX a login is not queued; the user is upgraded at a
    * later login.
    */
-  private upgradeHash(address: string, password: string): void {
+  private upgradeHash(address: string, password: string, digest: Buffer): void {
     if (this.closing || this.upgradeQueue.has(address) || this.upgrading?.address === address) return;
     if (this.upgradeQueue.size >= UPGRADE_QUEUE_MAX) return;
-    this.upgradeQueue.set(address, password);
+    this.upgradeQueue.set(address, { password, digest });
     if (this.upgrading === null && this.upgradePause === null) this.nextUpgrade();
   }
 
   private nextUpgrade(): void {
     const next = this.closing ? undefined : this.upgradeQueue.entries().next().value;
     if (next === undefined) return;
-    const [address, password] = next;
+    const [address, { password, digest }] = next;
     this.upgradeQueue.delete(address);
     const started = Date.now();
     const done = this.request((replyTo) => ({ type: 'upgrade-hash', address, password, replyTo }))
-      .then(() => undefined, (err) => this.log.warn({ err, user: address }, 'password hash upgrade failed'))
+      .then(() => this.rememberUpgraded(address, digest), (err) => this.log.warn({ err, user: address }, 'password hash upgrade failed'))
       .finally(() => this.pauseBeforeNextUpgrade(Date.now() - started));
     this.upgrading = { address, done };
   }
@@ -272,6 +276,18 @@ export class Directory {
       this.nextUpgrade();
     }, pauseMs);
     this.upgradePause.unref();
+  }
+
+  /**
+   * The new hash was made from the password just remembered as checked: the next login
+   * need not check it again with scrypt (the remembered success named the old hash, and
+   * every client of an imported account paid a second scrypt at the new cost). A password
+   * changed meanwhile removed the remembered success, so nothing is remembered then.
+   */
+  private rememberUpgraded(address: string, digest: Buffer): void {
+    const user = this.cache.user(address);
+    const remembered = this.verified.get(address);
+    if (user && remembered && timingSafeEqual(remembered.digest, digest)) this.verified.set(address, { passwordHash: user.passwordHash, digest });
   }
 
   /** Stops starting hash upgrades, drops the queued ones and waits for the one under way (before the store closes). */

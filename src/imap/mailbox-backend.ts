@@ -217,6 +217,7 @@ class SessionMailbox implements UserMailbox {
   }
 
   async append(request: AppendRequest): Promise<AppendReply> {
+    if (await this.services.mailboxes.remoteOwner(this.binding.user.mailboxId) === null) return this.appendHere(request);
     const { name, message, flags, internalDate, viewUidNext } = request;
     const holder = `imap-append:${this.binding.session}:${randomUUID()}`;
     const sha = await this.services.blobs.storeBody(message, holder);
@@ -229,6 +230,31 @@ class SessionMailbox implements UserMailbox {
     } catch (err) {
       await this.dropUpload(sha, holder);
       throw err;
+    }
+  }
+
+  /**
+   * APPEND to a mailbox of this node: the body's ops go to the mailbox actor, which commits
+   * them in the message's own batch (one synced write instead of the upload's and the
+   * message's); the body's lock is held meanwhile, so it cannot be collected in between.
+   */
+  private async appendHere(request: AppendRequest): Promise<AppendReply> {
+    const { name, message, flags, internalDate, viewUidNext } = request;
+    const { blobs, log } = this.services;
+    const prepared = await blobs.prepareBody(message);
+    let refused = false;
+    try {
+      const reply = await this.ask<AppendReply>((replyTo) => ({
+        type: 'append', name, blob: prepared.sha, size: message.length, flags, internalDate, blobOps: prepared.ops,
+        quota: this.quota(), session: this.binding.session, ...(viewUidNext !== undefined ? { viewUidNext } : {}), replyTo,
+      }));
+      refused = !reply.ok;
+      return reply;
+    } finally {
+      // Chunks a large upload spilled go when the actor refused it; after a timeout they stay:
+      // the actor may still commit the record that names them.
+      if (refused && prepared.discardOps.length > 0) await blobs.db.write(prepared.discardOps).catch((err: unknown) => log.error({ err }, 'could not discard a refused APPEND upload'));
+      prepared.release();
     }
   }
 

@@ -274,12 +274,17 @@ export class ImapSession implements ImapContext, CommandHooks {
     if (chunk === undefined) return;
     this.lastInput = Date.now();
     this.parser.push(chunk);
-    for (;;) {
-      // Relayed: the commands pipelined after LOGIN went to the owner node with the rest.
-      if (this.finished || this.relayed) return;
-      const event = this.parser.next();
-      if (event === undefined) return;
-      await this.onParserEvent(event);
+    this.output.holdForInput();
+    try {
+      for (;;) {
+        // Relayed: the commands pipelined after LOGIN went to the owner node with the rest.
+        if (this.finished || this.relayed) return;
+        const event = this.parser.next();
+        if (event === undefined) return;
+        await this.onParserEvent(event);
+      }
+    } finally {
+      this.output.releaseInput();
     }
   }
 
@@ -492,7 +497,7 @@ export class ImapSession implements ImapContext, CommandHooks {
     const user = this.user;
     // A TLS connection cannot move to another process, but may be relayed (the handoff decides).
     if (handoff === undefined || user === null || this.output.compressing) return;
-    this.output.releaseCommand();
+    this.output.flushHeld();
     const moved = await handoff.offer({
       protocol: 'imap', socket: this.socket, user: user.address, mailboxId: user.mailboxId, remoteAddress: this.remoteAddress,
       unread: () => this.unreadInput(),

@@ -4,6 +4,7 @@
 import type { Ref } from 'nact';
 import type { Failure } from '../core/supervision.js';
 import type { FlagRights } from './acl.js';
+import type { WriteOp } from '../store/database.js';
 
 /** One message as a selected folder sees it. */
 export interface MessageView {
@@ -166,11 +167,14 @@ export type MailboxImapRequest =
   /** The session told its client these messages are expunged: their bodies need not be kept for it any longer. */
   | { type: 'expunge-seen'; session: string; blobs: string[]; replyTo: Ref<ImapDoneReply> }
   /**
-   * Appends a body already in the blob store. The caller committed the upload with
-   * a temporary reference `uploadHolder`; the append replaces it by the message's
-   * own reference in the same batch. Checks the quota (`quota` bytes, 0 = none).
+   * Appends a body. Either the caller committed the upload with a temporary reference
+   * `uploadHolder` and the append replaces it by the message's own reference in the same
+   * batch, or (a session of this node) it gives the ops that store the body, `blobOps`,
+   * holding the body's lock until the answer: they are committed in the message's own
+   * batch (one synced write per APPEND), or not at all when it is refused.
+   * Checks the quota (`quota` bytes, 0 = none).
    */
-  | { type: 'append'; name: string; blob: string; size: number; flags: string[]; internalDate: number; uploadHolder: string; quota: number;
+  | { type: 'append'; name: string; blob: string; size: number; flags: string[]; internalDate: number; uploadHolder?: string; blobOps?: WriteOp[]; quota: number;
       /** The appending session, and where its view of the folder ends when it has it selected. */
       session?: string; viewUidNext?: number; replyTo: Ref<AppendReply> }
   /**

@@ -15,7 +15,7 @@ import { exceedsQuota } from './quota.js';
 import { restrictFlagChange } from './acl.js';
 import { setAcl } from './acl-requests.js';
 import {
-  addMessageOps, collectBlobs, collectExpunged, countFlagChange, countMessage, expungeRecords, finishAdding, folderByName,
+  addMessageOps, collectAside, collectBlobs, collectExpunged, countFlagChange, countMessage, expungeRecords, finishAdding, folderByName,
   leaveSelection, publishAdded, releaseHeld, publishExpunged, publishFlags, publishGone, removeMessageOps, takeRecent, toView,
   type MailboxDeps, type MailboxState, type Selection,
 } from './state.js';
@@ -46,11 +46,11 @@ export async function handleImapRequest(state: MailboxState, msg: MailboxImapReq
     case 'unselect':
       leaveSelection(state, msg.session);
       dispatch(msg.replyTo, { ok: true });
-      await releaseHeld(state, msg.session, null, deps);
+      collectAside(releaseHeld(state, msg.session, null, deps), deps);
       break;
     case 'expunge-seen':
       dispatch(msg.replyTo, { ok: true });
-      await releaseHeld(state, msg.session, msg.blobs, deps);
+      collectAside(releaseHeld(state, msg.session, msg.blobs, deps), deps);
       break;
     case 'append': await append(state, msg, deps); break;
     case 'append-many': await appendMany(state, msg, deps); break;
@@ -315,7 +315,7 @@ async function openSelection(state: MailboxState, folder: FolderRecord, deps: Ma
 async function select(state: MailboxState, msg: Req<'select'>, deps: MailboxDeps) {
   // A SELECT that fails still ends the previous selection (RFC 3501 6.3.1).
   leaveSelection(state, msg.session);
-  await releaseHeld(state, msg.session, null, deps);
+  collectAside(releaseHeld(state, msg.session, null, deps), deps);
   const folder = findFolder(state, msg.name);
   if (!folder) return dispatch(msg.replyTo, missing(msg.name));
   const selection = await openSelection(state, folder, deps);
@@ -365,11 +365,14 @@ async function append(state: MailboxState, msg: Req<'append'>, deps: MailboxDeps
   const refused = !folder
     ? failure(`no folder named ${msg.name}`, false, 'TRYCREATE')
     : overQuota(state, msg.quota, msg.size) ? failure('mailbox over quota', false, 'OVERQUOTA') : null;
-  const blob = refused ? undefined : await deps.blobs.record(msg.blob);
+  // With the body's ops in hand it is known to be stored by this batch: no record to read.
+  const blob = refused ? undefined : msg.blobOps ? { size: msg.size } : await deps.blobs.record(msg.blob);
   if (refused || !folder || !blob) {
     // The upload's temporary reference goes either way: the client sends the bytes again.
-    await deps.db.commit([deps.blobs.unrefOp(msg.blob, msg.uploadHolder)]);
-    await collectBlobs([msg.blob], deps);
+    if (msg.uploadHolder !== undefined) {
+      await deps.db.commit([deps.blobs.unrefOp(msg.blob, msg.uploadHolder)]);
+      await collectBlobs([msg.blob], deps);
+    }
     dispatch(msg.replyTo, refused ?? failure('uploaded message body not found', true));
     return;
   }
@@ -378,7 +381,7 @@ async function append(state: MailboxState, msg: Req<'append'>, deps: MailboxDeps
     uid: folder.uidNext, blob: msg.blob, size: blob.size, flags: storedFlags(msg.flags),
     internalDate: msg.internalDate, modseq: folder.highestModseq + 1, savedAt: Date.now(),
   };
-  const ops: WriteOp[] = [deps.blobs.unrefOp(msg.blob, msg.uploadHolder)];
+  const ops: WriteOp[] = msg.blobOps ? [...msg.blobOps] : msg.uploadHolder !== undefined ? [deps.blobs.unrefOp(msg.blob, msg.uploadHolder)] : [];
   addMessageOps(state, folder, record, deps, ops);
   finishAdding(folder, record.modseq, recentTo);
   ops.push(deps.mailboxes.folderOp(state.account.mailboxId, folder), deps.mailboxes.accountOp(state.account));
@@ -469,7 +472,7 @@ async function expunge(state: MailboxState, msg: Req<'expunge'>, deps: MailboxDe
   const released = await expungeRecords(state, folder, doomed, msg.session, deps);
   if (deps.hooks?.on.mailboxEvent) tellPlugins(deps, state, { kind: 'expunge', folder: folder.name, uids: doomed.map((r) => r.uid) });
   dispatch(msg.replyTo, { ok: true, expunged: doomed.map((r) => r.uid), highestModseq: folder.highestModseq });
-  await collectExpunged(state, folder, released, msg.session, deps);
+  collectAside(collectExpunged(state, folder, released, msg.session, deps), deps);
 }
 
 /** COPY and MOVE inside the mailbox: new records referencing the same blobs; MOVE removes the sources in the same batch. */

@@ -17,7 +17,7 @@ import { deliveryFolder } from './delivery-folder.js';
 import { tellPlugins } from './mailbox-events.js';
 import { popListing } from './pop-listing.js';
 import {
-  addMessageOps, collectBlobs, collectExpunged, expungeRecords, finishAdding, folderByName, publishAdded, takeRecent,
+  addMessageOps, collectAside, collectBlobs, collectExpunged, expungeRecords, finishAdding, folderByName, publishAdded, takeRecent,
   type MailboxDeps, type MailboxState,
 } from './state.js';
 
@@ -50,7 +50,14 @@ function answerStorageError(err: unknown, msg: MailboxRequest): void {
 function handleRequest(mailboxId: string, deps: MailboxDeps) {
   return async (state: MailboxState | undefined, msg: MailboxRequest, ctx: Ctx): Promise<MailboxState> => {
     const loaded = state ?? (await loadState(mailboxId, deps));
-    if (loaded.movedTo !== null || loaded.parked) msg = withoutSharedCommit(msg);
+    if (loaded.movedTo !== null || loaded.parked) {
+      // A body this node's session prepared cannot follow the mailbox: the client sends it again.
+      if (msg.type === 'append' && msg.blobOps) {
+        dispatch(msg.replyTo, failure('the mailbox is moving to another node; try again', true));
+        return loaded;
+      }
+      msg = withoutSharedCommit(msg);
+    }
     if (loaded.movedTo !== null && deps.forward) {
       deps.forward(loaded.movedTo, mailboxId, msg);
       return loaded;
@@ -234,6 +241,6 @@ async function popCommit(state: MailboxState, msg: Extract<MailboxRequest, { typ
   if (deps.hooks?.on.mailboxEvent) tellPlugins(deps, state, { kind: 'expunge', folder: INBOX, uids: records.map((r) => r.uid) });
   state.popSession = null;
   dispatch(msg.replyTo, { ok: true });
-  await collectExpunged(state, inbox, released, null, deps);
+  collectAside(collectExpunged(state, inbox, released, null, deps), deps);
   return state;
 }

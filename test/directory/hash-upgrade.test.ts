@@ -37,7 +37,12 @@ describe('password hash upgrade at login', () => {
     const hashes = changes.filter((c) => c.kind === 'user').map((c) => (c.value as { passwordHash: string }).passwordHash);
     expect(new Set(hashes).size).toBe(1);
     expect(hashCost(directory.cache.user('ann@up.test')!.passwordHash)).toBe(11);
+    // The password the new hash was made from is remembered as checked: no scrypt at the new cost.
+    const checks = directory.passwordChecks;
     expect(await directory.authenticate('ann@up.test', 'pw')).not.toBeNull();
+    expect(directory.passwordChecks).toBe(checks);
+    expect(await directory.authenticate('ann@up.test', 'wrong')).toBeNull();
+    expect(directory.passwordChecks).toBe(checks + 1);
     stop(system);
     await db.close();
   });

@@ -82,4 +82,38 @@ describe('IMAP sessions kept open on one mailbox', () => {
     a.close();
     b.close();
   });
+
+  it('answers the commands a client pipelined in one write that complete in the same turn in one send, the others after', async () => {
+    const a = await RawImap.open(server, 'lou@steady.test');
+    await a.run('SELECT INBOX');
+    const socket = a.line.socket;
+    const reads: string[] = [];
+    const onData = (chunk: string | Buffer) => reads.push(chunk.toString());
+    socket.on('data', onData);
+    // NOOP and FETCH FLAGS answer from the session's view: one turn of the event loop, one send.
+    a.line.send('p1 NOOP\r\np2 FETCH 1:2 (FLAGS UID)\r\np3 NOOP\r\np4 FETCH 1 (RFC822.SIZE)\r\np5 NOOP\r\n');
+    const answered = await a.line.expect(/(^|\r\n)p5 OK[^\r\n]*\r\n/);
+    for (const tag of ['p1', 'p2', 'p3', 'p4', 'p5']) expect(answered).toMatch(new RegExp(`(^|\\r\\n)${tag} OK`));
+    expect(reads).toHaveLength(1);
+    // STATUS and LIST ask the mailbox actor (later turns): every answer still comes, in order.
+    a.line.send('q1 NOOP\r\nq2 STATUS INBOX (MESSAGES UIDNEXT)\r\nq3 LIST "" INBOX\r\nq4 NOOP\r\n');
+    const later = await a.line.expect(/(^|\r\n)q4 OK[^\r\n]*\r\n/);
+    socket.off('data', onData);
+    expect(later.indexOf('q1 OK')).toBeLessThan(later.indexOf('* STATUS'));
+    expect(later.indexOf('q2 OK')).toBeLessThan(later.indexOf('* LIST'));
+    expect(later.indexOf('q3 OK')).toBeLessThan(later.indexOf('q4 OK'));
+    a.close();
+  });
+
+  it('stores an APPENDed body and its message in one synced write', async () => {
+    const a = await RawImap.open(server, 'kim@steady.test');
+    await a.run('SELECT INBOX');
+    const commits = async () => (await server.admin<{ syncedCommits: number }>('GET', '/v1/stats')).syncedCommits;
+    const before = await commits();
+    const body = message('appended once', 'a body no other message has\r\n');
+    expect(await a.run(`APPEND INBOX {${Buffer.byteLength(body)}+}\r\n${body}`)).toMatch(/OK \[APPENDUID \d+ \d+\]/);
+    expect(await commits()).toBe(before + 1);
+    expect(await a.run('FETCH * (BODY[TEXT])')).toContain('a body no other message has');
+    a.close();
+  });
 });

@@ -77,6 +77,23 @@ describe('bodies kept for sessions that have not sent the EXPUNGE', () => {
     expect(await stored(sha)).toBe(false);
   });
 
+  it('does not look up a body another message of a selected folder still shows, nor one held for a session', async () => {
+    const state = stateWith(['expunger']);
+    const shown = await unreferencedBody('shown');
+    const held = await unreferencedBody('held');
+    const alone = await unreferencedBody('alone');
+    // Another message of the folder has the same body (here its reference is not on disk:
+    // were the body looked up, it would be collected).
+    state.selections.get(1)!.messages.set(7, { uid: 7, blob: shown, size: 1, flags: [], internalDate: 0, modseq: 1 });
+    state.heldBodies.set(held, new Set(['gone-later']));
+    await collectExpunged(state, inbox, [shown, held, alone], 'expunger', deps);
+    expect(await stored(shown)).toBe(true);
+    expect(await stored(held)).toBe(true);
+    expect(await stored(alone)).toBe(false);
+    await releaseHeld(state, 'gone-later', null, deps);
+    expect(await stored(held)).toBe(false);
+  });
+
   it('keeps no more than the limit: the longest kept are collected', async () => {
     const state = stateWith(['expunger', 'silent']);
     const bodies = [await unreferencedBody('a'), await unreferencedBody('b'), await unreferencedBody('c')];
