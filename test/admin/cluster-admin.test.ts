@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Level } from 'level';
 import { decodeRecord } from '../../src/store/codec.js';
+import { decodeMessage } from '../../src/store/mailbox-store.js';
 import { tempDir, waitFor } from '../support/server.js';
 import { cli } from '../support/process.js';
 import { expectExactlyOnce, TestCluster } from '../support/cluster.js';
@@ -44,7 +45,8 @@ async function danglingBlobRefs(store: string): Promise<string[]> {
     const refs: Array<[string, string]> = [];
     for await (const [key, value] of db.iterator()) {
       if (key.startsWith('!blob!')) blobs.add(key.slice('!blob!'.length));
-      else if (key.startsWith('!msg!') || key.startsWith('!queue!')) refs.push([key, decodeRecord<{ blob: string }>(value).blob]);
+      else if (key.startsWith('!msg!')) refs.push([key, decodeMessage(value).blob]);
+      else if (key.startsWith('!queue!')) refs.push([key, decodeRecord<{ blob: string }>(value).blob]);
     }
     expect(refs.length).toBeGreaterThan(0);
     return refs.filter(([, blob]) => !blobs.has(blob)).map(([key, blob]) => `${key} -> ${blob}`);
