@@ -2,6 +2,7 @@
 // MessageView (flags, dates, size, modseq) and, only when an item needs them, the body
 // bytes and MIME structure read from the blob store.
 import type { MessageStructure } from '../mime/types.js';
+import type { SortKeys } from '../mime/sort-keys.js';
 import { renderBodyStructure, renderEnvelope } from '../protocols/imap/render-structure.js';
 import { cutPartial, extractBinary, extractRfc822, extractSection } from '../protocols/imap/sections.js';
 import {
@@ -15,6 +16,8 @@ import { emailObjectId } from './object-ids.js';
 export interface MessageReader {
   readAll(sha: string): Promise<Buffer>;
   structure(sha: string): Promise<MessageStructure>;
+  /** SORT/THREAD keys of many bodies in one read, null where not stored; absent: computed from structures. */
+  sortKeys?(shas: string[]): Promise<Array<SortKeys | null>>;
 }
 
 /** A stored message's parsed structure, and its bytes when an item needs them. */

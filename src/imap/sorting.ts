@@ -1,6 +1,6 @@
 // SORT's ordering (RFC 5256 §3, RFC 5957): the matches compared key by key, REVERSE
 // turning one key around, and ties broken by sequence number as the RFC asks. The
-// per-message keys come from sort-keys.ts (cached by body); ARRIVAL and SIZE need none.
+// per-message keys come from sort-keys.ts (kept by body, read from the store's rows); ARRIVAL and SIZE need none.
 import type { SortCriterion } from '../protocols/imap/types.js';
 import type { MessageView } from '../mailbox/imap-messages.js';
 import type { MessageReader } from './fetch-items.js';
@@ -20,7 +20,7 @@ export async function sortMatches(
   matches: SearchMatch[], messages: ReadonlyMap<number, MessageView>, criteria: SortCriterion[], reader: MessageReader,
 ): Promise<SearchMatch[]> {
   const needsKeys = criteria.some((c) => !NEEDS_NO_KEYS.has(c.key));
-  if (needsKeys) await warmSortKeys(reader, matches.map((m) => messages.get(m.uid)?.blob ?? ''), false);
+  if (needsKeys) await warmSortKeys(reader, matches.map((m) => messages.get(m.uid)?.blob ?? ''));
   const items: Sortable[] = [];
   for (const match of matches) {
     const message = messages.get(match.uid);

@@ -4,6 +4,7 @@
 // go there; message bodies are read from the node that holds the mailbox.
 import type { Ref } from 'nact';
 import type { MessageStructure } from '../mime/types.js';
+import type { SortKeys } from '../mime/sort-keys.js';
 import { stop } from '../core/supervision.js';
 import { ReplySlots } from './reply-slots.js';
 import { defineActor, LONG_LIVED, spawnActor } from '../core/actor.js';
@@ -136,6 +137,15 @@ export class MailboxRegistry {
   async structure(mailboxId: string, sha: string): Promise<MessageStructure> {
     const owner = await this.remoteOwner(mailboxId);
     return owner === null ? this.deps.blobs.structure(sha) : this.placement!.remote.structure(owner, sha);
+  }
+
+  /**
+   * SORT/THREAD keys of many bodies in one read (null: gone). From a mailbox on another node
+   * all null: the caller computes them from the structures it reads from there.
+   */
+  async sortKeys(mailboxId: string, shas: string[]): Promise<Array<SortKeys | null>> {
+    const owner = await this.remoteOwner(mailboxId);
+    return owner === null ? this.deps.blobs.sortKeys(shas) : shas.map(() => null);
   }
 
   /** A request for a mailbox of this node. */

@@ -1,10 +1,10 @@
 // THREAD and UID THREAD (RFC 5256): SEARCH's matches threaded by ORDEREDSUBJECT or
 // REFERENCES (threading.ts), answered `* THREAD` with sequence numbers or UIDs. The facts
-// per message come from the body-keyed caches of sort-keys.ts.
+// per message come from sort-keys.ts (kept by body, read from the store's rows).
 import type { MessageView } from '../../mailbox/imap-messages.js';
 import type { MessageReader } from '../fetch-items.js';
 import { countSearchKeys, searchFolder, type SearchMatch } from '../search-matcher.js';
-import { referencesOf, sortKeysOf, warmSortKeys } from '../sort-keys.js';
+import { sortKeysOf, warmSortKeys } from '../sort-keys.js';
 import { orderedSubjectThreads, referenceThreads, type ThreadMessage } from '../threading.js';
 import { bad, commandOf, ok, selectedFolder, SELECTED, type CommandSpec } from './command.js';
 
@@ -21,7 +21,7 @@ export const thread: CommandSpec = {
     const reader = ctx.mailbox().reader;
     const matches = await searchFolder(folder, cmd.search, reader);
     const withReferences = cmd.algorithm === 'REFERENCES';
-    await warmSortKeys(reader, matches.map((m) => folder.messages.get(m.uid)?.blob ?? ''), withReferences);
+    await warmSortKeys(reader, matches.map((m) => folder.messages.get(m.uid)?.blob ?? ''));
     const facts: ThreadMessage[] = [];
     for (const match of matches) {
       const message = folder.messages.get(match.uid);
@@ -43,9 +43,8 @@ async function threadFacts(
     const keys = await sortKeysOf(reader, message.blob);
     let references: string[] = [];
     if (withReferences) {
-      references = await referencesOf(reader, message.blob);
       // RFC 5256: without References, the first In-Reply-To id stands in.
-      if (references.length === 0 && keys.inReplyTo !== null) references = [keys.inReplyTo];
+      references = keys.references.length === 0 && keys.inReplyTo !== null ? [keys.inReplyTo] : keys.references;
     }
     return {
       id, seq: match.seq, date: keys.sentMs ?? message.internalDate, subject: keys.subject,
