@@ -69,7 +69,7 @@ export async function handleImapRequest(state: MailboxState, msg: MailboxImapReq
 
 function watch(state: MailboxState, msg: Req<'watch'>) {
   state.watchers ??= new Map();
-  // Across nodes the listener does not travel with the request (only SELECT's is proxied): no watch then.
+  // Across nodes the session's node puts a proxy in its place (cluster/remote-mailboxes.ts); without one, no watch.
   if (msg.watch && !isActorRef(msg.listener)) return dispatch(msg.replyTo, failure('NOTIFY is not available for a mailbox held by another node', true));
   if (msg.watch) state.watchers.set(msg.session, msg.listener);
   else state.watchers.delete(msg.session);
