@@ -16,8 +16,11 @@ import { emailObjectId } from './object-ids.js';
 export interface MessageReader {
   readAll(sha: string): Promise<Buffer>;
   structure(sha: string): Promise<MessageStructure>;
-  /** SORT/THREAD keys of many bodies in one read, null where not stored; absent: computed from structures. */
-  sortKeys?(shas: string[]): Promise<Array<SortKeys | null>>;
+  /**
+   * SORT/THREAD keys of many bodies (of the folder with `uidValidity`) in one read, null where
+   * not stored; absent: computed from structures.
+   */
+  sortKeys?(shas: string[], uidValidity?: number): Promise<Array<SortKeys | null>>;
 }
 
 /** A stored message's parsed structure, and its bytes when an item needs them. */

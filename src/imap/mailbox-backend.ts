@@ -68,7 +68,7 @@ class SessionMailbox implements UserMailbox {
     this.reader = {
       readAll: (sha) => mailboxes.readAll(mailboxId, sha),
       structure: (sha) => mailboxes.structure(mailboxId, sha),
-      sortKeys: (shas) => mailboxes.sortKeys(mailboxId, shas),
+      sortKeys: (shas, uidValidity) => mailboxes.sortKeys(mailboxId, shas, uidValidity),
     };
   }
 

@@ -30,11 +30,13 @@ export async function sortKeysOf(reader: MessageReader, sha: string): Promise<So
  * from its thread pool). A body gone meanwhile (expunged elsewhere) is skipped here; the
  * caller meets the same error for it and handles it.
  */
-export async function warmSortKeys(reader: MessageReader, shas: string[]): Promise<void> {
-  let missing = [...new Set(shas.filter((sha) => sha !== '' && !keysByBlob.has(sha)))];
+export async function warmSortKeys(reader: MessageReader, shas: string[], uidValidity: number): Promise<void> {
+  const all = [...new Set(shas.filter((sha) => sha !== ''))];
+  let missing = all.filter((sha) => !keysByBlob.has(sha));
   if (missing.length === 0) return;
   if (reader.sortKeys !== undefined) {
-    const stored = await reader.sortKeys(missing);
+    // The folder's snapshot serves (and is rewritten for) the whole folder only: none of it in memory.
+    const stored = await reader.sortKeys(missing, missing.length === all.length ? uidValidity : undefined);
     missing = missing.filter((sha, i) => {
       const keys = stored[i];
       if (keys === null || keys === undefined) return true;

@@ -15,12 +15,19 @@ interface Sortable {
 
 const NEEDS_NO_KEYS = new Set(['ARRIVAL', 'SIZE']);
 
+/** The folder sorted in: its messages, and its UIDVALIDITY that names its stored keys. */
+export interface SortedFolder {
+  messages: ReadonlyMap<number, MessageView>;
+  uidValidity: number;
+}
+
 /** The matches in the order the criteria give. */
 export async function sortMatches(
-  matches: SearchMatch[], messages: ReadonlyMap<number, MessageView>, criteria: SortCriterion[], reader: MessageReader,
+  matches: SearchMatch[], folder: SortedFolder, criteria: SortCriterion[], reader: MessageReader,
 ): Promise<SearchMatch[]> {
+  const messages = folder.messages;
   const needsKeys = criteria.some((c) => !NEEDS_NO_KEYS.has(c.key));
-  if (needsKeys) await warmSortKeys(reader, matches.map((m) => messages.get(m.uid)?.blob ?? ''));
+  if (needsKeys) await warmFolderKeys(reader, folder);
   const items: Sortable[] = [];
   for (const match of matches) {
     const message = messages.get(match.uid);
@@ -29,6 +36,11 @@ export async function sortMatches(
   }
   items.sort((a, b) => compareItems(a, b, criteria));
   return items.map((item) => item.match);
+}
+
+/** Keys of the whole folder, whatever matched: a folder's keys are read (or kept) together. */
+export function warmFolderKeys(reader: MessageReader, folder: SortedFolder): Promise<void> {
+  return warmSortKeys(reader, [...folder.messages.values()].map((m) => m.blob), folder.uidValidity);
 }
 
 /** A body gone meanwhile (expunged by another session) sorts as a message with empty keys. */

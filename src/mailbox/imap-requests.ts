@@ -12,6 +12,7 @@ import type { FolderEvent, FolderInfo, MailboxImapRequest, MessageView } from '.
 import type { MailboxRequest } from './messages.js';
 import { tellPlugins } from './mailbox-events.js';
 import { exceedsQuota } from './quota.js';
+import { sortSnapshotDeleteOp } from '../store/sort-key-snapshots.js';
 import {
   addMessageOps, collectBlobs, collectExpunged, countFlagChange, countMessage, expungeRecords, finishAdding, folderByName,
   leaveSelection, publishAdded, releaseHeld, publishExpunged, publishFlags, publishGone, removeMessageOps, takeRecent, toView,
@@ -211,6 +212,7 @@ async function deleteFolder(state: MailboxState, msg: Req<'folder-delete'>, deps
   // The subscription outlives the folder (RFC 3501 §6.3.4: LSUB shows it until UNSUBSCRIBE).
   if (folder.subscribed) state.account.subscribedNames = [...(state.account.subscribedNames ?? []), name];
   ops.push(deps.mailboxes.deleteFolderOp(mailboxId, folder.id), deps.mailboxes.accountOp(state.account));
+  ops.push(sortSnapshotDeleteOp(mailboxId, folder.uidValidity));
   await deps.db.commit(ops);
   state.folders.delete(folder.id);
   publishGone(state, folder.id, folder.name);

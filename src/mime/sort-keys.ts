@@ -77,10 +77,16 @@ export function sortKeyRow(keys: SortKeys): SortKeyRow {
   ];
 }
 
-/** A stored row back as keys; null when it is not one (written by another version: computed again). */
-export function sortKeysFromRow(row: unknown): SortKeys | null {
-  if (!Array.isArray(row) || row.length !== 11) return null;
-  const [sentMs, subject, replyOrForward, from, to, cc, displayFrom, displayTo, messageId, inReplyTo, references] = row as unknown[];
+/**
+ * A stored row (from `offset` in `row`) back as keys; null when it is not one (written by
+ * another version: computed again).
+ */
+export function sortKeysFromRow(row: unknown, offset = 0): SortKeys | null {
+  if (!Array.isArray(row) || row.length !== offset + 11) return null;
+  const at = (i: number): unknown => (row as unknown[])[offset + i];
+  const [sentMs, subject, replyOrForward, from, to, cc, displayFrom, displayTo, messageId, inReplyTo, references] = [
+    at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7), at(8), at(9), at(10),
+  ];
   const strings = [subject, from, to, cc, displayFrom, displayTo];
   if (!strings.every((s) => typeof s === 'string') || typeof replyOrForward !== 'boolean') return null;
   if (!(sentMs === null || typeof sentMs === 'number') || !Array.isArray(references)) return null;

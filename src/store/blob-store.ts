@@ -12,6 +12,7 @@ import { BlobRecordCache } from './blob-cache.js';
 import { analyzeBody } from '../mime/off-thread.js';
 import { defaultMimeLimits, type MessageStructure, type MimeLimits } from '../mime/types.js';
 import { sortKeyBytesNeeded, sortKeyRow, sortKeysFromRow, sortKeysOf, type SortKeys } from '../mime/sort-keys.js';
+import { readSnapshot, snapshotOp, snapshotStale } from './sort-key-snapshots.js';
 
 export const CHUNK_SIZE = 256 * 1024;
 export const INLINE_LIMIT = 64 * 1024;
@@ -367,13 +368,28 @@ export class BlobStore {
   }
 
   /**
-   * The SORT/THREAD keys of many bodies, in order, read in one call. Bodies stored before
-   * the keys were kept get them computed from their structure and header and written back
-   * (unsynced: they can always be computed again); null for a body that is gone.
+   * The SORT/THREAD keys of many bodies (a folder's), in order: from the folder's snapshot
+   * (`snapshotKey`, see sort-key-snapshots.ts), else the bodies' rows in one call. Bodies
+   * stored before the keys were kept get them computed from their structure and header and
+   * written back (unsynced: they can always be computed again); null for a body that is gone.
    */
-  async sortKeys(shas: string[]): Promise<Array<SortKeys | null>> {
-    const rows = await this.db.getMany('skeys', shas);
-    const keys = rows.map((row) => (row === undefined ? null : sortKeysFromRow(decodeRecord(row))));
+  async sortKeys(shas: string[], snapshotKey?: string): Promise<Array<SortKeys | null>> {
+    const snapshot = snapshotKey === undefined ? new Map<string, SortKeys>() : readSnapshot(await this.db.get('skeys', snapshotKey));
+    const keys: Array<SortKeys | null> = shas.map((sha) => snapshot.get(sha) ?? null);
+    const notInSnapshot = keys.flatMap((k, i) => (k === null ? [i] : []));
+    const rows = await this.db.getMany('skeys', notInSnapshot.map((i) => shas[i]!));
+    rows.forEach((row, n) => {
+      if (row !== undefined) keys[notInSnapshot[n]!] = sortKeysFromRow(decodeRecord(row));
+    });
+    await this.rebuildMissing(shas, keys);
+    if (snapshotKey !== undefined && snapshotStale(shas, snapshot, notInSnapshot.length)) {
+      await this.db.write([snapshotOp(snapshotKey, shas, keys)]);
+    }
+    return keys;
+  }
+
+  /** Fills the keys not stored (null in `keys`) from the bodies, a few at a time. */
+  private async rebuildMissing(shas: string[], keys: Array<SortKeys | null>): Promise<void> {
     const missing = keys.flatMap((k, i) => (k === null ? [i] : []));
     let next = 0;
     const rebuild = async () => {
@@ -383,7 +399,6 @@ export class BlobStore {
       }
     };
     await Promise.all(Array.from({ length: Math.min(REBUILD_PARALLEL, missing.length) }, rebuild));
-    return keys;
   }
 
   /** Written under the body's lock, so a body collected meanwhile gets no row left behind. */

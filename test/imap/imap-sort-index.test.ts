@@ -1,6 +1,8 @@
 // The SORT/THREAD keys kept beside each body (src/mime/sort-keys.ts, the store's `skeys`
 // rows): written when a body is stored, read after a restart to give the very same
 // answers, and rebuilt from the messages for a store written before the rows existed.
+// A large folder's keys are also kept as one snapshot record, read in one piece after a
+// start, rewritten when the folder drifted from it, and deleted with the folder.
 // The server runs as a child process so that every restart starts with empty memory.
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,6 +10,7 @@ import { LineClient } from '../support/clients.js';
 import { cli, killAfterEach, startProcess, type ServerProcess } from '../support/process.js';
 import { tempDir } from '../support/server.js';
 import { Database } from '../../src/store/database.js';
+import { decodeRecord } from '../../src/store/codec.js';
 import { RawImap } from './imap-support.js';
 
 const running = killAfterEach(afterEach);
@@ -34,11 +37,11 @@ const QUESTIONS = [
   'THREAD REFERENCES UTF-8 ALL', 'THREAD ORDEREDSUBJECT UTF-8 ALL', 'UID THREAD REFERENCES UTF-8 SINCE 5-Feb-2026',
 ];
 
-async function answers(server: ServerProcess): Promise<string[]> {
+async function answers(server: ServerProcess, folder = 'INBOX'): Promise<string[]> {
   const raw = new RawImap(await LineClient.connect(server.ports.imap));
   await raw.line.expect(/^\* OK .*\r\n/);
   await raw.run('LOGIN s@index.test pw');
-  await raw.run('EXAMINE INBOX');
+  await raw.run(`EXAMINE ${folder}`);
   const out: string[] = [];
   for (const question of QUESTIONS) {
     const answer = await raw.run(question);
@@ -121,4 +124,73 @@ describe('SORT/THREAD keys kept beside the bodies', () => {
     running.push(fourth);
     expect(await answers(fourth)).toEqual(computed);
   }, 90_000);
+});
+
+async function snapshots(data: string): Promise<string[]> {
+  return withStore(data, async (db) => (await keyRows(db)).filter((key) => key.startsWith('folder:')));
+}
+
+/** How many messages each stored snapshot holds. */
+async function snapshotEntries(data: string): Promise<number[]> {
+  const keys = await snapshots(data);
+  return withStore(data, async (db) => Promise.all(keys.map(async (key) => decodeRecord<unknown[]>((await db.get('skeys', key))!).length)));
+}
+
+async function multiappend(server: ServerProcess, folder: string, mails: string[]): Promise<void> {
+  const raw = new RawImap(await LineClient.connect(server.ports.imap));
+  await raw.line.expect(/^\* OK .*\r\n/);
+  await raw.run('LOGIN s@index.test pw');
+  for (let i = 0; i < mails.length; i += 200) {
+    const literals = mails.slice(i, i + 200).map((m) => `() {${Buffer.byteLength(m)}+}\r\n${m}`).join(' ');
+    expect(await raw.run(`APPEND ${folder} ${literals}`, 20_000)).toMatch(/^t\d+ OK /m);
+  }
+  raw.close();
+}
+
+describe('the snapshot of a large folder\'s keys', () => {
+  it('is written by the first SORT, read after a restart, rewritten after the folder grew, and deleted with the folder', async () => {
+    const data = tempDir();
+    const first = await startProcess(data);
+    running.push(first);
+    expect((await cli(['domain', 'add', 'index.test', '--data', data])).code).toBe(0);
+    expect((await cli(['user', 'add', 's@index.test', '--password', 'pw', '--data', data])).code).toBe(0);
+    const raw = new RawImap(await LineClient.connect(first.ports.imap));
+    await raw.line.expect(/^\* OK .*\r\n/);
+    await raw.run('LOGIN s@index.test pw');
+    expect(await raw.run('CREATE Big')).toMatch(/^t\d+ OK /m);
+    raw.close();
+    // Distinct bodies (identical ones are stored once and share their keys).
+    const mails = Array.from({ length: 30 }, () => corpus()).flat().map((mail, i) => `X-Copy: ${i}\r\n${mail}`);
+    await multiappend(first, 'Big', mails.slice(0, 1100));
+    const computed = await answers(first, 'Big');
+    expect(computed[0]!.split(' ').length).toBe(2 + 1100);
+    await stop(first);
+    expect(await snapshots(data)).toHaveLength(1);
+
+    const second = await startProcess(data);
+    running.push(second);
+    expect(await answers(second, 'Big')).toEqual(computed);
+    // More than 5 % new messages: the next start reads the old snapshot and the new rows, and writes a new one.
+    await multiappend(second, 'Big', mails.slice(1100, 1200));
+    const grown = await answers(second, 'Big');
+    expect(grown[0]!.split(' ').length).toBe(2 + 1200);
+    await stop(second);
+    expect(await snapshotEntries(data)).toEqual([1100]);
+
+    const third = await startProcess(data);
+    running.push(third);
+    expect(await answers(third, 'Big')).toEqual(grown);
+    await stop(third);
+    expect(await snapshotEntries(data)).toEqual([1200]);
+
+    const fourth = await startProcess(data);
+    running.push(fourth);
+    const client = new RawImap(await LineClient.connect(fourth.ports.imap));
+    await client.line.expect(/^\* OK .*\r\n/);
+    await client.run('LOGIN s@index.test pw');
+    expect(await client.run('DELETE Big')).toMatch(/^t\d+ OK /m);
+    client.close();
+    await stop(fourth);
+    expect(await snapshots(data)).toEqual([]);
+  }, 120_000);
 });

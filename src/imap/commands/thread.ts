@@ -4,7 +4,8 @@
 import type { MessageView } from '../../mailbox/imap-messages.js';
 import type { MessageReader } from '../fetch-items.js';
 import { countSearchKeys, searchFolder, type SearchMatch } from '../search-matcher.js';
-import { sortKeysOf, warmSortKeys } from '../sort-keys.js';
+import { sortKeysOf } from '../sort-keys.js';
+import { warmFolderKeys } from '../sorting.js';
 import { orderedSubjectThreads, referenceThreads, type ThreadMessage } from '../threading.js';
 import { bad, commandOf, ok, selectedFolder, SELECTED, type CommandSpec } from './command.js';
 
@@ -21,7 +22,7 @@ export const thread: CommandSpec = {
     const reader = ctx.mailbox().reader;
     const matches = await searchFolder(folder, cmd.search, reader);
     const withReferences = cmd.algorithm === 'REFERENCES';
-    await warmSortKeys(reader, matches.map((m) => folder.messages.get(m.uid)?.blob ?? ''));
+    await warmFolderKeys(reader, folder);
     const facts: ThreadMessage[] = [];
     for (const match of matches) {
       const message = folder.messages.get(match.uid);

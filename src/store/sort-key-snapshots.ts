@@ -1,0 +1,58 @@
+// Per-folder snapshots of the SORT/THREAD key rows (src/mime/sort-keys.ts): one record
+// holding the rows of every message of a large folder, so that the first SORT or THREAD
+// after a start reads one value instead of one row per message. A snapshot is derived
+// data, written unsynced when the folder has drifted from it, looked up by body hash (a
+// stale one only costs the rows it lacks), and deleted with its folder.
+import { decodeRecord, encodeRecord } from './codec.js';
+import { del, put, type WriteOp } from './database.js';
+import { sortKeyRow, sortKeysFromRow, type SortKeys } from '../mime/sort-keys.js';
+
+/** Below this many messages the rows are read one by one (a few milliseconds): no snapshot. */
+export const SNAPSHOT_MIN_MESSAGES = 1000;
+/** Rewritten once this share of the folder is missing from it, or gone from the folder. */
+const DRIFT = 0.05;
+
+/** Key in the `skeys` space: body hashes are 64 hex digits, so the prefix never meets one. */
+export function sortSnapshotKey(mailboxId: string, uidValidity: number): string {
+  return `folder:${mailboxId}:${uidValidity}`;
+}
+
+/** Deletes a folder's snapshot, in the batch that deletes the folder. */
+export function sortSnapshotDeleteOp(mailboxId: string, uidValidity: number): WriteOp {
+  return del('skeys', sortSnapshotKey(mailboxId, uidValidity));
+}
+
+/** The rows of a stored snapshot by body hash; empty when there is none or it does not decode. */
+export function readSnapshot(value: Buffer | undefined): Map<string, SortKeys> {
+  const out = new Map<string, SortKeys>();
+  if (value === undefined) return out;
+  let entries: unknown;
+  try {
+    entries = decodeRecord(value);
+  } catch {
+    return out;
+  }
+  if (!Array.isArray(entries)) return out;
+  for (const entry of entries as unknown[]) {
+    if (!Array.isArray(entry) || typeof entry[0] !== 'string') continue;
+    const keys = sortKeysFromRow(entry, 1);
+    if (keys !== null) out.set(entry[0], keys);
+  }
+  return out;
+}
+
+/** Whether the folder (`shas`) has drifted far enough from its snapshot to write a new one. */
+export function snapshotStale(shas: readonly string[], snapshot: Map<string, SortKeys>, missing: number): boolean {
+  if (shas.length < SNAPSHOT_MIN_MESSAGES) return false;
+  return missing > shas.length * DRIFT || snapshot.size - (shas.length - missing) > shas.length * DRIFT;
+}
+
+/** The snapshot of these bodies' keys (null entries left out). */
+export function snapshotOp(key: string, shas: readonly string[], keys: ReadonlyArray<SortKeys | null>): WriteOp {
+  const entries: unknown[] = [];
+  for (const [i, sha] of shas.entries()) {
+    const k = keys[i];
+    if (k) entries.push([sha, ...sortKeyRow(k)]);
+  }
+  return put('skeys', key, encodeRecord(entries));
+}
