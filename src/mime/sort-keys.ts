@@ -33,6 +33,8 @@ export interface SortKeys {
 const MAX_KEY_CHARS = 512;
 /** References kept per message: the last ones (the parent is the last). */
 const MAX_REFERENCES = 64;
+/** Characters of References kept per message: a hostile header costs every cache entry little. */
+const MAX_REFERENCE_CHARS = 4096;
 
 /** How many leading bytes of the body `sortKeysOf` needs: none without a References field. */
 export function sortKeyBytesNeeded(structure: MessageStructure): number {
@@ -59,8 +61,21 @@ export function sortKeysOf(structure: MessageStructure, head: Buffer): SortKeys 
     displayTo: foldAscii(displayName(to)),
     messageId: envelope.messageId === null ? null : capped(messageIds(envelope.messageId)[0]),
     inReplyTo: envelope.inReplyTo === null ? null : capped(messageIds(envelope.inReplyTo)[0]),
-    references: references.slice(-MAX_REFERENCES).map((id) => id.slice(0, MAX_KEY_CHARS)),
+    references: lastReferences(references),
   };
+}
+
+/** The last ids, within MAX_REFERENCES ids and MAX_REFERENCE_CHARS characters (the parent is the last). */
+function lastReferences(ids: string[]): string[] {
+  const kept: string[] = [];
+  let chars = 0;
+  for (let i = ids.length - 1; i >= 0 && kept.length < MAX_REFERENCES; i--) {
+    const id = ids[i]!.slice(0, MAX_KEY_CHARS);
+    chars += id.length;
+    if (chars > MAX_REFERENCE_CHARS) break;
+    kept.push(id);
+  }
+  return kept.reverse();
 }
 
 function referencesField(structure: MessageStructure) {
