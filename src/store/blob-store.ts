@@ -12,7 +12,7 @@ import { BlobRecordCache } from './blob-cache.js';
 import { analyzeBody } from '../mime/off-thread.js';
 import { defaultMimeLimits, type MessageStructure, type MimeLimits } from '../mime/types.js';
 import { sortKeyBytesNeeded, sortKeyRow, sortKeysFromRow, sortKeysOf, type SortKeys } from '../mime/sort-keys.js';
-import { readSnapshot, snapshotOp, snapshotStale } from './sort-key-snapshots.js';
+import { readSnapshot, snapshotUpdate } from './sort-key-snapshots.js';
 
 export const CHUNK_SIZE = 256 * 1024;
 export const INLINE_LIMIT = 64 * 1024;
@@ -382,9 +382,8 @@ export class BlobStore {
       if (row !== undefined) keys[notInSnapshot[n]!] = sortKeysFromRow(decodeRecord(row));
     });
     await this.rebuildMissing(shas, keys);
-    if (snapshotKey !== undefined && snapshotStale(shas, snapshot, notInSnapshot.length)) {
-      await this.db.write([snapshotOp(snapshotKey, shas, keys)]);
-    }
+    const update = snapshotKey === undefined ? null : snapshotUpdate(snapshotKey, shas, keys, snapshot, notInSnapshot.length);
+    if (update !== null) await this.db.write([update]);
     return keys;
   }
 

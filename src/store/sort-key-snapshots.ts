@@ -41,14 +41,21 @@ export function readSnapshot(value: Buffer | undefined): Map<string, SortKeys> {
   return out;
 }
 
-/** Whether the folder (`shas`) has drifted far enough from its snapshot to write a new one. */
-export function snapshotStale(shas: readonly string[], snapshot: Map<string, SortKeys>, missing: number): boolean {
-  if (shas.length < SNAPSHOT_MIN_MESSAGES) return false;
-  return missing > shas.length * DRIFT || snapshot.size - (shas.length - missing) > shas.length * DRIFT;
+/**
+ * What to write after reading the folder (`shas`, `keys`) with `snapshot`, of which
+ * `missing` bodies were not in it: a new snapshot once the folder drifted DRIFT from it,
+ * its deletion once the folder is too small to need one, else nothing.
+ */
+export function snapshotUpdate(
+  key: string, shas: readonly string[], keys: ReadonlyArray<SortKeys | null>, snapshot: Map<string, SortKeys>, missing: number,
+): WriteOp | null {
+  if (shas.length < SNAPSHOT_MIN_MESSAGES) return snapshot.size > 0 ? del('skeys', key) : null;
+  const stale = missing > shas.length * DRIFT || snapshot.size - (shas.length - missing) > shas.length * DRIFT;
+  return stale ? snapshotOp(key, shas, keys) : null;
 }
 
 /** The snapshot of these bodies' keys (null entries left out). */
-export function snapshotOp(key: string, shas: readonly string[], keys: ReadonlyArray<SortKeys | null>): WriteOp {
+function snapshotOp(key: string, shas: readonly string[], keys: ReadonlyArray<SortKeys | null>): WriteOp {
   const entries: unknown[] = [];
   for (const [i, sha] of shas.entries()) {
     const k = keys[i];

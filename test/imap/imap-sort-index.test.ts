@@ -130,6 +130,10 @@ async function snapshots(data: string): Promise<string[]> {
   return withStore(data, async (db) => (await keyRows(db)).filter((key) => key.startsWith('folder:')));
 }
 
+function untaggedSort(answer: string): string[] {
+  return (/^\* SORT ([^\r]*)\r/m.exec(answer)?.[1] ?? '').split(' ').filter((id) => id !== '');
+}
+
 /** How many messages each stored snapshot holds. */
 async function snapshotEntries(data: string): Promise<number[]> {
   const keys = await snapshots(data);
@@ -148,7 +152,7 @@ async function multiappend(server: ServerProcess, folder: string, mails: string[
 }
 
 describe('the snapshot of a large folder\'s keys', () => {
-  it('is written by the first SORT, read after a restart, rewritten after the folder grew, and deleted with the folder', async () => {
+  it('is written by the first SORT, read after a restart, rewritten after the folder grew, dropped when it shrank below 1,000, deleted with the folder', async () => {
     const data = tempDir();
     const first = await startProcess(data);
     running.push(first);
@@ -183,14 +187,33 @@ describe('the snapshot of a large folder\'s keys', () => {
     await stop(third);
     expect(await snapshotEntries(data)).toEqual([1200]);
 
+    // A second large folder (COPY: the same bodies), then shrunk below the snapshot size.
     const fourth = await startProcess(data);
     running.push(fourth);
-    const client = new RawImap(await LineClient.connect(fourth.ports.imap));
+    let client = new RawImap(await LineClient.connect(fourth.ports.imap));
     await client.line.expect(/^\* OK .*\r\n/);
     await client.run('LOGIN s@index.test pw');
-    expect(await client.run('DELETE Big')).toMatch(/^t\d+ OK /m);
+    await client.run('CREATE Small');
+    await client.run('SELECT Big');
+    expect(await client.run('COPY 1:1000 Small', 20_000)).toMatch(/^t\d+ OK /m);
+    await client.run('SELECT Small');
+    expect(await client.run('SORT (SUBJECT) UTF-8 ALL')).toMatch(/^t\d+ OK /m);
+    await client.run('STORE 1:100 +FLAGS.SILENT (\\Deleted)');
+    expect(await client.run('EXPUNGE')).toMatch(/^t\d+ OK /m);
     client.close();
     await stop(fourth);
+    expect(await snapshotEntries(data)).toEqual(expect.arrayContaining([1200, 1000]));
+
+    const fifth = await startProcess(data);
+    running.push(fifth);
+    client = new RawImap(await LineClient.connect(fifth.ports.imap));
+    await client.line.expect(/^\* OK .*\r\n/);
+    await client.run('LOGIN s@index.test pw');
+    await client.run('EXAMINE Small');
+    expect(untaggedSort(await client.run('SORT (SUBJECT) UTF-8 ALL'))).toHaveLength(900);
+    expect(await client.run('DELETE Big')).toMatch(/^t\d+ OK /m);
+    client.close();
+    await stop(fifth);
     expect(await snapshots(data)).toEqual([]);
   }, 120_000);
 });
