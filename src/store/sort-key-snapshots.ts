@@ -2,8 +2,10 @@
 // holding the rows of every message of a large folder, so that the first SORT or THREAD
 // after a start reads one value instead of one row per message. A snapshot is derived
 // data, written unsynced when the folder has drifted from it, looked up by body hash (a
-// stale one only costs the rows it lacks), and deleted with its folder.
-import { decodeRecord, encodeRecord } from './codec.js';
+// stale one only costs the rows it lacks), and deleted with its folder. It is JSON text,
+// not msgpack like other records: V8's native parser reads 10,000 rows in a fresh process
+// two to five times faster than msgpackr (bench run of 2026-12-03), and a fresh process is
+// exactly when a snapshot is read.
 import { del, put, type WriteOp } from './database.js';
 import { sortKeyRow, sortKeysFromRow, type SortKeys } from '../mime/sort-keys.js';
 
@@ -28,7 +30,7 @@ export function readSnapshot(value: Buffer | undefined): Map<string, SortKeys> {
   if (value === undefined) return out;
   let entries: unknown;
   try {
-    entries = decodeRecord(value);
+    entries = JSON.parse(value.toString('utf8'));
   } catch {
     return out;
   }
@@ -61,5 +63,5 @@ function snapshotOp(key: string, shas: readonly string[], keys: ReadonlyArray<So
     const k = keys[i];
     if (k) entries.push([sha, ...sortKeyRow(k)]);
   }
-  return put('skeys', key, encodeRecord(entries));
+  return put('skeys', key, Buffer.from(JSON.stringify(entries), 'utf8'));
 }
