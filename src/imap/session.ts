@@ -341,6 +341,16 @@ export class ImapSession implements ImapContext, CommandHooks {
       await this.send({ type: 'tagged', tag: event.tag, status: event.response, ...(code ? { code } : {}), text: event.text });
     }
     if (this.isDecompressionBomb(event)) await this.bye('Compressed input too large; closing connection');
+    else if (this.isUnauthenticatedFlood(event)) await this.bye('Literal refused; closing connection');
+  }
+
+  /**
+   * Before login a refused non-synchronizing literal larger than a login needs is not read
+   * through (its bytes are on their way): the connection is closed, as for one the session refuses.
+   */
+  private isUnauthenticatedFlood(event: ParseErrorEvent): boolean {
+    const skipped = event.skippedLiteral;
+    return skipped !== undefined && this.state === 'not-authenticated' && skipped > this.deps.limits.maxPreAuthLiteral && !this.finished;
   }
 
   /**

@@ -157,6 +157,27 @@ describe('IMAP4rev2 beside IMAP4rev1', () => {
   });
 });
 
+describe('refused non-synchronizing literals before login', () => {
+  it('closes the connection after BAD [TOOBIG] for one larger than a login needs (LITERAL+)', async () => {
+    const raw = await RawImap.open(server);
+    raw.line.send(`a LOGIN {100000+}\r\n${'x'.repeat(100_000)} pw\r\n`);
+    const answer = await raw.line.expect(/^\* BYE [^\r\n]*\r\n/m);
+    expect(answer).toMatch(/^a BAD \[TOOBIG\]/m);
+    raw.close();
+  });
+
+  it('closes the connection after BAD [TOOBIG] for one over 4096 bytes under LITERAL-, yet takes a small one', async () => {
+    const small = await RawImap.open(literalMinus);
+    expect(await small.run('LOGIN {12-}\r\nm1@rev2.test pw')).toMatch(/^t\d+ OK /m);
+    small.close();
+    const raw = await RawImap.open(literalMinus);
+    raw.line.send(`a LOGIN {10000-}\r\n${'x'.repeat(10_000)} pw\r\n`);
+    const answer = await raw.line.expect(/^\* BYE [^\r\n]*\r\n/m);
+    expect(answer).toMatch(/^a BAD \[TOOBIG\]/m);
+    raw.close();
+  });
+});
+
 describe('LITERAL- (RFC 7888) when configured', () => {
   it('advertises LITERAL- instead of LITERAL+', async () => {
     const raw = await RawImap.open(literalMinus);

@@ -169,10 +169,12 @@ export class CommandFramer {
   /** Drop the command; a literal the client sends without waiting is skipped. */
   private refuseLiteral(announcement: LiteralAnnouncement, error: ParseErrorEvent): ParseErrorEvent {
     this.resetFrame();
-    this.state = announcement.synchronizing
-      ? { kind: 'line' }
-      : { kind: 'skip-literal', remaining: announcement.size };
-    return error;
+    if (announcement.synchronizing) {
+      this.state = { kind: 'line' };
+      return error;
+    }
+    this.state = { kind: 'skip-literal', remaining: announcement.size };
+    return { ...error, skippedLiteral: announcement.size };
   }
 
   /** True when the literal is complete. */
