@@ -379,7 +379,7 @@ export class BlobStore {
     const notInSnapshot = keys.flatMap((k, i) => (k === null ? [i] : []));
     const rows = await this.db.getMany('skeys', notInSnapshot.map((i) => shas[i]!));
     rows.forEach((row, n) => {
-      if (row !== undefined) keys[notInSnapshot[n]!] = sortKeysFromRow(decodeRecord(row));
+      if (row !== undefined) keys[notInSnapshot[n]!] = storedSortKeys(row);
     });
     await this.rebuildMissing(shas, keys);
     const update = snapshotKey === undefined ? null : snapshotUpdate(snapshotKey, shas, keys, snapshot, notInSnapshot.length);
@@ -565,6 +565,15 @@ export class BlobStore {
 
 /** Bodies whose SORT/THREAD keys are computed at once when a store written before them is first sorted. */
 const REBUILD_PARALLEL = 16;
+
+/** A stored row's keys; null when it does not decode (they are computed again). */
+function storedSortKeys(row: Buffer): SortKeys | null {
+  try {
+    return sortKeysFromRow(decodeRecord(row));
+  } catch {
+    return null;
+  }
+}
 
 function sortKeysPut(sha: string, keys: SortKeys): WriteOp {
   return put('skeys', sha, encodeRecord(sortKeyRow(keys)));
