@@ -23,8 +23,8 @@ export interface LocalMailboxes {
 const REMOTE_TIMEOUT = 60_000;
 
 export class RemoteMailboxes implements RemoteMailboxPort {
-  /** IMAP sessions of this node whose folder events come from other nodes. */
-  private readonly sessionListeners = new Map<string, Ref<FolderEventMessage>>();
+  /** IMAP sessions of this node whose folder events come from other nodes, kept while SELECT or NOTIFY needs them. */
+  private readonly sessionListeners = new Map<string, { ref: Ref<FolderEventMessage>; uses: Set<'select' | 'watch'> }>();
   /** Proxy listeners on this (owning) node, by session id, and what holds each (SELECT, NOTIFY). */
   private readonly proxies = new Map<string, { ref: Ref<FolderEventMessage>; uses: Set<'select' | 'watch'> }>();
 
@@ -42,9 +42,12 @@ export class RemoteMailboxes implements RemoteMailboxPort {
     let body: Buffer | undefined;
     let bodies: Buffer[] | undefined;
     if (request.type === 'select' || request.type === 'watch') {
-      if (isActorRef<FolderEventMessage>(request.listener)) this.sessionListeners.set(request.session as string, request.listener);
+      const use = request.type === 'select' ? 'select' : 'watch';
+      if (request.type === 'watch' && request.watch !== true) this.releaseListener(request.session as string, 'watch');
+      else if (isActorRef<FolderEventMessage>(request.listener)) this.holdListener(request.session as string, request.listener, use);
       delete request.listener;
     }
+    if (request.type === 'unselect') this.releaseListener(request.session as string, 'select');
     if (request.type === 'deliver' || request.type === 'append') body = bodyBytes ?? await this.blobs.readAll(request.blob as string);
     const uploads = request.type === 'append-many' ? (request.items as Array<{ blob: string; uploadHolder: string }>) : [];
     if (uploads.length > 0) bodies = await Promise.all(uploads.map((item) => this.blobs.readAll(item.blob)));
@@ -81,7 +84,20 @@ export class RemoteMailboxes implements RemoteMailboxPort {
   /** On the session's node: a folder event from the owner. */
   deliverEvent(session: string, event: FolderEventMessage['event']): void {
     const listener = this.sessionListeners.get(session);
-    if (listener) dispatch(listener, { type: 'folder-event', event });
+    if (listener) dispatch(listener.ref, { type: 'folder-event', event });
+  }
+
+  private holdListener(session: string, ref: Ref<FolderEventMessage>, use: 'select' | 'watch'): void {
+    const held = this.sessionListeners.get(session);
+    if (held === undefined || held.ref !== ref) this.sessionListeners.set(session, { ref, uses: new Set([...(held?.uses ?? []), use]) });
+    else held.uses.add(use);
+  }
+
+  private releaseListener(session: string, use: 'select' | 'watch'): void {
+    const held = this.sessionListeners.get(session);
+    if (held === undefined) return;
+    held.uses.delete(use);
+    if (held.uses.size === 0) this.sessionListeners.delete(session);
   }
 
   forgetSession(session: string): void {
