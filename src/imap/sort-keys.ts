@@ -14,6 +14,11 @@ const keysByBlob = new Map<string, SortKeys>();
 /** Structures read at once when a reader has no stored rows. */
 const PARALLEL_READS = 32;
 
+/** The keys in memory for `sha`, without waiting: after a warm-up, every message's. */
+export function knownSortKeys(sha: string): SortKeys | undefined {
+  return keysByBlob.get(sha);
+}
+
 /** The keys of the message stored as `sha`, from memory, the store's row or its structure. */
 export async function sortKeysOf(reader: MessageReader, sha: string): Promise<SortKeys> {
   const cached = keysByBlob.get(sha);

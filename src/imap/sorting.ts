@@ -5,7 +5,7 @@ import type { SortCriterion } from '../protocols/imap/types.js';
 import type { MessageView } from '../mailbox/imap-messages.js';
 import type { MessageReader } from './fetch-items.js';
 import type { SearchMatch } from './search-matcher.js';
-import { sortKeysOf, warmSortKeys, type SortKeys } from './sort-keys.js';
+import { knownSortKeys, sortKeysOf, warmSortKeys, type SortKeys } from './sort-keys.js';
 
 interface Sortable {
   match: SearchMatch;
@@ -32,7 +32,9 @@ export async function sortMatches(
   for (const match of matches) {
     const message = messages.get(match.uid);
     if (message === undefined) continue;
-    items.push({ match, message, keys: needsKeys ? await keysOrNull(reader, message.blob) : null });
+    // Known after the warm-up; awaiting 10,000 lookups would cost more than the sort.
+    const keys = needsKeys ? (knownSortKeys(message.blob) ?? await keysOrNull(reader, message.blob)) : null;
+    items.push({ match, message, keys });
   }
   items.sort((a, b) => compareItems(a, b, criteria));
   return items.map((item) => item.match);
@@ -44,7 +46,7 @@ export function warmFolderKeys(reader: MessageReader, folder: SortedFolder): Pro
 }
 
 /** A body gone meanwhile (expunged by another session) sorts as a message with empty keys. */
-async function keysOrNull(reader: MessageReader, sha: string): Promise<SortKeys | null> {
+export async function keysOrNull(reader: MessageReader, sha: string): Promise<SortKeys | null> {
   try {
     return await sortKeysOf(reader, sha);
   } catch {

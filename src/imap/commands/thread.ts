@@ -2,10 +2,9 @@
 // REFERENCES (threading.ts), answered `* THREAD` with sequence numbers or UIDs. The facts
 // per message come from sort-keys.ts (kept by body, read from the store's rows).
 import type { MessageView } from '../../mailbox/imap-messages.js';
-import type { MessageReader } from '../fetch-items.js';
 import { countSearchKeys, searchFolder, type SearchMatch } from '../search-matcher.js';
-import { sortKeysOf } from '../sort-keys.js';
-import { warmFolderKeys } from '../sorting.js';
+import { knownSortKeys, type SortKeys } from '../sort-keys.js';
+import { keysOrNull, warmFolderKeys } from '../sorting.js';
 import { orderedSubjectThreads, referenceThreads, type ThreadMessage } from '../threading.js';
 import { bad, commandOf, ok, selectedFolder, SELECTED, type CommandSpec } from './command.js';
 
@@ -27,8 +26,9 @@ export const thread: CommandSpec = {
     for (const match of matches) {
       const message = folder.messages.get(match.uid);
       if (message === undefined) continue;
-      const fact = await threadFacts(reader, match, message, cmd.uid ? match.uid : match.seq, withReferences);
-      if (fact !== null) facts.push(fact);
+      // A body gone meanwhile (expunged by another session) is left out.
+      const keys = knownSortKeys(message.blob) ?? await keysOrNull(reader, message.blob);
+      if (keys !== null) facts.push(threadFact(match, message, keys, cmd.uid ? match.uid : match.seq, withReferences));
     }
     const threads = withReferences ? referenceThreads(facts) : orderedSubjectThreads(facts);
     await ctx.send({ type: 'thread', threads });
@@ -36,22 +36,14 @@ export const thread: CommandSpec = {
   },
 };
 
-/** A body gone meanwhile (expunged by another session) is left out. */
-async function threadFacts(
-  reader: MessageReader, match: SearchMatch, message: MessageView, id: number, withReferences: boolean,
-): Promise<ThreadMessage | null> {
-  try {
-    const keys = await sortKeysOf(reader, message.blob);
-    let references: string[] = [];
-    if (withReferences) {
-      // RFC 5256: without References, the first In-Reply-To id stands in.
-      references = keys.references.length === 0 && keys.inReplyTo !== null ? [keys.inReplyTo] : keys.references;
-    }
-    return {
-      id, seq: match.seq, date: keys.sentMs ?? message.internalDate, subject: keys.subject,
-      replyOrForward: keys.replyOrForward, messageId: keys.messageId, references,
-    };
-  } catch {
-    return null;
+function threadFact(match: SearchMatch, message: MessageView, keys: SortKeys, id: number, withReferences: boolean): ThreadMessage {
+  let references: string[] = [];
+  if (withReferences) {
+    // RFC 5256: without References, the first In-Reply-To id stands in.
+    references = keys.references.length === 0 && keys.inReplyTo !== null ? [keys.inReplyTo] : keys.references;
   }
+  return {
+    id, seq: match.seq, date: keys.sentMs ?? message.internalDate, subject: keys.subject,
+    replyOrForward: keys.replyOrForward, messageId: keys.messageId, references,
+  };
 }
