@@ -36,7 +36,7 @@ export interface NodeStats {
 
 export type NodeRequest =
   // to a store node
-  | { kind: 'mailbox'; mailboxId: string; request: MailboxRequestBody; body?: Uint8Array; origin: number }
+  | { kind: 'mailbox'; mailboxId: string; request: MailboxRequestBody; body?: Uint8Array; origin: number; bodies?: Uint8Array[] }
   | { kind: 'body'; sha: string }
   | { kind: 'structure'; sha: string }
   | { kind: 'pin'; mailboxId: string; delta: 1 | -1 }

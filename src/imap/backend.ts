@@ -127,10 +127,7 @@ export interface UserMailbox {
   messageByUid(name: string, uid: number): Promise<MessageByUidReply>;
   /** Stores the body, then files it (quota checked: OVERQUOTA; missing folder: TRYCREATE). */
   append(request: AppendRequest): Promise<AppendReply>;
-  /**
-   * MULTIAPPEND: all the messages into one folder, or none. Not across nodes: a mailbox
-   * held by another node answers a temporary failure without storing anything.
-   */
+  /** MULTIAPPEND: all the messages into one folder, or none (a mailbox on another node too). */
   appendMany(name: string, messages: Omit<AppendRequest, 'name' | 'viewUidNext'>[], viewUidNext?: number): Promise<AppendManyReply>;
   /** The user's quota in bytes as the directory has it now (an admin may have changed it since login). */
   quota(): number;

@@ -34,6 +34,12 @@ export interface ImapLimits {
   literalStallMs: number;
   /** Timeout of one request to the mailbox actor. */
   mailboxAskMs: number;
+  /**
+   * LITERAL+ (non-synchronizing literals of any size within the limits above) when true;
+   * LITERAL- when false: such literals only up to 4096 bytes (RFC 7888 §4). RFC 7888 §5
+   * forbids advertising both.
+   */
+  literalPlus: boolean;
 }
 
 export const IMAP_LIMITS: ImapLimits = {
@@ -49,6 +55,7 @@ export const IMAP_LIMITS: ImapLimits = {
   maxSearchKeys: 1000,
   literalStallMs: 60_000,
   mailboxAskMs: 15_000,
+  literalPlus: true,
 };
 
 export interface ImapSessionDeps {

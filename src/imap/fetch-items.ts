@@ -6,6 +6,7 @@
 // going through a folder again (imaptest's kept sessions: ENVELOPE, BODYSTRUCTURE and
 // BODY.PEEK[HEADER.FIELDS (...)] of ranges of a hundred) neither renders nor scans again.
 import type { MessageStructure } from '../mime/types.js';
+import type { SortKeys } from '../mime/sort-keys.js';
 import { renderBodyStructure, renderEnvelope } from '../protocols/imap/render-structure.js';
 import { cutPartial, extractBinary, extractRfc822, extractSection } from '../protocols/imap/sections.js';
 import { scanHeader } from '../mime/header-block.js';
@@ -20,6 +21,11 @@ import { emailObjectId } from './object-ids.js';
 export interface MessageReader {
   readAll(sha: string): Promise<Buffer>;
   structure(sha: string): Promise<MessageStructure>;
+  /**
+   * SORT/THREAD keys of many bodies (of the folder with `uidValidity`) in one read, null where
+   * not stored; absent: computed from structures.
+   */
+  sortKeys?(shas: string[], uidValidity?: number): Promise<Array<SortKeys | null>>;
 }
 
 /** A stored message's parsed structure, and its bytes when an item needs them. */

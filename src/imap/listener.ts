@@ -52,6 +52,7 @@ export async function startImapListener(
       maxLineLength: config.imap.maxLineLength,
       maxLiteralSize: config.imap.maxLiteralSize,
       maxAppendSize: config.store.maxMessageSize,
+      literalPlus: config.imap.literalPlus,
     },
     allowPlaintextAuth: config.net.allowPlaintextAuth,
     literalBudget: literalBudgetOf(config.imap),

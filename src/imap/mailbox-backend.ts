@@ -92,6 +92,7 @@ class SessionMailbox implements UserMailbox {
     this.reader = {
       readAll: (sha) => mailboxes.readAll(mailboxId, sha),
       structure: (sha) => mailboxes.structure(mailboxId, sha),
+      sortKeys: (shas, uidValidity) => mailboxes.sortKeys(mailboxId, shas, uidValidity),
     };
   }
 
@@ -259,11 +260,8 @@ class SessionMailbox implements UserMailbox {
   }
 
   async appendMany(name: string, messages: Omit<AppendRequest, 'name' | 'viewUidNext'>[], viewUidNext?: number): Promise<AppendManyReply> {
-    const { user, session } = this.binding;
-    // The cluster transport carries one body per request: several would need every one on the owner first.
-    if (await this.services.mailboxes.remoteOwner(user.mailboxId) !== null) {
-      return failure('MULTIAPPEND with several messages is not available for a mailbox held by another node');
-    }
+    const { session } = this.binding;
+    // For a mailbox on another node the bodies travel with the request (cluster/remote-mailboxes.ts).
     const items: AppendItem[] = [];
     try {
       for (const { message, flags, internalDate } of messages) {

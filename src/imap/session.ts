@@ -43,11 +43,13 @@ export type SessionMessage =
 export { SessionClosedError };
 
 const BASE_CAPABILITIES = [
-  'IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'MOVE', 'MULTIAPPEND',
+  'IMAP4rev1', 'IMAP4rev2', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'MOVE', 'MULTIAPPEND',
   'CHILDREN', 'LIST-EXTENDED', 'LIST-STATUS', 'SPECIAL-USE', 'CONDSTORE', 'QRESYNC', 'ESEARCH', 'SEARCHRES',
   'QUOTA', 'QUOTA=RES-STORAGE', 'STATUS=SIZE', 'COMPRESS=DEFLATE', 'SORT', 'SORT=DISPLAY', 'ESORT', 'CONTEXT=SEARCH', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', 'BINARY', 'OBJECTID', 'UTF8=ACCEPT', 'CATENATE', 'METADATA', 'NOTIFY', 'SAVEDATE', 'ACL', 'RIGHTS=texk',
 ];
 
+/** RFC 7888 §4: under LITERAL- a non-synchronizing literal may carry at most this many bytes. */
+const LITERAL_MINUS_MAX = 4096;
 
 interface LineWaiter {
   command: ImapCommand;
@@ -126,8 +128,11 @@ export class ImapSession implements ImapContext, CommandHooks {
   }
 
   private newParser(): ImapParser {
-    const { maxLineLength, maxLiteralSize, maxAppendSize } = this.deps.limits;
-    return new ImapParser({ maxLineLength, maxLiteralSize, maxAppendSize, utf8Accept: this.utf8, reportNonSynchronizing: true });
+    const { maxLineLength, maxLiteralSize, maxAppendSize, literalPlus } = this.deps.limits;
+    return new ImapParser({
+      maxLineLength, maxLiteralSize, maxAppendSize, utf8Accept: this.utf8, reportNonSynchronizing: true,
+      ...(literalPlus ? {} : { maxNonSyncLiteral: LITERAL_MINUS_MAX }),
+    });
   }
 
   // ---------------------------------------------------------------- actor side
@@ -358,6 +363,16 @@ export class ImapSession implements ImapContext, CommandHooks {
       await this.send({ type: 'tagged', tag: event.tag, status: event.response, ...(code ? { code } : {}), text: event.text });
     }
     if (this.isDecompressionBomb(event)) await this.bye('Compressed input too large; closing connection');
+    else if (this.isUnauthenticatedFlood(event)) await this.bye('Literal refused; closing connection');
+  }
+
+  /**
+   * Before login a refused non-synchronizing literal larger than a login needs is not read
+   * through (its bytes are on their way): the connection is closed, as for one the session refuses.
+   */
+  private isUnauthenticatedFlood(event: ParseErrorEvent): boolean {
+    const skipped = event.skippedLiteral;
+    return skipped !== undefined && this.state === 'not-authenticated' && skipped > this.deps.limits.maxPreAuthLiteral && !this.finished;
   }
 
   /**
@@ -448,9 +463,13 @@ export class ImapSession implements ImapContext, CommandHooks {
 
   // ---------------------------------------------------------------- context for commands
 
+  get rev2(): boolean {
+    return this.enabled.has('IMAP4rev2');
+  }
+
   capabilities(): string[] {
     // RFC 7889: one limit for every folder, the largest literal an APPEND may carry.
-    const caps = [...BASE_CAPABILITIES, `APPENDLIMIT=${this.deps.limits.maxAppendSize}`];
+    const caps = [...BASE_CAPABILITIES, this.deps.limits.literalPlus ? 'LITERAL+' : 'LITERAL-', `APPENDLIMIT=${this.deps.limits.maxAppendSize}`];
     if (this.state !== 'not-authenticated') return caps;
     if (this.canStartTls) caps.push('STARTTLS');
     if (this.plaintextAuthAllowed) caps.push('AUTH=PLAIN');
@@ -721,10 +740,10 @@ export class ImapSession implements ImapContext, CommandHooks {
     for (const message of fresh) {
       folder.uids.push(message.uid);
       folder.messages.set(message.uid, message);
-      if (event.recentTo === this.id) folder.recent.add(message.uid);
+      if (event.recentTo === this.id && !this.rev2) folder.recent.add(message.uid);
     }
     await this.send({ type: 'exists', count: folder.uids.length });
-    await this.send({ type: 'recent', count: folder.recent.size });
+    if (!this.rev2) await this.send({ type: 'recent', count: folder.recent.size });
   }
 
   private async applyFlags(folder: SelectedFolder, update: MessageView): Promise<void> {

@@ -16,6 +16,7 @@ export const imapSection = defineSection({
     literalBudget: { kind: 'posint', default: 256 * 1024 * 1024, legacy: 'imapLiteralBudget', describe: 'bytes all IMAP connections of this process may hold in literals at once' },
     maxSearchKeys: { kind: 'posint', default: 1000, legacy: 'imapMaxSearchKeys', describe: 'search keys in one SEARCH command' },
     outputBuffer: { kind: 'posint', default: 4 * 1024 * 1024, legacy: 'imapOutputBuffer', describe: 'output a client may leave unread before the stall timer starts (bytes)' },
+    literalPlus: { kind: 'bool', default: true, legacy: 'imapLiteralPlus', describe: 'advertise LITERAL+ (non-synchronizing literals of any allowed size); false: LITERAL- (RFC 7888), such literals over 4096 bytes are refused BAD [TOOBIG]' },
     outputStall: { kind: 'posint', default: 10, legacy: 'imapOutputStall', meta: 'SECS', describe: 'seconds a client may leave that output unread before it is disconnected' },
   },
 });

@@ -87,6 +87,13 @@ export class SharedFolders implements UserMailbox {
         await this.mayRead();
         return this.selectedMailbox().reader.structure(sha);
       },
+      // The SORT/THREAD keys stored beside the bodies; a reader without them (a mailbox on
+      // another node) answers none, and the keys are computed from structures.
+      sortKeys: async (shas, uidValidity) => {
+        await this.mayRead();
+        const inner = this.selectedMailbox().reader;
+        return inner.sortKeys === undefined ? shas.map(() => null) : inner.sortKeys(shas, uidValidity);
+      },
     };
   }
 

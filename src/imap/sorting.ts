@@ -1,11 +1,11 @@
 // SORT's ordering (RFC 5256 §3, RFC 5957): the matches compared key by key, REVERSE
 // turning one key around, and ties broken by sequence number as the RFC asks. The
-// per-message keys come from sort-keys.ts (cached by body); ARRIVAL and SIZE need none.
+// per-message keys come from sort-keys.ts (kept by body, read from the store's rows); ARRIVAL and SIZE need none.
 import type { SortCriterion } from '../protocols/imap/types.js';
 import type { MessageView } from '../mailbox/imap-messages.js';
 import type { MessageReader } from './fetch-items.js';
 import type { SearchMatch } from './search-matcher.js';
-import { sortKeysOf, warmSortKeys, type SortKeys } from './sort-keys.js';
+import { knownSortKeys, sortKeysOf, warmSortKeys, type SortKeys } from './sort-keys.js';
 
 interface Sortable {
   match: SearchMatch;
@@ -15,24 +15,38 @@ interface Sortable {
 
 const NEEDS_NO_KEYS = new Set(['ARRIVAL', 'SIZE']);
 
+/** The folder sorted in: its messages, and its UIDVALIDITY that names its stored keys. */
+export interface SortedFolder {
+  messages: ReadonlyMap<number, MessageView>;
+  uidValidity: number;
+}
+
 /** The matches in the order the criteria give. */
 export async function sortMatches(
-  matches: SearchMatch[], messages: ReadonlyMap<number, MessageView>, criteria: SortCriterion[], reader: MessageReader,
+  matches: SearchMatch[], folder: SortedFolder, criteria: SortCriterion[], reader: MessageReader,
 ): Promise<SearchMatch[]> {
+  const messages = folder.messages;
   const needsKeys = criteria.some((c) => !NEEDS_NO_KEYS.has(c.key));
-  if (needsKeys) await warmSortKeys(reader, matches.map((m) => messages.get(m.uid)?.blob ?? ''), false);
+  if (needsKeys) await warmFolderKeys(reader, folder);
   const items: Sortable[] = [];
   for (const match of matches) {
     const message = messages.get(match.uid);
     if (message === undefined) continue;
-    items.push({ match, message, keys: needsKeys ? await keysOrNull(reader, message.blob) : null });
+    // Known after the warm-up; awaiting 10,000 lookups would cost more than the sort.
+    const keys = needsKeys ? (knownSortKeys(message.blob) ?? await keysOrNull(reader, message.blob)) : null;
+    items.push({ match, message, keys });
   }
   items.sort((a, b) => compareItems(a, b, criteria));
   return items.map((item) => item.match);
 }
 
+/** Keys of the whole folder, whatever matched: a folder's keys are read (or kept) together. */
+export function warmFolderKeys(reader: MessageReader, folder: SortedFolder): Promise<void> {
+  return warmSortKeys(reader, [...folder.messages.values()].map((m) => m.blob), folder.uidValidity);
+}
+
 /** A body gone meanwhile (expunged by another session) sorts as a message with empty keys. */
-async function keysOrNull(reader: MessageReader, sha: string): Promise<SortKeys | null> {
+export async function keysOrNull(reader: MessageReader, sha: string): Promise<SortKeys | null> {
   try {
     return await sortKeysOf(reader, sha);
   } catch {

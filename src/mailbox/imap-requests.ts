@@ -14,6 +14,7 @@ import { tellPlugins } from './mailbox-events.js';
 import { exceedsQuota } from './quota.js';
 import { restrictFlagChange } from './acl.js';
 import { setAcl } from './acl-requests.js';
+import { sortSnapshotDeleteOp } from '../store/sort-key-snapshots.js';
 import {
   addMessageOps, collectAside, collectBlobs, collectExpunged, countFlagChange, countMessage, expungeRecords, finishAdding, folderByName,
   leaveSelection, publishAdded, releaseHeld, publishExpunged, publishFlags, publishGone, removeMessageOps, takeRecent, toView,
@@ -72,7 +73,7 @@ export async function handleImapRequest(state: MailboxState, msg: MailboxImapReq
 
 function watch(state: MailboxState, msg: Req<'watch'>) {
   state.watchers ??= new Map();
-  // Across nodes the listener does not travel with the request (only SELECT's is proxied): no watch then.
+  // Across nodes the session's node puts a proxy in its place (cluster/remote-mailboxes.ts); without one, no watch.
   if (msg.watch && !isActorRef(msg.listener)) return dispatch(msg.replyTo, failure('NOTIFY is not available for a mailbox held by another node', true));
   if (msg.watch) state.watchers.set(msg.session, msg.listener);
   else state.watchers.delete(msg.session);
@@ -214,6 +215,7 @@ async function deleteFolder(state: MailboxState, msg: Req<'folder-delete'>, deps
   // The subscription outlives the folder (RFC 3501 §6.3.4: LSUB shows it until UNSUBSCRIBE).
   if (folder.subscribed) state.account.subscribedNames = [...(state.account.subscribedNames ?? []), name];
   ops.push(deps.mailboxes.deleteFolderOp(mailboxId, folder.id), deps.mailboxes.accountOp(state.account));
+  ops.push(sortSnapshotDeleteOp(mailboxId, folder.uidValidity));
   await deps.db.commit(ops);
   state.folders.delete(folder.id);
   publishGone(state, folder.id, folder.name);

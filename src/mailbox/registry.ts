@@ -4,6 +4,8 @@
 // go there; message bodies are read from the node that holds the mailbox.
 import type { Ref } from 'nact';
 import type { MessageStructure } from '../mime/types.js';
+import type { SortKeys } from '../mime/sort-keys.js';
+import { sortSnapshotKey } from '../store/sort-key-snapshots.js';
 import { stop } from '../core/supervision.js';
 import { ReplySlots } from '../core/reply-slots.js';
 import { defineActor, LONG_LIVED, spawnActor } from '../core/actor.js';
@@ -136,6 +138,17 @@ export class MailboxRegistry {
   async structure(mailboxId: string, sha: string): Promise<MessageStructure> {
     const owner = await this.remoteOwner(mailboxId);
     return owner === null ? this.deps.blobs.structure(sha) : this.placement!.remote.structure(owner, sha);
+  }
+
+  /**
+   * SORT/THREAD keys of many bodies in one read (null: gone); with the folder's UIDVALIDITY
+   * through its snapshot (store/sort-key-snapshots.ts). From a mailbox on another node
+   * all null: the caller computes them from the structures it reads from there.
+   */
+  async sortKeys(mailboxId: string, shas: string[], uidValidity?: number): Promise<Array<SortKeys | null>> {
+    const owner = await this.remoteOwner(mailboxId);
+    if (owner !== null) return shas.map(() => null);
+    return this.deps.blobs.sortKeys(shas, uidValidity === undefined ? undefined : sortSnapshotKey(mailboxId, uidValidity));
   }
 
   /** A request for a mailbox of this node. */

@@ -1,7 +1,8 @@
 // Single-instance message bodies: content keyed by SHA-256, stored in chunks, with
 // one reference key per holder (queue entry or mailbox message) written in the same
 // atomic batch as the holder; a body is deleted when its last reference goes. Each
-// body's MIME structure is computed once, when it is first stored, and kept beside it.
+// body's MIME structure is computed once, when it is first stored, and kept beside it,
+// with the IMAP SORT/THREAD keys taken from it (src/mime/sort-keys.ts).
 import { createHash } from 'node:crypto';
 import { randomHex } from './random-hex.js';
 import { Database, del, put, type WriteOp } from './database.js';
@@ -10,6 +11,8 @@ import { KeyedLock } from './keyed-lock.js';
 import { BlobRecordCache } from './blob-cache.js';
 import { analyzeBody } from '../mime/off-thread.js';
 import { defaultMimeLimits, type MessageStructure, type MimeLimits } from '../mime/types.js';
+import { sortKeyBytesNeeded, sortKeyRow, sortKeysFromRow, sortKeysOf, type SortKeys } from '../mime/sort-keys.js';
+import { readSnapshot, snapshotUpdate } from './sort-key-snapshots.js';
 
 export const CHUNK_SIZE = 256 * 1024;
 export const INLINE_LIMIT = 64 * 1024;
@@ -154,7 +157,7 @@ export class BlobUpload {
       const encoded = encodeRecord(record);
       this.store.recordSizes.set(encoded, record.size);
       ops.push(put('blob', sha, encoded));
-      if (options.analyze !== false) ops.push(await this.structureOp(sha, whole));
+      if (options.analyze !== false) ops.push(...(await this.structureOps(sha, whole)));
       return { sha, size: this.size, deduplicated: false, ops, release, discardOps };
     } catch (err) {
       release();
@@ -162,9 +165,17 @@ export class BlobUpload {
     }
   }
 
-  /** Small bodies are still in memory (`whole`); larger ones are read back once from their spilled chunks. */
-  private async structureOp(sha: string, whole: Buffer | null): Promise<WriteOp> {
-    if (whole) return this.structurePut(sha, await analyzeBody(whole, this.store.mimeLimits));
+  /**
+   * The structure and the SORT/THREAD keys of a new body. Small bodies are still in memory
+   * (`whole`); larger ones are read back once from their spilled chunks.
+   */
+  private async structureOps(sha: string, whole: Buffer | null): Promise<WriteOp[]> {
+    const body = whole ?? (await this.spilledBody());
+    const structure = await analyzeBody(body, this.store.mimeLimits);
+    return [this.structurePut(sha, structure), sortKeysPut(sha, sortKeysOf(structure, body))];
+  }
+
+  private async spilledBody(): Promise<Buffer> {
     const parts: Buffer[] = [];
     for (let i = 0; i < this.spilled; i++) {
       const chunk = await this.store.db.get('chunk', chunkKey(this.storageId, i));
@@ -172,7 +183,7 @@ export class BlobUpload {
       parts.push(chunk);
     }
     parts.push(...this.buffered);
-    return this.structurePut(sha, await analyzeBody(parts.length === 1 ? parts[0] : Buffer.concat(parts), this.store.mimeLimits));
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 
   private structurePut(sha: string, structure: unknown): WriteOp {
@@ -356,6 +367,66 @@ export class BlobStore {
     return this.lock.run(sha, () => this.analyzeStored(sha));
   }
 
+  /**
+   * The SORT/THREAD keys of many bodies (a folder's), in order: from the folder's snapshot
+   * (`snapshotKey`, see sort-key-snapshots.ts), else the bodies' rows in one call. Bodies
+   * stored before the keys were kept get them computed from their structure and header and
+   * written back (unsynced: they can always be computed again); null for a body that is gone.
+   */
+  async sortKeys(shas: string[], snapshotKey?: string): Promise<Array<SortKeys | null>> {
+    const snapshot = snapshotKey === undefined ? new Map<string, SortKeys>() : readSnapshot(await this.db.get('skeys', snapshotKey));
+    const keys: Array<SortKeys | null> = shas.map((sha) => snapshot.get(sha) ?? null);
+    const notInSnapshot = keys.flatMap((k, i) => (k === null ? [i] : []));
+    const rows = await this.db.getMany('skeys', notInSnapshot.map((i) => shas[i]!));
+    rows.forEach((row, n) => {
+      if (row !== undefined) keys[notInSnapshot[n]!] = storedSortKeys(row);
+    });
+    await this.rebuildMissing(shas, keys);
+    const update = snapshotKey === undefined ? null : snapshotUpdate(snapshotKey, shas, keys, snapshot, notInSnapshot.length);
+    if (update !== null) await this.db.write([update]);
+    return keys;
+  }
+
+  /** Fills the keys not stored (null in `keys`) from the bodies, a few at a time. */
+  private async rebuildMissing(shas: string[], keys: Array<SortKeys | null>): Promise<void> {
+    const missing = keys.flatMap((k, i) => (k === null ? [i] : []));
+    let next = 0;
+    const rebuild = async () => {
+      for (let n = next++; n < missing.length; n = next++) {
+        const i = missing[n]!;
+        keys[i] = await this.rebuildSortKeys(shas[i]!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(REBUILD_PARALLEL, missing.length) }, rebuild));
+  }
+
+  /** Written under the body's lock, so a body collected meanwhile gets no row left behind. */
+  private async rebuildSortKeys(sha: string): Promise<SortKeys | null> {
+    try {
+      const structure = await this.structure(sha);
+      const keys = sortKeysOf(structure, await this.head(sha, sortKeyBytesNeeded(structure)));
+      await this.lock.run(sha, async () => {
+        if (await this.has(sha)) await this.db.write([sortKeysPut(sha, keys)]);
+      });
+      return keys;
+    } catch {
+      return null;
+    }
+  }
+
+  /** At least the first `bytes` bytes of the body (whole chunks), without reading the rest. */
+  private async head(sha: string, bytes: number): Promise<Buffer> {
+    if (bytes === 0) return Buffer.alloc(0);
+    const parts: Buffer[] = [];
+    let have = 0;
+    for await (const chunk of this.read(sha)) {
+      parts.push(chunk);
+      have += chunk.length;
+      if (have >= bytes) break;
+    }
+    return Buffer.concat(parts);
+  }
+
   private async analyzeStored(sha: string): Promise<MessageStructure> {
     const structure = await analyzeBody(await this.readAll(sha), this.mimeLimits);
     const encoded = encodeRecord(structure);
@@ -424,7 +495,7 @@ export class BlobStore {
       for await (const _ of this.db.scanKeys('bref', `${sha}:`, 1)) return false;
       const record = await this.record(sha);
       if (!record) return false;
-      const ops: WriteOp[] = [del('blob', sha), del('bmeta', sha)];
+      const ops: WriteOp[] = [del('blob', sha), del('bmeta', sha), del('skeys', sha)];
       for (let i = 0; i < record.chunks; i++) ops.push(del('chunk', chunkKey(record.storageId, i)));
       await this.db.commit(ops);
       this.records.collected(sha);
@@ -490,4 +561,20 @@ export class BlobStore {
     this.countersReady = true;
     return counters;
   }
+}
+
+/** Bodies whose SORT/THREAD keys are computed at once when a store written before them is first sorted. */
+const REBUILD_PARALLEL = 16;
+
+/** A stored row's keys; null when it does not decode (they are computed again). */
+function storedSortKeys(row: Buffer): SortKeys | null {
+  try {
+    return sortKeysFromRow(decodeRecord(row));
+  } catch {
+    return null;
+  }
+}
+
+function sortKeysPut(sha: string, keys: SortKeys): WriteOp {
+  return put('skeys', sha, encodeRecord(sortKeyRow(keys)));
 }

@@ -21,6 +21,8 @@ export const keySpaces = [
   'blob', 'chunk', 'bref', 'bmeta', 'acct', 'folder', 'msg', 'dlv', 'queue', 'dir', 'dirlog', 'meta',
   /** Expunge tombstones (folder, modseq, uid) for QRESYNC VANISHED. */
   'tomb',
+  /** Per body: the IMAP SORT/THREAD keys (src/mime/sort-keys.ts), written with its structure. */
+  'skeys',
 ] as const;
 export type KeySpace = (typeof keySpaces)[number];
 
@@ -91,6 +93,12 @@ export class Database {
 
   async get(space: KeySpace, key: string): Promise<Buffer | undefined> {
     return this.space(space).get(key);
+  }
+
+  /** Many keys of one space in one call (one trip to LevelDB's thread pool); undefined where missing. */
+  async getMany(space: KeySpace, keys: string[]): Promise<Array<Buffer | undefined>> {
+    if (keys.length === 0) return [];
+    return this.space(space).getMany(keys);
   }
 
   /** Durable write: resolves once the ops are on disk with a synced write. */

@@ -6,6 +6,7 @@ import { del, put } from './database.js';
 import { encodeRecord } from './codec.js';
 import { messageHolder, type AccountRecord, type FolderRecord, type MailboxStore, type MessageRecord } from './mailbox-store.js';
 import type { BlobStore } from './blob-store.js';
+import { sortSnapshotDeleteOp } from './sort-key-snapshots.js';
 
 export interface MailboxExport {
   account: AccountRecord;
@@ -52,7 +53,7 @@ export function importOps(store: MailboxStore, blobs: BlobStore, data: MailboxEx
 export function removalOps(store: MailboxStore, blobs: BlobStore, data: MailboxExport): WriteOp[] {
   const mailboxId = data.account.mailboxId;
   const ops: WriteOp[] = [del('acct', mailboxId)];
-  for (const folder of data.folders) ops.push(store.deleteFolderOp(mailboxId, folder.id));
+  for (const folder of data.folders) ops.push(store.deleteFolderOp(mailboxId, folder.id), sortSnapshotDeleteOp(mailboxId, folder.uidValidity));
   for (const { folderId, record } of data.messages) {
     ops.push(store.deleteMessageOp(mailboxId, folderId, record.uid));
     ops.push(blobs.unrefOp(record.blob, messageHolder(mailboxId, folderId, record.uid)));

@@ -1,7 +1,7 @@
 // APPEND (RFC 3501 §6.3.11, UIDPLUS APPENDUID) and MULTIAPPEND (RFC 3502): the literals go
 // to the backend, which stores them and files them in the folder (quota checked there:
-// OVERQUOTA; missing folder: TRYCREATE; another node's mailbox gets a single message's
-// bytes through the cluster layer). Several messages are filed in one batch, or none.
+// OVERQUOTA; missing folder: TRYCREATE; another node's mailbox gets the messages' bytes
+// through the cluster layer). Several messages are filed in one batch, or none.
 // A binary literal (`~{n}`, RFC 3516) holding NUL bytes is stored with those parts in
 // base64, so BODY[] stays a valid literal and BINARY[] gives the bytes back.
 import { encodeBinaryParts } from '../../mime/binary-to-base64.js';

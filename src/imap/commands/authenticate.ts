@@ -27,7 +27,8 @@ async function finishPlain(ctx: ImapContext, base64: string): Promise<CommandRes
 }
 
 function decodePlain(base64: string): { authzid: string; authcid: string; password: string } | null {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64)) return null;
+  // RFC 9051 §9 `base64`: whole groups of four, padding only at the end.
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length % 4 !== 0) return null;
   const parts = Buffer.from(base64, 'base64').toString('utf8').split('\0');
   if (parts.length !== 3 || parts[1] === '') return null;
   return { authzid: parts[0]!, authcid: parts[1]!, password: parts[2]! };

@@ -71,6 +71,11 @@ export interface ImapContext {
   readonly selected: SelectedFolder | null;
   /** Extensions the client ENABLEd, or CONDSTORE turned on by use (RFC 7162 §3.1). */
   readonly enabled: Set<string>;
+  /**
+   * The client sent `ENABLE IMAP4rev2`: answers follow RFC 9051 (no \Recent or RECENT,
+   * ESEARCH for SEARCH, LIST in SELECT; see rev2.ts). Otherwise IMAP4rev1, unchanged.
+   */
+  readonly rev2: boolean;
   readonly tlsActive: boolean;
   /** TLS upgrade is possible on this connection. */
   readonly canStartTls: boolean;

@@ -1,6 +1,6 @@
 // LIST (RFC 3501 §6.3.8) with LIST-EXTENDED selection and return options (RFC 5258),
 // CHILDREN attributes (RFC 3348), SPECIAL-USE (RFC 6154) and LIST-STATUS (RFC 5819).
-import type { ListCommand } from '../../protocols/imap/types.js';
+import type { ImapResponse, ListCommand } from '../../protocols/imap/types.js';
 import type { FolderInfo } from '../../mailbox/imap-messages.js';
 import { compilePattern, matchesPattern } from '../../protocols/imap/list-pattern.js';
 import { statusItems } from './status.js';
@@ -118,6 +118,33 @@ function attributesOf(name: string, folder: FolderInfo | null, tree: FolderTree,
   if (folder?.specialUse) attributes.push(folder.specialUse);
   return attributes;
 }
+
+/**
+ * The plain `* LIST` of one folder (IMAP4rev2 sends it in SELECT, RFC 9051 §6.3.2, and after
+ * a CREATE or RENAME whose name the server changed, with OLDNAME); null when it is gone.
+ */
+export async function folderListResponse(ctx: ImapContext, name: string, oldName?: string): Promise<ImapResponse | null> {
+  const reply = await ctx.mailbox().folders();
+  if (!reply.ok) return null;
+  const tree = new FolderTree(reply.folders, reply.subscriptions);
+  const folder = tree.byName.get(name) ?? null;
+  if (folder === null) return null;
+  const attributes = attributesOf(name, folder, tree, PLAIN_LIST);
+  return { type: 'list', attributes, delimiter: '/', mailbox: name, ...(oldName !== undefined ? { oldName } : {}) };
+}
+
+/** IMAP4rev2: after CREATE or RENAME, a `* LIST` with OLDNAME when the folder's name is not the one the client sent. */
+export async function announceRespelled(ctx: ImapContext, name: string, sent: string): Promise<void> {
+  const asSent = sent.endsWith('/') ? sent.slice(0, -1) : sent;
+  if (!ctx.rev2 || asSent === name) return;
+  const listed = await folderListResponse(ctx, name, asSent);
+  if (listed !== null) await ctx.send(listed);
+}
+
+const PLAIN_LIST: ListCommand = {
+  tag: '', name: 'LIST', reference: '', patterns: [], selection: [],
+  returnOptions: { subscribed: false, children: false, specialUse: false }, extended: false,
+};
 
 async function sendEntry(ctx: ImapContext, cmd: ListCommand, entry: ListEntry): Promise<void> {
   await ctx.send({

@@ -22,8 +22,9 @@ export async function showOwnAdditions(ctx: ImapContext, messages: MessageView[]
     folder.messages.set(message.uid, message);
     folder.uidNext = Math.max(folder.uidNext, message.uid + 1);
     folder.highestModseq = Math.max(folder.highestModseq, message.modseq);
-    if (recentUids.includes(message.uid)) folder.recent.add(message.uid);
+    if (recentUids.includes(message.uid) && !ctx.rev2) folder.recent.add(message.uid);
   }
   await ctx.send({ type: 'exists', count: folder.uids.length });
-  await ctx.send({ type: 'recent', count: folder.recent.size });
+  // RFC 9051 has no RECENT response.
+  if (!ctx.rev2) await ctx.send({ type: 'recent', count: folder.recent.size });
 }

@@ -3,6 +3,7 @@
 // under its new name: the folder keeps its UIDs and UIDVALIDITY.
 import { AUTHENTICATED, commandOf, failed, folderName, no, ok, type CommandSpec, type ImapContext } from './command.js';
 import { invalidFolderName } from './delete.js';
+import { announceRespelled } from './list.js';
 
 export const rename: CommandSpec = {
   name: 'RENAME',
@@ -17,6 +18,7 @@ export const rename: CommandSpec = {
     const reply = await ctx.mailbox().renameFolder(from, to);
     if (!reply.ok) return failed(reply);
     if (from !== 'INBOX') await followSelection(ctx, from, to);
+    await announceRespelled(ctx, to, cmd.to);
     return ok('RENAME completed');
   },
 };

@@ -2,6 +2,7 @@
 // CONTEXT=SEARCH's PARTIAL and UPDATE (RFC 5267: kept current by search-updates.ts),
 // SAVE into `$` (RFC 5182) and the MODSEQ answer (RFC 7162). CHARSET is checked by the parser;
 // the number of keys is bounded (imapMaxSearchKeys), each costing a pass over every message.
+// Under IMAP4rev2 a SEARCH without RETURN is answered as RETURN (ALL): ESEARCH (RFC 9051 §6.4.4).
 import type { ImapResponse, SearchPartial, SearchReturnOption } from '../../protocols/imap/types.js';
 import { MAX_SEARCH_UPDATES } from '../search-updates.js';
 import { countSearchKeys, searchFolder, usesModseq, type SearchMatch } from '../search-matcher.js';
@@ -23,15 +24,16 @@ export const search: CommandSpec = {
     const ids = matches.map((m) => (cmd.uid ? m.uid : m.seq));
     const highest = withModseq && matches.length > 0 ? Math.max(...matches.map((m) => m.modseq)) : undefined;
     const verb = cmd.uid ? 'UID SEARCH' : 'SEARCH';
-    if (cmd.returnOptions === undefined) {
+    if (cmd.returnOptions === undefined && !ctx.rev2) {
       await ctx.send({ type: 'search', ids, ...(highest !== undefined ? { modSeq: highest } : {}) });
       return ok(`${verb} completed`);
     }
-    if (cmd.returnOptions.includes('UPDATE')) {
+    const returnOptions = cmd.returnOptions ?? [];
+    if (returnOptions.includes('UPDATE')) {
       if (folder.searchUpdates.length >= MAX_SEARCH_UPDATES) return no(`At most ${MAX_SEARCH_UPDATES} searches kept up to date`, { code: 'LIMIT' });
       folder.searchUpdates.push({ tag: cmd.tag, uid: cmd.uid, criteria: cmd.criteria, uids: matches.map((m) => m.uid) });
     }
-    await answerExtended(ctx, cmd.tag, cmd.uid, cmd.returnOptions, matches, ids, highest, cmd.partial);
+    await answerExtended(ctx, cmd.tag, cmd.uid, returnOptions, matches, ids, highest, cmd.partial);
     return ok(`${verb} completed`);
   },
 };

@@ -1,9 +1,11 @@
 // SELECT (RFC 3501 §6.3.1) with CONDSTORE and QRESYNC parameters (RFC 7162): the folder's
 // state, then, for QRESYNC, VANISHED (EARLIER) and the flags changed since the client's modseq.
+// Under IMAP4rev2 (RFC 9051 §6.3.2) the answer has no RECENT and no UNSEEN code, and a LIST.
 import { fetchFlags, fetchModSeq, fetchNumber } from '../../protocols/imap/writer.js';
 import { normalizeRanges, sequenceSetContains } from '../../protocols/imap/sequence-set.js';
 import type { ImapCommand, QresyncParameters } from '../../protocols/imap/types.js';
 import { newSelectedFolder, permanentFlags, sequenceOf, visibleFlags } from '../view.js';
+import { folderListResponse } from './list.js';
 import {
   AUTHENTICATED, bad, commandOf, failed, folderName, ok,
   type CommandSpec, type Completion, type ImapContext, type SelectedFolder,
@@ -26,7 +28,7 @@ export async function selectFolder(ctx: ImapContext, command: ImapCommand, readO
   if (condstore || qresync !== undefined) ctx.enabled.add('CONDSTORE');
   // EXAMINE reports the \Recent messages too; it only leaves them \Recent for the next SELECT (RFC 3501 §6.3.2).
   // A shared folder the user may not change is read-only whatever the command (RFC 4314 §4).
-  const folder = newSelectedFolder(name, readOnly || reply.readOnly === true, reply.folder, reply.messages, reply.recentUids);
+  const folder = newSelectedFolder(name, readOnly || reply.readOnly === true, reply.folder, reply.messages, ctx.rev2 ? [] : reply.recentUids);
   if (reply.folder.name !== name) folder.sourceName = reply.folder.name;
   if (reply.flagRights !== undefined) folder.flagRights = reply.flagRights;
   ctx.select(folder);
@@ -47,14 +49,24 @@ async function announce(ctx: ImapContext, folder: SelectedFolder): Promise<void>
   await ctx.send({ type: 'flags', flags });
   await ctx.send({ type: 'untagged', status: 'OK', code: { code: 'PERMANENTFLAGS', flags: permanentFlags(folder) }, text: 'Flags permitted' });
   await ctx.send({ type: 'exists', count: folder.uids.length });
+  if (ctx.rev2) {
+    // RFC 9051 §6.3.2: LIST with the folder's attributes replaces RECENT and OK [UNSEEN].
+    const listed = await folderListResponse(ctx, folder.name);
+    if (listed !== null) await ctx.send(listed);
+  } else {
+    await announceRecentAndUnseen(ctx, folder);
+  }
+  await ctx.send({ type: 'untagged', status: 'OK', code: { code: 'UIDVALIDITY', value: folder.uidValidity }, text: 'UIDs valid' });
+  await ctx.send({ type: 'untagged', status: 'OK', code: { code: 'UIDNEXT', value: folder.uidNext }, text: 'Predicted next UID' });
+  await ctx.send({ type: 'untagged', status: 'OK', code: { code: 'HIGHESTMODSEQ', value: folder.highestModseq }, text: 'Highest' });
+}
+
+async function announceRecentAndUnseen(ctx: ImapContext, folder: SelectedFolder): Promise<void> {
   await ctx.send({ type: 'recent', count: folder.recent.size });
   const firstUnseen = folder.uids.findIndex((uid) => !folder.messages.get(uid)!.flags.includes('\\Seen'));
   if (firstUnseen >= 0) {
     await ctx.send({ type: 'untagged', status: 'OK', code: { code: 'UNSEEN', value: firstUnseen + 1 }, text: 'First unseen' });
   }
-  await ctx.send({ type: 'untagged', status: 'OK', code: { code: 'UIDVALIDITY', value: folder.uidValidity }, text: 'UIDs valid' });
-  await ctx.send({ type: 'untagged', status: 'OK', code: { code: 'UIDNEXT', value: folder.uidNext }, text: 'Predicted next UID' });
-  await ctx.send({ type: 'untagged', status: 'OK', code: { code: 'HIGHESTMODSEQ', value: folder.highestModseq }, text: 'Highest' });
 }
 
 /** QRESYNC (RFC 7162 §3.2.5): what vanished and what changed since the client's mod-sequence. */

@@ -23,7 +23,7 @@ export const sort: CommandSpec = {
     if (withModseq) await ctx.enableCondstore();
     const reader = ctx.mailbox().reader;
     const matches = await searchFolder(folder, cmd.search, reader);
-    const sorted = await sortMatches(matches, folder.messages, cmd.criteria, reader);
+    const sorted = await sortMatches(matches, folder, cmd.criteria, reader);
     const ids = sorted.map((m) => (cmd.uid ? m.uid : m.seq));
     const modSeq = withModseq && matches.length > 0 ? Math.max(...matches.map((m) => m.modseq)) : undefined;
     if (cmd.returnOptions === undefined) {

@@ -1,9 +1,10 @@
 // STATUS (RFC 3501 §6.3.10) with HIGHESTMODSEQ (RFC 7162), SIZE (RFC 8438), DELETED and
-// APPENDLIMIT (RFC 7889: the same limit for every folder, the one in CAPABILITY).
+// APPENDLIMIT (RFC 7889: the same limit for every folder, the one in CAPABILITY). IMAP4rev2
+// has no RECENT (RFC 9051 §6.3.11): asking for it after ENABLE IMAP4rev2 is BAD.
 import type { StatusItem } from '../../protocols/imap/types.js';
 import type { FolderInfo } from '../../mailbox/imap-messages.js';
 import { mailboxObjectId } from '../object-ids.js';
-import { AUTHENTICATED, commandOf, failed, folderName, ok, type CommandSpec } from './command.js';
+import { AUTHENTICATED, bad, commandOf, failed, folderName, ok, type CommandSpec } from './command.js';
 
 export const status: CommandSpec = {
   name: 'STATUS',
@@ -11,6 +12,7 @@ export const status: CommandSpec = {
   async handle(ctx, command) {
     const { mailbox, items } = commandOf(command, 'STATUS');
     const name = folderName(mailbox);
+    if (ctx.rev2 && items.includes('RECENT')) return bad('STATUS RECENT is not part of IMAP4rev2');
     if (items.includes('HIGHESTMODSEQ')) await ctx.enableCondstore();
     const reply = await ctx.mailbox().folderStatus(name);
     if (!reply.ok) return failed(reply);

@@ -1,10 +1,10 @@
 // THREAD and UID THREAD (RFC 5256): SEARCH's matches threaded by ORDEREDSUBJECT or
 // REFERENCES (threading.ts), answered `* THREAD` with sequence numbers or UIDs. The facts
-// per message come from the body-keyed caches of sort-keys.ts.
+// per message come from sort-keys.ts (kept by body, read from the store's rows).
 import type { MessageView } from '../../mailbox/imap-messages.js';
-import type { MessageReader } from '../fetch-items.js';
 import { countSearchKeys, searchFolder, type SearchMatch } from '../search-matcher.js';
-import { referencesOf, sortKeysOf, warmSortKeys } from '../sort-keys.js';
+import { knownSortKeys, type SortKeys } from '../sort-keys.js';
+import { keysOrNull, warmFolderKeys } from '../sorting.js';
 import { orderedSubjectThreads, referenceThreads, type ThreadMessage } from '../threading.js';
 import { bad, commandOf, ok, selectedFolder, SELECTED, type CommandSpec } from './command.js';
 
@@ -21,13 +21,14 @@ export const thread: CommandSpec = {
     const reader = ctx.mailbox().reader;
     const matches = await searchFolder(folder, cmd.search, reader);
     const withReferences = cmd.algorithm === 'REFERENCES';
-    await warmSortKeys(reader, matches.map((m) => folder.messages.get(m.uid)?.blob ?? ''), withReferences);
+    await warmFolderKeys(reader, folder);
     const facts: ThreadMessage[] = [];
     for (const match of matches) {
       const message = folder.messages.get(match.uid);
       if (message === undefined) continue;
-      const fact = await threadFacts(reader, match, message, cmd.uid ? match.uid : match.seq, withReferences);
-      if (fact !== null) facts.push(fact);
+      // A body gone meanwhile (expunged by another session) is left out.
+      const keys = knownSortKeys(message.blob) ?? await keysOrNull(reader, message.blob);
+      if (keys !== null) facts.push(threadFact(match, message, keys, cmd.uid ? match.uid : match.seq, withReferences));
     }
     const threads = withReferences ? referenceThreads(facts) : orderedSubjectThreads(facts);
     await ctx.send({ type: 'thread', threads });
@@ -35,23 +36,14 @@ export const thread: CommandSpec = {
   },
 };
 
-/** A body gone meanwhile (expunged by another session) is left out. */
-async function threadFacts(
-  reader: MessageReader, match: SearchMatch, message: MessageView, id: number, withReferences: boolean,
-): Promise<ThreadMessage | null> {
-  try {
-    const keys = await sortKeysOf(reader, message.blob);
-    let references: string[] = [];
-    if (withReferences) {
-      references = await referencesOf(reader, message.blob);
-      // RFC 5256: without References, the first In-Reply-To id stands in.
-      if (references.length === 0 && keys.inReplyTo !== null) references = [keys.inReplyTo];
-    }
-    return {
-      id, seq: match.seq, date: keys.sentMs ?? message.internalDate, subject: keys.subject,
-      replyOrForward: keys.replyOrForward, messageId: keys.messageId, references,
-    };
-  } catch {
-    return null;
+function threadFact(match: SearchMatch, message: MessageView, keys: SortKeys, id: number, withReferences: boolean): ThreadMessage {
+  let references: string[] = [];
+  if (withReferences) {
+    // RFC 5256: without References, the first In-Reply-To id stands in.
+    references = keys.references.length === 0 && keys.inReplyTo !== null ? [keys.inReplyTo] : keys.references;
   }
+  return {
+    id, seq: match.seq, date: keys.sentMs ?? message.internalDate, subject: keys.subject,
+    replyOrForward: keys.replyOrForward, messageId: keys.messageId, references,
+  };
 }

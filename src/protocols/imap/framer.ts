@@ -16,6 +16,11 @@ export interface FramerLimits {
   maxAppendSize: number;
   /** Also report non-synchronizing literals as they are announced (the session budgets them). */
   reportNonSynchronizing?: boolean;
+  /**
+   * LITERAL- (RFC 7888 §4): the largest non-synchronizing literal accepted; a larger one is
+   * answered tagged `BAD [TOOBIG]` and its bytes skipped. Unbounded (LITERAL+) when absent.
+   */
+  maxNonSyncLiteral?: number;
 }
 
 export type FramerOutput = { type: 'frame'; frame: CommandFrame } | ContinuationEvent | ParseErrorEvent;
@@ -147,6 +152,10 @@ export class CommandFramer {
     const head = commandHead(this.frame.texts[0]!);
     const limit = head.command === 'APPEND' ? this.limits.maxAppendSize : this.limits.maxLiteralSize;
     if (head.tag === null) return this.refuseLiteral(announcement, invalidCommand(head));
+    const nonSyncLimit = this.limits.maxNonSyncLiteral;
+    if (!announcement.synchronizing && nonSyncLimit !== undefined && announcement.size > nonSyncLimit) {
+      return this.refuseLiteral(announcement, nonSyncTooBig(head, nonSyncLimit));
+    }
     if (this.frameLiteralBytes + announcement.size > limit) {
       return this.refuseLiteral(announcement, literalTooBig(head, limit));
     }
@@ -160,10 +169,12 @@ export class CommandFramer {
   /** Drop the command; a literal the client sends without waiting is skipped. */
   private refuseLiteral(announcement: LiteralAnnouncement, error: ParseErrorEvent): ParseErrorEvent {
     this.resetFrame();
-    this.state = announcement.synchronizing
-      ? { kind: 'line' }
-      : { kind: 'skip-literal', remaining: announcement.size };
-    return error;
+    if (announcement.synchronizing) {
+      this.state = { kind: 'line' };
+      return error;
+    }
+    this.state = { kind: 'skip-literal', remaining: announcement.size };
+    return { ...error, skippedLiteral: announcement.size };
   }
 
   /** True when the literal is complete. */
@@ -253,6 +264,14 @@ function literalTooBig(head: CommandHead, limit: number): ParseErrorEvent {
     response: head.command === 'APPEND' ? 'NO' : 'BAD',
     code: 'TOOBIG',
     text: `Literal too big (limit ${limit} bytes)`,
+  };
+}
+
+/** RFC 7888 §4: a LITERAL- server answers a larger non-synchronizing literal with BAD, TOOBIG advised. */
+function nonSyncTooBig(head: CommandHead, limit: number): ParseErrorEvent {
+  return {
+    type: 'error', tag: head.tag, command: head.command, response: 'BAD', code: 'TOOBIG',
+    text: `Non-synchronizing literal over ${limit} bytes (LITERAL-); use a synchronizing literal`,
   };
 }
 

@@ -34,6 +34,8 @@ export interface ImapParserOptions {
    * is announced, before its bytes are read, so the session can refuse it (default false).
    */
   reportNonSynchronizing?: boolean;
+  /** LITERAL- (RFC 7888): non-synchronizing literals above this many bytes are BAD [TOOBIG]; unbounded when absent (LITERAL+). */
+  maxNonSyncLiteral?: number;
 }
 
 export const DEFAULT_PARSER_LIMITS = {
@@ -70,6 +72,7 @@ export class ImapParser {
       maxLiteralSize: options.maxLiteralSize ?? DEFAULT_PARSER_LIMITS.maxLiteralSize,
       maxAppendSize: options.maxAppendSize ?? DEFAULT_PARSER_LIMITS.maxAppendSize,
       reportNonSynchronizing: options.reportNonSynchronizing ?? false,
+      ...(options.maxNonSyncLiteral !== undefined ? { maxNonSyncLiteral: options.maxNonSyncLiteral } : {}),
     });
   }
 

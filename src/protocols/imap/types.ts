@@ -526,6 +526,8 @@ export interface ParseErrorEvent {
   response: 'BAD' | 'NO';
   code?: 'TOOBIG' | 'BADCHARSET' | 'PARSE' | 'LIMIT';
   text: string;
+  /** A refused non-synchronizing literal: its bytes, on their way, are being read and dropped. */
+  skippedLiteral?: number;
 }
 
 /** A raw line read after `expectRawLine()` (IDLE's DONE, AUTHENTICATE data), without CRLF. */

@@ -806,9 +806,22 @@ describe('limits', () => {
   it('skipping follows further literals of the refused command', () => {
     const events = parseAll('a LOGIN {10+}\r\n0123456789 {3+}\r\nabc\r\nb NOOP\r\n', { maxLiteralSize: 5 });
     expect(events).toEqual([
-      { type: 'error', tag: 'a', command: 'LOGIN', response: 'BAD', code: 'TOOBIG', text: 'Literal too big (limit 5 bytes)' },
+      { type: 'error', tag: 'a', command: 'LOGIN', response: 'BAD', code: 'TOOBIG', text: 'Literal too big (limit 5 bytes)', skippedLiteral: 10 },
       { type: 'command', command: { tag: 'b', name: 'NOOP' } },
     ]);
+  });
+
+  it('with maxNonSyncLiteral (LITERAL-), a larger non-synchronizing literal is BAD [TOOBIG] and skipped; a synchronizing one is not limited', () => {
+    const events = parseAll('a APPEND INBOX {5-}\r\nhello\r\nb APPEND INBOX {6-}\r\nhello!\r\nc NOOP\r\n', { maxNonSyncLiteral: 5 });
+    expect(events[0]).toMatchObject({ type: 'command', command: { tag: 'a', name: 'APPEND' } });
+    expect(events[1]).toEqual({
+      type: 'error', tag: 'b', command: 'APPEND', response: 'BAD', code: 'TOOBIG',
+      text: 'Non-synchronizing literal over 5 bytes (LITERAL-); use a synchronizing literal', skippedLiteral: 6,
+    });
+    expect(events[2]).toEqual({ type: 'command', command: { tag: 'c', name: 'NOOP' } });
+    const parser = new ImapParser({ maxNonSyncLiteral: 5 });
+    parser.push(Buffer.from('d APPEND INBOX {6}\r\n'));
+    expect(parser.next()).toMatchObject({ type: 'continuation', tag: 'd', size: 6 });
   });
 
   it('non-APPEND commands have the smaller literal limit, counted over all their literals', () => {
