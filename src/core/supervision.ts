@@ -24,7 +24,7 @@ export interface Failure {
   code?: FailureCode;
 }
 
-export type FailureCode = 'NONEXISTENT' | 'ALREADYEXISTS' | 'TRYCREATE' | 'OVERQUOTA' | 'CANNOT' | 'INUSE' | 'LIMIT' | 'NOPERM';
+export type FailureCode = 'NONEXISTENT' | 'ALREADYEXISTS' | 'TRYCREATE' | 'OVERQUOTA' | 'CANNOT' | 'HASCHILDREN' | 'INUSE' | 'LIMIT' | 'NOPERM';
 
 export function failure(error: string, temporary = true, code?: FailureCode): Failure {
   return code === undefined ? { ok: false, error, temporary } : { ok: false, error, temporary, code };

@@ -203,7 +203,8 @@ async function deleteFolder(state: MailboxState, msg: Req<'folder-delete'>, deps
   const folder = folderByName(state, name);
   if (!folder) return dispatch(msg.replyTo, missing(name));
   // Dovecot's answer too: RFC 3501 would keep the name as \Noselect, which our layout has no place for.
-  if (hasChildren(state, name)) return dispatch(msg.replyTo, failure(`folder ${name} has children`, false, 'CANNOT'));
+  // RFC 9051 §7.1's code for exactly this (a client then deletes the children first).
+  if (hasChildren(state, name)) return dispatch(msg.replyTo, failure(`folder ${name} has children, delete them first`, false, 'HASCHILDREN'));
   const mailboxId = state.account.mailboxId;
   const records = await deps.mailboxes.listMessages(mailboxId, folder.id);
   const ops = await deps.mailboxes.folderContentDeleteOps(mailboxId, folder.id);

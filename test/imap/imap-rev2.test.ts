@@ -118,6 +118,19 @@ describe('IMAP4rev2 beside IMAP4rev1', () => {
     raw.close();
   });
 
+  it('DELETE of a folder that has children is NO [HASCHILDREN] (RFC 9051 §7.1), in both modes', async () => {
+    for (const rev2 of [false, true]) {
+      const raw = await login();
+      if (rev2) await raw.run('ENABLE IMAP4rev2');
+      const parent = rev2 ? 'Kids2' : 'Kids1';
+      await raw.run(`CREATE ${parent}/child`);
+      expect(await raw.run(`DELETE ${parent}`)).toMatch(/^t\d+ NO \[HASCHILDREN\] /m);
+      expect(await raw.run(`DELETE ${parent}/child`)).toMatch(/^t\d+ OK /m);
+      expect(await raw.run(`DELETE ${parent}`)).toMatch(/^t\d+ OK /m);
+      raw.close();
+    }
+  });
+
   it('after ENABLE, a CREATE the server spells otherwise is announced with LIST ... OLDNAME; an unchanged one is not', async () => {
     const raw = await login();
     await raw.run('ENABLE IMAP4rev2');

@@ -551,6 +551,7 @@ export type ResponseCode =
         | 'ALREADYEXISTS'
         | 'NONEXISTENT'
         | 'CANNOT'
+        | 'HASCHILDREN'
         | 'INUSE'
         | 'OVERQUOTA'
         | 'TOOBIG'
