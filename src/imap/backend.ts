@@ -100,7 +100,8 @@ export interface UserMailbox {
    * listener receives its FolderEvents until `unselect` (or the next `select`). A
    * read-write select takes the folder's \Recent messages for this session.
    */
-  select(name: string, readOnly: boolean): Promise<SelectReply>;
+  /** `takesRecent` false: an IMAP4rev2 session, which leaves \Recent to the next rev1 SELECT. */
+  select(name: string, readOnly: boolean, takesRecent?: boolean): Promise<SelectReply>;
   unselect(): Promise<ImapDoneReply>;
   /**
    * The client has been sent the EXPUNGE of these bodies' messages: the mailbox may

@@ -120,9 +120,9 @@ class SessionMailbox implements UserMailbox {
     return this.ask((replyTo) => ({ type: 'folder-subscribe', name, subscribed, replyTo }));
   }
 
-  select(name: string, readOnly: boolean): Promise<SelectReply> {
+  select(name: string, readOnly: boolean, takesRecent = true): Promise<SelectReply> {
     const { session, listener } = this.binding;
-    return this.ask((replyTo) => ({ type: 'select', name, session, readOnly, listener, replyTo }));
+    return this.ask((replyTo) => ({ type: 'select', name, session, readOnly, takesRecent, listener, replyTo }));
   }
 
   unselect(): Promise<ImapDoneReply> {

@@ -238,14 +238,14 @@ export class SharedFolders implements UserMailbox {
 
   // ------------------------------------------------------------ selection
 
-  async select(name: string, readOnly: boolean): Promise<SelectReply> {
+  async select(name: string, readOnly: boolean, takesRecent = true): Promise<SelectReply> {
     this.leaveShared();
     const checked = await this.allowed(name, 'r', `read ${name}`);
-    if (checked === null) return this.own.select(name, readOnly);
+    if (checked === null) return this.own.select(name, readOnly, takesRecent);
     if (!checked.ok) return checked;
     // Without any right to change the folder it is selected read-only (RFC 4314 §4).
     const writable = [...'siwte'].some((right) => checked.rights.includes(right));
-    const reply = await checked.target.mailbox.select(checked.target.folder, readOnly || !writable);
+    const reply = await checked.target.mailbox.select(checked.target.folder, readOnly || !writable, takesRecent);
     if (!reply.ok) return reply;
     // Its mailbox actor holds the selection (the session's listener): it must not be stopped as idle.
     this.sharing.retain(checked.target.owner);

@@ -162,7 +162,7 @@ export type MailboxImapRequest =
    * `unselect` (or another `select` by the same session). A read-write select takes
    * the folder's \Recent messages for this session (`recentUids`).
    */
-  | { type: 'select'; name: string; session: string; readOnly: boolean; listener: Ref<FolderEventMessage>; replyTo: Ref<SelectReply> }
+  | { type: 'select'; name: string; session: string; readOnly: boolean; takesRecent?: boolean; listener: Ref<FolderEventMessage>; replyTo: Ref<SelectReply> }
   | { type: 'unselect'; session: string; replyTo: Ref<ImapDoneReply> }
   /** The session told its client these messages are expunged: their bodies need not be kept for it any longer. */
   | { type: 'expunge-seen'; session: string; blobs: string[]; replyTo: Ref<ImapDoneReply> }

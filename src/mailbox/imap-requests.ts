@@ -323,11 +323,13 @@ async function select(state: MailboxState, msg: Req<'select'>, deps: MailboxDeps
   if (!folder) return dispatch(msg.replyTo, missing(msg.name));
   const selection = await openSelection(state, folder, deps);
   const recentUids = recentUidsOf(selection, folder);
-  if (!msg.readOnly && folder.firstRecentUid < folder.uidNext) {
+  // EXAMINE and an IMAP4rev2 session (RFC 9051 has no \Recent) leave \Recent to the next rev1 SELECT.
+  const takesRecent = !msg.readOnly && msg.takesRecent !== false;
+  if (takesRecent && folder.firstRecentUid < folder.uidNext) {
     folder.firstRecentUid = folder.uidNext;
     await deps.db.commit([deps.mailboxes.folderOp(state.account.mailboxId, folder)]);
   }
-  selection.sessions.set(msg.session, { listener: msg.listener, readOnly: msg.readOnly });
+  selection.sessions.set(msg.session, { listener: msg.listener, takesRecent });
   state.selectedBy.set(msg.session, folder.id);
   const messages = [...selection.messages.values()].map(toView);
   dispatch(msg.replyTo, { ok: true, folder: await folderInfo(state, folder, deps), messages, recentUids });

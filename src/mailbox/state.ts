@@ -29,7 +29,8 @@ export interface MailboxDeps {
 /** A session that has a folder selected. */
 export interface SelectingSession {
   listener: Ref<FolderEventMessage>;
-  readOnly: boolean;
+  /** Read-write and not IMAP4rev2 (which has no \Recent): new mail is \Recent to it. */
+  takesRecent: boolean;
 }
 
 /** A folder some session has selected: its messages in memory, and who to tell about changes. */
@@ -243,7 +244,7 @@ export function takeRecent(state: MailboxState, folder: FolderRecord, except: st
   const selection = state.selections.get(folder.id);
   if (!selection) return null;
   for (const [session, selecting] of selection.sessions) {
-    if (!selecting.readOnly && session !== except) return session;
+    if (selecting.takesRecent && session !== except) return session;
   }
   return null;
 }

@@ -12,7 +12,7 @@ let users = 0;
 
 beforeAll(async () => {
   server = await startTestServer();
-  await provision(server, 'rev2.test', Array.from({ length: 20 }, (_, i) => `u${i}`));
+  await provision(server, 'rev2.test', Array.from({ length: 30 }, (_, i) => `u${i}`));
   literalMinus = await startTestServer({ imapLiteralPlus: false });
   await provision(literalMinus, 'rev2.test', ['m0', 'm1']);
 });
@@ -116,6 +116,20 @@ describe('IMAP4rev2 beside IMAP4rev1', () => {
     expect(await raw.run('STATUS INBOX (RECENT)')).toMatch(/^t\d+ BAD /m);
     expect(await raw.run('STATUS INBOX (MESSAGES SIZE DELETED)')).toMatch(/^\* STATUS "INBOX" \(MESSAGES 0 SIZE 0 DELETED 0\)/m);
     raw.close();
+  });
+
+  it('a rev2 session takes no \\Recent: mail it sees stays \\Recent for the next rev1 SELECT', async () => {
+    const user = `u${users++}@rev2.test`;
+    const rev2 = await RawImap.open(server, user);
+    await rev2.run('ENABLE IMAP4rev2');
+    await rev2.run('CREATE Mixed');
+    expect(await rev2.run('SELECT Mixed')).toMatch(/^t\d+ OK /m);
+    const raw = mail('mixed modes');
+    expect(await rev2.run(`APPEND Mixed {${raw.length}+}\r\n${raw}`)).toMatch(/^t\d+ OK /m);
+    const rev1 = await RawImap.open(server, user);
+    expect(await rev1.run('SELECT Mixed')).toMatch(/^\* 1 RECENT\r$/m);
+    rev1.close();
+    rev2.close();
   });
 
   it('DELETE of a folder that has children is NO [HASCHILDREN] (RFC 9051 §7.1), in both modes', async () => {

@@ -23,7 +23,7 @@ export async function selectFolder(ctx: ImapContext, command: ImapCommand, readO
   if (qresync !== undefined && !ctx.enabled.has('QRESYNC')) return bad('QRESYNC must be enabled first');
   if (ctx.selected !== null) await leaveSelected(ctx);
   const name = folderName(mailbox);
-  const reply = await ctx.mailbox().select(name, readOnly);
+  const reply = await ctx.mailbox().select(name, readOnly, !ctx.rev2);
   if (!reply.ok) return failed(reply);
   if (condstore || qresync !== undefined) ctx.enabled.add('CONDSTORE');
   // EXAMINE reports the \Recent messages too; it only leaves them \Recent for the next SELECT (RFC 3501 §6.3.2).
