@@ -5,6 +5,9 @@
 // sibling set by sent date, ties by sequence number. No I/O: the command gathers facts.
 import type { ThreadNode } from '../protocols/imap/types.js';
 
+/** Leaves of the answer share one empty child list: nothing writes to a ThreadNode once built. */
+const NO_CHILDREN: ThreadNode[] = [];
+
 /** What threading knows of one searched message. */
 export interface ThreadMessage {
   /** The number to answer with (sequence number or UID). */
@@ -20,28 +23,25 @@ export interface ThreadMessage {
   references: string[];
 }
 
+/**
+ * The messages in date order, gathered by base subject: a subject's first message is its
+ * thread's root and the rest its children, already in date order, and the subjects come out
+ * of the map in the order their roots were met. The same answer as sorting by subject, then
+ * date, then ordering the threads by root, without comparing subject strings.
+ */
 export function orderedSubjectThreads(messages: ThreadMessage[]): ThreadNode[] {
-  const sorted = [...messages].sort((a, b) => compareText(a.subject, b.subject) || byDate(a, b));
-  const threads: Array<{ root: ThreadMessage; node: ThreadNode }> = [];
-  let current: { root: ThreadMessage; node: ThreadNode } | null = null;
+  const sorted = [...messages].sort(byDate);
+  const threads = new Map<string, ThreadNode>();
   for (const message of sorted) {
-    if (current !== null && current.root.subject === message.subject) {
-      current.node.children.push({ id: message.id, children: [] });
-      continue;
-    }
-    current = { root: message, node: { id: message.id, children: [] } };
-    threads.push(current);
+    const thread = threads.get(message.subject);
+    if (thread === undefined) threads.set(message.subject, { id: message.id, children: [] });
+    else thread.children.push({ id: message.id, children: NO_CHILDREN });
   }
-  threads.sort((a, b) => byDate(a.root, b.root));
-  return threads.map((thread) => thread.node);
+  return [...threads.values()];
 }
 
 function byDate(a: { date: number; seq: number }, b: { date: number; seq: number }): number {
   return a.date - b.date || a.seq - b.seq;
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
@@ -290,9 +290,6 @@ function mergeRoots(held: Container, other: Container): Container {
   link(placeholder, other);
   return placeholder;
 }
-
-/** Leaves of the answer share one empty child list: nothing writes to a ThreadNode once built. */
-const NO_CHILDREN: ThreadNode[] = [];
 
 /**
  * Step 7 and the answer: in one bottom-up pass each container gets its sort key (a
