@@ -136,29 +136,22 @@ function isAncestor(ancestor: Container, node: Container): boolean {
   return false;
 }
 
-/** Step 4: placeholders without children go; those with children give them to their parent (at the root only when one). */
+/**
+ * Step 4: placeholders without children go; those with children give them to their parent
+ * (at the root only when there is one). Done bottom-up in one walk over every tree, without
+ * recursion: a reply chain can be as deep as the folder is large.
+ */
 function pruneRoots(roots: Container[]): Container[] {
+  for (const container of postOrder(roots)) {
+    if (container.children.some(isPlaceholder)) container.children = liftPlaceholders(container.children, container);
+  }
   const out: Container[] = [];
   for (const root of roots) {
-    root.children = pruneChildren(root.children, root);
     if (root.message !== null) out.push(root);
     else if (root.children.length === 1) out.push(adopt(root.children[0]!, null));
     else if (root.children.length > 1) out.push(root);
   }
   return out;
-}
-
-/**
- * Below the root, a placeholder hands its (already pruned) children to its parent. Done
- * bottom-up without recursion: a reply chain can be as deep as the folder is large.
- */
-function pruneChildren(children: Container[], parent: Container): Container[] {
-  if (children.length === 0) return children;
-  for (const container of postOrder(children)) {
-    if (!container.children.some(isPlaceholder)) continue;
-    container.children = liftPlaceholders(container.children, container);
-  }
-  return children.some(isPlaceholder) ? liftPlaceholders(children, parent) : children;
 }
 
 function isPlaceholder(container: Container): boolean {
