@@ -179,7 +179,10 @@ function postOrder(roots: Container[]): Container[] {
   while (stack.length > 0) {
     const container = stack.pop()!;
     out.push(container);
-    for (const child of container.children) stack.push(child);
+    // Indexed, not for-of: the first call after a start runs this before V8 optimises it,
+    // and an iterator per container is what the unoptimised loop spent most on.
+    const children = container.children;
+    for (let i = 0; i < children.length; i++) stack.push(children[i]!);
   }
   return out.reverse();
 }
