@@ -52,6 +52,7 @@ export function countSearchKeys(key: SearchKey): number {
 
 /** The messages matching `criteria`, in sequence order; messages expunged meanwhile never match. */
 export async function searchFolder(folder: SelectedFolder, criteria: SearchKey, reader: MessageReader): Promise<SearchMatch[]> {
+  if (matchesEverything(criteria)) return everyMessage(folder);
   const withContent = needsContent(criteria);
   const slices = new EventLoopSlices(SEARCH_SLICE_MS);
   const matches: SearchMatch[] = [];
@@ -64,6 +65,24 @@ export async function searchFolder(folder: SelectedFolder, criteria: SearchKey, 
     const candidate = { message, seq: index + 1, texts: content === null ? null : new MessageTexts(content) };
     const matched = withContent ? await matchesContentKey(folder, candidate, criteria, slices) : matchesKey(folder, candidate, criteria);
     if (matched) matches.push({ uid, seq: index + 1, modseq: message.modseq });
+  }
+  return matches;
+}
+
+/** True for ALL, alone or as the only keys of a list: SORT and THREAD over a folder ask this most. */
+function matchesEverything(key: SearchKey): boolean {
+  if (key.key === 'ALL') return true;
+  return key.key === 'AND' && key.operands.length > 0 && key.operands.every(matchesEverything);
+}
+
+/** Every message of the view not expunged meanwhile: ALL without evaluating a key per message. */
+function everyMessage(folder: SelectedFolder): SearchMatch[] {
+  const matches: SearchMatch[] = [];
+  for (let index = 0; index < folder.uids.length; index++) {
+    const uid = folder.uids[index]!;
+    const message = folder.messages.get(uid);
+    if (message === undefined || folder.vanishing.has(uid)) continue;
+    matches.push({ uid, seq: index + 1, modseq: message.modseq });
   }
   return matches;
 }

@@ -36,6 +36,8 @@ export async function sortKeysOf(reader: MessageReader, sha: string): Promise<So
  * caller meets the same error for it and handles it.
  */
 export async function warmSortKeys(reader: MessageReader, shas: string[], uidValidity: number): Promise<void> {
+  // The common case after the first call: every key in memory, found without building a set.
+  if (shas.every((sha) => sha === '' || keysByBlob.has(sha))) return;
   const all = [...new Set(shas.filter((sha) => sha !== ''))];
   let missing = all.filter((sha) => !keysByBlob.has(sha));
   if (missing.length === 0) return;

@@ -13,6 +13,13 @@ interface Sortable {
   keys: SortKeys | null;
 }
 
+/** One criterion's value for every item, read once before sorting: numbers or folded text. */
+interface Column {
+  reverse: boolean;
+  numbers: Float64Array | null;
+  texts: string[] | null;
+}
+
 const NEEDS_NO_KEYS = new Set(['ARRIVAL', 'SIZE']);
 
 /** The folder sorted in: its messages, and its UIDVALIDITY that names its stored keys. */
@@ -36,13 +43,70 @@ export async function sortMatches(
     const keys = needsKeys ? (knownSortKeys(message.blob) ?? await keysOrNull(reader, message.blob)) : null;
     items.push({ match, message, keys });
   }
-  items.sort((a, b) => compareItems(a, b, criteria));
-  return items.map((item) => item.match);
+  return sortedByColumns(items, criteria);
+}
+
+/**
+ * The items' matches in criteria order: each criterion's values taken out once (not in
+ * every comparison), then positions sorted. Ties go by sequence number, so the order is
+ * fully determined.
+ */
+function sortedByColumns(items: Sortable[], criteria: SortCriterion[]): SearchMatch[] {
+  const columns = criteria.map((criterion) => columnOf(items, criterion));
+  const seqs = new Float64Array(items.length);
+  const order = new Array<number>(items.length);
+  for (let i = 0; i < items.length; i++) {
+    seqs[i] = items[i]!.match.seq;
+    order[i] = i;
+  }
+  order.sort((a, b) => {
+    for (const column of columns) {
+      const result = column.numbers !== null ? column.numbers[a]! - column.numbers[b]! : compareText(column.texts![a], column.texts![b]);
+      if (result !== 0) return column.reverse ? -result : result;
+    }
+    return seqs[a]! - seqs[b]!;
+  });
+  return order.map((i) => items[i]!.match);
+}
+
+function columnOf(items: Sortable[], criterion: SortCriterion): Column {
+  const numeric = NUMERIC_KEYS.has(criterion.key);
+  const numbers = numeric ? new Float64Array(items.length) : null;
+  const texts = numeric ? null : new Array<string>(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    if (numbers !== null) numbers[i] = numberOf(item, criterion.key);
+    else texts![i] = textOf(item.keys, criterion.key);
+  }
+  return { reverse: criterion.reverse, numbers, texts };
+}
+
+const NUMERIC_KEYS = new Set(['ARRIVAL', 'SIZE', 'DATE']);
+
+function numberOf(item: Sortable, key: SortCriterion['key']): number {
+  if (key === 'ARRIVAL') return item.message.internalDate;
+  if (key === 'SIZE') return item.message.size;
+  return sentOrArrival(item);
+}
+
+function textOf(keys: SortKeys | null, key: SortCriterion['key']): string {
+  if (keys === null) return '';
+  switch (key) {
+    case 'SUBJECT': return keys.subject ?? '';
+    case 'FROM': return keys.from ?? '';
+    case 'TO': return keys.to ?? '';
+    case 'CC': return keys.cc ?? '';
+    case 'DISPLAYFROM': return keys.displayFrom ?? '';
+    case 'DISPLAYTO': return keys.displayTo ?? '';
+    default: return '';
+  }
 }
 
 /** Keys of the whole folder, whatever matched: a folder's keys are read (or kept) together. */
 export function warmFolderKeys(reader: MessageReader, folder: SortedFolder): Promise<void> {
-  return warmSortKeys(reader, [...folder.messages.values()].map((m) => m.blob), folder.uidValidity);
+  const shas: string[] = [];
+  for (const message of folder.messages.values()) shas.push(message.blob);
+  return warmSortKeys(reader, shas, folder.uidValidity);
 }
 
 /** A body gone meanwhile (expunged by another session) sorts as a message with empty keys. */
@@ -51,28 +115,6 @@ export async function keysOrNull(reader: MessageReader, sha: string): Promise<So
     return await sortKeysOf(reader, sha);
   } catch {
     return null;
-  }
-}
-
-function compareItems(a: Sortable, b: Sortable, criteria: SortCriterion[]): number {
-  for (const criterion of criteria) {
-    const order = compareBy(a, b, criterion.key);
-    if (order !== 0) return criterion.reverse ? -order : order;
-  }
-  return a.match.seq - b.match.seq;
-}
-
-function compareBy(a: Sortable, b: Sortable, key: SortCriterion['key']): number {
-  switch (key) {
-    case 'ARRIVAL': return a.message.internalDate - b.message.internalDate;
-    case 'SIZE': return a.message.size - b.message.size;
-    case 'DATE': return sentOrArrival(a) - sentOrArrival(b);
-    case 'SUBJECT': return compareText(a.keys?.subject, b.keys?.subject);
-    case 'FROM': return compareText(a.keys?.from, b.keys?.from);
-    case 'TO': return compareText(a.keys?.to, b.keys?.to);
-    case 'CC': return compareText(a.keys?.cc, b.keys?.cc);
-    case 'DISPLAYFROM': return compareText(a.keys?.displayFrom, b.keys?.displayFrom);
-    case 'DISPLAYTO': return compareText(a.keys?.displayTo, b.keys?.displayTo);
   }
 }
 

@@ -5,6 +5,9 @@
 // sibling set by sent date, ties by sequence number. No I/O: the command gathers facts.
 import type { ThreadNode } from '../protocols/imap/types.js';
 
+/** Leaves of the answer share one empty child list: nothing writes to a ThreadNode once built. */
+const NO_CHILDREN: ThreadNode[] = [];
+
 /** What threading knows of one searched message. */
 export interface ThreadMessage {
   /** The number to answer with (sequence number or UID). */
@@ -20,43 +23,52 @@ export interface ThreadMessage {
   references: string[];
 }
 
+/**
+ * The messages in date order, gathered by base subject: a subject's first message is its
+ * thread's root and the rest its children, already in date order, and the subjects come out
+ * of the map in the order their roots were met. The same answer as sorting by subject, then
+ * date, then ordering the threads by root, without comparing subject strings.
+ */
 export function orderedSubjectThreads(messages: ThreadMessage[]): ThreadNode[] {
-  const sorted = [...messages].sort((a, b) => compareText(a.subject, b.subject) || byDate(a, b));
-  const threads: Array<{ root: ThreadMessage; node: ThreadNode }> = [];
-  let current: { root: ThreadMessage; node: ThreadNode } | null = null;
+  const sorted = [...messages].sort(byDate);
+  const threads = new Map<string, ThreadNode>();
   for (const message of sorted) {
-    if (current !== null && current.root.subject === message.subject) {
-      current.node.children.push({ id: message.id, children: [] });
-      continue;
-    }
-    current = { root: message, node: { id: message.id, children: [] } };
-    threads.push(current);
+    const thread = threads.get(message.subject);
+    if (thread === undefined) threads.set(message.subject, { id: message.id, children: [] });
+    else thread.children.push({ id: message.id, children: NO_CHILDREN });
   }
-  threads.sort((a, b) => byDate(a.root, b.root));
-  return threads.map((thread) => thread.node);
+  return [...threads.values()];
 }
 
 function byDate(a: { date: number; seq: number }, b: { date: number; seq: number }): number {
   return a.date - b.date || a.seq - b.seq;
 }
 
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** A message or a placeholder (`message` null) in the REFERENCES tree. */
+/**
+ * A message or a placeholder (`message` null) in the REFERENCES tree. `date` and `seq` are
+ * what it sorts by (its message's, or a placeholder's earliest child's), set once before
+ * each sort rather than worked out in every comparison; `at` is a root's place in the
+ * date-ordered roots while they merge, `node` its answer once built. Fields, not maps keyed
+ * by container: 10,000 object-keyed map entries cost more than the threading around them.
+ */
 interface Container {
   message: ThreadMessage | null;
   parent: Container | null;
   children: Container[];
+  date: number;
+  seq: number;
+  at: number;
+  node: ThreadNode | null;
+}
+
+function newContainer(message: ThreadMessage | null): Container {
+  return { message, parent: null, children: [], date: 0, seq: 0, at: -1, node: null };
 }
 
 export function referenceThreads(messages: ThreadMessage[]): ThreadNode[] {
   const roots = linkByReferences(messages);
   const pruned = pruneRoots(roots);
-  const merged = mergeBySubject(pruned);
-  sortSiblings(merged);
-  return merged.map(toNode);
+  return orderedNodes(mergeBySubject(pruned));
 }
 
 /** Steps 1 and 2: containers linked parent to child along each message's references. */
@@ -66,29 +78,42 @@ function linkByReferences(messages: ThreadMessage[]): Container[] {
   const containerFor = (id: string): Container => {
     let container = byId.get(id);
     if (container === undefined) {
-      container = { message: null, parent: null, children: [] };
+      container = newContainer(null);
       byId.set(id, container);
       all.push(container);
     }
     return container;
   };
-  for (const message of [...messages].sort((a, b) => a.seq - b.seq)) {
+  for (const message of inSequenceOrder(messages)) {
     // A missing or repeated Message-ID gets a container of its own (RFC 5256 step 1A).
-    const own = message.messageId !== null && byId.get(message.messageId)?.message == null ? containerFor(message.messageId) : null;
-    const container = own ?? { message: null, parent: null, children: [] };
+    const held = message.messageId === null ? undefined : byId.get(message.messageId);
+    const own = message.messageId !== null && (held === undefined || held.message === null) ? containerFor(message.messageId) : null;
+    const container = own ?? newContainer(null);
     if (own === null) all.push(container);
     container.message = message;
     let previous: Container | null = null;
     for (const reference of message.references) {
       const next = containerFor(reference);
-      if (previous !== null && next.parent === null && !isAncestor(next, previous) && next !== previous) link(previous, next);
+      if (previous !== null && next.parent === null && next !== previous && !isAncestor(next, previous)) link(previous, next);
       previous = next;
     }
-    // The last reference is the parent, whatever an earlier message said (step 1C).
+    // The last reference is the parent, whatever an earlier message said (step 1C). Sibling
+    // order does not matter before step 7, so a container already under it stays where it is.
+    if (container.parent !== null && container.parent === previous) continue;
     if (container.parent !== null) unlink(container);
     if (previous !== null && previous !== container && !isAncestor(container, previous)) link(previous, container);
   }
-  return all.filter((container) => container.parent === null);
+  const roots: Container[] = [];
+  for (const container of all) if (container.parent === null) roots.push(container);
+  return roots;
+}
+
+/** The messages by sequence number; the command gathers them in that order already, so no copy then. */
+function inSequenceOrder(messages: ThreadMessage[]): ThreadMessage[] {
+  for (let i = 1; i < messages.length; i++) {
+    if (messages[i - 1]!.seq > messages[i]!.seq) return [...messages].sort((a, b) => a.seq - b.seq);
+  }
+  return messages;
 }
 
 function link(parent: Container, child: Container): void {
@@ -98,7 +123,8 @@ function link(parent: Container, child: Container): void {
 
 function unlink(child: Container): void {
   const parent = child.parent!;
-  parent.children = parent.children.filter((c) => c !== child);
+  const siblings = parent.children;
+  siblings.splice(siblings.indexOf(child), 1);
   child.parent = null;
 }
 
@@ -110,11 +136,17 @@ function isAncestor(ancestor: Container, node: Container): boolean {
   return false;
 }
 
-/** Step 4: placeholders without children go; those with children give them to their parent (at the root only when one). */
+/**
+ * Step 4: placeholders without children go; those with children give them to their parent
+ * (at the root only when there is one). Done bottom-up in one walk over every tree, without
+ * recursion: a reply chain can be as deep as the folder is large.
+ */
 function pruneRoots(roots: Container[]): Container[] {
+  for (const container of postOrder(roots)) {
+    if (container.children.some(isPlaceholder)) container.children = liftPlaceholders(container.children, container);
+  }
   const out: Container[] = [];
   for (const root of roots) {
-    root.children = pruneChildren(root.children, root);
     if (root.message !== null) out.push(root);
     else if (root.children.length === 1) out.push(adopt(root.children[0]!, null));
     else if (root.children.length > 1) out.push(root);
@@ -122,41 +154,37 @@ function pruneRoots(roots: Container[]): Container[] {
   return out;
 }
 
-/**
- * Below the root, a placeholder hands its (already pruned) children to its parent. Done
- * bottom-up without recursion: a reply chain can be as deep as the folder is large.
- */
-function pruneChildren(children: Container[], parent: Container): Container[] {
-  for (const container of postOrder(children)) {
-    const kept: Container[] = [];
-    for (const child of container.children) {
-      if (child.message !== null) kept.push(child);
-      else for (const grandchild of child.children) kept.push(adopt(grandchild, container));
-    }
-    container.children = kept;
-  }
-  const out: Container[] = [];
-  for (const child of children) {
-    if (child.message !== null) out.push(child);
-    else for (const grandchild of child.children) out.push(adopt(grandchild, parent));
-  }
-  return out;
+function isPlaceholder(container: Container): boolean {
+  return container.message === null;
 }
 
-/** Every container below `roots` (roots included), children before their parent. */
+/** `children` with each placeholder replaced by its own children, now `parent`'s. */
+function liftPlaceholders(children: Container[], parent: Container): Container[] {
+  const kept: Container[] = [];
+  for (const child of children) {
+    if (child.message !== null) kept.push(child);
+    else for (const grandchild of child.children) kept.push(adopt(grandchild, parent));
+  }
+  return kept;
+}
+
+/**
+ * Every container below `roots` (roots included), each after all of its descendants: the
+ * reverse of a depth-first walk that lists a container before its children. One array, no
+ * per-container bookkeeping objects.
+ */
 function postOrder(roots: Container[]): Container[] {
   const out: Container[] = [];
-  const stack: Array<{ container: Container; expanded: boolean }> = roots.map((container) => ({ container, expanded: false }));
+  const stack: Container[] = roots.slice();
   while (stack.length > 0) {
-    const top = stack.pop()!;
-    if (top.expanded) {
-      out.push(top.container);
-      continue;
-    }
-    stack.push({ container: top.container, expanded: true });
-    for (const child of top.container.children) stack.push({ container: child, expanded: false });
+    const container = stack.pop()!;
+    out.push(container);
+    // Indexed, not for-of: the first call after a start runs this before V8 optimises it,
+    // and an iterator per container is what the unoptimised loop spent most on.
+    const children = container.children;
+    for (let i = 0; i < children.length; i++) stack.push(children[i]!);
   }
-  return out;
+  return out.reverse();
 }
 
 function adopt(child: Container, parent: Container | null): Container {
@@ -182,9 +210,22 @@ function earliestChild(container: Container): Container | null {
   return best;
 }
 
+/** Sets `date` and `seq` from the container's current children (placeholders only look at theirs). */
+function setSortKey(container: Container): void {
+  const key = sortDate(container);
+  container.date = key.date;
+  container.seq = key.seq;
+}
+
+/** Containers whose `date` and `seq` are set, in that order. */
+function bySortKey(a: Container, b: Container): number {
+  return a.date - b.date || a.seq - b.seq;
+}
+
 /** Steps 5 and 6: roots in date order, then roots of one base subject gathered. */
 function mergeBySubject(input: Container[]): Container[] {
-  let roots = [...input].sort((a, b) => byDate(sortDate(a), sortDate(b)));
+  for (const root of input) setSortKey(root);
+  const roots = [...input].sort(bySortKey);
   const table = new Map<string, Container>();
   for (const root of roots) {
     const message = subjectOf(root);
@@ -196,6 +237,8 @@ function mergeBySubject(input: Container[]): Container[] {
       table.set(message.subject, root);
     }
   }
+  // Where each root stands, so that a replaced root is swapped in place.
+  for (let i = 0; i < roots.length; i++) roots[i]!.at = i;
   const removed = new Set<Container>();
   for (const root of roots) {
     const message = subjectOf(root);
@@ -207,7 +250,10 @@ function mergeBySubject(input: Container[]): Container[] {
     if (replacement !== held) {
       removed.add(held);
       table.set(message.subject, replacement);
-      roots = roots.map((r) => (r === held ? replacement : r));
+      if (held.at >= 0) {
+        roots[held.at] = replacement;
+        replacement.at = held.at;
+      }
     }
   }
   return roots.filter((root) => !removed.has(root));
@@ -235,23 +281,30 @@ function mergeRoots(held: Container, other: Container): Container {
     link(other, held);
     return other;
   }
-  const placeholder: Container = { message: null, parent: null, children: [] };
+  const placeholder = newContainer(null);
   link(placeholder, held);
   link(placeholder, other);
   return placeholder;
 }
 
-/** Step 7: every sibling set by sent date, ties by sequence number (children first). */
-function sortSiblings(containers: Container[]): void {
-  for (const container of postOrder(containers)) container.children.sort((a, b) => byDate(sortDate(a), sortDate(b)));
-  containers.sort((a, b) => byDate(sortDate(a), sortDate(b)));
-}
-
-/** The answer's tree, built without recursion. */
-function toNode(root: Container): ThreadNode {
-  const nodes = new Map<Container, ThreadNode>();
-  for (const container of postOrder([root])) {
-    nodes.set(container, { id: container.message?.id ?? 0, children: container.children.map((child) => nodes.get(child)!) });
+/**
+ * Step 7 and the answer: in one bottom-up pass each container gets its sort key (a
+ * placeholder's from its children), its children sorted by sent date, ties by sequence
+ * number, and its answer node built from theirs. No recursion: a reply chain can be as
+ * deep as the folder is large.
+ */
+function orderedNodes(roots: Container[]): ThreadNode[] {
+  for (const container of postOrder(roots)) {
+    setSortKey(container);
+    const children = container.children;
+    if (children.length > 1) children.sort(bySortKey);
+    let childNodes = NO_CHILDREN;
+    if (children.length > 0) {
+      childNodes = new Array<ThreadNode>(children.length);
+      for (let i = 0; i < children.length; i++) childNodes[i] = children[i]!.node!;
+    }
+    container.node = { id: container.message?.id ?? 0, children: childNodes };
   }
-  return nodes.get(root)!;
+  roots.sort(bySortKey);
+  return roots.map((root) => root.node!);
 }

@@ -79,7 +79,7 @@ function responseParts(response: ImapResponse, utf8: boolean): Buffer[] {
     case 'sort':
       return [text(searchLine(response.ids, response.modSeq).replace('* SEARCH', '* SORT'))];
     case 'thread':
-      return [text(`* THREAD${response.threads.length > 0 ? ' ' : ''}${response.threads.map(threadText).join('')}`)];
+      return [text(threadLine(response.threads))];
     case 'vanished':
       return [text(`* VANISHED ${response.earlier ? '(EARLIER) ' : ''}${uidSet(response.uids)}`)];
     case 'namespace':
@@ -213,30 +213,34 @@ function metadataValue(value: Buffer): Buffer {
 }
 
 /**
- * One thread as RFC 5256 §4 writes it: a chain of single children in one list
- * `(1 2 3)`, a branch as one sub-list per child `(1 (2)(3 4))`. Written with an explicit
- * stack: a thread may nest as deep as the folder is large.
+ * `* THREAD` and every thread as RFC 5256 §4 writes it: a chain of single children in one
+ * list `(1 2 3)`, a branch as one sub-list per child `(1 (2)(3 4))`. Written with an explicit
+ * stack (a thread may nest as deep as the folder is large) into one list of pieces joined once.
  */
-function threadText(root: ThreadNode): string {
-  const out: string[] = [];
-  const stack: Array<ThreadNode | ')'> = [root];
+function threadLine(threads: ThreadNode[]): string {
+  const out: string[] = [threads.length > 0 ? '* THREAD ' : '* THREAD'];
+  const stack: Array<ThreadNode | null> = [];
+  for (let t = threads.length - 1; t >= 0; t--) stack.push(threads[t]!);
   while (stack.length > 0) {
     const item = stack.pop()!;
-    if (item === ')') {
+    if (item === null) {
       out.push(')');
       continue;
     }
     out.push('(');
-    const words: string[] = [];
     let current: ThreadNode = item;
+    let words = 0;
     for (;;) {
-      if (current.id !== 0) words.push(String(current.id));
+      if (current.id !== 0) {
+        if (words > 0) out.push(' ');
+        out.push(String(current.id));
+        words++;
+      }
       if (current.children.length !== 1) break;
       current = current.children[0]!;
     }
-    out.push(words.join(' '));
-    if (current.children.length > 0 && words.length > 0) out.push(' ');
-    stack.push(')');
+    if (current.children.length > 0 && words > 0) out.push(' ');
+    stack.push(null);
     for (let i = current.children.length - 1; i >= 0; i--) stack.push(current.children[i]!);
   }
   return out.join('');
