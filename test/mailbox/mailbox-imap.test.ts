@@ -533,7 +533,7 @@ describe('folder delete and rename', () => {
     expect(await remove('inbox')).toMatchObject({ ok: false, code: 'CANNOT' });
     expect(await remove('nope')).toMatchObject({ ok: false, code: 'NONEXISTENT' });
     ok(await create('p/c'));
-    expect(await remove('p')).toMatchObject({ ok: false, code: 'CANNOT', error: expect.stringMatching(/children/) });
+    expect(await remove('p')).toMatchObject({ ok: false, code: 'HASCHILDREN', error: expect.stringMatching(/children/) });
     ok(await remove('p/c'));
     ok(await remove('p'));
     expect(await names()).not.toContain('p');
