@@ -41,13 +41,9 @@ export async function loadMessageContent(reader: MessageReader, sha: string, wit
 
 export type RenderedItem = 'ENVELOPE' | 'BODY' | 'BODYSTRUCTURE';
 
-/**
- * ENVELOPE, BODY and BODYSTRUCTURE of a body never change: rendered once, they are
- * kept (within a byte budget, the oldest not used since going first) so that `UID FETCH 1:*
- * (ENVELOPE)` on a mailbox seen before needs neither the structure nor a render.
- */
-export class RenderedStructures {
-  private readonly entries = new Map<string, RenderedEntry>();
+/** Per-body entries kept within a byte budget, the oldest evicted first with a second chance. */
+abstract class ByteBudgetCache<T extends { bytes: number; used: boolean }> {
+  protected readonly entries = new Map<string, T>();
   private held = 0;
 
   constructor(private readonly budget: number) {}
@@ -61,6 +57,19 @@ export class RenderedStructures {
     return this.held;
   }
 
+  /** Counts `growth` more bytes held by an entry already in the map, then evicts past the budget. */
+  protected grew(growth: number): void {
+    this.held += growth;
+    evictSecondChance(this.entries, () => this.held > this.budget, (gone) => (this.held -= gone.bytes));
+  }
+}
+
+/**
+ * ENVELOPE, BODY and BODYSTRUCTURE of a body never change: rendered once, they are
+ * kept (within a byte budget, the oldest not used since going first) so that `UID FETCH 1:*
+ * (ENVELOPE)` on a mailbox seen before needs neither the structure nor a render.
+ */
+export class RenderedStructures extends ByteBudgetCache<RenderedEntry> {
   get(sha: string, item: RenderedItem): Buffer | undefined {
     const entry = this.entries.get(sha);
     const value = entry?.items[item];
@@ -78,8 +87,7 @@ export class RenderedStructures {
     const growth = value.length - (entry.items[item]?.length ?? 0);
     entry.items[item] = value;
     entry.bytes += growth;
-    this.held += growth;
-    evictSecondChance(this.entries, () => this.held > this.budget, (gone) => (this.held -= gone.bytes));
+    this.grew(growth);
     return value;
   }
 }
@@ -131,21 +139,7 @@ const CRLF = Buffer.from('\r\n', 'latin1');
  * picks from them. Each entry holds a copy of the header block only (not the body), and
  * the budget counts those bytes.
  */
-export class HeaderFieldIndexes {
-  private readonly entries = new Map<string, { fields: IndexedField[]; bytes: number; used: boolean }>();
-  private held = 0;
-
-  constructor(private readonly budget: number) {}
-
-  /** Bodies and header bytes kept (for tests and stats). */
-  get size(): number {
-    return this.entries.size;
-  }
-
-  get bytes(): number {
-    return this.held;
-  }
-
+export class HeaderFieldIndexes extends ByteBudgetCache<{ fields: IndexedField[]; bytes: number; used: boolean }> {
   fields(sha: string, raw: Buffer, structure: MessageStructure): IndexedField[] {
     const known = this.entries.get(sha);
     if (known) {
@@ -161,8 +155,7 @@ export class HeaderFieldIndexes {
       bytes: block.subarray(Math.min(field.start, raw.length) - start, Math.min(field.end, raw.length) - start),
     }));
     this.entries.set(sha, { fields, bytes: block.length, used: false });
-    this.held += block.length;
-    evictSecondChance(this.entries, () => this.held > this.budget, (gone) => (this.held -= gone.bytes));
+    this.grew(block.length);
     return fields;
   }
 

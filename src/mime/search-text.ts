@@ -4,6 +4,7 @@
 
 import libmime from 'libmime';
 import { scanHeader, unfoldedValue } from './header-block.js';
+import { hexValue } from './transfer-decoding.js';
 import type { MessageStructure, MimePart } from './types.js';
 
 /** Header field values with RFC 2047 words decoded (raw 8-bit read as UTF-8), unfolded. */
@@ -101,14 +102,6 @@ export function bytesToText(octets: Buffer, charset: string): string {
   } catch {
     return new TextDecoder('utf-8').decode(octets);
   }
-}
-
-function hexValue(c: number | undefined): number {
-  if (c === undefined) return -1;
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  return -1;
 }
 
 /** RFC 2045 §6.7 decoding, lenient: a malformed "=" sequence is kept as is. */

@@ -57,7 +57,8 @@ function decodeQuotedPrintableStrict(input: Buffer): Buffer {
   return out.subarray(0, n);
 }
 
-function hexValue(c: number | undefined): number {
+/** The value of an ASCII hex digit (either case), or -1. */
+export function hexValue(c: number | undefined): number {
   if (c === undefined) return -1;
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   if (c >= 0x41 && c <= 0x46) return c - 0x37;

@@ -8,7 +8,7 @@ import { loadConfig, type FlatSettings } from '../../src/settings.js';
 import { startServer } from '../../src/server.js';
 import type { Logger } from '../../src/core/logger.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { tempDir, type TestServer } from '../support/server.js';
+import { adminClient, tempDir, type TestServer } from '../support/server.js';
 
 export const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
@@ -23,16 +23,7 @@ export async function startPluginServer(plugins: PluginEntry[], overrides: Parti
     flags: { data: dataDir, smtpPort: 0, submissionPort: 0, pop3Port: 0, imapPort: 0, adminPort: 0, passwordCost: 10, importPasswordCost: 10, retrySchedule: [1], ...overrides },
   });
   const server = await startServer(config, log);
-  const admin = async <T,>(method: string, route: string, body?: unknown): Promise<T> => {
-    const res = await fetch(server.adminUrl + route, {
-      method, headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const value = (await res.json()) as T & { error?: string };
-    if (!res.ok) throw new Error(`${res.status} ${value.error}`);
-    return value;
-  };
-  return { ...server, dataDir, admin, destroy: () => server.stop() };
+  return { ...server, dataDir, admin: adminClient(server), destroy: () => server.stop() };
 }
 
 /** A fixture module by file name, as an absolute path. */

@@ -37,7 +37,18 @@ export async function startTestServer(overrides: Partial<FlatSettings> = {}, opt
   });
   const log = options.log ?? (process.env.TERNMAIL_TEST_LOG ? createLogger(process.env.TERNMAIL_TEST_LOG) : silentLogger());
   const server = await startServer(config, log, { testFaults: options.testFaults });
-  const admin = async <T,>(method: string, route: string, body?: unknown): Promise<T> => {
+  return {
+    ...server, dataDir, admin: adminClient(server),
+    async destroy() {
+      await server.stop();
+      if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A JSON client of a running server's admin API (bearer token); a non-2xx answer throws with its error. */
+export function adminClient(server: { adminUrl: string; token: string }): TestServer['admin'] {
+  return async <T,>(method: string, route: string, body?: unknown): Promise<T> => {
     const res = await fetch(server.adminUrl + route, {
       method, headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -45,13 +56,6 @@ export async function startTestServer(overrides: Partial<FlatSettings> = {}, opt
     const value = (await res.json()) as T & { error?: string };
     if (!res.ok) throw new Error(`${res.status} ${value.error}`);
     return value;
-  };
-  return {
-    ...server, dataDir, admin,
-    async destroy() {
-      await server.stop();
-      if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
-    },
   };
 }
 
