@@ -102,9 +102,11 @@ export class KvDirectory implements SharedDirectoryWriter {
     let failing = false;
     while (!this.stopped) {
       const from = this.cache.appliedSeq;
+      this.watchReadyAt = 0;
       try {
         const watch = await this.kv.watch(from > 0 ? { resumeFromRevision: from + 1 } : {});
         this.iterator = watch;
+        this.watchReadyAt = Date.now();
         failing = false;
         if (from > 0) this.log.info({ from: from + 1 }, 'directory watch resumed');
         for await (const entry of watch) this.apply(entry);
@@ -118,6 +120,8 @@ export class KvDirectory implements SharedDirectoryWriter {
   }
 
   private lastCheck = { behind: false, applied: 0 };
+  /** When the current watch was set up; 0 while one is being set up. */
+  private watchReadyAt = 0;
 
   /**
    * A watch may stall without ending when the stream's leader moves to another server:
@@ -135,6 +139,10 @@ export class KvDirectory implements SharedDirectoryWriter {
     const stalled = this.lastCheck.behind && this.lastCheck.applied === applied && applied < last;
     this.lastCheck = { behind: applied < last, applied };
     if (!stalled || this.stopped) return;
+    // A watch still being set up, or set up since the last two checks, is given its time:
+    // after a leader change setting one up can take seconds, and stopping it again then
+    // could keep the cache from ever catching up.
+    if (this.watchReadyAt === 0 || Date.now() - this.watchReadyAt < 2 * WATCH_CHECK_MS) return;
     this.log.warn({ appliedRevision: applied, lastRevision: last }, 'directory watch stalled; restarting it');
     this.lastCheck = { behind: false, applied };
     this.iterator?.stop();

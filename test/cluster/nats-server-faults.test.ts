@@ -95,7 +95,7 @@ describe('kill -9 of the NATS server leading the directory\'s KV stream (3 NATS 
       added = await one.cli(['user', 'add', 'new@leader.test', '--password', 'pw']);
       if (/user exists/.test(added.stderr)) break;
     }
-    const listDeadline = Date.now() + 10_000;
+    const listDeadline = Date.now() + 30_000;
     while (!(await two.cli(['user', 'list'])).stdout.includes('new@leader.test')) {
       if (Date.now() > listDeadline) throw new Error(`the new user did not reach node 2: ${added.stderr} ${two.output.split("\n").filter((l) => /watch|NATS|warn|"level":[45]/.test(l)).join("\n")}`);
       await new Promise((r) => setTimeout(r, 200));
