@@ -2,7 +2,8 @@
 // one reference key per holder (queue entry or mailbox message) written in the same
 // atomic batch as the holder; a body is deleted when its last reference goes. Each
 // body's MIME structure is computed once, when it is first stored, and kept beside it,
-// with the IMAP SORT/THREAD keys taken from it (src/mime/sort-keys.ts).
+// with the IMAP SORT/THREAD keys taken from it (src/mime/sort-keys.ts). Bodies too large
+// to be inline are stored deflated where that pays (body-packing.ts).
 import { createHash } from 'node:crypto';
 import { randomHex } from './random-hex.js';
 import { Database, del, put, type WriteOp } from './database.js';
@@ -13,6 +14,7 @@ import { analyzeBody } from '../mime/off-thread.js';
 import { defaultMimeLimits, type MessageStructure, type MimeLimits } from '../mime/types.js';
 import { sortKeyBytesNeeded, sortKeyRow, sortKeysFromRow, sortKeysOf, type SortKeys } from '../mime/sort-keys.js';
 import { readSnapshot, snapshotUpdate } from './sort-key-snapshots.js';
+import { BodyPacker, unpackChunk } from './body-packing.js';
 
 export const CHUNK_SIZE = 256 * 1024;
 export const INLINE_LIMIT = 64 * 1024;
@@ -58,6 +60,8 @@ export interface BlobRecord {
   inline?: Uint8Array;
   storageId: string;
   created: number;
+  /** Every chunk is stored deflated (body-packing.ts; store format 3); absent: stored as is. */
+  deflated?: true;
 }
 
 export interface FinishedUpload {
@@ -81,6 +85,7 @@ function chunkKey(storageId: string, index: number): string {
 export class BlobUpload {
   private readonly hash = createHash('sha256');
   private readonly storageId = randomHex(12);
+  private readonly packer = new BodyPacker();
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
   private spilled = 0;
@@ -107,7 +112,7 @@ export class BlobUpload {
     this.bufferedBytes = rest.length;
     const key = chunkKey(this.storageId, this.spilled++);
     // Caught here, at once: a refused chunk write must never become an unhandled rejection.
-    const written = this.store.db.write([put('chunk', key, Buffer.from(piece))]).catch((err: Error) => {
+    const written = this.packer.stored(piece).then((value) => this.store.db.write([put('chunk', key, value)])).catch((err: Error) => {
       this.failure ??= err;
     });
     this.spills.push(written);
@@ -153,7 +158,11 @@ export class BlobUpload {
       const record: BlobRecord = whole
         ? { size: this.size, chunks: 0, inline: whole, storageId: this.storageId, created: Date.now() }
         : { size: this.size, chunks: this.spilled + (this.bufferedBytes > 0 ? 1 : 0), storageId: this.storageId, created: Date.now() };
-      if (!inline && this.bufferedBytes > 0) ops.push(put('chunk', chunkKey(this.storageId, this.spilled), Buffer.concat(this.buffered)));
+      if (!inline && this.bufferedBytes > 0) {
+        const last = Buffer.concat(this.buffered, this.bufferedBytes);
+        ops.push(put('chunk', chunkKey(this.storageId, this.spilled), await this.packer.stored(last)));
+      }
+      if (!inline && (await this.packer.packed())) record.deflated = true;
       const encoded = encodeRecord(record);
       this.store.recordSizes.set(encoded, record.size);
       ops.push(put('blob', sha, encoded));
@@ -177,11 +186,7 @@ export class BlobUpload {
 
   private async spilledBody(): Promise<Buffer> {
     const parts: Buffer[] = [];
-    for (let i = 0; i < this.spilled; i++) {
-      const chunk = await this.store.db.get('chunk', chunkKey(this.storageId, i));
-      if (!chunk) throw new Error(`upload ${this.storageId} chunk ${i} missing`);
-      parts.push(chunk);
-    }
+    for (let i = 0; i < this.spilled; i++) parts.push(await this.spilledChunk(i));
     parts.push(...this.buffered);
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
@@ -195,12 +200,15 @@ export class BlobUpload {
   /** The bytes written so far, in order: spilled chunks read back, then what is still in memory. */
   async *contents(): AsyncGenerator<Buffer> {
     await this.settleSpills();
-    for (let i = 0; i < this.spilled; i++) {
-      const chunk = await this.store.db.get('chunk', chunkKey(this.storageId, i));
-      if (!chunk) throw new Error(`upload ${this.storageId} chunk ${i} missing`);
-      yield chunk;
-    }
+    for (let i = 0; i < this.spilled; i++) yield await this.spilledChunk(i);
     yield* this.buffered;
+  }
+
+  /** Spilled chunk i as received. */
+  private async spilledChunk(i: number): Promise<Buffer> {
+    const stored = await this.store.db.get('chunk', chunkKey(this.storageId, i));
+    if (!stored) throw new Error(`upload ${this.storageId} chunk ${i} missing`);
+    return (await this.packer.packed()) ? unpackChunk(stored, CHUNK_SIZE) : stored;
   }
 
   /**
@@ -330,8 +338,9 @@ export class BlobStore {
     // A body just over the inline limit is kept whole in the cache once read (one chunk).
     const token = record.chunks === 1 && record.size <= CACHED_CHUNKED_BYTES ? this.records.readStarted() : null;
     for (let i = 0; i < record.chunks; i++) {
-      const chunk = await this.db.get('chunk', chunkKey(record.storageId, i));
-      if (!chunk) throw new Error(`blob ${sha} chunk ${i} missing`);
+      const stored = await this.db.get('chunk', chunkKey(record.storageId, i));
+      if (!stored) throw new Error(`blob ${sha} chunk ${i} missing`);
+      const chunk = record.deflated ? await unpackChunk(stored, CHUNK_SIZE) : stored;
       if (token !== null) this.records.fill(sha, { ...record, inline: chunk }, token);
       yield chunk;
     }

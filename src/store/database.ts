@@ -10,10 +10,12 @@ import { StartupError } from '../core/startup-error.js';
 /**
  * The layout of the records this version writes. 2: message, folder and account records
  * as msgpack arrays, folder records not rewritten per delivery (format 1, map records,
- * is still read). A store keeps the highest format that wrote to it (`meta` `format`), and
- * a version that reads only lower formats refuses to open it rather than misread it.
+ * is still read). 3: the chunks of a large body may be stored deflated, flagged in its
+ * blob record (body-packing.ts); formats 1 and 2 are read as they are, no migration. A
+ * store keeps the highest format that wrote to it (`meta` `format`), and a version that
+ * reads only lower formats refuses to open it rather than misread it.
  */
-export const STORE_FORMAT = 2;
+export const STORE_FORMAT = 3;
 
 type Space = AbstractSublevel<Level<string, Buffer>, string | Buffer | Uint8Array, string, Buffer>;
 

@@ -35,3 +35,15 @@ it('refuses a store written in a newer format, naming the folder', async () => {
   await expect(opening).rejects.toThrow(`${dir} was written by a newer ternmail (store format ${STORE_FORMAT + 1}`);
   db = undefined;
 });
+
+it('opens a store of format 2 as it is and records format 3 (deflated large bodies) from then on', async () => {
+  expect(STORE_FORMAT).toBe(3);
+  const dir = tempDir();
+  db = new Database(dir);
+  await db.open();
+  await db.commit([{ type: 'put', space: 'meta', key: 'format', value: Buffer.from('2') }]);
+  await db.close();
+  db = new Database(dir);
+  await db.open();
+  expect((await db.get('meta', 'format'))?.toString()).toBe('3');
+});
