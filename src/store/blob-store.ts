@@ -340,7 +340,7 @@ export class BlobStore {
     for (let i = 0; i < record.chunks; i++) {
       const stored = await this.db.get('chunk', chunkKey(record.storageId, i));
       if (!stored) throw new Error(`blob ${sha} chunk ${i} missing`);
-      const chunk = record.deflated ? await unpackChunk(stored, CHUNK_SIZE) : stored;
+      const chunk = record.deflated ? await unpackChunk(stored, Math.min(CHUNK_SIZE, record.size - i * CHUNK_SIZE)) : stored;
       if (token !== null) this.records.fill(sha, { ...record, inline: chunk }, token);
       yield chunk;
     }
