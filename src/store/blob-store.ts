@@ -158,15 +158,15 @@ export class BlobUpload {
       const record: BlobRecord = whole
         ? { size: this.size, chunks: 0, inline: whole, storageId: this.storageId, created: Date.now() }
         : { size: this.size, chunks: this.spilled + (this.bufferedBytes > 0 ? 1 : 0), storageId: this.storageId, created: Date.now() };
-      if (!inline && this.bufferedBytes > 0) {
-        const last = Buffer.concat(this.buffered, this.bufferedBytes);
-        ops.push(put('chunk', chunkKey(this.storageId, this.spilled), await this.packer.stored(last)));
-      }
+      // The last chunk is deflated on the thread pool while the structure is computed here.
+      const last = !inline && this.bufferedBytes > 0 ? this.packer.stored(Buffer.concat(this.buffered, this.bufferedBytes)) : null;
+      last?.catch(() => undefined);
+      const structure = options.analyze !== false ? await this.structureOps(sha, whole) : [];
+      if (last !== null) ops.push(put('chunk', chunkKey(this.storageId, this.spilled), await last));
       if (!inline && (await this.packer.packed())) record.deflated = true;
       const encoded = encodeRecord(record);
       this.store.recordSizes.set(encoded, record.size);
-      ops.push(put('blob', sha, encoded));
-      if (options.analyze !== false) ops.push(...(await this.structureOps(sha, whole)));
+      ops.push(put('blob', sha, encoded), ...structure);
       return { sha, size: this.size, deduplicated: false, ops, release, discardOps };
     } catch (err) {
       release();
