@@ -73,3 +73,51 @@ describe('Database batches (chained, per key space) and the memtable size', () =
     }
   });
 });
+
+describe('Database.commitWithNext (deliveries ride in the next synced batch)', () => {
+  it('does not start a batch of its own while a commit follows in time, and resolves only with that synced batch', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const db = new Database(dir);
+    await db.open();
+    const before = db.commitStats.batches;
+    let delivered = false;
+    const delivery = db.commitWithNext([put('msg', 'm1', Buffer.from('delivery'))]).then(() => (delivered = true));
+    await new Promise((r) => setImmediate(r));
+    expect(delivered).toBe(false);
+    await db.commit([put('queue', 'q1', Buffer.from('queue entry'))]);
+    await delivery;
+    expect(db.commitStats.batches - before).toBe(1);
+    expect(db.commitStats.commits).toBeGreaterThanOrEqual(2);
+    await db.close();
+    const reopened = new Database(dir);
+    await reopened.open();
+    expect((await reopened.get('msg', 'm1'))?.toString()).toBe('delivery');
+    await reopened.close();
+  });
+
+  it('commits on its own when no other commit comes', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const db = new Database(dir);
+    await db.open();
+    const before = db.commitStats.batches;
+    await db.commitWithNext([put('msg', 'alone', Buffer.from('x'))]);
+    expect(db.commitStats.batches - before).toBe(1);
+    await db.close();
+  });
+
+  it('is written before close returns', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const db = new Database(dir);
+    await db.open();
+    const pending = db.commitWithNext([put('msg', 'closing', Buffer.from('y'))]);
+    await db.close();
+    await pending;
+    const reopened = new Database(dir);
+    await reopened.open();
+    expect((await reopened.get('msg', 'closing'))?.toString()).toBe('y');
+    await reopened.close();
+  });
+});
