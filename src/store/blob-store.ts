@@ -94,7 +94,9 @@ export class BlobUpload {
   private failure: Error | null = null;
   size = 0;
 
-  constructor(private readonly store: BlobStore) {}
+  constructor(private readonly store: BlobStore) {
+    store.uploading.add(this.storageId);
+  }
 
   write(chunk: Buffer): void {
     this.hash.update(chunk);
@@ -141,7 +143,12 @@ export class BlobUpload {
   async finish(holder: string | null, options: FinishOptions = {}): Promise<FinishedUpload> {
     await this.settleSpills();
     const sha = this.hash.digest('hex');
-    const release = await this.store.lock.acquire(sha);
+    const unlock = await this.store.lock.acquire(sha);
+    // Called once the ops are committed or abandoned: the spilled chunks are then referenced or discarded.
+    const release = () => {
+      unlock();
+      this.store.uploading.delete(this.storageId);
+    };
     try {
       const existing = await this.store.has(sha);
       // No holder: the caller adds its own reference in the batch it commits (a delivered message's).
@@ -220,11 +227,14 @@ export class BlobUpload {
     const ops: WriteOp[] = [];
     for (let i = 0; i < this.spilled; i++) ops.push(del('chunk', chunkKey(this.storageId, i)));
     await this.store.db.write(ops);
+    this.store.uploading.delete(this.storageId);
   }
 }
 
 export class BlobStore {
   readonly lock = new KeyedLock();
+  /** Storage ids of uploads begun and not yet committed or aborted: their spilled chunks are not orphans. */
+  readonly uploading = new Set<string>();
   private counters: Promise<{ blobs: number; blobBytes: number }> | null = null;
   private countersReady = false;
   private onCollected: (size: number) => void = () => undefined;
@@ -523,7 +533,33 @@ export class BlobStore {
   async sweep(): Promise<number> {
     let collected = 0;
     for await (const sha of this.db.scanKeys('blob', '')) if (await this.collect(sha)) collected += 1;
-    return collected;
+    return collected + (await this.sweepChunks());
+  }
+
+  /**
+   * Deletes chunks no body record refers to: what a body larger than a chunk spilled
+   * (unsynced) before a crash or a failed commit left behind. Read from one snapshot:
+   * a chunk there belongs to a body whose record is there too, or to an upload under way
+   * at that moment (noted in the same turn), or to nothing. Keeps in memory the storage
+   * ids of the bodies kept in chunks (bodies over 64 KiB), about 60 bytes each.
+   */
+  async sweepChunks(): Promise<number> {
+    const orphans = await this.db.readSnapshot(async (at) => {
+      const underWay = new Set(this.uploading);
+      const referenced = new Set<string>();
+      for await (const [, raw] of at.entries('blob')) {
+        const record = decodeRecord<BlobRecord>(raw);
+        if (record.chunks > 0) referenced.add(record.storageId);
+      }
+      const found: string[] = [];
+      for await (const key of at.keys('chunk')) {
+        const storageId = key.slice(0, key.lastIndexOf(':'));
+        if (!referenced.has(storageId) && !underWay.has(storageId)) found.push(key);
+      }
+      return found;
+    });
+    for (let i = 0; i < orphans.length; i += 256) await this.db.write(orphans.slice(i, i + 256).map((key) => del('chunk', key)));
+    return orphans.length;
   }
 
   /**

@@ -212,6 +212,40 @@ export class Database {
     };
   }
 
+  /**
+   * Runs `read` against one LevelDB snapshot taken at the call: scans through `at` see
+   * what was written before it and nothing after. `read` is called at once, in the same
+   * turn as the snapshot, so what it notes before its first await is of the same moment.
+   */
+  async readSnapshot<T>(read: (at: SnapshotScans) => Promise<T>): Promise<T> {
+    const snapshot = this.level.snapshot();
+    const level = this.level;
+    const prefixes = this.prefixes;
+    async function* entries(space: KeySpace): AsyncGenerator<[string, Buffer]> {
+      const prefix = prefixes.get(space)!;
+      const it = level.iterator({ gte: prefix, lt: prefix.slice(0, -1) + '"', keyEncoding: 'utf8', valueEncoding: 'buffer', snapshot });
+      try {
+        for await (const [key, value] of it) yield [(key as string).slice(prefix.length), value as Buffer];
+      } finally {
+        await it.close();
+      }
+    }
+    async function* keys(space: KeySpace): AsyncGenerator<string> {
+      const prefix = prefixes.get(space)!;
+      const it = level.keys({ gte: prefix, lt: prefix.slice(0, -1) + '"', keyEncoding: 'utf8', snapshot });
+      try {
+        for await (const key of it) yield (key as string).slice(prefix.length);
+      } finally {
+        await it.close();
+      }
+    }
+    try {
+      return await read({ entries, keys });
+    } finally {
+      await snapshot.close();
+    }
+  }
+
   /** LevelDB's estimate of the bytes on disk, for a backup's progress. */
   async approximateBytes(): Promise<number> {
     // classic-level (Node) has it; level's browser-and-Node typings do not.
@@ -312,6 +346,12 @@ export class Database {
     // Not open (closing, or failed to open): the public API gives the proper error.
     await this.level.batch(raw.map((op) => (op.type === 'put' ? { type: 'put' as const, key: op.key, value: op.value! } : { type: 'del' as const, key: op.key })), { sync });
   }
+}
+
+/** Scans of one snapshot (Database.readSnapshot): a key space's keys (without its prefix) and values, in key order. */
+export interface SnapshotScans {
+  entries(space: KeySpace): AsyncGenerator<[string, Buffer]>;
+  keys(space: KeySpace): AsyncGenerator<string>;
 }
 
 export function put(space: KeySpace, key: string, value: Buffer): WriteOp {
