@@ -210,8 +210,7 @@ async function deliver(state: MailboxState, msg: Extract<MailboxRequest, { type:
   // changes otherwise: a folder created for this delivery, \Recent given to a session.
   if (msg.folder !== undefined || recentTo !== null) ops.push(deps.mailboxes.folderOp(mailboxId, inbox));
   ops.push(deps.mailboxes.accountOp(state.account));
-  // No client waits on a delivery: it goes with the next synced batch (Database.commitWithNext).
-  await (msg.shared ? msg.shared.commit(ops) : deps.db.commitWithNext(ops));
+  await (msg.shared ? msg.shared.commit(ops) : deps.db.commit(ops));
   publishAdded(state, inbox, [message], recentTo, null);
   deps.log.debug({ mailbox: mailboxId, uid: message.uid, delivery: msg.deliveryId }, 'stored');
   dispatch(msg.replyTo, { ok: true, uid: message.uid, duplicate: false });

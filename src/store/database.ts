@@ -1,10 +1,5 @@
 // One LevelDB per store node, split into key spaces (sublevels), with a group
 // committer: concurrent synced writes are merged into one synced batch (one fsync).
-// A commit nobody is waiting on at a socket (a delivery into a mailbox) may wait a few
-// milliseconds for the next commit that someone is (an SMTP transaction's queue entry):
-// W2's one client then pays one fsync per message instead of two in a row, the previous
-// message's deliveries riding in the batch of the next message's queue entry. It is still
-// acknowledged only once its batch is on disk.
 // For a cluster backup's cut, writes can be held (they wait, nothing is lost) while
 // every process takes its snapshot at the same point.
 import { Level } from 'level';
@@ -43,12 +38,6 @@ interface PendingCommit {
   reject: (err: Error) => void;
 }
 
-/**
- * How long a commit made with `commitWithNext` waits, at most, for a commit that starts a
- * batch (longer than the gap between two transactions of one SMTP client, a few ms).
- */
-export const COMMIT_WITH_NEXT_MS = 10;
-
 export class Database {
   /** Memtable size (bytes) unless the constructor is given one (the store.writeBuffer setting). */
   static readonly defaultWriteBufferSize = 64 * 1024 * 1024;
@@ -57,11 +46,6 @@ export class Database {
   /** Each key space's key prefix in the root store (abstract-level's sublevel prefix: `!name!`). */
   private readonly prefixes = new Map<KeySpace, string>();
   private pending: PendingCommit[] = [];
-  /** Pending commits that start a batch at once (made with `commit`); the others wait for one (see commitWithNext). */
-  private urgentPending = 0;
-  /** Set while commits made with `commitWithNext` wait: starts their batch at the latest. */
-  private laterTimer: NodeJS.Timeout | null = null;
-  private closing = false;
   private writing = false;
   /** Counters for benchmarks and stats: how many synced batches carried how many commits. */
   readonly commitStats = { batches: 0, commits: 0 };
@@ -98,9 +82,7 @@ export class Database {
   }
 
   async close(): Promise<void> {
-    this.closing = true;
     this.release();
-    if (this.pending.length > 0 && !this.writing) void this.flush();
     while (this.writing || this.pending.length > 0) await new Promise((r) => setTimeout(r, 5));
     await this.level.close();
   }
@@ -125,28 +107,8 @@ export class Database {
   commit(ops: WriteOp[]): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending.push({ ops, resolve, reject });
-      this.urgentPending += 1;
       if (!this.writing && !this.gate) void this.flush();
     });
-  }
-
-  /**
-   * Durable write like `commit` (resolves once the ops are on disk with a synced write),
-   * for writes no client is waiting on: it does not start a synced batch of its own, but
-   * goes with the next batch a `commit` starts, or after COMMIT_WITH_NEXT_MS at the latest.
-   */
-  commitWithNext(ops: WriteOp[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ ops, resolve, reject });
-      if (this.writing || this.gate) return;
-      if (this.closing) void this.flush();
-      else this.laterTimer ??= setTimeout(() => this.startLater(), COMMIT_WITH_NEXT_MS);
-    });
-  }
-
-  private startLater(): void {
-    this.laterTimer = null;
-    if (this.pending.length > 0 && !this.writing && !this.gate) void this.flush(true);
   }
 
   /**
@@ -169,7 +131,7 @@ export class Database {
     if (!gate) return;
     this.gate = null;
     gate.open();
-    if (this.pending.length > 0 && !this.writing) void this.flush(true);
+    if (this.pending.length > 0 && !this.writing) void this.flush();
   }
 
   /** Called with the ops of every synced batch once it is on disk (for in-memory counters). */
@@ -292,24 +254,11 @@ export class Database {
     }
   }
 
-  /**
-   * Writes pending commits in synced batches while some are pending. Commits made with
-   * `commitWithNext` alone start a batch only when `now` (their timer ran, a backup's
-   * hold was released, the store closes); else they wait for a `commit` or their timer.
-   */
-  private async flush(now = false): Promise<void> {
+  private async flush(): Promise<void> {
     this.writing = true;
     while (this.pending.length > 0 && !this.gate) {
-      if (!now && this.urgentPending === 0 && !this.closing) {
-        this.laterTimer ??= setTimeout(() => this.startLater(), COMMIT_WITH_NEXT_MS);
-        break;
-      }
-      now = false;
-      if (this.laterTimer) clearTimeout(this.laterTimer);
-      this.laterTimer = null;
       const group = this.pending;
       this.pending = [];
-      this.urgentPending = 0;
       const ops = group.length === 1 ? group[0].ops : group.flatMap((c) => c.ops);
       try {
         if (ops.length > 0) await this.writeBatch(ops, true);

@@ -8,8 +8,7 @@
 // shared commit never waits for a writer that is not ready; late writers commit on
 // their own (and still meet others in the Database's group commit). Nothing is
 // acknowledged earlier than before: every writer's promise resolves after the synced
-// batch holding its ops, and fails with it. Deliveries are what no client waits on, so
-// the ops go with the Database's next synced batch (`commitWithNext`).
+// batch holding its ops, and fails with it.
 import type { Database, WriteOp } from './database.js';
 
 interface Waiting {
@@ -29,7 +28,7 @@ export class SharedCommit {
 
   /** Resolves once `ops` are on disk in a synced batch, shared with the other writers when they are ready in time. */
   commit(ops: WriteOp[]): Promise<void> {
-    if (this.closed) return this.db.commitWithNext(ops);
+    if (this.closed) return this.db.commit(ops);
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ ops, resolve, reject });
       this.arrived += 1;
@@ -53,7 +52,7 @@ export class SharedCommit {
     this.waiting = [];
     if (group.length === 0) return;
     const ops = group.length === 1 ? group[0].ops : group.flatMap((w) => w.ops);
-    this.db.commitWithNext(ops).then(
+    this.db.commit(ops).then(
       () => { for (const w of group) w.resolve(); },
       (err: Error) => { for (const w of group) w.reject(err); },
     );
