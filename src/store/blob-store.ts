@@ -226,8 +226,12 @@ export class BlobUpload {
     await Promise.all(this.spills);
     const ops: WriteOp[] = [];
     for (let i = 0; i < this.spilled; i++) ops.push(del('chunk', chunkKey(this.storageId, i)));
-    await this.store.db.write(ops);
-    this.store.uploading.delete(this.storageId);
+    try {
+      await this.store.db.write(ops);
+    } finally {
+      // Chunks a refused delete left behind are the sweep's (sweepChunks) from now on.
+      this.store.uploading.delete(this.storageId);
+    }
   }
 }
 
