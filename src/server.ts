@@ -1,6 +1,7 @@
 // Assembles one ternmail node: opens the store, starts the actor tree (directory,
 // queue with delivery workers, mailbox registry, listeners) and the admin API.
 // `startServer` is what `ternmail start` and the tests call.
+import type net from 'node:net';
 import { writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -64,6 +65,8 @@ export interface RunningServer {
   localAdmin: AdminBackend;
   /** Answers a request from another node process. */
   handleNodeRequest(request: NodeRequest): Promise<unknown>;
+  /** Serves a plain IMAP or POP3 connection accepted on another port (a node's peer port); false without such a listener. */
+  acceptPeer(protocol: 'imap' | 'pop3', socket: net.Socket): boolean;
   /** Re-reads the TLS key and certificate (SIGHUP); keeps the old ones if the new are unusable. */
   reloadTls(): void;
   stop(): Promise<void>;
@@ -244,6 +247,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     removePidFile(config.server.data);
   };
   const ports: RunningServer['ports'] = { smtp: 0, submission: 0, pop3: 0, imap: 0, admin: 0 };
+  const plainAccept = new Map<'imap' | 'pop3', (socket: net.Socket) => void>();
   for (const spec of listenerSpecs) {
     if (!(options.roles ?? ['mta', 'store', 'access']).includes(spec.role)) continue;
     if (offAtZero.has(spec.name) && !spec.port) continue;
@@ -255,6 +259,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     ports[spec.name] = listener.port;
     // Handed-off connections are plain TCP: only the plain listeners adopt them.
     if (handoff && listener.adopt && (spec.name === 'imap' || spec.name === 'pop3')) handoff.accept?.(spec.name, listener.adopt);
+    if (listener.accept && (spec.name === 'imap' || spec.name === 'pop3')) plainAccept.set(spec.name, listener.accept);
   }
 
   const services: NodeServices = {
@@ -334,6 +339,11 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       services, directory, mailboxes, blobs, remote: options.cluster?.remote, mailboxAdmin, backup,
       move: options.cluster ? { self: options.cluster.nodeId, transport: options.cluster.transport, mailboxes, blobs, db, store: mailboxStore } : undefined,
     }),
+    acceptPeer(protocol, socket) {
+      const accept = plainAccept.get(protocol);
+      accept?.(socket);
+      return accept !== undefined;
+    },
     reloadTls: () => reloadTls(tlsMaterial, log),
     async stop() {
       if (stopped) return;

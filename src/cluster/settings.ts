@@ -2,6 +2,7 @@
 // work and report to the primary; or, with `--cluster`, this node's place among nodes
 // on many machines joined through NATS.
 import { ConfigError, defineSection, type SettingsOf } from '../config/config.js';
+import { MAX_MACHINE_NODE, MAX_NODE_WORKERS } from './worker-nodes.js';
 
 export const clusterSection = defineSection({
   name: 'cluster',
@@ -29,7 +30,8 @@ export const clusterSection = defineSection({
   check(values) {
     if (values.nats !== '') {
       if (values.nodeId === 0) throw new ConfigError('nodeId', 'a node of a NATS cluster needs --node-id N (1, 2, ...)');
-      if (values.workers > 1) throw new ConfigError('workers', 'a node of a NATS cluster runs as one process for now (--workers 1)');
+      if (values.nodeId > MAX_MACHINE_NODE) throw new ConfigError('nodeId', `1 to ${MAX_MACHINE_NODE}: worker k of node N joins the cluster as node N*100+k`);
+      if (values.workers > MAX_NODE_WORKERS) throw new ConfigError('workers', `at most ${MAX_NODE_WORKERS} workers on a node of a NATS cluster`);
       if (values.roles.length > 1) throw new ConfigError('roles', 'a node of a NATS cluster has one role list (no ";")');
       if ((values.natsCert === '') !== (values.natsKey === '')) throw new ConfigError(values.natsCert === '' ? 'natsCert' : 'natsKey', 'a NATS client certificate needs both natsCert and natsKey');
       if (values.natsPassword !== '' && values.natsUser === '') throw new ConfigError('natsPassword', 'a NATS password needs natsUser');
