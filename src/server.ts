@@ -26,6 +26,7 @@ import { AuthGuard, authLimitsOf, type AuthGate } from './net/auth-guard.js';
 import { startAdminApi, type AdminBackend } from './admin/admin-api.js';
 import { RemoteMailboxes } from './cluster/remote-mailboxes.js';
 import { Reachability } from './cluster/reachability.js';
+import { RepeatedDeliveries } from './mailbox/repeated-deliveries.js';
 import type { NodeTransport } from './transport/transport.js';
 import type { NodeRequest } from './cluster/protocol.js';
 import { handleNodeRequest, type NodeServices } from './cluster/node-services.js';
@@ -142,6 +143,8 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   const mailboxes = new MailboxRegistry(storeParent, {
     db, blobs, mailboxes: mailboxStore, log: log.child({ actor: 'mailbox' }), testFaults: options.testFaults ?? false, hooks,
     forward: (node, mailboxId, msg) => forwardToNode(node, mailboxId, msg),
+    // A node of a cluster of machines: its copies of forwarded parts skip the marker read when no other copy came.
+    ...(options.cluster?.isLive ? { repeats: new RepeatedDeliveries() } : {}),
   }, config.mailbox.idleMs);
   /** A request for a mailbox that moved away: sent to its new node, the answer back to the asker. */
   const forwardToNode = (node: number, mailboxId: string, msg: MailboxRequest) => {
@@ -292,7 +295,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     lentResults: (results) => dispatch(queueActor, { type: 'lent-results', results }),
     async enqueueForwarded(entry, body) {
       // The sender queues the same part itself if our answer does not reach it in time.
-      await queueBody(smtpDeps, body, entry, { mayRepeat: true });
+      await queueBody(smtpDeps, body, entry, { mayRepeat: true, forwarded: true });
     },
     async queueList() {
       const reply = await ask<QueueMessage, { ok: true; entries: QueueListing[] } | Failure>(queueActor, (replyTo) => ({ type: 'list', replyTo }));

@@ -26,6 +26,8 @@ export interface DeliveryTask {
   mayRepeat: boolean;
   /** The queue's count of node-up reports when the task left (see QueueState.nodeUps). */
   nodeUps?: Record<number, number>;
+  /** First attempt of this node's copy of a part forwarded here (src/mailbox/repeated-deliveries.ts). */
+  firstCopy?: boolean;
 }
 
 export type DeliveryResult =
@@ -227,6 +229,8 @@ export function queueBehaviour(deps: QueueDeps) {
       const recipient = Number(key.slice(dot + 1));
       if (entry?.recipients[recipient]?.state === 'pending') {
         entry.recovered = true;
+        // Lent out, it may have been delivered by the borrower: no longer a first copy.
+        delete entry.forwardedHere;
         state.ready.push({ id: entry.id, recipient });
       }
     }
@@ -498,6 +502,7 @@ function taskOf(entry: QueueEntry, recipient: number): DeliveryTask {
     queueId: entry.id, recipient, address: rcpt.address, kind: rcpt.kind,
     from: entry.from, blob: entry.blob, size: entry.size, arrived: entry.arrived,
     mayRepeat: rcpt.attempts > 0 || entry.recovered === true,
+    ...(entry.forwardedHere === true && rcpt.attempts === 0 ? { firstCopy: true } : {}),
   };
 }
 
