@@ -25,7 +25,6 @@ import { ConnectionLimiter, type ConnectionCaps } from './net/connection-limiter
 import { AuthGuard, authLimitsOf, type AuthGate } from './net/auth-guard.js';
 import { startAdminApi, type AdminBackend } from './admin/admin-api.js';
 import { RemoteMailboxes } from './cluster/remote-mailboxes.js';
-import { Reachability } from './cluster/reachability.js';
 import { RepeatedDeliveries } from './mailbox/repeated-deliveries.js';
 import type { NodeTransport } from './transport/transport.js';
 import type { NodeRequest } from './cluster/protocol.js';
@@ -166,7 +165,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       owner: async (mailboxId) => directory.cache.nodeOf(mailboxId) ?? membership.place(mailboxId),
       isLive: membership.isLive,
       reachable: membership.isLive
-        ? Reachability.of((node) => membership.transport.request(node, { kind: 'ping' } satisfies NodeRequest, REACHABLE_TIMEOUT_MS))
+        ? (node) => membership.transport.request(node, { kind: 'ping' } satisfies NodeRequest, REACHABLE_TIMEOUT_MS).then(() => true, () => false)
         : undefined,
     });
   }
