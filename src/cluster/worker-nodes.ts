@@ -7,8 +7,6 @@ import path from 'node:path';
 
 /** The highest `--node-id` of a machine: the numbers above are its workers'. */
 export const MAX_MACHINE_NODE = 99;
-/** Workers of one machine node at most. */
-export const MAX_NODE_WORKERS = 99;
 
 export function workerNodeId(machineNode: number, worker: number): number {
   return machineNode * 100 + worker;
