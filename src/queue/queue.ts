@@ -211,7 +211,9 @@ export function queueBehaviour(deps: QueueDeps) {
       }
       state.lent.set(`${entry.id}.${next.recipient}`, now() + leaseMs);
       // Lent work may come back twice (an expired lease): the mailbox's marker check makes that harmless.
-      tasks.push({ ...taskOf(entry, next.recipient), mayRepeat: true });
+      // Another node has not seen this one's notes of repeated deliveries: no first copy there.
+      const { firstCopy: _here, ...task } = taskOf(entry, next.recipient);
+      tasks.push({ ...task, mayRepeat: true });
     }
     state.ready = keep;
     if (tasks.length > 0) wakeBy(state, now() + leaseMs);
