@@ -21,6 +21,7 @@
 # Environment: NODE_ARGS (more flags for every node, e.g. "--session-proxy false" for an A/B of
 # the session proxy), LOG_LEVEL (nodes' log level, default warn), KEEP=1 (keep the work folder
 # with the nodes' logs and the loaders' output).
+# PROFILE_DIR: each node runs under `node --cpu-prof`, its profile in PROFILE_DIR/N-nodes when it stops.
 set -uo pipefail
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
@@ -93,7 +94,8 @@ start_cluster() { # N: nats-server and N nodes, quota lifted; sets HOSTS (comma 
   HOSTS=""
   for i in $(seq 1 "$n"); do
     host=127.0.0.$((2 + i)); rm -rf "$work/node$i"
-    node "$main" start --cluster "nats://$NATS_HOST:$NATS_PORT" --node-id "$i" --data "$work/node$i" --bind "$host" --admin-bind "$host" \
+    # shellcheck disable=SC2086
+    node ${PROFILE_DIR:+--cpu-prof --cpu-prof-dir "$PROFILE_DIR/$1-nodes"} "$main" start --cluster "nats://$NATS_HOST:$NATS_PORT" --node-id "$i" --data "$work/node$i" --bind "$host" --admin-bind "$host" \
       --smtp-port $SMTP --submission-port $SUBM --pop3-port $POP3 --imap-port $IMAP --admin-port $ADMIN --log-level ${LOG_LEVEL:-warn} ${NODE_ARGS:-} > "$work/node$i.log" 2>&1 &
     PIDS+=($!); place $! -1
     HOSTS="${HOSTS:+$HOSTS,}$host"

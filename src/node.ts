@@ -29,6 +29,9 @@ import { ClusterAuthGate } from './cluster/shared-auth.js';
 import { clusterSecretOf, PeerTickets } from './cluster/peer-tickets.js';
 import { trustClusterPeers } from './net/cluster-peers.js';
 import type { OwnerEndpoint, ProxiedProtocol } from './cluster/owner-login.js';
+import { workerNodeId } from './cluster/worker-nodes.js';
+import type { NodeWorkerReady } from './node-workers.js';
+import { openPeerPorts, type PeerPorts } from './cluster/peer-ports.js';
 
 const FAN_OUT_TIMEOUT_MS = 10_000;
 /** The primary's node number on one machine; its requests (a move's placement switch) go to any node here. */
@@ -46,8 +49,14 @@ async function movePlacement(directory: Directory, mailboxId: string, node: numb
   return null;
 }
 
-export async function runNode(config: ServerConfig, log: Logger): Promise<{ stop(): Promise<void>; reloadTls(): void }> {
-  const self = config.cluster.nodeId;
+/**
+ * `worker`: this process is worker k of a node run with `--workers` (src/node-workers.ts):
+ * it joins as node N*100+k, with the admin token its primary gave it, and listens on
+ * ports of its own for the sessions other nodes relay to it (the machine's listeners
+ * are shared by its workers, so a connection there may land on any of them).
+ */
+export async function runNode(config: ServerConfig, log: Logger, worker?: { index: number; adminToken: string }): Promise<{ stop(): Promise<void>; reloadTls(): void }> {
+  const self = worker ? workerNodeId(config.cluster.nodeId, worker.index) : config.cluster.nodeId;
   const roles = config.cluster.roles[0];
   const { servers, security } = natsConnectionOf(config.cluster.nats, config.cluster);
   const nc = await connectToNats(servers, self, log.child({ component: 'nats' }), security);
@@ -81,8 +90,10 @@ export async function runNode(config: ServerConfig, log: Logger): Promise<{ stop
   let adminUrl = '';
   let load: NodeLoad = { mailboxes: 0, sessions: 0, queued: 0, delivered: 0 };
   const addresses = addressesOf(config.net.bind);
+  let peerPorts: PeerPorts | null = null;
   const lease = (): NodeLease => ({
-    node: self, roles, host: config.net.bind, addresses, imapPort: server?.ports.imap ?? 0, pop3Port: server?.ports.pop3 ?? 0,
+    node: self, roles, host: config.net.bind, addresses,
+    imapPort: peerPorts?.imap ?? server?.ports.imap ?? 0, pop3Port: peerPorts?.pop3 ?? server?.ports.pop3 ?? 0,
     adminUrl, pid: process.pid, startedAt, state: 'up', load,
   });
   const membership = new Membership(nodesKv, {
@@ -128,6 +139,7 @@ export async function runNode(config: ServerConfig, log: Logger): Promise<{ stop
     roles, cluster: { nodeId: self, transport, directory, auth, place, isLive: (node) => node === self || membership.isLive(node), placeAtAcceptance: true, ...(handoff ? { handoff } : {}) },
   });
   const running = server;
+  if (worker) peerPorts = await openPeerPorts((protocol, socket) => running.acceptPeer(protocol, socket), config.net.bind, log.child({ component: 'peer-ports' }));
 
   const refreshLoad = async () => {
     const counters = await running.services.stats({ mailboxTotals: false });
@@ -162,7 +174,7 @@ export async function runNode(config: ServerConfig, log: Logger): Promise<{ stop
       self,
     }),
   };
-  const token = randomBytes(24).toString('hex');
+  const token = worker?.adminToken ?? randomBytes(24).toString('hex');
   const admin = await startAdminApi(backend, token, config.admin.bind, config.admin.port, log.child({ listener: 'admin' })).catch(async (err: unknown) => {
     await running.stop();
     throw listenFailure(err, config.admin.port, 'adminPort');
@@ -171,12 +183,14 @@ export async function runNode(config: ServerConfig, log: Logger): Promise<{ stop
   writeAdminFile(config.server.data, adminUrl, token);
   await membership.announce();
   log.info({ node: self, roles, nats: nc.getServer(), admin: adminUrl }, 'ternmail node joined the cluster');
+  if (worker) process.send?.({ type: 'ternmail-node-worker-ready', adminUrl } satisfies NodeWorkerReady);
 
   return {
     reloadTls: () => running.reloadTls(),
     async stop() {
       clearInterval(loadTimer);
       await membership.leave();
+      await peerPorts?.close();
       await admin.close();
       await running.stop();
       kvDirectory.stop();

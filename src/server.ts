@@ -1,6 +1,7 @@
 // Assembles one ternmail node: opens the store, starts the actor tree (directory,
 // queue with delivery workers, mailbox registry, listeners) and the admin API.
 // `startServer` is what `ternmail start` and the tests call.
+import type net from 'node:net';
 import { writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -24,6 +25,7 @@ import { ConnectionLimiter, type ConnectionCaps } from './net/connection-limiter
 import { AuthGuard, authLimitsOf, type AuthGate } from './net/auth-guard.js';
 import { startAdminApi, type AdminBackend } from './admin/admin-api.js';
 import { RemoteMailboxes } from './cluster/remote-mailboxes.js';
+import { RepeatedDeliveries } from './mailbox/repeated-deliveries.js';
 import type { NodeTransport } from './transport/transport.js';
 import type { NodeRequest } from './cluster/protocol.js';
 import { handleNodeRequest, type NodeServices } from './cluster/node-services.js';
@@ -63,6 +65,8 @@ export interface RunningServer {
   localAdmin: AdminBackend;
   /** Answers a request from another node process. */
   handleNodeRequest(request: NodeRequest): Promise<unknown>;
+  /** Serves a plain IMAP or POP3 connection accepted on another port (a node's peer port); false without such a listener. */
+  acceptPeer(protocol: 'imap' | 'pop3', socket: net.Socket): boolean;
   /** Re-reads the TLS key and certificate (SIGHUP); keeps the old ones if the new are unusable. */
   reloadTls(): void;
   stop(): Promise<void>;
@@ -138,6 +142,8 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   const mailboxes = new MailboxRegistry(storeParent, {
     db, blobs, mailboxes: mailboxStore, log: log.child({ actor: 'mailbox' }), testFaults: options.testFaults ?? false, hooks,
     forward: (node, mailboxId, msg) => forwardToNode(node, mailboxId, msg),
+    // A node of a cluster of machines: its copies of forwarded parts skip the marker read when no other copy came.
+    ...(options.cluster?.isLive ? { repeats: new RepeatedDeliveries() } : {}),
   }, config.mailbox.idleMs);
   /** A request for a mailbox that moved away: sent to its new node, the answer back to the asker. */
   const forwardToNode = (node: number, mailboxId: string, msg: MailboxRequest) => {
@@ -243,6 +249,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     removePidFile(config.server.data);
   };
   const ports: RunningServer['ports'] = { smtp: 0, submission: 0, pop3: 0, imap: 0, admin: 0 };
+  const plainAccept = new Map<'imap' | 'pop3', (socket: net.Socket) => void>();
   for (const spec of listenerSpecs) {
     if (!(options.roles ?? ['mta', 'store', 'access']).includes(spec.role)) continue;
     if (offAtZero.has(spec.name) && !spec.port) continue;
@@ -254,6 +261,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     ports[spec.name] = listener.port;
     // Handed-off connections are plain TCP: only the plain listeners adopt them.
     if (handoff && listener.adopt && (spec.name === 'imap' || spec.name === 'pop3')) handoff.accept?.(spec.name, listener.adopt);
+    if (listener.accept && (spec.name === 'imap' || spec.name === 'pop3')) plainAccept.set(spec.name, listener.accept);
   }
 
   const services: NodeServices = {
@@ -286,7 +294,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     lentResults: (results) => dispatch(queueActor, { type: 'lent-results', results }),
     async enqueueForwarded(entry, body) {
       // The sender queues the same part itself if our answer does not reach it in time.
-      await queueBody(smtpDeps, body, entry, { mayRepeat: true });
+      await queueBody(smtpDeps, body, entry, { mayRepeat: true, forwarded: true });
     },
     async queueList() {
       const reply = await ask<QueueMessage, { ok: true; entries: QueueListing[] } | Failure>(queueActor, (replyTo) => ({ type: 'list', replyTo }));
@@ -333,6 +341,11 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
       services, directory, mailboxes, blobs, remote: options.cluster?.remote, mailboxAdmin, backup,
       move: options.cluster ? { self: options.cluster.nodeId, transport: options.cluster.transport, mailboxes, blobs, db, store: mailboxStore } : undefined,
     }),
+    acceptPeer(protocol, socket) {
+      const accept = plainAccept.get(protocol);
+      accept?.(socket);
+      return accept !== undefined;
+    },
     reloadTls: () => reloadTls(tlsMaterial, log),
     async stop() {
       if (stopped) return;

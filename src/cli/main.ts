@@ -19,6 +19,7 @@ import { signalServer } from './signal-command.js';
 import { Progress } from './progress.js';
 import { runConfig, configHelp } from './config-command.js';
 import { layoutProblem } from '../cluster/data-layout.js';
+import { NODE_WORKER_ENV, workerDataPath } from '../cluster/worker-nodes.js';
 
 const out = (line: string): void => {
   process.stdout.write(line + '\n');
@@ -256,6 +257,17 @@ async function runStart(args: string[]): Promise<void> {
   startQuietHeapTrim(log);
   startProcessMetrics(cluster.isWorker ? `worker-${process.env.TERNMAIL_NODE_ID}`
     : config.cluster.nats !== '' ? `node-${config.cluster.nodeId}` : config.cluster.workers > 1 ? 'primary' : 'main');
+  const nodeWorker = process.env[NODE_WORKER_ENV.index];
+  if (cluster.isWorker && nodeWorker !== undefined) {
+    // Worker k of a node of a cluster of machines run with --workers: a node of its own, with its own store.
+    const index = Number(nodeWorker);
+    const { runNode } = await import('../node.js');
+    const server = await runNode({ ...config, server: { ...config.server, data: workerDataPath(config.server.data, index) } }, log,
+      { index, adminToken: process.env[NODE_WORKER_ENV.adminToken] ?? '' });
+    handleProcessSignals(server, log);
+    process.on('disconnect', () => void server.stop().finally(() => process.exit(0)));
+    return;
+  }
   if (cluster.isWorker) {
     const node = Number(process.env.TERNMAIL_NODE_ID);
     const { runWorker } = await import('../worker.js');
@@ -264,11 +276,16 @@ async function runStart(args: string[]): Promise<void> {
   }
   // Once per start: workers read the same file, the primary (or the single process) speaks for it.
   for (const line of deprecations) log.warn(line);
-  const layoutRefusal = layoutProblem(config.server.data, config.cluster.workers);
+  const natsWorkers = config.cluster.nats !== '' && config.cluster.workers > 1;
+  // A node's workers keep their stores in DATA/worker-k (checked by runNodeWorkers).
+  const layoutRefusal = natsWorkers ? null : layoutProblem(config.server.data, config.cluster.workers);
   if (layoutRefusal) throw new CliError(layoutRefusal);
   const account = checkUserSwitch(config.server.user);
+  if (account && natsWorkers) throw new CliError('--user is not supported yet for a node of a NATS cluster with --workers: run it as the user, or without --workers');
   const files = { data: config.server.data, logFile: config.log.file };
-  const server = await (config.cluster.nats !== ''
+  const server = await (natsWorkers
+    ? import('../node-workers.js').then(({ runNodeWorkers }) => runNodeWorkers(config, log))
+    : config.cluster.nats !== ''
     // Loaded only for a node of several machines: one process and --workers never load the NATS client.
     ? import('../node.js').then(({ runNode }) => runNode(config, log))
     : config.cluster.workers > 1

@@ -1,7 +1,6 @@
 // The session proxy's side of a login on the node holding a mailbox: connect to that
-// node's IMAP or POP3 listener, read its greeting, log in as the user with a cluster
-// ticket (AUTHENTICATE PLAIN with an initial response; POP3 AUTH PLAIN), and read the
-// answer. Every line from the owner is bounded; a dialog not done in time fails.
+// node's IMAP or POP3 listener, log in as the user with a cluster ticket (AUTHENTICATE
+// PLAIN with an initial response; POP3 AUTH PLAIN), read its greeting and the answer. Every line from the owner is bounded; a dialog not done in time fails.
 import net from 'node:net';
 
 export type ProxiedProtocol = 'imap' | 'pop3';
@@ -82,10 +81,14 @@ function connect(endpoint: OwnerEndpoint): Promise<net.Socket> {
   });
 }
 
+// The login is sent with the connection, before the greeting arrives: the owner reads it
+// once it has greeted (both protocols allow a client to send ahead), and the relay is
+// set up in one round trip to the owner instead of two.
+
 async function imapDialog(lines: LineSource, socket: net.Socket, user: string, ticket: string): Promise<OwnerLogin> {
+  socket.write(`${TAG} AUTHENTICATE PLAIN ${plain(user, ticket)}\r\n`);
   const greeting = (await lines.line()).toString('latin1');
   if (!greeting.startsWith('* OK')) return { ok: false, reason: `greeting: ${greeting.trim()}` };
-  socket.write(`${TAG} AUTHENTICATE PLAIN ${plain(user, ticket)}\r\n`);
   for (;;) {
     const line = (await lines.line()).toString('latin1');
     if (line.startsWith('* ')) continue;
@@ -95,9 +98,9 @@ async function imapDialog(lines: LineSource, socket: net.Socket, user: string, t
 }
 
 async function pop3Dialog(lines: LineSource, socket: net.Socket, user: string, ticket: string): Promise<OwnerLogin> {
+  socket.write(`AUTH PLAIN ${plain(user, ticket)}\r\n`);
   const greeting = (await lines.line()).toString('latin1');
   if (!greeting.startsWith('+OK')) return { ok: false, reason: `greeting: ${greeting.trim()}` };
-  socket.write(`AUTH PLAIN ${plain(user, ticket)}\r\n`);
   const answer = await lines.line();
   const text = answer.toString('latin1');
   // +OK, or the owner's own answer about the maildrop: the client sees it as if from here.

@@ -2,6 +2,7 @@
 // work and report to the primary; or, with `--cluster`, this node's place among nodes
 // on many machines joined through NATS.
 import { ConfigError, defineSection, type SettingsOf } from '../config/config.js';
+import { MAX_MACHINE_NODE } from './worker-nodes.js';
 
 export const clusterSection = defineSection({
   name: 'cluster',
@@ -12,7 +13,7 @@ export const clusterSection = defineSection({
     lendThreshold: { kind: 'posint', default: 200, legacy: 'lendThreshold', describe: 'ready local deliveries on a worker before idle workers borrow from it' },
     heartbeatInterval: { kind: 'posint', default: 1000, legacy: 'heartbeatInterval', meta: 'MS', describe: 'milliseconds between worker reports to the primary' },
     nats: { kind: 'optstring', default: '', legacy: 'cluster', meta: 'URLS', describe: 'NATS servers (nats://HOST:PORT,...) joining this node to a cluster of machines; empty = no NATS' },
-    nodeId: { kind: 'nonneg', default: 0, legacy: 'nodeId', meta: 'N', describe: 'this node\'s number in a NATS cluster (1, 2, ...), unique among the machines' },
+    nodeId: { kind: 'nonneg', default: 0, legacy: 'nodeId', meta: 'N', describe: 'this node\'s number in a NATS cluster (1 to 99), unique among the machines; with --workers, worker k joins as node N*100+k' },
     leaseInterval: { kind: 'posint', default: 2000, legacy: 'leaseInterval', meta: 'MS', describe: 'milliseconds between refreshes of this node\'s lease in a NATS cluster' },
     leaseTtl: { kind: 'posint', default: 10_000, legacy: 'leaseTtl', meta: 'MS', describe: 'a node whose lease is older than this is lapsed: no new mailboxes, reported by cluster status' },
     sessionProxy: { kind: 'bool', default: true, legacy: 'sessionProxy', describe: 'in a NATS cluster, relay an IMAP/POP3 session logged in away from its mailbox to the node holding it (false: every command crosses NATS)' },
@@ -29,7 +30,7 @@ export const clusterSection = defineSection({
   check(values) {
     if (values.nats !== '') {
       if (values.nodeId === 0) throw new ConfigError('nodeId', 'a node of a NATS cluster needs --node-id N (1, 2, ...)');
-      if (values.workers > 1) throw new ConfigError('workers', 'a node of a NATS cluster runs as one process for now (--workers 1)');
+      if (values.nodeId > MAX_MACHINE_NODE) throw new ConfigError('nodeId', `1 to ${MAX_MACHINE_NODE}: worker k of node N joins the cluster as node N*100+k`);
       if (values.roles.length > 1) throw new ConfigError('roles', 'a node of a NATS cluster has one role list (no ";")');
       if ((values.natsCert === '') !== (values.natsKey === '')) throw new ConfigError(values.natsCert === '' ? 'natsCert' : 'natsKey', 'a NATS client certificate needs both natsCert and natsKey');
       if (values.natsPassword !== '' && values.natsUser === '') throw new ConfigError('natsPassword', 'a NATS password needs natsUser');

@@ -2,7 +2,8 @@
 // (attempt slots, delays and locks are decided locally, without a round trip), and
 // tells every other node of each login's outcome on one NATS subject, where they count
 // it as their own. Ten failures spread over three nodes thus lock the account on all
-// three; a success anywhere clears its failures everywhere; an operator's unblock on
+// three; a success anywhere clears its failures everywhere (it is sent only when this
+// node counted failures for the account); an operator's unblock on
 // any node lifts the block on every node. The outcomes are broadcast, not stored: a
 // node (re)started counts from what it hears from then on, and one cut off from NATS
 // misses what happened meanwhile.
@@ -50,8 +51,11 @@ export class ClusterAuthGate implements AuthGate {
     return {
       ...admission,
       settle: (outcome) => {
+        // A success only clears failures: with none counted here (every node hears every
+        // failure), there is nothing to clear anywhere, and most logins send nothing.
+        const clears = outcome === 'success' && this.guard.hasFailures(account);
         admission.settle(outcome);
-        if (outcome !== 'aborted') this.publish({ node: this.self, kind: 'outcome', ip, account, outcome });
+        if (outcome === 'failure' || clears) this.publish({ node: this.self, kind: 'outcome', ip, account, outcome });
       },
     };
   }

@@ -189,9 +189,14 @@ export class Directory {
     }
     const digest = createHash('sha256').update(this.pepper).update(user.address).update('\0').update(password).digest();
     const remembered = this.verified.get(user.address);
-    if (remembered && remembered.passwordHash === user.passwordHash && timingSafeEqual(remembered.digest, digest) && !user.disabled) {
-      this.noteLogin(user);
-      return user;
+    if (remembered && timingSafeEqual(remembered.digest, digest) && !user.disabled) {
+      // The hash may have been re-hashed meanwhile (on any node of a cluster) from the one checked here.
+      const sameHash = remembered.passwordHash === user.passwordHash;
+      if (sameHash || remembered.passwordHash === user.upgradedFrom) {
+        if (!sameHash) this.verified.set(user.address, { passwordHash: user.passwordHash, digest });
+        this.noteLogin(user);
+        return user;
+      }
     }
     this.passwordChecks += 1;
     if (!(await verifyPassword(password, user.passwordHash))) {
@@ -426,12 +431,14 @@ export class Directory {
     return null;
   }
 
-  private async setPassword(rawAddress: string, password: string): Promise<null> {
+  /** `upgradedFrom`: a re-hash of the same password, which replaces this hash. */
+  private async setPassword(rawAddress: string, password: string, upgradedFrom?: string): Promise<null> {
     const user = this.existingUser(rawAddress);
     if (!password) throw new AdminError('empty password');
     const passwordHash = await hashPassword(password, this.options.passwordCost);
-    await this.write([{ kind: 'user', key: user.address, value: { ...user, passwordHash } }]);
-    this.log.info({ user: user.address }, 'password changed');
+    const { upgradedFrom: _earlier, ...rest } = user;
+    await this.write([{ kind: 'user', key: user.address, value: { ...rest, passwordHash, ...(upgradedFrom ? { upgradedFrom } : {}) } }]);
+    if (!upgradedFrom) this.log.info({ user: user.address }, 'password changed');
     return null;
   }
 
@@ -439,7 +446,7 @@ export class Directory {
     const user = this.cache.user(rawAddress);
     if (this.closing || !user || (hashCost(user.passwordHash) ?? 0) >= this.options.passwordCost) return null;
     if (!(await verifyPassword(password, user.passwordHash))) return null;
-    return this.setPassword(rawAddress, password);
+    return this.setPassword(rawAddress, password, user.passwordHash);
   }
 
   private async setQuota(rawAddress: string, quota: number): Promise<null> {

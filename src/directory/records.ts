@@ -16,6 +16,13 @@ export interface UserRecord {
   disabled?: boolean;
   /** Last successful login, written at most once an hour (milliseconds since the epoch). */
   lastLogin?: number;
+  /**
+   * Set by the re-hash of an imported password at the configured cost: the hash it
+   * replaced (same password). A node that had checked the password against that one
+   * keeps its success for the new hash instead of paying scrypt again. A password
+   * change removes it.
+   */
+  upgradedFrom?: string;
 }
 
 export interface AliasRecord {

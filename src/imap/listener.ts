@@ -120,6 +120,7 @@ export async function startImapListener(
     port,
     sessions: () => sessions.size,
     adopt,
+    accept,
     async close() {
       closing = true;
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

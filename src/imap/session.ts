@@ -89,6 +89,8 @@ export class ImapSession implements ImapContext, CommandHooks {
   private finished = false;
   /** The connection is relayed to the node holding the mailbox (a cluster of machines). */
   private relayed = false;
+  /** The session pinned its mailbox (released at the end). */
+  private retained = false;
   private utf8 = false;
   /** Bytes of the current command's literals, taken from the process's literal budget. */
   private literalBytesHeld = 0;
@@ -150,6 +152,7 @@ export class ImapSession implements ImapContext, CommandHooks {
    */
   attachHandedOff(ref: Ref<SessionMessage>, user: UserRecord, pending: Buffer): void {
     this.loggedIn(user);
+    this.retainMailbox(user);
     this.connect(ref);
     // Socket data only arrives on a later turn of the event loop: these bytes come first.
     if (pending.length > 0) this.receive(pending);
@@ -502,6 +505,16 @@ export class ImapSession implements ImapContext, CommandHooks {
   loggedIn(user: UserRecord): void {
     this.user = user;
     this.state = 'authenticated';
+  }
+
+  /**
+   * Keeps the mailbox loaded while this session uses it: once the session is known to
+   * stay here (after the handoff offer), so a session relayed to the mailbox's node does
+   * not pin it from here too (for a mailbox on another node, a request there and back).
+   */
+  private retainMailbox(user: UserRecord): void {
+    if (this.retained) return;
+    this.retained = true;
     this.deps.backend.retain(user);
   }
 
@@ -512,25 +525,32 @@ export class ImapSession implements ImapContext, CommandHooks {
    * otherwise it goes on here.
    */
   async handOffToOwner(): Promise<void> {
-    const handoff = this.deps.handoff;
     const user = this.user;
+    if (user === null) return;
+    if (!(await this.offerToOwner(user))) this.retainMailbox(user);
+  }
+
+  /** True when another process or node took the session over. */
+  private async offerToOwner(user: UserRecord): Promise<boolean> {
+    const handoff = this.deps.handoff;
     // A TLS connection cannot move to another process, but may be relayed (the handoff decides).
-    if (handoff === undefined || user === null || this.output.compressing) return;
+    if (handoff === undefined || this.output.compressing) return false;
     this.output.flushHeld();
     const moved = await handoff.offer({
       protocol: 'imap', socket: this.socket, user: user.address, mailboxId: user.mailboxId, remoteAddress: this.remoteAddress,
       unread: () => this.unreadInput(),
     });
-    if (!moved) return;
+    if (!moved) return false;
     if (moved === 'relayed') {
       // Relayed to the mailbox's node, which now runs the session: this one ends when the connection closes.
       this.relayed = true;
       this.idleSweep?.delete(this);
-      return;
+      return true;
     }
     await this.cleanup();
     // Only this process's descriptor: the connection lives on in the other worker.
     this.socket.destroy();
+    return true;
   }
 
   /** What the client sent that this session has not processed, or null mid-command. */
@@ -674,7 +694,7 @@ export class ImapSession implements ImapContext, CommandHooks {
     } catch (err) {
       this.log.debug({ err }, 'unselect at logout failed');
     } finally {
-      if (user !== null) this.deps.backend.release(user);
+      if (user !== null && this.retained) this.deps.backend.release(user);
       this.selected = null;
       this.resolveClosed();
     }

@@ -185,7 +185,11 @@ function inboxOf(state: MailboxState): FolderRecord {
 
 async function deliver(state: MailboxState, msg: Extract<MailboxRequest, { type: 'deliver' }>, deps: MailboxDeps) {
   const mailboxId = state.account.mailboxId;
-  const earlier = msg.mayRepeat ? await deps.mailboxes.findDelivery(mailboxId, msg.deliveryId) : undefined;
+  // A first copy's marker can only exist if a repeatable copy was handled here meanwhile (repeated-deliveries.ts).
+  const firstCopy = msg.firstCopy === true && deps.repeats !== undefined;
+  if (msg.mayRepeat && !firstCopy) deps.repeats?.note(msg.deliveryId);
+  const check = msg.mayRepeat && (!firstCopy || deps.repeats!.mayExist(msg.deliveryId));
+  const earlier = check ? await deps.mailboxes.findDelivery(mailboxId, msg.deliveryId) : undefined;
   if (earlier) {
     msg.shared?.skip();
     dispatch(msg.replyTo, { ok: true, uid: earlier.uid, duplicate: true });

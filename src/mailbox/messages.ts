@@ -23,6 +23,8 @@ export type MailboxRequest =
   /** `mayRepeat`: an earlier attempt may have been stored already (a retry, or after a restart): check the delivery marker. */
   | {
     type: 'deliver'; deliveryId: string; mayRepeat: boolean; blob: string; size: number; internalDate: number; quota: number;
+    /** This node's own copy of a part another node forwarded here: see src/mailbox/repeated-deliveries.ts. */
+    firstCopy?: boolean;
     /** In-process only: ops creating the body (bytes that came from another node), committed with the message. */
     blobOps?: WriteOp[];
     /** From a plugin's beforeDelivery verdict: the folder (created when missing; INBOX by default) and flags. */

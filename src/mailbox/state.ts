@@ -4,6 +4,7 @@
 // Handlers change folder and account records in memory, then commit; if the commit
 // throws, the actor is reset and the records are reloaded from disk, so memory never
 // stays ahead of disk. Selection indexes and events change only after the commit.
+import type { RepeatedDeliveries } from './repeated-deliveries.js';
 import type { PipelineHooks } from '../plugins/contract/pipeline-hooks.js';
 import type { Ref } from 'nact';
 import type { Database, WriteOp } from '../store/database.js';
@@ -24,6 +25,8 @@ export interface MailboxDeps {
   forward?: (node: number, mailboxId: string, msg: MailboxRequest) => void;
   /** Plugin hooks: mailboxEvent after each committed change. */
   hooks?: PipelineHooks;
+  /** Repeatable deliveries handled by this process (a node of a cluster of machines). */
+  repeats?: RepeatedDeliveries;
 }
 
 /** A session that has a folder selected. */

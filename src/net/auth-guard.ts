@@ -185,6 +185,11 @@ export class AuthGuard implements AuthGate {
     this.lockIfDue(counted, account, ip, now);
   }
 
+  /** Whether failed logins are counted against the account (a success would clear them). */
+  hasFailures(rawAccount: string): boolean {
+    return (this.accounts.peek(accountKey(rawAccount))?.failures ?? 0) > 0;
+  }
+
   /** Addresses and accounts refused right now, with their failures and seconds left. */
   blocked(now = Date.now()): BlockedEntry[] {
     const rows: BlockedEntry[] = [];

@@ -158,7 +158,7 @@ export async function startPop3Listener(
   }, mailboxBackend(deps), deps.log);
   const { port } = await server.listen(options.port, config.net.bind);
   return {
-    port, close: () => server.close(), sessions: () => server.sessionCount,
+    port, close: () => server.close(), sessions: () => server.sessionCount, accept: (socket) => server.accept(socket),
     adopt: (socket, state) => {
       if (!deps.directory.cache.user(state.user)) return `unknown user ${state.user}`;
       return server.adopt(socket, state.user, state.remoteAddress, Buffer.from(state.pending, 'base64'));

@@ -82,6 +82,8 @@ export async function deliverLocal(task: DeliveryTask, deps: WorkerDeps, askMail
   const reply = await ask(user.mailboxId, (replyTo) => {
     const request: MailboxRequest = {
       type: 'deliver', deliveryId, mayRepeat: task.mayRepeat, blob: task.blob, size: task.size, internalDate: task.arrived, quota: user.quota, replyTo, ...placed,
+      // Only into a mailbox here: a mailbox moved to another node has not seen this node's notes.
+      ...(task.firstCopy && here ? { firstCopy: true } : {}),
     };
     // Not enumerable: never copied or encoded should the request leave this process after all.
     if (here && shared) Object.defineProperty(request, 'shared', { value: shared, enumerable: false });

@@ -26,6 +26,8 @@ export interface DeliveryTask {
   mayRepeat: boolean;
   /** The queue's count of node-up reports when the task left (see QueueState.nodeUps). */
   nodeUps?: Record<number, number>;
+  /** First attempt of this node's copy of a part forwarded here (src/mailbox/repeated-deliveries.ts). */
+  firstCopy?: boolean;
 }
 
 export type DeliveryResult =
@@ -209,7 +211,9 @@ export function queueBehaviour(deps: QueueDeps) {
       }
       state.lent.set(`${entry.id}.${next.recipient}`, now() + leaseMs);
       // Lent work may come back twice (an expired lease): the mailbox's marker check makes that harmless.
-      tasks.push({ ...taskOf(entry, next.recipient), mayRepeat: true });
+      // Another node has not seen this one's notes of repeated deliveries: no first copy there.
+      const { firstCopy: _here, ...task } = taskOf(entry, next.recipient);
+      tasks.push({ ...task, mayRepeat: true });
     }
     state.ready = keep;
     if (tasks.length > 0) wakeBy(state, now() + leaseMs);
@@ -227,6 +231,8 @@ export function queueBehaviour(deps: QueueDeps) {
       const recipient = Number(key.slice(dot + 1));
       if (entry?.recipients[recipient]?.state === 'pending') {
         entry.recovered = true;
+        // Lent out, it may have been delivered by the borrower: no longer a first copy.
+        delete entry.forwardedHere;
         state.ready.push({ id: entry.id, recipient });
       }
     }
@@ -498,6 +504,7 @@ function taskOf(entry: QueueEntry, recipient: number): DeliveryTask {
     queueId: entry.id, recipient, address: rcpt.address, kind: rcpt.kind,
     from: entry.from, blob: entry.blob, size: entry.size, arrived: entry.arrived,
     mayRepeat: rcpt.attempts > 0 || entry.recovered === true,
+    ...(entry.forwardedHere === true && rcpt.attempts === 0 ? { firstCopy: true } : {}),
   };
 }
 

@@ -36,6 +36,8 @@ export interface RunningListener {
   sessions?(): number;
   /** Takes over a connection another worker handed off after login: null, or why not (IMAP, POP3). */
   adopt?: Adopter;
+  /** Serves a new connection accepted elsewhere (a node's peer port), as if accepted here (IMAP, POP3). */
+  accept?: (socket: net.Socket) => void;
 }
 
 /** Passwords in the clear only over TLS, from loopback, or where the operator allows it (one rule for all listeners). */

@@ -9,6 +9,8 @@
 // on several keys (a rename) is whole after its node is killed half-way.
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { connect } from '@nats-io/transport-node';
+import { Packr } from 'msgpackr';
 import { LineClient, python } from '../support/clients.js';
 import { cleanUpAfterEach, NODE_PORTS, startNats, TestNode, type NatsServer } from '../support/nats.js';
 import { selfSignedCertificate } from '../support/certificates.js';
@@ -200,6 +202,33 @@ send(b'a5 LOGOUT\\r\\n'); print(until(b'a5').split('\\r\\n')[-2])
     idler.send('d LOGOUT\r\n');
     await idler.expect(/^d OK .*\r\n/m);
   }, 60_000);
+
+  it('relays a login with no NATS request but the ping that checks the owner answers: no pin of the mailbox, no login broadcast', async () => {
+    const [, two] = await accessAndStore();
+    await send(HOSTS[0], 'p2@proxy.test', 'placed');
+    await delivered('p2@proxy.test', 1);
+    // What crosses NATS meanwhile: requests to node 2 by kind, and login outcomes.
+    const nc = await connect({ servers: `${NATS_HOST}:${NATS_PORT}` });
+    const kinds: string[] = [];
+    let broadcasts = 0;
+    const unpack = new Packr({ useRecords: false, mapsAsObjects: true });
+    nc.subscribe('ternmail.node.2', { callback: (_err, msg) => kinds.push((unpack.unpack(msg.data) as { body: { kind: string } }).body.kind) });
+    nc.subscribe('ternmail.auth', { callback: () => (broadcasts += 1) });
+    await nc.flush();
+    for (let i = 0; i < 6; i++) {
+      const { client } = await loggedIn(HOSTS[0], 'p2@proxy.test');
+      client.send('b SELECT INBOX\r\nc LOGOUT\r\n');
+      await client.expect(/^c OK .*\r\n/m);
+      await client.waitClosed();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await nc.drain();
+    expect(two.output.split('\n').filter((l) => l.includes('"event":"imap.login"')).length).toBeGreaterThanOrEqual(7);
+    expect(kinds.filter((k) => k === 'pin')).toEqual([]);
+    // One ping per login (a node killed a moment ago must give NO [UNAVAILABLE] at once), nothing else.
+    expect(kinds.filter((k) => k !== 'ping')).toEqual([]);
+    expect(broadcasts).toBe(0);
+  });
 
   it('closes relayed sessions when the relaying node stops, and when the owner node is killed; logins then get temporary failures', async () => {
     const [one, two] = await accessAndStore();

@@ -73,12 +73,12 @@ async function waitForSubjects(host: string, user: string, expected: string[], t
 }
 
 describe('ternmail start --cluster nats://… --node-id N', () => {
-  it('refuses a cluster node without --node-id, with --workers, or with one role list per worker', async () => {
+  it('refuses a cluster node without --node-id, with a number its workers would take (over 99), or with one role list per worker', async () => {
     const start = (extra: string[]) => cli(['start', '--cluster', `nats://${NATS_HOST}:${NATS_PORT}`, '--data', tempDir(), ...extra]);
     const noId = await start([]);
     expect([noId.code, noId.stderr]).toEqual([2, expect.stringMatching(/--node-id N/)]);
-    const workers = await start(['--node-id', '1', '--workers', '2']);
-    expect([workers.code, workers.stderr]).toEqual([2, expect.stringMatching(/one process/)]);
+    const bigId = await start(['--node-id', '100']);
+    expect([bigId.code, bigId.stderr]).toEqual([2, expect.stringMatching(/1 to 99/)]);
     const roles = await start(['--node-id', '1', '--roles', 'mta;store']);
     expect([roles.code, roles.stderr]).toEqual([2, expect.stringMatching(/one role list/)]);
   });

@@ -15,6 +15,11 @@ import { tempDir } from '../support/server.js';
 const dir = tempDir();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Waits for the background re-hash of an imported password (drain() would drop it). */
+async function upgraded(directory: Directory, address: string): Promise<void> {
+  for (let i = 0; i < 200 && hashCost(directory.cache.user(address)!.passwordHash) !== 11; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+}
+
 describe('password hash upgrade at login', () => {
   it('re-hashes an imported password once, then logins skip scrypt', async () => {
     const db = new Database(dir);
@@ -45,6 +50,63 @@ describe('password hash upgrade at login', () => {
     expect(directory.passwordChecks).toBe(checks + 1);
     stop(system);
     await db.close();
+  });
+
+  it('keeps a success checked against the imported hash in another process once it was re-hashed there', async () => {
+    // As on the nodes of a cluster: B checked the imported hash itself, A re-hashed it; B
+    // learns the new hash from the change feed and must not pay scrypt at the new cost.
+    const db = new Database(`${dir}-replica`);
+    await db.open();
+    const system = start();
+    const a = new Directory(new DirectoryStore(db), silentLogger(), { passwordCost: 11, defaultQuota: 0 });
+    await a.start(system);
+    await a.request((replyTo) => ({ type: 'add-domain', name: 'rep.test', replyTo }));
+    await a.request((replyTo) => ({ type: 'add-users', users: [{ address: 'bo@rep.test', password: 'pw' }], hashCost: 6, replyTo }));
+    const b = new Directory(null, silentLogger(), { passwordCost: 11, defaultQuota: 0 });
+    // B's own upgrade request goes nowhere: A does it.
+    b.startReplica({ request: async () => ({ ok: true, value: null }) }, await a.snapshot());
+    expect(await b.authenticate('bo@rep.test', 'pw')).not.toBeNull();
+    const checksAfterFirst = b.passwordChecks;
+
+    const seq = a.cache.appliedSeq;
+    expect(await a.authenticate('bo@rep.test', 'pw')).not.toBeNull();
+    await upgraded(a, 'bo@rep.test');
+    await a.drain();
+    expect(b.applyChanges(await a.changesSince(seq))).toBe(true);
+    expect(hashCost(b.cache.user('bo@rep.test')!.passwordHash)).toBe(11);
+
+    expect(await b.authenticate('bo@rep.test', 'pw')).not.toBeNull();
+    expect(b.passwordChecks).toBe(checksAfterFirst);
+    expect(await b.authenticate('bo@rep.test', 'wrong')).toBeNull();
+    expect(b.passwordChecks).toBe(checksAfterFirst + 1);
+    stop(system);
+    await db.close();
+    rmSync(`${dir}-replica`, { recursive: true, force: true });
+  });
+
+  it('forgets the re-hash once the password is changed: the old password no longer logs in', async () => {
+    const db = new Database(`${dir}-change`);
+    await db.open();
+    const system = start();
+    const a = new Directory(new DirectoryStore(db), silentLogger(), { passwordCost: 11, defaultQuota: 0 });
+    await a.start(system);
+    await a.request((replyTo) => ({ type: 'add-domain', name: 'chg.test', replyTo }));
+    await a.request((replyTo) => ({ type: 'add-users', users: [{ address: 'cy@chg.test', password: 'old' }], hashCost: 6, replyTo }));
+    const b = new Directory(null, silentLogger(), { passwordCost: 11, defaultQuota: 0 });
+    b.startReplica({ request: async () => ({ ok: true, value: null }) }, await a.snapshot());
+    expect(await b.authenticate('cy@chg.test', 'old')).not.toBeNull();
+    const seq = a.cache.appliedSeq;
+    expect(await a.authenticate('cy@chg.test', 'old')).not.toBeNull();
+    await upgraded(a, 'cy@chg.test');
+    expect(a.cache.user('cy@chg.test')!.upgradedFrom).toBeDefined();
+    await a.request((replyTo) => ({ type: 'set-password', address: 'cy@chg.test', password: 'new', replyTo }));
+    expect(a.cache.user('cy@chg.test')!.upgradedFrom).toBeUndefined();
+    expect(b.applyChanges(await a.changesSince(seq))).toBe(true);
+    expect(await b.authenticate('cy@chg.test', 'old')).toBeNull();
+    expect(await b.authenticate('cy@chg.test', 'new')).not.toBeNull();
+    stop(system);
+    await db.close();
+    rmSync(`${dir}-change`, { recursive: true, force: true });
   });
 
   it('upgrades a burst of first logins one at a time, not ahead of other directory requests', async () => {

@@ -47,6 +47,8 @@ export interface Pop3Server {
    * there; `pending` is what the client sent since. Null, or why it was refused.
    */
   adopt(socket: net.Socket, userId: string, remoteAddress: string, pending: Buffer): string | null;
+  /** Serves a new connection accepted by another server of this process (a node's peer port). */
+  accept(socket: net.Socket): void;
   /** Stops accepting, tells open sessions the server is shutting down, and waits for them. */
   close(): Promise<void>;
   /** Sessions currently open. */
@@ -121,7 +123,7 @@ class Pop3Listener implements Pop3Server {
     return server;
   }
 
-  private accept(socket: net.Socket): void {
+  accept(socket: net.Socket): void {
     const address = socket.remoteAddress ?? 'unknown';
     const refusal = this.refusal(address);
     if (refusal !== undefined) {

@@ -1,0 +1,143 @@
+// A node of a cluster of machines may itself run `--workers N`: each worker joins the
+// cluster as a node of its own (worker k of node N is node N*100+k) with its own store,
+// the machine's listeners shared by its workers. Two machine nodes of two workers
+// each, real processes and a real nats-server: mail through either machine lands in
+// every mailbox exactly once; IMAP and POP3 through the machine (and worker) that does
+// not hold a mailbox reach it (relayed to its worker's own port); a worker killed
+// with -9 is started again by its node, and mail accepted meanwhile is delivered.
+import { afterEach, describe, expect, it } from 'vitest';
+import { python } from '../support/clients.js';
+import { cleanUpAfterEach, NODE_PORTS, startNats, TestNode, type NatsServer } from '../support/nats.js';
+
+const NATS_HOST = '127.0.0.11';
+const NATS_PORT = 45224;
+const HOSTS = ['127.0.0.12', '127.0.0.13'];
+const USERS = ['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7', 'w8'].map((u) => `${u}@workers.test`);
+
+const nodes: TestNode[] = [];
+const servers: NatsServer[] = [];
+cleanUpAfterEach(afterEach, nodes, servers);
+
+interface Row { node: number; status: string; pid: number; imapPort: number; pop3Port: number; load: { mailboxes: number } }
+
+async function rowsOf(node: TestNode): Promise<Row[]> {
+  return (await node.nodes()) as unknown as Row[];
+}
+
+async function twoMachines(): Promise<[TestNode, TestNode]> {
+  const nats = await startNats(NATS_HOST, NATS_PORT);
+  servers.push(nats);
+  const pair = [1, 2].map((id) => new TestNode(id, HOSTS[id - 1], [nats.url], ['--workers', '2', '--lease-ttl', '10000'])) as [TestNode, TestNode];
+  nodes.push(...pair);
+  await Promise.all(pair.map((n) => n.start()));
+  const rows = await pair[0].waitForNodes((r) => r.filter((n) => n.status === 'up').length === 4);
+  expect(rows.map((r) => r.node).sort((a, b) => a - b)).toEqual([101, 102, 201, 202]);
+  expect((await pair[0].cli(['domain', 'add', 'workers.test'])).code).toBe(0);
+  for (const user of USERS) expect((await pair[1].cli(['user', 'add', user, '--password', 'pw'])).code).toBe(0);
+  return pair;
+}
+
+/** Sends each subject to its recipient through `host`; returns the subjects answered 250. */
+async function send(host: string, mails: Array<[string, string]>): Promise<string[]> {
+  const { code, stdout, stderr } = await python(`
+import smtplib, sys, json
+acked = []
+for rcpt, subject in json.loads(sys.argv[3]):
+    s = smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=60)
+    try:
+        s.sendmail('sender@remote.test', [rcpt], ('Subject: %s\\r\\n\\r\\nbody of %s\\r\\n' % (subject, subject)).encode())
+        acked.append(subject)
+    except smtplib.SMTPException:
+        pass
+    s.quit()
+print(json.dumps(acked))
+`, [host, String(NODE_PORTS.smtp), JSON.stringify(mails)]);
+  expect(code, stderr).toBe(0);
+  return JSON.parse(stdout);
+}
+
+/** Per user, through `host`: the Subjects in INBOX over IMAP (SELECT + FETCH) and the message count over POP3. */
+async function read(host: string, users: string[]): Promise<Record<string, { imap: string[] | string; pop3: number | string }>> {
+  const { code, stdout, stderr } = await python(`
+import imaplib, poplib, sys, json
+host, out = sys.argv[1], {}
+for user in sys.argv[4].split(','):
+    try:
+        m = imaplib.IMAP4(host, int(sys.argv[3])); m.login(user, 'pw'); m.select('INBOX')
+        typ, data = m.fetch('1:*', '(BODY.PEEK[HEADER.FIELDS (SUBJECT)])')
+        imap = sorted(p[1].decode().strip()[9:] for p in data if isinstance(p, tuple)) if typ == 'OK' and data != [None] else []
+        m.logout()
+    except Exception as e:
+        imap = 'error ' + str(e)
+    try:
+        p = poplib.POP3(host, int(sys.argv[2])); p.user(user); p.pass_('pw'); pop = p.stat()[0]; p.quit()
+    except Exception as e:
+        pop = 'error ' + str(e)
+    out[user] = {'imap': imap, 'pop3': pop}
+print(json.dumps(out))
+`, [host, String(NODE_PORTS.pop3), String(NODE_PORTS.imap), users.join(',')]);
+  expect(code, stderr).toBe(0);
+  return JSON.parse(stdout);
+}
+
+async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('a node of a cluster of machines with --workers', () => {
+  it('joins each worker as a node: mail through either machine lands once, IMAP and POP3 reach every mailbox from both; a worker killed -9 comes back and its mail is delivered', async () => {
+    const [one, two] = await twoMachines();
+    // Half the mail through each machine: its workers take the connections in turn.
+    const first = await send(HOSTS[0], USERS.slice(0, 4).map((u) => [u, `first ${u}`]));
+    const second = await send(HOSTS[1], USERS.slice(4).map((u) => [u, `first ${u}`]));
+    expect([...first, ...second].length).toBe(USERS.length);
+    const expected = Object.fromEntries(USERS.map((u) => [u, { imap: [`first ${u}`], pop3: 1 }]));
+    await until('mail stored', 20_000, async () => {
+      const seen = await read(HOSTS[0], USERS);
+      return JSON.stringify(seen) === JSON.stringify(expected) ? seen : undefined;
+    });
+    // The same through the other machine: every session that lands away from its mailbox is relayed.
+    expect(await read(HOSTS[1], USERS)).toEqual(expected);
+    // The mailboxes are spread over the workers of both machines.
+    const rows = await rowsOf(one);
+    expect(rows.filter((r) => r.load.mailboxes > 0).length).toBeGreaterThanOrEqual(3);
+    expect(rows.reduce((sum, r) => sum + r.load.mailboxes, 0)).toBe(USERS.length);
+    expect(one.output).toMatch(/imap session relayed to its node/);
+    // Relayed sessions go to each worker's own ports, not to the machine's shared listeners.
+    for (const row of rows) {
+      expect(row.imapPort).not.toBe(NODE_PORTS.imap);
+      expect(row.pop3Port).not.toBe(NODE_PORTS.pop3);
+    }
+
+    // kill -9 of worker 1 of machine 2: its node starts it again.
+    const victim = rows.find((r) => r.node === 201)!;
+    process.kill(victim.pid, 'SIGKILL');
+    const acked = await send(HOSTS[0], USERS.map((u) => [u, `second ${u}`]));
+    await until('worker 201 back', 30_000, async () => {
+      const back = (await rowsOf(one)).find((r) => r.node === 201);
+      return back && back.status === 'up' && back.pid !== victim.pid ? back : undefined;
+    });
+    expect(two.output).toMatch(/node worker exited; restarting/);
+    // Every message acknowledged is in its mailbox exactly once, read through the other machine.
+    await until('mail after the kill stored', 30_000, async () => {
+      const seen = await read(HOSTS[1], USERS);
+      const complete = USERS.every((u) => {
+        const subjects = seen[u]!.imap;
+        return Array.isArray(subjects) && acked.filter((s) => s.endsWith(` ${u}`)).every((s) => subjects.includes(s));
+      });
+      return complete ? seen : undefined;
+    }).then((seen) => {
+      for (const user of USERS) {
+        const subjects = seen[user]!.imap as string[];
+        expect(new Set(subjects).size, `${user}: ${subjects.join(', ')}`).toBe(subjects.length);
+        expect(seen[user]!.pop3).toBe(subjects.length);
+      }
+    });
+  });
+});
