@@ -38,22 +38,33 @@ export class SocketWriter {
   }
 
   async write(data: string | Buffer): Promise<void> {
-    if (typeof data === 'string' || data.length <= WRITE_PIECE_BYTES) {
-      await this.writePiece(data);
-      return;
-    }
+    const wait = this.send(data);
+    if (wait !== null) await wait;
+  }
+
+  /**
+   * Queues `data` for the client; null when the caller may go on at once, else a promise
+   * that resolves once the client has read enough (the common case allocates nothing).
+   */
+  send(data: string | Buffer): Promise<void> | null {
+    if (typeof data === 'string' || data.length <= WRITE_PIECE_BYTES) return this.writePiece(data);
+    return this.sendPieces(data);
+  }
+
+  private async sendPieces(data: Buffer): Promise<void> {
     for (let offset = 0; offset < data.length; offset += WRITE_PIECE_BYTES) {
-      await this.writePiece(data.subarray(offset, offset + WRITE_PIECE_BYTES));
+      const wait = this.writePiece(data.subarray(offset, offset + WRITE_PIECE_BYTES));
+      if (wait !== null) await wait;
     }
   }
 
-  private async writePiece(data: string | Buffer): Promise<void> {
+  private writePiece(data: string | Buffer): Promise<void> | null {
     const socket = this.socket;
-    if (socket.destroyed || !socket.writable) throw new ConnectionLostError('socket closed');
+    if (socket.destroyed || !socket.writable) return Promise.reject(new ConnectionLostError('socket closed'));
     holdWritesUntilIdle(socket);
     socket.write(data);
-    if (socket.writableLength <= this.limits.maxBufferedBytes) return;
-    await this.waitForProgress(socket);
+    if (socket.writableLength <= this.limits.maxBufferedBytes) return null;
+    return this.waitForProgress(socket);
   }
 
   /** Resolves on 'drain'; destroys the socket when the client stops reading. */
