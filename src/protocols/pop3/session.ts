@@ -405,7 +405,10 @@ export class Pop3Session {
     if (opened === 'failed') return this.reply(err('cannot open maildrop, try again later', 'SYS/TEMP'));
     this.enterTransaction(userId, opened);
     const { count, octets } = this.view!.stat();
-    this.log.info({ event: 'pop3.login', user, userId, mechanism, tls: this.tlsActive, messages: count }, 'pop3 login');
+    // The session's child logger is made only when the line will be written.
+    if (this.baseLog.isLevelEnabled('info')) {
+      this.log.info({ event: 'pop3.login', user, userId, mechanism, tls: this.tlsActive, messages: count }, 'pop3 login');
+    }
     await this.reply(ok(`maildrop has ${count} messages (${octets} octets)`));
   }
 
@@ -629,7 +632,7 @@ export class Pop3Session {
     const deleted = this.view!.deletedIndexes();
     const committed = await this.commitDeletions(deleted);
     if (!committed) return this.reply(err('could not remove deleted messages, none were removed', 'SYS/TEMP'));
-    if (deleted.length > 0) {
+    if (deleted.length > 0 && this.baseLog.isLevelEnabled('info')) {
       this.log.info({ event: 'pop3.quit', userId: this.authenticatedUser, deleted: deleted.length }, 'pop3 quit with deletions');
     }
     await this.reply(ok(`${this.limits.implementation} POP3 server signing off (${deleted.length} messages deleted)`));
