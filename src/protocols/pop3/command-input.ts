@@ -46,6 +46,11 @@ export class CommandInput {
     if (this.waitingSince !== 0) this.armIdleTimer(Math.max(0, this.waitingSince + ms - Date.now()));
   }
 
+  /** Command lines read and not yet taken: the client pipelined them. */
+  hasQueued(): boolean {
+    return this.queue.length > 0;
+  }
+
   /** Why next() stopped returning lines, if not end of input. */
   get stoppedBy(): InputStop | undefined {
     return this.stop;

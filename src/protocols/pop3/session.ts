@@ -567,21 +567,16 @@ export class Pop3Session {
     const whole = this.maildrop!.readNow?.(index);
     if (whole === undefined) return this.streamMessage(index, status, limiter);
     const stuffer = new DotStuffer();
-    let wait = this.writer.send(renderResponse(status));
-    for (const piece of stuffer.push(limiter === undefined ? whole : limiter.push(whole))) wait = this.queue(wait, piece);
-    wait = this.queue(wait, stuffer.finish());
+    const parts: Array<string | Buffer> = stuffer.push(limiter === undefined ? whole : limiter.push(whole));
+    parts.unshift(renderResponse(status));
+    parts.push(stuffer.finish());
+    const wait = this.writer.sendResponse(parts, this.input.hasQueued());
     if (wait === null) return null;
     // The client reads slowly: until the rest is queued, an -ERR would land inside the message.
     this.streaming = true;
     return wait.then(() => {
       this.streaming = false;
     });
-  }
-
-  /** Writes `data` after `wait` (null: nothing to wait for, write now). */
-  private queue(wait: Promise<void> | null, data: Buffer): Promise<void> | null {
-    if (wait === null) return this.writer.send(data);
-    return wait.then(() => this.writer.write(data));
   }
 
   private async streamMessage(index: number, status: Pop3Response, limiter: TopLimiter | undefined): Promise<void> {
@@ -683,7 +678,7 @@ export class Pop3Session {
 
   /** As reply, without a promise when the answer fits the socket's buffer (the usual case). */
   private replyNow(response: Pop3Response): Promise<void> | null {
-    return this.writer.send(renderResponse(response));
+    return this.writer.sendResponse([renderResponse(response)], this.input.hasQueued());
   }
 
   private writeBestEffort(text: string): void {

@@ -51,6 +51,32 @@ export class SocketWriter {
     return this.sendPieces(data);
   }
 
+  /**
+   * Sends a whole response. When the client waits for nothing else from us (`moreToAnswer`
+   * false: no pipelined command left) and it fits the buffer bound, it leaves now in one
+   * system call instead of at the end of the event loop's turn; otherwise it is queued
+   * as send() does, so that answers to pipelined commands still leave together.
+   */
+  sendResponse(parts: ReadonlyArray<string | Buffer>, moreToAnswer: boolean): Promise<void> | null {
+    let bytes = 0;
+    for (const part of parts) bytes += part.length;
+    if (moreToAnswer || bytes > this.limits.maxBufferedBytes) return this.sendInOrder(parts);
+    const socket = this.socket;
+    if (socket.destroyed || !socket.writable) return Promise.reject(new ConnectionLostError('socket closed'));
+    // Inside a hold of this turn the uncork only ends this cork: the bytes keep their order.
+    socket.cork();
+    for (const part of parts) socket.write(part);
+    socket.uncork();
+    if (socket.writableLength <= this.limits.maxBufferedBytes) return null;
+    return this.waitForProgress(socket);
+  }
+
+  private sendInOrder(parts: ReadonlyArray<string | Buffer>): Promise<void> | null {
+    let wait: Promise<void> | null = null;
+    for (const part of parts) wait = wait === null ? this.send(part) : wait.then(() => this.write(part));
+    return wait;
+  }
+
   private async sendPieces(data: Buffer): Promise<void> {
     for (let offset = 0; offset < data.length; offset += WRITE_PIECE_BYTES) {
       const wait = this.writePiece(data.subarray(offset, offset + WRITE_PIECE_BYTES));

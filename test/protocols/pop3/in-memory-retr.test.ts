@@ -3,6 +3,7 @@
 // message, still bounded by the write buffer for slow readers. Also the idle
 // timer, which is armed once and re-armed rather than set for every command.
 
+import { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chunkedMessage, generatedMessage, MemoryBackend, storedMessage, type StoredMessage } from './memory-backend.js';
 import { expectedRetrBody, Pop3TestClient } from './pop3-client.js';
@@ -11,6 +12,26 @@ import { startServer, stopServers } from './server-fixture.js';
 afterEach(stopServers);
 
 const plain = (raw: Buffer): string => raw.toString('latin1');
+
+/** Counts the sends (`_write`/`_writev` calls) of the sockets `which` picks until `stop()`. */
+function countSends(which: (socket: Socket) => boolean): { stop(): number } {
+  const proto = Socket.prototype as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
+  const originals = { _write: proto._write, _writev: proto._writev };
+  let count = 0;
+  for (const name of ['_write', '_writev'] as const) {
+    proto[name] = function (this: Socket, ...args: unknown[]) {
+      if (which(this)) count++;
+      return originals[name].apply(this, args);
+    };
+  }
+  return {
+    stop() {
+      proto._write = originals._write;
+      proto._writev = originals._writev;
+      return count;
+    },
+  };
+}
 
 async function loggedIn(port: number): Promise<Pop3TestClient> {
   const client = await Pop3TestClient.connect(port);
@@ -104,6 +125,31 @@ describe('RETR and TOP from memory', () => {
     await expect.poll(() => backend.events, { timeout: 10_000 }).toEqual([{ kind: 'release', userId: 'id-alice' }]);
     expect(server.sessionCount).toBe(0);
     client.destroy();
+  });
+});
+
+describe('sends', () => {
+  it('answers commands pipelined in one write in one send, and a RETR on its own in one send', async () => {
+    const message = 'Subject: s\r\n\r\n.dot\r\nbody\r\n';
+    const backend = inMemoryBackend(storedMessage('u1', message), storedMessage('u2', message));
+    const { port } = await startServer({}, backend);
+    const client = await loggedIn(port);
+    // The server runs in this process: each _write/_writev of its socket is one send to the kernel.
+    const clientPort = client.rawSocket.localPort;
+    let sends = countSends((socket) => socket.remotePort === clientPort);
+    client.write('STAT\r\nRETR 1\r\nUIDL\r\nNOOP\r\n');
+    expect(await client.readLine()).toBe(`+OK 2 ${2 * message.length}`);
+    expect(await client.readLine()).toBe(`+OK ${message.length} octets`);
+    expect(plain(await client.readUntilTerminator())).toBe(expectedRetrBody(message));
+    expect(await client.readLine()).toBe('+OK unique-id listing follows');
+    expect(plain(await client.readUntilTerminator())).toBe('1 u1\r\n2 u2\r\n.\r\n');
+    expect(await client.readLine()).toBe('+OK');
+    expect(sends.stop()).toBe(1);
+    sends = countSends((socket) => socket.remotePort === clientPort);
+    const retr = await client.multiline('RETR 2');
+    expect(retr.status).toBe(`+OK ${message.length} octets`);
+    expect(plain(retr.raw)).toBe(expectedRetrBody(message));
+    expect(sends.stop()).toBe(1);
   });
 });
 
