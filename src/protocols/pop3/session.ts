@@ -527,7 +527,10 @@ export class Pop3Session {
 
   private handleUidl(messageNumber: number | undefined): Promise<void> | null {
     const view = this.view!;
-    if (messageNumber === undefined) return this.replyNow(ok('unique-id listing follows', view.uidListing()));
+    if (messageNumber === undefined) {
+      const answer = view.uidlAnswer((lines) => renderResponse(ok('unique-id listing follows', lines)));
+      return this.writer.sendResponse([answer], this.input.hasQueued());
+    }
     const found = view.lookup(messageNumber);
     if (!found.ok) return this.replyNow(err(found.error));
     return this.replyNow(ok(`${messageNumber} ${found.message.uid}`));
