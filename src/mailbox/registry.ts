@@ -135,6 +135,13 @@ export class MailboxRegistry {
     yield await this.placement!.remote.readAll(owner, sha);
   }
 
+  /** The body when this node holds the mailbox and has the body in memory now; else undefined (use read). */
+  cachedBody(mailboxId: string, sha: string): Buffer | undefined {
+    const placement = this.placement;
+    if (placement !== null && placement.ownerKnown(mailboxId) !== placement.self) return undefined;
+    return this.deps.blobs.cachedBody(sha);
+  }
+
   async structure(mailboxId: string, sha: string): Promise<MessageStructure> {
     const owner = await this.remoteOwner(mailboxId);
     return owner === null ? this.deps.blobs.structure(sha) : this.placement!.remote.structure(owner, sha);

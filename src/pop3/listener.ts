@@ -89,6 +89,7 @@ async function openMaildrop(mailboxId: string, deps: Pop3Deps): Promise<Maildrop
   return {
     messages: maildropMessages(messages, uidValidity),
     read: (index) => deps.mailboxes.read(mailboxId, messages[index].blob),
+    readNow: (index) => deps.mailboxes.cachedBody(mailboxId, messages[index].blob),
     // A QUIT without deletions changes nothing: it only gives the lock back.
     commit: (deleted) => deleted.length === 0
       ? finish('pop-release', [])

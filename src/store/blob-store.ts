@@ -360,6 +360,13 @@ export class BlobStore {
     }
   }
 
+  /** The whole body when it is in the record cache (no disk read, no waiting); else undefined. */
+  cachedBody(sha: string): Buffer | undefined {
+    const inline = this.records.get(sha)?.inline;
+    if (inline === undefined || Buffer.isBuffer(inline)) return inline;
+    return Buffer.from(inline.buffer, inline.byteOffset, inline.byteLength);
+  }
+
   async readAll(sha: string): Promise<Buffer> {
     const parts: Buffer[] = [];
     for await (const chunk of this.read(sha)) parts.push(chunk);

@@ -11,6 +11,8 @@ export interface MaildropMessage { uid: string; size: number }   // size = exact
 export interface Maildrop {
   readonly messages: ReadonlyArray<MaildropMessage>;       // snapshot at open; message number = index + 1
   read(index: number): AsyncIterable<Buffer>;              // the exact stored bytes, streamed in chunks
+  /** The whole message when it is in memory now (no I/O, no waiting); undefined: use read(). */
+  readNow?(index: number): Buffer | undefined;
   commit(deleted: number[]): Promise<void>;                // indexes to delete; resolves only when durably synced; also releases the lock
   release(): Promise<void>;                                // unlock without changes (connection lost, or QUIT without deletions is also fine via commit([]))
 }

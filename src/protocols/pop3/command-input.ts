@@ -18,6 +18,14 @@ export class CommandInput {
   private ignoring = false;
   private stop: InputStop | undefined;
   private wake: (() => void) | undefined;
+  /** When next() began waiting for the client; 0 while a command is being processed. */
+  private waitingSince = 0;
+  /**
+   * One timer for the idle timeout, armed when a wait begins and none is pending; when it
+   * fires early (the client sent commands meanwhile) it is armed again for the rest.
+   * A timer per command would cost a set-up and a clear for every RETR.
+   */
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     socket: Duplex,
@@ -33,6 +41,14 @@ export class CommandInput {
   /** The autologout time from now on (the session shortens it before login). */
   setIdleTimeout(ms: number): void {
     this.idleTimeoutMs = ms;
+    // A pending timer was armed for the old timeout; the next wait arms one for the new.
+    this.stopIdleTimer();
+    if (this.waitingSince !== 0) this.armIdleTimer(Math.max(0, this.waitingSince + ms - Date.now()));
+  }
+
+  /** Command lines read and not yet taken: the client pipelined them. */
+  hasQueued(): boolean {
+    return this.queue.length > 0;
   }
 
   /** Why next() stopped returning lines, if not end of input. */
@@ -89,6 +105,7 @@ export class CommandInput {
   ignoreFurtherInput(): void {
     this.ignoring = true;
     this.queue = [];
+    this.stopIdleTimer();
     this.wakeUp();
   }
 
@@ -133,15 +150,37 @@ export class CommandInput {
 
   private waitForInput(): Promise<void> {
     return new Promise((resolve) => {
-      const idleTimer = setTimeout(() => {
-        this.stop ??= 'idle';
-        this.wakeUp();
-      }, this.idleTimeoutMs);
+      this.waitingSince = Date.now();
+      this.armIdleTimer(this.idleTimeoutMs);
       this.wake = () => {
-        clearTimeout(idleTimer);
+        this.waitingSince = 0;
         resolve();
       };
     });
+  }
+
+  private armIdleTimer(ms: number): void {
+    if (this.idleTimer !== undefined) return;
+    this.idleTimer = setTimeout(this.onIdleTimer, ms);
+    this.idleTimer.unref();
+  }
+
+  private readonly onIdleTimer = (): void => {
+    this.idleTimer = undefined;
+    // Not waiting: the next wait arms the timer again.
+    if (this.waitingSince === 0 || this.stop !== undefined) return;
+    const left = this.waitingSince + this.idleTimeoutMs - Date.now();
+    if (left > 0) {
+      this.armIdleTimer(left);
+      return;
+    }
+    this.stop = 'idle';
+    this.wakeUp();
+  };
+
+  private stopIdleTimer(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
   }
 
   private wakeUp(): void {

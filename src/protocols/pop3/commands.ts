@@ -48,7 +48,7 @@ const PARSERS: Record<Pop3CommandName, ArgumentParser> = {
 
 /** Parses one command line (without its CRLF). Command names are case-insensitive. */
 export function parseCommand(line: string): ParseResult {
-  const trimmed = line.replace(/[ \t]+$/, '');
+  const trimmed = withoutTrailingBlanks(line);
   if (trimmed.length === 0) return fail('empty command');
   const space = trimmed.indexOf(' ');
   const keyword = (space === -1 ? trimmed : trimmed.slice(0, space)).toUpperCase();
@@ -107,11 +107,29 @@ function parseMessageNumber(arg: string): number | string {
   return value;
 }
 
+/** Digits only; leading zeros do not count towards the length limit. */
 function parseDecimal(arg: string): number | undefined {
-  if (!/^[0-9]+$/.test(arg)) return undefined;
-  const digits = arg.replace(/^0+(?=.)/, '');
-  if (digits.length > MAX_NUMBER_DIGITS) return undefined;
-  return Number(digits);
+  if (arg.length === 0) return undefined;
+  let firstSignificant = -1;
+  for (let i = 0; i < arg.length; i++) {
+    const code = arg.charCodeAt(i);
+    if (code < 0x30 || code > 0x39) return undefined;
+    if (firstSignificant === -1 && code !== 0x30) firstSignificant = i;
+  }
+  if (firstSignificant === -1) return 0;
+  if (arg.length - firstSignificant > MAX_NUMBER_DIGITS) return undefined;
+  return Number(arg.slice(firstSignificant));
+}
+
+/** The line without the spaces and tabs at its end (a loop: this runs for every command). */
+function withoutTrailingBlanks(line: string): string {
+  let end = line.length;
+  while (end > 0) {
+    const code = line.charCodeAt(end - 1);
+    if (code !== 0x20 && code !== 0x09) break;
+    end -= 1;
+  }
+  return end === line.length ? line : line.slice(0, end);
 }
 
 /** Client text echoed in an error, cut short and limited to printable ASCII. */

@@ -4,6 +4,12 @@
 
 import type { MaildropMessage } from './backend.js';
 
+/**
+ * UIDL answers kept per listing. The listener hands every session of an unchanged maildrop
+ * the same listing array, and a client that polls asks for the whole list each time.
+ */
+const wholeUidlAnswers = new WeakMap<ReadonlyArray<MaildropMessage>, string>();
+
 export type MessageLookup = { ok: true; index: number; message: MaildropMessage } | { ok: false; error: string };
 
 export class MaildropView {
@@ -57,6 +63,17 @@ export class MaildropView {
     const lines: string[] = [];
     this.forEachLive((number, message) => lines.push(`${number} ${message.uid}`));
     return lines;
+  }
+
+  /** The whole UIDL answer, rendered by `render` once per listing while no message is marked deleted. */
+  uidlAnswer(render: (lines: string[]) => string): string {
+    if (this.deleted.size > 0) return render(this.uidListing());
+    let answer = wholeUidlAnswers.get(this.messages);
+    if (answer === undefined) {
+      answer = render(this.uidListing());
+      wholeUidlAnswers.set(this.messages, answer);
+    }
+    return answer;
   }
 
   private forEachLive(visit: (messageNumber: number, message: MaildropMessage) => void): void {

@@ -6,7 +6,6 @@ const LF = 0x0a;
 const CR = 0x0d;
 const DOT = 0x2e;
 const DOT_BYTE = Buffer.from('.');
-const LF_DOT = Buffer.from('\n.');
 const CRLF = Buffer.from('\r\n');
 const TERMINATOR = Buffer.from('.\r\n');
 
@@ -25,13 +24,16 @@ export class DotStuffer {
     if (chunk.length === 0) return [];
     const pieces: Buffer[] = [];
     let start = 0;
-    if (this.atLineStart && chunk[0] === DOT) pieces.push(DOT_BYTE);
-    // One native search for "LF ." instead of one per line: most messages have no such line.
-    let at = chunk.indexOf(LF_DOT);
+    // One native search per "." (memchr), not one per line: a search for "LF ." stops at
+    // every LF. Most lines do not start with a dot, and base64 has none at all.
+    let at = chunk.indexOf(DOT);
     while (at !== -1) {
-      pieces.push(chunk.subarray(start, at + 1), DOT_BYTE);
-      start = at + 1;
-      at = chunk.indexOf(LF_DOT, start);
+      if (at === 0 ? this.atLineStart : chunk[at - 1] === LF) {
+        if (at > start) pieces.push(chunk.subarray(start, at));
+        pieces.push(DOT_BYTE);
+        start = at;
+      }
+      at = chunk.indexOf(DOT, at + 1);
     }
     pieces.push(start === 0 ? chunk : chunk.subarray(start));
     this.remember(chunk);

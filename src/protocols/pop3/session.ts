@@ -105,7 +105,9 @@ export class Pop3SessionFailedError extends Error {
   }
 }
 
-type Handlers = { [K in Pop3CommandName]: (session: Pop3Session, command: Extract<Pop3Command, { name: K }>) => Promise<void> };
+/** A handler answers at once (null) or returns what to wait for before the next command. */
+type Handler<C extends Pop3Command> = (session: Pop3Session, command: C) => Promise<void> | null;
+type Handlers = { [K in Pop3CommandName]: Handler<Extract<Pop3Command, { name: K }>> };
 
 export class Pop3Session {
   /** For logs: unique in this process (and, by the random tag, across restarts). */
@@ -246,7 +248,8 @@ export class Pop3Session {
         await this.sayWhyInputStopped();
         return;
       }
-      await this.handleInput(input);
+      const wait = this.handleInput(input);
+      if (wait !== null) await wait;
     }
   }
 
@@ -262,26 +265,19 @@ export class Pop3Session {
     }
   }
 
-  private async handleInput(input: InputLine): Promise<void> {
-    if (input.kind === 'too-long') {
-      await this.reply(err('line too long'));
-      return;
-    }
+  private handleInput(input: InputLine): Promise<void> | null {
+    if (input.kind === 'too-long') return this.reply(err('line too long'));
     const parsed = parseCommand(input.text);
     if (!parsed.ok) {
       this.pendingUser = undefined;
-      await this.reply(err(parsed.error));
-      return;
+      return this.reply(err(parsed.error));
     }
     const command = parsed.command;
     // PASS must directly follow USER (RFC 1939 §7).
     if (command.name !== 'PASS' && command.name !== 'USER') this.pendingUser = undefined;
     const refusal = this.stateRefusal(command.name);
-    if (refusal !== undefined) {
-      await this.reply(err(refusal));
-      return;
-    }
-    await this.dispatch(command);
+    if (refusal !== undefined) return this.reply(err(refusal));
+    return this.dispatch(command);
   }
 
   private stateRefusal(name: Pop3CommandName): string | undefined {
@@ -290,10 +286,21 @@ export class Pop3Session {
     return this.currentState === 'AUTHORIZATION' ? `${name} is not valid before login` : `${name} is not valid after login`;
   }
 
-  private async dispatch(command: Pop3Command): Promise<void> {
-    const handler = Pop3Session.handlers[command.name] as (session: Pop3Session, command: Pop3Command) => Promise<void>;
+  private dispatch(command: Pop3Command): Promise<void> | null {
+    const handler = Pop3Session.handlers[command.name] as Handler<Pop3Command>;
     const timer = metrics.commandSeconds.startTimer({ proto: 'pop3', command: command.name });
-    await handler(this, command).finally(() => timer());
+    let wait: Promise<void> | null;
+    try {
+      wait = handler(this, command);
+    } catch (error) {
+      timer();
+      throw error;
+    }
+    if (wait === null) {
+      timer();
+      return null;
+    }
+    return wait.finally(timer);
   }
 
   /** One table for all sessions (not 15 closures per connection). */
@@ -303,7 +310,7 @@ export class Pop3Session {
     APOP: (session) => session.reply(err('APOP not supported, use USER/PASS or AUTH PLAIN')),
     AUTH: (session, command) => session.handleAuth(command.mechanism, command.initialResponse),
     STLS: (session) => session.handleStls(),
-    CAPA: (session) => session.reply(ok('capability list follows', session.capabilityList())),
+    CAPA: (session) => session.replyNow(ok('capability list follows', session.capabilityList())),
     QUIT: (session) => session.handleQuit(),
     STAT: (session) => session.handleStat(),
     LIST: (session, command) => session.handleList(command.message),
@@ -311,7 +318,7 @@ export class Pop3Session {
     RETR: (session, command) => session.handleRetr(command.message),
     TOP: (session, command) => session.handleTop(command.message, command.lines),
     DELE: (session, command) => session.handleDele(command.message),
-    NOOP: (session) => session.reply(ok('')),
+    NOOP: (session) => session.replyNow(ok('')),
     RSET: (session) => session.handleRset(),
   };
 
@@ -333,10 +340,10 @@ export class Pop3Session {
     return this.reply(err('plaintext authentication is not allowed on an unencrypted connection, use STLS', 'AUTH'));
   }
 
-  private async handleUser(user: string): Promise<void> {
+  private handleUser(user: string): Promise<void> | null {
     if (!this.plaintextAuthAllowed()) return this.refusePlaintext();
     this.pendingUser = user;
-    await this.reply(ok('send PASS'));
+    return this.replyNow(ok('send PASS'));
   }
 
   private async handlePass(password: string): Promise<void> {
@@ -398,7 +405,10 @@ export class Pop3Session {
     if (opened === 'failed') return this.reply(err('cannot open maildrop, try again later', 'SYS/TEMP'));
     this.enterTransaction(userId, opened);
     const { count, octets } = this.view!.stat();
-    this.log.info({ event: 'pop3.login', user, userId, mechanism, tls: this.tlsActive, messages: count }, 'pop3 login');
+    // The session's child logger is made only when the line will be written.
+    if (this.baseLog.isLevelEnabled('info')) {
+      this.log.info({ event: 'pop3.login', user, userId, mechanism, tls: this.tlsActive, messages: count }, 'pop3 login');
+    }
     await this.reply(ok(`maildrop has ${count} messages (${octets} octets)`));
   }
 
@@ -499,60 +509,80 @@ export class Pop3Session {
 
   // ---- TRANSACTION ----
 
-  private async handleStat(): Promise<void> {
+  private handleStat(): Promise<void> | null {
     const { count, octets } = this.view!.stat();
-    await this.reply(ok(`${count} ${octets}`));
+    return this.replyNow(ok(`${count} ${octets}`));
   }
 
-  private async handleList(messageNumber: number | undefined): Promise<void> {
+  private handleList(messageNumber: number | undefined): Promise<void> | null {
     const view = this.view!;
     if (messageNumber === undefined) {
       const { count, octets } = view.stat();
-      return this.reply(ok(`${count} messages (${octets} octets)`, view.scanListing()));
+      return this.replyNow(ok(`${count} messages (${octets} octets)`, view.scanListing()));
     }
     const found = view.lookup(messageNumber);
-    if (!found.ok) return this.reply(err(found.error));
-    await this.reply(ok(`${messageNumber} ${found.message.size}`));
+    if (!found.ok) return this.replyNow(err(found.error));
+    return this.replyNow(ok(`${messageNumber} ${found.message.size}`));
   }
 
-  private async handleUidl(messageNumber: number | undefined): Promise<void> {
+  private handleUidl(messageNumber: number | undefined): Promise<void> | null {
     const view = this.view!;
-    if (messageNumber === undefined) return this.reply(ok('unique-id listing follows', view.uidListing()));
+    if (messageNumber === undefined) {
+      const answer = view.uidlAnswer((lines) => renderResponse(ok('unique-id listing follows', lines)));
+      return this.writer.sendResponse([answer], this.input.hasQueued());
+    }
     const found = view.lookup(messageNumber);
-    if (!found.ok) return this.reply(err(found.error));
-    await this.reply(ok(`${messageNumber} ${found.message.uid}`));
+    if (!found.ok) return this.replyNow(err(found.error));
+    return this.replyNow(ok(`${messageNumber} ${found.message.uid}`));
   }
 
-  private async handleDele(messageNumber: number): Promise<void> {
+  private handleDele(messageNumber: number): Promise<void> | null {
     const found = this.view!.lookup(messageNumber);
-    if (!found.ok) return this.reply(err(found.error));
+    if (!found.ok) return this.replyNow(err(found.error));
     this.view!.markDeleted(found.index);
-    await this.reply(ok(`message ${messageNumber} deleted`));
+    return this.replyNow(ok(`message ${messageNumber} deleted`));
   }
 
-  private async handleRset(): Promise<void> {
+  private handleRset(): Promise<void> | null {
     this.view!.unmarkAll();
     const { count, octets } = this.view!.stat();
-    await this.reply(ok(`maildrop has ${count} messages (${octets} octets)`));
+    return this.replyNow(ok(`maildrop has ${count} messages (${octets} octets)`));
   }
 
-  private async handleRetr(messageNumber: number): Promise<void> {
+  private handleRetr(messageNumber: number): Promise<void> | null {
     const found = this.view!.lookup(messageNumber);
     if (!found.ok) return this.reply(err(found.error));
-    await this.sendMessage(found.index, ok(`${found.message.size} octets`), undefined);
+    return this.sendMessage(found.index, ok(`${found.message.size} octets`), undefined);
   }
 
-  private async handleTop(messageNumber: number, bodyLines: number): Promise<void> {
+  private handleTop(messageNumber: number, bodyLines: number): Promise<void> | null {
     const found = this.view!.lookup(messageNumber);
     if (!found.ok) return this.reply(err(found.error));
-    await this.sendMessage(found.index, ok('top of message follows'), new TopLimiter(bodyLines));
+    return this.sendMessage(found.index, ok('top of message follows'), new TopLimiter(bodyLines));
   }
 
   /**
-   * Streams one message as a multi-line response. The first chunk is read before
-   * "+OK" so that a message that cannot be read still gets a clean "-ERR".
+   * Sends one message as a multi-line response: at once when the backend has it in
+   * memory, else streamed (the first chunk is read before "+OK" so that a message
+   * that cannot be read still gets a clean "-ERR").
    */
-  private async sendMessage(index: number, status: Pop3Response, limiter: TopLimiter | undefined): Promise<void> {
+  private sendMessage(index: number, status: Pop3Response, limiter: TopLimiter | undefined): Promise<void> | null {
+    const whole = this.maildrop!.readNow?.(index);
+    if (whole === undefined) return this.streamMessage(index, status, limiter);
+    const stuffer = new DotStuffer();
+    const parts: Array<string | Buffer> = stuffer.push(limiter === undefined ? whole : limiter.push(whole));
+    parts.unshift(renderResponse(status));
+    parts.push(stuffer.finish());
+    const wait = this.writer.sendResponse(parts, this.input.hasQueued());
+    if (wait === null) return null;
+    // The client reads slowly: until the rest is queued, an -ERR would land inside the message.
+    this.streaming = true;
+    return wait.then(() => {
+      this.streaming = false;
+    });
+  }
+
+  private async streamMessage(index: number, status: Pop3Response, limiter: TopLimiter | undefined): Promise<void> {
     const chunks = this.maildrop!.read(index)[Symbol.asyncIterator]();
     let step: IteratorResult<Buffer>;
     try {
@@ -600,7 +630,7 @@ export class Pop3Session {
     const deleted = this.view!.deletedIndexes();
     const committed = await this.commitDeletions(deleted);
     if (!committed) return this.reply(err('could not remove deleted messages, none were removed', 'SYS/TEMP'));
-    if (deleted.length > 0) {
+    if (deleted.length > 0 && this.baseLog.isLevelEnabled('info')) {
       this.log.info({ event: 'pop3.quit', userId: this.authenticatedUser, deleted: deleted.length }, 'pop3 quit with deletions');
     }
     await this.reply(ok(`${this.limits.implementation} POP3 server signing off (${deleted.length} messages deleted)`));
@@ -647,6 +677,11 @@ export class Pop3Session {
 
   private reply(response: Pop3Response): Promise<void> {
     return this.writer.write(renderResponse(response));
+  }
+
+  /** As reply, without a promise when the answer fits the socket's buffer (the usual case). */
+  private replyNow(response: Pop3Response): Promise<void> | null {
+    return this.writer.sendResponse([renderResponse(response)], this.input.hasQueued());
   }
 
   private writeBestEffort(text: string): void {

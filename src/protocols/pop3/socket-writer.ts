@@ -38,22 +38,59 @@ export class SocketWriter {
   }
 
   async write(data: string | Buffer): Promise<void> {
-    if (typeof data === 'string' || data.length <= WRITE_PIECE_BYTES) {
-      await this.writePiece(data);
-      return;
-    }
+    const wait = this.send(data);
+    if (wait !== null) await wait;
+  }
+
+  /**
+   * Queues `data` for the client; null when the caller may go on at once, else a promise
+   * that resolves once the client has read enough (the common case allocates nothing).
+   */
+  send(data: string | Buffer): Promise<void> | null {
+    if (typeof data === 'string' || data.length <= WRITE_PIECE_BYTES) return this.writePiece(data);
+    return this.sendPieces(data);
+  }
+
+  /**
+   * Sends a whole response. When the client waits for nothing else from us (`moreToAnswer`
+   * false: no pipelined command left) and it fits the buffer bound, it leaves now in one
+   * system call instead of at the end of the event loop's turn; otherwise it is queued
+   * as send() does, so that answers to pipelined commands still leave together.
+   */
+  sendResponse(parts: ReadonlyArray<string | Buffer>, moreToAnswer: boolean): Promise<void> | null {
+    let bytes = 0;
+    for (const part of parts) bytes += part.length;
+    if (moreToAnswer || bytes > this.limits.maxBufferedBytes) return this.sendInOrder(parts);
+    const socket = this.socket;
+    if (socket.destroyed || !socket.writable) return Promise.reject(new ConnectionLostError('socket closed'));
+    // Inside a hold of this turn the uncork only ends this cork: the bytes keep their order.
+    socket.cork();
+    for (const part of parts) socket.write(part);
+    socket.uncork();
+    if (socket.writableLength <= this.limits.maxBufferedBytes) return null;
+    return this.waitForProgress(socket);
+  }
+
+  private sendInOrder(parts: ReadonlyArray<string | Buffer>): Promise<void> | null {
+    let wait: Promise<void> | null = null;
+    for (const part of parts) wait = wait === null ? this.send(part) : wait.then(() => this.write(part));
+    return wait;
+  }
+
+  private async sendPieces(data: Buffer): Promise<void> {
     for (let offset = 0; offset < data.length; offset += WRITE_PIECE_BYTES) {
-      await this.writePiece(data.subarray(offset, offset + WRITE_PIECE_BYTES));
+      const wait = this.writePiece(data.subarray(offset, offset + WRITE_PIECE_BYTES));
+      if (wait !== null) await wait;
     }
   }
 
-  private async writePiece(data: string | Buffer): Promise<void> {
+  private writePiece(data: string | Buffer): Promise<void> | null {
     const socket = this.socket;
-    if (socket.destroyed || !socket.writable) throw new ConnectionLostError('socket closed');
+    if (socket.destroyed || !socket.writable) return Promise.reject(new ConnectionLostError('socket closed'));
     holdWritesUntilIdle(socket);
     socket.write(data);
-    if (socket.writableLength <= this.limits.maxBufferedBytes) return;
-    await this.waitForProgress(socket);
+    if (socket.writableLength <= this.limits.maxBufferedBytes) return null;
+    return this.waitForProgress(socket);
   }
 
   /** Resolves on 'drain'; destroys the socket when the client stops reading. */

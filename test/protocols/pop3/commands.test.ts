@@ -30,6 +30,11 @@ const accepted: Array<[string, Pop3Command]> = [
   ['AUTH PLAIN dGVzdAB0ZXN0AHRlc3Q=', { name: 'AUTH', mechanism: 'PLAIN', initialResponse: 'dGVzdAB0ZXN0AHRlc3Q=' }],
   ['AUTH PLAIN =', { name: 'AUTH', mechanism: 'PLAIN', initialResponse: '=' }],
   ['STAT   ', { name: 'STAT' }],
+  ['RETR 12\t \t', { name: 'RETR', message: 12 }],
+  ['PASS secret \t', { name: 'PASS', password: 'secret' }],
+  ['RETR 0000000000000000000042', { name: 'RETR', message: 42 }],
+  ['TOP 3 000', { name: 'TOP', message: 3, lines: 0 }],
+  ['TOP 999999999999999 1', { name: 'TOP', message: 999999999999999, lines: 1 }],
 ];
 
 const rejected: Array<[string, string]> = [
@@ -43,6 +48,10 @@ const rejected: Array<[string, string]> = [
   ['RETR 1 2', 'RETR needs exactly one message number'],
   ['RETR x', 'invalid message number "x"'],
   ['RETR 0', 'message numbers start at 1'],
+  ['RETR 0000', 'message numbers start at 1'],
+  ['RETR 1a', 'invalid message number "1a"'],
+  ['RETR 0x10', 'invalid message number "0x10"'],
+  ['RETR ١', 'invalid message number "?"'],
   ['DELE +1', 'invalid message number "+1"'],
   ['RETR 1e3', 'invalid message number "1e3"'],
   ['LIST 1 2', 'LIST takes at most one message number'],

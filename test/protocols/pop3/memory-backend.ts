@@ -8,6 +8,8 @@ export interface StoredMessage {
   uid: string;
   size: number;
   chunks(): AsyncIterable<Buffer>;
+  /** The whole message, for a backend that serves it from memory (Maildrop.readNow). */
+  whole?: Buffer;
 }
 
 /** A message held in memory, streamed in pieces of `chunkSize` (or given split points). */
@@ -16,6 +18,7 @@ export function storedMessage(uid: string, content: Buffer | string, chunkSize =
   return {
     uid,
     size: bytes.length,
+    whole: bytes,
     async *chunks() {
       for (let offset = 0; offset < bytes.length; offset += chunkSize) yield bytes.subarray(offset, offset + chunkSize);
     },
@@ -28,6 +31,7 @@ export function chunkedMessage(uid: string, chunks: string[]): StoredMessage {
   return {
     uid,
     size: buffers.reduce((total, buffer) => total + buffer.length, 0),
+    whole: Buffer.concat(buffers),
     async *chunks() {
       yield* buffers;
     },
@@ -75,6 +79,11 @@ export class MemoryBackend implements Pop3Backend {
   onCommitResolving: (() => void) | undefined;
   authTemporarilyUnavailable = false;
   throwOnAuthenticate = false;
+  /** Offer Maildrop.readNow: messages that have `whole` are served from memory. */
+  serveFromMemory = false;
+  /** How often the session pulled a message through read() and through readNow(). */
+  readCalls = 0;
+  readNowCalls = 0;
 
   addUser(user: string, password: string, messages: StoredMessage[] = []): void {
     const userId = `id-${user}`;
@@ -106,7 +115,16 @@ export class MemoryBackend implements Pop3Backend {
     const messages: MaildropMessage[] = stored.map((message) => ({ uid: message.uid, size: message.size }));
     return {
       messages,
-      read: (index) => stored[index]!.chunks(),
+      read: (index) => {
+        this.readCalls += 1;
+        return stored[index]!.chunks();
+      },
+      ...(this.serveFromMemory ? {
+        readNow: (index: number) => {
+          this.readNowCalls += 1;
+          return stored[index]!.whole;
+        },
+      } : {}),
       commit: (deleted) => this.commit(userId, deleted),
       release: async () => {
         this.events.push({ kind: 'release', userId });

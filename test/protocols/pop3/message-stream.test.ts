@@ -30,6 +30,8 @@ const messages = [
   'bare\nlf\n.dot after bare lf\n',
   '',
   '\r\n',
+  // Dots inside lines are left alone; only a dot at a line start is doubled.
+  'From: a.b@example.net\r\n\r\nend. of line.\r\n.x.y.\r\n...\r\nv1.2\n.\n',
 ];
 
 describe('DotStuffer', () => {
