@@ -29,6 +29,7 @@ import type { NodeRequest } from './cluster/protocol.js';
 import { handleNodeRequest, type NodeServices } from './cluster/node-services.js';
 import { Borrower } from './cluster/work-sharing.js';
 import { mailForwarder } from './cluster/mail-forwarding.js';
+import { RepeatedDeliveries } from './mailbox/repeated-deliveries.js';
 import { queueBody } from './queue/queue-body.js';
 import { redirectMessage } from './queue/redirect.js';
 import type { DoneReply, MailboxRequest } from './mailbox/messages.js';
@@ -137,6 +138,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   const storeParent = spawnGroup(system, 'store');
   const mailboxes = new MailboxRegistry(storeParent, {
     db, blobs, mailboxes: mailboxStore, log: log.child({ actor: 'mailbox' }), testFaults: options.testFaults ?? false, hooks,
+    repeats: new RepeatedDeliveries(),
     forward: (node, mailboxId, msg) => forwardToNode(node, mailboxId, msg),
   }, config.mailbox.idleMs);
   /** A request for a mailbox that moved away: sent to its new node, the answer back to the asker. */
@@ -285,8 +287,9 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     },
     lentResults: (results) => dispatch(queueActor, { type: 'lent-results', results }),
     async enqueueForwarded(entry, body) {
-      // The sender queues the same part itself if our answer does not reach it in time.
-      await queueBody(smtpDeps, body, entry, { mayRepeat: true });
+      // The sender queues the same part itself if our answer does not reach it in time;
+      // that copy arrives from the sender, noted in `repeats` (its own marker check).
+      await queueBody(smtpDeps, body, entry, { mayRepeat: 'forwarded' });
     },
     async queueList() {
       const reply = await ask<QueueMessage, { ok: true; entries: QueueListing[] } | Failure>(queueActor, (replyTo) => ({ type: 'list', replyTo }));

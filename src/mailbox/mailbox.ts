@@ -185,7 +185,10 @@ function inboxOf(state: MailboxState): FolderRecord {
 
 async function deliver(state: MailboxState, msg: Extract<MailboxRequest, { type: 'deliver' }>, deps: MailboxDeps) {
   const mailboxId = state.account.mailboxId;
-  const earlier = msg.mayRepeat ? await deps.mailboxes.findDelivery(mailboxId, msg.deliveryId) : undefined;
+  // A copy that may repeat, handled first, makes the forwarded one check too; handled second, it finds the marker.
+  if (msg.mayRepeat === true) deps.repeats?.arrivedFromElsewhere(msg.deliveryId);
+  const check = msg.mayRepeat === true || (msg.mayRepeat === 'forwarded' && (deps.repeats?.mustCheck(msg.deliveryId) ?? true));
+  const earlier = check ? await deps.mailboxes.findDelivery(mailboxId, msg.deliveryId) : undefined;
   if (earlier) {
     msg.shared?.skip();
     dispatch(msg.replyTo, { ok: true, uid: earlier.uid, duplicate: true });

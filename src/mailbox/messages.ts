@@ -20,9 +20,12 @@ export type MoveOutReply = { ok: true; data: MailboxExport } | Failure;
 export type MailboxStatsReply = { ok: true; messages: number; bytes: number } | Failure;
 
 export type MailboxRequest =
-  /** `mayRepeat`: an earlier attempt may have been stored already (a retry, or after a restart): check the delivery marker. */
+  /**
+   * `mayRepeat`: an earlier attempt may have been stored already (a retry, or after a restart): check the delivery marker.
+   * `'forwarded'`: queued here by the node that accepted it, whose own copy would arrive from that node: check only if one did (RepeatedDeliveries).
+   */
   | {
-    type: 'deliver'; deliveryId: string; mayRepeat: boolean; blob: string; size: number; internalDate: number; quota: number;
+    type: 'deliver'; deliveryId: string; mayRepeat: boolean | 'forwarded'; blob: string; size: number; internalDate: number; quota: number;
     /** In-process only: ops creating the body (bytes that came from another node), committed with the message. */
     blobOps?: WriteOp[];
     /** From a plugin's beforeDelivery verdict: the folder (created when missing; INBOX by default) and flags. */

@@ -14,6 +14,8 @@ import { dispatch } from '../core/supervision.js';
 import type { MailboxRequest } from './messages.js';
 import type { FolderEvent, FolderEventMessage, MessageView } from './imap-messages.js';
 
+import type { RepeatedDeliveries } from './repeated-deliveries.js';
+
 export interface MailboxDeps {
   db: Database;
   blobs: BlobStore;
@@ -24,6 +26,8 @@ export interface MailboxDeps {
   forward?: (node: number, mailboxId: string, msg: MailboxRequest) => void;
   /** Plugin hooks: mailboxEvent after each committed change. */
   hooks?: PipelineHooks;
+  /** Copies of forwarded deliveries that came from other nodes (a cluster); without it a forwarded delivery is always checked. */
+  repeats?: RepeatedDeliveries;
 }
 
 /** A session that has a folder selected. */

@@ -22,8 +22,8 @@ export interface DeliveryTask {
   blob: string;
   size: number;
   arrived: number;
-  /** An earlier attempt may have been stored already (retry, or an entry recovered at start). */
-  mayRepeat: boolean;
+  /** An earlier attempt may have been stored already (retry, or an entry recovered at start); `'forwarded'`: see MailboxRequest. */
+  mayRepeat: boolean | 'forwarded';
   /** The queue's count of node-up reports when the task left (see QueueState.nodeUps). */
   nodeUps?: Record<number, number>;
 }
@@ -497,7 +497,7 @@ function taskOf(entry: QueueEntry, recipient: number): DeliveryTask {
   return {
     queueId: entry.id, recipient, address: rcpt.address, kind: rcpt.kind,
     from: entry.from, blob: entry.blob, size: entry.size, arrived: entry.arrived,
-    mayRepeat: rcpt.attempts > 0 || entry.recovered === true,
+    mayRepeat: rcpt.attempts > 0 || entry.recovered === true ? true : entry.forwarded === true ? 'forwarded' : false,
   };
 }
 

@@ -40,6 +40,8 @@ export interface QueueEntry {
   delayNotified?: boolean;
   /** Loaded from disk at start: deliveries may have happened before the restart. */
   recovered?: boolean;
+  /** In memory: queued here by the node that accepted it (its copy, if any, arrives from that node). */
+  forwarded?: boolean;
 }
 
 /** What the sender of a message decides about its queue entry; the store fills in the rest. */
@@ -102,7 +104,7 @@ export class QueueStore {
    * entry was half of W2's metadata bytes on disk.
    */
   putOp(entry: QueueEntry): WriteOp {
-    const { mailboxHoldsRef: _inMemory, recovered: _atStart, ...stored } = entry;
+    const { mailboxHoldsRef: _inMemory, recovered: _atStart, forwarded: _fromElsewhere, ...stored } = entry;
     const recipients = entry.recipients.map((r) => {
       if (r.original !== r.address) return r;
       const { original: _same, ...rest } = r;
