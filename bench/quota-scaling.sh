@@ -141,7 +141,14 @@ run() {
   [ "$n" -gt 1 ] && args=(--workers "$n")
   # shellcheck disable=SC2206
   args+=($tm_args)
-  if ! tm_start "$work/tm" "$base" "${args[@]}"; then echo "$w $n - - - - start-failed"; stop_run >&2; return; fi
+  # Up to three starts: the fixture's ports lie in the kernel's ephemeral range, so an outgoing
+  # connection of anything on the machine can hold one of them for a while (EADDRINUSE).
+  local started=""
+  for _ in 1 2 3; do
+    if tm_start "$work/tm" "$base" "${args[@]}"; then started=1; break; fi
+    stop_run >&2; sleep 2
+  done
+  if [ -z "$started" ]; then echo "$w $n - - - - start-failed"; return; fi
   poller "$TM_PID" & POLLER=$!
   expect=$(( n > 1 ? n + 1 : 1 ))
   for _ in $(seq 1 50); do [ "$(placed_pids | wc -w)" -ge "$expect" ] && break; sleep 0.2; done

@@ -142,8 +142,8 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
   const mailboxes = new MailboxRegistry(storeParent, {
     db, blobs, mailboxes: mailboxStore, log: log.child({ actor: 'mailbox' }), testFaults: options.testFaults ?? false, hooks,
     forward: (node, mailboxId, msg) => forwardToNode(node, mailboxId, msg),
-    // A node of a cluster of machines: its copies of forwarded parts skip the marker read when no other copy came.
-    ...(options.cluster?.isLive ? { repeats: new RepeatedDeliveries() } : {}),
+    // A node of a cluster (workers or machines): its copies of forwarded parts skip the marker read when no other copy came.
+    ...(options.cluster ? { repeats: new RepeatedDeliveries() } : {}),
   }, config.mailbox.idleMs);
   /** A request for a mailbox that moved away: sent to its new node, the answer back to the asker. */
   const forwardToNode = (node: number, mailboxId: string, msg: MailboxRequest) => {

@@ -107,6 +107,8 @@ export class RemoteMailboxes implements RemoteMailboxPort {
   /** On the owning node: runs a request that came from another node. */
   async handle(request: Extract<NodeRequest, { kind: 'mailbox' }>, local: LocalMailboxes): Promise<unknown> {
     const message = { ...request.request };
+    // Only the process that queued a first copy knows which other copies reached it: here it checks.
+    if (message.type === 'deliver' && message.firstCopy) delete message.firstCopy;
     let prepared: FinishedUpload | null = null;
     if (request.body && message.type === 'deliver') {
       // The body is created in the mailbox actor's own batch, with the message's reference.

@@ -2,6 +2,7 @@
 // been idle (no request in flight, no session holding them) for a while. With a
 // placement (several node processes), requests for mailboxes held by another node
 // go there; message bodies are read from the node that holds the mailbox.
+import type { RepeatedDeliveries } from './repeated-deliveries.js';
 import type { Ref } from 'nact';
 import type { MessageStructure } from '../mime/types.js';
 import type { SortKeys } from '../mime/sort-keys.js';
@@ -65,6 +66,11 @@ export class MailboxRegistry {
   ) {
     this.sweeper = setInterval(() => this.stopIdle(), Math.max(1000, Math.floor(idleMs / 2)));
     this.sweeper.unref();
+  }
+
+  /** Which forwarded deliveries into this node's mailboxes must check their delivery marker. */
+  get repeatedDeliveries(): RepeatedDeliveries | undefined {
+    return this.deps.repeats;
   }
 
   get active(): number {

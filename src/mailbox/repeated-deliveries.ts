@@ -8,6 +8,8 @@
 // such a first copy only when its id was noted. Each mailbox actor handles one message at
 // a time, so a copy is noted before the other is checked whichever comes first.
 // Bounded: past MAX_NOTED the set is dropped and every first copy reads its marker again.
+// A mailbox moved in from another process (cluster rebalance) may hold markers of copies
+// delivered there: from then on every first copy reads its marker (assumeAny).
 const MAX_NOTED = 200_000;
 
 export class RepeatedDeliveries {
@@ -23,6 +25,12 @@ export class RepeatedDeliveries {
       return;
     }
     this.noted.add(deliveryId);
+  }
+
+  /** Mail may have reached a mailbox here by a way not noted (a mailbox moved in): every first copy reads its marker. */
+  assumeAny(): void {
+    this.noted.clear();
+    this.saturated = true;
   }
 
   /** Whether a marker for a first copy's delivery id may exist (read it then). */

@@ -34,6 +34,18 @@ describe('Database.commit (group commit)', () => {
     await reopened.close();
   });
 
+  it('puts the commits of one turn of the event loop into one synced batch, the first one included', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const db = new Database(dir);
+    await db.open();
+    // Issued in one turn with the committer idle: the first does not go alone.
+    await Promise.all(Array.from({ length: 20 }, (_, i) => db.commit([put('meta', `t${i}`, Buffer.from('x'))])));
+    expect(db.commitStats).toEqual({ batches: 1, commits: 20 });
+    for (let i = 0; i < 20; i++) expect((await db.get('meta', `t${i}`))?.toString()).toBe('x');
+    await db.close();
+  });
+
   it('tells each committer when its batch failed', async () => {
     const dir = tempDir();
     dirs.push(dir);
