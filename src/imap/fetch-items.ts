@@ -77,6 +77,18 @@ export class RenderedStructures extends ByteBudgetCache<RenderedEntry> {
     return value;
   }
 
+  /**
+   * The entry's items when every one of `wanted` is there (the caller reads only those; the
+   * object is the cache's own and must not be changed), else undefined.
+   */
+  entryFor(sha: string, wanted: readonly RenderedItem[]): RenderedItems | undefined {
+    const entry = this.entries.get(sha);
+    if (entry === undefined) return undefined;
+    for (const item of wanted) if (entry.items[item] === undefined) return undefined;
+    entry.used = true;
+    return entry.items;
+  }
+
   render(sha: string, item: RenderedItem, structure: MessageStructure): Buffer {
     const value = item === 'ENVELOPE' ? renderEnvelope(structure) : renderBodyStructure(structure, item === 'BODYSTRUCTURE');
     let entry = this.entries.get(sha);
@@ -93,7 +105,7 @@ export class RenderedStructures extends ByteBudgetCache<RenderedEntry> {
 }
 
 interface RenderedEntry {
-  items: Partial<Record<RenderedItem, Buffer>>;
+  items: RenderedItems;
   bytes: number;
   used: boolean;
 }
@@ -172,19 +184,31 @@ export class HeaderFieldIndexes extends ByteBudgetCache<{ fields: IndexedField[]
 /** One per process, as the rendered structures. */
 export const headerFieldIndexes = new HeaderFieldIndexes(16 * 1024 * 1024);
 
-/** The rendered structure items the FETCH asks for, without loading anything when all are known. */
-export async function loadRendered(reader: MessageReader, sha: string, items: readonly FetchItem[]): Promise<Map<RenderedItem, Buffer>> {
-  const wanted = items.map((i) => i.name).filter((name): name is RenderedItem => STRUCTURE_ITEMS.has(name));
-  const out = new Map<RenderedItem, Buffer>();
+/** Rendered ENVELOPE / BODY / BODYSTRUCTURE of one body, by item. */
+export type RenderedItems = Partial<Record<RenderedItem, Buffer>>;
+
+/** Which of the items are rendered structure items (ENVELOPE, BODY, BODYSTRUCTURE): once per FETCH, not per message. */
+export function renderedItemsOf(items: readonly FetchItem[]): RenderedItem[] {
+  return items.map((i) => i.name).filter((name): name is RenderedItem => STRUCTURE_ITEMS.has(name));
+}
+
+/** The rendered items of a body when every one of `wanted` is cached (one lookup, nothing awaited), else undefined. */
+export function renderedIfKnown(sha: string, wanted: readonly RenderedItem[]): RenderedItems | undefined {
+  return renderedStructures.entryFor(sha, wanted);
+}
+
+/** The rendered structure items wanted, loading the structure only when one is not cached. */
+export async function loadRendered(reader: MessageReader, sha: string, wanted: readonly RenderedItem[]): Promise<RenderedItems> {
+  const out: RenderedItems = {};
   let structure: MessageStructure | null = null;
   for (const item of wanted) {
     const known = renderedStructures.get(sha, item);
     if (known) {
-      out.set(item, known);
+      out[item] = known;
       continue;
     }
     structure ??= await reader.structure(sha);
-    out.set(item, renderedStructures.render(sha, item, structure));
+    out[item] = renderedStructures.render(sha, item, structure);
   }
   return out;
 }
@@ -229,26 +253,26 @@ export interface FetchRenderOptions {
   flagsChanged: boolean;
 }
 
-/** The items of one message's FETCH response, in the order asked (UID first for UID FETCH). */
+/** The items of one message's FETCH response, in the order asked (UID first for UID FETCH), each name once. */
 export function renderFetchItems(
   message: MessageView, items: readonly FetchItem[], content: MessageContent | null, options: FetchRenderOptions,
-  rendered?: Map<RenderedItem, Buffer>,
+  rendered?: RenderedItems,
 ): FetchResponseItem[] {
   const out: FetchResponseItem[] = [];
-  const names = new Set<string>();
-  const push = (item: FetchResponseItem): void => {
-    if (names.has(item.name)) return;
-    names.add(item.name);
-    out.push(item);
-  };
-  if (options.includeUid) push(fetchNumber('UID', message.uid));
+  if (options.includeUid) out.push(fetchNumber('UID', message.uid));
   for (const item of items) {
-    const known = rendered?.get(item.name as RenderedItem);
-    push(known ? fetchRendered(item.name as RenderedItem, known) : renderItem(message, item, content, options));
+    const known = rendered?.[item.name as RenderedItem];
+    pushOnce(out, known ? fetchRendered(item.name as RenderedItem, known) : renderItem(message, item, content, options));
   }
-  if (options.flagsChanged) push(fetchFlags(options.flags));
-  if (options.includeModseq) push(fetchModSeq(message.modseq));
+  if (options.flagsChanged) pushOnce(out, fetchFlags(options.flags));
+  if (options.includeModseq) pushOnce(out, fetchModSeq(message.modseq));
   return out;
+}
+
+/** Adds the item unless one of that name is there (a FETCH asks for a handful: a scan is cheaper than a Set per message). */
+function pushOnce(out: FetchResponseItem[], item: FetchResponseItem): void {
+  for (const present of out) if (present.name === item.name) return;
+  out.push(item);
 }
 
 function renderItem(message: MessageView, item: FetchItem, content: MessageContent | null, options: FetchRenderOptions): FetchResponseItem {

@@ -658,4 +658,12 @@ export type ImapResponse =
   | { type: 'acl'; mailbox: string; entries: Array<[string, string]> }
   | { type: 'listrights'; mailbox: string; identifier: string; required: string; optional: string[] }
   | { type: 'myrights'; mailbox: string; rights: string }
-  | { type: 'fetch'; seq: number; items: FetchResponseItem[] };
+  | { type: 'fetch'; seq: number; items: FetchResponseItem[] }
+  /** Several `* n FETCH (...)` lines sent as one buffer: the answers of a FETCH of many messages. */
+  | { type: 'fetches'; answers: FetchAnswer[] };
+
+/** One message's `* n FETCH (...)` line: its sequence number and its rendered items. */
+export interface FetchAnswer {
+  seq: number;
+  items: FetchResponseItem[];
+}
