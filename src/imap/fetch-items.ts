@@ -39,6 +39,44 @@ export async function loadMessageContent(reader: MessageReader, sha: string, wit
   return { structure, raw };
 }
 
+/** What a FETCH renders from: the structure is left out (null) when every item is answered from the bytes alone. */
+export interface FetchContent {
+  structure: MessageStructure | null;
+  raw: Buffer | null;
+}
+
+/** The bytes, and the structure only when `withStructure` (a `BODY.PEEK[]` of the whole message needs none). */
+export async function loadFetchContent(reader: MessageReader, sha: string, withStructure: boolean): Promise<FetchContent> {
+  if (withStructure) return loadMessageContent(reader, sha, true);
+  return { structure: null, raw: await reader.readAll(sha) };
+}
+
+/** Items that need nothing but the message's own fields (the view). */
+const VIEW_ITEMS = new Set(['UID', 'FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'MODSEQ', 'EMAILID', 'THREADID', 'SAVEDATE']);
+
+/**
+ * False when every item is answered from the view or from the whole message's bytes
+ * (RFC822, BODY[] and BINARY[] without a section, BINARY.SIZE of the whole message): the
+ * W3 mix's 20 `FETCH n (BODY.PEEK[])` per session then read no MIME structure.
+ */
+export function structureNeeded(items: readonly FetchItem[]): boolean {
+  return !items.every((item) => VIEW_ITEMS.has(item.name) || wholeMessage(item));
+}
+
+function wholeMessage(item: FetchItem): boolean {
+  switch (item.name) {
+    case 'RFC822':
+      return true;
+    case 'BODY[]':
+      return item.section.part.length === 0 && item.section.text === undefined;
+    case 'BINARY[]':
+    case 'BINARY.SIZE':
+      return item.part.length === 0;
+    default:
+      return false;
+  }
+}
+
 export type RenderedItem = 'ENVELOPE' | 'BODY' | 'BODYSTRUCTURE';
 
 /** Per-body entries kept within a byte budget, the oldest evicted first with a second chance. */
@@ -255,7 +293,7 @@ export interface FetchRenderOptions {
 
 /** The items of one message's FETCH response, in the order asked (UID first for UID FETCH), each name once. */
 export function renderFetchItems(
-  message: MessageView, items: readonly FetchItem[], content: MessageContent | null, options: FetchRenderOptions,
+  message: MessageView, items: readonly FetchItem[], content: FetchContent | null, options: FetchRenderOptions,
   rendered?: RenderedItems,
 ): FetchResponseItem[] {
   const out: FetchResponseItem[] = [];
@@ -275,7 +313,7 @@ function pushOnce(out: FetchResponseItem[], item: FetchResponseItem): void {
   out.push(item);
 }
 
-function renderItem(message: MessageView, item: FetchItem, content: MessageContent | null, options: FetchRenderOptions): FetchResponseItem {
+function renderItem(message: MessageView, item: FetchItem, content: FetchContent | null, options: FetchRenderOptions): FetchResponseItem {
   switch (item.name) {
     case 'UID':
       return fetchNumber('UID', message.uid);
@@ -298,26 +336,26 @@ function renderItem(message: MessageView, item: FetchItem, content: MessageConte
   }
 }
 
-function renderContentItem(sha: string, item: FetchItem, content: MessageContent): FetchResponseItem {
-  const { structure } = content;
+function renderContentItem(sha: string, item: FetchItem, content: FetchContent): FetchResponseItem {
   switch (item.name) {
     case 'ENVELOPE':
     case 'BODY':
     case 'BODYSTRUCTURE':
-      return fetchRendered(item.name, renderedItem(sha, item.name, structure));
+      return fetchRendered(item.name, renderedItem(sha, item.name, structureOf(content)));
     case 'RFC822':
     case 'RFC822.HEADER':
     case 'RFC822.TEXT':
-      return fetchLiteral(item.name, extractRfc822(rawOf(content), structure, item.name));
+      return fetchLiteral(item.name, item.name === 'RFC822' ? rawOf(content) : extractRfc822(rawOf(content), structureOf(content), item.name));
     case 'BODY[]':
+      if (wholeMessage(item)) return fetchBodySection(item, cutPartial(rawOf(content), item.partial));
       if (item.section.part.length === 0 && item.section.text === 'HEADER.FIELDS') {
-        return fetchBodySection(item, cutPartial(headerFieldIndexes.select(sha, rawOf(content), structure, item.section.fields ?? []), item.partial));
+        return fetchBodySection(item, cutPartial(headerFieldIndexes.select(sha, rawOf(content), structureOf(content), item.section.fields ?? []), item.partial));
       }
-      return fetchBodySection(item, extractSection(rawOf(content), structure, item.section, item.partial));
+      return fetchBodySection(item, extractSection(rawOf(content), structureOf(content), item.section, item.partial));
     case 'BINARY[]':
-      return fetchBinarySection(item, cutPartial(decodedOrThrow(rawOf(content), structure, item.part), item.partial));
+      return fetchBinarySection(item, cutPartial(decodedOrThrow(content, item.part), item.partial));
     case 'BINARY.SIZE':
-      return fetchBinarySize(item.part, decodedOrThrow(rawOf(content), structure, item.part).length);
+      return fetchBinarySize(item.part, decodedOrThrow(content, item.part).length);
     default:
       throw new Error(`FETCH item ${item.name} is not supported`);
   }
@@ -333,18 +371,24 @@ function internalDate(millis: number): FetchResponseItem {
   return { name: 'INTERNALDATE', value: Buffer.from(text, 'latin1') };
 }
 
-function decodedOrThrow(raw: Buffer, structure: MessageStructure, part: number[]): Buffer {
-  const decoded = extractBinary(raw, structure, part);
+function decodedOrThrow(content: FetchContent, part: number[]): Buffer {
+  if (part.length === 0) return rawOf(content);
+  const decoded = extractBinary(rawOf(content), structureOf(content), part);
   if (decoded === null) throw new UnknownTransferEncodingError();
   return decoded;
 }
 
-function rawOf(content: MessageContent): Buffer {
+function structureOf(content: FetchContent): MessageStructure {
+  if (content.structure === null) throw new Error('FETCH item needs the message structure');
+  return content.structure;
+}
+
+function rawOf(content: FetchContent): Buffer {
   if (content.raw === null) throw new Error('FETCH item needs the message bytes');
   return content.raw;
 }
 
-function required(content: MessageContent | null): MessageContent {
+function required(content: FetchContent | null): FetchContent {
   if (content === null) throw new Error('FETCH item needs the message content');
   return content;
 }

@@ -5,8 +5,8 @@
 import { sequenceSetContains } from '../../protocols/imap/sequence-set.js';
 import { applyFlagUpdates, resolveSet, sequenceOf, sequenceSetOutOfRange, visibleFlags } from '../view.js';
 import {
-  contentNeeded, loadMessageContent, UnknownTransferEncodingError, loadRendered, renderedIfKnown, renderedItemsOf, renderFetchItems, setsSeen, unsupportedItem,
-  type MessageContent, type RenderedItem, type RenderedItems,
+  contentNeeded, loadFetchContent, UnknownTransferEncodingError, loadRendered, renderedIfKnown, renderedItemsOf, renderFetchItems, setsSeen, structureNeeded,
+  unsupportedItem, type FetchContent, type RenderedItem, type RenderedItems,
 } from '../fetch-items.js';
 import type { FetchAnswer } from '../../protocols/imap/types.js';
 import { vanishedSince } from './select.js';
@@ -69,6 +69,7 @@ async function sendAnswers(ctx: ImapContext, folder: SelectedFolder, uids: numbe
   const needed = contentNeeded(cmd.items);
   const includeModseq = cmd.changedSince !== undefined || (ctx.enabled.has('CONDSTORE') && cmd.items.some((i) => i.name === 'FLAGS'));
   const wanted = renderedItemsOf(cmd.items);
+  const withStructure = structureNeeded(cmd.items);
   let missing = 0;
   let answers: FetchAnswer[] = [];
   let waiting = 0;
@@ -78,10 +79,10 @@ async function sendAnswers(ctx: ImapContext, folder: SelectedFolder, uids: numbe
       missing++;
       continue;
     }
-    let content: MessageContent | null = null;
+    let content: FetchContent | null = null;
     let rendered: RenderedItems | undefined;
     if (needed === 'raw') {
-      content = await loadOrNull(ctx, message.blob, true);
+      content = await loadOrNull(ctx, message.blob, withStructure);
       if (content === null) {
         missing++;
         continue;
@@ -118,9 +119,9 @@ async function renderedOrNull(ctx: ImapContext, blob: string, wanted: readonly R
   }
 }
 
-async function loadOrNull(ctx: ImapContext, blob: string, withRaw: boolean): Promise<MessageContent | null> {
+async function loadOrNull(ctx: ImapContext, blob: string, withStructure: boolean): Promise<FetchContent | null> {
   try {
-    return await loadMessageContent(ctx.mailbox().reader, blob, withRaw);
+    return await loadFetchContent(ctx.mailbox().reader, blob, withStructure);
   } catch (err) {
     if (noPermission(err)) throw err;
     ctx.deps.log.debug({ err, blob }, 'message body gone (expunged by another session)');
