@@ -10,8 +10,9 @@ import { extractSection } from '../../src/protocols/imap/sections.js';
 import { fetchLines } from '../../src/protocols/imap/writer.js';
 import { renderFetchItems, structureNeeded } from '../../src/imap/fetch-items.js';
 import type { FetchItem } from '../../src/protocols/imap/types.js';
-import { provision, startTestServer, type TestServer } from '../support/server.js';
-import { deliver, message, RawImap } from './imap-support.js';
+import { python } from '../support/clients.js';
+import { provision, startTestServer, waitForMessages, type TestServer } from '../support/server.js';
+import { message, RawImap } from './imap-support.js';
 
 let server: TestServer;
 const COUNT = 40;
@@ -19,12 +20,21 @@ const COUNT = 40;
 beforeAll(async () => {
   server = await startTestServer();
   await provision(server, 'answers.test', ['ann']);
-  for (let n = 1; n <= COUNT; n++) {
-    // Bodies of 9 KiB: the 40 together pass the 128 KiB at which gathered answers are sent.
-    const subject = n % 3 === 0 ? `=?utf-8?q?caf=C3=A9_${n}?=` : `message "${n}" (of ${COUNT})`;
-    await deliver(server, ['ann@answers.test'], message(subject, `${'body line\r\n'.repeat(900)}end ${n}\r\n`, n % 2 ? 'Cc: c@answers.test\r\n' : ''));
-  }
-});
+  // One SMTP session for all of them (a Python process per message is slow on a busy machine).
+  const { code, stderr } = await python(`
+import smtplib, sys
+s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]))
+for n in range(1, ${COUNT} + 1):
+    # Bodies of 9 KiB: the 40 together pass the 128 KiB at which gathered answers are sent.
+    subject = '=?utf-8?q?caf=C3=A9_%d?=' % n if n % 3 == 0 else 'message "%d" (of ${COUNT})' % n
+    cc = 'Cc: c@answers.test\\r\\n' if n % 2 else ''
+    msg = 'From: a@remote.test\\r\\nTo: ann@answers.test\\r\\n%sSubject: %s\\r\\n\\r\\n%send %d\\r\\n' % (cc, subject, 'body line\\r\\n' * 900, n)
+    s.sendmail('sender@remote.test', ['ann@answers.test'], msg.encode())
+s.quit()
+`, [String(server.ports.smtp)]);
+  expect(code, stderr).toBe(0);
+  await waitForMessages(server, COUNT, 30_000);
+}, 120_000);
 
 afterAll(async () => server.destroy());
 

@@ -9,6 +9,7 @@ import {
   unsupportedItem, type FetchContent, type RenderedItem, type RenderedItems,
 } from '../fetch-items.js';
 import type { FetchAnswer } from '../../protocols/imap/types.js';
+import { fetchValueBytes } from '../../protocols/imap/writer.js';
 import { vanishedSince } from './select.js';
 import {
   bad, commandOf, no, ok, selectedFolder, SELECTED,
@@ -98,7 +99,7 @@ async function sendAnswers(ctx: ImapContext, folder: SelectedFolder, uids: numbe
       includeUid: cmd.uid, includeModseq, flags: visibleFlags(folder, message), flagsChanged: marked.has(uid),
     }, rendered);
     answers.push({ seq: sequenceOf(folder, uid), items });
-    for (const item of items) waiting += item.value.length;
+    for (const item of items) waiting += fetchValueBytes(item.value);
     if (waiting >= ANSWER_BATCH_BYTES) {
       await ctx.send({ type: 'fetches', answers });
       answers = [];

@@ -597,10 +597,14 @@ export interface NamespaceDescriptor {
   delimiter: string | null;
 }
 
-/** Items of `* n FETCH (...)`, each already rendered (see writer fetch helpers). */
+/**
+ * Items of `* n FETCH (...)`, each already rendered (see writer fetch helpers). Short
+ * values (numbers, flag lists) stay strings, written as UTF-8 into the line: a FETCH of 500
+ * messages then makes no small buffer per item.
+ */
 export interface FetchResponseItem {
   name: string;
-  value: Buffer;
+  value: Buffer | string;
 }
 
 export type ImapResponse =

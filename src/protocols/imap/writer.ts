@@ -335,14 +335,19 @@ export function fetchLines(answers: readonly FetchAnswer[]): Buffer {
   return at === out.length ? out : out.subarray(0, at);
 }
 
-/** Bytes of a line with its CRLF (item names are ASCII, so their length is their byte count). */
+/** Bytes of a line with its CRLF. */
 function fetchLineSize(head: string, items: FetchResponseItem[]): number {
   let size = head.length + 1 + 2;
-  for (let i = 0; i < items.length; i++) size += (i > 0 ? 1 : 0) + Buffer.byteLength(items[i]!.name, 'utf8') + 1 + items[i]!.value.length;
+  for (let i = 0; i < items.length; i++) size += (i > 0 ? 1 : 0) + Buffer.byteLength(items[i]!.name, 'utf8') + 1 + fetchValueBytes(items[i]!.value);
   return size;
 }
 
-/** Writes one line at `at` into `out` (sized by fetchLineSize); returns the offset after it. */
+/** Bytes of an item's value as written. */
+export function fetchValueBytes(value: Buffer | string): number {
+  return typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length;
+}
+
+/** Writes one line at `start` into `out` (sized by fetchLineSize); returns the offset after it. */
 function writeFetchLine(out: Buffer, start: number, head: string, items: FetchResponseItem[], crlf: boolean): number {
   let at = start + out.write(head, start, 'latin1');
   for (let i = 0; i < items.length; i++) {
@@ -350,7 +355,8 @@ function writeFetchLine(out: Buffer, start: number, head: string, items: FetchRe
     if (i > 0) out[at++] = 0x20;
     at += out.write(item.name, at, 'utf8');
     out[at++] = 0x20;
-    at += item.value.copy(out, at);
+    const value = item.value;
+    at += typeof value === 'string' ? out.write(value, at, 'utf8') : value.copy(out, at);
   }
   out[at++] = 0x29;
   if (crlf) {
@@ -364,7 +370,7 @@ function writeFetchLine(out: Buffer, start: number, head: string, items: FetchRe
 
 /** `FLAGS (\Seen)`. */
 export function fetchFlags(flags: readonly string[]): FetchResponseItem {
-  return { name: 'FLAGS', value: flagList(flags) };
+  return { name: 'FLAGS', value: `(${flags.join(' ')})` };
 }
 
 /** `INTERNALDATE "17-Jul-1996 02:44:25 -0700"`, shown in the zone `zoneMinutes` east of UTC. */
@@ -374,12 +380,12 @@ export function fetchInternalDate(date: Date, zoneMinutes = 0): FetchResponseIte
 
 /** `UID n`, `RFC822.SIZE n`. */
 export function fetchNumber(name: 'UID' | 'RFC822.SIZE', value: number): FetchResponseItem {
-  return { name, value: text(String(value)) };
+  return { name, value: String(value) };
 }
 
 /** `MODSEQ (n)`. */
 export function fetchModSeq(modSeq: number | bigint): FetchResponseItem {
-  return { name: 'MODSEQ', value: text(`(${modSeq})`) };
+  return { name: 'MODSEQ', value: `(${modSeq})` };
 }
 
 /** An item whose value is already rendered: ENVELOPE, BODY, BODYSTRUCTURE. */
