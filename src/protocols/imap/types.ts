@@ -604,7 +604,16 @@ export interface NamespaceDescriptor {
  */
 export interface FetchResponseItem {
   name: string;
-  value: Buffer | string;
+  value: Buffer | string | FetchLiteral;
+}
+
+/**
+ * A literal item value: `{n}` (`~{n}` for `binary`), CRLF and the bytes. A large one is sent
+ * as its own buffer beside the line (a 16 KiB body is neither concatenated nor copied).
+ */
+export interface FetchLiteral {
+  literal: Buffer;
+  binary?: boolean;
 }
 
 export type ImapResponse =
