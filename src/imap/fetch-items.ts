@@ -39,6 +39,44 @@ export async function loadMessageContent(reader: MessageReader, sha: string, wit
   return { structure, raw };
 }
 
+/** What a FETCH renders from: the structure is left out (null) when every item is answered from the bytes alone. */
+export interface FetchContent {
+  structure: MessageStructure | null;
+  raw: Buffer | null;
+}
+
+/** The bytes, and the structure only when `withStructure` (a `BODY.PEEK[]` of the whole message needs none). */
+export async function loadFetchContent(reader: MessageReader, sha: string, withStructure: boolean): Promise<FetchContent> {
+  if (withStructure) return loadMessageContent(reader, sha, true);
+  return { structure: null, raw: await reader.readAll(sha) };
+}
+
+/** Items that need nothing but the message's own fields (the view). */
+const VIEW_ITEMS = new Set(['UID', 'FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'MODSEQ', 'EMAILID', 'THREADID', 'SAVEDATE']);
+
+/**
+ * False when every item is answered from the view or from the whole message's bytes
+ * (RFC822, BODY[] and BINARY[] without a section, BINARY.SIZE of the whole message): the
+ * W3 mix's 20 `FETCH n (BODY.PEEK[])` per session then read no MIME structure.
+ */
+export function structureNeeded(items: readonly FetchItem[]): boolean {
+  return !items.every((item) => VIEW_ITEMS.has(item.name) || wholeMessage(item));
+}
+
+function wholeMessage(item: FetchItem): boolean {
+  switch (item.name) {
+    case 'RFC822':
+      return true;
+    case 'BODY[]':
+      return item.section.part.length === 0 && item.section.text === undefined;
+    case 'BINARY[]':
+    case 'BINARY.SIZE':
+      return item.part.length === 0;
+    default:
+      return false;
+  }
+}
+
 export type RenderedItem = 'ENVELOPE' | 'BODY' | 'BODYSTRUCTURE';
 
 /** Per-body entries kept within a byte budget, the oldest evicted first with a second chance. */
@@ -77,6 +115,18 @@ export class RenderedStructures extends ByteBudgetCache<RenderedEntry> {
     return value;
   }
 
+  /**
+   * The entry's items when every one of `wanted` is there (the caller reads only those; the
+   * object is the cache's own and must not be changed), else undefined.
+   */
+  entryFor(sha: string, wanted: readonly RenderedItem[]): RenderedItems | undefined {
+    const entry = this.entries.get(sha);
+    if (entry === undefined) return undefined;
+    for (const item of wanted) if (entry.items[item] === undefined) return undefined;
+    entry.used = true;
+    return entry.items;
+  }
+
   render(sha: string, item: RenderedItem, structure: MessageStructure): Buffer {
     const value = item === 'ENVELOPE' ? renderEnvelope(structure) : renderBodyStructure(structure, item === 'BODYSTRUCTURE');
     let entry = this.entries.get(sha);
@@ -93,7 +143,7 @@ export class RenderedStructures extends ByteBudgetCache<RenderedEntry> {
 }
 
 interface RenderedEntry {
-  items: Partial<Record<RenderedItem, Buffer>>;
+  items: RenderedItems;
   bytes: number;
   used: boolean;
 }
@@ -172,19 +222,31 @@ export class HeaderFieldIndexes extends ByteBudgetCache<{ fields: IndexedField[]
 /** One per process, as the rendered structures. */
 export const headerFieldIndexes = new HeaderFieldIndexes(16 * 1024 * 1024);
 
-/** The rendered structure items the FETCH asks for, without loading anything when all are known. */
-export async function loadRendered(reader: MessageReader, sha: string, items: readonly FetchItem[]): Promise<Map<RenderedItem, Buffer>> {
-  const wanted = items.map((i) => i.name).filter((name): name is RenderedItem => STRUCTURE_ITEMS.has(name));
-  const out = new Map<RenderedItem, Buffer>();
+/** Rendered ENVELOPE / BODY / BODYSTRUCTURE of one body, by item. */
+export type RenderedItems = Partial<Record<RenderedItem, Buffer>>;
+
+/** Which of the items are rendered structure items (ENVELOPE, BODY, BODYSTRUCTURE): once per FETCH, not per message. */
+export function renderedItemsOf(items: readonly FetchItem[]): RenderedItem[] {
+  return items.map((i) => i.name).filter((name): name is RenderedItem => STRUCTURE_ITEMS.has(name));
+}
+
+/** The rendered items of a body when every one of `wanted` is cached (one lookup, nothing awaited), else undefined. */
+export function renderedIfKnown(sha: string, wanted: readonly RenderedItem[]): RenderedItems | undefined {
+  return renderedStructures.entryFor(sha, wanted);
+}
+
+/** The rendered structure items wanted, loading the structure only when one is not cached. */
+export async function loadRendered(reader: MessageReader, sha: string, wanted: readonly RenderedItem[]): Promise<RenderedItems> {
+  const out: RenderedItems = {};
   let structure: MessageStructure | null = null;
   for (const item of wanted) {
     const known = renderedStructures.get(sha, item);
     if (known) {
-      out.set(item, known);
+      out[item] = known;
       continue;
     }
     structure ??= await reader.structure(sha);
-    out.set(item, renderedStructures.render(sha, item, structure));
+    out[item] = renderedStructures.render(sha, item, structure);
   }
   return out;
 }
@@ -229,29 +291,29 @@ export interface FetchRenderOptions {
   flagsChanged: boolean;
 }
 
-/** The items of one message's FETCH response, in the order asked (UID first for UID FETCH). */
+/** The items of one message's FETCH response, in the order asked (UID first for UID FETCH), each name once. */
 export function renderFetchItems(
-  message: MessageView, items: readonly FetchItem[], content: MessageContent | null, options: FetchRenderOptions,
-  rendered?: Map<RenderedItem, Buffer>,
+  message: MessageView, items: readonly FetchItem[], content: FetchContent | null, options: FetchRenderOptions,
+  rendered?: RenderedItems,
 ): FetchResponseItem[] {
   const out: FetchResponseItem[] = [];
-  const names = new Set<string>();
-  const push = (item: FetchResponseItem): void => {
-    if (names.has(item.name)) return;
-    names.add(item.name);
-    out.push(item);
-  };
-  if (options.includeUid) push(fetchNumber('UID', message.uid));
+  if (options.includeUid) out.push(fetchNumber('UID', message.uid));
   for (const item of items) {
-    const known = rendered?.get(item.name as RenderedItem);
-    push(known ? fetchRendered(item.name as RenderedItem, known) : renderItem(message, item, content, options));
+    const known = rendered?.[item.name as RenderedItem];
+    pushOnce(out, known ? fetchRendered(item.name as RenderedItem, known) : renderItem(message, item, content, options));
   }
-  if (options.flagsChanged) push(fetchFlags(options.flags));
-  if (options.includeModseq) push(fetchModSeq(message.modseq));
+  if (options.flagsChanged) pushOnce(out, fetchFlags(options.flags));
+  if (options.includeModseq) pushOnce(out, fetchModSeq(message.modseq));
   return out;
 }
 
-function renderItem(message: MessageView, item: FetchItem, content: MessageContent | null, options: FetchRenderOptions): FetchResponseItem {
+/** Adds the item unless one of that name is there (a FETCH asks for a handful: a scan is cheaper than a Set per message). */
+function pushOnce(out: FetchResponseItem[], item: FetchResponseItem): void {
+  for (const present of out) if (present.name === item.name) return;
+  out.push(item);
+}
+
+function renderItem(message: MessageView, item: FetchItem, content: FetchContent | null, options: FetchRenderOptions): FetchResponseItem {
   switch (item.name) {
     case 'UID':
       return fetchNumber('UID', message.uid);
@@ -274,26 +336,26 @@ function renderItem(message: MessageView, item: FetchItem, content: MessageConte
   }
 }
 
-function renderContentItem(sha: string, item: FetchItem, content: MessageContent): FetchResponseItem {
-  const { structure } = content;
+function renderContentItem(sha: string, item: FetchItem, content: FetchContent): FetchResponseItem {
   switch (item.name) {
     case 'ENVELOPE':
     case 'BODY':
     case 'BODYSTRUCTURE':
-      return fetchRendered(item.name, renderedItem(sha, item.name, structure));
+      return fetchRendered(item.name, renderedItem(sha, item.name, structureOf(content)));
     case 'RFC822':
     case 'RFC822.HEADER':
     case 'RFC822.TEXT':
-      return fetchLiteral(item.name, extractRfc822(rawOf(content), structure, item.name));
+      return fetchLiteral(item.name, item.name === 'RFC822' ? rawOf(content) : extractRfc822(rawOf(content), structureOf(content), item.name));
     case 'BODY[]':
+      if (wholeMessage(item)) return fetchBodySection(item, cutPartial(rawOf(content), item.partial));
       if (item.section.part.length === 0 && item.section.text === 'HEADER.FIELDS') {
-        return fetchBodySection(item, cutPartial(headerFieldIndexes.select(sha, rawOf(content), structure, item.section.fields ?? []), item.partial));
+        return fetchBodySection(item, cutPartial(headerFieldIndexes.select(sha, rawOf(content), structureOf(content), item.section.fields ?? []), item.partial));
       }
-      return fetchBodySection(item, extractSection(rawOf(content), structure, item.section, item.partial));
+      return fetchBodySection(item, extractSection(rawOf(content), structureOf(content), item.section, item.partial));
     case 'BINARY[]':
-      return fetchBinarySection(item, cutPartial(decodedOrThrow(rawOf(content), structure, item.part), item.partial));
+      return fetchBinarySection(item, cutPartial(decodedOrThrow(content, item.part), item.partial));
     case 'BINARY.SIZE':
-      return fetchBinarySize(item.part, decodedOrThrow(rawOf(content), structure, item.part).length);
+      return fetchBinarySize(item.part, decodedOrThrow(content, item.part).length);
     default:
       throw new Error(`FETCH item ${item.name} is not supported`);
   }
@@ -309,18 +371,24 @@ function internalDate(millis: number): FetchResponseItem {
   return { name: 'INTERNALDATE', value: Buffer.from(text, 'latin1') };
 }
 
-function decodedOrThrow(raw: Buffer, structure: MessageStructure, part: number[]): Buffer {
-  const decoded = extractBinary(raw, structure, part);
+function decodedOrThrow(content: FetchContent, part: number[]): Buffer {
+  if (part.length === 0) return rawOf(content);
+  const decoded = extractBinary(rawOf(content), structureOf(content), part);
   if (decoded === null) throw new UnknownTransferEncodingError();
   return decoded;
 }
 
-function rawOf(content: MessageContent): Buffer {
+function structureOf(content: FetchContent): MessageStructure {
+  if (content.structure === null) throw new Error('FETCH item needs the message structure');
+  return content.structure;
+}
+
+function rawOf(content: FetchContent): Buffer {
   if (content.raw === null) throw new Error('FETCH item needs the message bytes');
   return content.raw;
 }
 
-function required(content: MessageContent | null): MessageContent {
+function required(content: FetchContent | null): FetchContent {
   if (content === null) throw new Error('FETCH item needs the message content');
   return content;
 }

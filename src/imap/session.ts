@@ -9,7 +9,7 @@ import type { Ref } from 'nact';
 import type { Logger } from '../core/logger.js';
 import type { UserRecord } from '../directory/records.js';
 import { ImapParser } from '../protocols/imap/parser.js';
-import { writeResponse, fetchFlags, fetchModSeq, fetchNumber } from '../protocols/imap/writer.js';
+import { writeResponse, fetchFlags, fetchLineParts, fetchModSeq, fetchNumber } from '../protocols/imap/writer.js';
 import type {
   ContinuationEvent, FetchResponseItem, ImapCommand, ImapParserEvent, ImapResponse, NotifyEventGroup, ParseErrorEvent,
 } from '../protocols/imap/types.js';
@@ -461,6 +461,11 @@ export class ImapSession implements ImapContext, CommandHooks {
 
   async send(response: ImapResponse): Promise<void> {
     if (this.finished || this.socket.destroyed) throw new SessionClosedError();
+    if (response.type === 'fetches') {
+      // FETCH answers: large literals (bodies) go to the socket as they are, beside the lines.
+      for (const part of fetchLineParts(response.answers)) await this.output.write(part);
+      return;
+    }
     await this.output.write(writeResponse(response, { utf8: this.utf8 }));
   }
 

@@ -9,6 +9,7 @@ import { extractSection } from '../../src/protocols/imap/sections.js';
 import { renderBodyStructure, renderEnvelope } from '../../src/protocols/imap/render-structure.js';
 import { HeaderFieldIndexes, RenderedStructures, renderFetchItems } from '../../src/imap/fetch-items.js';
 import type { FetchItem } from '../../src/protocols/imap/types.js';
+import { writeResponse } from '../../src/protocols/imap/writer.js';
 
 const raw = Buffer.from([
   'Received: from a\r\n\tby b; Thu, 1 Jan 2026 00:00:00 +0000',
@@ -74,7 +75,7 @@ describe('FETCH items that need the bytes and the structure', () => {
       const out = renderFetchItems(view, items, { structure, raw }, options);
       expect(out[0]!.value.toString('latin1')).toBe(renderEnvelope(structure).toString('latin1'));
       expect(out[1]!.value.toString('latin1')).toBe(renderBodyStructure(structure, true).toString('latin1'));
-      expect(out[2]!.value.toString('latin1')).toContain('To: bob@cache.test,\r\n  cy@cache.test\r\nSubject: folded\r\n subject line\r\n\r\n');
+      expect(writeResponse({ type: 'fetch', seq: 1, items: [out[2]!] }).toString('latin1')).toContain('To: bob@cache.test,\r\n  cy@cache.test\r\nSubject: folded\r\n subject line\r\n\r\n');
     }
   });
 });

@@ -5,8 +5,11 @@
 import { sequenceSetContains } from '../../protocols/imap/sequence-set.js';
 import { applyFlagUpdates, resolveSet, sequenceOf, sequenceSetOutOfRange, visibleFlags } from '../view.js';
 import {
-  contentNeeded, loadMessageContent, UnknownTransferEncodingError, loadRendered, renderFetchItems, setsSeen, unsupportedItem, type MessageContent, type RenderedItem,
+  contentNeeded, loadFetchContent, UnknownTransferEncodingError, loadRendered, renderedIfKnown, renderedItemsOf, renderFetchItems, setsSeen, structureNeeded,
+  unsupportedItem, type FetchContent, type RenderedItem, type RenderedItems,
 } from '../fetch-items.js';
+import type { FetchAnswer } from '../../protocols/imap/types.js';
+import { fetchValueBytes } from '../../protocols/imap/writer.js';
 import { vanishedSince } from './select.js';
 import {
   bad, commandOf, no, ok, selectedFolder, SELECTED,
@@ -54,27 +57,39 @@ export const fetch: CommandSpec = {
 
 type FetchCommand = ReturnType<typeof commandOf<'FETCH'>>;
 
-/** Sends one FETCH answer per message; returns how many could not be read (expunged meanwhile). */
+/** Answers are gathered and sent together once this many bytes wait (and at the end). */
+const ANSWER_BATCH_BYTES = 128 * 1024;
+
+/**
+ * Sends one FETCH answer per message, gathered into few sends (`fetches`: one buffer for
+ * many lines); returns how many could not be read (expunged meanwhile). Rendered items
+ * already cached are taken without waiting, so a `UID FETCH 1:* (FLAGS ENVELOPE)` of a
+ * mailbox seen before runs as one loop.
+ */
 async function sendAnswers(ctx: ImapContext, folder: SelectedFolder, uids: number[], cmd: FetchCommand, marked: Set<number>): Promise<number> {
   const needed = contentNeeded(cmd.items);
   const includeModseq = cmd.changedSince !== undefined || (ctx.enabled.has('CONDSTORE') && cmd.items.some((i) => i.name === 'FLAGS'));
+  const wanted = renderedItemsOf(cmd.items);
+  const withStructure = structureNeeded(cmd.items);
   let missing = 0;
+  let answers: FetchAnswer[] = [];
+  let waiting = 0;
   for (const uid of uids) {
     const message = folder.messages.get(uid);
     if (message === undefined) {
       missing++;
       continue;
     }
-    let content: MessageContent | null = null;
-    let rendered: Map<RenderedItem, Buffer> | undefined;
+    let content: FetchContent | null = null;
+    let rendered: RenderedItems | undefined;
     if (needed === 'raw') {
-      content = await loadOrNull(ctx, message.blob, true);
+      content = await loadOrNull(ctx, message.blob, withStructure);
       if (content === null) {
         missing++;
         continue;
       }
     } else if (needed === 'structure') {
-      rendered = await renderedOrNull(ctx, message.blob, cmd.items);
+      rendered = renderedIfKnown(message.blob, wanted) ?? await renderedOrNull(ctx, message.blob, wanted);
       if (rendered === undefined) {
         missing++;
         continue;
@@ -83,14 +98,21 @@ async function sendAnswers(ctx: ImapContext, folder: SelectedFolder, uids: numbe
     const items = renderFetchItems(message, cmd.items, content, {
       includeUid: cmd.uid, includeModseq, flags: visibleFlags(folder, message), flagsChanged: marked.has(uid),
     }, rendered);
-    await ctx.send({ type: 'fetch', seq: sequenceOf(folder, uid), items });
+    answers.push({ seq: sequenceOf(folder, uid), items });
+    for (const item of items) waiting += fetchValueBytes(item.value);
+    if (waiting >= ANSWER_BATCH_BYTES) {
+      await ctx.send({ type: 'fetches', answers });
+      answers = [];
+      waiting = 0;
+    }
   }
+  if (answers.length > 0) await ctx.send({ type: 'fetches', answers });
   return missing;
 }
 
-async function renderedOrNull(ctx: ImapContext, blob: string, items: FetchCommand['items']): Promise<Map<RenderedItem, Buffer> | undefined> {
+async function renderedOrNull(ctx: ImapContext, blob: string, wanted: readonly RenderedItem[]): Promise<RenderedItems | undefined> {
   try {
-    return await loadRendered(ctx.mailbox().reader, blob, items);
+    return await loadRendered(ctx.mailbox().reader, blob, wanted);
   } catch (err) {
     if (noPermission(err)) throw err;
     ctx.deps.log.debug({ err, blob }, 'message structure gone (expunged by another session)');
@@ -98,9 +120,9 @@ async function renderedOrNull(ctx: ImapContext, blob: string, items: FetchComman
   }
 }
 
-async function loadOrNull(ctx: ImapContext, blob: string, withRaw: boolean): Promise<MessageContent | null> {
+async function loadOrNull(ctx: ImapContext, blob: string, withStructure: boolean): Promise<FetchContent | null> {
   try {
-    return await loadMessageContent(ctx.mailbox().reader, blob, withRaw);
+    return await loadFetchContent(ctx.mailbox().reader, blob, withStructure);
   } catch (err) {
     if (noPermission(err)) throw err;
     ctx.deps.log.debug({ err, blob }, 'message body gone (expunged by another session)');

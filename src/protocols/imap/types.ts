@@ -597,10 +597,23 @@ export interface NamespaceDescriptor {
   delimiter: string | null;
 }
 
-/** Items of `* n FETCH (...)`, each already rendered (see writer fetch helpers). */
+/**
+ * Items of `* n FETCH (...)`, each already rendered (see writer fetch helpers). Short
+ * values (numbers, flag lists) stay strings, written as UTF-8 into the line: a FETCH of 500
+ * messages then makes no small buffer per item.
+ */
 export interface FetchResponseItem {
   name: string;
-  value: Buffer;
+  value: Buffer | string | FetchLiteral;
+}
+
+/**
+ * A literal item value: `{n}` (`~{n}` for `binary`), CRLF and the bytes. A large one is sent
+ * as its own buffer beside the line (a 16 KiB body is neither concatenated nor copied).
+ */
+export interface FetchLiteral {
+  literal: Buffer;
+  binary?: boolean;
 }
 
 export type ImapResponse =
@@ -658,4 +671,12 @@ export type ImapResponse =
   | { type: 'acl'; mailbox: string; entries: Array<[string, string]> }
   | { type: 'listrights'; mailbox: string; identifier: string; required: string; optional: string[] }
   | { type: 'myrights'; mailbox: string; rights: string }
-  | { type: 'fetch'; seq: number; items: FetchResponseItem[] };
+  | { type: 'fetch'; seq: number; items: FetchResponseItem[] }
+  /** Several `* n FETCH (...)` lines sent as one buffer: the answers of a FETCH of many messages. */
+  | { type: 'fetches'; answers: FetchAnswer[] };
+
+/** One message's `* n FETCH (...)` line: its sequence number and its rendered items. */
+export interface FetchAnswer {
+  seq: number;
+  items: FetchResponseItem[];
+}

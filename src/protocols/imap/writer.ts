@@ -11,6 +11,8 @@ import type {
   ThreadNode,
   BodySection,
   BodySectionFetch,
+  FetchAnswer,
+  FetchLiteral,
   FetchResponseItem,
   ImapResponse,
   NamespaceDescriptor,
@@ -28,6 +30,7 @@ const CRLF = Buffer.from('\r\n');
 /** One complete response line (or lines, with literals), CRLF-terminated. */
 export function writeResponse(response: ImapResponse, options: WriterOptions = {}): Buffer {
   if (response.type === 'fetch') return fetchLine(response.seq, response.items, true);
+  if (response.type === 'fetches') return fetchLines(response.answers);
   return Buffer.concat([...responseParts(response, options.utf8 ?? false), CRLF]);
 }
 
@@ -121,6 +124,8 @@ function responseParts(response: ImapResponse, utf8: boolean): Buffer[] {
       return [text('* MYRIGHTS '), mailboxName(response.mailbox, utf8), text(' '), imapString(response.rights)];
     case 'fetch':
       return fetchParts(response.seq, response.items);
+    case 'fetches':
+      return [fetchLines(response.answers).subarray(0, -2)];
   }
 }
 
@@ -312,30 +317,119 @@ function fetchParts(seq: number, items: FetchResponseItem[]): Buffer[] {
 
 function fetchLine(seq: number, items: FetchResponseItem[], crlf: boolean): Buffer {
   const head = `* ${seq} FETCH (`;
-  let size = head.length + 1 + (crlf ? 2 : 0);
-  for (let i = 0; i < items.length; i++) size += (i > 0 ? 1 : 0) + Buffer.byteLength(items[i]!.name, 'utf8') + 1 + items[i]!.value.length;
-  const out = Buffer.allocUnsafe(size);
-  let at = out.write(head, 0, 'latin1');
+  const writer = new LineWriter(fetchLineSize(head, items, false) - (crlf ? 0 : 2), false);
+  writer.line(head, items, crlf);
+  return writer.finish()[0]!;
+}
+
+/**
+ * The `* n FETCH (...)` lines of many messages in one buffer, CRLF after each: a FETCH of
+ * 500 messages is one allocation and one socket write instead of 500 of each.
+ */
+export function fetchLines(answers: readonly FetchAnswer[]): Buffer {
+  return fetchLineParts(answers, false)[0]!;
+}
+
+/** Literals from this size on go out as their own buffer (`fetchLineParts`); smaller ones are copied into the line. */
+const SEPARATE_LITERAL_BYTES = 4096;
+
+/**
+ * The lines of `fetchLines` as buffers to write in order: the text of all lines in one
+ * allocation, cut where a large literal's bytes go out as they are (with `separate`), so
+ * a `BODY.PEEK[]` of a 16 KiB body is neither concatenated nor copied before the socket.
+ */
+export function fetchLineParts(answers: readonly FetchAnswer[], separate = true): Buffer[] {
+  const heads = answers.map((answer) => `* ${answer.seq} FETCH (`);
+  let size = 0;
+  for (let i = 0; i < answers.length; i++) size += fetchLineSize(heads[i]!, answers[i]!.items, separate);
+  const writer = new LineWriter(size, separate);
+  for (let i = 0; i < answers.length; i++) writer.line(heads[i]!, answers[i]!.items, true);
+  return writer.finish();
+}
+
+/** Bytes of a line with its CRLF; with `separate`, without the bytes of the large literals sent beside it. */
+function fetchLineSize(head: string, items: FetchResponseItem[], separate: boolean): number {
+  let size = head.length + 1 + 2;
   for (let i = 0; i < items.length; i++) {
-    const item = items[i]!;
-    if (i > 0) out[at++] = 0x20;
-    at += out.write(item.name, at, 'utf8');
-    out[at++] = 0x20;
-    at += item.value.copy(out, at);
+    const value = items[i]!.value;
+    const external = separate && isLiteral(value) && value.literal.length >= SEPARATE_LITERAL_BYTES ? value.literal.length : 0;
+    size += (i > 0 ? 1 : 0) + Buffer.byteLength(items[i]!.name, 'utf8') + 1 + fetchValueBytes(value) - external;
   }
-  out[at++] = 0x29;
-  if (crlf) {
-    out[at++] = 0x0d;
-    out[at++] = 0x0a;
+  return size;
+}
+
+/** Bytes of an item's value as written. */
+export function fetchValueBytes(value: Buffer | string | FetchLiteral): number {
+  if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
+  if (isLiteral(value)) return literalPrefix(value).length + value.literal.length;
+  return value.length;
+}
+
+function isLiteral(value: Buffer | string | FetchLiteral): value is FetchLiteral {
+  return typeof value === 'object' && !Buffer.isBuffer(value);
+}
+
+function literalPrefix(value: FetchLiteral): string {
+  return `${value.binary ? '~' : ''}{${value.literal.length}}\r\n`;
+}
+
+/** Writes lines into one buffer sized beforehand, cutting it where a large literal goes out separately. */
+class LineWriter {
+  private readonly out: Buffer;
+  private at = 0;
+  private cut = 0;
+  private readonly parts: Buffer[] = [];
+
+  constructor(size: number, private readonly separate: boolean) {
+    this.out = Buffer.allocUnsafe(size);
   }
-  return out;
+
+  line(head: string, items: FetchResponseItem[], crlf: boolean): void {
+    const out = this.out;
+    this.at += out.write(head, this.at, 'latin1');
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      if (i > 0) out[this.at++] = 0x20;
+      this.at += out.write(item.name, this.at, 'utf8');
+      out[this.at++] = 0x20;
+      this.value(item.value);
+    }
+    out[this.at++] = 0x29;
+    if (crlf) {
+      out[this.at++] = 0x0d;
+      out[this.at++] = 0x0a;
+    }
+  }
+
+  finish(): Buffer[] {
+    if (this.at > this.cut || this.parts.length === 0) this.parts.push(this.out.subarray(this.cut, this.at));
+    return this.parts;
+  }
+
+  private value(value: Buffer | string | FetchLiteral): void {
+    if (typeof value === 'string') {
+      this.at += this.out.write(value, this.at, 'utf8');
+      return;
+    }
+    if (!isLiteral(value)) {
+      this.at += value.copy(this.out, this.at);
+      return;
+    }
+    this.at += this.out.write(literalPrefix(value), this.at, 'latin1');
+    if (!this.separate || value.literal.length < SEPARATE_LITERAL_BYTES) {
+      this.at += value.literal.copy(this.out, this.at);
+      return;
+    }
+    this.parts.push(this.out.subarray(this.cut, this.at), value.literal);
+    this.cut = this.at;
+  }
 }
 
 // ---------------------------------------------------------------- FETCH items
 
 /** `FLAGS (\Seen)`. */
 export function fetchFlags(flags: readonly string[]): FetchResponseItem {
-  return { name: 'FLAGS', value: flagList(flags) };
+  return { name: 'FLAGS', value: `(${flags.join(' ')})` };
 }
 
 /** `INTERNALDATE "17-Jul-1996 02:44:25 -0700"`, shown in the zone `zoneMinutes` east of UTC. */
@@ -345,12 +439,12 @@ export function fetchInternalDate(date: Date, zoneMinutes = 0): FetchResponseIte
 
 /** `UID n`, `RFC822.SIZE n`. */
 export function fetchNumber(name: 'UID' | 'RFC822.SIZE', value: number): FetchResponseItem {
-  return { name, value: text(String(value)) };
+  return { name, value: String(value) };
 }
 
 /** `MODSEQ (n)`. */
 export function fetchModSeq(modSeq: number | bigint): FetchResponseItem {
-  return { name: 'MODSEQ', value: text(`(${modSeq})`) };
+  return { name: 'MODSEQ', value: `(${modSeq})` };
 }
 
 /** An item whose value is already rendered: ENVELOPE, BODY, BODYSTRUCTURE. */
@@ -360,7 +454,7 @@ export function fetchRendered(name: 'ENVELOPE' | 'BODY' | 'BODYSTRUCTURE', value
 
 /** RFC822, RFC822.HEADER, RFC822.TEXT: the content as a literal (NIL when null). */
 export function fetchLiteral(name: 'RFC822' | 'RFC822.HEADER' | 'RFC822.TEXT', content: Buffer | null): FetchResponseItem {
-  return { name, value: content === null ? text('NIL') : literal(content) };
+  return { name, value: content === null ? 'NIL' : { literal: content } };
 }
 
 /**
@@ -370,16 +464,15 @@ export function fetchLiteral(name: 'RFC822' | 'RFC822.HEADER' | 'RFC822.TEXT', c
  */
 export function fetchBodySection(item: BodySectionFetch, content: Buffer | null): FetchResponseItem {
   const name = `BODY[${formatSection(item.section)}]${partialOrigin(item.partial)}`;
-  if (content === null) return { name, value: text('NIL') };
-  return { name, value: literal(content) };
+  if (content === null) return { name, value: 'NIL' };
+  return { name, value: { literal: content } };
 }
 
 /** `BINARY[1]<0> {n}` + bytes, as literal8 `~{n}` when the content has NUL bytes; content already cut. */
 export function fetchBinarySection(item: BinaryFetch, content: Buffer | null): FetchResponseItem {
   const name = `BINARY[${item.part.join('.')}]${partialOrigin(item.partial)}`;
-  if (content === null) return { name, value: text('NIL') };
-  if (!content.includes(0)) return { name, value: literal(content) };
-  return { name, value: Buffer.concat([text(`~{${content.length}}\r\n`), content]) };
+  if (content === null) return { name, value: 'NIL' };
+  return { name, value: content.includes(0) ? { literal: content, binary: true } : { literal: content } };
 }
 
 /** `BINARY.SIZE[1] n`. */
