@@ -42,9 +42,12 @@ export class TestCluster {
     });
     this.primary.stdout!.on('data', (c) => (this.output += c));
     this.primary.stderr!.on('data', (c) => (this.output += c));
+    const outputBefore = this.output.length;
     const deadline = Date.now() + 20_000;
     while (!existsSync(path.join(this.data, 'admin.json'))) {
-      if (Date.now() > deadline) throw new Error(`cluster did not start: ${this.output.slice(-2000)}`);
+      // The first lines of this start say why (a worker's crash traces follow and would hide them).
+      const started = this.output.slice(outputBefore);
+      if (Date.now() > deadline) throw new Error(`cluster did not start: ${started.slice(0, 3000)}\n…\n${started.slice(-1000)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
     if (options.waitRunning !== false) await this.waitForWorkers((rows) => rows.length === workers && rows.every((r) => r.state === 'running'));
