@@ -220,7 +220,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: St
     hooks, hostname: config.server.hostname, maxMessageSize: config.store.maxMessageSize, maxRecipients: config.smtp.maxRecipients, maxReceivedHeaders: config.smtp.maxReceivedHeaders,
     forwarder: options.cluster
       ? mailForwarder(options.cluster.nodeId, options.cluster.transport, liveOwnerOf(directory, options.cluster), options.cluster.placeAtAcceptance
-        ? (address) => placeUser(directory, options.cluster!, address) : undefined)
+        ? (address) => placeUser(directory, options.cluster!, address) : undefined, config.cluster.forwardTimeout)
       : undefined,
   };
   const handoff = options.cluster?.handoff;

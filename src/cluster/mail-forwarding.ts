@@ -11,18 +11,19 @@ import type { NodeRequest } from './protocol.js';
 import type { MailForwarder } from '../smtp/forwarding.js';
 import type { QueueRecipient } from '../store/queue-store.js';
 
-const FORWARD_TIMEOUT = 30_000;
 /** A placement not decided by then leaves the recipient queued here, placed at its delivery. */
 const PLACE_TIMEOUT = 2_000;
 
 /**
  * `placeAddress` (nodes on several machines): a recipient's mailbox not placed yet is
  * placed when its mail arrives, so the body goes to its node once instead of being
- * stored here and then sent at delivery.
+ * stored here and then sent at delivery. `forwardTimeout` (cluster.forwardTimeout, ms): past
+ * it the part is queued here too (the mailbox's node may have queued it as well: the
+ * delivery marker keeps it once).
  */
 export function mailForwarder(
   self: number, transport: NodeTransport, ownerOfAddress: (address: string) => number | undefined,
-  placeAddress?: (address: string) => Promise<unknown>,
+  placeAddress?: (address: string) => Promise<unknown>, forwardTimeout = 30_000,
 ): MailForwarder {
   return {
     async prepare(recipients) {
@@ -51,7 +52,7 @@ export function mailForwarder(
       return elsewhere.size === 0 ? null : { here, elsewhere };
     },
     async enqueue(owner, entry, body) {
-      await transport.request(owner, { kind: 'enqueue', entry, body } satisfies NodeRequest, FORWARD_TIMEOUT);
+      await transport.request(owner, { kind: 'enqueue', entry, body } satisfies NodeRequest, forwardTimeout);
     },
   };
 }

@@ -1,7 +1,7 @@
 // Mail forwarded to the worker holding its mailboxes is delivered there without reading
 // the delivery marker, unless a copy of the same part reached that worker from the
 // accepting one: that happens when the holder answers too late (here: stopped with
-// SIGSTOP for longer than the 30 s forwarding timeout), so the accepting worker queues
+// SIGSTOP for longer than the forwarding timeout, cluster.forwardTimeout, 3 s here), so the accepting worker queues
 // the part itself and delivers it over the transport while the holder also queued it.
 // Every mailbox must still hold the message exactly once.
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import net from 'node:net';
 import { expectExactlyOnce, TestCluster } from '../support/cluster.js';
 
 const cluster = new TestCluster();
+const FORWARD_TIMEOUT_MS = 3000;
 const users = ['f1', 'f2', 'f3', 'f4', 'f5', 'f6'].map((u) => `${u}@fw.test`);
 
 afterAll(async () => {
@@ -70,7 +71,7 @@ async function sendToAll(subject: string): Promise<string> {
 
 describe('forwarded mail and the delivery marker (ternmail start --workers 2)', () => {
   it('stores a part once when the holder queued it and the accepting worker queued its own copy after a timeout', async () => {
-    await cluster.start();
+    await cluster.start({ env: { TERNMAIL_FORWARD_TIMEOUT: String(FORWARD_TIMEOUT_MS) } });
     await cluster.addUsers('fw.test', users);
     await new Promise((r) => setTimeout(r, 1000));
     const acked = new Set<string>();
@@ -82,7 +83,7 @@ describe('forwarded mail and the delivery marker (ternmail start --workers 2)', 
     expect(rows.map((r) => r.mailboxes)).toEqual([3, 3]);
 
     // The second: whichever worker accepts it forwards three recipients to the other,
-    // which is stopped; after 30 s the accepting worker queues them itself and answers.
+    // which is stopped; after the timeout the accepting worker queues them itself and answers.
     const stopped = rows[1].pid!;
     const accepting = sendToAll('m1');
     process.kill(stopped, 'SIGSTOP');

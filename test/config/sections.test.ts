@@ -47,7 +47,7 @@ function valueAt(config: object, [section, name]: [string, string]): unknown {
 describe('configuration sections', () => {
   it('keeps every setting of before sections, with the same default, under one section each', () => {
     // Settings added after sections came in have a flat name too, for flags and variables.
-    const addedSince = new Set(['dbWriteBuffer', 'logFile', 'logFormat', 'lmtpPort', 'lmtpBind', 'adminMetricsOpen', 'user', 'imapLiteralPlus']);
+    const addedSince = new Set(['dbWriteBuffer', 'logFile', 'logFormat', 'lmtpPort', 'lmtpBind', 'adminMetricsOpen', 'user', 'imapLiteralPlus', 'forwardTimeout']);
     for (const name of ['cluster', 'nodeId', 'leaseInterval', 'leaseTtl']) addedSince.add(name); // nodes joined through NATS
     for (const name of ['sessionProxy', 'clusterSecret', 'natsUser', 'natsPassword', 'natsToken', 'natsCreds', 'natsNkey', 'natsCa', 'natsCert', 'natsKey']) addedSince.add(name); // NATS: session proxy, credentials, TLS
     const legacyNames = sections.flatMap((s) => Object.values(s.settings).map((d) => d.legacy)).filter((name) => !addedSince.has(name));
