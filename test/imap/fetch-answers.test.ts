@@ -3,8 +3,9 @@
 // be byte for byte what per-message FETCHes answer; a FETCH of the whole message
 // (BODY.PEEK[], RFC822, BINARY[]) is answered from the bytes alone, without the MIME
 // structure, and gives what the structure-based extraction gives.
-import { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Socket } from 'node:net';
+import { countSends } from '../support/socket-sends.js';
 import { analyzeMessage } from '../../src/mime/analyze.js';
 import { extractSection } from '../../src/protocols/imap/sections.js';
 import { fetchLineParts, fetchLines } from '../../src/protocols/imap/writer.js';
@@ -54,25 +55,6 @@ function countWrites(which: (socket: Socket) => boolean): { stop(): number } {
   };
 }
 
-/** Counts the sends to the kernel (`_write`/`_writev` calls) of the sockets `which` picks until `stop()`. */
-function countSends(which: (socket: Socket) => boolean): { stop(): number } {
-  const proto = Socket.prototype as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
-  const originals = { _write: proto._write, _writev: proto._writev };
-  let count = 0;
-  for (const name of ['_write', '_writev'] as const) {
-    proto[name] = function (this: Socket, ...args: unknown[]) {
-      if (which(this)) count++;
-      return originals[name].apply(this, args);
-    };
-  }
-  return {
-    stop() {
-      proto._write = originals._write;
-      proto._writev = originals._writev;
-      return count;
-    },
-  };
-}
 
 /** The untagged lines of an answer (the tagged completion cut off). */
 function untagged(answer: string): string {

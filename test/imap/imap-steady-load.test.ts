@@ -3,8 +3,8 @@
 // data while this session still shows it (RFC 2180 §4.1.1), the body being kept until the
 // EXPUNGE has been sent and collected after; and a keyword new to the mailbox is announced
 // with `* FLAGS` and PERMANENTFLAGS before any FETCH that carries it (RFC 3501 §7.2.6).
-import { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countSends } from '../support/socket-sends.js';
 import { provision, startTestServer, stats, waitFor, type TestServer } from '../support/server.js';
 import { deliver, message, RawImap } from './imap-support.js';
 
@@ -19,25 +19,6 @@ beforeAll(async () => {
 
 afterAll(async () => server.destroy());
 
-/** Counts the sends (`_write`/`_writev` calls) of the sockets `which` picks until `stop()`. */
-function countSends(which: (socket: Socket) => boolean): { stop(): number } {
-  const proto = Socket.prototype as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
-  const originals = { _write: proto._write, _writev: proto._writev };
-  let count = 0;
-  for (const name of ['_write', '_writev'] as const) {
-    proto[name] = function (this: Socket, ...args: unknown[]) {
-      if (which(this)) count++;
-      return originals[name].apply(this, args);
-    };
-  }
-  return {
-    stop() {
-      proto._write = originals._write;
-      proto._writev = originals._writev;
-      return count;
-    },
-  };
-}
 
 describe('IMAP sessions kept open on one mailbox', () => {
   it('answers a FETCH of a message another session expunged with its data until the EXPUNGE is sent, then collects the body', async () => {

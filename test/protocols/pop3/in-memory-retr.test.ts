@@ -3,8 +3,8 @@
 // message, still bounded by the write buffer for slow readers. Also the idle
 // timer, which is armed once and re-armed rather than set for every command.
 
-import { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { countSends } from '../../support/socket-sends.js';
 import { chunkedMessage, generatedMessage, MemoryBackend, storedMessage, type StoredMessage } from './memory-backend.js';
 import { expectedRetrBody, Pop3TestClient } from './pop3-client.js';
 import { startServer, stopServers } from './server-fixture.js';
@@ -13,25 +13,6 @@ afterEach(stopServers);
 
 const plain = (raw: Buffer): string => raw.toString('latin1');
 
-/** Counts the sends (`_write`/`_writev` calls) of the sockets `which` picks until `stop()`. */
-function countSends(which: (socket: Socket) => boolean): { stop(): number } {
-  const proto = Socket.prototype as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
-  const originals = { _write: proto._write, _writev: proto._writev };
-  let count = 0;
-  for (const name of ['_write', '_writev'] as const) {
-    proto[name] = function (this: Socket, ...args: unknown[]) {
-      if (which(this)) count++;
-      return originals[name].apply(this, args);
-    };
-  }
-  return {
-    stop() {
-      proto._write = originals._write;
-      proto._writev = originals._writev;
-      return count;
-    },
-  };
-}
 
 async function loggedIn(port: number): Promise<Pop3TestClient> {
   const client = await Pop3TestClient.connect(port);
