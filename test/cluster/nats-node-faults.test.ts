@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LineClient, python } from '../support/clients.js';
 import { expectExactlyOnce } from '../support/cluster.js';
 import { cleanUpAfterEach, NODE_PORTS, startNats, TestNode, type NatsServer } from '../support/nats.js';
+import { waitFor } from '../support/server.js';
 
 const NATS_HOST = '127.0.0.12';
 const NATS_PORT = 45222;
@@ -80,25 +81,16 @@ print(json.dumps(out))
   return JSON.parse(stdout);
 }
 
-async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('faults of a node of a cluster of machines', () => {
   it('kill -9 of a node: its users get temporary failures, the other node\'s sessions go on, mail waits and is delivered within 10 s of its return, exactly once', async () => {
     const [one, two] = await twoNodes();
     const acked = new Set(await send(HOSTS[0], USERS.map((u) => [u, `before ${u}`])));
     expect(acked.size).toBe(4);
-    const before = await until('first mail stored', 15_000, async () => {
+    const before = await waitFor(async () => {
       const seen = await probe(HOSTS[0], USERS);
       return Object.values(seen).every((s) => s.subjects.length === 1) ? seen : undefined;
-    });
+    }, 15_000, 'first mail stored');
     expect(Object.values(before).map((s) => s.imap)).toEqual(['OK', 'OK', 'OK', 'OK']);
     const rows = await one.nodes();
     expect(rows.map((r) => r.load.mailboxes)).toEqual([2, 2]);
@@ -142,10 +134,10 @@ describe('faults of a node of a cluster of machines', () => {
 
     await two.start();
     const returned = Date.now();
-    const after = await until('mail delivered after the return', 10_000, async () => {
+    const after = await waitFor(async () => {
       const seen = await probe(HOSTS[1], USERS);
       return USERS.every((u) => seen[u].subjects.length >= 2) ? seen : undefined;
-    });
+    }, 10_000, 'mail delivered after the return');
     expect(Date.now() - returned).toBeLessThan(10_000);
     expectExactlyOnce(USERS.flatMap((u) => after[u].subjects), acked);
     for (const user of USERS) expect(after[user].imap).toBe('OK');
@@ -155,10 +147,10 @@ describe('faults of a node of a cluster of machines', () => {
   it('SIGSTOP for 30 s: the lease lapses and is reported; after SIGCONT the node catches up the directory and serves, nothing acknowledged lost', async () => {
     const [one, two] = await twoNodes();
     const acked = new Set(await send(HOSTS[0], USERS.map((u) => [u, `before ${u}`])));
-    await until('first mail stored', 15_000, async () => {
+    await waitFor(async () => {
       const seen = await probe(HOSTS[1], USERS);
       return Object.values(seen).every((s) => s.subjects.length === 1) ? seen : undefined;
-    });
+    }, 15_000, 'first mail stored');
 
     two.signal('SIGSTOP');
     const frozenAt = Date.now();
@@ -173,11 +165,11 @@ describe('faults of a node of a cluster of machines', () => {
 
     two.signal('SIGCONT');
     await one.waitForNodes((rows) => rows.find((r) => r.node === 2)?.status === 'up', 15_000);
-    await until('node 2 caught up the directory', 10_000, async () => ((await two.cli(['user', 'list'])).stdout.includes('late@faults.test') ? true : undefined));
-    const after = await until('mail delivered after SIGCONT', 15_000, async () => {
+    await waitFor(async () => ((await two.cli(['user', 'list'])).stdout.includes('late@faults.test') ? true : undefined), 10_000, 'node 2 caught up the directory');
+    const after = await waitFor(async () => {
       const seen = await probe(HOSTS[1], USERS);
       return USERS.every((u) => seen[u].subjects.length >= 2) ? seen : undefined;
-    });
+    }, 15_000, 'mail delivered after SIGCONT');
     expectExactlyOnce(USERS.flatMap((u) => after[u].subjects), acked);
     expect(one.output).toMatch(/"node":2.*"msg":"node lease lapsed"/);
   }, 90_000);

@@ -7,6 +7,7 @@
 // with -9 is started again by its node, and mail accepted meanwhile is delivered.
 import { afterEach, describe, expect, it } from 'vitest';
 import { python } from '../support/clients.js';
+import { waitFor } from '../support/server.js';
 import { cleanUpAfterEach, NODE_PORTS, startNats, TestNode, type NatsServer } from '../support/nats.js';
 
 const NATS_HOST = '127.0.0.11';
@@ -80,15 +81,6 @@ print(json.dumps(out))
   return JSON.parse(stdout);
 }
 
-async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('a node of a cluster of machines with --workers', () => {
   it('joins each worker as a node: mail through either machine lands once, IMAP and POP3 reach every mailbox from both; a worker killed -9 comes back and its mail is delivered', async () => {
@@ -98,10 +90,10 @@ describe('a node of a cluster of machines with --workers', () => {
     const second = await send(HOSTS[1], USERS.slice(4).map((u) => [u, `first ${u}`]));
     expect([...first, ...second].length).toBe(USERS.length);
     const expected = Object.fromEntries(USERS.map((u) => [u, { imap: [`first ${u}`], pop3: 1 }]));
-    await until('mail stored', 20_000, async () => {
+    await waitFor(async () => {
       const seen = await read(HOSTS[0], USERS);
       return JSON.stringify(seen) === JSON.stringify(expected) ? seen : undefined;
-    });
+    }, 20_000, 'mail stored');
     // The same through the other machine: every session that lands away from its mailbox is relayed.
     expect(await read(HOSTS[1], USERS)).toEqual(expected);
     // The mailboxes are spread over the workers of both machines.
@@ -119,20 +111,20 @@ describe('a node of a cluster of machines with --workers', () => {
     const victim = rows.find((r) => r.node === 201)!;
     process.kill(victim.pid, 'SIGKILL');
     const acked = await send(HOSTS[0], USERS.map((u) => [u, `second ${u}`]));
-    await until('worker 201 back', 30_000, async () => {
+    await waitFor(async () => {
       const back = (await rowsOf(one)).find((r) => r.node === 201);
       return back && back.status === 'up' && back.pid !== victim.pid ? back : undefined;
-    });
+    }, 30_000, 'worker 201 back');
     expect(two.output).toMatch(/node worker exited; restarting/);
     // Every message acknowledged is in its mailbox exactly once, read through the other machine.
-    await until('mail after the kill stored', 30_000, async () => {
+    await waitFor(async () => {
       const seen = await read(HOSTS[1], USERS);
       const complete = USERS.every((u) => {
         const subjects = seen[u]!.imap;
         return Array.isArray(subjects) && acked.filter((s) => s.endsWith(` ${u}`)).every((s) => subjects.includes(s));
       });
       return complete ? seen : undefined;
-    }).then((seen) => {
+    }, 30_000, 'mail after the kill stored').then((seen) => {
       for (const user of USERS) {
         const subjects = seen[user]!.imap as string[];
         expect(new Set(subjects).size, `${user}: ${subjects.join(', ')}`).toBe(subjects.length);
