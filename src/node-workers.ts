@@ -42,11 +42,12 @@ export async function runNodeWorkers(config: ServerConfig, log: Logger): Promise
   const restarts = new Map<number, number[]>();
   let stopping = false;
   let adminWritten = false;
-  let readyCount = 0;
+  /** Workers that have joined at least once: start-up is done when every index has (a restarted one counts too). */
+  const joined = new Set<number>();
   let allReady!: () => void;
   const started = new Promise<void>((resolve) => (allReady = resolve));
 
-  const fork = (index: number, first: boolean) => {
+  const fork = (index: number) => {
     const node = workerNodeId(machine, index);
     const worker = cluster.fork({ [NODE_WORKER_ENV.index]: String(index), [NODE_WORKER_ENV.adminToken]: token });
     workers.set(index, worker);
@@ -57,7 +58,8 @@ export async function runNodeWorkers(config: ServerConfig, log: Logger): Promise
         writeAdminFile(data, msg.adminUrl, token);
         adminWritten = true;
       }
-      if (first && ++readyCount === count) allReady();
+      joined.add(index);
+      if (joined.size === count) allReady();
     });
     worker.on('exit', (code, signal) => {
       if (workers.get(index) === worker) workers.delete(index);
@@ -70,12 +72,12 @@ export async function runNodeWorkers(config: ServerConfig, log: Logger): Promise
       }
       log.warn({ worker: index, node, code, signal, restartIn: decision.delayMs }, 'node worker exited; restarting');
       setTimeout(() => {
-        if (!stopping) fork(index, false);
+        if (!stopping) fork(index);
       }, decision.delayMs).unref();
     });
   };
 
-  for (let index = 1; index <= count; index++) fork(index, true);
+  for (let index = 1; index <= count; index++) fork(index);
   await started;
   log.info({ node: machine, workers: count, nodes: [...workers.keys()].map((k) => workerNodeId(machine, k)) }, 'ternmail node joined the cluster with its workers');
 
