@@ -9,13 +9,17 @@
 // exits is started again (with the backoff of `--workers`); meanwhile its mailboxes
 // answer as those of a node that is down. The admin API answers from any worker with
 // one token, which this process writes to DATA/admin.json.
+// With `--user` (started as root), the workers run as that user from their start and
+// this process, which binds the shared listeners for them, becomes the user once every
+// worker has joined; should every worker die at once while it binds a port below 1024,
+// it cannot bind it again and exits 75 for the service manager to start it as root.
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { ServerConfig } from './settings.js';
 import type { Logger } from './core/logger.js';
 import { decideRestart } from './core/restart-policy.js';
-import { WORKER_RESTART } from './primary.js';
+import { WORKER_RESTART, type RunAs } from './primary.js';
 import { writeAdminFile } from './server.js';
 import { singleStorePath } from './cluster/data-layout.js';
 import { NODE_WORKER_ENV, workerNodeId } from './cluster/worker-nodes.js';
@@ -28,7 +32,7 @@ export interface NodeWorkerReady {
 
 const STOP_GRACE_MS = 15_000;
 
-export async function runNodeWorkers(config: ServerConfig, log: Logger): Promise<{ stop(): Promise<void> }> {
+export async function runNodeWorkers(config: ServerConfig, log: Logger, runAs?: RunAs): Promise<{ stop(): Promise<void> }> {
   const data = config.server.data;
   if (existsSync(singleStorePath(data))) {
     // Its mailboxes are placed on node N, which no process of this machine is any more.
@@ -37,7 +41,8 @@ export async function runNodeWorkers(config: ServerConfig, log: Logger): Promise
   const machine = config.cluster.nodeId;
   const count = config.cluster.workers;
   const token = randomBytes(24).toString('hex');
-  cluster.setupPrimary({ exec: process.argv[1], args: process.argv.slice(2), silent: false });
+  runAs?.handOver();
+  cluster.setupPrimary({ exec: process.argv[1], args: process.argv.slice(2), silent: false, ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) });
   const workers = new Map<number, Worker>();
   const restarts = new Map<number, number[]>();
   let stopping = false;
@@ -46,6 +51,13 @@ export async function runNodeWorkers(config: ServerConfig, log: Logger): Promise
   const joined = new Set<number>();
   let allReady!: () => void;
   const started = new Promise<void>((resolve) => (allReady = resolve));
+
+  let privilegesDropped = false;
+  const dropOnceAllJoined = () => {
+    if (!runAs || privilegesDropped) return;
+    privilegesDropped = true;
+    runAs.drop();
+  };
 
   const fork = (index: number) => {
     const node = workerNodeId(machine, index);
@@ -59,11 +71,20 @@ export async function runNodeWorkers(config: ServerConfig, log: Logger): Promise
         adminWritten = true;
       }
       joined.add(index);
-      if (joined.size === count) allReady();
+      if (joined.size === count) {
+        allReady();
+        dropOnceAllJoined();
+      }
     });
     worker.on('exit', (code, signal) => {
       if (workers.get(index) === worker) workers.delete(index);
       if (stopping) return;
+      if (runAs?.privilegedPorts && privilegesDropped && workers.size === 0) {
+        // node:cluster closed the shared listeners with their last holder.
+        log.fatal({ worker: index, node, code, signal }, 'no worker holds the privileged listeners any more and this process cannot bind them again as --user; exiting for the service manager to restart');
+        stopping = true;
+        process.exit(75);
+      }
       const { decision, recent } = decideRestart(restarts.get(index) ?? [], Date.now(), WORKER_RESTART);
       restarts.set(index, recent);
       if (decision.action === 'give-up') {

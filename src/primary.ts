@@ -65,8 +65,11 @@ export interface PrimaryOptions {
    * gives it the data folder before the first fork, and `drop` makes this process the
    * account once every worker listens.
    */
-  runAs?: { uid: number; gid: number; privilegedPorts: boolean; handOver(): void; drop(): void };
+  runAs?: RunAs;
 }
+
+/** `--user` started as root, for a process that forks its workers (this primary, or a NATS node's). */
+export interface RunAs { uid: number; gid: number; privilegedPorts: boolean; handOver(): void; drop(): void }
 
 export async function runPrimary(config: ServerConfig, log: Logger, options: PrimaryOptions): Promise<{ stop(): Promise<void> }> {
   prepareDataFolder(config.server.data, log);

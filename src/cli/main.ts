@@ -281,28 +281,27 @@ async function runStart(args: string[]): Promise<void> {
   const layoutRefusal = natsWorkers ? null : layoutProblem(config.server.data, config.cluster.workers);
   if (layoutRefusal) throw new CliError(layoutRefusal);
   const account = checkUserSwitch(config.server.user);
-  if (account && natsWorkers) throw new CliError('--user is not supported yet for a node of a NATS cluster with --workers: run it as the user, or without --workers');
   const files = { data: config.server.data, logFile: config.log.file };
+  const runAs = account ? {
+    uid: account.uid, gid: account.gid, privilegedPorts: bindsPrivilegedPorts(config),
+    handOver: () => handOver(account, files), drop: () => dropPrivileges(account, files, log),
+  } : undefined;
   const server = await (natsWorkers
-    ? import('../node-workers.js').then(({ runNodeWorkers }) => runNodeWorkers(config, log))
+    ? import('../node-workers.js').then(({ runNodeWorkers }) => runNodeWorkers(config, log, runAs))
     : config.cluster.nats !== ''
     // Loaded only for a node of several machines: one process and --workers never load the NATS client.
     ? import('../node.js').then(({ runNode }) => runNode(config, log))
     : config.cluster.workers > 1
     ? import('../primary.js').then(({ runPrimary }) => runPrimary(config, log, {
-      workers: config.cluster.workers, roles: (node) => rolesOf(config.cluster, node),
-      runAs: account ? {
-        uid: account.uid, gid: account.gid, privilegedPorts: bindsPrivilegedPorts(config),
-        handOver: () => handOver(account, files), drop: () => dropPrivileges(account, files, log),
-      } : undefined,
+      workers: config.cluster.workers, roles: (node) => rolesOf(config.cluster, node), runAs,
     }))
     : import('../server.js').then(({ startServer }) => startServer(config, log))
   ).catch((err: unknown) => {
     log.debug({ err }, 'start failed');
     throw err;
   });
-  // A cluster's primary drops them itself, once every worker listens.
-  if (account && !(config.cluster.nats === '' && config.cluster.workers > 1)) dropPrivileges(account, files, log);
+  // A process that forks workers (a cluster's primary, a NATS node's) drops them itself, once every worker listens.
+  if (account && config.cluster.workers <= 1) dropPrivileges(account, files, log);
   handleProcessSignals(server, log);
 }
 

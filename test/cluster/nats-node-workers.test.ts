@@ -5,7 +5,12 @@
 // every mailbox exactly once; IMAP and POP3 through the machine (and worker) that does
 // not hold a mailbox reach it (relayed to its worker's own port); a worker killed
 // with -9 is started again by its node, and mail accepted meanwhile is delivered.
+// Started as root with --user, such a node binds ports 25 and 110, then it and every
+// worker (a restarted one too) run as the user; once every worker is gone it cannot
+// bind port 25 again and exits 75.
+import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { childrenOf, idsOf, notOwnedBy, uidOf } from '../support/process-ids.js';
 import { python } from '../support/clients.js';
 import { waitFor } from '../support/server.js';
 import { cleanUpAfterEach, NODE_PORTS, startNats, TestNode, type NatsServer } from '../support/nats.js';
@@ -131,5 +136,65 @@ describe('a node of a cluster of machines with --workers', () => {
         expect(seen[user]!.pop3).toBe(subjects.length);
       }
     });
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('with --user as root: binds ports 25 and 110, then the node and its workers (a restarted one too) run as nobody and serve mail; exits 75 once every worker is gone', async () => {
+    const nats = await startNats(NATS_HOST, NATS_PORT);
+    servers.push(nats);
+    const host = '127.0.0.14';
+    const node = new TestNode(3, host, [nats.url], ['--workers', '2', '--smtp-port', '25', '--pop3-port', '110', '--user', 'nobody']);
+    nodes.push(node);
+    await node.start();
+    const nobody = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
+    const nogroup = Number(execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' }).trim());
+    const asNobody = { uid: [nobody, nobody, nobody, nobody], gid: [nogroup, nogroup, nogroup, nogroup] };
+    const main = node.child!.pid!;
+    await waitFor(async () => uidOf(main) === nobody, 10_000, 'the node to run as nobody');
+    const workerPids = (await rowsOf(node)).map((r) => r.pid);
+    expect(childrenOf(main).sort()).toEqual([...workerPids].sort());
+    for (const pid of [main, ...workerPids]) expect(idsOf(pid), `process ${pid}`).toEqual(asNobody);
+
+    expect((await node.cli(['domain', 'add', 'workers.test'])).code).toBe(0);
+    for (const user of USERS.slice(0, 2)) expect((await node.cli(['user', 'add', user, '--password', 'pw'])).code).toBe(0);
+    const mail = async (subject: string) => {
+      const { code, stderr } = await python(`
+import smtplib, sys
+s = smtplib.SMTP(sys.argv[1], 25)
+for to in sys.argv[2].split(','):
+    s.sendmail('someone@remote.test', [to], ('Subject: %s\\r\\n\\r\\nhi\\r\\n' % sys.argv[3]).encode())
+s.quit()
+`, [host, USERS.slice(0, 2).join(','), subject]);
+      expect(code, stderr).toBe(0);
+    };
+    const counts = async () => {
+      const { code, stdout, stderr } = await python(`
+import poplib, sys, json
+out = []
+for user in sys.argv[2].split(','):
+    p = poplib.POP3(sys.argv[1], 110); p.user(user); p.pass_('pw'); out.append(p.stat()[0]); p.quit()
+print(json.dumps(out))
+`, [host, USERS.slice(0, 2).join(',')]);
+      expect(code, stderr).toBe(0);
+      return JSON.parse(stdout) as number[];
+    };
+    await mail('low ports');
+    await waitFor(async () => JSON.stringify(await counts()) === '[1,1]', 20_000, 'mail stored');
+
+    // A worker killed is started again as nobody.
+    process.kill(workerPids[0]!, 'SIGKILL');
+    const back = await waitFor(async () => {
+      const rows = await rowsOf(node).catch(() => []);
+      return rows.length === 2 && rows.every((r) => r.status === 'up') && rows.some((r) => !workerPids.includes(r.pid)) ? rows : undefined;
+    }, 30_000, 'the worker back');
+    for (const row of back) expect(idsOf(row.pid), `worker ${row.node}`).toEqual(asNobody);
+    await mail('after a restart');
+    await waitFor(async () => JSON.stringify(await counts()) === '[2,2]', 20_000, 'mail after the restart stored');
+    expect(notOwnedBy(node.data, nobody)).toEqual([]);
+
+    // Every worker gone at once: port 25 would have to be bound again, which nobody cannot.
+    const exited = new Promise<number | null>((resolve) => node.child!.once('exit', (code) => resolve(code)));
+    for (const row of await rowsOf(node)) process.kill(row.pid, 'SIGKILL');
+    expect(await exited).toBe(75);
+    expect(node.output).toMatch(/"level":60[^\n]*cannot bind them again as --user/);
   });
 });

@@ -5,7 +5,7 @@
 // whose primary exits 75 once it would have to bind port 25 again; --user is refused
 // where it cannot work.
 import { afterEach, describe, expect, it } from 'vitest';
-import { copyFileSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, readFileSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,45 +13,11 @@ import { python, run } from '../support/clients.js';
 import { tempDir, waitFor } from '../support/server.js';
 import { cli, cliPath, killAfterEach, startProcess } from '../support/process.js';
 import { TestCluster } from '../support/cluster.js';
+import { childrenOf, idsOf, notOwnedBy, uidOf } from '../support/process-ids.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const running = killAfterEach(afterEach);
 const isRoot = process.getuid?.() === 0;
-
-function uidOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/^Uid:\s+(\d+)/m.exec(status)![1]);
-}
-
-/** Real, effective, saved and file-system uid and gid of a process. */
-function idsOf(pid: number): { uid: number[]; gid: number[] } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const ids = (field: string) => /^\w+:\s+(.*)$/m.exec(status.split('\n').find((l) => l.startsWith(field + ':'))!)![1].trim().split(/\s+/).map(Number);
-  return { uid: ids('Uid'), gid: ids('Gid') };
-}
-
-/** Owners of every file and folder under `dir`, with the paths of those not owned by `uid`. */
-function notOwnedBy(dir: string, uid: number): string[] {
-  const out: string[] = [];
-  if (lstatSync(dir).uid !== uid) out.push(dir);
-  for (const entry of readdirSync(dir)) {
-    const file = path.join(dir, entry);
-    if (lstatSync(file).isDirectory()) out.push(...notOwnedBy(file, uid));
-    else if (lstatSync(file).uid !== uid) out.push(file);
-  }
-  return out;
-}
-
-/** The pid of every process whose parent is `pid`. */
-function childrenOf(pid: number): number[] {
-  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((p) => {
-    try {
-      return Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))![1]) === pid;
-    } catch {
-      return false;
-    }
-  });
-}
 
 describe('systemd unit', () => {
   it('passes systemd-analyze verify', async () => {
