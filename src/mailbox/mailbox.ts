@@ -49,7 +49,8 @@ function answerStorageError(err: unknown, msg: MailboxRequest): void {
 
 function handleRequest(mailboxId: string, deps: MailboxDeps) {
   return async (state: MailboxState | undefined, msg: MailboxRequest, ctx: Ctx): Promise<MailboxState> => {
-    const loaded = state ?? (await loadState(mailboxId, deps));
+    const loaded = state ?? (await loadState(mailboxId, deps, msg.type === 'deliver'));
+    if (loaded.unsaved && msg.type !== 'deliver') await saveNewAccount(loaded, deps);
     if (loaded.movedTo !== null || loaded.parked) {
       // A body this node's session prepared cannot follow the mailbox: the client sends it again.
       if (msg.type === 'append' && msg.blobOps) {
@@ -89,15 +90,28 @@ function handleRequest(mailboxId: string, deps: MailboxDeps) {
   };
 }
 
-async function loadState(mailboxId: string, deps: MailboxDeps): Promise<MailboxState> {
+/**
+ * The mailbox's state from disk, or a new mailbox's. A new mailbox opened by a delivery
+ * keeps its records unsaved, to be committed in the delivery's own synced batch (a
+ * fan-out to new users would otherwise cost each of them an extra synced commit first).
+ */
+async function loadState(mailboxId: string, deps: MailboxDeps, forDelivery: boolean): Promise<MailboxState> {
   const existing = await deps.mailboxes.loadAccount(mailboxId);
   if (existing) {
     const folders = await upgradeFolders(mailboxId, existing.folders, deps);
     return newState(existing.account, folders);
   }
   const created = deps.mailboxes.createAccountOps(mailboxId);
-  await deps.db.commit(created.ops);
-  return newState(created.account, created.folders);
+  const state = newState(created.account, created.folders);
+  if (forDelivery) state.unsaved = created.ops;
+  else await deps.db.commit(created.ops);
+  return state;
+}
+
+/** Puts a new mailbox's records on disk (its first request was a delivery that stored nothing). */
+async function saveNewAccount(state: MailboxState, deps: MailboxDeps): Promise<void> {
+  await deps.db.commit(state.unsaved!);
+  state.unsaved = undefined;
 }
 
 function newState(account: AccountRecord, folders: FolderRecord[]): MailboxState {
@@ -206,7 +220,8 @@ async function deliver(state: MailboxState, msg: Extract<MailboxRequest, { type:
     uid: inbox.uidNext, blob: msg.blob, size: msg.size, flags: msg.flags ?? [], internalDate: msg.internalDate,
     modseq: inbox.highestModseq + 1, deliveryId: msg.deliveryId,
   };
-  const ops: WriteOp[] = [...(msg.blobOps ?? [])];
+  // A new mailbox's records go first: the account record put below replaces its first one.
+  const ops: WriteOp[] = [...(state.unsaved ?? []), ...(msg.blobOps ?? [])];
   addMessageOps(state, inbox, message, deps, ops);
   finishAdding(inbox, message.modseq, recentTo);
   // The folder's record is not rewritten for a plain delivery: loading the mailbox counts
@@ -215,6 +230,7 @@ async function deliver(state: MailboxState, msg: Extract<MailboxRequest, { type:
   if (msg.folder !== undefined || recentTo !== null) ops.push(deps.mailboxes.folderOp(mailboxId, inbox));
   ops.push(deps.mailboxes.accountOp(state.account));
   await (msg.shared ? msg.shared.commit(ops) : deps.db.commit(ops));
+  state.unsaved = undefined;
   publishAdded(state, inbox, [message], recentTo, null);
   deps.log.debug({ mailbox: mailboxId, uid: message.uid, delivery: msg.deliveryId }, 'stored');
   dispatch(msg.replyTo, { ok: true, uid: message.uid, duplicate: false });

@@ -64,6 +64,8 @@ export interface MailboxState {
   parked: MailboxRequest[] | null;
   /** The node the mailbox moved to: every request goes there. */
   movedTo: number | null;
+  /** A new mailbox's account and folder records, not on disk yet: committed with its first delivery, or before any other request. */
+  unsaved?: WriteOp[];
 }
 
 export function folderByName(state: MailboxState, name: string): FolderRecord | undefined {

@@ -66,6 +66,8 @@ interface SmtpSessionState extends SessionHookState {
   recipients: Map<string, Recipient[]>;
 }
 
+export type { SmtpSessionState };
+
 export function initialSmtpSessionState(): SmtpSessionState {
   return { recipients: new Map(), heloPassed: null };
 }
@@ -73,13 +75,20 @@ export function initialSmtpSessionState(): SmtpSessionState {
 export function smtpSessionBehaviour(deps: SmtpSessionDeps) {
   return async (state: SmtpSessionState, msg: SmtpSessionMessage): Promise<SmtpSessionState> => {
     switch (msg.type) {
-      case 'mail-from':
+      case 'mail-from': {
+        const now = mailFromAnswerNow(msg, state, deps);
+        if (now !== undefined) {
+          msg.callback(now);
+          return state;
+        }
         state.recipients.clear();
         msg.callback(await checkMailFrom(msg.address, msg.session, deps)
           ?? (deps.hooks?.on.helo || deps.hooks?.on.mailFrom ? await mailFromHooks(deps.hooks, msg.address, msg.session, deps.listener ?? 'mx', state) : null));
         return state;
+      }
       case 'rcpt-to': {
-        const refusal = await checkRecipient(msg.address, msg.session, state, deps)
+        const checked = checkRecipient(msg.address, msg.session, state, deps);
+        const refusal = (typeof checked === 'function' ? await checked() : checked)
           ?? (deps.hooks?.on.rcptTo ? await rcptToHook(deps.hooks, msg.address, msg.session, deps.listener ?? 'mx') : null);
         if (refusal && deps.hooks?.on.rcptTo) state.recipients.delete(msg.address.address);
         msg.callback(refusal);
@@ -91,6 +100,32 @@ export function smtpSessionBehaviour(deps: SmtpSessionDeps) {
         return state;
     }
   };
+}
+
+/**
+ * MAIL FROM or RCPT TO answered from memory alone (the directory cache, a fresh free-space
+ * reading), with no plugin hook to run and no mailbox to ask: the answer (an Error or null
+ * for OK), applied to `state` as the session actor would. undefined: it has to wait for
+ * something, and the session actor must do it. Used by the listener to answer in the turn
+ * the command arrived, without the actor's hop (a fan-out's RCPTs are each a round trip).
+ */
+export function answerNow(msg: Extract<SmtpSessionMessage, { type: 'mail-from' | 'rcpt-to' }>, state: SmtpSessionState, deps: SmtpSessionDeps): Error | null | undefined {
+  if (msg.type === 'mail-from') return mailFromAnswerNow(msg, state, deps);
+  if (deps.hooks?.on.rcptTo) return undefined;
+  const checked = checkRecipient(msg.address, msg.session, state, deps);
+  return typeof checked === 'function' ? undefined : checked;
+}
+
+function mailFromAnswerNow(msg: Extract<SmtpSessionMessage, { type: 'mail-from' }>, state: SmtpSessionState, deps: SmtpSessionDeps): Error | null | undefined {
+  if (deps.hooks?.on.helo || deps.hooks?.on.mailFrom) return undefined;
+  const room = deps.freeSpace ? deps.freeSpace.hasRoomNow() : true;
+  if (room === undefined) return undefined;
+  state.recipients.clear();
+  if (!room) {
+    deps.log.warn({ client: msg.session.remoteAddress }, 'mail refused: free disk space below minFreeSpace');
+    return insufficientStorage();
+  }
+  return checkSender(msg.address, msg.session, deps);
 }
 
 function authenticatedUser(session: SMTPServerSession): string | null {
@@ -125,17 +160,33 @@ async function overQuota(recipients: Recipient[], deps: SmtpSessionDeps): Promis
   return null;
 }
 
-async function checkRecipient(
+const hasQuota = (recipients: Recipient[]) => recipients.some((r) => r.kind === 'local' && r.user.quota > 0);
+
+/** The verdict on one RCPT: known at once, or (a function) the part that has to wait, not yet started. */
+type RecipientCheck = Error | null | (() => Promise<Error | null>);
+
+/**
+ * Checks one recipient against the directory cache; only a quota ask (a user with a
+ * quota) or a plugin's say on an unknown user has to wait. `state` changes only once
+ * the recipient is accepted.
+ */
+function checkRecipient(
   address: SMTPServerAddress, session: SMTPServerSession, state: SmtpSessionState, deps: SmtpSessionDeps,
-): Promise<Error | null> {
+): RecipientCheck {
   const given = address.address;
   if (state.recipients.size >= deps.maxRecipients) return smtpError(452, '4.5.3 Too many recipients');
   const resolution = deps.directory.cache.resolve(given);
   if (resolution.ok) {
-    const full = await overQuota(resolution.recipients, deps);
-    if (full) return smtpError(452, `4.2.2 <${given}>: Mailbox full`);
-    state.recipients.set(given, resolution.recipients);
-    return null;
+    if (!hasQuota(resolution.recipients)) {
+      state.recipients.set(given, resolution.recipients);
+      return null;
+    }
+    return async () => {
+      const full = await overQuota(resolution.recipients, deps);
+      if (full) return smtpError(452, `4.2.2 <${given}>: Mailbox full`);
+      state.recipients.set(given, resolution.recipients);
+      return null;
+    };
   }
   switch (resolution.reason) {
     case 'not-local':
@@ -145,21 +196,23 @@ async function checkRecipient(
         return null;
       }
       return smtpError(554, `5.7.1 <${given}>: Relay access denied`);
-    case 'unknown-user': {
-      const redirected = deps.hooks?.on.rcptTo ? await unknownRecipientHook(deps.hooks, address, session, deps.listener ?? 'mx') : null;
-      const targets = redirected ? redirected.flatMap((to) => recipientsOf(to, deps)) : [];
-      if (targets.length > 0) {
+    case 'unknown-user':
+      if (!deps.hooks?.on.rcptTo) return unknownUser(given);
+      return async () => {
+        const redirected = await unknownRecipientHook(deps.hooks!, address, session, deps.listener ?? 'mx');
+        const targets = redirected ? redirected.flatMap((to) => recipientsOf(to, deps)) : [];
+        if (targets.length === 0) return unknownUser(given);
         state.recipients.set(given, targets);
         return null;
-      }
-      return smtpError(550, `5.1.1 <${given}>: Recipient address rejected: User unknown in virtual mailbox table`);
-    }
+      };
     case 'alias-loop':
       return smtpError(550, `5.4.6 <${given}>: Recipient address rejected: alias expansion loop`);
     case 'invalid-address':
       return smtpError(501, `5.1.3 <${given}>: Bad recipient address syntax`);
   }
 }
+
+const unknownUser = (given: string) => smtpError(550, `5.1.1 <${given}>: Recipient address rejected: User unknown in virtual mailbox table`);
 
 /** Where a plugin's redirect of an unknown recipient goes: local mailboxes through aliases, other domains remote. */
 function recipientsOf(address: string, deps: SmtpSessionDeps): Recipient[] {

@@ -18,6 +18,13 @@ export class FreeSpaceGuard {
     return (await this.freeBytes()) >= this.minFree;
   }
 
+  /** hasRoom without waiting: undefined when the last reading is too old (hasRoom measures again). */
+  hasRoomNow(): boolean | undefined {
+    if (this.minFree <= 0) return true;
+    if (this.now() - this.checkedAt >= RECHECK_MS) return undefined;
+    return this.lastFree >= this.minFree;
+  }
+
   /** Bytes available to this process, from a statfs at most RECHECK_MS old. */
   async freeBytes(): Promise<number> {
     if (this.now() - this.checkedAt < RECHECK_MS) return this.lastFree;
