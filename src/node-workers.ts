@@ -10,6 +10,7 @@
 // answer as those of a node that is down. The admin API answers from any worker with
 // one token, which this process writes to DATA/admin.json.
 import cluster, { type Worker } from 'node:cluster';
+import { applyAcceptPolicy } from './cluster/accept-policy.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { ServerConfig } from './settings.js';
@@ -37,6 +38,7 @@ export async function runNodeWorkers(config: ServerConfig, log: Logger): Promise
   const machine = config.cluster.nodeId;
   const count = config.cluster.workers;
   const token = randomBytes(24).toString('hex');
+  applyAcceptPolicy(config.cluster.workersAccept);
   cluster.setupPrimary({ exec: process.argv[1], args: process.argv.slice(2), silent: false });
   const workers = new Map<number, Worker>();
   const restarts = new Map<number, number[]>();
