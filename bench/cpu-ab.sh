@@ -11,13 +11,14 @@
 #   e.g. bench/cpu-ab.sh "$PWD" "" "$PWD" 2          (cluster CPU ÷ one process, same window)
 #        bench/cpu-ab.sh /tmp/base 2 "$PWD" 2         (A/B of two builds, both --workers 2)
 # Ports: A at BENCH_PORT_BASE (default 46000), B at +200; N=20000 messages, WARM=10000; TMP=/tmp.
+# ENV_A / ENV_B: settings for one side only, e.g. ENV_B=TERNMAIL_WORKERS_ACCEPT=true (one build, two settings).
 set -eu
 ra=$1; wa=$2; rb=$3; wb=$4; tag=${5:-ab$$}; n=${N:-20000}; warm=${WARM:-10000}
 base=${BENCH_PORT_BASE:-46000}; tmp=${TMP:-/tmp}
 [ "$wa" = 1 ] && wa=""; [ "$wb" = 1 ] && wb=""
 da=$tmp/cpu-ab-a-$tag; db=$tmp/cpu-ab-b-$tag
-start() { # root workers base dir
-  cd "$1" && BENCH_PORT_BASE=$3 WORKERS=$2 bench/ternmail-fixture.sh start "$4" > /dev/null
+start() { # root workers base dir env
+  cd "$1" && env ${5:-BENCH_SIDE=1} BENCH_PORT_BASE=$3 WORKERS=$2 bench/ternmail-fixture.sh start "$4" > /dev/null
 }
 load() { # root port dir count out
   cd "$1" && node build/bench/smtp-deliver.js 127.0.0.1 "$2" --messages "$4" --count-cmd "sh $3.count" --poll-ms 500 > "$5" 2>&1
@@ -29,9 +30,9 @@ stop_both() {
 }
 trap stop_both EXIT
 trap 'exit 130' INT TERM
-start "$ra" "$wa" "$base" "$da" & start "$rb" "$wb" $((base + 200)) "$db" & wait
+start "$ra" "$wa" "$base" "$da" "${ENV_A:-}" & start "$rb" "$wb" $((base + 200)) "$db" "${ENV_B:-}" & wait
 load "$ra" $((base + 525)) "$da" "$warm" /dev/null & load "$rb" $((base + 725)) "$db" "$warm" /dev/null & wait
-echo "== A=$ra ${wa:-one process} B=$rb ${wb:-one process}, $n messages each after $warm; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== A=$ra ${wa:-one process} ${ENV_A:-} B=$rb ${wb:-one process} ${ENV_B:-}, $n messages each after $warm; load $(cut -d' ' -f1-3 /proc/loadavg)"
 (cd "$ra" && node build/bench/cpu-split.js --pid "$(cat "$da.pid")" -- node build/bench/smtp-deliver.js 127.0.0.1 $((base + 525)) --messages "$n" --count-cmd "sh $da.count" --poll-ms 500 > "$da.out" 2>&1) &
 (cd "$rb" && node build/bench/cpu-split.js --pid "$(cat "$db.pid")" -- node build/bench/smtp-deliver.js 127.0.0.1 $((base + 725)) --messages "$n" --count-cmd "sh $db.count" --poll-ms 500 > "$db.out" 2>&1) &
 wait

@@ -46,7 +46,9 @@ command -v nats-server > /dev/null || { echo "nats-server is missing (apt-get in
 CPU=${CGROUP_CPU:-/sys/fs/cgroup/cpu}; ACCT=${CGROUP_CPUACCT:-/sys/fs/cgroup/cpuacct}
 period=100000; quota_us=$(echo "$Q * $period / 1" | bc)
 grp=ternmail-nodes.$$; work=$(mktemp -d /tmp/bench-nodes.XXXXXX)
-NATS_HOST=127.0.0.2; NATS_PORT=45422; SMTP=45525; SUBM=45526; POP3=45610; IMAP=45643; ADMIN=45680
+# NODES_PORT_BASE (default 45000): NATS +422, SMTP +525, submission +526, POP3 +610, IMAP +643, admin +680.
+pb=${NODES_PORT_BASE:-45000}
+NATS_HOST=127.0.0.2; NATS_PORT=$((pb + 422)); SMTP=$((pb + 525)); SUBM=$((pb + 526)); POP3=$((pb + 610)); IMAP=$((pb + 643)); ADMIN=$((pb + 680))
 if [ "$quick" = 1 ]; then W1_MESSAGES=2000; W1_ARGS="--concurrency 10 --per-session 100"; W3_COUNT=40; W3_SECS=5
 else W1_MESSAGES=${W1_MESSAGES:-20000}; W1_ARGS="--concurrency 50 --per-session 400"; W3_COUNT=480; W3_SECS=${W3_SECS:-20}; fi
 mkdir "$CPU/$grp" "$ACCT/$grp" || exit 1

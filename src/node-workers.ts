@@ -14,6 +14,7 @@
 // worker has joined; should every worker die at once while it binds a port below 1024,
 // it cannot bind it again and exits 75 for the service manager to start it as root.
 import cluster, { type Worker } from 'node:cluster';
+import { applyAcceptPolicy } from './cluster/accept-policy.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { ServerConfig } from './settings.js';
@@ -42,6 +43,7 @@ export async function runNodeWorkers(config: ServerConfig, log: Logger, runAs?: 
   const count = config.cluster.workers;
   const token = randomBytes(24).toString('hex');
   runAs?.handOver();
+  applyAcceptPolicy(config.cluster.workersAccept);
   cluster.setupPrimary({ exec: process.argv[1], args: process.argv.slice(2), silent: false, ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) });
   const workers = new Map<number, Worker>();
   const restarts = new Map<number, number[]>();

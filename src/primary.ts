@@ -3,6 +3,7 @@
 // API (fanning out to workers), and supervises the worker processes: a worker that
 // dies is restarted within seconds; one that keeps dying is backed off and reported.
 import cluster, { type Worker } from 'node:cluster';
+import { applyAcceptPolicy } from './cluster/accept-policy.js';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -161,6 +162,7 @@ export async function runPrimary(config: ServerConfig, log: Logger, options: Pri
 
   const runAs = options.runAs;
   runAs?.handOver();
+  applyAcceptPolicy(config.cluster.workersAccept);
   cluster.setupPrimary({ exec: process.argv[1], args: process.argv.slice(2), silent: false, ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) });
   let privilegesDropped = false;
   const dropOnceAllListen = () => {

@@ -12,6 +12,7 @@ export const clusterSection = defineSection({
     roles: { kind: 'roles', default: [['mta', 'store', 'access']], legacy: 'roles', describe: 'worker roles mta,store,access; ";" gives each worker its own list' },
     lendThreshold: { kind: 'posint', default: 200, legacy: 'lendThreshold', describe: 'ready local deliveries on a worker before idle workers borrow from it' },
     forwardTimeout: { kind: 'posint', default: 30_000, legacy: 'forwardTimeout', meta: 'MS', describe: 'milliseconds the accepting node waits for the mailbox\'s node to queue its part of a message before queueing it itself' },
+    workersAccept: { kind: 'bool', default: false, legacy: 'workersAccept', describe: 'with --workers, each worker accepts connections from the shared listening socket itself (the kernel spreads them; the primary handles no connection) instead of the primary accepting each and passing it to the workers in turn' },
     heartbeatInterval: { kind: 'posint', default: 1000, legacy: 'heartbeatInterval', meta: 'MS', describe: 'milliseconds between worker reports to the primary' },
     nats: { kind: 'optstring', default: '', legacy: 'cluster', meta: 'URLS', describe: 'NATS servers (nats://HOST:PORT,...) joining this node to a cluster of machines; empty = no NATS' },
     nodeId: { kind: 'nonneg', default: 0, legacy: 'nodeId', meta: 'N', describe: 'this node\'s number in a NATS cluster (1 to 99), unique among the machines; with --workers, worker k joins as node N*100+k' },

@@ -50,6 +50,7 @@ describe('configuration sections', () => {
     const addedSince = new Set(['dbWriteBuffer', 'logFile', 'logFormat', 'lmtpPort', 'lmtpBind', 'adminMetricsOpen', 'user', 'imapLiteralPlus', 'forwardTimeout']);
     for (const name of ['cluster', 'nodeId', 'leaseInterval', 'leaseTtl']) addedSince.add(name); // nodes joined through NATS
     for (const name of ['sessionProxy', 'clusterSecret', 'natsUser', 'natsPassword', 'natsToken', 'natsCreds', 'natsNkey', 'natsCa', 'natsCert', 'natsKey']) addedSince.add(name); // NATS: session proxy, credentials, TLS
+    addedSince.add('workersAccept'); // --workers: each worker accepts its own connections
     const legacyNames = sections.flatMap((s) => Object.values(s.settings).map((d) => d.legacy)).filter((name) => !addedSince.has(name));
     expect([...legacyNames].sort()).toEqual(Object.keys(flatDefaultsBefore).sort());
     for (const [legacy, value] of Object.entries(flatDefaultsBefore)) expect(valueAt(defaultConfig, placeOf(legacy))).toEqual(value);
