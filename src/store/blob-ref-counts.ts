@@ -15,8 +15,8 @@
 
 import type { WriteOp } from './database.js';
 
-/** Bodies whose counts are kept (about 150 bytes each): the rest are looked up on disk. */
-export const REF_COUNT_ENTRIES = 65_536;
+/** Bodies whose counts are kept (about 150 bytes each, 2.4 MiB in all): the rest are looked up on disk. */
+export const REF_COUNT_ENTRIES = 16_384;
 /** A first count reads at most this many references; a body with more is counted as having this many (an under-count). */
 export const REF_COUNT_SCAN_LIMIT = 1024;
 
