@@ -525,13 +525,12 @@ export class BlobStore {
 
   /**
    * Deletes the body if no reference to it remains. Call after committing unrefs. A body
-   * whose count in memory is above zero is kept without a disk lookup; `fromDisk` always
-   * looks (the orphan sweep, which must see past an over-count).
+   * whose count in memory is above zero is kept without a disk lookup; `fromDisk` only
+   * looks on disk, for one reference (the orphan sweep, which must see past an over-count).
    */
   async collect(sha: string, fromDisk = false): Promise<boolean> {
     return this.lock.run(sha, async () => {
-      if (!fromDisk && this.refCounts.referenced(sha)) return false;
-      if (await this.referencedOnDisk(sha)) return false;
+      if (fromDisk ? await this.anyReferenceOnDisk(sha) : this.refCounts.referenced(sha) || await this.referencedOnDisk(sha)) return false;
       const record = await this.record(sha);
       if (!record) return false;
       const ops: WriteOp[] = [del('blob', sha), del('bmeta', sha), del('skeys', sha)];
@@ -543,6 +542,12 @@ export class BlobStore {
       this.onCollected(record.size);
       return true;
     });
+  }
+
+  /** Whether any reference is on disk (the sweep's check: one key, no count kept). */
+  private async anyReferenceOnDisk(sha: string): Promise<boolean> {
+    for await (const _ of this.db.scanKeys('bref', `${sha}:`, 1)) return true;
+    return false;
   }
 
   /**
