@@ -17,7 +17,7 @@ import { setAcl } from './acl-requests.js';
 import { sortSnapshotDeleteOp } from '../store/sort-key-snapshots.js';
 import {
   addMessageOps, collectAside, collectBlobs, collectExpunged, countFlagChange, countMessage, expungeRecords, finishAdding, folderByName,
-  leaveSelection, publishAdded, releaseHeld, publishExpunged, publishFlags, publishGone, removeMessageOps, takeRecent, toView,
+  leaveSelection, newSelection, publishAdded, releaseHeld, publishExpunged, publishFlags, publishGone, removeMessageOps, takeRecent, toView,
   type MailboxDeps, type MailboxState, type Selection,
 } from './state.js';
 
@@ -310,7 +310,7 @@ async function openSelection(state: MailboxState, folder: FolderRecord, deps: Ma
   const open = state.selections.get(folder.id);
   if (open) return open;
   const records = await deps.mailboxes.listMessages(state.account.mailboxId, folder.id);
-  const selection: Selection = { messages: new Map(records.map((r) => [r.uid, r])), sessions: new Map() };
+  const selection = newSelection(records);
   state.selections.set(folder.id, selection);
   return selection;
 }
@@ -480,8 +480,8 @@ async function expunge(state: MailboxState, msg: Req<'expunge'>, deps: MailboxDe
 
 /**
  * The folder's \Deleted messages (among `uids` when given), in UID order. A selected folder's
- * index is read in place: under a steady load every EXPUNGE looks at the whole folder, and
- * copying it first was a visible part of the cost.
+ * index keeps the UIDs of its \Deleted messages: an EXPUNGE under a steady load (one after
+ * every flag change) reads those only, not the whole folder.
  */
 async function deletedMessages(state: MailboxState, folder: FolderRecord, uids: number[] | undefined, deps: MailboxDeps): Promise<MessageRecord[]> {
   const selection = state.selections.get(folder.id);
@@ -490,13 +490,16 @@ async function deletedMessages(state: MailboxState, folder: FolderRecord, uids: 
     const only = uids ? new Set(uids) : null;
     return (await allMessages(state, folder, deps)).filter((r) => doomed(r) && (only === null || only.has(r.uid)));
   }
-  if (uids !== undefined && uids.length < selection.messages.size) {
+  if (uids !== undefined && uids.length < selection.deleted.size) {
     return [...new Set(uids)].sort((a, b) => a - b).map((uid) => selection.messages.get(uid)).filter(doomed);
   }
   const only = uids ? new Set(uids) : null;
   const out: MessageRecord[] = [];
-  for (const record of selection.messages.values()) if (doomed(record) && (only === null || only.has(record.uid))) out.push(record);
-  return out;
+  for (const uid of selection.deleted) {
+    const record = selection.messages.get(uid);
+    if (doomed(record) && (only === null || only.has(uid))) out.push(record);
+  }
+  return out.sort((a, b) => a.uid - b.uid);
 }
 
 /** COPY and MOVE inside the mailbox: new records referencing the same blobs; MOVE removes the sources in the same batch. */

@@ -40,7 +40,27 @@ export interface SelectingSession {
 export interface Selection {
   /** uid → record; UIDs only grow, so insertion order is UID order. */
   messages: Map<number, MessageRecord>;
+  /**
+   * UIDs of the `messages` flagged \Deleted, kept with them (indexRecord): an EXPUNGE looks
+   * at these only, not at every message of the folder (under a steady load a client sends
+   * one after each flag change, mostly with little or nothing to remove).
+   */
+  deleted: Set<number>;
   sessions: Map<string, SelectingSession>;
+}
+
+/** A selection's index of these records (in UID order), no session yet. */
+export function newSelection(records: readonly MessageRecord[]): Selection {
+  const selection: Selection = { messages: new Map(), deleted: new Set(), sessions: new Map() };
+  for (const record of records) indexRecord(selection, record);
+  return selection;
+}
+
+/** Puts a new or changed record into the selection's index. */
+function indexRecord(selection: Selection, record: MessageRecord): void {
+  selection.messages.set(record.uid, record);
+  if (record.flags.includes('\\Deleted')) selection.deleted.add(record.uid);
+  else selection.deleted.delete(record.uid);
 }
 
 export interface MailboxState {
@@ -153,7 +173,7 @@ export async function collectExpunged(
 ): Promise<void> {
   const selection = state.selections.get(folder.id);
   const watchers = selection ? [...selection.sessions.keys()].filter((s) => s !== except) : [];
-  if (watchers.length === 0) return collectBlobs(notShownHere(state, blobs), deps);
+  if (watchers.length === 0) return collectBlobs(worthCollecting(state, blobs, deps), deps);
   for (const sha of blobs) {
     const held = state.heldBodies.get(sha) ?? new Set<string>();
     for (const session of watchers) held.add(session);
@@ -168,7 +188,7 @@ export async function collectExpunged(
   for (const sha of overflow) state.heldBodies.delete(sha);
   if (overflow.length > 0) {
     deps.log.info({ bodies: overflow.length, limit }, 'expunged bodies kept for sessions past the limit; collecting the oldest');
-    await collectBlobs(notShownHere(state, overflow), deps);
+    await collectBlobs(worthCollecting(state, overflow, deps), deps);
   }
 }
 
@@ -182,7 +202,17 @@ export async function releaseHeld(state: MailboxState, session: string, blobs: r
     state.heldBodies.delete(sha);
     free.push(sha);
   }
-  if (free.length > 0) await collectBlobs(notShownHere(state, free), deps);
+  if (free.length > 0) await collectBlobs(worthCollecting(state, free, deps), deps);
+}
+
+/**
+ * The bodies whose collect may delete something: not those the blob store knows to be
+ * referenced still (its counts in memory, blob-ref-counts.ts; under a steady load nearly
+ * every expunged body is in another mailbox too), nor those shown here (`notShownHere`).
+ */
+export function worthCollecting(state: MailboxState, blobs: string[], deps: MailboxDeps): string[] {
+  const unknown = blobs.filter((sha) => !deps.blobs.refCounts.referenced(sha));
+  return unknown.length === 0 ? unknown : notShownHere(state, unknown);
 }
 
 /** Above this many messages in selected folders, `notShownHere` does not look (it would cost more than the lookups it saves). */
@@ -291,7 +321,7 @@ export function publishAdded(
   if (records.length > 0) tellWatchers(state, folder, 'new', except);
   const selection = state.selections.get(folder.id);
   if (!selection || records.length === 0) return;
-  for (const record of records) selection.messages.set(record.uid, record);
+  for (const record of records) indexRecord(selection, record);
   tell(state, folder.id, except, {
     kind: 'added', folder: folder.name, messages: records.map(toView),
     highestModseq: folder.highestModseq, uidNext: folder.uidNext, recentTo,
@@ -302,7 +332,7 @@ export function publishFlags(state: MailboxState, folder: FolderRecord, records:
   if (records.length > 0) tellWatchers(state, folder, 'flags', except);
   const selection = state.selections.get(folder.id);
   if (!selection || records.length === 0) return;
-  for (const record of records) selection.messages.set(record.uid, record);
+  for (const record of records) indexRecord(selection, record);
   tell(state, folder.id, except, { kind: 'flags', folder: folder.name, messages: records.map(toView), highestModseq: folder.highestModseq });
 }
 
@@ -310,7 +340,10 @@ export function publishExpunged(state: MailboxState, folder: FolderRecord, uids:
   if (uids.length > 0) tellWatchers(state, folder, 'expunge', except);
   const selection = state.selections.get(folder.id);
   if (!selection || uids.length === 0) return;
-  for (const uid of uids) selection.messages.delete(uid);
+  for (const uid of uids) {
+    selection.messages.delete(uid);
+    selection.deleted.delete(uid);
+  }
   tell(state, folder.id, except, { kind: 'expunged', folder: folder.name, uids, highestModseq: folder.highestModseq });
 }
 

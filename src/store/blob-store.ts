@@ -10,6 +10,7 @@ import { Database, del, put, type WriteOp } from './database.js';
 import { decodeRecord, encodeRecord } from './codec.js';
 import { KeyedLock } from './keyed-lock.js';
 import { BlobRecordCache } from './blob-cache.js';
+import { BlobRefCounts, REF_COUNT_SCAN_LIMIT } from './blob-ref-counts.js';
 import { analyzeBody } from '../mime/off-thread.js';
 import { defaultMimeLimits, type MessageStructure, type MimeLimits } from '../mime/types.js';
 import { sortKeyBytesNeeded, sortKeyRow, sortKeysFromRow, sortKeysOf, type SortKeys } from '../mime/sort-keys.js';
@@ -263,10 +264,13 @@ export class BlobStore {
 
   /** Recently committed or read blob records: FETCH of fresh mail without a disk read. */
   readonly records = new BlobRecordCache<BlobRecord>(RECORD_CACHE_BYTES);
+  /** References of recently collected bodies, so that most collects need no disk lookup (blob-ref-counts.ts). */
+  readonly refCounts = new BlobRefCounts();
 
   constructor(readonly db: Database, readonly mimeLimits: MimeLimits = defaultMimeLimits) {
     db.onCommitted((ops) => {
       for (const op of ops) if (op.space === 'blob' && op.type === 'put') this.records.put(op.key, decodeRecord<BlobRecord>(op.value));
+      this.refCounts.applyCommitted(ops);
     });
   }
 
@@ -519,20 +523,44 @@ export class BlobStore {
     return upload.finish(null);
   }
 
-  /** Deletes the body if no reference to it remains. Call after committing unrefs. */
-  async collect(sha: string): Promise<boolean> {
+  /**
+   * Deletes the body if no reference to it remains. Call after committing unrefs. A body
+   * whose count in memory is above zero is kept without a disk lookup; `fromDisk` only
+   * looks on disk, for one reference (the orphan sweep, which must see past an over-count).
+   */
+  async collect(sha: string, fromDisk = false): Promise<boolean> {
     return this.lock.run(sha, async () => {
-      for await (const _ of this.db.scanKeys('bref', `${sha}:`, 1)) return false;
+      if (fromDisk ? await this.anyReferenceOnDisk(sha) : this.refCounts.referenced(sha) || await this.referencedOnDisk(sha)) return false;
       const record = await this.record(sha);
       if (!record) return false;
       const ops: WriteOp[] = [del('blob', sha), del('bmeta', sha), del('skeys', sha)];
       for (let i = 0; i < record.chunks; i++) ops.push(del('chunk', chunkKey(record.storageId, i)));
       await this.db.commit(ops);
       this.records.collected(sha);
+      this.refCounts.forget(sha);
       this.forget(sha);
       this.onCollected(record.size);
       return true;
     });
+  }
+
+  /** Whether any reference is on disk (the sweep's check: one key, no count kept). */
+  private async anyReferenceOnDisk(sha: string): Promise<boolean> {
+    for await (const _ of this.db.scanKeys('bref', `${sha}:`, 1)) return true;
+    return false;
+  }
+
+  /**
+   * Counts the body's references on disk (up to REF_COUNT_SCAN_LIMIT) and keeps the count.
+   * The count starts in the same turn as the scan's snapshot, so each committed batch is
+   * counted once: either in the snapshot or as it commits.
+   */
+  private async referencedOnDisk(sha: string): Promise<boolean> {
+    this.refCounts.startCounting(sha);
+    let found = 0;
+    for await (const _ of this.db.scanKeys('bref', `${sha}:`, REF_COUNT_SCAN_LIMIT)) found += 1;
+    this.refCounts.learned(sha, found);
+    return found > 0;
   }
 
   /**
@@ -543,7 +571,7 @@ export class BlobStore {
    */
   async sweep(): Promise<number> {
     let collected = 0;
-    for await (const sha of this.db.scanKeys('blob', '')) if (await this.collect(sha)) collected += 1;
+    for await (const sha of this.db.scanKeys('blob', '')) if (await this.collect(sha, true)) collected += 1;
     return collected + (await this.sweepChunks());
   }
 

@@ -31,6 +31,8 @@ const CRLF = Buffer.from('\r\n');
 export function writeResponse(response: ImapResponse, options: WriterOptions = {}): Buffer {
   if (response.type === 'fetch') return fetchLine(response.seq, response.items, true);
   if (response.type === 'fetches') return fetchLines(response.answers);
+  // Every command ends with one: a single buffer, no parts to concatenate.
+  if (response.type === 'tagged') return text(`${response.tag} ${response.status}${codeAndText(response.code, response.text)}\r\n`);
   return Buffer.concat([...responseParts(response, options.utf8 ?? false), CRLF]);
 }
 
