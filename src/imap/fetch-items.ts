@@ -20,6 +20,8 @@ import { emailObjectId } from './object-ids.js';
 /** Where message bodies and their MIME structures come from (the blob store, or later the owning node). */
 export interface MessageReader {
   readAll(sha: string): Promise<Buffer>;
+  /** The whole body when this process holds it in memory now (nothing awaited); else undefined: use readAll. */
+  cachedBody?(sha: string): Buffer | undefined;
   structure(sha: string): Promise<MessageStructure>;
   /**
    * SORT/THREAD keys of many bodies (of the folder with `uidValidity`) in one read, null where
@@ -49,6 +51,17 @@ export interface FetchContent {
 export async function loadFetchContent(reader: MessageReader, sha: string, withStructure: boolean): Promise<FetchContent> {
   if (withStructure) return loadMessageContent(reader, sha, true);
   return { structure: null, raw: await reader.readAll(sha) };
+}
+
+/**
+ * What `loadFetchContent` would give, when it needs only the bytes and they are in memory:
+ * a `BODY.PEEK[]` of a small body (W3 sends twenty per session) is then answered without a
+ * read through the store's async generator and its promises; undefined otherwise.
+ */
+export function fetchContentIfCached(reader: MessageReader, sha: string, withStructure: boolean): FetchContent | undefined {
+  if (withStructure) return undefined;
+  const raw = reader.cachedBody?.(sha);
+  return raw === undefined ? undefined : { structure: null, raw };
 }
 
 /** Items that need nothing but the message's own fields (the view). */

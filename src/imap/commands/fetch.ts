@@ -5,7 +5,7 @@
 import { sequenceSetContains } from '../../protocols/imap/sequence-set.js';
 import { applyFlagUpdates, resolveSet, sequenceOf, sequenceSetOutOfRange, visibleFlags } from '../view.js';
 import {
-  contentNeeded, loadFetchContent, UnknownTransferEncodingError, loadRendered, renderedIfKnown, renderedItemsOf, renderFetchItems, setsSeen, structureNeeded,
+  contentNeeded, fetchContentIfCached, loadFetchContent, UnknownTransferEncodingError, loadRendered, renderedIfKnown, renderedItemsOf, renderFetchItems, setsSeen, structureNeeded,
   unsupportedItem, type FetchContent, type RenderedItem, type RenderedItems,
 } from '../fetch-items.js';
 import type { FetchAnswer } from '../../protocols/imap/types.js';
@@ -83,7 +83,7 @@ async function sendAnswers(ctx: ImapContext, folder: SelectedFolder, uids: numbe
     let content: FetchContent | null = null;
     let rendered: RenderedItems | undefined;
     if (needed === 'raw') {
-      content = await loadOrNull(ctx, message.blob, withStructure);
+      content = fetchContentIfCached(ctx.mailbox().reader, message.blob, withStructure) ?? await loadOrNull(ctx, message.blob, withStructure);
       if (content === null) {
         missing++;
         continue;
