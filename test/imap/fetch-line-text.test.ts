@@ -1,6 +1,6 @@
 // The FETCH line writer copies short ASCII texts (item names, numbers, flags) by hand
 // instead of calling Buffer.write for each (issue 11, W3 round 13): its bytes must equal the
-// plain UTF-8 rendering for every kind of text, including non-ASCII keywords and names at,
+// plain UTF-8 rendering for every kind of text and sequence number (written digit by digit), including non-ASCII keywords and names at,
 // below and above the hand-copy limit, and literals beside them.
 import { describe, expect, it } from 'vitest';
 import { fetchLineParts, fetchLines } from '../../src/protocols/imap/writer.js';
@@ -29,9 +29,10 @@ const texts = [
 ];
 
 describe('FETCH lines with short texts copied by hand', () => {
-  it('equal the plain UTF-8 rendering for ASCII, non-ASCII and long texts', () => {
+  it('equal the plain UTF-8 rendering for ASCII, non-ASCII and long texts, at any sequence number', () => {
+    const seqs = [1, 9, 10, 11, 99, 100, 101, 12345, 999999, 1000000, 4294967295, 7];
     const answers: FetchAnswer[] = texts.map((text, i) => ({
-      seq: i + 1,
+      seq: seqs[i]!,
       items: [
         { name: 'UID', value: String(1000 + i) },
         { name: 'FLAGS', value: text },

@@ -316,9 +316,8 @@ function fetchParts(seq: number, items: FetchResponseItem[]): Buffer[] {
 }
 
 function fetchLine(seq: number, items: FetchResponseItem[], crlf: boolean): Buffer {
-  const head = `* ${seq} FETCH (`;
-  const writer = new LineWriter(fetchLineSize(head, items, false) - (crlf ? 0 : 2), false);
-  writer.line(head, items, crlf);
+  const writer = new LineWriter(fetchLineSize(seq, items, false) - (crlf ? 0 : 2), false);
+  writer.line(seq, items, crlf);
   return writer.finish()[0]!;
 }
 
@@ -339,17 +338,16 @@ const SEPARATE_LITERAL_BYTES = 4096;
  * a `BODY.PEEK[]` of a 16 KiB body is neither concatenated nor copied before the socket.
  */
 export function fetchLineParts(answers: readonly FetchAnswer[], separate = true): Buffer[] {
-  const heads = answers.map((answer) => `* ${answer.seq} FETCH (`);
   let size = 0;
-  for (let i = 0; i < answers.length; i++) size += fetchLineSize(heads[i]!, answers[i]!.items, separate);
+  for (let i = 0; i < answers.length; i++) size += fetchLineSize(answers[i]!.seq, answers[i]!.items, separate);
   const writer = new LineWriter(size, separate);
-  for (let i = 0; i < answers.length; i++) writer.line(heads[i]!, answers[i]!.items, true);
+  for (let i = 0; i < answers.length; i++) writer.line(answers[i]!.seq, answers[i]!.items, true);
   return writer.finish();
 }
 
 /** Bytes of a line with its CRLF; with `separate`, without the bytes of the large literals sent beside it. */
-function fetchLineSize(head: string, items: FetchResponseItem[], separate: boolean): number {
-  let size = head.length + 1 + 2;
+function fetchLineSize(seq: number, items: FetchResponseItem[], separate: boolean): number {
+  let size = FETCH_HEAD_BYTES + decimalDigits(seq) + 1 + 2;
   for (let i = 0; i < items.length; i++) {
     const value = items[i]!.value;
     const external = separate && isLiteral(value) && value.literal.length >= SEPARATE_LITERAL_BYTES ? value.literal.length : 0;
@@ -396,6 +394,30 @@ function writeText(out: Buffer, at: number, value: string): number {
   return at + out.write(value, at, 'utf8');
 }
 
+/** `* ` and ` FETCH (` around the sequence number. */
+const FETCH_HEAD_BYTES = 2 + 8;
+
+/** Digits of a non-negative integer (a sequence number). */
+function decimalDigits(value: number): number {
+  let digits = 1;
+  while (value >= 10) {
+    value = Math.floor(value / 10);
+    digits++;
+  }
+  return digits;
+}
+
+/** Writes a non-negative integer's digits at `at`; returns the new end. */
+function writeDecimal(out: Buffer, at: number, value: number): number {
+  const end = at + decimalDigits(value);
+  let i = end;
+  do {
+    out[--i] = 0x30 + (value % 10);
+    value = Math.floor(value / 10);
+  } while (value > 0);
+  return end;
+}
+
 /** UTF-8 length of `value`: counted by hand for short ASCII (as `writeText` writes it). */
 function textBytes(value: string): number {
   const length = value.length;
@@ -415,9 +437,13 @@ class LineWriter {
     this.out = Buffer.allocUnsafe(size);
   }
 
-  line(head: string, items: FetchResponseItem[], crlf: boolean): void {
+  /** `* seq FETCH (items)`, with CRLF when `crlf`. */
+  line(seq: number, items: FetchResponseItem[], crlf: boolean): void {
     const out = this.out;
-    this.at = writeText(out, this.at, head);
+    out[this.at++] = 0x2a;
+    out[this.at++] = 0x20;
+    this.at = writeDecimal(out, this.at, seq);
+    this.at = writeText(out, this.at, ' FETCH (');
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       if (i > 0) out[this.at++] = 0x20;
