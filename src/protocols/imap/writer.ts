@@ -31,6 +31,7 @@ const CRLF = Buffer.from('\r\n');
 export function writeResponse(response: ImapResponse, options: WriterOptions = {}): Buffer {
   if (response.type === 'fetch') return fetchLine(response.seq, response.items, true);
   if (response.type === 'fetches') return fetchLines(response.answers);
+  if (response.type === 'fetch-lines') return response.bytes;
   return Buffer.concat([...responseParts(response, options.utf8 ?? false), CRLF]);
 }
 
@@ -126,6 +127,8 @@ function responseParts(response: ImapResponse, utf8: boolean): Buffer[] {
       return fetchParts(response.seq, response.items);
     case 'fetches':
       return [fetchLines(response.answers).subarray(0, -2)];
+    case 'fetch-lines':
+      return [response.bytes.subarray(0, -2)];
   }
 }
 
