@@ -6,7 +6,8 @@
 // minutes apart do not (issue 11, W3: docs/benchmarks.md round 12).
 //   node build/bench/imap-op-cost.js --a PORT:PID --b PORT:PID [--ops uidfetch:R:N,...] [--host H] [--main-thread]
 // Kinds: uidfetch (UID FETCH 1:* (FLAGS RFC822.SIZE ENVELOPE)), body (FETCH n (BODY.PEEK[])),
-// select (SELECT INBOX again), store (STORE n +FLAGS (\Seen)), login (connect, LOGIN, LOGOUT),
+// select (SELECT INBOX again), store (STORE n +FLAGS (\Seen)), store20 (the cycle's STORE of 20),
+// login (connect, LOGIN, LOGOUT), session (connect, LOGIN, SELECT INBOX, LOGOUT),
 // cycle (the W3 anchor's cycle on a new connection: 25 commands, counted as one).
 import { parseArgs } from 'node:util';
 import { ImapClient } from './imap-client.js';
@@ -21,7 +22,7 @@ interface Side {
   perCommand: number[];
 }
 
-const KINDS = ['uidfetch', 'body', 'select', 'store', 'login', 'cycle'];
+const KINDS = ['uidfetch', 'body', 'select', 'store', 'store20', 'login', 'session', 'cycle'];
 
 const { values } = parseArgs({
   options: {
@@ -67,6 +68,15 @@ async function once(side: Side, kind: string): Promise<void> {
     case 'store':
       await s.ok(`STORE ${anyMessage()} +FLAGS (\\Seen)`);
       return;
+    case 'store20':
+      await s.ok(`STORE ${Array.from({ length: 20 }, anyMessage).join(',')} +FLAGS (\\Seen)`);
+      return;
+    case 'session': {
+      const c = await loggedIn(side.port);
+      await c.ok('SELECT INBOX');
+      await c.logout();
+      return;
+    }
     case 'login': {
       const c = await loggedIn(side.port);
       await c.logout();

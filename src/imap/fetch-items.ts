@@ -15,11 +15,14 @@ import {
 } from '../protocols/imap/writer.js';
 import type { FetchItem, FetchResponseItem } from '../protocols/imap/types.js';
 import type { MessageView } from '../mailbox/imap-messages.js';
+import type { PlannedItem } from '../protocols/imap/planned-fetch.js';
 import { emailObjectId } from './object-ids.js';
 
 /** Where message bodies and their MIME structures come from (the blob store, or later the owning node). */
 export interface MessageReader {
   readAll(sha: string): Promise<Buffer>;
+  /** The whole body when this process holds it in memory now (nothing awaited); else undefined: use readAll. */
+  cachedBody?(sha: string): Buffer | undefined;
   structure(sha: string): Promise<MessageStructure>;
   /**
    * SORT/THREAD keys of many bodies (of the folder with `uidValidity`) in one read, null where
@@ -49,6 +52,17 @@ export interface FetchContent {
 export async function loadFetchContent(reader: MessageReader, sha: string, withStructure: boolean): Promise<FetchContent> {
   if (withStructure) return loadMessageContent(reader, sha, true);
   return { structure: null, raw: await reader.readAll(sha) };
+}
+
+/**
+ * What `loadFetchContent` would give, when it needs only the bytes and they are in memory:
+ * a `BODY.PEEK[]` of a small body (W3 sends twenty per session) is then answered without a
+ * read through the store's async generator and its promises; undefined otherwise.
+ */
+export function fetchContentIfCached(reader: MessageReader, sha: string, withStructure: boolean): FetchContent | undefined {
+  if (withStructure) return undefined;
+  const raw = reader.cachedBody?.(sha);
+  return raw === undefined ? undefined : { structure: null, raw };
 }
 
 /** Items that need nothing but the message's own fields (the view). */
@@ -224,6 +238,24 @@ export const headerFieldIndexes = new HeaderFieldIndexes(16 * 1024 * 1024);
 
 /** Rendered ENVELOPE / BODY / BODYSTRUCTURE of one body, by item. */
 export type RenderedItems = Partial<Record<RenderedItem, Buffer>>;
+
+const PLANNABLE = new Set<string>(['UID', 'FLAGS', 'RFC822.SIZE', 'MODSEQ', 'ENVELOPE', 'BODY', 'BODYSTRUCTURE']);
+
+/**
+ * The items of each answer in the order `renderFetchItems` gives them (UID first for UID
+ * FETCH, each name once, MODSEQ last when CONDSTORE adds it) when every one can be written
+ * from the view and the rendered structures (planned-fetch.ts); else null. Only for a
+ * FETCH that sets no \Seen (the FLAGS it would add are not planned).
+ */
+export function plannedItems(items: readonly FetchItem[], includeUid: boolean, includeModseq: boolean): PlannedItem[] | null {
+  const plan: PlannedItem[] = includeUid ? ['UID'] : [];
+  for (const item of items) {
+    if (!PLANNABLE.has(item.name)) return null;
+    if (!plan.includes(item.name as PlannedItem)) plan.push(item.name as PlannedItem);
+  }
+  if (includeModseq && !plan.includes('MODSEQ')) plan.push('MODSEQ');
+  return plan;
+}
 
 /** Which of the items are rendered structure items (ENVELOPE, BODY, BODYSTRUCTURE): once per FETCH, not per message. */
 export function renderedItemsOf(items: readonly FetchItem[]): RenderedItem[] {

@@ -91,6 +91,7 @@ class SessionMailbox implements UserMailbox {
     const { mailboxes } = services;
     this.reader = {
       readAll: (sha) => mailboxes.readAll(mailboxId, sha),
+      cachedBody: (sha) => mailboxes.cachedBody(mailboxId, sha),
       structure: (sha) => mailboxes.structure(mailboxId, sha),
       sortKeys: (shas, uidValidity) => mailboxes.sortKeys(mailboxId, shas, uidValidity),
     };

@@ -51,7 +51,7 @@ export function permanentFlags(folder: SelectedFolder): string[] {
 /** System flags and every keyword in use, for `* FLAGS` and PERMANENTFLAGS. */
 export function flagsInUse(messages: Iterable<MessageView>): string[] {
   const keywords = new Set<string>();
-  for (const message of messages) for (const flag of message.flags) if (!flag.startsWith('\\')) keywords.add(flag);
+  for (const message of messages) for (const flag of message.flags) if (flag.charCodeAt(0) !== 0x5c) keywords.add(flag);
   return [...SYSTEM_FLAGS, ...[...keywords].sort()];
 }
 
@@ -59,12 +59,26 @@ export function newSelectedFolder(
   name: string, readOnly: boolean, info: { uidValidity: number; uidNext: number; highestModseq: number },
   messages: MessageView[], recentUids: number[],
 ): SelectedFolder {
-  const sorted = [...messages].sort((a, b) => a.uid - b.uid);
+  const sorted = inUidOrder(messages) ? messages : [...messages].sort((a, b) => a.uid - b.uid);
+  // One pass, no [uid, view] pair per message: SELECT of a 480-message folder runs this per session.
+  const uids = new Array<number>(sorted.length);
+  const byUid = new Map<number, MessageView>();
+  for (let i = 0; i < sorted.length; i++) {
+    const message = sorted[i]!;
+    uids[i] = message.uid;
+    byUid.set(message.uid, message);
+  }
   return {
     name, readOnly, uidValidity: info.uidValidity, uidNext: info.uidNext, highestModseq: info.highestModseq,
-    uids: sorted.map((m) => m.uid), messages: new Map(sorted.map((m) => [m.uid, m])),
+    uids, messages: byUid,
     recent: new Set(recentUids), vanishing: new Set(), savedUids: [], flagList: flagsInUse(sorted), searchUpdates: [],
   };
+}
+
+/** True when the views are in ascending UID order already (the mailbox actor keeps a folder's messages so). */
+function inUidOrder(messages: readonly MessageView[]): boolean {
+  for (let i = 1; i < messages.length; i++) if (messages[i - 1]!.uid >= messages[i]!.uid) return false;
+  return true;
 }
 
 /** Our own flag changes (the mailbox actor sends no event for them) applied to the view. */

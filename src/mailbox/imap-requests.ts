@@ -331,7 +331,7 @@ async function select(state: MailboxState, msg: Req<'select'>, deps: MailboxDeps
   }
   selection.sessions.set(msg.session, { listener: msg.listener, takesRecent });
   state.selectedBy.set(msg.session, folder.id);
-  const messages = [...selection.messages.values()].map(toView);
+  const messages = Array.from(selection.messages.values(), toView);
   dispatch(msg.replyTo, { ok: true, folder: await folderInfo(state, folder, deps), messages, recentUids });
 }
 

@@ -267,10 +267,19 @@ export async function collectBlobs(blobs: string[], deps: MailboxDeps): Promise<
  * is made once and shared, frozen, by every SELECT and event that shows it: fifty sessions
  * selecting a folder of 500 messages in turn copy nothing.
  */
-const views = new WeakMap<MessageRecord, MessageView>();
+const VIEW = Symbol('view');
+
+/**
+ * The view rides on its record as a hidden property: a WeakMap of every record's view
+ * (24,000 in W3) cost a hash lookup per message per SELECT and made each garbage
+ * collection walk its entries (toView and GC were 9 % and 13 % of a SELECT-heavy profile).
+ * Not enumerable, so neither a copy of the record (`{ ...record, flags }`, which must get a
+ * view of its own) nor the stored encoding (encodeMessage) carries it.
+ */
+type WithView = MessageRecord & { [VIEW]?: MessageView };
 
 export function toView(record: MessageRecord): MessageView {
-  const known = views.get(record);
+  const known = (record as WithView)[VIEW];
   if (known !== undefined) return known;
   const view: MessageView = Object.freeze({
     uid: record.uid, flags: Object.freeze([...record.flags]) as string[], modseq: record.modseq, size: record.size,
@@ -278,7 +287,7 @@ export function toView(record: MessageRecord): MessageView {
     // A delivery is filed when it arrives: its internal date is its save date.
     savedAt: record.savedAt ?? record.internalDate,
   });
-  views.set(record, view);
+  Object.defineProperty(record, VIEW, { value: view, enumerable: false });
   return view;
 }
 

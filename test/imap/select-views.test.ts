@@ -4,7 +4,7 @@
 // it except through the changes it is told about.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toView } from '../../src/mailbox/state.js';
-import type { MessageRecord } from '../../src/store/mailbox-store.js';
+import { decodeMessage, encodeMessage, type MessageRecord } from '../../src/store/mailbox-store.js';
 import { provision, startTestServer, type TestServer } from '../support/server.js';
 import { deliver, message, RawImap } from './imap-support.js';
 
@@ -22,6 +22,17 @@ describe('the view of a message record', () => {
     expect(toView(changed)).not.toBe(view);
     expect(toView(changed).flags).toEqual(['\\Seen']);
     expect(view.flags).toEqual(['\\Seen', 'work']);
+  });
+
+  it('is not carried by a copy of the record nor by its stored encoding', () => {
+    const held: MessageRecord = { ...record, uid: 5 };
+    const view = toView(held);
+    const copy = { ...held, flags: ['\\Flagged'] };
+    expect(toView(copy)).not.toBe(view);
+    expect(toView(copy).flags).toEqual(['\\Flagged']);
+    expect(toView({ ...held })).not.toBe(view);
+    expect(Object.keys(held)).toEqual(Object.keys(record));
+    expect(decodeMessage(encodeMessage(held))).toEqual({ ...record, uid: 5 });
   });
 });
 

@@ -5,11 +5,12 @@
 import { sequenceSetContains } from '../../protocols/imap/sequence-set.js';
 import { applyFlagUpdates, resolveSet, sequenceOf, sequenceSetOutOfRange, visibleFlags } from '../view.js';
 import {
-  contentNeeded, loadFetchContent, UnknownTransferEncodingError, loadRendered, renderedIfKnown, renderedItemsOf, renderFetchItems, setsSeen, structureNeeded,
+  contentNeeded, fetchContentIfCached, loadFetchContent, plannedItems, UnknownTransferEncodingError, loadRendered, renderedIfKnown, renderedItemsOf, renderFetchItems, setsSeen, structureNeeded,
   unsupportedItem, type FetchContent, type RenderedItem, type RenderedItems,
 } from '../fetch-items.js';
 import type { FetchAnswer } from '../../protocols/imap/types.js';
 import { fetchValueBytes } from '../../protocols/imap/writer.js';
+import { plannedLineBytes, writePlannedLines, type PlannedItem, type PlannedLine } from '../../protocols/imap/planned-fetch.js';
 import { vanishedSince } from './select.js';
 import {
   bad, commandOf, no, ok, selectedFolder, SELECTED,
@@ -70,6 +71,8 @@ async function sendAnswers(ctx: ImapContext, folder: SelectedFolder, uids: numbe
   const needed = contentNeeded(cmd.items);
   const includeModseq = cmd.changedSince !== undefined || (ctx.enabled.has('CONDSTORE') && cmd.items.some((i) => i.name === 'FLAGS'));
   const wanted = renderedItemsOf(cmd.items);
+  const plan = marked.size === 0 ? plannedItems(cmd.items, cmd.uid, includeModseq) : null;
+  if (plan !== null) return sendPlanned(ctx, folder, uids, plan, wanted);
   const withStructure = structureNeeded(cmd.items);
   let missing = 0;
   let answers: FetchAnswer[] = [];
@@ -83,7 +86,7 @@ async function sendAnswers(ctx: ImapContext, folder: SelectedFolder, uids: numbe
     let content: FetchContent | null = null;
     let rendered: RenderedItems | undefined;
     if (needed === 'raw') {
-      content = await loadOrNull(ctx, message.blob, withStructure);
+      content = fetchContentIfCached(ctx.mailbox().reader, message.blob, withStructure) ?? await loadOrNull(ctx, message.blob, withStructure);
       if (content === null) {
         missing++;
         continue;
@@ -107,6 +110,46 @@ async function sendAnswers(ctx: ImapContext, folder: SelectedFolder, uids: numbe
     }
   }
   if (answers.length > 0) await ctx.send({ type: 'fetches', answers });
+  return missing;
+}
+
+const NOTHING_RENDERED: RenderedItems = {};
+
+/**
+ * The answers of a planned FETCH (every item from the view or a rendered structure, no
+ * FLAGS added by \Seen): written straight into buffers of ~128 KiB, one line per message.
+ */
+async function sendPlanned(ctx: ImapContext, folder: SelectedFolder, uids: number[], plan: PlannedItem[], wanted: readonly RenderedItem[]): Promise<number> {
+  let missing = 0;
+  let lines: PlannedLine[] = [];
+  let bytes = 0;
+  for (const uid of uids) {
+    const message = folder.messages.get(uid);
+    if (message === undefined) {
+      missing++;
+      continue;
+    }
+    let rendered = NOTHING_RENDERED;
+    if (wanted.length > 0) {
+      const known = renderedIfKnown(message.blob, wanted) ?? await renderedOrNull(ctx, message.blob, wanted);
+      if (known === undefined) {
+        missing++;
+        continue;
+      }
+      rendered = known;
+    }
+    const line: PlannedLine = {
+      seq: sequenceOf(folder, uid), uid, size: message.size, modseq: message.modseq, flags: message.flags, recent: folder.recent.has(uid), rendered,
+    };
+    lines.push(line);
+    bytes += plannedLineBytes(plan, line);
+    if (bytes >= ANSWER_BATCH_BYTES) {
+      await ctx.send({ type: 'fetch-lines', bytes: writePlannedLines(plan, lines, bytes) });
+      lines = [];
+      bytes = 0;
+    }
+  }
+  if (lines.length > 0) await ctx.send({ type: 'fetch-lines', bytes: writePlannedLines(plan, lines, bytes) });
   return missing;
 }
 

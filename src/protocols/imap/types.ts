@@ -673,7 +673,9 @@ export type ImapResponse =
   | { type: 'myrights'; mailbox: string; rights: string }
   | { type: 'fetch'; seq: number; items: FetchResponseItem[] }
   /** Several `* n FETCH (...)` lines sent as one buffer: the answers of a FETCH of many messages. */
-  | { type: 'fetches'; answers: FetchAnswer[] };
+  | { type: 'fetches'; answers: FetchAnswer[] }
+  /** `* n FETCH (...)` lines already written, CRLF after each (planned-fetch.ts). */
+  | { type: 'fetch-lines'; bytes: Buffer };
 
 /** One message's `* n FETCH (...)` line: its sequence number and its rendered items. */
 export interface FetchAnswer {
